@@ -1,0 +1,3 @@
+from handoff.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Colours, number formats and the Plotly look shared by every chart and report.
+
+One colour for marketing and one for sales, everywhere; the handoff between them has its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+TEAM_COLORS = {"marketing": "#E8590C", "sales": "#1971C2"}
+HANDOFF_COLOR = "#5F3DC4"
+NEUTRAL_COLOR = "#868E96"
+UNATTRIBUTED_COLOR = "#ADB5BD"
+GOOD_COLOR, WARN_COLOR, BAD_COLOR = "#2B8A3E", "#E67700", "#C92A2A"
+SEQUENCE = ["#E8590C", "#1971C2", "#5F3DC4", "#2B8A3E", "#C2255C", "#0B7285", "#E67700",
+            "#495057", "#9C36B5", "#5C940D", "#1864AB", "#D9480F"]
+
+pio.templates["handoff"] = go.layout.Template(
+    layout=go.Layout(
+        font={"family": "Inter, system-ui, sans-serif", "size": 13, "color": "#212529"},
+        colorway=SEQUENCE,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        hoverlabel={"font_size": 12},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        xaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
+        yaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+    )
+)
+pio.templates.default = "plotly_white+handoff"
+
+
+def team_color(team: str | None) -> str:
+    """The colour of a team; anything else (unattributed, shared) is neutral."""
+    return TEAM_COLORS.get(team or "", NEUTRAL_COLOR)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_usd(value, *, precise: bool = False) -> str:
+    """Money for people: $1.2M, $38.5k, $940; `precise` keeps cents."""
+    if _missing(value):
+        return "–"
+    value = float(value)
+    if precise:
+        return f"${value:,.2f}"
+    size = abs(value)
+    sign = "-" if value < 0 else ""
+    if size >= 1e9:
+        return f"{sign}${size / 1e9:.1f}B"
+    if size >= 1e6:
+        return f"{sign}${size / 1e6:.1f}M"
+    if size >= 1e4:
+        return f"{sign}${size / 1e3:.0f}k"
+    if size >= 1e3:
+        return f"{sign}${size / 1e3:.1f}k"
+    return f"{sign}${size:,.0f}"
+
+
+def fmt_pct(rate, digits: int = 1) -> str:
+    """A 0–1 rate as a percentage: 38.4 %."""
+    if _missing(rate):
+        return "–"
+    return f"{100 * float(rate):.{digits}f} %"
+
+
+def fmt_count(value) -> str:
+    """A count with thousands separators."""
+    if _missing(value):
+        return "–"
+    return f"{int(round(float(value))):,}"
+
+
+def fmt_hours(hours) -> str:
+    """A duration in hours, in the unit a person would use: 12 min, 3.2 h, 4.5 d."""
+    if _missing(hours):
+        return "–"
+    hours = float(hours)
+    if abs(hours) < 1:
+        return f"{hours * 60:.0f} min"
+    if abs(hours) < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} d"
+
+
+def fmt_days(days) -> str:
+    """A duration in days: 12.5 d."""
+    if _missing(days):
+        return "–"
+    return f"{float(days):.1f} d"
+
+
+def fmt_delta_pct(current, previous) -> str | None:
+    """The relative change from `previous` to `current` as '+12.3 %', or None if undefined."""
+    if _missing(current) or _missing(previous) or float(previous) == 0:
+        return None
+    change = (float(current) - float(previous)) / abs(float(previous))
+    return f"{100 * change:+.1f} %"
+
+
+# Words that keep their capitals when a stored value becomes a label.
+_UPPER = {"na": "NA", "emea": "EMEA", "apac": "APAC", "sdr": "SDR", "ae": "AE", "mql": "MQL",
+          "sal": "SAL", "sql": "SQL", "seo": "SEO", "usd": "USD", "cac": "CAC", "roi": "ROI"}
+
+
+def fmt_label(value) -> str:
+    """A stored value as a label: 'paid_search' → 'Paid search', 'emea' → 'EMEA'."""
+    if _missing(value):
+        return "(none)"
+    words = str(value).replace("_", " ").split(" ")
+    if not words or not words[0]:
+        return str(value)
+    first = _UPPER.get(words[0].lower(), words[0][:1].upper() + words[0][1:])
+    return " ".join([first, *(_UPPER.get(w.lower(), w) for w in words[1:])])

@@ -1,0 +1,168 @@
+"""`python -m handoff`: the command line. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from handoff.errors import HandoffError
+
+FORMATS = ("table", "csv", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliUsageError(f"{self.prog}: {message}")
+
+
+class CliUsageError(HandoffError):
+    exit_code = 2
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, out=None) -> None:
+    """Print a result as an aligned table, CSV or JSON records."""
+    out = out or sys.stdout
+    if fmt == "csv":
+        frame.to_csv(out, index=False, lineterminator="\n")
+    elif fmt == "json":
+        out.write(frame.to_json(orient="records", date_format="iso", indent=1))
+        out.write("\n")
+    elif frame.empty:
+        out.write("(no rows)\n" if len(frame.columns) == 0 else " ".join(frame.columns) + "\n(no rows)\n")
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+            out.write(frame.to_string(index=False))
+            out.write("\n")
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parse_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not key=value")
+    return name.strip(), value
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", help="database file (default: $HANDOFF_DB or data/handoff.duckdb)", default=None
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# demo
+
+
+def _demo_parser(sub) -> None:
+    from handoff.demo import DEFAULT_LEADS, DEFAULT_SEED
+
+    parser = sub.add_parser("demo", help="build the deterministic demo database")
+    _add_db(parser)
+    parser.add_argument("--leads", type=int, default=DEFAULT_LEADS, help=f"number of leads (default {DEFAULT_LEADS:,})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    parser.add_argument("--as-of", type=_parse_date, default=None, help="last day of the data (default: today)")
+    parser.set_defaults(run=_demo)
+
+
+def _demo(args) -> int:
+    import time
+
+    from handoff.demo import build_demo
+
+    started = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+    path = build_demo(args.db, leads=args.leads, seed=args.seed, as_of=args.as_of, progress=progress)
+    size_mb = os.path.getsize(path) / 1e6
+    print(f"built {path} ({args.leads:,} leads, {size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# query
+
+
+def _query_parser(sub) -> None:
+    parser = sub.add_parser("query", help="run a named query from queries/")
+    parser.add_argument("name", nargs="?", help="query name, e.g. funnel__stage_counts")
+    _add_db(parser)
+    parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="KEY=VALUE",
+                        help="a query or shared-filter parameter; lists are comma-separated")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    parser.set_defaults(run=_query)
+
+
+def _query(args) -> int:
+    from handoff import db
+
+    if args.list or not args.name:
+        for name in db.list_queries():
+            spec = db.load_query(name)
+            params = ", ".join(
+                p.name + ("" if p.required else f"={'null' if p.default is None else p.default}")
+                for p in spec.params.values()
+            )
+            print(f"{name}({params})")
+            print(f"    {spec.description}")
+        return 0
+    params = dict(args.param)
+    frame = db.run_query(args.name, db=args.db, **params)
+    write_frame(frame, args.format)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+PARSERS = [_demo_parser, _query_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m handoff", description="Handoff: one set of numbers for sales and marketing.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in PARSERS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except HandoffError as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except (ValueError, OSError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("HANDOFF_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (set HANDOFF_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,471 @@
+"""The one door to the database.
+
+Readers go through `run_query(name, filters, **params)`: a named SQL file from `queries/`, bound
+parameters only, a read-only connection with external access off, a cursor per call, a time limit
+and a cache keyed on the database file's identity. Writers (the demo builder, the importer) go
+through `build_database`, which writes a new file beside the old one and swaps it in atomically.
+
+This is the only module that imports duckdb.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from handoff.errors import (
+    DatabaseMissing,
+    DatabaseUnreadable,
+    ForeignDatabase,
+    ParameterError,
+    QueryError,
+    QueryTimeout,
+    SchemaMismatch,
+)
+from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path
+
+SCHEMA_VERSION = 1
+TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
+DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
+
+# Every read-only connection in the process shares this config: DuckDB refuses to open one file twice
+# with different settings, and locking it means no statement can switch the guards back on.
+READ_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "memory_limit": os.environ.get("HANDOFF_MEMORY_LIMIT", "4GB"),
+    "lock_configuration": True,
+}
+
+ParamValue = Any
+DbPath = str | os.PathLike[str] | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening and checking a database file
+
+
+@dataclass(frozen=True)
+class DbIdentity:
+    """Which file, exactly: a rebuilt or swapped-in database gets a new identity."""
+
+    path: str
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def resolve_db(db: DbPath = None) -> Path:
+    """The database path to use: the argument, else `HANDOFF_DB`, else `data/handoff.duckdb`."""
+    return Path(db).expanduser() if db else default_db_path()
+
+
+def db_identity(db: DbPath = None) -> DbIdentity:
+    """Stat the database file; raise `DatabaseMissing` if there is none."""
+    path = resolve_db(db).resolve()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DatabaseMissing(
+            f"no database at {path}: build one with `python -m handoff demo --db {path}`"
+        ) from None
+    if not path.is_file():
+        raise DatabaseUnreadable(f"{path} is not a file")
+    return DbIdentity(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(path, read_only=True, config=READ_ONLY_CONFIG)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise DatabaseUnreadable(f"{path} is not a readable DuckDB database ({first_line})") from None
+    try:
+        check_schema(con, path)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Refuse a database that Handoff did not write, or wrote with another schema version."""
+    cur = con.cursor()
+    try:
+        has_meta = cur.execute(
+            "select count(*) from information_schema.tables where table_name = 'handoff_meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            raise ForeignDatabase(
+                f"{path} is a DuckDB file but not a Handoff database (no handoff_meta table)"
+            )
+        row = cur.execute("select value from handoff_meta where key = 'schema_version'").fetchone()
+    finally:
+        cur.close()
+    found = row[0] if row else "none"
+    if found != str(SCHEMA_VERSION):
+        raise SchemaMismatch(
+            f"{path} has schema version {found}; this Handoff reads version {SCHEMA_VERSION}: "
+            "rebuild it with `python -m handoff demo` or re-import your data"
+        )
+
+
+class _ConnectionPool:
+    """One read-only connection per database file, reopened when the file is swapped."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_path: dict[str, tuple[DbIdentity, duckdb.DuckDBPyConnection]] = {}
+
+    def get(self, identity: DbIdentity) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            current = self._by_path.get(identity.path)
+            if current and current[0] == identity:
+                return current[1]
+            if current:
+                # DuckDB caches open databases by path, so the old one must close before the new opens.
+                current[1].close()
+                del self._by_path[identity.path]
+            con = _open_read_only(identity.path)
+            self._by_path[identity.path] = (identity, con)
+            return con
+
+    def close_all(self) -> None:
+        with self._lock:
+            for _, con in self._by_path.values():
+                con.close()
+            self._by_path.clear()
+
+
+_pool = _ConnectionPool()
+
+
+def close_connections() -> None:
+    """Close every pooled connection (tests and the importer call this before swapping files)."""
+    _pool.close_all()
+    _cache.clear()
+
+
+@contextlib.contextmanager
+def read_cursor(db: DbPath = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the read-only connection of `db`, closed afterwards."""
+    cur = _pool.get(db_identity(db)).cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def check_database(db: DbPath = None) -> DbIdentity:
+    """Open `db` read-only and check its schema; return its identity or raise a `HandoffError`."""
+    identity = db_identity(db)
+    _pool.get(identity)
+    return identity
+
+
+def read_meta(db: DbPath = None) -> dict[str, str]:
+    """The key/value facts recorded with the data (schema version, as-of date, source)."""
+    with read_cursor(db) as cur:
+        return dict(cur.execute("select key, value from handoff_meta order by key").fetchall())
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a database: always a new file, swapped in whole
+
+
+def build_database(
+    db: DbPath,
+    fill: Callable[[duckdb.DuckDBPyConnection], Mapping[str, str] | None],
+) -> Path:
+    """Create a new database at `db` by running `fill` on a fresh schema, atomically.
+
+    The file is built beside the target and renamed over it only when `fill` succeeded, so a
+    failed or killed build leaves the previous database byte-identical. `fill` may return extra
+    meta entries (as_of, source…) to record.
+    """
+    target = resolve_db(db).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.building-{os.getpid()}-{threading.get_ident()}")
+    staging.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(staging))
+        try:
+            con.execute(SCHEMA_FILE.read_text())
+            extra_meta = fill(con) or {}
+            meta = {"schema_version": str(SCHEMA_VERSION), **{k: str(v) for k, v in extra_meta.items()}}
+            con.executemany("insert into handoff_meta values (?, ?)", list(meta.items()))
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Named queries
+
+
+PARAM_TYPES = ("date", "timestamp", "text", "text[]", "integer", "double", "boolean")
+_DECLARATION = re.compile(
+    r"^--\s+\$(?P<name>[A-Za-z_]\w*)\s+(?P<type>text\[\]|\w+)"
+    r"(?:\s+in\s+\((?P<choices>[^)]*)\))?"
+    r"(?:\s+=\s+(?P<default>\S+))?"
+    r"\s*(?P<description>.*)$"
+)
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
+_PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
+QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """One `$name` a query file declares in its header."""
+
+    name: str
+    type: str
+    default: ParamValue
+    required: bool
+    choices: tuple[str, ...] | None
+    description: str
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A parsed query file: its SQL, its header description and its declared parameters."""
+
+    name: str
+    sql: str
+    description: str
+    params: Mapping[str, QueryParam]
+
+
+def list_queries() -> list[str]:
+    """Names of every query in `queries/`, sorted."""
+    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+
+
+def used_params(sql: str) -> set[str]:
+    """The `$names` the SQL body uses (ignoring comments and string literals)."""
+    return set(_PARAM_USE.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)))
+
+
+def load_query(name: str) -> QuerySpec:
+    """Read and parse `queries/<name>.sql`; the name must be a plain file name from the folder."""
+    if not QUERY_NAME.match(name) or name not in list_queries():
+        raise QueryError(f"unknown query {name!r}: see `python -m handoff query --list`")
+    return _load_query_file(QUERIES_DIR / f"{name}.sql")
+
+
+def _load_query_file(path: Path) -> QuerySpec:
+    sql = path.read_text()
+    description: list[str] = []
+    params: dict[str, QueryParam] = {}
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        declared = _DECLARATION.match(line)
+        if not declared:
+            text = line.removeprefix("--").strip()
+            if text != path.stem:  # the first line names the file; the rest describe it
+                description.append(text)
+            continue
+        ptype = declared["type"]
+        if ptype not in PARAM_TYPES:
+            raise QueryError(f"{path.name}: ${declared['name']} has unknown type {ptype!r}")
+        choices = (
+            tuple(c.strip() for c in declared["choices"].split(",")) if declared["choices"] else None
+        )
+        raw_default = declared["default"]
+        param = QueryParam(
+            name=declared["name"],
+            type=ptype,
+            default=None if raw_default in (None, "null") else _coerce_text(raw_default, ptype, declared["name"]),
+            required=raw_default is None,
+            choices=choices,
+            description=declared["description"].strip(),
+        )
+        params[param.name] = param
+    undeclared = used_params(sql) - params.keys()
+    if undeclared:
+        raise QueryError(f"{path.name} uses undeclared parameters: {', '.join(sorted(undeclared))}")
+    return QuerySpec(path.stem, sql, " ".join(d for d in description if d), params)
+
+
+def _coerce_text(text: str, ptype: str, name: str) -> ParamValue:
+    """Parse a parameter given as text (command line, URL) into its declared type."""
+    text = text.strip()
+    if text.lower() in ("", "null", "all"):
+        return None
+    try:
+        if ptype == "date":
+            return dt.date.fromisoformat(text)
+        if ptype == "timestamp":
+            return dt.datetime.fromisoformat(text)
+        if ptype == "integer":
+            return int(text)
+        if ptype == "double":
+            return float(text)
+        if ptype == "boolean":
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1", "yes")
+        if ptype == "text[]":
+            return [part.strip() for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ParameterError(f"parameter {name}={text!r} is not a valid {ptype}") from None
+    return text
+
+
+def _coerce(value: ParamValue, param: QueryParam) -> ParamValue:
+    """Bring a Python or text value to the parameter's type and check it against its choices."""
+    if isinstance(value, str) and param.type != "text":
+        value = _coerce_text(value, param.type, param.name)
+    elif param.type == "text[]" and value is not None:
+        value = [str(v) for v in value] or None
+    elif param.type == "date" and isinstance(value, dt.datetime):
+        value = value.date()
+    if param.choices and value is not None and value not in param.choices:
+        raise ParameterError(
+            f"parameter {param.name}={value!r} is not one of: {', '.join(param.choices)}"
+        )
+    return value
+
+
+def bind_params(spec: QuerySpec, given: Mapping[str, ParamValue]) -> dict[str, ParamValue]:
+    """The exact parameter set for one query: its declared names only, coerced and complete.
+
+    Shared filter fields the query does not use are dropped (pages hand over the whole filter
+    set); any other unknown name is an error, as is a missing parameter without a default.
+    """
+    from handoff.filters import FILTER_PARAMS
+
+    unknown = set(given) - spec.params.keys() - FILTER_PARAMS
+    if unknown:
+        takes = ", ".join(spec.params) or "no parameters"
+        raise ParameterError(
+            f"query {spec.name} has no parameter {', '.join(sorted(unknown))}; it takes: {takes}"
+        )
+    bound: dict[str, ParamValue] = {}
+    for name, param in spec.params.items():
+        if name in given:
+            bound[name] = _coerce(given[name], param)
+        elif param.required:
+            raise ParameterError(f"query {spec.name} needs parameter {name} ({param.type})")
+        else:
+            bound[name] = param.default
+    return bound
+
+
+class _ResultCache:
+    """A small LRU of query results keyed on (query, parameters, database identity)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+
+    def get(self, key: tuple) -> pd.DataFrame | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: tuple, frame: pd.DataFrame) -> None:
+        with self._lock:
+            self._items[key] = frame
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _ResultCache()
+
+
+def _freeze(value: ParamValue) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def run_query(
+    name: str,
+    filters: Any = None,
+    *,
+    db: DbPath = None,
+    timeout_s: float | None = None,
+    **params: ParamValue,
+) -> pd.DataFrame:
+    """Run the named query from `queries/` and return its rows as a DataFrame.
+
+    `filters` is a `Filters` value or a mapping (the shared filter set); `params` are the query's
+    own parameters (mode, group_by…). Results are cached until the database file changes.
+    """
+    from handoff.filters import Filters
+
+    given: dict[str, ParamValue] = {}
+    if isinstance(filters, Filters):
+        given.update(filters.params())
+    elif filters:
+        given.update(filters)
+    given.update(params)
+    spec = load_query(name)
+    bound = bind_params(spec, given)
+    identity = db_identity(db)
+    key = (name, spec.sql, tuple(sorted((k, _freeze(v)) for k, v in bound.items())), identity)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached.copy()
+    frame = execute(spec.sql, bound, identity=identity, timeout_s=timeout_s, label=name)
+    _cache.put(key, frame)
+    return frame.copy()
+
+
+def execute(
+    sql: str,
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    identity: DbIdentity | None = None,
+    db: DbPath = None,
+    timeout_s: float | None = None,
+    label: str = "query",
+) -> pd.DataFrame:
+    """Run one statement on a fresh read-only cursor, interrupting it after `timeout_s` seconds."""
+    identity = identity or db_identity(db)
+    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    for attempt in (1, 2):
+        cur = _pool.get(identity).cursor()
+        timer = threading.Timer(limit, cur.interrupt)
+        timer.start()
+        try:
+            return cur.execute(sql, dict(params or {})).df()
+        except duckdb.InterruptException:
+            raise QueryTimeout(f"{label} ran past its {limit:g} s time limit and was stopped") from None
+        except duckdb.ConnectionException:
+            # The pool swapped this file's connection mid-query; the retry uses the new one.
+            if attempt == 2:
+                raise
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise QueryError(f"{label} failed: {first_line}") from None
+        finally:
+            timer.cancel()
+            cur.close()
+    raise AssertionError("unreachable")

@@ -1,0 +1,229 @@
+"""The Streamlit side: database start-up, the shared filter bar, and small page helpers.
+
+The only module of the library that imports Streamlit. Pages call `ui.query(...)` for data and
+`ui.filters()` for the shared filter set; they never touch the database or build SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from handoff import db
+from handoff.errors import DatabaseMissing, HandoffError
+from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
+
+# URL key of each shared list filter, and the Filters field it feeds.
+LIST_FILTER_KEYS = {
+    "segment": "segments",
+    "region": "regions",
+    "channel": "channels",
+    "team": "teams",
+    "owner": "owners",
+}
+_build_lock = threading.Lock()
+
+
+def db_path() -> Path:
+    """The database this app serves: $HANDOFF_DB or data/handoff.duckdb."""
+    return db.resolve_db(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Start-up: make sure there is a database to show
+
+
+def ensure_database() -> None:
+    """Build the demo database on first start; explain and stop on a file we cannot use."""
+    path = db_path()
+    try:
+        db.check_database(path)
+        return
+    except DatabaseMissing:
+        _build_demo_with_progress(path, reason=f"No database at `{path}` yet: building the demo company.")
+        st.rerun()
+    except HandoffError as exc:
+        _explain_unusable_database(path, exc)
+        st.stop()
+
+
+def _build_demo_with_progress(path: Path, reason: str) -> None:
+    from handoff.demo import build_demo
+
+    st.title("Handoff")
+    st.info(reason)
+    bar = st.progress(0.0, text="Starting…")
+    with _build_lock:
+        if path.exists():  # another session built it while this one waited
+            return
+        build_demo(path, progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+    bar.progress(1.0, text="Done")
+
+
+def _explain_unusable_database(path: Path, exc: HandoffError) -> None:
+    st.title("Handoff can't read its database")
+    st.error(str(exc))
+    st.markdown(
+        f"""
+Nothing has been changed. Ways out:
+
+- **Point Handoff at another database**: restart with `HANDOFF_DB=/path/to/handoff.duckdb`.
+- **Re-import your data** with `python -m handoff import --db {path} --mapping …`.
+- **Start over with the demo company**: the button below renames this file to
+  `{path.name}.unreadable-<time>` (it is kept, not deleted) and builds a fresh demo database.
+"""
+    )
+    if st.button("Move the file aside and build the demo database", type="primary"):
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.unreadable-{stamp}")
+        path.rename(aside)
+        db.close_connections()
+        _build_demo_with_progress(path, reason=f"Moved the old file to `{aside}`. Building the demo company.")
+        st.rerun()
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+
+
+def query(name: str, filters: Filters | None = None, **params) -> pd.DataFrame:
+    """Run a named query for a page; a failure shows its one-line reason and stops the page."""
+    try:
+        return db.run_query(name, filters, db=db_path(), **params)
+    except HandoffError as exc:
+        st.error(f"Couldn't load {name}: {exc}")
+        st.stop()
+
+
+def as_of() -> dt.date:
+    """The day the data describes: relative periods ("this quarter") count from it."""
+    value = query("data__as_of")["as_of_date"].iloc[0]
+    return pd.Timestamp(value).date()
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared filter bar, bound to the URL
+
+
+def filter_bar() -> Filters:
+    """Draw the sidebar filters (their values live in the URL) and return the Filters they set."""
+    options = query("filters__options")
+    choices = {
+        key: options.loc[options["dimension"] == dimension, ["value", "label"]]
+        for dimension, key in (("segment", "segment"), ("region", "region"), ("channel", "channel"),
+                               ("team", "team"), ("owner", "owner"))
+    }
+    # The URL carries raw values (segment=smb), the same ones the CLI takes.
+    labels = {key: dict(zip(frame["value"], frame["label"], strict=True)) for key, frame in choices.items()}
+    notices = _unknown_url_values(labels)
+    today = as_of()
+
+    with st.sidebar:
+        st.subheader("Filters")
+        period = st.selectbox(
+            "Period", list(PERIODS), index=list(PERIODS).index(DEFAULT_PERIOD), format_func=PERIODS.get,
+            key="period", bind="query-params",
+            help=f"Periods count back from {today:%d %b %Y}, the latest day in the data.",
+        )
+        if period == "custom":
+            default_start, default_end = period_window(DEFAULT_PERIOD, today)
+            left, right = st.columns(2)
+            start = left.date_input("From", value=default_start, key="start", bind="query-params")
+            last_day = right.date_input("To (inclusive)", value=default_end - dt.timedelta(days=1),
+                                        key="end", bind="query-params")
+            if last_day < start:
+                notices.append("The custom period ends before it starts; showing its first day only.")
+                last_day = start
+            window = (start, last_day + dt.timedelta(days=1))
+        else:
+            window = period_window(period, today)
+        selected = {}
+        for key, field in LIST_FILTER_KEYS.items():
+            names = labels[key]
+            selected[field] = st.multiselect(
+                LIST_FIELD_LABELS[field], list(names), key=key, bind="query-params", placeholder="All",
+            )
+    for notice in notices:
+        st.warning(notice, icon=":material/link_off:")
+    filters = Filters(start=window[0], end=window[1], **selected)
+    st.session_state["handoff_filters"] = filters
+    return filters
+
+
+def _unknown_url_values(labels: dict[str, dict[str, str]]) -> list[str]:
+    """Values in the URL that no filter option matches: Streamlit drops them, we say so."""
+    notices = []
+    params = st.query_params
+    if "period" in params and params["period"] not in PERIODS.values():
+        notices.append(f"The link's period “{params['period']}” isn't one we know; showing "
+                       f"{PERIODS[DEFAULT_PERIOD].lower()} instead.")
+    for key in ("start", "end"):
+        if key in params:
+            try:
+                dt.date.fromisoformat(params[key])
+            except ValueError:
+                notices.append(f"The link's {key} date “{params[key]}” isn't a date (YYYY-MM-DD); using the default.")
+    for key, names in labels.items():
+        valid = set(names)
+        unknown = [value for value in params.get_all(key) if value and value not in valid]
+        if unknown:
+            what = LIST_FIELD_LABELS[LIST_FILTER_KEYS[key]].lower()
+            notices.append(f"The link asks for {what} {', '.join(map(repr, unknown))}, which the data "
+                           f"doesn't have; ignored.")
+    return notices
+
+
+def filters() -> Filters:
+    """The shared filter set the sidebar chose on this run."""
+    return st.session_state.get("handoff_filters", Filters())
+
+
+# ---------------------------------------------------------------------------------------------
+# Page helpers
+
+
+def page_header(title: str, question: str) -> None:
+    """A page title, the one question the page answers, and the filters in force."""
+    _run_inside_app_frame()
+    st.title(title)
+    st.markdown(question)
+    st.caption(f"Filters: {filters().describe()}")
+
+
+def _run_inside_app_frame() -> None:
+    """Make sure app.py (database check, navigation, filters) wraps this page.
+
+    Streamlit sees our `pages/` folder and, on a server's first run or in AppTest, may run a page
+    file alone as an old-style page; switching that mode off and rerunning goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def no_data(what: str = "records") -> None:
+    """The friendly message for a selection with nothing in it."""
+    st.info(
+        f"No {what} match these filters. Widen the period or clear a filter in the sidebar.",
+        icon=":material/filter_alt_off:",
+    )
+
+
+def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
+    """Show a table with a CSV download under it (every table can be downloaded)."""
+    st.dataframe(frame, hide_index=True, **dataframe_args)
+    download_csv(frame, filename)
+
+
+def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
+    """A download button for `frame` as CSV."""
+    st.download_button(
+        label, frame.to_csv(index=False).encode(), file_name=f"{filename}.csv", mime="text/csv",
+        icon=":material/download:", key=f"download-{filename}",
+    )

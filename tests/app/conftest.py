@@ -1,0 +1,35 @@
+"""AppTest helpers: run the real app.py against a chosen database."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from handoff import db
+from tests.fixtures import ROOT
+
+PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data"]
+
+
+@pytest.fixture
+def app(monkeypatch, demo_db):
+    """A function that opens app.py on the demo database at a page, with URL parameters."""
+    monkeypatch.setenv("HANDOFF_DB", str(demo_db))
+
+    def open_page(page: str = "overview", **query_params) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for key, value in query_params.items():
+            at.query_params[key] = value
+        at.run()
+        if page != "overview":
+            at.switch_page(f"pages/{page}.py")
+            at.run()
+        return at
+
+    yield open_page
+    db.close_connections()
+
+
+def no_exception(at: AppTest) -> None:
+    """Fail with the app's own message if the page raised."""
+    assert not at.exception, [e.value for e in at.exception]

@@ -1,0 +1,30 @@
+"""Shared fixtures: a small demo database, and hand-made databases built from rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from handoff.demo import build_demo
+from tests.fixtures import AS_OF, DEMO_LEADS, DEMO_SEED, Rows, write_db
+
+
+@pytest.fixture
+def make_db(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: make_db({'leads': [...], ...}) → the path of a fresh hand-made database."""
+    counter = iter(range(1_000_000))
+
+    def make(tables: Mapping[str, Rows], meta: Mapping[str, str] | None = None) -> Path:
+        return write_db(tmp_path / f"hand-{next(counter)}.duckdb", tables, meta)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo company (4,000 leads, as of 30 June 2026), built once per test run."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    return build_demo(path, leads=DEMO_LEADS, seed=DEMO_SEED, as_of=AS_OF)
+

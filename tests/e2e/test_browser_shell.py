@@ -1,0 +1,37 @@
+"""Every page in a real Chromium: it opens, shows its title, and raises nothing."""
+
+import pytest
+
+from tests.app.conftest import PAGES
+from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
+
+pytestmark = pytest.mark.e2e
+
+TITLES = {"overview": "Overview", "campaigns": "Campaigns", "funnel": "Funnel", "sla": "SLA",
+          "attribution": "Attribution", "explore": "Explore", "data": "Data"}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_opens_without_exception(server, page, name):
+    url = server.url if name == "overview" else f"{server.url}/{name}"
+    open_app(page, url)
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() == TITLES[name]
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def test_a_shared_link_opens_the_same_view(server, page):
+    open_app(page, f"{server.url}/funnel?period=Last+year&segment=smb")
+    assert_no_exception(page)
+    caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: smb" in caption
+
+
+def test_navigation_keeps_the_filters(server, page):
+    open_app(page, f"{server.url}/?segment=enterprise")
+    page.get_by_role("link", name="SLA").click()
+    page.wait_for_url("**/sla**")
+    open_caption = page.locator('[data-testid="stCaptionContainer"]').first
+    open_caption.wait_for()
+    assert "segment: enterprise" in open_caption.inner_text()
+    assert "segment=enterprise" in page.url

@@ -1,0 +1,53 @@
+"""Helpers for tests: hand-made databases from rows, and the demo settings the tests use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from handoff import db
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 6, 30)
+DEMO_LEADS = 4000
+DEMO_SEED = 7
+
+# Canonical column order of each table, so hand-made rows may leave optional columns out.
+COLUMNS = {
+    "people": ["person_id", "name", "team", "role", "region", "manager_id"],
+    "campaigns": ["campaign_id", "name", "channel", "owner_team", "start_date", "end_date", "budget", "cost"],
+    "leads": ["lead_id", "created_at", "channel", "source_campaign_id", "sourced_by", "segment", "region",
+              "industry", "company_size", "score", "mql_at", "sal_at", "sql_at", "disqualified_at",
+              "disqualify_reason", "owner_id"],
+    "touches": ["touch_id", "lead_id", "campaign_id", "channel", "team", "kind", "touched_at", "person_id"],
+    "deals": ["deal_id", "lead_id", "created_at", "closed_at", "stage", "amount", "owner_id", "lost_reason",
+              "product"],
+    "targets": ["period_start", "team", "metric", "segment", "value"],
+}
+
+Rows = Sequence[Mapping[str, object]]
+
+
+def write_db(path: Path, tables: Mapping[str, Rows], meta: Mapping[str, str] | None = None) -> Path:
+    """Build a Handoff database at `path` holding exactly `tables` (missing columns are NULL)."""
+
+    def fill(con):
+        for table in COLUMNS:  # parents first, so foreign keys resolve
+            rows = tables.get(table, [])
+            if not rows:
+                continue
+            frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS[table]} for row in rows], columns=COLUMNS[table])
+            frame = frame.astype(object).where(frame.notna(), None)
+            placeholders = ", ".join("?" for _ in COLUMNS[table])
+            con.executemany(f"insert into {table} values ({placeholders})", frame.values.tolist())
+        return dict(meta or {})
+
+    return db.build_database(path, fill)
+
+
+def ts(text: str) -> dt.datetime:
+    """A timestamp from 'YYYY-MM-DD HH:MM' (tests read better with strings)."""
+    return dt.datetime.fromisoformat(text)

@@ -1,0 +1,155 @@
+"""The query runner: declared parameters, read-only access, the time limit and the cache."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from handoff import db
+from handoff.errors import ParameterError, QueryError, QueryTimeout
+from handoff.filters import Filters
+from tests.fixtures import ts
+
+PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"}]
+LEADS = [
+    {"lead_id": "L1", "created_at": ts("2026-01-05 10:00"), "channel": "webinar", "sourced_by": "marketing",
+     "segment": "smb", "region": "NA", "owner_id": "P1"},
+    {"lead_id": "L2", "created_at": ts("2026-02-05 10:00"), "channel": "events", "sourced_by": "marketing",
+     "segment": "enterprise", "region": "EMEA"},
+]
+
+
+@pytest.fixture
+def queries_dir(tmp_path, monkeypatch):
+    """A private queries/ folder so each test can declare the query it needs."""
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    monkeypatch.setattr(db, "QUERIES_DIR", folder)
+
+    def write(name: str, sql: str) -> None:
+        (folder / f"{name}.sql").write_text(sql)
+
+    return write
+
+
+COUNT_SQL = """-- test__lead_count
+-- One row: leads created in the window.
+-- $start     date                      window start, inclusive
+-- $end       date                      window end, exclusive
+-- $segments  text[] = null             segments to keep
+-- $mode      text in (cohort, period) = cohort   which count
+select count(*) as lead_count, $mode as mode
+from leads
+where ($start is null or created_at >= $start)
+  and ($end is null or created_at < $end)
+  and ($segments is null or list_contains($segments, segment))
+"""
+
+
+def test_header_declares_types_defaults_and_choices(queries_dir):
+    queries_dir("test__lead_count", COUNT_SQL)
+    spec = db.load_query("test__lead_count")
+    assert spec.description == "One row: leads created in the window."
+    assert [p.name for p in spec.params.values()] == ["start", "end", "segments", "mode"]
+    assert spec.params["start"].required and not spec.params["segments"].required
+    assert spec.params["mode"].default == "cohort"
+    assert spec.params["mode"].choices == ("cohort", "period")
+
+
+def test_filters_and_text_parameters_are_bound_not_pasted(queries_dir, make_db):
+    queries_dir("test__lead_count", COUNT_SQL)
+    path = make_db({"people": PEOPLE, "leads": LEADS})
+    window = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 1))
+    assert db.run_query("test__lead_count", window, db=path)["lead_count"].tolist() == [2]
+    smb = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 1), segments=["smb"])
+    assert db.run_query("test__lead_count", smb, db=path)["lead_count"].tolist() == [1]
+    # Text from the command line is coerced to the declared types.
+    frame = db.run_query("test__lead_count", db=path, start="2026-02-01", end="2026-03-01", mode="period")
+    assert frame.to_dict("records") == [{"lead_count": 1, "mode": "period"}]
+    hostile = db.run_query("test__lead_count", db=path, start="2026-01-01", end="2026-03-01",
+                           segments="smb') or 1=1 --")
+    assert hostile["lead_count"].tolist() == [0]
+
+
+def test_a_missing_parameter_is_named(queries_dir, make_db):
+    queries_dir("test__lead_count", COUNT_SQL)
+    path = make_db({})
+    with pytest.raises(ParameterError, match="needs parameter start"):
+        db.run_query("test__lead_count", db=path, end="2026-01-01")
+
+
+def test_an_unknown_parameter_is_named_but_unused_shared_filters_are_dropped(queries_dir, make_db):
+    queries_dir("test__lead_count", COUNT_SQL)
+    path = make_db({})
+    with pytest.raises(ParameterError, match="has no parameter colour; it takes: start, end, segments, mode"):
+        db.run_query("test__lead_count", db=path, start=None, end=None, colour="red")
+    # The page hands over every shared filter; regions is not used by this query and is dropped.
+    frame = db.run_query("test__lead_count", Filters(regions=["NA"]), db=path, start=None, end=None)
+    assert frame["lead_count"].tolist() == [0]
+
+
+def test_a_value_outside_the_declared_choices_is_refused(queries_dir, make_db):
+    queries_dir("test__lead_count", COUNT_SQL)
+    with pytest.raises(ParameterError, match="mode='weekly' is not one of: cohort, period"):
+        db.run_query("test__lead_count", db=make_db({}), start=None, end=None, mode="weekly")
+
+
+def test_a_value_that_does_not_parse_is_refused(queries_dir, make_db):
+    queries_dir("test__lead_count", COUNT_SQL)
+    with pytest.raises(ParameterError, match="start='last tuesday' is not a valid date"):
+        db.run_query("test__lead_count", db=make_db({}), start="last tuesday", end=None)
+
+
+def test_an_undeclared_parameter_in_a_file_is_an_error(queries_dir):
+    queries_dir("test__sloppy", "-- test__sloppy\n-- One row.\nselect $surprise as x\n")
+    with pytest.raises(QueryError, match="undeclared parameters: surprise"):
+        db.load_query("test__sloppy")
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "Funnel", "funnel;drop", "nope"])
+def test_only_files_in_the_queries_folder_can_be_named(name):
+    with pytest.raises(QueryError, match="unknown query"):
+        db.load_query(name)
+
+
+def test_the_connection_is_read_only_with_external_access_off(queries_dir, make_db):
+    path = make_db({"people": PEOPLE})
+    before = path.read_bytes()
+    queries_dir("test__write", "-- test__write\n-- Tries to write.\ninsert into people values ('P9', 'Eve', 'sales', 'sdr', 'NA', null)\n")
+    with pytest.raises(QueryError, match="read-only"):
+        db.run_query("test__write", db=path)
+    queries_dir("test__read_file", "-- test__read_file\n-- Tries to read a file.\nselect * from read_csv('/etc/passwd')\n")
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        db.run_query("test__read_file", db=path)
+    queries_dir("test__unlock", "-- test__unlock\n-- Tries to unlock.\nset enable_external_access = true\n")
+    with pytest.raises(QueryError, match="locked"):
+        db.run_query("test__unlock", db=path)
+    assert path.read_bytes() == before
+
+
+def test_a_runaway_query_is_interrupted(make_db):
+    path = make_db({})
+    with pytest.raises(QueryTimeout, match="ran past its 0.3 s time limit"):
+        db.execute("select count(*) from range(1000000) a, range(1000000) b", db=path, timeout_s=0.3)
+    # The connection is still usable afterwards.
+    assert db.execute("select 41 + 1 as answer", db=path)["answer"].tolist() == [42]
+
+
+def test_results_are_cached_until_the_file_changes(queries_dir, tmp_path):
+    from tests.fixtures import write_db
+
+    queries_dir("test__lead_count", COUNT_SQL)
+    path = write_db(tmp_path / "swap.duckdb", {"people": PEOPLE, "leads": LEADS[:1]})
+    first = db.run_query("test__lead_count", db=path, start=None, end=None)
+    first.loc[0, "lead_count"] = 99  # callers get a copy, never the cached frame
+    assert db.run_query("test__lead_count", db=path, start=None, end=None)["lead_count"].tolist() == [1]
+    write_db(path, {"people": PEOPLE, "leads": LEADS})  # an import swaps a new file in
+    assert db.run_query("test__lead_count", db=path, start=None, end=None)["lead_count"].tolist() == [2]
+
+
+def test_the_database_path_comes_from_handoff_db(monkeypatch, make_db):
+    path = make_db({})
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    assert db.resolve_db(None) == Path(os.environ["HANDOFF_DB"])
+    assert db.read_meta()["schema_version"] == "1"

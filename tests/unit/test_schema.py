@@ -1,0 +1,98 @@
+"""The schema: tables, keys and the checks made when a database is opened."""
+
+import duckdb
+import pytest
+
+from handoff import db
+from handoff.errors import DatabaseMissing, DatabaseUnreadable, ForeignDatabase, QueryError, SchemaMismatch
+from tests.fixtures import ts, write_db
+
+
+def test_every_canonical_table_exists_with_its_primary_key(make_db):
+    path = make_db({})
+    con = duckdb.connect(str(path), read_only=True)
+    tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert set(db.TABLES) <= tables
+    keys = dict(con.execute(
+        "select table_name, constraint_column_names[1] from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
+    ).fetchall())
+    con.close()
+    assert keys == {"handoff_meta": "key", "people": "person_id", "campaigns": "campaign_id",
+                    "leads": "lead_id", "touches": "touch_id", "deals": "deal_id"}
+
+
+def test_money_and_time_types_follow_the_design(make_db):
+    con = duckdb.connect(str(make_db({})), read_only=True)
+    types = dict(con.execute(
+        "select table_name || '.' || column_name, data_type from information_schema.columns"
+    ).fetchall())
+    con.close()
+    assert types["deals.amount"] == "DECIMAL(18,2)"
+    assert types["campaigns.cost"] == "DECIMAL(18,2)"
+    assert types["leads.created_at"] == "TIMESTAMP"
+    assert types["touches.touched_at"] == "TIMESTAMP"
+
+
+def test_a_deal_for_an_unknown_lead_is_refused(tmp_path):
+    with pytest.raises(duckdb.ConstraintException):
+        write_db(tmp_path / "orphan.duckdb", {
+            "deals": [{"deal_id": "D1", "lead_id": "nobody", "created_at": ts("2026-01-01 09:00"),
+                       "stage": "open", "amount": 10}],
+        })
+    assert not (tmp_path / "orphan.duckdb").exists()
+
+
+def test_a_failed_build_leaves_the_previous_file_byte_identical(tmp_path):
+    path = write_db(tmp_path / "h.duckdb", {})
+    before = path.read_bytes()
+
+    def explode(con):
+        con.execute("insert into people values ('P1', 'Ada', 'sales', 'sdr', 'NA', null)")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        db.build_database(path, explode)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["h.duckdb"]
+
+
+def test_the_schema_version_is_recorded(make_db):
+    assert db.read_meta(make_db({}, meta={"source": "test"})) == {"schema_version": "1", "source": "test"}
+
+
+def test_a_missing_database_says_how_to_build_one(tmp_path):
+    with pytest.raises(DatabaseMissing, match="python -m handoff demo"):
+        db.check_database(tmp_path / "nothing.duckdb")
+
+
+def test_a_file_that_is_not_duckdb_is_unreadable(tmp_path):
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"\x00\x01not a database at all" * 100)
+    with pytest.raises(DatabaseUnreadable, match="garbage.duckdb"):
+        db.check_database(garbage)
+
+
+def test_a_truncated_database_is_unreadable(make_db, demo_db, tmp_path):
+    cut = tmp_path / "cut.duckdb"
+    cut.write_bytes(demo_db.read_bytes()[: 20_000])
+    with pytest.raises((DatabaseUnreadable, QueryError)):
+        db.check_database(cut)
+        db.run_query("data__table_counts", db=cut)
+
+
+def test_a_foreign_duckdb_file_is_named_as_such(tmp_path):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table sales(x int)")
+    con.close()
+    with pytest.raises(ForeignDatabase, match="not a Handoff database"):
+        db.check_database(other)
+
+
+def test_another_schema_version_is_refused_with_a_way_out(tmp_path):
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    con.execute("create table handoff_meta(key text, value text); insert into handoff_meta values ('schema_version', '0')")
+    con.close()
+    with pytest.raises(SchemaMismatch, match="schema version 0.*re-import"):
+        db.check_database(old)
