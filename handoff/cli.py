@@ -56,7 +56,7 @@ def _parse_param(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="database file (default: $HANDOFF_DB or data/handoff.duckdb)", default=None
     )
@@ -70,7 +70,7 @@ def _demo_parser(sub) -> None:
     from handoff.demo import DEFAULT_LEADS, DEFAULT_SEED
 
     parser = sub.add_parser("demo", help="build the deterministic demo database")
-    _add_db(parser)
+    add_db_argument(parser)
     parser.add_argument("--leads", type=int, default=DEFAULT_LEADS, help=f"number of leads (default {DEFAULT_LEADS:,})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     parser.add_argument("--as-of", type=_parse_date, default=None, help="last day of the data (default: today)")
@@ -100,7 +100,7 @@ def _demo(args) -> int:
 def _query_parser(sub) -> None:
     parser = sub.add_parser("query", help="run a named query from queries/")
     parser.add_argument("name", nargs="?", help="query name, e.g. funnel__stage_counts")
-    _add_db(parser)
+    add_db_argument(parser)
     parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="KEY=VALUE",
                         help="a query or shared-filter parameter; lists are comma-separated")
     parser.add_argument("--format", choices=FORMATS, default="table")
@@ -131,13 +131,22 @@ def _query(args) -> int:
 
 
 PARSERS = [_demo_parser, _query_parser]
+# Each area adds its own commands: a module listed here defines add_commands(subparsers), which
+# registers its subcommands (importing anything heavy inside the command, not at module level).
+COMMAND_MODULES = ("handoff.console", "handoff.ingest", "handoff.report", "handoff.attribution")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import importlib
+    import importlib.util
+
     parser = _Parser(prog="python -m handoff", description="Handoff: one set of numbers for sales and marketing.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in PARSERS:
         add(sub)
+    for module in COMMAND_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).add_commands(sub)
     return parser
 
 

@@ -33,7 +33,7 @@ from handoff.errors import (
     QueryTimeout,
     SchemaMismatch,
 )
-from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path
+from handoff.paths import DERIVED_FILE, QUERIES_DIR, SCHEMA_FILE, default_db_path
 
 SCHEMA_VERSION = 1
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
@@ -192,8 +192,9 @@ def build_database(
     """Create a new database at `db` by running `fill` on a fresh schema, atomically.
 
     The file is built beside the target and renamed over it only when `fill` succeeded, so a
-    failed or killed build leaves the previous database byte-identical. `fill` may return extra
-    meta entries (as_of, source…) to record.
+    failed or killed build leaves the previous database byte-identical. The derived tables of
+    `derived.sql` are rebuilt after `fill`. `fill` may return extra meta entries (as_of,
+    source…) to record.
     """
     target = resolve_db(db).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +205,7 @@ def build_database(
         try:
             con.execute(SCHEMA_FILE.read_text())
             extra_meta = fill(con) or {}
+            con.execute(DERIVED_FILE.read_text())
             meta = {"schema_version": str(SCHEMA_VERSION), **{k: str(v) for k, v in extra_meta.items()}}
             con.executemany("insert into handoff_meta values (?, ?)", list(meta.items()))
             con.execute("checkpoint")
@@ -246,17 +248,51 @@ class QueryParam:
 
 @dataclass(frozen=True)
 class QuerySpec:
-    """A parsed query file: its SQL, its header description and its declared parameters."""
+    """A named query: its SQL (or the Python that computes it), description and parameters."""
 
     name: str
     sql: str
     description: str
     params: Mapping[str, QueryParam]
+    # Set for computed queries: fn(bound_params, db_path) -> DataFrame.
+    compute: Callable[[dict[str, ParamValue], str], pd.DataFrame] | None = None
+
+
+# Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
+COMPUTED_QUERY_MODULES = ("handoff.sla", "handoff.attribution")
+_computed: dict[str, QuerySpec] = {}
+
+
+def computed_query(name: str, description: str, declarations: str):
+    """Register a Python function as a named query, with parameters declared as in SQL headers.
+
+    `declarations` holds lines like `-- $model text in (linear, markov) = linear  which model`.
+    The function gets the bound parameters and the database path, and returns a DataFrame; it
+    reads data only through `run_query` on SQL files, so it passes through the same door.
+    """
+
+    def register(fn):
+        header = f"-- {name}\n-- {description}\n{declarations.strip()}\n"
+        parsed = _parse_header(header, name)
+        _computed[name] = QuerySpec(name, "", parsed.description, parsed.params, compute=fn)
+        return fn
+
+    return register
+
+
+def _load_computed() -> None:
+    import importlib
+    import importlib.util
+
+    for module in COMPUTED_QUERY_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
 
 
 def list_queries() -> list[str]:
-    """Names of every query in `queries/`, sorted."""
-    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+    """Names of every named query: the files in `queries/` and the computed queries, sorted."""
+    _load_computed()
+    return sorted({p.stem for p in QUERIES_DIR.glob("*.sql")} | set(_computed))
 
 
 def used_params(sql: str) -> set[str]:
@@ -268,11 +304,21 @@ def load_query(name: str) -> QuerySpec:
     """Read and parse `queries/<name>.sql`; the name must be a plain file name from the folder."""
     if not QUERY_NAME.match(name) or name not in list_queries():
         raise QueryError(f"unknown query {name!r}: see `python -m handoff query --list`")
+    if name in _computed:
+        return _computed[name]
     return _load_query_file(QUERIES_DIR / f"{name}.sql")
 
 
 def _load_query_file(path: Path) -> QuerySpec:
     sql = path.read_text()
+    spec = _parse_header(sql, path.stem)
+    undeclared = used_params(sql) - spec.params.keys()
+    if undeclared:
+        raise QueryError(f"{path.name} uses undeclared parameters: {', '.join(sorted(undeclared))}")
+    return QuerySpec(path.stem, sql, spec.description, spec.params)
+
+
+def _parse_header(sql: str, name: str) -> QuerySpec:
     description: list[str] = []
     params: dict[str, QueryParam] = {}
     for line in sql.splitlines():
@@ -281,12 +327,12 @@ def _load_query_file(path: Path) -> QuerySpec:
         declared = _DECLARATION.match(line)
         if not declared:
             text = line.removeprefix("--").strip()
-            if text != path.stem:  # the first line names the file; the rest describe it
+            if text != name:  # the first line names the query; the rest describe it
                 description.append(text)
             continue
         ptype = declared["type"]
         if ptype not in PARAM_TYPES:
-            raise QueryError(f"{path.name}: ${declared['name']} has unknown type {ptype!r}")
+            raise QueryError(f"{name}: ${declared['name']} has unknown type {ptype!r}")
         choices = (
             tuple(c.strip() for c in declared["choices"].split(",")) if declared["choices"] else None
         )
@@ -300,10 +346,7 @@ def _load_query_file(path: Path) -> QuerySpec:
             description=declared["description"].strip(),
         )
         params[param.name] = param
-    undeclared = used_params(sql) - params.keys()
-    if undeclared:
-        raise QueryError(f"{path.name} uses undeclared parameters: {', '.join(sorted(undeclared))}")
-    return QuerySpec(path.stem, sql, " ".join(d for d in description if d), params)
+    return QuerySpec(name, sql, " ".join(d for d in description if d), params)
 
 
 def _coerce_text(text: str, ptype: str, name: str) -> ParamValue:
@@ -433,7 +476,10 @@ def run_query(
     cached = _cache.get(key)
     if cached is not None:
         return cached.copy()
-    frame = execute(spec.sql, bound, identity=identity, timeout_s=timeout_s, label=name)
+    if spec.compute is not None:
+        frame = spec.compute(bound, identity.path)
+    else:
+        frame = execute(spec.sql, bound, identity=identity, timeout_s=timeout_s, label=name)
     _cache.put(key, frame)
     return frame.copy()
 

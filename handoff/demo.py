@@ -167,7 +167,7 @@ from frame
 """
 _TOUCHES_INSERT = """
 select 'T' || lpad(touch_number::text, 8, '0'), 'L' || lpad(lead_number::text, 7, '0'),
-       campaign_id, channel, team, kind, touched_at, person_id
+       campaign_id::text, channel::text, team::text, kind::text, touched_at, person_id::text
 from frame
 """
 _DEALS_INSERT = """
@@ -200,13 +200,11 @@ def generate(
     deals = _deals(rng, lead, life, people)
 
     report(0.5, "touches")
-    touches = _touches(rng, lead, life, deals, campaign_windows, people)
+    touches = _touches(rng, lead, life, deals, campaign_windows, people, as_of_end)
 
     campaigns = _campaigns(rng, campaign_windows, lead, touches)
     leads_frame = _censor_leads(lead, life, deals, as_of_end)
     deals_frame = _censor_deals(deals, as_of_end)
-    touches_frame = touches[touches["touched_at"] < as_of_end].reset_index(drop=True)
-    touches_frame.insert(0, "touch_number", np.arange(1, len(touches_frame) + 1))
 
     report(0.58, "monthly targets")
     targets = _targets(start, as_of, leads_frame, deals_frame)
@@ -214,7 +212,7 @@ def generate(
         "people": people,
         "campaigns": campaigns,
         "leads": leads_frame,
-        "touches": touches_frame,
+        "touches": touches,
         "deals": deals_frame,
         "targets": targets,
     }
@@ -269,14 +267,21 @@ class _CampaignWindows:
     starts: list[np.ndarray]
     ends: list[np.ndarray]
 
-    def campaign_of(self, channel_index: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """The campaign of each (channel, time) pair: the channel's campaign running then."""
-        out = np.empty(len(at), dtype=object)
+    @property
+    def all_ids(self) -> np.ndarray:
+        """Every campaign id, channel after channel: what `campaign_code` indexes."""
+        return np.concatenate(self.ids)
+
+    def campaign_code(self, channel_index: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """For each (channel, time) pair, the index in `all_ids` of the channel's campaign then."""
+        counts = np.array([len(ids) for ids in self.ids])
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         fraction = np.clip((at - self.start) / self.span, 0, 0.999999)
-        for index, ids in enumerate(self.ids):
-            mask = channel_index == index
-            out[mask] = ids[(fraction[mask] * len(ids)).astype(int)]
-        return out
+        return (offsets[channel_index] + (fraction * counts[channel_index]).astype(np.int64)).astype(np.int32)
+
+    def campaign_of(self, channel_index: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """The campaign id of each (channel, time) pair."""
+        return self.all_ids[self.campaign_code(channel_index, at)]
 
 
 def _campaign_windows(start: dt.date, as_of: dt.date) -> _CampaignWindows:
@@ -563,84 +568,108 @@ def _deals(rng, lead: dict, life: dict, people) -> pd.DataFrame:
 # Touches
 
 
-def _touches(rng, lead: dict, life: dict, deals: pd.DataFrame, windows: _CampaignWindows, people) -> pd.DataFrame:
-    """Every interaction, built as blocks of (lead row, time, channel, team, kind)."""
+CHANNEL_NAMES = (*(c.name for c in CHANNELS), DIRECT_SALES)
+DIRECT_SALES_CODE = len(CHANNELS)
+TEAMS = ("marketing", "sales")
+TOUCH_KINDS = tuple(sorted({c.touch_kind for c in CHANNELS} | {"form", "call", "email", "meeting", "demo"}))
+
+
+def _kind(*names: str) -> np.ndarray:
+    return np.array([TOUCH_KINDS.index(name) for name in names], dtype=np.int8)
+
+
+def _touches(rng, lead: dict, life: dict, deals: pd.DataFrame, windows: _CampaignWindows, people,
+             as_of_end: np.datetime64) -> pd.DataFrame:
+    """Every interaction up to the as-of date, built as blocks of integer codes.
+
+    Codes (channel, team, kind, campaign, person) keep millions of touches cheap to draw, sort
+    and load; they become text through pandas categoricals only at the end.
+    """
     n = lead["count"]
     created = lead["created_at"]
     marketing = lead["is_marketing_sourced"]
     marketing_channels = np.array(_channel_indices(*[c.name for c in CHANNELS if c.sourced_by == "marketing"]))
-    kinds = np.array([c.touch_kind for c in CHANNELS], dtype=object)
-    blocks = []
+    channel_kind = _kind(*(c.touch_kind for c in CHANNELS))
+    person_ids = people["person_id"].to_numpy()
+    lead_owner = pd.Categorical(lead["owner_id"], categories=person_ids).codes.astype(np.int16)
+    deal_owner = pd.Categorical(deals["owner_id"], categories=person_ids).codes.astype(np.int16)
+    blocks: list[tuple[np.ndarray, ...]] = []
 
-    def block(rows, at, channel_index, team, kind, person=None, campaign=True):
+    def block(rows, at, channel, team, kind, person=-1):
         rows = np.asarray(rows)
-        channel_index = np.broadcast_to(channel_index, rows.shape)
-        blocks.append(pd.DataFrame({
-            "lead_row": rows,
-            "campaign_id": windows.campaign_of(channel_index, at) if campaign else None,
-            "channel": np.array([c.name for c in CHANNELS], dtype=object)[channel_index]
-            if campaign else DIRECT_SALES,
-            "team": team,
-            "kind": kind if isinstance(kind, str) else np.asarray(kind, dtype=object),
-            "touched_at": at,
-            "person_id": person,
-        }))
+        size = rows.shape
+        channel = np.broadcast_to(np.asarray(channel, dtype=np.int16), size)
+        is_campaign = channel != DIRECT_SALES_CODE
+        campaign = np.where(is_campaign, windows.campaign_code(np.minimum(channel, DIRECT_SALES_CODE - 1), at), -1)
+        blocks.append((rows, at, channel, np.broadcast_to(np.asarray(team, dtype=np.int8), size),
+                       np.broadcast_to(np.asarray(kind, dtype=np.int8), size), campaign,
+                       np.broadcast_to(np.asarray(person, dtype=np.int16), size)))
 
+    marketing_team, sales_team = 0, 1
     # 1. Before the lead exists: anonymous marketing touches that later get stitched to it.
-    prior = rng.poisson(np.where(marketing, 1.1, 0.4))
-    rows = np.repeat(np.arange(n), prior)
+    rows = np.repeat(np.arange(n), rng.poisson(np.where(marketing, 1.1, 0.4)))
     at = created[rows] - _hours(rng.uniform(1.0, 24.0 * 45, len(rows)))
     same = rng.random(len(rows)) < 0.45
     channel = np.where(same, lead["channel_index"][rows], rng.choice(marketing_channels, len(rows)))
-    block(rows, at, channel, "marketing", kinds[channel])
+    block(rows, at, channel, marketing_team, channel_kind[channel])
 
     # 2. The lead-creation touch, exactly at created_at, on the source channel.
     rows = np.arange(n)
-    creation_kind = np.where(marketing, "form", kinds[lead["channel_index"]])
-    block(rows, created, lead["channel_index"], np.where(marketing, "marketing", "sales"), creation_kind,
-          person=np.where(marketing, None, lead["owner_id"]))
+    block(rows, created, lead["channel_index"], np.where(marketing, marketing_team, sales_team),
+          np.where(marketing, _kind("form")[0], channel_kind[lead["channel_index"]]),
+          person=np.where(marketing, -1, lead_owner))
 
     # 3. Nurture between creation and MQL (or the next month for leads that never qualify).
-    nurture = rng.poisson(np.where(marketing, 1.4, 0.5))
-    rows = np.repeat(np.arange(n), nurture)
+    rows = np.repeat(np.arange(n), rng.poisson(np.where(marketing, 1.4, 0.5)))
     horizon = np.where(life["is_mql"], life["mql_at"] - created, 30 * DAY)[rows]
     at = created[rows] + (horizon * rng.uniform(0.05, 0.95, len(rows))).astype("timedelta64[us]")
     channel = rng.choice(_channel_indices("email", "content", "webinar"), len(rows))
-    block(rows, at, channel, "marketing", kinds[channel])
+    block(rows, at, channel, marketing_team, channel_kind[channel])
 
     # 4. Sales follow-up on MQLs: the first response, then calls and emails until qualified.
     rows = np.flatnonzero(life["has_response"] & life["is_mql"])
-    block(rows, life["response_at"][rows], 0, "sales",
-          rng.choice(np.array(["call", "email"], dtype=object), len(rows)),
-          person=lead["owner_id"][rows], campaign=False)
+    block(rows, life["response_at"][rows], DIRECT_SALES_CODE, sales_team,
+          rng.choice(_kind("call", "email"), len(rows)), person=lead_owner[rows])
     working = rng.poisson(np.where(life["is_sal"], 2.2, 0.6))
     rows = np.repeat(np.flatnonzero(life["has_response"]), working[life["has_response"]])
     end = np.where(life["is_sql"], life["sql_at"], life["response_at"] + 14 * DAY)[rows]
     span = end - life["response_at"][rows]
     at = life["response_at"][rows] + (span * rng.uniform(0.02, 0.98, len(rows))).astype("timedelta64[us]")
-    block(rows, at, 0, "sales", rng.choice(np.array(["call", "email", "meeting"], dtype=object), len(rows)),
-          person=lead["owner_id"][rows], campaign=False)
+    block(rows, at, DIRECT_SALES_CODE, sales_team, rng.choice(_kind("call", "email", "meeting"), len(rows)),
+          person=lead_owner[rows])
 
     # 5. Deals: the demo that opens the opportunity, marketing air cover, the closing meeting.
     rows = deals["lead_row"].to_numpy()
     deal_created = deals["created_at"].to_numpy()
-    deal_owner = deals["owner_id"].to_numpy()
     cycle = (deals["closed_at"] - deals["created_at"]).to_numpy()
-    block(rows, deal_created, 0, "sales", "demo", person=deal_owner, campaign=False)
+    block(rows, deal_created, DIRECT_SALES_CODE, sales_team, _kind("demo")[0], person=deal_owner)
     deal_index = np.repeat(np.arange(len(rows)), rng.poisson(0.9, len(rows)))
     at = deal_created[deal_index] + (cycle[deal_index] * rng.uniform(0.05, 0.9, len(deal_index))).astype("timedelta64[us]")
     channel = rng.choice(_channel_indices("webinar", "events", "content", "email"), len(deal_index))
-    block(rows[deal_index], at, channel, "marketing", kinds[channel])
+    block(rows[deal_index], at, channel, marketing_team, channel_kind[channel])
     deal_index = np.repeat(np.arange(len(rows)), rng.poisson(1.3, len(rows)))
     at = deal_created[deal_index] + (cycle[deal_index] * rng.uniform(0.1, 0.95, len(deal_index))).astype("timedelta64[us]")
-    block(rows[deal_index], at, 0, "sales", "meeting", person=deal_owner[deal_index], campaign=False)
+    block(rows[deal_index], at, DIRECT_SALES_CODE, sales_team, _kind("meeting")[0], person=deal_owner[deal_index])
     closing = np.maximum(deals["closed_at"].to_numpy() - _hours(rng.uniform(1.0, 72.0, len(rows))), deal_created + HOUR)
-    block(rows, closing, 0, "sales", "meeting", person=deal_owner, campaign=False)
+    block(rows, closing, DIRECT_SALES_CODE, sales_team, _kind("meeting")[0], person=deal_owner)
 
-    touches = pd.concat(blocks, ignore_index=True)
-    touches["lead_number"] = touches["lead_row"] + 1
-    touches = touches.sort_values(["touched_at", "lead_number"], kind="stable").drop(columns="lead_row")
-    return touches[["lead_number", "campaign_id", "channel", "team", "kind", "touched_at", "person_id"]]
+    lead_row, at, channel, team, kind, campaign, person = (np.concatenate(parts) for parts in zip(*blocks, strict=True))
+    seen = at < as_of_end
+    order = np.flatnonzero(seen)[np.lexsort((lead_row[seen], at[seen]))]
+
+    def text(codes: np.ndarray, names) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes[order], categories=list(names))
+
+    return pd.DataFrame({
+        "touch_number": np.arange(1, len(order) + 1),
+        "lead_number": lead_row[order] + 1,
+        "campaign_id": text(campaign, windows.all_ids),
+        "channel": text(channel, CHANNEL_NAMES),
+        "team": text(team, TEAMS),
+        "kind": text(kind, TOUCH_KINDS),
+        "touched_at": at[order],
+        "person_id": text(person, person_ids),
+    })
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
 DATA_DIR = ROOT / "data"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
+DERIVED_FILE = Path(__file__).resolve().parent / "derived.sql"
 
 
 def default_db_path() -> Path:

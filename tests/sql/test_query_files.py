@@ -11,11 +11,11 @@ QUERIES = db.list_queries()
 @pytest.mark.parametrize("name", QUERIES)
 def test_header_names_the_file_and_declares_exactly_the_parameters_used(name):
     spec = db.load_query(name)
-    first_line = spec.sql.splitlines()[0]
-    assert first_line == f"-- {name}", "the first line of a query file names it"
-    assert spec.description, "a query file says what it returns, one row per what"
-    assert set(spec.params) == db.used_params(spec.sql), "declared and used parameters differ"
-    assert "__" in name, "query files are named <area>__<what it returns>"
+    assert spec.description, "a query says what it returns, one row per what"
+    assert "__" in name, "queries are named <area>__<what it returns>"
+    if spec.compute is None:
+        assert spec.sql.splitlines()[0] == f"-- {name}", "the first line of a query file names it"
+        assert set(spec.params) == db.used_params(spec.sql), "declared and used parameters differ"
 
 
 @pytest.mark.parametrize("name", QUERIES)

@@ -153,3 +153,27 @@ def test_the_database_path_comes_from_handoff_db(monkeypatch, make_db):
     monkeypatch.setenv("HANDOFF_DB", str(path))
     assert db.resolve_db(None) == Path(os.environ["HANDOFF_DB"])
     assert db.read_meta()["schema_version"] == "1"
+
+
+def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, make_db, monkeypatch):
+    queries_dir("test__lead_count", COUNT_SQL)
+    calls = []
+
+    @db.computed_query("test__doubled", "One row: twice the lead count.",
+                       "-- $factor integer = 2   what to multiply by")
+    def doubled(params, db_path):
+        calls.append(params)
+        count = db.run_query("test__lead_count", db=db_path, start=None, end=None)["lead_count"].iloc[0]
+        return __import__("pandas").DataFrame({"doubled": [count * params["factor"]]})
+
+    try:
+        path = make_db({"people": PEOPLE, "leads": LEADS})
+        assert "test__doubled" in db.list_queries()
+        assert db.run_query("test__doubled", Filters(regions=["NA"]), db=path)["doubled"].tolist() == [4]
+        assert db.run_query("test__doubled", db=path, factor="3")["doubled"].tolist() == [6]
+        db.run_query("test__doubled", db=path, factor="3")
+        assert calls == [{"factor": 2}, {"factor": 3}]  # the third call came from the cache
+        with pytest.raises(ParameterError, match="factor='x' is not a valid integer"):
+            db.run_query("test__doubled", db=path, factor="x")
+    finally:
+        db._computed.pop("test__doubled")

@@ -96,3 +96,43 @@ def test_another_schema_version_is_refused_with_a_way_out(tmp_path):
     con.close()
     with pytest.raises(SchemaMismatch, match="schema version 0.*re-import"):
         db.check_database(old)
+
+
+def test_lead_milestones_derive_the_funnel_of_each_lead(make_db):
+    people = [{"person_id": "S1", "name": "Sam", "team": "sales", "role": "sdr", "region": "NA"}]
+    leads = [
+        # An MQL followed up 90 minutes later (a marketing touch in between does not count).
+        {"lead_id": "L1", "created_at": ts("2026-01-05 09:00"), "channel": "webinar", "sourced_by": "marketing",
+         "segment": "smb", "region": "NA", "mql_at": ts("2026-01-06 10:00"), "sal_at": ts("2026-01-06 12:00")},
+        # SDR-sourced: no MQL, straight to SQL, then an opportunity that was won: reached every stage.
+        {"lead_id": "L2", "created_at": ts("2026-01-07 09:00"), "channel": "outbound_sdr", "sourced_by": "sales",
+         "segment": "smb", "region": "NA", "sql_at": ts("2026-01-09 09:00")},
+        # A lead that went nowhere.
+        {"lead_id": "L3", "created_at": ts("2026-01-08 09:00"), "channel": "social", "sourced_by": "marketing",
+         "segment": "smb", "region": "NA"},
+    ]
+    touches = [
+        {"touch_id": "T1", "lead_id": "L1", "channel": "email", "team": "marketing", "kind": "email",
+         "touched_at": ts("2026-01-06 10:30")},
+        {"touch_id": "T0", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
+         "touched_at": ts("2026-01-05 10:00")},  # before the MQL: not a response to it
+        {"touch_id": "T2", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
+         "touched_at": ts("2026-01-06 11:30"), "person_id": "S1"},
+        {"touch_id": "T3", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "email",
+         "touched_at": ts("2026-01-06 15:00")},
+    ]
+    deals = [
+        {"deal_id": "D1", "lead_id": "L2", "created_at": ts("2026-01-10 09:00"), "closed_at": ts("2026-02-01 09:00"),
+         "stage": "won", "amount": 100},
+        {"deal_id": "D2", "lead_id": "L2", "created_at": ts("2026-03-10 09:00"), "stage": "open", "amount": 50},
+    ]
+    path = make_db({"people": people, "leads": leads, "touches": touches, "deals": deals})
+    with db.read_cursor(path) as cur:
+        rows = {r[0]: r[1:] for r in cur.execute("""
+            select lead_id, first_sales_touch_at, speed_to_lead_hours, opportunity_at, won_at, first_deal_id,
+                   reached_mql, reached_sal, reached_sql, reached_opportunity, reached_won
+            from lead_milestones order by lead_id""").fetchall()}
+    assert rows["L1"] == (ts("2026-01-06 11:30"), 1.5, None, None, None, True, True, False, False, False)
+    assert rows["L2"] == (None, None, ts("2026-01-10 09:00"), ts("2026-02-01 09:00"), "D1",
+                          True, True, True, True, True)
+    assert rows["L3"] == (None, None, None, None, None, False, False, False, False, False)
