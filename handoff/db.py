@@ -515,3 +515,50 @@ def execute(
             timer.cancel()
             cur.close()
     raise AssertionError("unreachable")
+
+
+def execute_limited(
+    sql: str,
+    *,
+    db: DbPath = None,
+    timeout_s: float | None = None,
+    max_rows: int = 10_000,
+    label: str = "query",
+) -> tuple[pd.DataFrame, bool]:
+    """Run one statement read-only and fetch at most `max_rows` rows.
+
+    Returns the rows and whether more were left unfetched. For the SQL console: the same
+    read-only, locked connection and time limit as named queries.
+    """
+    identity = db_identity(db)
+    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    cur = _pool.get(identity).cursor()
+    timer = threading.Timer(limit, cur.interrupt)
+    timer.start()
+    try:
+        result = cur.execute(sql)
+        columns = [column[0] for column in (result.description or [])]
+        rows = result.fetchmany(max_rows + 1)
+    except duckdb.InterruptException:
+        raise QueryTimeout(f"{label} ran past its {limit:g} s time limit and was stopped") from None
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise QueryError(f"{label} failed: {first_line}") from None
+    finally:
+        timer.cancel()
+        cur.close()
+    return pd.DataFrame(rows[:max_rows], columns=columns), len(rows) > max_rows
+
+
+def statement_types(sql: str) -> list[str]:
+    """DuckDB's own parse of `sql`: the type of each statement (SELECT, INSERT, PRAGMA…).
+
+    Raises QueryError if it does not parse. Lets the console judge statements by what the
+    parser sees, not by string matching.
+    """
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise QueryError(f"the statement does not parse: {first_line}") from None
+    return [statement.type.name for statement in statements]
