@@ -77,6 +77,7 @@ COMPANY_SIZE_SEGMENT = (0, 0, 1, 1, 2, 2, 3)
 SEGMENT_SCORE_BONUS = (0.0, 0.04, 0.07, -0.10)
 SEGMENT_DEAL_MEDIAN_USD = (9_000.0, 32_000.0, 120_000.0, 1_200.0)
 SEGMENT_CYCLE_MEDIAN_DAYS = (21.0, 45.0, 90.0, 7.0)
+SEGMENT_WIN_FACTOR = (1.15, 1.0, 0.7, 1.25)
 INDUSTRIES = (
     "software", "financial_services", "healthcare", "manufacturing",
     "retail", "education", "media", "professional_services",
@@ -541,7 +542,8 @@ def _deals(rng, lead: dict, life: dict, people) -> pd.DataFrame:
     )
     cycle_days = _lognormal_hours(rng, np.array(SEGMENT_CYCLE_MEDIAN_DAYS)[segment], 0.5, n)
     closed = created + _hours(24.0 * cycle_days)
-    win_probability = np.clip(0.08 + 0.45 * score + 0.3 * (speed - 0.42), 0.02, 0.9)
+    segment_odds = np.array(SEGMENT_WIN_FACTOR)[segment]  # big deals are harder to win
+    win_probability = np.clip((0.08 + 0.45 * score + 0.3 * (speed - 0.42)) * segment_odds, 0.02, 0.9)
     won = rng.random(n) < win_probability
     aes = _role_ids(people, "ae")
     owner = np.empty(n, dtype=object)
@@ -740,9 +742,13 @@ def _targets(start: dt.date, as_of: dt.date, leads: pd.DataFrame, deals: pd.Data
             lambda d: d.groupby(month_of(d["closed_at"]))["amount"].sum()
         ),
     }
+    won = deals[deals["stage"] == "won"].merge(leads[["lead_number", "segment"]], on="lead_number")
     for segment in SEGMENTS:
         segment_mqls = mqls[mqls["segment"] == segment]
         series[("marketing", "mqls", segment)] = month_of(segment_mqls["mql_at"]).value_counts()
+        # Sales quotas are set per segment, so coverage can use each segment's own win rate.
+        segment_won = won[won["segment"] == segment]
+        series[("sales", "bookings", segment)] = segment_won.groupby(month_of(segment_won["closed_at"]))["amount"].sum()
 
     shocks = {"mqls": MISSED_MQL_QUARTER, "sals": SLIPPED_FOLLOW_UP_QUARTER, "sqls": SLIPPED_FOLLOW_UP_QUARTER}
     money = {"pipeline", "bookings"}
