@@ -259,7 +259,7 @@ class QuerySpec:
 
 
 # Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
-COMPUTED_QUERY_MODULES = ("handoff.sla", "handoff.attribution")
+COMPUTED_QUERY_MODULES = ("handoff.funnel", "handoff.sla", "handoff.attribution")
 _computed: dict[str, QuerySpec] = {}
 
 
