@@ -1,0 +1,224 @@
+"""The business-hours clock: working time between two instants, in each region's own calendar.
+
+Timestamps are stored in UTC; a region's working day (09:00–17:00 on weekdays, say) is local. The
+clock converts to local wall time, then counts working time with a cumulative function
+
+    F(t) = (business days before t's day) × day length + working time of t's own day up to t
+
+so elapsed business time is F(end) − F(start) and a deadline is F⁻¹(F(start) + N hours). Both
+are whole-array numpy (`np.busday_count`, `np.busday_offset`, pandas' vectorised time-zone
+conversion): one pass per region, never a Python loop per lead. Working hours are local, so a
+daylight-saving change moves them in UTC and never adds or loses a working hour.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+US_PER_SECOND = 1_000_000
+US_PER_HOUR = 3_600 * US_PER_SECOND
+NAT = np.datetime64("NaT", "us")
+# Day 0 of the cumulative clock; each calendar rolls it forward to its first working day.
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A working week in one time zone: which days, which hours, which holidays."""
+
+    time_zone: str = "UTC"
+    opens: dt.time = dt.time(9, 0)
+    closes: dt.time = dt.time(17, 0)
+    days: tuple[str, ...] = WEEKDAYS[:5]
+    holidays: tuple[dt.date, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.days or set(self.days) - set(WEEKDAYS):
+            raise ValueError(f"working days must be some of {', '.join(WEEKDAYS)}, got {list(self.days)}")
+        if _time_us(self.closes) <= _time_us(self.opens):
+            raise ValueError(f"closing time {self.closes:%H:%M} is not after opening time {self.opens:%H:%M}")
+
+    @property
+    def day_hours(self) -> float:
+        """Working hours in one working day."""
+        return self.day_us / US_PER_HOUR
+
+    @property
+    def day_us(self) -> int:
+        return _time_us(self.closes) - _time_us(self.opens)
+
+    @property
+    def weekmask(self) -> str:
+        """numpy's week mask: '1111100' for Monday to Friday."""
+        return "".join("1" if day in self.days else "0" for day in WEEKDAYS)
+
+    def busdaycalendar(self) -> np.busdaycalendar:
+        return _busdaycalendar(self.weekmask, tuple(sorted(set(self.holidays))))
+
+    def epoch(self) -> np.datetime64:
+        """The first working day on or after 1970-01-01: business day number 0."""
+        return np.busday_offset(_EPOCH, 0, roll="forward", busdaycal=self.busdaycalendar())
+
+
+@functools.cache
+def _busdaycalendar(weekmask: str, holidays: tuple[dt.date, ...]) -> np.busdaycalendar:
+    return np.busdaycalendar(weekmask=weekmask, holidays=list(holidays))
+
+
+def _time_us(value: dt.time) -> int:
+    return ((value.hour * 60 + value.minute) * 60 + value.second) * US_PER_SECOND + value.microsecond
+
+
+# ---------------------------------------------------------------------------------------------
+# Time zones
+
+
+def as_utc_array(values) -> np.ndarray:
+    """Any sequence of naive UTC timestamps (Series, list, array) as datetime64[us], NaT for missing."""
+    return pd.to_datetime(pd.Series(values, dtype=object) if isinstance(values, list) else values).to_numpy(
+        dtype="datetime64[us]"
+    )
+
+
+def to_local(utc: np.ndarray, time_zone: str) -> np.ndarray:
+    """Naive UTC instants → naive local wall-clock times in `time_zone` (NaT stays NaT)."""
+    index = pd.DatetimeIndex(utc.astype("datetime64[us]")).tz_localize("UTC").tz_convert(time_zone)
+    return index.tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+def to_utc(local: np.ndarray, time_zone: str) -> np.ndarray:
+    """Naive local wall-clock times → naive UTC instants.
+
+    A wall time that happens twice (autumn) is read as the first, summer-time one; one that does
+    not exist (spring) moves forward to the first instant that does.
+    """
+    local = local.astype("datetime64[us]")
+    first = np.ones(len(local), dtype=bool)
+    index = pd.DatetimeIndex(local).tz_localize(time_zone, ambiguous=first, nonexistent="shift_forward")
+    return index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+# ---------------------------------------------------------------------------------------------
+# The cumulative clock, on local wall time
+
+
+def _clock_us(local: np.ndarray, calendar: Calendar) -> np.ndarray:
+    """F(t): business microseconds from the calendar's epoch to each local time (valid times only)."""
+    cal = calendar.busdaycalendar()
+    day = local.astype("datetime64[D]")
+    since_midnight = (local - day.astype("datetime64[us]")).astype(np.int64)
+    opens = _time_us(calendar.opens)
+    worked_today = np.clip(since_midnight - opens, 0, calendar.day_us)
+    worked_today = np.where(np.is_busday(day, busdaycal=cal), worked_today, 0)
+    days_before = np.busday_count(calendar.epoch(), day, busdaycal=cal).astype(np.int64)
+    return days_before * calendar.day_us + worked_today
+
+
+def _from_clock_us(clock: np.ndarray, calendar: Calendar) -> np.ndarray:
+    """F⁻¹: the latest local time whose clock reading is `clock` (the last moment still on time).
+
+    A reading that falls exactly on a day boundary maps to the next working day's opening, not the
+    previous day's close: the deadline of a lead that arrives on Friday at 17:00 with 0 h left is
+    Monday 09:00, and anything answered over the weekend still counts as on time.
+    """
+    day_number, into_day = np.divmod(clock, calendar.day_us)
+    day = np.busday_offset(calendar.epoch(), day_number, roll="forward", busdaycal=calendar.busdaycalendar())
+    return day.astype("datetime64[us]") + np.timedelta64(_time_us(calendar.opens), "us") + into_day.astype(
+        "timedelta64[us]"
+    )
+
+
+def business_hours_between(start: np.ndarray, end: np.ndarray, calendar: Calendar) -> np.ndarray:
+    """Working hours from each UTC `start` to its UTC `end` (negative if end is earlier; NaN if either is NaT)."""
+    start, end = start.astype("datetime64[us]"), end.astype("datetime64[us]")
+    valid = ~(np.isnat(start) | np.isnat(end))
+    hours = np.full(len(start), np.nan)
+    if valid.any():
+        begin = _clock_us(to_local(start[valid], calendar.time_zone), calendar)
+        finish = _clock_us(to_local(end[valid], calendar.time_zone), calendar)
+        hours[valid] = (finish - begin) / US_PER_HOUR
+    return hours
+
+
+def add_business_hours(start: np.ndarray, hours: np.ndarray | float, calendar: Calendar) -> np.ndarray:
+    """The UTC instant `hours` working hours after each UTC `start`: the last moment still within them."""
+    start = start.astype("datetime64[us]")
+    hours = np.broadcast_to(np.asarray(hours, dtype=float), start.shape)
+    valid = ~np.isnat(start) & np.isfinite(hours)
+    result = np.full(len(start), NAT)
+    if valid.any():
+        begin = _clock_us(to_local(start[valid], calendar.time_zone), calendar)
+        target = begin + np.round(hours[valid] * US_PER_HOUR).astype(np.int64)
+        result[valid] = to_utc(_from_clock_us(target, calendar), calendar.time_zone)
+    return result
+
+
+def wall_hours_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Clock hours from each `start` to its `end` (NaN if either is NaT)."""
+    delta = end.astype("datetime64[us]") - start.astype("datetime64[us]")
+    hours = delta.astype(np.int64) / US_PER_HOUR
+    return np.where(np.isnat(delta), np.nan, hours)
+
+
+def add_wall_hours(start: np.ndarray, hours: np.ndarray | float) -> np.ndarray:
+    """Each `start` plus `hours` clock hours."""
+    hours = np.broadcast_to(np.asarray(hours, dtype=float), start.shape)
+    offset = np.round(np.nan_to_num(hours) * US_PER_HOUR).astype(np.int64).astype("timedelta64[us]")
+    result = start.astype("datetime64[us]") + offset
+    return np.where(np.isfinite(hours), result, NAT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several regions at once
+
+
+@dataclass(frozen=True)
+class RegionalClock:
+    """Business hours per region: each region's calendar, and a default for any other region."""
+
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    default: Calendar = Calendar()
+
+    def calendar(self, region: str | None) -> Calendar:
+        """The calendar of a region (the default for one the policies do not name)."""
+        return self.calendars.get(region or "", self.default)
+
+    def _groups(self, regions: np.ndarray):
+        """(calendar, row indices) per distinct calendar: one vectorised pass each."""
+        regions = np.asarray(pd.Series(regions, dtype=object).fillna("").astype(str), dtype=object)
+        named = np.isin(regions, list(self.calendars))
+        for region in np.unique(regions[named]):
+            yield self.calendars[region], np.flatnonzero(regions == region)
+        if (~named).any():
+            yield self.default, np.flatnonzero(~named)
+
+    def hours_between(self, start, end, regions) -> np.ndarray:
+        """Working hours from `start` to `end`, each row in its region's calendar."""
+        start, end = as_utc_array(start), as_utc_array(end)
+        hours = np.full(len(start), np.nan)
+        for calendar, rows in self._groups(regions):
+            hours[rows] = business_hours_between(start[rows], end[rows], calendar)
+        return hours
+
+    def add_hours(self, start, hours, regions) -> np.ndarray:
+        """The UTC deadline `hours` working hours after `start`, each row in its region's calendar."""
+        start = as_utc_array(start)
+        hours = np.broadcast_to(np.asarray(hours, dtype=float), start.shape)
+        result = np.full(len(start), NAT)
+        for calendar, rows in self._groups(regions):
+            result[rows] = add_business_hours(start[rows], hours[rows], calendar)
+        return result
+
+    def day_hours(self, regions) -> np.ndarray:
+        """Working hours in one working day of each row's region (to turn days into hours)."""
+        hours = np.full(len(regions), np.nan)
+        for calendar, rows in self._groups(regions):
+            hours[rows] = calendar.day_hours
+        return hours
