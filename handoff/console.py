@@ -1,0 +1,321 @@
+"""The SQL console's guarded read-only path, shared by the Explore page and `python -m handoff sql`.
+
+Safe by construction, in three layers, each judged by DuckDB itself rather than by string matching:
+
+1. The parser (`db.statement_types`): exactly one statement, and a read: SELECT-type (SELECT, WITH,
+   FROM-first, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN [ANALYZE] of one.
+2. The syntax tree (DuckDB's `json_serialize_sql`): table functions only from an allow-list (range,
+   unnest, catalog metadata…), so no read_csv/read_parquet/glob/query(); tables named by names,
+   not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps.
+3. The connection (`db.execute_limited`): the database file opened read-only, external access
+   (files, network, extensions) off, autoload off, a memory limit, configuration locked; the
+   query is interrupted after a time limit and at most `max_rows` rows are fetched.
+
+Anything refused raises `ConsoleRefused` with a one-line reason; a failing or runaway statement
+raises the runner's `QueryError`/`QueryTimeout`, also one line.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from handoff import db
+from handoff.errors import QueryError
+
+MAX_SQL_CHARS = 20_000
+DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_CONSOLE_TIMEOUT_S", "15"))
+DEFAULT_MAX_ROWS = int(os.environ.get("HANDOFF_CONSOLE_MAX_ROWS", "10000"))
+READS = "SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN"
+
+# What each refused statement type would do, in the words of the refusal.
+REFUSED_TYPES = {
+    "INSERT": "changes data",
+    "UPDATE": "changes data",
+    "DELETE": "changes data",
+    "MERGE_INTO": "changes data",
+    "CREATE": "changes the schema",
+    "DROP": "changes the schema",
+    "ALTER": "changes the schema",
+    "CREATE_FUNC": "changes the schema",
+    "COPY": "reads or writes files",
+    "EXPORT": "writes files",
+    "COPY_DATABASE": "copies a database",
+    "ATTACH": "opens another database",
+    "DETACH": "closes a database",
+    "LOAD": "installs or loads an extension",
+    "EXTENSION": "installs or loads an extension",
+    "UPDATE_EXTENSIONS": "updates extensions",
+    "SET": "changes a setting",
+    "VARIABLE_SET": "sets a variable",
+    "PRAGMA": "runs a pragma (settings and maintenance)",
+    "CALL": "calls a procedure",
+    "TRANSACTION": "controls transactions",
+    "PREPARE": "prepares a statement",
+    "EXECUTE": "executes a prepared statement",
+    "VACUUM": "maintains the database file",
+    "ANALYZE": "maintains the database file",
+    "MULTI": "runs several statements behind the scenes (PIVOT/UNPIVOT: use GROUP BY with FILTER instead)",
+    "RELATION": "is not a plain SQL statement",
+    "LOGICAL_PLAN": "is not a plain SQL statement",
+}
+
+# Table functions that read nothing but this database or their own arguments.
+ALLOWED_TABLE_FUNCTIONS = frozenset({
+    "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
+    "histogram", "histogram_values",
+    "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies",
+    "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences",
+    "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_settings", "duckdb_extensions",
+    "duckdb_optimizers", "duckdb_memory",
+    "pragma_table_info", "pragma_show", "pragma_version", "pragma_database_size",
+    "pragma_storage_info", "pragma_collations", "pragma_platform",
+    "pg_timezone_names", "icu_calendar_names",
+})
+
+# Scalar functions that change session state, write, sleep or run SQL text of their own.
+REFUSED_FUNCTIONS = {
+    "setseed": "changes the session's random seed",
+    "nextval": "advances a sequence",
+    "setval": "changes a sequence",
+    "currval": "reads a sequence's session state",
+    "write_log": "writes to the log",
+    "sleep_ms": "sleeps",
+    "pg_sleep": "sleeps",
+    "json_execute_serialized_sql": "runs SQL of its own",
+}
+
+# Starting points for analysts, each a read over the canonical tables.
+EXAMPLES = {
+    "Leads by channel": (
+        "select channel, count(*) as lead_count,\n"
+        "       count(mql_at) / count(*) as lead_to_mql_rate\n"
+        "from leads\ngroup by channel\norder by lead_count desc"
+    ),
+    "Speed to lead by rep": (
+        "select p.name as owner, count(*) as mql_count,\n"
+        "       median(m.speed_to_lead_hours) as median_speed_to_lead_hours\n"
+        "from lead_milestones as m\njoin leads as l using (lead_id)\n"
+        "join people as p on p.person_id = l.owner_id\nwhere m.mql_at is not null\n"
+        "group by p.name\norder by median_speed_to_lead_hours"
+    ),
+    "Bookings by month": (
+        "select date_trunc('month', closed_at) as month, sum(amount) as bookings_usd,\n"
+        "       count(*) as won_deal_count\n"
+        "from deals\nwhere stage = 'won'\ngroup by month\norder by month"
+    ),
+    "Touches before a deal": (
+        "select t.channel, t.team, count(*) as touch_count\n"
+        "from touches as t\njoin lead_milestones as m using (lead_id)\n"
+        "where m.opportunity_at is not null and t.touched_at < m.opportunity_at\n"
+        "group by all\norder by touch_count desc"
+    ),
+    "Describe a table": "describe deals",
+}
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+_EXPLAIN = re.compile(r"explain(?:\s+analy[sz]e)?\s+", re.I)
+
+
+class ConsoleRefused(QueryError):
+    """A console statement that is not a single read; the message says why, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"refused: {reason}")
+
+
+@dataclass(frozen=True)
+class ConsoleResult:
+    """What one console run produced: the rows shown, whether more were left, and how long it took."""
+
+    frame: pd.DataFrame
+    truncated: bool
+    elapsed_s: float
+    max_rows: int
+    kind: str  # SELECT or EXPLAIN
+
+    def summary(self) -> str:
+        """One line for people: '1,234 rows in 0.12 s', with the row cap when it cut the result."""
+        rows = len(self.frame)
+        text = f"{rows:,} row{'' if rows == 1 else 's'} in {self.elapsed_s:.2f} s"
+        if self.truncated:
+            text += f"; showing the first {self.max_rows:,} (row cap), the result has more"
+        return text
+
+
+def check(sql: str, *, db_path: db.DbPath = None) -> str:
+    """Judge `sql` without running it: return its kind (SELECT or EXPLAIN) or raise ConsoleRefused."""
+    if len(sql) > MAX_SQL_CHARS:
+        raise ConsoleRefused(f"the statement is {len(sql):,} characters long; the console takes at most {MAX_SQL_CHARS:,}")
+    kinds = _statement_types(sql)
+    if not kinds:
+        raise ConsoleRefused("there is no statement to run (only whitespace or comments)")
+    if len(kinds) > 1:
+        raise ConsoleRefused(f"one statement at a time; this is {len(kinds)} ({', '.join(kinds)})")
+    kind = kinds[0]
+    if kind == "EXPLAIN":
+        _check_tree(_explained(sql), db_path)
+        return kind
+    if kind != "SELECT":
+        what = REFUSED_TYPES.get(kind, "is not a read")
+        raise ConsoleRefused(f"{kind} {what}; the console runs only reads ({READS})")
+    _check_tree(sql, db_path)
+    return kind
+
+
+def run(
+    sql: str,
+    *,
+    db_path: db.DbPath = None,
+    timeout_s: float | None = None,
+    max_rows: int | None = None,
+) -> ConsoleResult:
+    """Check `sql` and run it on the read-only connection with a time limit and a row cap."""
+    kind = check(sql, db_path=db_path)
+    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    cap = DEFAULT_MAX_ROWS if max_rows is None else max_rows
+    started = time.perf_counter()
+    frame, truncated = db.execute_limited(sql, db=db_path, timeout_s=limit, max_rows=cap, label="the query")
+    return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, kind)
+
+
+def limits() -> dict[str, str]:
+    """The guards in force, for people: time limit, row cap and memory limit."""
+    return {
+        "time limit": f"{DEFAULT_TIMEOUT_S:g} s",
+        "row cap": f"{DEFAULT_MAX_ROWS:,} rows",
+        "memory limit": str(db.READ_ONLY_CONFIG["memory_limit"]),
+    }
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """`frame` as a Parquet file; columns of mixed Python objects are written as text."""
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer, index=False)
+    except (TypeError, ValueError, NotImplementedError):  # pyarrow refuses columns of mixed objects
+        buffer = io.BytesIO()
+        safe = frame.copy()
+        for column in safe.columns[safe.dtypes == object]:
+            safe[column] = safe[column].map(lambda v: None if v is None else str(v))
+        safe.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+def _statement_types(sql: str) -> list[str]:
+    try:
+        return db.statement_types(sql)
+    except QueryError as exc:
+        raise ConsoleRefused(str(exc)) from None
+    except ValueError:
+        # The parser returned a statement type this DuckDB binding cannot name (UPDATE EXTENSIONS…).
+        raise ConsoleRefused(f"DuckDB parses this as a statement type the console does not know; it runs only reads ({READS})") from None
+
+
+def _explained(sql: str) -> str:
+    """The statement after EXPLAIN [ANALYZE], which must itself be one SELECT."""
+    body = sql[_LEADING_COMMENTS.match(sql).end():]
+    keyword = _EXPLAIN.match(body)
+    if not keyword:
+        raise ConsoleRefused("EXPLAIN takes a plain SELECT: write EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …")
+    inner = body[keyword.end():]
+    kinds = _statement_types(inner)
+    if kinds != ["SELECT"]:
+        raise ConsoleRefused(f"EXPLAIN of a {', '.join(kinds) or 'missing'} statement; the console explains only reads")
+    return inner
+
+
+def _check_tree(sql: str, db_path: db.DbPath) -> None:
+    """Walk DuckDB's own syntax tree of a SELECT for table functions, table names and functions."""
+    try:
+        frame = db.execute("select json_serialize_sql($sql::varchar) as tree", {"sql": sql}, db=db_path,
+                           label="checking the statement")
+    except QueryError as exc:
+        raise ConsoleRefused(f"the statement could not be checked ({exc})") from None
+    tree = json.loads(frame["tree"].iloc[0])
+    if tree.get("error"):
+        message = str(tree.get("error_message", "unknown error")).strip().splitlines()[0]
+        raise ConsoleRefused(f"the statement could not be checked ({message}); the console runs only reads it can check")
+    for node in _nodes(tree):
+        node_type = node.get("type")
+        if node_type == "TABLE_FUNCTION":
+            name = _function_name(node.get("function") or {})
+            if name not in ALLOWED_TABLE_FUNCTIONS:
+                raise ConsoleRefused(
+                    f"the table function {name}() can read files, the network or run SQL of its own; the "
+                    "console reads only this database (range, unnest and the duckdb_* catalog functions are allowed)"
+                )
+        elif node_type in ("BASE_TABLE", "SHOW_REF"):
+            for key in ("catalog_name", "schema_name", "table_name"):
+                name = str(node.get(key) or "")
+                bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
+                if bare and not _NAME.match(bare):
+                    raise ConsoleRefused(
+                        f"{name!r} looks like a file path or URL, not a table; the console reads only this database's tables"
+                    )
+        elif node.get("class") == "FUNCTION":
+            name = _function_name(node)
+            if name in REFUSED_FUNCTIONS:
+                raise ConsoleRefused(f"{name}() {REFUSED_FUNCTIONS[name]}; the console runs only reads")
+
+
+def _function_name(node: dict[str, Any]) -> str:
+    return str(node.get("function_name", "")).lower()
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every dict in a JSON tree, depth first."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+# ---------------------------------------------------------------------------------------------
+# python -m handoff sql
+
+
+def add_commands(subparsers) -> None:
+    """Register `sql`: the console's guarded path on the command line."""
+    from handoff.cli import add_db_argument
+
+    parser = subparsers.add_parser(
+        "sql", help="run one read-only SELECT through the SQL console's guards",
+        description=f"Run one read-only statement ({READS}). Refused or failing statements exit 2 "
+                    "with the reason on stderr. '-' reads the statement from stdin.",
+    )
+    parser.add_argument("statement", help='the statement, e.g. "SELECT count(*) FROM leads"; - reads stdin')
+    add_db_argument(parser)
+    parser.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    parser.set_defaults(run=_sql_command)
+
+
+def _sql_command(args) -> int:
+    import sys
+
+    from handoff.cli import write_frame
+
+    statement = sys.stdin.read() if args.statement == "-" else args.statement
+    result = run(statement, db_path=args.db)
+    write_frame(result.frame, args.format)
+    if result.truncated:
+        print(f"note: showing the first {result.max_rows:,} rows (row cap); the result has more",
+              file=sys.stderr)
+    return 0
