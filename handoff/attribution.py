@@ -1,0 +1,292 @@
+"""Blame-free attribution: every model over the same journeys, credit to the cent.
+
+A deal's journey is its lead's touches up to the conversion point (deals.closed_at of won deals
+for basis revenue, deals.created_at for basis pipeline). `queries/attribution__touch_weights.sql`
+gives each touch its roles and its weight under the seven rule-based models; the Markov chain
+(`attribution__channel_transitions.sql`, solved with numpy) and the Shapley value are played over
+channels and handed down to the touches, so every model rolls up to channel, campaign and team the
+same way. Deals with no touch before the conversion point go to the `unattributed` key. Credits
+are rounded with the largest-remainder method so each model sums to the scope's total to the cent.
+
+Computed queries: attribution__credit (the contract), attribution__receipt (one deal, every
+model) and attribution__scope_totals. Command: `python -m handoff attribution-paths FILE.csv`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from handoff import db
+from handoff.attribution_models import (
+    MODEL_LABELS,
+    MODELS,
+    RULE_MODELS,
+    THIN_JOURNEYS,
+    UNATTRIBUTED,
+    markov_removal_effects,
+    round_groups_to_cents,
+    shapley,
+)
+
+LEVELS = ("channel", "campaign", "team")
+BASES = ("revenue", "pipeline")
+NO_CAMPAIGN = "(no campaign)"
+SCOPE_PARAMS = ("basis", "start", "end", "segments", "regions", "channels", "teams", "owners", "campaigns")
+
+_SCOPE_DECLARATIONS = """\
+-- $basis      text in (revenue, pipeline) = revenue   revenue: won deals by closed_at; pipeline: deals by created_at
+-- $start      date = null                   window start, inclusive; NULL = no lower bound
+-- $end        date = null                   window end, exclusive; NULL = no upper bound
+-- $segments   text[] = null                 lead segments to keep; NULL = all
+-- $regions    text[] = null                 lead regions to keep; NULL = all
+-- $channels   text[] = null                 original source channels to keep; NULL = all
+-- $teams      text[] = null                 who sourced the lead (marketing, sales); NULL = all
+-- $owners     text[] = null                 lead owner person_ids; NULL = all
+-- $campaigns  text[] = null                 source campaign_ids; NULL = all
+"""
+
+
+def _scope(params: dict) -> dict:
+    return {name: params[name] for name in SCOPE_PARAMS if name in params}
+
+
+def journey_touches(params: dict, db_path) -> pd.DataFrame:
+    """attribution__touch_weights for the scope in `params` (cached by the runner)."""
+    return db.run_query("attribution__touch_weights", db=db_path, **_scope(params))
+
+
+def removal_effects(params: dict, db_path) -> pd.Series:
+    """Each channel's Markov removal effect over the scope's converting and non-converting journeys."""
+    transitions = db.run_query("attribution__channel_transitions", db=db_path, **_scope(params))
+    effects, _ = markov_removal_effects(transitions)
+    return effects
+
+
+# ---------------------------------------------------------------------------------------------
+# Credit per touch under every model
+
+
+def _journey_shapes(touches: pd.DataFrame) -> pd.DataFrame:
+    """Per attributed touch: the deal's amount, its distinct channels and this channel's touches."""
+    shapes = touches[["deal_id", "channel", "amount_cents"]].copy()
+    shapes["channel_touches"] = shapes.groupby(["deal_id", "channel"])["channel"].transform("size")
+    shapes["deal_channels"] = shapes.groupby("deal_id")["channel"].transform("nunique")
+    return shapes
+
+
+def touch_credit(touches: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
+    """Exact (unrounded) cents each touch row earns under every model; one column per model.
+
+    Rule-based models: the deal's amount times the touch's weight. Markov: the attributed total
+    shared by the channels' removal effects, Shapley: the Shapley value of each channel (players:
+    the channels of the converting journeys; a coalition is worth the amount of the journeys that
+    touched only its channels). A channel's Markov or Shapley credit then goes to its touches:
+    each journey through the channel in proportion to its amount (Shapley: its amount over its
+    distinct channels), split equally over the journey's touches of that channel. Unattributed
+    rows keep their deal's whole amount under every model.
+    """
+    amount = touches["amount_cents"].to_numpy(dtype=float)
+    credit = pd.DataFrame({model: amount * touches[f"{model}_weight"].to_numpy() for model in RULE_MODELS},
+                          index=touches.index)
+    credit["markov"] = np.where(touches["touch_id"].isna(), amount, 0.0)
+    credit["shapley"] = credit["markov"]
+    attributed = touches[touches["touch_id"].notna()]
+    if attributed.empty:
+        return credit
+    shapes = _journey_shapes(attributed)
+    deals = shapes.drop_duplicates("deal_id")
+    channels = sorted(shapes["channel"].unique())
+
+    # Markov: the attributed total shared by removal effect, among channels that converted.
+    effect = effects.reindex(channels, fill_value=0.0)
+    share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(channels), index=channels)
+    channel_credit = deals["amount_cents"].sum() * share
+    per_journey = shapes["amount_cents"] / shapes["channel_touches"]
+    credit.loc[attributed.index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey)
+
+    # Shapley over channels, handed down by each journey's equal split.
+    bits = pd.Series(1 << np.arange(len(channels), dtype=np.int64), index=channels)
+    distinct = shapes.drop_duplicates(["deal_id", "channel"])
+    masks = bits.reindex(distinct["channel"]).groupby(distinct["deal_id"].to_numpy()).sum()
+    worth = deals.set_index("deal_id")["amount_cents"].reindex(masks.index).to_numpy(dtype=float)
+    values = pd.Series(shapley(masks.to_numpy(), worth, len(channels))[:, 0], index=channels)
+    per_journey = shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
+    credit.loc[attributed.index, "shapley"] = _hand_down(values, shapes["channel"], per_journey)
+    return credit
+
+
+def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series) -> np.ndarray:
+    """Share each channel's credit among its touches in proportion to `weight`."""
+    total = weight.groupby(channel).transform("sum")
+    return (channel_credit.reindex(channel).to_numpy() * (weight / total).to_numpy())
+
+
+def level_keys(touches: pd.DataFrame, level: str) -> tuple[pd.Series, pd.Series]:
+    """The key and team each touch rolls up to at `level`; unattributed rows get `unattributed`."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    if level == "channel":
+        key = touches["channel"]
+    elif level == "campaign":
+        key = touches["campaign_id"].fillna(NO_CAMPAIGN)
+    else:
+        key = touches["team"]
+    missing = touches["touch_id"].isna()
+    return (key.where(~missing, UNATTRIBUTED).astype(str),
+            touches["team"].where(~missing, UNATTRIBUTED).astype(str))
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed queries
+
+
+@db.computed_query(
+    "attribution__credit",
+    "One row per (model, key, team): the credit a channel, campaign or team earns under an "
+    "attribution model, in USD and as a share of the scope's revenue (won deals closed in the window) or "
+    "pipeline (deals created in the window). Each model's credits sum to the scope's total to the cent; "
+    "deals with no touch before the conversion point are the key `unattributed`.",
+    "-- $model      text in (all, " + ", ".join(MODELS) + ") = all   one model or all of them\n"
+    "-- $level      text in (channel, campaign, team) = channel   what credit rolls up to\n"
+    + _SCOPE_DECLARATIONS,
+)
+def credit(params: dict, db_path) -> pd.DataFrame:
+    """The contract query: model, level, key, team, credit_usd, share_rate."""
+    columns = ["model", "level", "key", "team", "credit_usd", "share_rate"]
+    touches = journey_touches(params, db_path)
+    if touches.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_usd", "_rate")) else "str")
+                             for c in columns})
+    models = MODELS if params["model"] in (None, "all") else (params["model"],)
+    per_touch = touch_credit(touches, removal_effects(params, db_path))[list(models)]
+    key, team = level_keys(touches, params["level"])
+    grouped = per_touch.groupby([key.rename("key"), team.rename("team")]).sum()
+    long = grouped.reset_index().melt(id_vars=["key", "team"], var_name="model", value_name="exact_cents")
+    total_cents = int(touches.drop_duplicates("deal_id")["amount_cents"].sum())
+    long = long.sort_values(["model", "exact_cents", "key", "team"], ascending=[True, False, True, True])
+    cents = round_groups_to_cents(long["exact_cents"], long["model"], pd.Series(total_cents, index=list(models)))
+    long["credit_usd"] = cents / 100.0
+    long["share_rate"] = cents / total_cents if total_cents else 0.0
+    long["level"] = params["level"]
+    long["model_order"] = long["model"].map({m: i for i, m in enumerate(MODELS)})
+    long = long.sort_values(["model_order", "credit_usd", "key", "team"], ascending=[True, False, True, True])
+    return long[columns].reset_index(drop=True)
+
+
+ROLE_NAMES = (("is_first", "first"), ("is_lead_creation", "lead_creation"),
+              ("is_opportunity_creation", "opportunity_creation"), ("is_closing", "closing"))
+
+
+def touch_roles(touches: pd.DataFrame) -> pd.Series:
+    """Each touch's roles joined by ' + ' (e.g. 'first + lead_creation'); 'middle' if none."""
+    labels = pd.Series("", index=touches.index, dtype="str")
+    for column, name in ROLE_NAMES:
+        flag = touches[column].fillna(False).astype(bool)
+        labels = labels.where(~flag, labels + np.where(labels == "", "", " + ") + name)
+    labels = labels.where(labels != "", "middle")
+    return labels.where(touches["touch_id"].notna(), UNATTRIBUTED)
+
+
+@db.computed_query(
+    "attribution__receipt",
+    "One row per touch of one deal's journey: when, channel, campaign, team, its roles (first, "
+    "lead_creation, opportunity_creation, closing or middle) and its credit in USD under every model "
+    "(one `<model>_usd` column each, each column summing to the deal's amount to the cent). Markov and "
+    "Shapley are shared within the deal: by its channels' removal effects, and equally among its distinct "
+    "channels. Without $deal_id, the largest deal in scope.",
+    "-- $deal_id    text = null   the deal; NULL = the largest deal in scope\n" + _SCOPE_DECLARATIONS,
+)
+def receipt(params: dict, db_path) -> pd.DataFrame:
+    """A per-deal receipt: each touch and its credit under every model."""
+    touches = journey_touches(params, db_path)
+    deal_id = params.get("deal_id")
+    if deal_id is None and not touches.empty:
+        deals = touches.drop_duplicates("deal_id").sort_values(["amount_cents", "deal_id"], ascending=[False, True])
+        deal_id = deals["deal_id"].iloc[0]
+    touches = touches[touches["deal_id"] == deal_id].copy()
+    frame = touches[["deal_id", "touch_number", "touched_at", "hours_before_conversion", "channel",
+                     "campaign_id", "team", "kind", "person_id"]].copy()
+    frame.insert(1, "touch_id", touches["touch_id"])
+    frame["role"] = touch_roles(touches)
+    amount = touches["amount_cents"].to_numpy(dtype=float)
+    exact = pd.DataFrame({model: amount * touches[f"{model}_weight"].to_numpy() for model in RULE_MODELS},
+                         index=touches.index)
+    attributed = touches["touch_id"].notna()
+    exact["markov"] = exact["shapley"] = amount  # a deal without touches stays whole
+    if attributed.any():
+        shapes = _journey_shapes(touches[attributed])
+        effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
+        deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
+        within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
+        exact.loc[shapes.index, "markov"] = shapes["amount_cents"] * within / shapes["channel_touches"]
+        exact.loc[shapes.index, "shapley"] = (shapes["amount_cents"] / shapes["deal_channels"]
+                                              / shapes["channel_touches"])
+    total = int(touches["amount_cents"].iloc[0]) if len(touches) else 0
+    for model in MODELS:
+        cents = round_groups_to_cents(exact[model], touches["deal_id"], pd.Series({deal_id: total}))
+        frame[f"{model}_usd"] = cents / 100.0
+    frame["touch_id"] = frame["touch_id"].astype("str")
+    return frame.reset_index(drop=True)
+
+
+@db.computed_query(
+    "attribution__scope_totals",
+    "One row: what the attribution scope holds: deal_count, total_usd (the revenue or pipeline every "
+    "model shares out), converting journeys with touches (attributed_deal_count), unattributed deals and "
+    "their USD, touch_count, and is_thin (fewer than 200 converting journeys: Markov and Shapley unstable).",
+    _SCOPE_DECLARATIONS,
+)
+def scope_totals(params: dict, db_path) -> pd.DataFrame:
+    """Totals of the scope the models share out, for KPIs and thin-data warnings."""
+    touches = journey_touches(params, db_path)
+    deals = touches.drop_duplicates("deal_id")
+    unattributed = deals[deals["touch_id"].isna()]
+    attributed_deals = len(deals) - len(unattributed)
+    return pd.DataFrame([{
+        "basis": params["basis"],
+        "deal_count": len(deals),
+        "total_usd": deals["amount_cents"].sum() / 100.0,
+        "attributed_deal_count": attributed_deals,
+        "unattributed_deal_count": len(unattributed),
+        "unattributed_usd": unattributed["amount_cents"].sum() / 100.0,
+        "touch_count": int(touches["touch_id"].notna().sum()),
+        "is_thin": attributed_deals < THIN_JOURNEYS,
+    }])
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_commands(subparsers) -> None:
+    """Register `attribution-paths`."""
+    parser = subparsers.add_parser(
+        "attribution-paths",
+        help="every path-level attribution model over aggregated journeys (ChannelAttribution format)",
+        description="Read paths (column `path`: channels joined by '>'; total_conversions, "
+                    "total_conversion_value, total_null) and print model, channel, conversions, value "
+                    "for first_touch, last_touch, linear, u_shaped (40/20/40), markov (needs total_null) "
+                    "and shapley. Time decay, W-shaped and full path need CRM milestones and are left out.",
+    )
+    parser.add_argument("file", help="the paths CSV")
+    parser.add_argument("--format", choices=("csv", "table"), default="csv")
+    parser.set_defaults(run=_attribution_paths)
+
+
+def _attribution_paths(args) -> int:
+    from handoff.attribution_paths import path_credit, read_paths
+    from handoff.cli import write_frame
+
+    credit_frame = path_credit(read_paths(args.file))
+    if args.format == "table":
+        credit_frame = credit_frame.assign(
+            model=credit_frame["model"],
+            conversions=credit_frame["conversions"].round(6),
+            value=credit_frame["value"].round(6),
+        )
+    write_frame(credit_frame, args.format)
+    return 0
+
+
+__all__ = ["MODELS", "MODEL_LABELS", "LEVELS", "BASES", "credit", "receipt", "scope_totals", "touch_credit"]
