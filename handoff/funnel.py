@@ -1,0 +1,502 @@
+"""The shared funnel: the `funnel__stage_counts` computed query, and the Funnel page's tables and charts.
+
+Numbers come from the `queries/funnel__*.sql` files; this module only reshapes them for people
+(labels, colours, the handoff line, "thin" marks) and never touches Streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from handoff import db
+from handoff.charts import (
+    BAD_COLOR,
+    HANDOFF_COLOR,
+    NEUTRAL_COLOR,
+    WARN_COLOR,
+    fmt_count,
+    fmt_days,
+    fmt_label,
+    fmt_pct,
+    team_color,
+)
+from handoff.filters import Filters, add_months
+from handoff.paths import QUERIES_DIR
+
+# The demand waterfall of DESIGN.md: (order, stage, owner team). Display only; the SQL holds the rules.
+STAGES = (
+    (1, "Lead", "marketing"),
+    (2, "MQL", "marketing"),
+    (3, "SAL", "sales"),
+    (4, "SQL", "sales"),
+    (5, "Opportunity", "sales"),
+    (6, "Won", "sales"),
+)
+STAGE_NAMES = {order: name for order, name, _ in STAGES}
+STEP_NAMES = [f"{a} → {b}" for (_, a, _), (_, b, _) in zip(STAGES, STAGES[1:])]
+OVERALL_STEP = "Lead → Won"
+# A rate resting on fewer records than this is marked as thin.
+THIN_RECORDS = 30
+MODES = {"cohort": "Cohort", "period": "Period"}
+GROUP_BY = {"channel": "Channel", "segment": "Segment", "region": "Region",
+            "company_size": "Company size", "owner": "Owner"}
+EXIT_COLORS = {"disqualified": WARN_COLOR, "lost": BAD_COLOR, "open": NEUTRAL_COLOR}
+_THIN_STYLE = "color: #868E96; font-style: italic"
+
+
+def is_thin(records) -> bool:
+    """Whether a rate resting on `records` records is too thin to trust."""
+    return records is None or pd.isna(records) or records < THIN_RECORDS
+
+
+# ---------------------------------------------------------------------------------------------
+# The contract query: funnel__stage_counts
+
+
+def _declarations(query_file: str) -> str:
+    """The `-- $name …` parameter lines of a query file, so a computed query declares the same ones."""
+    lines = (QUERIES_DIR / f"{query_file}.sql").read_text().splitlines()
+    return "\n".join(line for line in lines if line.startswith("-- $"))
+
+
+@db.computed_query(
+    "funnel__stage_counts",
+    "One row per funnel stage: stage_order, stage, owner_team, reached_count, from_previous_rate, "
+    "from_first_rate (cohort: leads created in the window that reached the stage by now; period: "
+    "stage entries in the window). With $group_by, one block of stages per value, group_value first.",
+    _declarations("funnel__stage_counts_by_group"),
+)
+def stage_counts(params: dict, db_path: str) -> pd.DataFrame:
+    """funnel__stage_counts_by_group, without its group_value column when nothing is grouped."""
+    frame = db.run_query("funnel__stage_counts_by_group", db=db_path, **params)
+    if params.get("group_by") is None:
+        frame = frame.drop(columns="group_value")
+    return frame.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+def _window_words(filters: Filters) -> str:
+    if filters.start and filters.end:
+        last = filters.end - dt.timedelta(days=1)
+        return f"from {_day(filters.start)} to {_day(last)}"
+    if filters.start:
+        return f"since {_day(filters.start)}"
+    if filters.end:
+        return f"before {_day(filters.end)}"
+    return "at any time"
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> str:
+    """The one sentence that says which funnel is shown and what each bar counts."""
+    window = _window_words(filters)
+    if mode == "period":
+        return (f"**Period funnel**: how many leads entered each stage {window} — a different set of "
+                "leads at each stage, so a step compares flows and can exceed 100 %.")
+    return (f"**Cohort funnel**: the leads created {window}, each counted at every stage it had reached "
+            f"by {_day(as_of)} (a lead that skipped a stage counts as having reached it).")
+
+
+def kpi_help(mode: str) -> dict[str, str]:
+    """How each headline number is computed, in DESIGN.md's words, for the chosen mode."""
+    if mode == "period":
+        return {
+            "Leads": "Leads created in the window (after the sidebar filters).",
+            "MQL → SAL": "The handoff: SAL entries in the window ÷ MQL entries in the window. A skipped "
+                         "stage is entered when the first later stage is. Different leads: a ratio of flows.",
+            "Won": "Leads whose first won deal closed in the window.",
+            "Lead → Won": "Won entries in the window ÷ leads created in the window (a ratio of flows).",
+        }
+    return {
+        "Leads": "Leads created in the window (after the sidebar filters).",
+        "MQL → SAL": "The handoff: of the window's leads that reached MQL, the share that reached SAL or "
+                     "a later stage by now (reached = has the stage or any later one).",
+        "Won": "Leads created in the window that have a won deal by now.",
+        "Lead → Won": "Won ÷ Leads: of the leads created in the window, the share with a won deal by now.",
+    }
+
+
+def group_labels(group_by: str | None, options: pd.DataFrame) -> dict[str, str]:
+    """Value → label for a breakdown dimension (owners get their names from filters__options)."""
+    if group_by == "owner":
+        owners = options[options["dimension"] == "owner"]
+        return dict(zip(owners["value"], owners["label"], strict=True))
+    return {}
+
+
+# Stored values whose label fmt_label would get wrong.
+_VALUE_LABELS = {"smb": "SMB"}
+
+
+def _label(value, labels: dict[str, str]) -> str:
+    return labels.get(value) or _VALUE_LABELS.get(value) or fmt_label(value)
+
+
+_PEOPLE_NAMES = {
+    "reached_count": "Reached", "previous_count": "Records (previous stage)", "pair_count": "Leads timed",
+    "previous_pair_count": "Leads timed (previous window)", "from_count": "At first stage",
+    "to_count": "Reached next stage", "lead_count": "Leads", "is_thin": f"Thin (< {THIN_RECORDS} records)",
+    "is_too_young": "Too young to judge", "p90_days": "90th percentile (days)",
+    "previous_p90_days": "90th percentile, previous window (days)", "p90_change_days": "90th percentile change (days)",
+    "month_age_days": "Median lead age (days)", "median_days_to_stage": "Median days to next stage",
+    "group_value": "Group",
+}
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """A query result as a table for people: rates in %, days to one decimal, words for column names.
+
+    Values stay numeric (so sorting and the CSV download still work); `_order` helper columns go.
+    """
+    shown = frame.drop(columns=[c for c in frame.columns if c.endswith("_order")])
+    names = {}
+    for column in shown.columns:
+        if column in _PEOPLE_NAMES:
+            names[column] = _PEOPLE_NAMES[column]
+        elif column.endswith("_rate"):
+            shown[column] = (100 * shown[column].astype(float)).round(1)
+            names[column] = fmt_label(column.removesuffix("_rate")) + " (%)"
+        elif column.endswith("_days"):
+            names[column] = fmt_label(column.removesuffix("_days")) + " (days)"
+        else:
+            names[column] = fmt_label(column)
+        if column.endswith("_days"):
+            shown[column] = shown[column].astype(float).round(1)
+        elif column.endswith("_month"):
+            shown[column] = pd.to_datetime(shown[column]).dt.date
+        elif column.endswith("_at"):
+            shown[column] = pd.to_datetime(shown[column]).dt.floor("min")
+    return shown.rename(columns=names)
+
+
+# ---------------------------------------------------------------------------------------------
+# The funnel itself
+
+
+def is_empty(stages: pd.DataFrame) -> bool:
+    """True when the funnel counts nothing at all (the filters match no lead or no entry)."""
+    return stages.empty or int(stages["reached_count"].sum()) == 0
+
+
+def stage_table(stages: pd.DataFrame) -> pd.DataFrame:
+    """The funnel as a table for people: each conversion with the records it rests on, thin ones marked."""
+    table = stages[["stage_order", "stage", "owner_team", "reached_count", "from_previous_rate",
+                    "from_first_rate"]].copy()
+    table["previous_count"] = table["reached_count"].shift(1).astype("Int64")
+    table["is_thin"] = [order > 1 and is_thin(n) for order, n in zip(table["stage_order"], table["previous_count"])]
+    return table
+
+
+def _stage_label(stage: str, owner: str) -> str:
+    return f"<b>{stage}</b><br><span style='color:{team_color(owner)}'>{owner}</span>"
+
+
+def funnel_chart(stages: pd.DataFrame) -> go.Figure:
+    """The six stages as a funnel coloured by owner team, the handoff drawn between MQL and SAL.
+
+    Each bar carries its count; beside it, % of the previous stage with the records that rate rests
+    on (marked thin under 30) and % of the first stage.
+    """
+    table = stage_table(stages)
+    labels = [_stage_label(s, o) for s, o in zip(table["stage"], table["owner_team"])]
+    widest = max(int(table["reached_count"].max()), 1)
+    figure = go.Figure(go.Funnel(
+        y=labels, x=table["reached_count"], texttemplate="<b>%{x:,d}</b>", textposition="inside",
+        marker={"color": [team_color(o) for o in table["owner_team"]]}, connector={"fillcolor": "#F1F3F5"},
+        hovertemplate="%{y}: %{x:,d} leads<extra></extra>",
+    ))
+    for row, label in zip(table.itertuples(), labels):
+        if row.stage_order == 1:
+            text = "100 % of first"
+        else:
+            thin = " · <b>thin</b>" if row.is_thin else ""
+            text = (f"{fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
+                    f"  ·  {fmt_pct(row.from_first_rate)} of first")
+        figure.add_annotation(x=widest * 0.53, y=label, text=text, showarrow=False, xanchor="left",
+                              font={"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"})
+    # Category 1 is MQL and 2 is SAL: the handoff sits between them.
+    figure.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=1.5, y1=1.5,
+                     line={"color": HANDOFF_COLOR, "width": 2, "dash": "dash"})
+    figure.add_annotation(xref="paper", x=1, yref="y", y=1.5, text="<b>handoff</b>: marketing → sales",
+                          showarrow=False, xanchor="right", yanchor="bottom", font={"color": HANDOFF_COLOR})
+    figure.update_layout(height=430, showlegend=False, margin={"l": 10, "r": 10, "t": 20, "b": 10},
+                         xaxis={"visible": False, "range": [-widest * 0.51, widest * 1.25]})
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Breakdown
+
+
+def sort_options() -> list[str]:
+    """What a breakdown can be sorted by: volume, each step's conversion, and overall conversion."""
+    return ["Lead", *STEP_NAMES, OVERALL_STEP]
+
+
+def breakdown_table(grouped: pd.DataFrame, group_by: str, labels: dict[str, str],
+                    sort_by: str = "Lead") -> pd.DataFrame:
+    """One row per group: the count at each stage and the conversion of every step, sorted descending."""
+    counts = grouped.pivot(index="group_value", columns="stage_order", values="reached_count")
+    counts = counts.reindex(columns=[order for order, _, _ in STAGES], fill_value=0).fillna(0).astype(int)
+    wide = pd.DataFrame({GROUP_BY[group_by]: [_label(v, labels) for v in counts.index],
+                         "group_value": counts.index.astype(str)})
+    for order, name, _ in STAGES:
+        wide[name] = counts[order].to_numpy()
+    for (order, _, _), step in zip(STAGES, STEP_NAMES):
+        wide[step] = _rate(wide[STAGE_NAMES[order + 1]], wide[STAGE_NAMES[order]])
+    wide[OVERALL_STEP] = _rate(wide["Won"], wide["Lead"])
+    sort_by = sort_by if sort_by in wide.columns else "Lead"
+    return wide.sort_values([sort_by, "Lead"], ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return (numerator / denominator.where(denominator > 0)).astype(float)
+
+
+def _step_records(step: str) -> str:
+    """The count column a step's rate rests on: its first stage."""
+    return step.split(" → ")[0]
+
+
+def breakdown_styler(wide: pd.DataFrame):
+    """The breakdown for display: rates as percentages, the thin ones (< 30 records) grey and italic."""
+    shown = wide.drop(columns="group_value")
+    rate_columns = [*STEP_NAMES, OVERALL_STEP]
+
+    def thin_cells(frame: pd.DataFrame) -> pd.DataFrame:
+        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for step in rate_columns:
+            styles.loc[frame[_step_records(step)] < THIN_RECORDS, step] = _THIN_STYLE
+        return styles
+
+    return (shown.style.format({c: fmt_count for c in STAGE_NAMES.values()})
+            .format({c: fmt_pct for c in rate_columns}).apply(thin_cells, axis=None))
+
+
+def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, labels: dict[str, str],
+                    limit: int = 12) -> go.Figure:
+    """One small funnel per group (bars = share of the group's first stage), in the table's order."""
+    values = wide["group_value"].head(limit).tolist()
+    cols = 3
+    rows = max(1, -(-len(values) // cols))
+    titles = [f"{_label(v, labels)} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])]
+    figure = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
+                           horizontal_spacing=0.08, vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04)
+    names = [name for _, name, _ in STAGES]
+    grouped = grouped.assign(group_value=grouped["group_value"].astype(str))
+    for index, value in enumerate(values):
+        part = grouped[grouped["group_value"] == value].sort_values("stage_order")
+        previous = part["reached_count"].shift(1)
+        text = [fmt_count(n) if order == 1 else
+                f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
+                for order, n, rate, prev in zip(part["stage_order"], part["reached_count"],
+                                                part["from_previous_rate"], previous)]
+        row, col = index // cols + 1, index % cols + 1
+        figure.add_trace(go.Bar(
+            y=part["stage"], x=part["from_first_rate"].fillna(0), orientation="h", text=text,
+            textposition="auto", marker={"color": [team_color(o) for o in part["owner_team"]]},
+            hovertemplate="%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", showlegend=False,
+        ), row=row, col=col)
+        figure.add_hline(y=1.5, line={"color": HANDOFF_COLOR, "width": 1, "dash": "dash"}, row=row, col=col)
+        figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed", row=row, col=col)
+    figure.update_xaxes(tickformat=".0%", range=[0, 1.05])
+    figure.update_xaxes(title_text="share of the group's first stage (%)", row=rows)
+    figure.update_layout(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Velocity
+
+
+def velocity_comparison(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Each step's median and p90 days in the window beside those of the previous window."""
+    table = current[["from_stage_order", "from_stage", "to_stage", "owner_team", "pair_count",
+                     "median_days", "p90_days"]].copy()
+    table.insert(0, "step", [f"{a} → {b}" for a, b in zip(table["from_stage"], table["to_stage"])])
+    before = (previous if previous is not None else current.iloc[0:0])[
+        ["from_stage_order", "pair_count", "median_days", "p90_days"]]
+    before = before.rename(columns={"pair_count": "previous_pair_count", "median_days": "previous_median_days",
+                                    "p90_days": "previous_p90_days"})
+    table = table.merge(before, on="from_stage_order", how="left")
+    table["median_change_days"] = table["median_days"] - table["previous_median_days"]
+    table["p90_change_days"] = table["p90_days"] - table["previous_p90_days"]
+    table["is_thin"] = table["pair_count"] < THIN_RECORDS
+    return table.drop(columns=["from_stage", "to_stage"])
+
+
+def velocity_delta(change_days) -> tuple[str | None, str]:
+    """A step's change in median days as a metric delta and its colour (slower is worse; no change is grey)."""
+    if change_days is None or pd.isna(change_days):
+        return None, "off"
+    rounded = round(float(change_days), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:+.1f} d", "off" if rounded == 0 else "inverse"
+
+
+def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
+    """Median to 90th-percentile days of each step (owner colour), the previous window in grey below it."""
+    figure = go.Figure()
+    positions = np.arange(len(velocity))
+    for label, offset, median, p90, colors in (
+        ("previous window", 0.22, velocity["previous_median_days"], velocity["previous_p90_days"],
+         [NEUTRAL_COLOR] * len(velocity)),
+        ("this window", -0.0, velocity["median_days"], velocity["p90_days"],
+         [team_color(o) for o in velocity["owner_team"]]),
+    ):
+        for y, low, high, color in zip(positions + offset, median, p90, colors):
+            if pd.notna(low) and pd.notna(high):
+                figure.add_trace(go.Scatter(x=[low, high], y=[y, y], mode="lines", showlegend=False,
+                                            line={"color": color, "width": 3}, hoverinfo="skip"))
+        hover = [f"{label}: median {fmt_days(m)}, p90 {fmt_days(p)}" for m, p in zip(median, p90)]
+        figure.add_trace(go.Scatter(x=median, y=positions + offset, mode="markers", name=f"median, {label}",
+                                    marker={"color": colors, "size": 11, "symbol": "circle"},
+                                    hovertext=hover, hoverinfo="text"))
+        figure.add_trace(go.Scatter(x=p90, y=positions + offset, mode="markers", name=f"90th percentile, {label}",
+                                    marker={"color": colors, "size": 11, "symbol": "diamond"},
+                                    hovertext=hover, hoverinfo="text"))
+    figure.update_yaxes(tickvals=positions, ticktext=[f"{s} ({o})" for s, o in zip(velocity["step"],
+                                                                                  velocity["owner_team"])],
+                        autorange="reversed")
+    figure.update_xaxes(type="log", title_text="days between the two stages (log scale)")
+    figure.update_layout(height=340, showlegend=False)
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion trend
+
+
+def trend_filters(filters: Filters, months: int = 12) -> Filters:
+    """The window for the monthly trend: at least the `months` calendar months up to the window's end."""
+    if filters.end is None:
+        return filters
+    last_month = (filters.end - dt.timedelta(days=1)).replace(day=1)
+    start = add_months(last_month, -(months - 1))
+    if filters.start is None or filters.start < start:
+        return filters
+    return filters.with_window(start, filters.end)
+
+
+def trend_chart(trend: pd.DataFrame) -> go.Figure:
+    """Each step's conversion by created month, one panel per step; too-young months hollow, thin ones faint."""
+    figure = make_subplots(rows=1, cols=len(STEP_NAMES), subplot_titles=STEP_NAMES, shared_yaxes=True,
+                           horizontal_spacing=0.02)
+    for index, (order, _, _) in enumerate(STAGES[:-1]):
+        part = trend[trend["from_stage_order"] == order].sort_values("created_month")
+        if part.empty:
+            continue
+        color = team_color(part["owner_team"].iloc[0])
+        young = part["is_too_young"].astype(bool).to_numpy()
+        thin = (part["from_count"] < THIN_RECORDS).to_numpy()
+        hover = [f"{m:%b %Y}: {fmt_pct(r)} of {fmt_count(n)}{' · thin' if t else ''}"
+                 f"{' · too young to judge' if y else ''}"
+                 for m, r, n, t, y in zip(part["created_month"], part["conversion_rate"], part["from_count"],
+                                          thin, young)]
+        figure.add_trace(go.Scatter(
+            x=part["created_month"], y=part["conversion_rate"], mode="lines+markers", showlegend=False,
+            line={"color": color, "width": 2},
+            marker={"color": np.where(young, "white", color).tolist(), "size": 8,
+                    "line": {"color": color, "width": 2}, "opacity": np.where(thin, 0.35, 1.0).tolist()},
+            hovertext=hover, hoverinfo="text",
+        ), row=1, col=index + 1)
+    # Legend keys for the two marks.
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="too young to judge",
+                                marker={"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}}))
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"thin (< {THIN_RECORDS} records)",
+                                marker={"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35}))
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_yaxes(title_text="conversion (%)", col=1)
+    figure.update_xaxes(tickformat="%b\n%Y", nticks=4, title_text="created month")
+    figure.update_layout(height=330, legend={"y": 1.18})
+    return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Where leads leave
+
+
+def exit_label(kind: str, reason) -> str:
+    """The Sankey node of one exit: 'Disqualified: not a fit', 'Lost: price', 'Still open'."""
+    if kind == "open":
+        return "Still open"
+    words = fmt_label(reason)
+    return f"{'Disqualified' if kind == 'disqualified' else 'Lost'}: {words[:1].lower()}{words[1:]}"
+
+
+def _top_exits(exits: pd.DataFrame, per_stage: int) -> pd.DataFrame:
+    """Exit links with at most `per_stage` reasons per stage and kind; the rest become "other reasons"."""
+    leaving = exits[exits["to_stage_order"].isna()].copy()
+    leaving["rank"] = leaving.groupby(["from_stage_order", "exit_kind"])["lead_count"].rank(method="first",
+                                                                                            ascending=False)
+    many = (leaving["rank"] > per_stage) & (leaving["exit_kind"] != "open")
+    leaving.loc[many, "exit_reason"] = "other reasons"
+    leaving = leaving.groupby(["from_stage_order", "from_stage", "from_owner_team", "exit_kind", "exit_reason"],
+                              dropna=False, as_index=False)["lead_count"].sum()
+    leaving["is_other"] = leaving["exit_reason"] == "other reasons"
+    return leaving.sort_values(["from_stage_order", "is_other", "lead_count"], ascending=[True, True, False])
+
+
+def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, height: int = 620) -> go.Figure:
+    """Leads flowing from Lead through the stages; each stage's leavers split by exit and reason beside it.
+
+    Nodes are placed by hand: stages along the top, each stage's exits stacked under the next stage,
+    sized the way plotly sizes them so every column fits the height.
+    """
+    moving = exits[exits["to_stage_order"].notna()]
+    leaving = _top_exits(exits, per_stage)
+    first = exits["from_stage_order"] == 1
+    reached = {1: int(exits.loc[first, "lead_count"].sum())}
+    reached.update({int(r.to_stage_order): int(r.lead_count) for r in moving.itertuples()})
+    # d3-sankey's scale: its tightest column fills the height. Every lead ends in one sink (Won or an
+    # exit) and d3 justifies all sinks into the last column, so that column holds them all.
+    pad_share = 8 / (height - 30)
+    sinks = 1 + len(leaving)
+    scale = (1 - (sinks - 1) * pad_share) / max(reached[1], 1)
+    column_x = {order: 0.01 + 0.19 * (order - 1) for order in STAGE_NAMES}
+    labels, colors, xs, ys = [], [], [], []
+    for order, name, owner in STAGES:
+        labels.append(f"{name} ({fmt_count(reached.get(order, 0))})")
+        colors.append(team_color(owner))
+        xs.append(column_x[order])
+        ys.append(max(reached.get(order, 0) * scale / 2, 0.001))
+    sources = [int(o) - 1 for o in moving["from_stage_order"]]
+    targets = [int(o) - 1 for o in moving["to_stage_order"]]
+    values = [int(n) for n in moving["lead_count"]]
+    link_colors = [_fade(team_color(t)) for t in moving["from_owner_team"]]
+    below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
+    for row in leaving.itertuples():
+        origin = int(row.from_stage_order)
+        size = int(row.lead_count) * scale
+        sources.append(origin - 1)
+        targets.append(len(labels))
+        values.append(int(row.lead_count))
+        link_colors.append(_fade(EXIT_COLORS[row.exit_kind]))
+        labels.append(f"{exit_label(row.exit_kind, row.exit_reason)} ({fmt_count(row.lead_count)})")
+        colors.append(EXIT_COLORS[row.exit_kind])
+        xs.append(column_x[origin] + 0.095)
+        ys.append(min(below[origin] + size / 2, 0.999))
+        below[origin] += size + pad_share
+    figure = go.Figure(go.Sankey(
+        arrangement="fixed",
+        node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": 8, "thickness": 14},
+        link={"source": sources, "target": targets, "value": values, "color": link_colors},
+        valueformat=",d", valuesuffix=" leads", textfont={"size": 11},
+    ))
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    return figure
+
+
+def _fade(color: str, alpha: float = 0.35) -> str:
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"

@@ -1,0 +1,131 @@
+-- funnel__exits
+-- One row per link of the "where leads leave" flow, for leads created in the window: from a stage to
+-- the next stage (how many reached it), or from a lead's furthest stage to where it ended up:
+-- disqualified (with the lead's disqualify_reason), lost (the reason of its most recently closed
+-- lost deal, when it has no open deal), or still open. Won leads end at Won. Reached = that stage
+-- or any later one, so a skipped stage is passed through, never an exit.
+-- $start      date = null                   created on or after this day; NULL = no lower bound
+-- $end        date = null                   created before this day; NULL = no upper bound
+-- $segments   text[] = null                 lead segments to keep; NULL = all
+-- $regions    text[] = null                 lead regions to keep; NULL = all
+-- $channels   text[] = null                 original source channels to keep; NULL = all
+-- $teams      text[] = null                 who sourced the lead (marketing, sales); NULL = all
+-- $owners     text[] = null                 lead owner person_ids; NULL = all
+-- $campaigns  text[] = null                 source campaign_ids; NULL = all
+with
+leads as (
+    select * from leads
+),
+
+milestones as (
+    select * from lead_milestones
+),
+
+deals as (
+    select * from deals
+),
+
+stages as (
+    select * from (values
+        (1, 'Lead', 'marketing'),
+        (2, 'MQL', 'marketing'),
+        (3, 'SAL', 'sales'),
+        (4, 'SQL', 'sales'),
+        (5, 'Opportunity', 'sales'),
+        (6, 'Won', 'sales')
+    ) as s (stage_order, stage, owner_team)
+),
+
+deal_outcomes as (
+    select
+        lead_id,
+        bool_or(stage = 'open') as has_open_deal,
+        arg_max(lost_reason, closed_at) filter (where stage = 'lost') as lost_reason
+    from deals
+    group by all
+),
+
+cohort as (
+    select
+        m.*,
+        l.disqualified_at,
+        l.disqualify_reason,
+        d.has_open_deal,
+        d.lost_reason,
+        case
+            when m.reached_won then 6
+            when m.reached_opportunity then 5
+            when m.reached_sql then 4
+            when m.reached_sal then 3
+            when m.reached_mql then 2
+            else 1
+        end as furthest_stage_order
+    from leads as l
+    join milestones as m using (lead_id)
+    left join deal_outcomes as d using (lead_id)
+    where ($start is null or l.created_at >= $start)
+      and ($end is null or l.created_at < $end)
+      and ($segments is null or list_contains($segments, l.segment))
+      and ($regions is null or list_contains($regions, l.region))
+      and ($channels is null or list_contains($channels, l.channel))
+      and ($teams is null or list_contains($teams, l.sourced_by))
+      and ($owners is null or list_contains($owners, l.owner_id))
+      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+
+exits as (
+    select
+        furthest_stage_order as from_stage_order,
+        case
+            when furthest_stage_order = 5 and not has_open_deal then 'lost'
+            when furthest_stage_order < 5 and disqualified_at is not null then 'disqualified'
+            else 'open'
+        end as exit_kind,
+        case
+            when furthest_stage_order = 5 and not has_open_deal then coalesce(lost_reason, '(no reason given)')
+            when furthest_stage_order < 5 and disqualified_at is not null
+                then coalesce(disqualify_reason, '(no reason given)')
+        end as exit_reason
+    from cohort
+    where furthest_stage_order < 6
+),
+
+stage_links as (
+    select s.stage_order - 1 as from_stage_order, s.stage_order as to_stage_order, count(c.lead_id) as lead_count
+    from stages as s
+    join cohort as c on c.furthest_stage_order >= s.stage_order
+    where s.stage_order > 1
+    group by all
+),
+
+exit_links as (
+    select from_stage_order, exit_kind, exit_reason, count(*) as lead_count
+    from exits
+    group by all
+),
+
+links as (
+    select from_stage_order, to_stage_order, null as exit_kind, null as exit_reason, lead_count
+    from stage_links
+    union all
+    select from_stage_order, null, exit_kind, exit_reason, lead_count
+    from exit_links
+),
+
+final as (
+    select
+        k.from_stage_order,
+        f.stage as from_stage,
+        f.owner_team as from_owner_team,
+        k.to_stage_order,
+        t.stage as to_stage,
+        k.exit_kind,
+        k.exit_reason,
+        k.lead_count
+    from links as k
+    join stages as f on f.stage_order = k.from_stage_order
+    left join stages as t on t.stage_order = k.to_stage_order
+)
+
+select * from final
+order by from_stage_order, to_stage_order nulls last, exit_kind, lead_count desc, exit_reason
