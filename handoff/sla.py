@@ -1,0 +1,1295 @@
+"""SLA compliance, both directions: the policy file, the clock, and the computed `sla__*` queries.
+
+Policies live in `data/sla_policies.toml`, a file people edit. `load_policies` validates it and
+names the key that is wrong; `load_policies_or_last_good` keeps the last good policies in use when
+the file breaks, so the page keeps working. Every SLA becomes *items* with a status:
+
+- per MQL (follow-up, acceptance decision): met, breached, or pending while still inside its
+  window at the data's as-of time (the database's latest timestamp);
+- per month (volume, quality, pipeline): met once reached, breached once the month is over (or
+  has settled) without it, pending until then.
+
+Compliance = met / (met + breached); pending items are counted apart, never as met. The computed
+queries read data only through the `sla__mqls`, `sla__target_attainment` and
+`sla__latest_timestamp` SQL files, and work on whole columns (numpy, pandas), never per lead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import threading
+import time
+import tomllib
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from handoff import db
+from handoff.business_hours import WEEKDAYS, Calendar, RegionalClock, add_wall_hours, wall_hours_between
+from handoff.errors import HandoffError, ParameterError
+from handoff.filters import FILTER_PARAMS, Filters
+from handoff.paths import DATA_DIR, ROOT
+
+POLICY_FILE = DATA_DIR / "sla_policies.toml"
+
+KINDS = ("follow_up", "acceptance_decision", "volume", "quality", "pipeline")
+MQL_KINDS = ("follow_up", "acceptance_decision")  # one item per MQL
+PERIOD_KINDS = ("volume", "quality", "pipeline")  # one item per month (and segment)
+TEAMS = ("sales", "marketing")
+CLOCKS = ("business", "wall")
+VOLUME_METRICS = ("mqls", "sals", "sqls")
+MONEY_METRICS = ("pipeline", "bookings")
+STATUSES = ("met", "breached", "pending")
+
+# Response-time bands of the follow-up SLA, fastest first (see `response_band`).
+BAND_LABELS = ("< 5 min", "5–60 min", "1–24 h", "> 24 h")
+NEVER_BAND = "never"
+
+
+class PolicyError(HandoffError):
+    """The policy file (or policy text) is malformed; the message names the key and the problem."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The policy model
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Follow-up deadline for leads whose score is at least `min_score`."""
+
+    min_score: int
+    hours: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One commitment of one team. Fields beyond the common ones apply to some kinds only."""
+
+    id: str
+    name: str
+    owner_team: str
+    kind: str
+    goal_rate: float = 0.9
+    clock: str = "wall"  # follow_up, acceptance_decision
+    tiers: tuple[Tier, ...] = ()  # follow_up, highest min_score first
+    days: float | None = None  # acceptance_decision
+    metric: str | None = None  # volume, pipeline
+    target_team: str | None = None  # volume, pipeline
+    per_segment: bool = True  # volume, pipeline
+    min_attainment_rate: float = 1.0  # volume, pipeline
+    min_acceptance_rate: float | None = None  # quality
+    settle_days: float = 7.0  # quality
+
+    @property
+    def direction(self) -> str:
+        """Whose promise to whom: 'sales → marketing' for a sales policy."""
+        return "sales → marketing" if self.owner_team == "sales" else "marketing → sales"
+
+    def threshold_hours(self, scores: np.ndarray) -> np.ndarray:
+        """The follow-up deadline in hours for each score (a missing score counts as 0)."""
+        scores = np.nan_to_num(np.asarray(scores, dtype=float), nan=0.0)
+        conditions = [scores >= tier.min_score for tier in self.tiers]
+        return np.select(conditions, [tier.hours for tier in self.tiers], default=self.tiers[-1].hours)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The whole agreement: policies in file order, the business-hours clock and the colour rule."""
+
+    policies: tuple[Policy, ...]
+    clock: RegionalClock
+    amber_points: float = 10.0
+
+    def get(self, policy_id: str) -> Policy:
+        """The policy with this id; ParameterError if there is none."""
+        for policy in self.policies:
+            if policy.id == policy_id:
+                return policy
+        raise ParameterError(f"no SLA policy {policy_id!r}; the policies are: {', '.join(self.ids)}")
+
+    @property
+    def ids(self) -> list[str]:
+        return [policy.id for policy in self.policies]
+
+    def of_kind(self, *kinds: str) -> list[Policy]:
+        """The policies of the given kinds, in file order."""
+        return [policy for policy in self.policies if policy.kind in kinds]
+
+    def status(self, rate: float | None, goal_rate: float) -> str:
+        """The one colour rule for both teams: green at or above the goal, amber within
+        `amber_points` percentage points below it, red further below; 'no data' without a rate."""
+        if rate is None or pd.isna(rate):
+            return "no data"
+        if rate >= goal_rate - 1e-12:
+            return "green"
+        if rate >= goal_rate - self.amber_points / 100 - 1e-12:
+            return "amber"
+        return "red"
+
+    def to_dict(self) -> dict:
+        """The policies in the policy file's own shape (what `parse_policies` reads)."""
+        default = self.clock.default
+        return {
+            "scorecard": {"amber_points": self.amber_points},
+            "business_hours": _calendar_dict(default),
+            "regions": {region: _calendar_dict(cal) for region, cal in self.clock.calendars.items()},
+            "policies": [_policy_dict(policy) for policy in self.policies],
+        }
+
+    def to_text(self) -> str:
+        """Canonical JSON text of the policies: what pages hand to the `sla__*` queries."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def _calendar_dict(cal: Calendar) -> dict:
+    return {
+        "time_zone": cal.time_zone,
+        "opens": cal.opens.strftime("%H:%M:%S" if cal.opens.second else "%H:%M"),
+        "closes": cal.closes.strftime("%H:%M:%S" if cal.closes.second else "%H:%M"),
+        "days": list(cal.days),
+        "holidays": [day.isoformat() for day in cal.holidays],
+    }
+
+
+def _policy_dict(policy: Policy) -> dict:
+    out: dict = {"id": policy.id, "name": policy.name, "owner_team": policy.owner_team, "kind": policy.kind,
+                 "goal_pct": _pct(policy.goal_rate)}
+    if policy.kind == "follow_up":
+        out["clock"] = policy.clock
+        out["tiers"] = [{"min_score": tier.min_score, "hours": tier.hours} for tier in policy.tiers]
+    elif policy.kind == "acceptance_decision":
+        out.update(days=policy.days, clock=policy.clock)
+    elif policy.kind in ("volume", "pipeline"):
+        out.update(metric=policy.metric, target_team=policy.target_team, per_segment=policy.per_segment,
+                   min_attainment_pct=_pct(policy.min_attainment_rate))
+    elif policy.kind == "quality":
+        out.update(min_acceptance_pct=_pct(policy.min_acceptance_rate), settle_days=policy.settle_days)
+    return out
+
+
+def _pct(rate: float) -> float:
+    return round(rate * 100, 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating
+
+
+class _Invalid(Exception):
+    """A validation problem: the key path and what is wrong with it."""
+
+
+_REQUIRED = object()
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+class _Table:
+    """Reads one table of the policy file, key by key, and refuses keys it does not know."""
+
+    def __init__(self, where: str, data: object):
+        if not isinstance(data, dict):
+            raise _Invalid(f"{where}: must be a table, got {_describe(data)}")
+        self.where, self.data, self.used = where, data, set()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def fail(self, name: str, problem: str):
+        raise _Invalid(f"{self.key(name)}: {problem}")
+
+    def raw(self, name: str, default=_REQUIRED):
+        self.used.add(name)
+        if name not in self.data:
+            if default is _REQUIRED:
+                self.fail(name, "is missing")
+            return default
+        return self.data[name]
+
+    def text(self, name: str, default=_REQUIRED, *, choices: Sequence[str] | None = None,
+             pattern: re.Pattern | None = None) -> str:
+        value = self.raw(name, default)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(name, f"must be a non-empty string, got {_describe(value)}")
+        if choices is not None and value not in choices:
+            self.fail(name, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        if pattern is not None and not pattern.match(value):
+            self.fail(name, f"must be lower-case letters, digits and underscores, starting with a letter; got {value!r}")
+        return value
+
+    def number(self, name: str, default=_REQUIRED, *, minimum: float | None = None, above: float | None = None,
+               maximum: float | None = None, integer: bool = False) -> float:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not float(value).is_integer()):
+            self.fail(name, f"must be {'a whole number' if integer else 'a number'}, got {_describe(value)}")
+        if not np.isfinite(value):
+            self.fail(name, f"must be a finite number, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(name, f"must be at least {minimum:g}, got {value:g}")
+        if above is not None and value <= above:
+            self.fail(name, f"must be more than {above:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            self.fail(name, f"must be at most {maximum:g}, got {value:g}")
+        return int(value) if integer else float(value)
+
+    def boolean(self, name: str, default=_REQUIRED) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            self.fail(name, f"must be true or false, got {_describe(value)}")
+        return value
+
+    def time_of_day(self, name: str, default=_REQUIRED) -> dt.time:
+        value = self.raw(name, default)
+        if isinstance(value, dt.time):
+            return value.replace(tzinfo=None)
+        match = _TIME.match(value) if isinstance(value, str) else None
+        if not match or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
+            self.fail(name, f'must be a time of day like "09:00", got {_describe(value)}')
+        return dt.time(int(match[1]), int(match[2]), int(match[3] or 0))
+
+    def dates(self, name: str, default=_REQUIRED) -> tuple[dt.date, ...]:
+        values = self.raw(name, default)
+        if not isinstance(values, list):
+            self.fail(name, f"must be a list of dates like 2026-12-25, got {_describe(values)}")
+        days = []
+        for index, value in enumerate(values):
+            if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+                self.fail(f"{name}[{index}]", f"must be a date like 2026-12-25, got {_describe(value)}")
+            try:
+                days.append(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+            except ValueError:
+                self.fail(f"{name}[{index}]", f"must be a date like 2026-12-25, got {value!r}")
+        return tuple(sorted(set(days)))
+
+    def weekdays(self, name: str, default=_REQUIRED) -> tuple[str, ...]:
+        values = self.raw(name, default)
+        if not isinstance(values, list) or not values:
+            self.fail(name, f"must be a non-empty list of days like [\"mon\", \"tue\"], got {_describe(values)}")
+        for index, value in enumerate(values):
+            if value not in WEEKDAYS:
+                self.fail(f"{name}[{index}]", f"must be one of {', '.join(WEEKDAYS)}, got {_describe(value)}")
+        return tuple(day for day in WEEKDAYS if day in values)
+
+    def time_zone(self, name: str, default=_REQUIRED) -> str:
+        value = self.text(name, default)
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.fail(name, f'is not a time zone the tz database knows (like "Europe/London"), got {value!r}')
+        return value
+
+    def table(self, name: str, default=_REQUIRED) -> _Table:
+        return _Table(self.key(name), self.raw(name, default))
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            expected = ", ".join(sorted(self.used))
+            where = f"{self.where}: " if self.where else ""
+            raise _Invalid(f"{where}unknown key {unknown[0]!r} (expected one of: {expected})")
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def parse_policies(text: str, source: str = "the policies") -> Policies:
+    """Parse and validate policy text (TOML as in the file, or the JSON of `Policies.to_text`).
+
+    Raises PolicyError whose message names the source, the key and the problem, e.g.
+    `data/sla_policies.toml: policies[0] (follow_up).tiers[1].hours: must be more than 0, got -1`.
+    """
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: {_toml_problem(text, exc)}") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{source}: not valid JSON ({exc})") from None
+    try:
+        return _read_policies(_Table("", data))
+    except _Invalid as exc:
+        raise PolicyError(f"{source}: {exc}") from None
+
+
+def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """TOML's own message, plus the key and table of the line it stopped at."""
+    message = str(exc)
+    found = re.search(r"at line (\d+)", message)
+    if not found:
+        return f"not valid TOML ({message})"
+    lines = text.splitlines()
+    number = int(found[1])
+    line = lines[number - 1] if number <= len(lines) else ""
+    key = line.split("=", 1)[0].strip() if "=" in line else None
+    header = next((h.strip() for h in reversed(lines[: number - 1]) if h.strip().startswith("[")), None)
+    where = " ".join(part for part in (f"key {key!r}" if key else "", f"in {header}" if header else "") if part)
+    return f"not valid TOML at line {number}{f' ({where})' if where else ''}: {message}"
+
+
+def _read_policies(root: _Table) -> Policies:
+    scorecard = root.table("scorecard", {})
+    amber_points = scorecard.number("amber_points", 10.0, minimum=0, maximum=100)
+    scorecard.finish()
+
+    hours = root.table("business_hours", {})
+    base = _read_calendar(hours, None)
+    hours.finish()
+
+    regions_table = root.table("regions", {})
+    calendars = {}
+    for region in list(regions_table.data):
+        table = regions_table.table(region)
+        calendars[region] = _read_calendar(table, base)
+        table.finish()
+    regions_table.finish()
+
+    policies_list = root.raw("policies")
+    if not isinstance(policies_list, list) or not policies_list:
+        root.fail("policies", f"must be a non-empty list of [[policies]] tables, got {_describe(policies_list)}")
+    policies, seen = [], set()
+    for index, raw in enumerate(policies_list):
+        policy = _read_policy(_Table(f"policies[{index}]", raw), index)
+        if policy.id in seen:
+            raise _Invalid(f"policies[{index}].id: {policy.id!r} is used by an earlier policy; ids must be unique")
+        seen.add(policy.id)
+        policies.append(policy)
+    root.finish()
+    return Policies(tuple(policies), RegionalClock(calendars, base), amber_points)
+
+
+def _read_calendar(table: _Table, base: Calendar | None) -> Calendar:
+    """A calendar from a [business_hours] or [regions.X] table; a region inherits what it leaves out."""
+    inherited = base or Calendar()
+    time_zone = table.time_zone("time_zone", _REQUIRED if base else "UTC")
+    opens = table.time_of_day("opens", inherited.opens)
+    closes = table.time_of_day("closes", inherited.closes)
+    days = table.weekdays("days", list(inherited.days))
+    holidays = table.dates("holidays", [])
+    if base:
+        holidays = tuple(sorted(set(holidays) | set(base.holidays)))
+    if closes <= opens:
+        table.fail("closes", f"must be after opens ({opens:%H:%M}), got {closes:%H:%M}")
+    return Calendar(time_zone, opens, closes, days, holidays)
+
+
+def _read_policy(table: _Table, index: int) -> Policy:
+    policy_id = table.text("id", pattern=_ID)
+    table.where = f"policies[{index}] ({policy_id})"
+    common = {
+        "id": policy_id,
+        "name": table.text("name"),
+        "owner_team": table.text("owner_team", choices=TEAMS),
+        "kind": table.text("kind", choices=KINDS),
+        "goal_rate": table.number("goal_pct", 90.0, minimum=0, maximum=100) / 100,
+    }
+    kind = common["kind"]
+    if kind == "follow_up":
+        policy = Policy(**common, clock=table.text("clock", "business", choices=CLOCKS), tiers=_read_tiers(table))
+    elif kind == "acceptance_decision":
+        policy = Policy(**common, days=table.number("days", above=0), clock=table.text("clock", "wall", choices=CLOCKS))
+    elif kind in ("volume", "pipeline"):
+        metrics = VOLUME_METRICS if kind == "volume" else MONEY_METRICS
+        policy = Policy(
+            **common,
+            metric=table.text("metric", metrics[0], choices=metrics),
+            target_team=table.text("target_team", "marketing", choices=TEAMS),
+            per_segment=table.boolean("per_segment", True),
+            min_attainment_rate=table.number("min_attainment_pct", 100.0, above=0, maximum=1000) / 100,
+        )
+    else:  # quality
+        policy = Policy(
+            **common,
+            min_acceptance_rate=table.number("min_acceptance_pct", minimum=0, maximum=100) / 100,
+            settle_days=table.number("settle_days", 7.0, minimum=0, maximum=366),
+        )
+    table.finish()
+    return policy
+
+
+def _read_tiers(table: _Table) -> tuple[Tier, ...]:
+    values = table.raw("tiers")
+    if not isinstance(values, list) or not values:
+        table.fail("tiers", f"must be a non-empty list like [{{ min_score = 0, hours = 24 }}], got {_describe(values)}")
+    tiers = []
+    for index, value in enumerate(values):
+        tier_table = _Table(table.key(f"tiers[{index}]"), value)
+        tiers.append(Tier(tier_table.number("min_score", minimum=0, maximum=100, integer=True),
+                          tier_table.number("hours", above=0)))
+        tier_table.finish()
+    scores = [tier.min_score for tier in tiers]
+    if len(set(scores)) != len(scores):
+        table.fail("tiers", f"two tiers share a min_score ({', '.join(map(str, scores))})")
+    if 0 not in scores:
+        table.fail("tiers", "needs a tier with min_score = 0, so every lead has a deadline")
+    return tuple(sorted(tiers, key=lambda tier: -tier.min_score))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading the file, keeping the last good policies
+
+
+@dataclass(frozen=True)
+class PolicyLoad:
+    """The policies to use, and why: from the file, or the last good ones when the file broke."""
+
+    policies: Policies
+    error: str | None  # what is wrong with the file, when it could not be used
+    source: str  # "file", "last good policies loaded at HH:MM:SS", "built-in defaults"
+
+    @property
+    def text(self) -> str:
+        return self.policies.to_text()
+
+
+_last_good: dict[str, tuple[Policies, float]] = {}
+_last_good_lock = threading.Lock()
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_policies(path: str | Path | None = None) -> Policies:
+    """Read and validate the policy file (default `data/sla_policies.toml`); PolicyError if it is malformed."""
+    path = Path(path) if path else POLICY_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{_display_path(path)}: no such policy file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{_display_path(path)}: cannot be read ({exc})") from None
+    policies = parse_policies(text, _display_path(path))
+    with _last_good_lock:
+        _last_good[str(path.resolve())] = (policies, time.time())
+    return policies
+
+
+def load_policies_or_last_good(path: str | Path | None = None) -> PolicyLoad:
+    """The policy file if it is valid; otherwise the last good policies this process loaded from
+    it (or the built-in defaults if it never loaded), with the error to show."""
+    path = Path(path) if path else POLICY_FILE
+    try:
+        return PolicyLoad(load_policies(path), None, "file")
+    except PolicyError as exc:
+        with _last_good_lock:
+            remembered = _last_good.get(str(path.resolve()))
+        if remembered:
+            loaded_at = dt.datetime.fromtimestamp(remembered[1]).strftime("%H:%M:%S")
+            return PolicyLoad(remembered[0], str(exc), f"last good policies, loaded at {loaded_at}")
+        return PolicyLoad(default_policies(), str(exc), "built-in defaults")
+
+
+DEFAULT_POLICY_TEXT = """
+[regions.NA]
+time_zone = "America/New_York"
+[regions.EMEA]
+time_zone = "Europe/London"
+[regions.APAC]
+time_zone = "Asia/Singapore"
+[[policies]]
+id = "follow_up"
+name = "Follow up every MQL fast"
+owner_team = "sales"
+kind = "follow_up"
+clock = "business"
+tiers = [{ min_score = 80, hours = 1 }, { min_score = 0, hours = 24 }]
+[[policies]]
+id = "acceptance_decision"
+name = "Accept or reject every MQL"
+owner_team = "sales"
+kind = "acceptance_decision"
+days = 3
+goal_pct = 95
+[[policies]]
+id = "mql_volume"
+name = "Deliver the MQL target"
+owner_team = "marketing"
+kind = "volume"
+goal_pct = 80
+[[policies]]
+id = "mql_quality"
+name = "Send MQLs sales accepts"
+owner_team = "marketing"
+kind = "quality"
+min_acceptance_pct = 90
+goal_pct = 80
+[[policies]]
+id = "sourced_pipeline"
+name = "Source the pipeline target"
+owner_team = "marketing"
+kind = "pipeline"
+goal_pct = 80
+"""
+
+
+def default_policies() -> Policies:
+    """Built-in policies (no holidays), used only if the policy file never loaded in this process."""
+    return parse_policies(DEFAULT_POLICY_TEXT, "built-in defaults")
+
+
+def policies_from_param(text: str | None) -> Policies:
+    """The `$policies` parameter of the sla queries: policy text, or None for the policy file."""
+    return load_policies() if text is None else parse_policies(text, "the policies parameter")
+
+
+# ---------------------------------------------------------------------------------------------
+# What-if: thresholds a page may change (never saved)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One editable threshold of one policy, with the bounds of a sensible input."""
+
+    key: str  # widget and URL key, e.g. sla_follow_up_tier_0_hours
+    policy_id: str
+    field: str
+    label: str
+    value: float | str
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] | None = None
+    help: str = ""
+
+
+def editable_thresholds(policies: Policies) -> list[Threshold]:
+    """The thresholds of every policy that a what-if may change, in policy order."""
+    out = []
+    for p in policies.policies:
+        def add(field, label, value, **kw):
+            out.append(Threshold(f"sla_{p.id}_{field}", p.id, field, f"{p.name}: {label}", value, **kw))
+
+        if p.kind == "follow_up":
+            for index, tier in enumerate(p.tiers):
+                who = f"score ≥ {tier.min_score}" if tier.min_score else "other leads"
+                add(f"tier_{index}_hours", f"hours ({who})", tier.hours, minimum=0.05, maximum=720.0, step=0.5,
+                    help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.")
+            add("clock", "clock", p.clock, choices=CLOCKS,
+                help="business: only the region's working hours count; wall: every hour counts.")
+        elif p.kind == "acceptance_decision":
+            add("days", "days to decide", p.days, minimum=0.1, maximum=90.0, step=0.5,
+                help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.")
+        elif p.kind in ("volume", "pipeline"):
+            add("min_attainment_pct", "% of target", _pct(p.min_attainment_rate), minimum=1.0, maximum=200.0,
+                step=5.0, help="A month meets the policy when the actual reaches this share of its target.")
+        elif p.kind == "quality":
+            add("min_acceptance_pct", "min acceptance %", _pct(p.min_acceptance_rate), minimum=0.0, maximum=100.0,
+                step=1.0, help="A month meets the policy when accepted / (accepted + rejected) reaches this.")
+    return out
+
+
+def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Policies:
+    """The policies with the given threshold values (keyed as `editable_thresholds`) put in."""
+    by_policy: dict[str, dict[str, object]] = {}
+    for threshold in editable_thresholds(policies):
+        if threshold.key in values and values[threshold.key] is not None:
+            by_policy.setdefault(threshold.policy_id, {})[threshold.field] = values[threshold.key]
+    changed = []
+    for policy in policies.policies:
+        edits = by_policy.get(policy.id, {})
+        updates: dict[str, object] = {}
+        if "clock" in edits:
+            updates["clock"] = str(edits["clock"])
+        if policy.kind == "follow_up":
+            tiers = [Tier(t.min_score, float(edits.get(f"tier_{i}_hours", t.hours))) for i, t in enumerate(policy.tiers)]
+            updates["tiers"] = tuple(tiers)
+        if "days" in edits:
+            updates["days"] = float(edits["days"])
+        if "min_attainment_pct" in edits:
+            updates["min_attainment_rate"] = float(edits["min_attainment_pct"]) / 100
+        if "min_acceptance_pct" in edits:
+            updates["min_acceptance_rate"] = float(edits["min_acceptance_pct"]) / 100
+        changed.append(dataclasses.replace(policy, **updates))
+    return dataclasses.replace(policies, policies=tuple(changed))
+
+
+def describe_rule(policy: Policy) -> str:
+    """The policy's rule in one line, in the business's words."""
+    unit = "business h" if policy.clock == "business" else "h"
+    if policy.kind == "follow_up":
+        parts = [f"{_num(t.hours)} {unit}" + (f" (score ≥ {t.min_score})" if t.min_score else " (others)")
+                 for t in policy.tiers]
+        return "First sales touch within " + ", ".join(parts)
+    if policy.kind == "acceptance_decision":
+        days = "business days" if policy.clock == "business" else "days"
+        return f"Accepted or rejected with a reason within {_num(policy.days)} {days}"
+    if policy.kind in ("volume", "pipeline"):
+        what = {"mqls": "MQLs", "sals": "SALs", "sqls": "SQLs", "pipeline": "pipeline created",
+                "bookings": "bookings"}[policy.metric]
+        if policy.kind == "pipeline" and policy.target_team == "marketing":
+            what = f"marketing-sourced {what}"
+        scope = " (total and each segment with a target)" if policy.per_segment else ""
+        return f"Monthly {what} ≥ {_num(_pct(policy.min_attainment_rate))} % of the {policy.target_team} target{scope}"
+    return (f"Monthly MQL acceptance ≥ {_num(_pct(policy.min_acceptance_rate))} % of decided MQLs "
+            f"(judged {_num(policy.settle_days)} days after the month)")
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: items with a status
+
+
+ITEM_COLUMNS = [
+    "policy_id", "period_start", "item", "lead_id", "segment", "owner_id", "owner_name", "region", "channel",
+    "source_campaign_id", "campaign_name", "score", "started_at", "due_at", "resolved_at", "threshold",
+    "measured", "status", "missed_by", "unit", "clock", "reached_sql", "reached_won",
+]
+
+
+def month_start(values) -> pd.Series:
+    """The first day of each timestamp's month (UTC), as a Timestamp."""
+    return pd.to_datetime(pd.Series(values)).dt.to_period("M").dt.start_time.astype("datetime64[us]")
+
+
+def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One item per MQL for a follow-up or acceptance-decision policy.
+
+    Follow-up resolves at the first sales touch; acceptance at the decision (sal_at, or
+    disqualified_at with a reason, whichever came first). An item resolved within its threshold
+    is met, after it breached; an unresolved one is pending until its deadline passes, then
+    breached (and its miss keeps growing). Hours count on the policy's clock; a resolution before
+    mql_at counts as 0 h.
+    """
+    start = mqls["mql_at"].to_numpy(dtype="datetime64[us]")
+    regions = mqls["region"].to_numpy(dtype=object)
+    if policy.kind == "follow_up":
+        resolved = mqls["first_sales_touch_at"].to_numpy(dtype="datetime64[us]")
+        threshold = policy.threshold_hours(mqls["score"].to_numpy(dtype=float, na_value=np.nan))
+    else:
+        resolved = mqls["decided_at"].to_numpy(dtype="datetime64[us]")
+        per_day = clock.day_hours(regions) if policy.clock == "business" else np.full(len(mqls), 24.0)
+        threshold = policy.days * per_day
+    now = np.full(len(mqls), pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]"))
+    if policy.clock == "business":
+        elapsed = clock.hours_between(start, resolved, regions)
+        so_far = clock.hours_between(start, now, regions)
+        due_at = clock.add_hours(start, threshold, regions)
+    else:
+        elapsed = wall_hours_between(start, resolved)
+        so_far = wall_hours_between(start, now)
+        due_at = add_wall_hours(start, threshold)
+    elapsed = np.maximum(elapsed, 0.0)  # NaN (unresolved) stays NaN
+    is_resolved = ~np.isnan(elapsed)
+    measured = np.where(is_resolved, elapsed, so_far)
+    on_time = measured <= threshold + 1e-9
+    status = np.where(on_time, np.where(is_resolved, "met", "pending"), "breached")
+    return pd.DataFrame({
+        "policy_id": policy.id,
+        "period_start": month_start(mqls["mql_at"]).to_numpy(),
+        "item": mqls["lead_id"].to_numpy(dtype=object),
+        "lead_id": mqls["lead_id"].to_numpy(dtype=object),
+        "segment": mqls["segment"].to_numpy(dtype=object),
+        "owner_id": mqls["owner_id"].to_numpy(dtype=object),
+        "owner_name": mqls["owner_name"].to_numpy(dtype=object),
+        "region": regions,
+        "channel": mqls["channel"].to_numpy(dtype=object),
+        "source_campaign_id": mqls["source_campaign_id"].to_numpy(dtype=object),
+        "campaign_name": mqls["campaign_name"].to_numpy(dtype=object),
+        "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
+        "started_at": start,
+        "due_at": due_at,
+        "resolved_at": resolved,
+        "threshold": threshold,
+        "measured": measured,
+        "status": status,
+        "missed_by": np.where(status == "breached", measured - threshold, np.nan),
+        "unit": "business hours" if policy.clock == "business" else "hours",
+        "clock": policy.clock,
+        "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
+        "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
+    }, columns=ITEM_COLUMNS)
+
+
+def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One item per target month (and segment, with per_segment) for a volume or pipeline policy.
+
+    Met as soon as the actual reaches min_attainment × target (counts only grow); breached once
+    the month is over without it; pending until then. Months that have not started are left out.
+    """
+    rows = attainment[(attainment["metric"] == policy.metric) & (attainment["team"] == policy.target_team)
+                      & attainment["actual_value"].notna()]
+    if not policy.per_segment:
+        rows = rows[rows["segment"].isna()]
+    period = pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
+    rows = rows[(period <= as_of).to_numpy()]
+    period = pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
+    month_end = period + pd.offsets.MonthBegin(1)
+    required = rows["target_value"].to_numpy(dtype=float) * policy.min_attainment_rate
+    actual = rows["actual_value"].to_numpy(dtype=float)
+    reached = actual >= required - 1e-9
+    status = np.where(reached, "met", np.where((month_end > as_of).to_numpy(), "pending", "breached"))
+    segment = rows["segment"].to_numpy(dtype=object)
+    label = np.where(pd.isna(segment), "all segments", segment)
+    money = policy.metric in MONEY_METRICS
+    return pd.DataFrame({
+        "policy_id": policy.id,
+        "period_start": period.to_numpy(),
+        "item": [f"{p:%Y-%m} · {s}" for p, s in zip(period, label, strict=True)],
+        "segment": segment,
+        "owner_name": f"{policy.owner_team.capitalize()} team",
+        "threshold": required,
+        "measured": actual,
+        "status": status,
+        "missed_by": np.where(status == "breached", required - actual, np.nan),
+        "unit": "USD" if money else policy.metric.upper().rstrip("S") + "s",
+    }, columns=ITEM_COLUMNS)
+
+
+def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
+    """One item per month (and `by` group) for a quality policy: accepted / (accepted + rejected).
+
+    A month is pending until `settle_days` after it ends; then met if the rate reaches the
+    minimum, breached if not. A settled month with no decided MQL is no item (nothing to judge).
+    """
+    keys = ([by] if by else []) + ["period_start"]
+    frame = pd.DataFrame({
+        "period_start": month_start(mqls["mql_at"]).to_numpy(),
+        "accepted": mqls["is_accepted"].to_numpy(dtype=bool).astype(np.int64),
+        "rejected": mqls["is_rejected"].to_numpy(dtype=bool).astype(np.int64),
+    })
+    if by:
+        frame[by] = mqls[by].fillna("(none)").to_numpy(dtype=object)
+    months = frame.groupby(keys, sort=True).agg(
+        mql_count=("accepted", "size"), accepted_count=("accepted", "sum"), rejected_count=("rejected", "sum")
+    ).reset_index()
+    decided = months["accepted_count"] + months["rejected_count"]
+    rate = months["accepted_count"] / decided.where(decided > 0)
+    settles_at = months["period_start"] + pd.offsets.MonthBegin(1) + pd.Timedelta(days=policy.settle_days)
+    settled = (settles_at <= as_of).to_numpy()
+    reached = (rate >= policy.min_acceptance_rate - 1e-12).to_numpy()
+    months["status"] = np.where(~settled, "pending", np.where(reached, "met", "breached"))
+    months["acceptance_rate"] = rate
+    months["missed_by"] = np.where(months["status"] == "breached", 100 * (policy.min_acceptance_rate - rate), np.nan)
+    return months[~(settled & (decided == 0)).to_numpy()].reset_index(drop=True)
+
+
+def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Quality items in the common item shape (measured = rate, missed_by in percentage points)."""
+    months = quality_months(mqls, policy, as_of)
+    return pd.DataFrame({
+        "policy_id": policy.id,
+        "period_start": months["period_start"].to_numpy(),
+        "item": [f"{p:%Y-%m}" for p in months["period_start"]],
+        "owner_name": f"{policy.owner_team.capitalize()} team",
+        "threshold": policy.min_acceptance_rate,
+        "measured": months["acceptance_rate"].to_numpy(dtype=float),
+        "status": months["status"].to_numpy(dtype=object),
+        "missed_by": months["missed_by"].to_numpy(dtype=float),
+        "unit": "points",
+    }, columns=ITEM_COLUMNS)
+
+
+def evaluate(policies: Policies, mqls: pd.DataFrame, attainment: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Every item of every policy, in the common item shape (see ITEM_COLUMNS)."""
+    frames = []
+    if as_of is not None and not pd.isna(as_of):
+        as_of = pd.Timestamp(as_of)
+        for policy in policies.policies:
+            if policy.kind in MQL_KINDS:
+                frames.append(evaluate_mql_policy(policy, mqls, policies.clock, as_of))
+            elif policy.kind == "quality":
+                frames.append(evaluate_quality_policy(policy, mqls, as_of))
+            else:
+                frames.append(evaluate_target_policy(policy, attainment, as_of))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """due/met/breached/pending counts and compliance_rate = met / (met + breached) per `keys`."""
+    if items.empty:
+        return pd.DataFrame(columns=[*keys, "due_count", "met_count", "breached_count", "pending_count",
+                                     "compliance_rate"])
+    flags = pd.get_dummies(items["status"]).reindex(columns=list(STATUSES), fill_value=False).astype(np.int64)
+    flags[keys] = items[keys]
+    counts = flags.groupby(keys, sort=False, dropna=False)[list(STATUSES)].sum().reset_index()
+    counts = counts.rename(columns={s: f"{s}_count" for s in STATUSES})
+    counts.insert(len(keys), "due_count", counts[[f"{s}_count" for s in STATUSES]].sum(axis=1))
+    judged = counts["met_count"] + counts["breached_count"]
+    counts["compliance_rate"] = counts["met_count"] / judged.where(judged > 0)
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the data (through SQL files) for the computed queries
+
+
+POLICIES_DECLARATION = "-- $policies text = null  the policy set as TOML or JSON text; null = data/sla_policies.toml\n"
+WINDOW_DECLARATIONS = """
+-- $start      date = null     window start (inclusive): MQLs by mql_at, targets by month
+-- $end        date = null     window end (exclusive)
+"""
+LIST_DECLARATIONS = """
+-- $segments   text[] = null   lead segments; NULL = all (targets: only segment targets)
+-- $regions    text[] = null   lead regions; NULL = all
+-- $channels   text[] = null   lead source channels; NULL = all
+-- $teams      text[] = null   who sourced the lead; NULL = all
+-- $owners     text[] = null   lead owners; NULL = all
+-- $campaigns  text[] = null   source campaigns; NULL = all
+"""
+FILTER_DECLARATIONS = WINDOW_DECLARATIONS.strip() + "\n" + LIST_DECLARATIONS.strip() + "\n"
+
+
+def _filters_of(params: Mapping[str, object]) -> dict[str, object]:
+    return {name: value for name, value in params.items() if name in FILTER_PARAMS}
+
+
+def latest_timestamp(db_path: str) -> pd.Timestamp | None:
+    """The data's as-of time: the latest timestamp anywhere in the database (None if empty)."""
+    value = db.run_query("sla__latest_timestamp", db=db_path)["as_of_at"].iloc[0]
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def load_inputs(params: Mapping[str, object], db_path: str):
+    """(policies, as_of, MQL rows, target attainment rows) for one window of filters."""
+    policies = policies_from_param(params.get("policies"))
+    filters = _filters_of(params)
+    as_of = latest_timestamp(db_path)
+    mqls = db.run_query("sla__mqls", filters, db=db_path)
+    attainment = db.run_query("sla__target_attainment", filters, db=db_path)
+    return policies, as_of, mqls, attainment
+
+
+def _window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
+    """The months the contract lists: each month of the window (up to the as-of month), else the
+    months that have items."""
+    if as_of is None:
+        return []
+    last = pd.Timestamp(as_of).to_period("M").start_time
+    if start is not None and end is not None:
+        first = pd.Timestamp(start).to_period("M").start_time
+        last = min(last, (pd.Timestamp(end) - pd.Timedelta(days=1)).to_period("M").start_time)
+        return list(pd.date_range(first, last, freq="MS")) if first <= last else []
+    if items.empty:
+        return []
+    first = items["period_start"].min() if start is None else pd.Timestamp(start).to_period("M").start_time
+    end_month = items["period_start"].max() if end is None else last
+    return list(pd.date_range(first, min(end_month, last), freq="MS"))
+
+
+def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
+    """The contract table: one row per policy and month, zero counts where nothing was due."""
+    columns = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
+               "breached_count", "pending_count", "compliance_rate"]
+    grid = pd.DataFrame(
+        [(p.id, p.name, p.owner_team, order, month) for order, p in enumerate(policies.policies) for month in months],
+        columns=["policy_id", "policy_name", "owner_team", "policy_order", "period_start"],
+    )
+    grid["period_start"] = grid["period_start"].astype("datetime64[us]")
+    counts = count_statuses(items, ["policy_id", "period_start"])
+    counts["period_start"] = pd.to_datetime(counts["period_start"]).astype("datetime64[us]")
+    out = grid.merge(counts, on=["policy_id", "period_start"], how="left")
+    for column in ("due_count", "met_count", "breached_count", "pending_count"):
+        out[column] = out[column].fillna(0).astype(np.int64)
+    out["compliance_rate"] = out["compliance_rate"].astype(float)
+    return out.sort_values(["policy_order", "period_start"])[columns].reset_index(drop=True)
+
+
+@db.computed_query(
+    "sla__compliance",
+    "One row per policy and month: how many items fell due, met, breached and pending (still inside "
+    "their window at the data's latest timestamp), and compliance_rate = met / (met + breached).",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION,
+)
+def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
+    """The contract query `sla__compliance`."""
+    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    items = evaluate(policies, mqls, attainment, as_of)
+    months = _window_months(params.get("start"), params.get("end"), items, as_of)
+    return compliance_by_month(items, policies, months)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorecard: this period, the previous one, a measure and a colour per policy
+
+
+def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[float, str]:
+    """A number that shows how the policy is doing beyond compliance, and its text."""
+    from handoff.charts import fmt_count, fmt_pct, fmt_usd
+
+    mine = items[items["policy_id"] == policy.id]
+    if policy.kind in MQL_KINDS:
+        done = mine.loc[mine["resolved_at"].notna(), "measured"].astype(float)
+        if done.empty:
+            return np.nan, "nothing resolved yet"
+        median = float(done.median())
+        if policy.kind == "follow_up":
+            p90 = float(done.quantile(0.9))
+            return median, (f"median {hours_text(median, policy.clock)} · "
+                            f"p90 {hours_text(p90, policy.clock)}")
+        return median, f"median {hours_text(median, policy.clock)} to decide"
+    if policy.kind == "quality":
+        accepted, rejected = int(mqls["is_accepted"].sum()), int(mqls["is_rejected"].sum())
+        if accepted + rejected == 0:
+            return np.nan, "no decided MQLs"
+        rate = accepted / (accepted + rejected)
+        return rate, f"{fmt_pct(rate)} accepted of {fmt_count(accepted + rejected)} decided"
+    total = mine[mine["segment"].isna()] if mine["segment"].isna().any() else mine
+    actual, target = float(total["measured"].sum()), float(total["threshold"].sum())
+    if target == 0:
+        return np.nan, "no target in the window"
+    fmt = fmt_usd if policy.metric in MONEY_METRICS else fmt_count
+    return actual / target, f"{fmt(actual)} of {fmt(target)} ({fmt_pct(actual / target, 0)})"
+
+
+def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFrame | None,
+              mqls: pd.DataFrame) -> pd.DataFrame:
+    """One row per policy: compliance now and before, the colour of each, the rule and a measure."""
+    now = count_statuses(items, ["policy_id"]).set_index("policy_id")
+    before = (count_statuses(previous_items, ["policy_id"]).set_index("policy_id")
+              if previous_items is not None else pd.DataFrame(columns=["compliance_rate"]))
+    rows = []
+    for order, policy in enumerate(policies.policies):
+        counts = now.loc[policy.id] if policy.id in now.index else None
+        rate = float(counts["compliance_rate"]) if counts is not None else np.nan
+        previous = float(before.loc[policy.id, "compliance_rate"]) if policy.id in before.index else np.nan
+        value, text = _measure(policy, items, mqls)
+        rows.append({
+            "policy_id": policy.id, "policy_name": policy.name, "owner_team": policy.owner_team,
+            "direction": policy.direction, "kind": policy.kind, "policy_order": order,
+            "rule_text": describe_rule(policy), "goal_rate": policy.goal_rate,
+            **{f"{s}_count": int(counts[f"{s}_count"]) if counts is not None else 0
+               for s in ("due", "met", "breached", "pending")},
+            "compliance_rate": rate, "status": policies.status(rate, policy.goal_rate),
+            "previous_compliance_rate": previous, "previous_status": policies.status(previous, policy.goal_rate),
+            "measure_value": value, "measure_text": text,
+        })
+    return pd.DataFrame(rows)
+
+
+@db.computed_query(
+    "sla__scorecard",
+    "One row per policy: compliance in the window and in the previous window of the same length, "
+    "each coloured by the one rule (green at the goal, amber within amber_points below, red), the "
+    "rule in words and a measure (median response, acceptance rate, attainment).",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION,
+)
+def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
+    """The two-sided scorecard."""
+    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    items = evaluate(policies, mqls, attainment, as_of)
+    previous_items = None
+    start, end = params.get("start"), params.get("end")
+    if start is not None and end is not None:
+        window = Filters(start=start, end=end).previous()
+        _, _, old_mqls, old_attainment = load_inputs({**params, "start": window.start, "end": window.end}, db_path)
+        previous_items = evaluate(policies, old_mqls, old_attainment, as_of)
+    return scorecard(policies, items, previous_items, mqls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per rep, per channel/campaign, the breach list, the live queue, the effect of speed
+
+
+@db.computed_query(
+    "sla__compliance_by_rep",
+    "One row per (per-MQL policy, lead owner): items due, met, breached, pending, compliance_rate, "
+    "the median hours to resolve on the policy's clock and the colour.",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION,
+)
+def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
+    """Sales policies per rep (the lead's owner)."""
+    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    items = evaluate(policies, mqls, attainment, as_of)
+    items = items[items["policy_id"].isin([p.id for p in policies.of_kind(*MQL_KINDS)])].copy()
+    items["owner_id"] = items["owner_id"].fillna("(unassigned)")
+    items["owner_name"] = items["owner_name"].fillna("(unassigned)")
+    counts = count_statuses(items, ["policy_id", "owner_id", "owner_name", "region"])
+    columns = ["policy_id", "policy_name", "owner_id", "owner_name", "region", "due_count", "met_count",
+               "breached_count", "pending_count", "compliance_rate", "median_hours", "status"]
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    resolved = items[items["resolved_at"].notna()]
+    median = resolved.groupby(["policy_id", "owner_id"])["measured"].median().rename("median_hours")
+    counts = counts.merge(median.reset_index(), on=["policy_id", "owner_id"], how="left")
+    names = {p.id: p.name for p in policies.policies}
+    goals = {p.id: p.goal_rate for p in policies.policies}
+    counts["policy_name"] = counts["policy_id"].map(names)
+    counts["status"] = [policies.status(r, goals[p]) for p, r in zip(counts["policy_id"], counts["compliance_rate"],
+                                                                        strict=True)]
+    order = {p: i for i, p in enumerate(policies.ids)}
+    counts = counts.sort_values(["policy_id", "compliance_rate", "owner_name"],
+                                key=lambda s: s.map(order) if s.name == "policy_id" else s, na_position="last")
+    return counts[columns].reset_index(drop=True)
+
+
+@db.computed_query(
+    "sla__compliance_by_source",
+    "One row per (quality policy, channel or source campaign): its MQLs, accepted and rejected counts, "
+    "acceptance_rate, its share of all MQLs, and its months due/met/breached/pending against the policy.",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    + "-- $group_by text in (channel, campaign) = channel  group leads by source channel or source campaign",
+)
+def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
+    """Marketing's quality policy per channel or campaign."""
+    policies, as_of, mqls, _ = load_inputs(params, db_path)
+    by = "channel" if params.get("group_by", "channel") == "channel" else "source_campaign_id"
+    columns = ["policy_id", "policy_name", "group_value", "group_label", "mql_count", "mql_share_rate",
+               "accepted_count", "rejected_count", "acceptance_rate", "due_count", "met_count", "breached_count",
+               "pending_count", "compliance_rate", "status"]
+    frames = []
+    if as_of is not None and len(mqls):
+        labels = (mqls.assign(group_value=mqls[by].fillna("(none)"))
+                  .groupby("group_value")["campaign_name" if by != "channel" else "channel"].first())
+        for policy in policies.of_kind("quality"):
+            months = quality_months(mqls, policy, as_of, by=by).rename(columns={by: "group_value"})
+            totals = months.groupby("group_value")[["mql_count", "accepted_count", "rejected_count"]].sum()
+            counts = count_statuses(months, ["group_value"]).set_index("group_value")
+            frame = totals.join(counts).reset_index()
+            decided = frame["accepted_count"] + frame["rejected_count"]
+            frame["acceptance_rate"] = frame["accepted_count"] / decided.where(decided > 0)
+            frame["mql_share_rate"] = frame["mql_count"] / frame["mql_count"].sum()
+            frame["policy_id"], frame["policy_name"] = policy.id, policy.name
+            frame["group_label"] = frame["group_value"].map(labels).fillna(frame["group_value"])
+            frame["status"] = [policies.status(r, policy.goal_rate) for r in frame["compliance_rate"]]
+            frames.append(frame.sort_values(["compliance_rate", "acceptance_rate"], na_position="last"))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def hours_text(hours: float, clock: str) -> str:
+    """A duration for people, saying which clock: '12 min', '3.2 h', '4.5 d', '30 business h'."""
+    from handoff.charts import fmt_hours
+
+    if clock == "wall" or pd.isna(hours):
+        return fmt_hours(hours)
+    return f"{hours * 60:.0f} business min" if hours < 1 else f"{hours:,.1f} business h"
+
+
+def _missed_text(unit: str, missed: float, resolved: bool) -> str:
+    from handoff.charts import fmt_count, fmt_usd
+
+    if unit in ("hours", "business hours"):
+        text = f"{hours_text(missed, 'business' if unit == 'business hours' else 'wall')} late"
+        return text if resolved else f"{text}, still open"
+    if unit == "USD":
+        return f"{fmt_usd(missed)} short"
+    if unit == "points":
+        return f"{missed:.1f} points below the minimum"
+    return f"{fmt_count(np.ceil(missed - 1e-9))} {unit} short"
+
+
+@db.computed_query(
+    "sla__breaches",
+    "One row per breached item (an MQL, or a month and segment): the policy, who owned it, when it "
+    "started and was due, when it was resolved, and by how much it missed (missed_by in missed_by_unit).",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION + "-- $policy_id text = null  only this policy; NULL = all",
+)
+def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
+    """The breach list, the worst misses of each policy first."""
+    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    if params.get("policy_id"):
+        policies = dataclasses.replace(policies, policies=(policies.get(params["policy_id"]),))
+    items = evaluate(policies, mqls, attainment, as_of)
+    breached = items[items["status"] == "breached"].copy()
+    owners = {p.id: p for p in policies.policies}
+    breached["policy_name"] = breached["policy_id"].map(lambda p: owners[p].name)
+    breached["owner_team"] = breached["policy_id"].map(lambda p: owners[p].owner_team)
+    breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
+    breached["missed_by_unit"] = breached["unit"]
+    breached["missed_by_text"] = [
+        _missed_text(u, m, not pd.isna(r)) for u, m, r in
+        zip(breached["unit"], breached["missed_by"], breached["resolved_at"], strict=True)
+    ]
+    breached = breached.sort_values(["policy_order", "missed_by"], ascending=[True, False])
+    columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id", "segment",
+               "period_start", "started_at", "due_at", "resolved_at", "missed_by", "missed_by_unit", "missed_by_text"]
+    return breached[columns].reset_index(drop=True)
+
+
+@db.computed_query(
+    "sla__live_queue",
+    "One row per MQL not yet followed up and still inside its follow-up window at the data's latest "
+    "timestamp, most urgent first: its owner, when it is due and the hours left (clock and business).",
+    LIST_DECLARATIONS.strip() + "\n" + POLICIES_DECLARATION,
+)
+def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
+    """The live queue: the whole backlog as of now, whatever the window."""
+    policies = policies_from_param(params.get("policies"))
+    as_of = latest_timestamp(db_path)
+    columns = ["policy_id", "lead_id", "owner_id", "owner_name", "region", "segment", "channel", "score", "mql_at",
+               "due_at", "hours_left", "business_hours_left", "clock", "threshold_hours"]
+    if as_of is None:
+        return pd.DataFrame(columns=columns)
+    mqls = db.run_query("sla__mqls", _filters_of(params), db=db_path, unanswered_only=True)
+    frames = []
+    for policy in policies.of_kind("follow_up"):
+        items = evaluate_mql_policy(policy, mqls, policies.clock, as_of)
+        waiting = items[items["status"] == "pending"].copy()
+        waiting["mql_at"] = waiting["started_at"]
+        waiting["threshold_hours"] = waiting["threshold"]
+        waiting["business_hours_left"] = waiting["threshold"] - waiting["measured"]
+        waiting["hours_left"] = (waiting["due_at"] - as_of) / pd.Timedelta(hours=1)
+        frames.append(waiting)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    queue = pd.concat(frames, ignore_index=True).sort_values(["due_at", "lead_id"])
+    return queue[columns].reset_index(drop=True)
+
+
+def response_band(hours: np.ndarray) -> np.ndarray:
+    """The response-time band of each follow-up in hours (NaN = never followed up).
+
+    < 5 min, 5–60 min (up to but not including 60), 1–24 h (including 24 h), > 24 h.
+    """
+    hours = np.asarray(hours, dtype=float)
+    conditions = [np.isnan(hours), hours < 5 / 60, hours < 1.0, hours <= 24.0]
+    return np.select(conditions, [NEVER_BAND, *BAND_LABELS[:3]], default=BAND_LABELS[3]).astype(object)
+
+
+def _follow_up_policy(policies: Policies, policy_id: str | None) -> Policy | None:
+    if policy_id:
+        policy = policies.get(policy_id)
+        if policy.kind != "follow_up":
+            raise ParameterError(f"policy {policy_id!r} is a {policy.kind} policy, not a follow-up policy")
+        return policy
+    follow_ups = policies.of_kind("follow_up")
+    return follow_ups[0] if follow_ups else None
+
+
+def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, pd.DataFrame]:
+    """Follow-up items of the chosen policy, without those still waiting inside their window."""
+    policies, as_of, mqls, _ = load_inputs(params, db_path)
+    policy = _follow_up_policy(policies, params.get("policy_id"))
+    if policy is not None and params.get("clock") in CLOCKS:
+        policy = dataclasses.replace(policy, clock=params["clock"])
+    if policy is None or as_of is None:
+        return policy, pd.DataFrame(columns=ITEM_COLUMNS)
+    items = evaluate_mql_policy(policy, mqls, policies.clock, as_of)
+    return policy, items
+
+
+@db.computed_query(
+    "sla__response_bands",
+    "One row per response-time band of a follow-up policy (< 5 min, 5–60 min, 1–24 h, > 24 h, never; "
+    "on the policy's clock): MQLs, their share, and how many reached SQL and Won. MQLs not followed "
+    "up but still inside their window are left out.",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
+    + "\n-- $clock text in (policy, business, wall) = policy  the clock to measure on; policy = the policy's own",
+)
+def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
+    """The effect of speed: conversion by response band."""
+    policy, items = _judged_follow_ups(params, db_path)
+    items = items[items["status"] != "pending"]
+    hours = np.where(items["resolved_at"].notna(), items["measured"].astype(float), np.nan)
+    frame = pd.DataFrame({"band": response_band(hours), "sql": items["reached_sql"].astype(np.int64).to_numpy(),
+                          "won": items["reached_won"].astype(np.int64).to_numpy()})
+    labels = [*BAND_LABELS, NEVER_BAND]
+    counts = frame.groupby("band").agg(mql_count=("sql", "size"), sql_count=("sql", "sum"), won_count=("won", "sum"))
+    out = counts.reindex(labels, fill_value=0).reset_index()
+    out.insert(0, "band_order", np.arange(1, len(labels) + 1))
+    out.insert(0, "policy_id", policy.id if policy else None)
+    out["share_rate"] = out["mql_count"] / max(int(out["mql_count"].sum()), 1)
+    out["mql_to_sql_rate"] = out["sql_count"] / out["mql_count"].where(out["mql_count"] > 0)
+    out["mql_to_won_rate"] = out["won_count"] / out["mql_count"].where(out["mql_count"] > 0)
+    out["clock"] = policy.clock if policy else None
+    columns = ["policy_id", "band_order", "band", "clock", "mql_count", "share_rate", "sql_count",
+               "mql_to_sql_rate", "won_count", "mql_to_won_rate"]
+    return out[columns] if policy else pd.DataFrame(columns=columns)
+
+
+@db.computed_query(
+    "sla__response_time",
+    "One row: a follow-up policy's response time on its clock: MQLs, followed up, never followed up, "
+    "still waiting inside the window, and the median and 90th percentile hours of those followed up.",
+    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
+    + "\n-- $clock text in (policy, business, wall) = policy  the clock to measure on; policy = the policy's own",
+)
+def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
+    """Median and p90 speed to lead on the policy's clock."""
+    policy, items = _judged_follow_ups(params, db_path)
+    columns = ["policy_id", "clock", "mql_count", "responded_count", "never_count", "waiting_count",
+               "median_response_hours", "p90_response_hours"]
+    if policy is None:
+        return pd.DataFrame(columns=columns)
+    responded = items.loc[items["resolved_at"].notna(), "measured"].astype(float)
+    waiting = int(((items["status"] == "pending") & items["resolved_at"].isna()).sum())
+    return pd.DataFrame([{
+        "policy_id": policy.id, "clock": policy.clock, "mql_count": len(items), "responded_count": len(responded),
+        "never_count": len(items) - len(responded) - waiting, "waiting_count": waiting,
+        "median_response_hours": float(responded.median()) if len(responded) else np.nan,
+        "p90_response_hours": float(responded.quantile(0.9)) if len(responded) else np.nan,
+    }], columns=columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page helpers that need no Streamlit: trend series, what-if comparison, charts
+
+
+def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
+    """A policy's monthly compliance in %, oldest first (months with nothing judged left out)."""
+    rows = trend[(trend["policy_id"] == policy_id) & trend["compliance_rate"].notna()]
+    return (100 * rows.sort_values("period_start")["compliance_rate"]).round(1).tolist()
+
+
+def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
+    """Each policy's compliance under the agreed policies and under the what-if thresholds."""
+    left = agreed[["policy_id", "policy_name", "owner_team", "compliance_rate", "status"]]
+    right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]]
+    both = left.merge(right, on="policy_id", suffixes=("_agreed", "_what_if"))
+    both["change_points"] = 100 * (both["compliance_rate_what_if"] - both["compliance_rate_agreed"])
+    return both
+
+
+def trend_chart(trend: pd.DataFrame, policies: Policies):
+    """Monthly compliance per policy, coloured by the owning team, with each policy's goal."""
+    import plotly.graph_objects as go
+
+    from handoff.charts import TEAM_COLORS
+
+    figure = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot")
+    for index, policy in enumerate(policies.policies):
+        rows = trend[trend["policy_id"] == policy.id].sort_values("period_start")
+        same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
+        figure.add_scatter(
+            x=rows["period_start"], y=100 * rows["compliance_rate"], mode="lines+markers",
+            name=f"{policy.name} ({policy.owner_team})", connectgaps=False,
+            line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
+            hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
+        )
+    figure.update_layout(title="Compliance by month (met / (met + breached))", height=380,
+                         yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"})
+    return figure
+
+
+def speed_chart(bands: pd.DataFrame):
+    """Conversion MQL→SQL and MQL→Won by follow-up band, with the MQL count of each band."""
+    import plotly.graph_objects as go
+
+    from handoff.charts import TEAM_COLORS
+
+    clock = "business " if (bands["clock"] == "business").any() else ""
+    labels = [f"{band}<br>{count:,} MQLs" for band, count in zip(bands["band"], bands["mql_count"], strict=True)]
+    figure = go.Figure()
+    for column, name, opacity in (("mql_to_sql_rate", "MQL → SQL", 1.0), ("mql_to_won_rate", "MQL → Won", 0.55)):
+        figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
+                       opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")
+    figure.update_layout(title=f"Conversion by first-response time ({clock}hours; sales' lever)", barmode="group",
+                         height=380, yaxis={"title": "conversion (%)"}, xaxis={"title": "time to first sales touch"})
+    return figure

@@ -1,0 +1,67 @@
+-- sla__target_attainment
+-- One row per target (month, team, metric, segment; segment NULL = all segments) whose month starts
+-- in the window, with the actual value: MQLs, SALs and SQLs counted by the month of their
+-- timestamp; pipeline by deals created in the month; bookings by won deals closed in the month.
+-- Marketing's pipeline and bookings count only marketing-sourced leads' deals. actual_value is NULL
+-- for a metric Handoff does not know.
+-- $start     date = null     first month (targets whose period_start is on or after it)
+-- $end       date = null     end of the window (targets whose period_start is before it)
+-- $segments  text[] = null   keep only these segments' targets (drops the all-segment rows); NULL = all
+with
+targets as (
+    select row_number() over () as target_row, period_start, team, metric, segment, value::double as target_value
+    from targets
+    where ($start is null or period_start >= $start)
+        and ($end is null or period_start < $end)
+        and ($segments is null or list_contains($segments, segment))
+),
+
+leads as (
+    select lead_id, segment, sourced_by, mql_at, sal_at, sql_at from leads
+),
+
+deals as (
+    select d.created_at, d.closed_at, d.stage, d.amount::double as amount, l.segment, l.sourced_by
+    from deals as d
+    join leads as l using (lead_id)
+),
+
+facts as (
+    select 'mqls' as metric, date_trunc('month', mql_at)::date as period_start, segment, sourced_by,
+           count(*)::double as value
+    from leads where mql_at is not null group by all
+    union all
+    select 'sals', date_trunc('month', sal_at)::date, segment, sourced_by, count(*)::double
+    from leads where sal_at is not null group by all
+    union all
+    select 'sqls', date_trunc('month', sql_at)::date, segment, sourced_by, count(*)::double
+    from leads where sql_at is not null group by all
+    union all
+    select 'pipeline', date_trunc('month', created_at)::date, segment, sourced_by, sum(amount)
+    from deals group by all
+    union all
+    select 'bookings', date_trunc('month', closed_at)::date, segment, sourced_by, sum(amount)
+    from deals where stage = 'won' group by all
+),
+
+final as (
+    select
+        t.period_start,
+        t.team,
+        t.metric,
+        t.segment,
+        t.target_value,
+        case when t.metric in ('mqls', 'sals', 'sqls', 'pipeline', 'bookings')
+             then coalesce(sum(f.value), 0) end as actual_value
+    from targets as t
+    left join facts as f
+        on f.metric = t.metric
+        and f.period_start = t.period_start
+        and (t.segment is null or f.segment = t.segment)
+        -- A team's money targets count its own sourced deals for marketing, every deal for sales.
+        and (t.metric not in ('pipeline', 'bookings') or t.team = 'sales' or f.sourced_by = t.team)
+    group by t.target_row, t.period_start, t.team, t.metric, t.segment, t.target_value
+)
+
+select * from final
+order by period_start, team, metric, segment nulls first
