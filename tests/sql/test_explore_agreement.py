@@ -1,0 +1,124 @@
+"""The pivot's numbers agree with the Funnel and Overview pages for the same filters.
+
+Three references, on the demo company: the DESIGN.md definitions written directly against
+`lead_milestones` and `deals` here, the Funnel's `funnel__stage_counts` (cohort and period, whole
+and grouped) and the Overview's `overview__kpis` (money, win rate, speed to lead).
+"""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from handoff import db
+from handoff.filters import Filters
+
+STAGES = ["lead", "mql", "sal", "sql", "opportunity", "won"]
+COUNTS = [f"{stage}_count" for stage in STAGES]
+FILTER_SETS = {
+    "last quarter": Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)),
+    "last year": Filters(start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1)),
+    "all time": Filters(),
+    "smb this year": Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 7, 1), segments=("smb",)),
+    "webinar and events in NA": Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1),
+                                        channels=("webinar", "events"), regions=("NA",)),
+    "sales-sourced": Filters(start=dt.date(2025, 10, 1), end=dt.date(2026, 4, 1), teams=("sales",)),
+}
+
+# DESIGN.md's cohort funnel straight from lead_milestones' reached flags, and its money definitions
+# straight from deals: written independently of explore__pivot.
+REFERENCE_SQL = """
+with scoped as (
+    select l.*, m.* exclude (lead_id, created_at, mql_at, sal_at, sql_at)
+    from leads as l join lead_milestones as m using (lead_id)
+    where ($segments is null or list_contains($segments, l.segment))
+      and ($regions is null or list_contains($regions, l.region))
+      and ($channels is null or list_contains($channels, l.channel))
+      and ($teams is null or list_contains($teams, l.sourced_by))
+      and ($owners is null or list_contains($owners, l.owner_id))
+      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+cohort as (
+    select * from scoped
+    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+),
+in_window_deals as (
+    select d.*,
+           ($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end) as created_in,
+           d.closed_at is not null and ($start is null or d.closed_at >= $start) and ($end is null or d.closed_at < $end) as closed_in
+    from deals as d join scoped using (lead_id)
+)
+select
+    (select count(*) from cohort) as lead_count,
+    (select count(*) from cohort where reached_mql) as mql_count,
+    (select count(*) from cohort where reached_sal) as sal_count,
+    (select count(*) from cohort where reached_sql) as sql_count,
+    (select count(*) from cohort where reached_opportunity) as opportunity_count,
+    (select count(*) from cohort where reached_won) as won_count,
+    (select coalesce(sum(amount), 0)::double from in_window_deals where created_in) as pipeline_usd,
+    (select coalesce(sum(amount), 0)::double from in_window_deals where closed_in and stage = 'won') as bookings_usd,
+    (select count(*) from in_window_deals where closed_in and stage = 'won') as deals_won_count,
+    (select count(*) from in_window_deals where closed_in and stage = 'lost') as deals_lost_count
+"""
+
+
+def total(demo_db, filters, **params) -> pd.Series:
+    frame = db.run_query("explore__pivot", filters, db=demo_db, dim1="none", **params)
+    assert len(frame) == 1
+    return frame.iloc[0]
+
+
+@pytest.mark.parametrize("name", FILTER_SETS)
+def test_the_pivot_agrees_with_the_design_definitions(demo_db, name):
+    filters = FILTER_SETS[name]
+    expected = db.execute(REFERENCE_SQL, filters.params(), db=demo_db).iloc[0]
+    got = total(demo_db, filters)
+    for column in expected.index:
+        assert got[column] == pytest.approx(expected[column]), column
+    assert got["lead_count"] > 0
+
+
+def _funnel_available() -> bool:
+    return "funnel__stage_counts" in db.list_queries()
+
+
+@pytest.mark.skipif(not _funnel_available(), reason="the Funnel's funnel__stage_counts is not there yet")
+@pytest.mark.parametrize("mode", ["cohort", "period"])
+@pytest.mark.parametrize("name", FILTER_SETS)
+def test_the_pivot_agrees_with_the_funnel_page(demo_db, name, mode):
+    filters = FILTER_SETS[name]
+    funnel = db.run_query("funnel__stage_counts", filters, db=demo_db, mode=mode).sort_values("stage_order")
+    assert total(demo_db, filters, mode=mode)[COUNTS].tolist() == funnel["reached_count"].tolist()
+
+
+@pytest.mark.skipif(not _funnel_available(), reason="the Funnel's funnel__stage_counts is not there yet")
+@pytest.mark.parametrize("dimension", ["channel", "segment", "region", "company_size", "owner"])
+def test_the_pivot_agrees_with_the_funnel_breakdowns(demo_db, dimension):
+    filters = FILTER_SETS["last year"]
+    funnel = db.run_query("funnel__stage_counts", filters, db=demo_db, group_by=dimension)
+    wide = funnel.pivot_table(index="group_value", columns="stage_order", values="reached_count")
+    pivot = db.run_query("explore__pivot", filters, db=demo_db, dim1=dimension)
+    cohort = pivot[pivot["lead_count"] > 0].set_index("dim1_value")
+    # The funnel marks a missing company size or owner as '(none)'; the pivot keeps the value '' and
+    # says '(none)'/'(unassigned)' in its label.
+    cohort.index = [value or "(none)" for value in cohort.index]
+    assert sorted(cohort.index) == sorted(wide.index)
+    for value in wide.index:
+        assert cohort.loc[value, COUNTS].tolist() == wide.loc[value].tolist(), value
+
+
+def _overview_available() -> bool:
+    return "overview__kpis" in db.list_queries()
+
+
+@pytest.mark.skipif(not _overview_available(), reason="the Overview's overview__kpis is not there yet")
+@pytest.mark.parametrize("name", FILTER_SETS)
+def test_the_pivot_agrees_with_the_overview_page(demo_db, name):
+    filters = FILTER_SETS[name]
+    kpis = db.run_query("overview__kpis", filters, db=demo_db).iloc[0]
+    got = total(demo_db, filters)
+    assert got["pipeline_usd"] == pytest.approx(kpis["pipeline_created_usd"])
+    assert got["bookings_usd"] == pytest.approx(kpis["bookings_usd"])
+    assert (got["deals_won_count"], got["deals_lost_count"]) == (kpis["won_count"], kpis["lost_count"])
+    assert got["win_rate"] == pytest.approx(kpis["win_rate"], nan_ok=True)
+    assert got["median_speed_to_lead_hours"] == pytest.approx(kpis["median_speed_to_lead_hours"], nan_ok=True)
