@@ -96,11 +96,13 @@ def open_app(page, url: str) -> None:
     wait_until_idle(page)
 
 
-def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the script has stopped running (Streamlit's status widget disappears)."""
+def wait_until_idle(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the script has stopped running and every placeholder has been filled."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')",
+        timeout=timeout_ms,
     )
     page.wait_for_timeout(300)
 

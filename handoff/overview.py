@@ -1,0 +1,393 @@
+"""The leadership overview: KPI definitions, targets for a window, quarter gaps, coverage and
+"what changed". Pure pandas over the frames the named queries return; no Streamlit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from handoff.charts import fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
+from handoff.filters import add_months, quarter_start
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One tile: where its value comes from, how to show it and what it means."""
+
+    key: str
+    label: str
+    column: str  # in overview__kpis, or a computed key (sla_marketing, sla_sales)
+    unit: str  # count | usd | rate | hours
+    help: str
+    target: tuple[str, str] | None = None  # (team, metric) in targets
+    higher_is_better: bool = True
+    owner_team: str | None = None
+
+
+KPIS = (
+    Kpi("mqls", "MQLs", "mql_count", "count",
+        "Leads whose MQL date (mql_at) falls in the period.", ("marketing", "mqls"), owner_team="marketing"),
+    Kpi("sals", "SALs", "sal_count", "count",
+        "Leads sales accepted (sal_at) in the period.", ("sales", "sals"), owner_team="sales"),
+    Kpi("sqls", "SQLs", "sql_count", "count",
+        "Leads sales qualified (sql_at) in the period.", ("sales", "sqls"), owner_team="sales"),
+    Kpi("pipeline", "Pipeline created", "pipeline_created_usd", "usd",
+        "Sum of amount of deals created in the period.", ("sales", "pipeline"), owner_team="sales"),
+    Kpi("bookings", "Bookings", "bookings_usd", "usd",
+        "Sum of amount of deals won (stage won) with closed_at in the period.", ("sales", "bookings"),
+        owner_team="sales"),
+    Kpi("win_rate", "Win rate", "win_rate", "rate",
+        "Won ÷ (won + lost) among deals closed in the period.", owner_team="sales"),
+    Kpi("speed_to_lead", "Median speed to lead", "median_speed_to_lead_hours", "hours",
+        "Median time from mql_at to the first sales touch at or after it, over the period's MQLs "
+        "that got one (MQLs still waiting are left out; the SLA tiles count them).",
+        higher_is_better=False, owner_team="sales"),
+    Kpi("sla_sales", "SLA compliance · sales", "sla_sales", "rate",
+        "Sales' policies (follow-up, acceptance decision): met ÷ (met + breached) over items due in the "
+        "period; items still inside their window are pending and not counted.", owner_team="sales"),
+    Kpi("sla_marketing", "SLA compliance · marketing", "sla_marketing", "rate",
+        "Marketing's policies (MQL volume, MQL quality, sourced pipeline): met ÷ (met + breached) over "
+        "the period's months.", owner_team="marketing"),
+    Kpi("marketing_sourced_share", "Sourced by marketing", "marketing_sourced_share_rate", "rate",
+        "Pipeline created from leads with sourced_by = marketing ÷ all pipeline created in the period.",
+        owner_team="marketing"),
+    Kpi("cac", "CAC", "cac_usd", "usd",
+        "Campaign cost in the period (each campaign's cost spread evenly over its days) ÷ new customers "
+        "(deals won in the period). Cost follows the channel, team and campaign filters only.",
+        higher_is_better=False),
+)
+
+FORMATTERS = {"count": fmt_count, "usd": fmt_usd, "rate": fmt_pct, "hours": fmt_hours}
+
+
+def fmt_value(value, unit: str) -> str:
+    """A KPI value in its unit, for people."""
+    return FORMATTERS[unit](value)
+
+
+def _days(start: dt.date, end: dt.date) -> int:
+    return max(0, (end - start).days)
+
+
+def window_target(
+    targets_by_month: pd.DataFrame, team: str, metric: str, start: dt.date | None, end: dt.date | None
+) -> float | None:
+    """The target for a window: each month's target times the share of its days in the window.
+
+    None when the window is open-ended or no month of it has a target.
+    """
+    if start is None or end is None or targets_by_month.empty:
+        return None
+    rows = targets_by_month[(targets_by_month["team"] == team) & (targets_by_month["metric"] == metric)]
+    total, covered = 0.0, False
+    for month, value in zip(pd.to_datetime(rows["month_start"]).dt.date, rows["target_value"], strict=True):
+        next_month = add_months(month, 1)
+        overlap = _days(max(month, start), min(next_month, end))
+        if overlap:
+            covered = True
+            total += float(value) * overlap / _days(month, next_month)
+    return total if covered else None
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A KPI ready to show: value, change against the previous period, target attainment."""
+
+    kpi: Kpi
+    value: float | None
+    previous: float | None
+    target: float | None
+
+    @property
+    def value_text(self) -> str:
+        return fmt_value(self.value, self.kpi.unit)
+
+    @property
+    def delta_text(self) -> str | None:
+        """The change against the previous period: points for rates, percent for the rest."""
+        if _missing(self.value) or _missing(self.previous):
+            return None
+        if self.kpi.unit == "rate":
+            return f"{100 * (self.value - self.previous):+.1f} pp vs previous period"
+        if self.previous == 0:
+            return None
+        return f"{100 * (self.value - self.previous) / abs(self.previous):+.1f} % vs previous period"
+
+    @property
+    def target_text(self) -> str:
+        if self.kpi.target is None:
+            return ""
+        if _missing(self.target) or not self.target:
+            return "no target for these filters"
+        if _missing(self.value):
+            return f"target {fmt_value(self.target, self.kpi.unit)}"
+        return f"{fmt_pct(self.value / self.target, 0)} of target {fmt_value(self.target, self.kpi.unit)}"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _value(row: pd.Series | dict, column: str):
+    value = row.get(column) if row is not None else None
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def tiles(
+    current: dict, previous: dict, targets_by_month: pd.DataFrame, start: dt.date | None, end: dt.date | None
+) -> list[Tile]:
+    """Every KPI tile from this period's and the previous period's values (dicts keyed by column)."""
+    out = []
+    for kpi in KPIS:
+        target = window_target(targets_by_month, *kpi.target, start, end) if kpi.target else None
+        out.append(Tile(kpi, _value(current, kpi.column), _value(previous, kpi.column), target))
+    return out
+
+
+def sla_by_team(compliance: pd.DataFrame) -> dict[str, float | None]:
+    """Met ÷ (met + breached) per owner team from sla__compliance rows ('sla_marketing', 'sla_sales')."""
+    out: dict[str, float | None] = {"sla_marketing": None, "sla_sales": None}
+    if compliance.empty:
+        return out
+    sums = compliance.groupby("owner_team")[["met_count", "breached_count"]].sum()
+    for team, row in sums.iterrows():
+        judged = row["met_count"] + row["breached_count"]
+        out[f"sla_{team}"] = float(row["met_count"] / judged) if judged else None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Quarter against target
+
+
+def quarter_against_target(
+    money_by_month: pd.DataFrame, targets_by_month: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """Per month: pipeline and bookings against their sales targets (NaN where there is none)."""
+    frame = money_by_month.copy()
+    frame["month_start"] = pd.to_datetime(frame["month_start"])
+    for metric, column in (("pipeline", "pipeline_target_usd"), ("bookings", "bookings_target_usd")):
+        rows = targets_by_month[(targets_by_month["team"] == "sales") & (targets_by_month["metric"] == metric)]
+        lookup = dict(zip(pd.to_datetime(rows["month_start"]), rows["target_value"], strict=True))
+        frame[column] = frame["month_start"].map(lookup).astype(float)
+    # Months after the data's last day have no actuals yet.
+    future = frame["month_start"].dt.date > as_of
+    frame.loc[future, ["pipeline_created_usd", "bookings_usd"]] = float("nan")
+    return frame
+
+
+def quarter_gap(quarter_months: pd.DataFrame, as_of: dt.date) -> dict[str, float | None]:
+    """For the quarter that holds `as_of`: target, actual so far and the gap, per metric."""
+    start = pd.Timestamp(quarter_start(as_of))
+    months = quarter_months[(quarter_months["month_start"] >= start)
+                            & (quarter_months["month_start"] < start + pd.DateOffset(months=3))]
+    out: dict[str, float | None] = {}
+    for metric, actual, target in (("pipeline", "pipeline_created_usd", "pipeline_target_usd"),
+                                   ("bookings", "bookings_usd", "bookings_target_usd")):
+        goal = months[target].sum(min_count=1)
+        done = months[actual].sum(min_count=0)
+        out[f"{metric}_target_usd"] = None if pd.isna(goal) else float(goal)
+        out[f"{metric}_actual_usd"] = float(done)
+        out[f"{metric}_gap_usd"] = None if pd.isna(goal) else float(goal - done)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipeline coverage
+
+
+def pipeline_coverage(coverage: pd.DataFrame, segment_targets: pd.DataFrame) -> pd.DataFrame:
+    """Per segment and in total: open pipeline against the rest of this quarter's bookings target.
+
+    `coverage` is overview__pipeline_coverage; `segment_targets` is overview__targets_by_month with
+    by_segment. The coverage a segment needs is 1 ÷ its own trailing win rate (a segment that wins
+    a third of its deals needs 3× its remaining target in open pipeline); the total needs the sum
+    of each segment's remaining target ÷ its win rate, over the total remaining target.
+    """
+    columns = [*coverage.columns, "quarter_target_usd", "remaining_target_usd", "coverage_ratio",
+               "needed_ratio", "status"]
+    if coverage.empty:
+        return pd.DataFrame(columns=columns)
+    quarter = pd.Timestamp(coverage["quarter_start"].iloc[0])
+    rows = segment_targets[(segment_targets["team"] == "sales") & (segment_targets["metric"] == "bookings")
+                           & (pd.to_datetime(segment_targets["month_start"]) >= quarter)
+                           & (pd.to_datetime(segment_targets["month_start"]) < quarter + pd.DateOffset(months=3))]
+    frame = coverage.copy()
+    frame["quarter_target_usd"] = frame["segment"].map(rows.groupby("segment")["target_value"].sum())
+    frame["remaining_target_usd"] = (frame["quarter_target_usd"] - frame["quarter_bookings_usd"]).clip(lower=0)
+    frame["coverage_ratio"] = frame["open_pipeline_usd"] / frame["remaining_target_usd"].where(
+        frame["remaining_target_usd"] > 0)
+    frame["needed_ratio"] = 1 / frame["trailing_win_rate"].where(frame["trailing_win_rate"] > 0)
+    won, lost = frame["trailing_won_count"].sum(), frame["trailing_lost_count"].sum()
+    remaining = frame["remaining_target_usd"].sum(min_count=1)
+    has_remaining = not pd.isna(remaining) and remaining > 0
+    total = {
+        "segment": "total",
+        "quarter_start": quarter,
+        "open_pipeline_usd": frame["open_pipeline_usd"].sum(),
+        "open_deal_count": frame["open_deal_count"].sum(),
+        "quarter_bookings_usd": frame["quarter_bookings_usd"].sum(),
+        "trailing_won_count": won,
+        "trailing_lost_count": lost,
+        "trailing_win_rate": won / (won + lost) if won + lost else float("nan"),
+        "quarter_target_usd": frame["quarter_target_usd"].sum(min_count=1),
+        "remaining_target_usd": remaining,
+        "coverage_ratio": frame["open_pipeline_usd"].sum() / remaining if has_remaining else float("nan"),
+        "needed_ratio": (frame["remaining_target_usd"] * frame["needed_ratio"]).sum(min_count=1) / remaining
+        if has_remaining else float("nan"),
+    }
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame["status"] = [_coverage_status(*row) for row in zip(
+        frame["coverage_ratio"], frame["needed_ratio"], frame["remaining_target_usd"], strict=True)]
+    return frame[columns]
+
+
+def _coverage_status(have: float, need: float, remaining: float) -> str:
+    if pd.isna(remaining):
+        return "no target"
+    if remaining == 0:
+        return "target met"
+    if pd.isna(need):
+        return "no win history"
+    return "covered" if have >= need else "short"
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A number that moved between the previous period and this one, with what it rests on."""
+
+    kind: str  # conversion | volume | sla
+    subject: str  # e.g. "MQL → SAL conversion", "Paid search leads", "Follow-up SLA"
+    before: float
+    after: float
+    before_base: float  # records the value rests on (leads, items judged)
+    after_base: float
+    owner_team: str | None = None
+
+    @property
+    def strength(self) -> float:
+        """How surprising the move is: a z-score, so rates on few records and noisy counts rank lower."""
+        if self.kind == "volume":
+            spread = math.sqrt(self.before + self.after)
+            return abs(self.after - self.before) / spread if spread else 0.0
+        if not self.before_base or not self.after_base:
+            return 0.0
+        pooled = (self.before * self.before_base + self.after * self.after_base) / (self.before_base + self.after_base)
+        spread = math.sqrt(pooled * (1 - pooled) * (1 / self.before_base + 1 / self.after_base))
+        return abs(self.after - self.before) / spread if spread else 0.0
+
+    def sentence(self) -> str:
+        """The move in plain words."""
+        direction = "rose" if self.after > self.before else "fell"
+        if self.kind == "volume":
+            change = (self.after - self.before) / self.before if self.before else float("inf")
+            return (f"{self.subject} {direction} from {fmt_count(self.before)} to {fmt_count(self.after)}"
+                    + (f" ({100 * change:+.0f} %)." if math.isfinite(change) else "."))
+        points = 100 * (self.after - self.before)
+        return (f"{self.subject} {direction} from {fmt_pct(self.before)} to {fmt_pct(self.after)} "
+                f"({points:+.1f} pp, on {fmt_count(self.after_base)} records).")
+
+
+def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Movement]:
+    """The `count` most significant movements, at most one per kind first, then the strongest."""
+    ranked = sorted((m for m in movements if m.strength > 0), key=lambda m: m.strength, reverse=True)
+    picked: list[Movement] = []
+    for kind in ("conversion", "volume", "sla"):
+        best = next((m for m in ranked if m.kind == kind), None)
+        if best is not None:
+            picked.append(best)
+    for movement in ranked:
+        if len(picked) >= count:
+            break
+        if movement not in picked:
+            picked.append(movement)
+    return sorted(picked[:count], key=lambda m: m.strength, reverse=True)
+
+
+def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
+    """Stage-to-stage conversion moves from two funnel__stage_counts results (cohort mode)."""
+    if current.empty or previous.empty:
+        return []
+    out = []
+    now = current.sort_values("stage_order").reset_index(drop=True)
+    before = previous.sort_values("stage_order").reset_index(drop=True)
+    for k in range(1, len(now)):
+        base_now, base_before = now.loc[k - 1, "reached_count"], before.loc[k - 1, "reached_count"]
+        if not base_now or not base_before:
+            continue
+        out.append(Movement(
+            "conversion", f"{now.loc[k - 1, 'stage']} → {now.loc[k, 'stage']} conversion",
+            float(before.loc[k, "reached_count"] / base_before), float(now.loc[k, "reached_count"] / base_now),
+            float(base_before), float(base_now), now.loc[k, "owner_team"],
+        ))
+    return out
+
+
+def volume_movements(current: pd.DataFrame, previous: pd.DataFrame, column: str, label: str) -> list[Movement]:
+    """Count moves per group (e.g. leads per channel): frames with `group_value` and `column`."""
+    merged = current[["group_value", column]].merge(
+        previous[["group_value", column]], on="group_value", how="outer", suffixes=("_now", "_before")
+    ).fillna(0)
+    return [
+        Movement("volume", f"{fmt_label(row.group_value)} {label}", float(getattr(row, f"{column}_before")),
+                 float(getattr(row, f"{column}_now")), float(getattr(row, f"{column}_before")),
+                 float(getattr(row, f"{column}_now")))
+        for row in merged.itertuples()
+    ]
+
+
+def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
+    """Compliance moves per policy from two sla__compliance results."""
+    def by_policy(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.groupby(["policy_id", "policy_name", "owner_team"], as_index=False)[
+            ["met_count", "breached_count"]].sum()
+
+    if current.empty or previous.empty:
+        return []
+    merged = by_policy(current).merge(by_policy(previous), on=["policy_id", "policy_name", "owner_team"],
+                                      suffixes=("_now", "_before"))
+    out = []
+    for row in merged.itertuples():
+        judged_now = row.met_count_now + row.breached_count_now
+        judged_before = row.met_count_before + row.breached_count_before
+        if judged_now and judged_before:
+            out.append(Movement("sla", f"{row.policy_name} compliance", row.met_count_before / judged_before,
+                                row.met_count_now / judged_now, float(judged_before), float(judged_now),
+                                row.owner_team))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def money_vs_target_figure(quarter_months: pd.DataFrame):
+    """Pipeline and bookings per month as bars, each month's target as a marker."""
+    import plotly.graph_objects as go
+
+    from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS
+
+    figure = go.Figure()
+    months = quarter_months["month_start"].dt.strftime("%b %Y")
+    for column, target, name, opacity in (
+        ("pipeline_created_usd", "pipeline_target_usd", "Pipeline created", 0.45),
+        ("bookings_usd", "bookings_target_usd", "Bookings", 1.0),
+    ):
+        figure.add_bar(x=months, y=quarter_months[column], name=name, marker_color=TEAM_COLORS["sales"],
+                       opacity=opacity, offsetgroup=name, hovertemplate="%{x}: $%{y:,.0f}<extra>" + name + "</extra>")
+        figure.add_scatter(x=months, y=quarter_months[target], name=f"{name} target", mode="markers",
+                           offsetgroup=name, marker={"symbol": "line-ew-open", "size": 34, "color": NEUTRAL_COLOR,
+                                                     "line": {"width": 3}},
+                           hovertemplate="%{x}: target $%{y:,.0f}<extra>" + name + "</extra>")
+    figure.update_layout(barmode="group", height=340, yaxis_title="USD", yaxis_tickformat="$~s",
+                         scattermode="group")
+    return figure

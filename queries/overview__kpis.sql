@@ -1,0 +1,106 @@
+-- overview__kpis
+-- One row: the leadership KPIs for the window, each as DESIGN.md defines it. Counts are stage
+-- entries in the window (an MQL counts in the window its mql_at falls in); money is deal amount.
+-- Lead filters (segment, region, channel, team = who sourced, owner, campaign) apply to leads and
+-- their deals; campaign cost can only be filtered by channel, owner team and campaign.
+-- $start      date   = null   window start, inclusive (NULL = since the beginning)
+-- $end        date   = null   window end, exclusive (NULL = up to now)
+-- $segments   text[] = null   lead segments to keep
+-- $regions    text[] = null   lead regions to keep
+-- $channels   text[] = null   lead source channels (and campaign channels) to keep
+-- $teams      text[] = null   who sourced the lead (and which team owns the campaign)
+-- $owners     text[] = null   lead owners to keep
+-- $campaigns  text[] = null   source campaigns to keep
+with
+filtered_leads as (
+    select *
+    from leads
+    where ($segments is null or list_contains($segments, segment))
+      and ($regions is null or list_contains($regions, region))
+      and ($channels is null or list_contains($channels, channel))
+      and ($teams is null or list_contains($teams, sourced_by))
+      and ($owners is null or list_contains($owners, owner_id))
+      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+),
+
+stage_entries as (
+    select
+        count(*) filter (where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)) as mql_count,
+        count(*) filter (where l.sal_at >= coalesce($start, l.sal_at) and l.sal_at < coalesce($end, l.sal_at + interval 1 day)) as sal_count,
+        count(*) filter (where l.sql_at >= coalesce($start, l.sql_at) and l.sql_at < coalesce($end, l.sql_at + interval 1 day)) as sql_count,
+        median(m.speed_to_lead_hours) filter (
+            where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)
+        ) as median_speed_to_lead_hours,
+        count(m.speed_to_lead_hours) filter (
+            where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)
+        ) as responded_mql_count
+    from filtered_leads as l
+    join lead_milestones as m using (lead_id)
+),
+
+deal_facts as (
+    select
+        d.amount,
+        d.stage,
+        l.sourced_by = 'marketing' as is_marketing_sourced,
+        d.created_at >= coalesce($start, d.created_at)
+            and d.created_at < coalesce($end, d.created_at + interval 1 day) as is_created_in_window,
+        d.closed_at is not null
+            and d.closed_at >= coalesce($start, d.closed_at)
+            and d.closed_at < coalesce($end, d.closed_at + interval 1 day) as is_closed_in_window
+    from deals as d
+    join filtered_leads as l using (lead_id)
+),
+
+deal_totals as (
+    select
+        coalesce(sum(amount) filter (where is_created_in_window), 0) as pipeline_created_usd,
+        coalesce(sum(amount) filter (where is_created_in_window and is_marketing_sourced), 0)
+            as marketing_sourced_pipeline_usd,
+        coalesce(sum(amount) filter (where is_closed_in_window and stage = 'won'), 0) as bookings_usd,
+        count(*) filter (where is_closed_in_window and stage = 'won') as won_count,
+        count(*) filter (where is_closed_in_window and stage = 'lost') as lost_count
+    from deal_facts
+),
+
+data_end as (
+    select max(created_at)::date + 1 as as_of_end from leads
+),
+
+-- Campaign cost is spread evenly over the campaign's days and counted for the days in the window.
+campaign_cost as (
+    select coalesce(sum(
+        c.cost * greatest(0, date_diff('day',
+            greatest(c.start_date, coalesce($start, c.start_date)),
+            least(coalesce(c.end_date, e.as_of_end - 1) + 1, coalesce($end, coalesce(c.end_date, e.as_of_end - 1) + 1))
+        )) / greatest(1, date_diff('day', c.start_date, coalesce(c.end_date, e.as_of_end - 1) + 1))
+    ), 0) as campaign_cost_usd
+    from campaigns as c
+    cross join data_end as e
+    where ($channels is null or list_contains($channels, c.channel))
+      and ($teams is null or list_contains($teams, c.owner_team))
+      and ($campaigns is null or list_contains($campaigns, c.campaign_id))
+),
+
+final as (
+    select
+        s.mql_count,
+        s.sal_count,
+        s.sql_count,
+        d.pipeline_created_usd::double as pipeline_created_usd,
+        d.bookings_usd::double as bookings_usd,
+        d.won_count,
+        d.lost_count,
+        d.won_count / nullif(d.won_count + d.lost_count, 0) as win_rate,
+        s.median_speed_to_lead_hours,
+        s.responded_mql_count,
+        d.marketing_sourced_pipeline_usd::double as marketing_sourced_pipeline_usd,
+        d.marketing_sourced_pipeline_usd / nullif(d.pipeline_created_usd, 0) as marketing_sourced_share_rate,
+        round(c.campaign_cost_usd, 2)::double as campaign_cost_usd,
+        c.campaign_cost_usd / nullif(d.won_count, 0) as cac_usd
+    from stage_entries as s
+    cross join deal_totals as d
+    cross join campaign_cost as c
+)
+
+select * from final

@@ -1,0 +1,33 @@
+"""The Overview page in AppTest on the demo company (as of 30 June 2026)."""
+
+from tests.app.conftest import no_exception
+
+
+def metrics(at):
+    return {m.label.split("] ", 1)[-1]: m.value for m in at.metric}
+
+
+def test_every_kpi_tile_with_its_definition(app):
+    at = app("overview", period="Last quarter")
+    no_exception(at)
+    tiles = metrics(at)
+    assert list(tiles) == ["MQLs", "SALs", "SQLs", "Pipeline created", "Bookings", "Win rate",
+                           "Median speed to lead", "SLA compliance · sales", "SLA compliance · marketing",
+                           "Sourced by marketing", "CAC"]
+    assert all(value not in ("", "–") for value in tiles.values()), tiles
+    assert all(m.help for m in at.metric)
+    assert any("of target" in c.value for c in at.caption)
+    assert len([m for m in at.markdown if m.value.startswith("- ")]) == 3  # what changed
+
+
+def test_a_filter_changes_the_numbers(app):
+    everyone = metrics(app("overview", period="Last quarter"))
+    smb = metrics(app("overview", period="Last quarter", segment="smb"))
+    assert int(smb["MQLs"].replace(",", "")) < int(everyone["MQLs"].replace(",", ""))
+
+
+def test_an_empty_selection_says_so(app):
+    at = app("overview", period="Custom", start="2030-01-01", end="2030-01-31")
+    no_exception(at)
+    assert "No leads or deals match these filters" in at.info[0].value
+    assert not at.metric
