@@ -77,16 +77,30 @@ class Policy:
     name: str
     owner_team: str
     kind: str
-    goal_rate: float = 0.9
+    goal_pct: float = 90.0  # compliance to be green, 0–100
     clock: str = "wall"  # follow_up, acceptance_decision
     tiers: tuple[Tier, ...] = ()  # follow_up, highest min_score first
     days: float | None = None  # acceptance_decision
     metric: str | None = None  # volume, pipeline
     target_team: str | None = None  # volume, pipeline
     per_segment: bool = True  # volume, pipeline
-    min_attainment_rate: float = 1.0  # volume, pipeline
-    min_acceptance_rate: float | None = None  # quality
+    min_attainment_pct: float = 100.0  # volume, pipeline: share of the target that counts as met
+    min_acceptance_pct: float | None = None  # quality
     settle_days: float = 7.0  # quality
+
+    # Percentages are kept as written in the file (so policies survive a round trip exactly) and
+    # read as 0–1 rates here.
+    @property
+    def goal_rate(self) -> float:
+        return self.goal_pct / 100
+
+    @property
+    def min_attainment_rate(self) -> float:
+        return self.min_attainment_pct / 100
+
+    @property
+    def min_acceptance_rate(self) -> float | None:
+        return None if self.min_acceptance_pct is None else self.min_acceptance_pct / 100
 
     @property
     def direction(self) -> str:
@@ -161,7 +175,7 @@ def _calendar_dict(cal: Calendar) -> dict:
 
 def _policy_dict(policy: Policy) -> dict:
     out: dict = {"id": policy.id, "name": policy.name, "owner_team": policy.owner_team, "kind": policy.kind,
-                 "goal_pct": _pct(policy.goal_rate)}
+                 "goal_pct": policy.goal_pct}
     if policy.kind == "follow_up":
         out["clock"] = policy.clock
         out["tiers"] = [{"min_score": tier.min_score, "hours": tier.hours} for tier in policy.tiers]
@@ -169,14 +183,10 @@ def _policy_dict(policy: Policy) -> dict:
         out.update(days=policy.days, clock=policy.clock)
     elif policy.kind in ("volume", "pipeline"):
         out.update(metric=policy.metric, target_team=policy.target_team, per_segment=policy.per_segment,
-                   min_attainment_pct=_pct(policy.min_attainment_rate))
+                   min_attainment_pct=policy.min_attainment_pct)
     elif policy.kind == "quality":
-        out.update(min_acceptance_pct=_pct(policy.min_acceptance_rate), settle_days=policy.settle_days)
+        out.update(min_acceptance_pct=policy.min_acceptance_pct, settle_days=policy.settle_days)
     return out
-
-
-def _pct(rate: float) -> float:
-    return round(rate * 100, 10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +344,12 @@ def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
     lines = text.splitlines()
     number = int(found[1])
     line = lines[number - 1] if number <= len(lines) else ""
-    key = line.split("=", 1)[0].strip() if "=" in line else None
+    column = re.search(r"column (\d+)", message)
+    before = line[: int(column[1]) - 1] if column else line
+    # The key whose value TOML choked on: the last `key =` before the column it stopped at.
+    keys = re.findall(r"([A-Za-z0-9_\-\"']+)\s*=", before) or re.findall(r"([A-Za-z0-9_\-\"']+)\s*=", line)
+    words = line.split()
+    key = keys[-1].strip("\"'") if keys else (words[0] if words and not words[0].startswith(("[", "#")) else None)
     header = next((h.strip() for h in reversed(lines[: number - 1]) if h.strip().startswith("[")), None)
     where = " ".join(part for part in (f"key {key!r}" if key else "", f"in {header}" if header else "") if part)
     return f"not valid TOML at line {number}{f' ({where})' if where else ''}: {message}"
@@ -394,7 +409,7 @@ def _read_policy(table: _Table, index: int) -> Policy:
         "name": table.text("name"),
         "owner_team": table.text("owner_team", choices=TEAMS),
         "kind": table.text("kind", choices=KINDS),
-        "goal_rate": table.number("goal_pct", 90.0, minimum=0, maximum=100) / 100,
+        "goal_pct": table.number("goal_pct", 90.0, minimum=0, maximum=100),
     }
     kind = common["kind"]
     if kind == "follow_up":
@@ -408,12 +423,12 @@ def _read_policy(table: _Table, index: int) -> Policy:
             metric=table.text("metric", metrics[0], choices=metrics),
             target_team=table.text("target_team", "marketing", choices=TEAMS),
             per_segment=table.boolean("per_segment", True),
-            min_attainment_rate=table.number("min_attainment_pct", 100.0, above=0, maximum=1000) / 100,
+            min_attainment_pct=table.number("min_attainment_pct", 100.0, above=0, maximum=1000),
         )
     else:  # quality
         policy = Policy(
             **common,
-            min_acceptance_rate=table.number("min_acceptance_pct", minimum=0, maximum=100) / 100,
+            min_acceptance_pct=table.number("min_acceptance_pct", minimum=0, maximum=100),
             settle_days=table.number("settle_days", 7.0, minimum=0, maximum=366),
         )
     table.finish()
@@ -587,10 +602,10 @@ def editable_thresholds(policies: Policies) -> list[Threshold]:
             add("days", "days to decide", p.days, minimum=0.1, maximum=90.0, step=0.5,
                 help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.")
         elif p.kind in ("volume", "pipeline"):
-            add("min_attainment_pct", "% of target", _pct(p.min_attainment_rate), minimum=1.0, maximum=200.0,
+            add("min_attainment_pct", "% of target", p.min_attainment_pct, minimum=1.0, maximum=200.0,
                 step=5.0, help="A month meets the policy when the actual reaches this share of its target.")
         elif p.kind == "quality":
-            add("min_acceptance_pct", "min acceptance %", _pct(p.min_acceptance_rate), minimum=0.0, maximum=100.0,
+            add("min_acceptance_pct", "min acceptance %", p.min_acceptance_pct, minimum=0.0, maximum=100.0,
                 step=1.0, help="A month meets the policy when accepted / (accepted + rejected) reaches this.")
     return out
 
@@ -612,10 +627,9 @@ def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Polici
             updates["tiers"] = tuple(tiers)
         if "days" in edits:
             updates["days"] = float(edits["days"])
-        if "min_attainment_pct" in edits:
-            updates["min_attainment_rate"] = float(edits["min_attainment_pct"]) / 100
-        if "min_acceptance_pct" in edits:
-            updates["min_acceptance_rate"] = float(edits["min_acceptance_pct"]) / 100
+        for field in ("min_attainment_pct", "min_acceptance_pct"):
+            if field in edits:
+                updates[field] = float(edits[field])
         changed.append(dataclasses.replace(policy, **updates))
     return dataclasses.replace(policies, policies=tuple(changed))
 
@@ -636,8 +650,8 @@ def describe_rule(policy: Policy) -> str:
         if policy.kind == "pipeline" and policy.target_team == "marketing":
             what = f"marketing-sourced {what}"
         scope = " (total and each segment with a target)" if policy.per_segment else ""
-        return f"Monthly {what} ≥ {_num(_pct(policy.min_attainment_rate))} % of the {policy.target_team} target{scope}"
-    return (f"Monthly MQL acceptance ≥ {_num(_pct(policy.min_acceptance_rate))} % of decided MQLs "
+        return f"Monthly {what} ≥ {_num(policy.min_attainment_pct)} % of the {policy.target_team} target{scope}"
+    return (f"Monthly MQL acceptance ≥ {_num(policy.min_acceptance_pct)} % of decided MQLs "
             f"(judged {_num(policy.settle_days)} days after the month)")
 
 
@@ -658,7 +672,8 @@ ITEM_COLUMNS = [
 
 def month_start(values) -> pd.Series:
     """The first day of each timestamp's month (UTC), as a Timestamp."""
-    return pd.to_datetime(pd.Series(values)).dt.to_period("M").dt.start_time.astype("datetime64[us]")
+    months = np.asarray(values, dtype="datetime64[us]").astype("datetime64[M]").astype("datetime64[us]")
+    return pd.Series(months)
 
 
 def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp) -> pd.DataFrame:
