@@ -357,6 +357,8 @@ def _problem_rows(frame: pd.DataFrame, mask, column: str | pd.Series | None, val
     if not mask.any():
         return _NO_ROWS
     picked = frame.loc[mask]
+    if callable(column):  # computed only when there is a problem to show
+        column = column()
     if isinstance(column, pd.Series):
         column = column[mask].to_numpy()
     if isinstance(values, pd.Series):
@@ -1174,7 +1176,7 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
         shown = keys.str.replace("\x1f", ", ") if len(table.key) > 1 else keys
         collector.add("duplicate_key", table_name, key_label,
                       f"each {key_label} once (the first row with it loads)",
-                      _problem_rows(frame, dup, label_of(table_name, table.key[0]), shown))
+                      _problem_rows(frame, dup, lambda: label_of(table_name, table.key[0]), shown))
         own_errors[table_name] |= dup
 
     dependent = {t: np.zeros(len(f), dtype=bool) for t, f in tables.items()}
@@ -1196,7 +1198,7 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
             collector.add("unresolved_reference", table_name, column,
                           f"a {CANONICAL[parent].key[0]} of {parent}" + ("" if parent in tables else
                                                                          f" (the mapping fills no {parent})"),
-                          _problem_rows(frame, unresolved, label_of(table_name, column), values))
+                          _problem_rows(frame, unresolved, lambda: label_of(table_name, column), values))
             own_errors[table_name] |= unresolved
     # Rows whose parent is set aside are set aside too (people can chain through manager_id).
     changed = True
@@ -1215,7 +1217,7 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
                 changed = True
                 collector.add("depends_on_rejected", child, column,
                               f"its {parent} row, which has an error, to load",
-                              _problem_rows(tables[child], hit, label_of(child, column), values))
+                              _problem_rows(tables[child], hit, lambda: label_of(child, column), values))
     _warn_stage_order(tables, label_of, collector)
     return own_errors, dependent
 
@@ -1243,7 +1245,7 @@ def _warn_stage_order(tables, label_of, collector: _Collector) -> None:
         sample[first] = True
         values = pd.Series([describe(i) for i in first], index=frame.index[first], dtype="object")
         collector.add(kind, table, column, expected,
-                      _problem_rows(frame, sample, label_of(table, column), values.reindex(frame.index)),
+                      _problem_rows(frame, sample, lambda: label_of(table, column), values.reindex(frame.index)),
                       count=int(mask.sum()))
 
     def when(value) -> str:
