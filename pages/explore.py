@@ -1,8 +1,111 @@
-"""Explore: Pivot, drill down and query the data yourself."""
+"""Explore: pivot any measure by up to two dimensions, drill down to records, or query with SQL."""
 
 import streamlit as st
 
-from handoff import ui
+from handoff import console, pivot, ui
+from handoff.errors import HandoffError
 
-ui.page_header("Explore", "Pivot, drill down and query the data yourself.")
-st.info("Coming next on this page: a pivot with drill-down and a read-only SQL console.")
+ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
+f = ui.filters()
+
+
+def downloads(frame, name):
+    """CSV and Parquet downloads of a table."""
+    row = st.container(horizontal=True)
+    row.download_button("CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{name}-csv",
+                         icon=":material/download:", on_click="ignore")
+    row.download_button("Parquet", console.parquet_bytes(frame), f"{name}.parquet", "application/octet-stream",
+                          key=f"{name}-parquet", icon=":material/download:", on_click="ignore")
+
+
+def show_pivot():
+    left, middle, right = st.columns([2, 2, 1])
+    options, label = list(pivot.DIMENSIONS), lambda key: pivot.DIMENSIONS[key].label
+    dim1 = left.selectbox("Group by", options, index=1, format_func=label, key="explore_dim1", bind="query-params")
+    dim2 = middle.selectbox("Then by", options, index=0, format_func=label, key="explore_dim2", bind="query-params")
+    mode = right.segmented_control("Funnel counts", list(pivot.MODES), format_func=pivot.MODES.get, default="cohort",
+                                   required=True, key="explore_mode", bind="query-params",
+                                   help="Cohort: leads created in the window, counted at every stage reached by now. "
+                                        "Period: stage entries that fell in the window.")
+    keys = st.multiselect("Measures", list(pivot.MEASURES), default=list(pivot.DEFAULT_MEASURES),
+                          format_func=lambda key: pivot.MEASURES[key].label, key="explore_measures", bind="query-params")
+    dim1, dim2 = pivot.choose(dim1, dim2)
+    frame = ui.query("explore__pivot", f, mode=mode, dim1=dim1, dim2=dim2)
+    if frame.empty:
+        ui.no_data("leads")
+        return
+    if not keys:
+        st.info("Pick at least one measure.", icon=":material/functions:")
+        return
+    if dim1 == pivot.NONE:
+        for tile, measure in zip(st.columns(len(keys)), pivot.measures(keys)):
+            tile.metric(f"{measure.label} ({measure.owner})", pivot.format_value(frame[measure.column].iloc[0], measure.unit),
+                        help=measure.help)
+    else:
+        chart = st.selectbox("Chart", keys, format_func=lambda key: pivot.MEASURES[key].label, key="explore_chart",
+                             bind="query-params")
+        st.plotly_chart(pivot.figure(frame, dim1, dim2, chart))
+    shown = pivot.table(frame, dim1, dim2, keys)
+    config = {column: st.column_config.NumberColumn(help=text, format=fmt)
+              for column, (fmt, text) in pivot.column_formats(keys).items()}
+    event = st.dataframe(shown, hide_index=True, column_config=config, key="explore_table", on_select="rerun",
+                         selection_mode=["multi-row", "multi-cell"])
+    downloads(shown, f"pivot_{dim1}_{dim2}")
+
+    st.subheader("Records behind the selection")
+    kind = st.segmented_control("Records", list(pivot.RECORD_KINDS), format_func=pivot.RECORD_KINDS.get,
+                                default="leads", required=True, key="explore_records", bind="query-params")
+    cells = pivot.selected_cells(frame, event.selection.rows, event.selection.cells)
+    if not cells:
+        st.caption("Select rows or cells of the table above to list the leads, deals or touches they count.")
+        return
+    members = ui.query("explore__cell_members", f, mode=mode, dim1=dim1, dim2=dim2, **cells)
+    records = ui.query(pivot.RECORD_QUERIES[kind], f, row_limit=pivot.RECORD_LIMIT, **pivot.member_ids(members, kind))
+    capped = " (the first of more; narrow the selection)" if len(records) == pivot.RECORD_LIMIT else ""
+    st.caption(f"{len(records):,} {kind}{capped} behind {len(cells['dim1_values'])} selected row(s). Leads: those the "
+               "funnel, speed and SLA measures count; deals: those pipeline, bookings and win rate count; touches: "
+               "every touch of those leads.")
+    st.dataframe(records, hide_index=True)
+    downloads(records, f"records_{kind}")
+
+
+def show_console():
+    st.caption("Read-only SQL over the whole database: the sidebar filters don't apply here. One statement at a "
+               f"time ({console.READS}); " + ", ".join(f"{k} {v}" for k, v in console.limits().items()) + ".")
+    editor, schema = st.columns([3, 1])
+    with schema:
+        st.markdown("**Tables**")
+        columns = ui.query("explore__schema_columns")
+        for table, group in columns.groupby("table_name", sort=False):
+            with st.expander(f"{table} · {group['table_kind'].iloc[0]}"):
+                st.dataframe(group[["column_name", "data_type"]], hide_index=True)
+    with editor:
+        examples = st.container(horizontal=True, vertical_alignment="center")
+        examples.caption("Examples:")
+        for name, sql in console.EXAMPLES.items():
+            examples.button(name, key=f"explore_example_{name}", on_click=st.session_state.__setitem__,
+                            args=("explore_sql", sql), type="tertiary")
+        sql = st.text_area("SQL", key="explore_sql", bind="query-params", height=200,
+                           placeholder="select channel, count(*) as lead_count from leads group by channel")
+        if not sql.strip():
+            return
+        try:
+            result = console.run(sql, db_path=ui.db_path())
+        except HandoffError as exc:
+            st.error(str(exc), icon=":material/block:")
+            return
+        st.caption(result.summary())
+        if result.kind == "EXPLAIN":
+            st.code(result.frame.iloc[:, -1].str.cat(sep="\n"), language=None)
+        else:
+            st.dataframe(result.frame, hide_index=True)
+        downloads(result.frame, "console_result")
+
+
+views = {"pivot": "Pivot", "console": "SQL console"}
+view = st.segmented_control("View", list(views), format_func=views.get, default="pivot", required=True,
+                            key="explore_view", bind="query-params", label_visibility="collapsed")
+if view == "console":
+    show_console()
+else:
+    show_pivot()

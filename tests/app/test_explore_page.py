@@ -1,0 +1,95 @@
+"""The Explore page in AppTest: pivot, drill-down and the SQL console, on the demo company."""
+
+from tests.app.conftest import no_exception
+
+
+def table(at, index=0):
+    return at.dataframe[index].value
+
+
+def test_the_pivot_renders_a_chart_and_a_table_by_channel(app):
+    at = app("explore")
+    no_exception(at)
+    assert at.title[0].value == "Explore"
+    assert at.selectbox(key="explore_dim1").value == "channel"
+    shown = table(at)
+    assert shown.columns.tolist() == ["Channel", "Leads", "MQLs", "MQL → SAL (%)", "Pipeline created (USD)",
+                                      "Bookings (USD)"]
+    assert len(shown) == 11 and shown["Leads"].sum() > 0
+    assert len(at.get("plotly_chart")) == 1
+    assert "Select rows or cells" in " ".join(c.value for c in at.caption)
+
+
+def test_choices_come_from_the_url_and_change_the_numbers(app):
+    at = app("explore", period="Last year", explore_dim1="(nothing)", explore_measures=["Leads", "SALs"])
+    no_exception(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert set(tiles) == {"Leads (marketing)", "SALs (sales)"}
+    assert at.selectbox(key="explore_dim1").value == "none"
+    # Period mode counts SAL entries in the window instead of the cohort's SALs: another number.
+    at.segmented_control(key="explore_mode").set_value("period").run()
+    no_exception(at)
+    period = {m.label: m.value for m in at.metric}
+    assert period["Leads (marketing)"] == tiles["Leads (marketing)"]  # both: leads created in the window
+    assert period["SALs (sales)"] != tiles["SALs (sales)"]
+
+
+def test_a_second_dimension_and_the_chart_measure(app):
+    at = app("explore", explore_dim1="Segment", explore_dim2="Region", explore_measures=["Leads", "Win rate"],
+             explore_chart="Win rate")
+    no_exception(at)
+    shown = table(at)
+    assert shown.columns.tolist()[:2] == ["Segment", "Region"]
+    assert len(shown) == 12  # 4 segments × 3 regions
+    assert shown["Win rate (%)"].dropna().between(0, 100).all()
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert "heatmap" in figure and "Win rate by segment and region" in figure
+
+
+def test_nothing_in_the_window_says_so(app):
+    at = app("explore", period="Custom", start="2030-01-01", end="2030-01-31")
+    no_exception(at)
+    assert "No leads match these filters" in at.info[0].value
+    assert not at.dataframe
+
+
+def test_selecting_a_row_lists_its_records(app):
+    at = app("explore")
+    channel = table(at)["Channel"].iloc[0]
+    leads_in_cell = int(table(at)["Leads"].iloc[0])
+    at.session_state["explore_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    no_exception(at)
+    records = table(at, 1)
+    assert "lead_id" in records.columns and len(records) >= leads_in_cell
+    assert set(records["channel"]) == {channel.lower().replace(" ", "_")}
+    at.segmented_control(key="explore_records").set_value("deals").run()
+    deals = table(at, 1)
+    assert "deal_id" in deals.columns and set(deals["channel"]) == {channel.lower().replace(" ", "_")}
+    captions = " ".join(c.value for c in at.caption)
+    assert "deals behind 1 selected row(s)" in captions
+
+
+def test_the_console_runs_a_read_and_shows_the_time(app):
+    at = app("explore", explore_view="SQL console", explore_sql="select count(*) as lead_count from leads")
+    no_exception(at)
+    assert table(at)["lead_count"].tolist() == [4000]
+    assert any(c.value.startswith("1 row in ") for c in at.caption)
+    expanders = [e.label for e in at.expander]
+    assert "leads · canonical" in expanders and "lead_milestones · derived" in expanders
+
+
+def test_the_console_refuses_with_a_reason(app):
+    at = app("explore", explore_view="SQL console", explore_sql="drop table leads")
+    no_exception(at)
+    assert at.error[0].value.startswith("refused: DROP changes the schema")
+
+
+def test_an_example_fills_the_editor(app):
+    at = app("explore", explore_view="SQL console")
+    no_exception(at)
+    assert not at.error and len(at.dataframe) == len(at.expander)  # only the schema tables so far
+    at.button(key="explore_example_Leads by channel").click().run()
+    no_exception(at)
+    assert at.text_area(key="explore_sql").value.startswith("select channel, count(*) as lead_count")
+    assert "lead_to_mql_rate" in table(at).columns
