@@ -70,6 +70,10 @@ class Filters:
         """The same filters over another window."""
         return dataclasses.replace(self, start=start, end=end)
 
+    def replace(self, **changes) -> Filters:
+        """The same filters with some fields changed, e.g. `f.replace(campaigns=["C-01"])`."""
+        return dataclasses.replace(self, **changes)
+
     def previous(self) -> Filters:
         """The window of the same length just before this one.
 

@@ -1,0 +1,83 @@
+"""Campaign performance: cost against results per campaign and per channel.
+
+Joins campaigns__performance (cost, leads, MQLs, SALs, pipeline, won deals from the leads each
+campaign sourced) with the revenue an attribution model credits to each campaign, and derives the
+ratios. Totals reconcile with the Overview: the same cost, MQLs, pipeline and new customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from handoff.attribution_models import MODELS
+
+TOTAL = "Total"
+
+
+def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    cost = frame["cost_usd"]
+    frame["cost_per_mql_usd"] = cost / frame["mql_count"].where(frame["mql_count"] > 0)
+    frame["cac_usd"] = cost / frame["won_count"].where(frame["won_count"] > 0)
+    frame["roi_rate"] = (frame["attributed_revenue_usd"] - cost) / cost.where(cost > 0)
+    return frame
+
+
+def performance(perf: pd.DataFrame, credit: pd.DataFrame) -> pd.DataFrame:
+    """One row per campaign with attributed revenue (from attribution__credit at campaign level)
+    and cost per MQL, CAC = cost ÷ deals won from its leads, ROI = (attributed revenue − cost) ÷ cost.
+
+    Revenue credited to touches outside any campaign (sales calls, unattributed deals) has no
+    campaign row; it shows in the totals so they match the model's whole scope.
+    """
+    revenue = credit.groupby("key")["credit_usd"].sum()
+    frame = perf.copy()
+    frame["attributed_revenue_usd"] = frame["campaign_id"].map(revenue).fillna(0.0)
+    return _ratios(frame)
+
+
+def by_channel(campaigns: pd.DataFrame) -> pd.DataFrame:
+    """The campaign rows summed per channel, with the same ratios."""
+    sums = ["cost_usd", "lead_count", "mql_count", "sal_count", "pipeline_usd", "won_count",
+            "sourced_bookings_usd", "attributed_revenue_usd"]
+    frame = campaigns.assign(channel=campaigns["channel"].fillna("(no source campaign)"))
+    return _ratios(frame.groupby("channel", as_index=False)[sums].sum()).sort_values("cost_usd", ascending=False)
+
+
+def totals(campaigns: pd.DataFrame, credit: pd.DataFrame) -> dict[str, float]:
+    """Sums over every campaign row; attributed revenue is the model's whole scope."""
+    out = {column: float(campaigns[column].sum()) for column in
+           ("cost_usd", "lead_count", "mql_count", "sal_count", "pipeline_usd", "won_count")}
+    out["attributed_revenue_usd"] = float(credit["credit_usd"].sum())
+    out["campaign_revenue_usd"] = float(campaigns["attributed_revenue_usd"].sum())
+    cost = out["cost_usd"]
+    out["cost_per_mql_usd"] = cost / out["mql_count"] if out["mql_count"] else np.nan
+    out["cac_usd"] = cost / out["won_count"] if out["won_count"] else np.nan
+    out["roi_rate"] = (out["campaign_revenue_usd"] - cost) / cost if cost else np.nan
+    return out
+
+
+__all__ = ["MODELS", "TOTAL", "by_channel", "performance", "totals"]
+
+
+def spend_figure(monthly: pd.DataFrame):
+    """Monthly campaign spend (bars, by channel) against the pipeline its leads created (line)."""
+    import plotly.graph_objects as go
+
+    from handoff.charts import HANDOFF_COLOR, fmt_label
+
+    figure = go.Figure()
+    if monthly.empty:
+        return figure
+    months = monthly.assign(month=pd.to_datetime(monthly["month_start"]).dt.strftime("%b %Y"))
+    for channel, rows in months.groupby("channel", sort=True):
+        figure.add_bar(x=rows["month"], y=rows["cost_usd"], name=fmt_label(channel),
+                       hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + fmt_label(channel) + "</extra>")
+    pipeline = months.groupby("month", sort=False)["pipeline_usd"].sum()
+    figure.add_scatter(x=pipeline.index, y=pipeline.to_numpy(), name="Pipeline from campaign leads",
+                       yaxis="y2", mode="lines+markers", line={"color": HANDOFF_COLOR, "width": 3},
+                       hovertemplate="%{x}: $%{y:,.0f} pipeline<extra></extra>")
+    figure.update_layout(barmode="stack", height=420, yaxis={"title": "Spend (USD)", "tickformat": "$~s"},
+                         yaxis2={"title": "Pipeline created (USD)", "overlaying": "y", "side": "right",
+                                 "tickformat": "$~s", "showgrid": False})
+    return figure
