@@ -4,6 +4,9 @@ Dimension names reach SQL only as bound parameters of `explore__pivot` (checked 
 query's `in (...)` choices, then picked by a CASE); measure names never reach SQL at all, they
 only choose columns of the result. What one row is, and every measure's definition, is in
 `queries/explore__pivot.sql`; this module turns the rows into a table and a chart for people.
+Follow-up SLA compliance per cell (`explore__pivot_sla`) is a computed query: the SLA policy
+file decides its tiers and clock (business hours), through `handoff.sla`, so the pivot and the SLA
+page count the same MQLs the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from handoff import db
 from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
+from handoff.filters import FILTER_PARAMS
+from handoff.paths import QUERIES_DIR
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,9 @@ MEASURES = {m.key: m for m in (
             "Median hours from mql_at to the first sales touch at or after it, over the leads that became "
             "MQL in the window and got one (wall clock)."),
     Measure("sla_compliance", "Follow-up SLA", "sla_compliance_rate", "rate", "sales",
-            "Met ÷ (met + breached) over the leads that became MQL in the window: met when the first sales "
-            "touch came within 1 h of mql_at for a score of 80 or more, else 24 h (wall clock). MQLs "
-            "still inside their window are pending and not counted."),
+            "The SLA page's follow-up policy (data/sla_policies.toml: first sales touch within its tier's "
+            "hours of mql_at, on its clock) over the leads that became MQL in the window: met ÷ (met + "
+            "breached); MQLs still inside their window are pending and not counted."),
     Measure("win_rate", "Win rate", "win_rate", "rate", "sales",
             "Won ÷ (won + lost) among deals closed in the window.", records="deals"),
 )}
@@ -192,6 +198,67 @@ def member_ids(members: pd.DataFrame, kind: str) -> dict[str, list[str]]:
     record_kind = "deal" if kind == "deals" else "lead"
     ids = members.loc[members["record_kind"] == record_kind, "record_id"].tolist()
     return {"deal_ids" if kind == "deals" else "lead_ids": ids}
+
+
+# ---------------------------------------------------------------------------------------------
+# Follow-up SLA per cell: the SLA policy file's evaluation, counted in the pivot's cells
+
+SLA_COLUMNS = ["dim1_value", "dim2_value", "sla_met_count", "sla_breached_count", "sla_pending_count",
+               "sla_compliance_rate", "sla_rule"]
+
+
+def _pivot_declarations() -> str:
+    lines = (QUERIES_DIR / "explore__pivot.sql").read_text().splitlines()
+    return "\n".join(line for line in lines if line.startswith("-- $")) + (
+        "\n-- $policies  text = null   the SLA policy set as TOML or JSON text; null = data/sla_policies.toml")
+
+
+@db.computed_query(
+    "explore__pivot_sla",
+    "One row per pivot cell (dim1_value, dim2_value as explore__pivot) with MQLs in the window: the "
+    "follow-up policy of the SLA policy file evaluated on them as the SLA page does (its tiers and "
+    "clock, pending at the data's latest timestamp): sla_met_count, sla_breached_count, "
+    "sla_pending_count, sla_compliance_rate = met / (met + breached), and sla_rule in words.",
+    _pivot_declarations(),
+)
+def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
+    """Follow-up SLA statuses of the window's MQLs (handoff.sla), counted per pivot cell."""
+    from handoff import sla
+
+    filters = {name: value for name, value in params.items() if name in FILTER_PARAMS}
+    policies = sla.policies_from_param(params.get("policies"))
+    follow_up = next((p for p in policies.policies if p.kind == "follow_up"), None)
+    as_of = sla.latest_timestamp(db_path)
+    if follow_up is None or as_of is None:
+        return pd.DataFrame(columns=SLA_COLUMNS)
+    members = db.run_query("explore__cell_members", filters, db=db_path,
+                           **{k: params[k] for k in ("mode", "dim1", "dim2")})
+    cells = members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
+    items = sla.evaluate_mql_policy(follow_up, db.run_query("sla__mqls", filters, db=db_path), policies.clock, as_of)
+    statuses = cells.merge(items[["lead_id", "status"]], left_on="record_id", right_on="lead_id")
+    counts = (statuses.groupby(["dim1_value", "dim2_value"])["status"].value_counts().unstack(fill_value=0)
+              .reindex(columns=["met", "breached", "pending"], fill_value=0).reset_index())
+    out = pd.DataFrame({
+        "dim1_value": counts["dim1_value"].astype(str),
+        "dim2_value": counts["dim2_value"].astype(str),
+        "sla_met_count": counts["met"].astype("int64"),
+        "sla_breached_count": counts["breached"].astype("int64"),
+        "sla_pending_count": counts["pending"].astype("int64"),
+    })
+    decided = out["sla_met_count"] + out["sla_breached_count"]
+    out["sla_compliance_rate"] = out["sla_met_count"] / decided.where(decided > 0)
+    out["sla_rule"] = sla.describe_rule(follow_up) + ("" if follow_up.clock == "business" else " (wall clock)")
+    return out[SLA_COLUMNS]
+
+
+def with_sla(frame: pd.DataFrame, sla_cells: pd.DataFrame) -> pd.DataFrame:
+    """The pivot with its cells' follow-up SLA columns (zero counts where a cell has no MQLs)."""
+    merged = frame.drop(columns=[c for c in SLA_COLUMNS[2:] if c in frame]).merge(
+        sla_cells.drop(columns="sla_rule"), on=["dim1_value", "dim2_value"], how="left")
+    for column in ("sla_met_count", "sla_breached_count", "sla_pending_count"):
+        merged[column] = merged[column].fillna(0).astype("int64")
+    merged["sla_compliance_rate"] = merged["sla_compliance_rate"].astype(float)
+    return merged
 
 
 def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | None:

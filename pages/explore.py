@@ -31,6 +31,8 @@ def show_pivot():
                           format_func=lambda key: pivot.MEASURES[key].label, key="explore_measures", bind="query-params")
     dim1, dim2 = pivot.choose(dim1, dim2)
     frame = ui.query("explore__pivot", f, mode=mode, dim1=dim1, dim2=dim2)
+    sla = ui.query("explore__pivot_sla", f, mode=mode, dim1=dim1, dim2=dim2) if "sla_compliance" in keys else None
+    frame = frame if sla is None else pivot.with_sla(frame, sla)
     if frame.empty:
         ui.no_data("leads")
         return
@@ -50,6 +52,8 @@ def show_pivot():
               for column, (fmt, text) in pivot.column_formats(keys).items()}
     event = st.dataframe(shown, hide_index=True, column_config=config, key="explore_table", on_select="rerun",
                          selection_mode=["multi-row", "multi-cell"])
+    if sla is not None and len(sla):
+        st.caption(f"Follow-up SLA, as the SLA page measures it: {sla['sla_rule'].iloc[0]}.")
     downloads(shown, f"pivot_{dim1}_{dim2}")
 
     st.subheader("Records behind the selection")

@@ -1,8 +1,10 @@
 -- explore__cell_members
--- One row per record behind the chosen pivot cells: the leads (record_kind lead) a funnel, speed or
--- SLA measure of the cell counts, and the deals (record_kind deal) its pipeline, bookings or win
--- rate counts. Cells are (dim1_value, dim2_value) pairs from explore__pivot, given as two lists
--- of equal length; NULL lists = every cell. Same scope, events and dimensions as explore__pivot.
+-- One row per record behind the chosen pivot cells, per what it is counted for and in which cell:
+-- leads (record_kind lead) counted in the funnel (counted_for funnel) or as an MQL of the window
+-- (mql: speed to lead, SLA), deals (record_kind deal) created in the window (pipeline) or closed in
+-- it (closed: bookings, win rate). Cells are (dim1_value, dim2_value) pairs from explore__pivot,
+-- given as two lists of equal length; NULL lists = every cell. Same scope, events and dimensions
+-- as explore__pivot.
 -- $start        date = null     window start, inclusive; NULL = no lower bound
 -- $end          date = null     window end, exclusive; NULL = no upper bound
 -- $segments     text[] = null   lead segments to keep; NULL = all
@@ -38,18 +40,6 @@ campaigns as (
     select * from campaigns
 ),
 
--- The moment the data describes: an SLA window still open then is pending, not breached.
-as_of as (
-    select coalesce(
-        (select try_cast(value as date) from handoff_meta where key = 'as_of') + interval 1 day,
-        greatest(
-            (select max(created_at) from leads),
-            (select max(touched_at) from touches),
-            (select max(coalesce(closed_at, created_at)) from deals)
-        )
-    ) as as_of_at
-),
-
 scoped_leads as (
     select
         l.lead_id,
@@ -67,8 +57,6 @@ scoped_leads as (
         l.score,
         m.mql_at,
         m.speed_to_lead_hours,
-        m.first_sales_touch_at,
-        m.mql_at + to_hours(case when l.score >= 80 then 1 else 24 end) as sla_due_at,
         -- When the lead entered each stage: its own timestamp, else the first later one.
         [
             l.created_at,
@@ -139,11 +127,6 @@ facts as (
     select
         e.*,
         l.* exclude (lead_id),
-        case
-            when l.first_sales_touch_at <= l.sla_due_at then 'met'
-            when l.first_sales_touch_at is not null or a.as_of_at > l.sla_due_at then 'breached'
-            else 'pending'
-        end as sla_status,
         -- Each dimension's value, label and sort key, picked below by the bound $dim1 / $dim2.
         strftime(e.event_at, '%Y-%m') as month_value,
         year(e.event_at) || '-Q' || quarter(e.event_at) as quarter_value,
@@ -176,7 +159,6 @@ facts as (
         end as response_time_band_order
     from events as e
     join scoped_leads as l using (lead_id)
-    cross join as_of as a
 ),
 
 dimensioned as (
@@ -252,6 +234,12 @@ members as (
     select
         case when event in ('stage', 'mql') then 'lead' else 'deal' end as record_kind,
         case when event in ('stage', 'mql') then lead_id else deal_id end as record_id,
+        case event
+            when 'stage' then 'funnel'
+            when 'mql' then 'mql'
+            when 'deal_created' then 'pipeline'
+            else 'closed'
+        end as counted_for,
         dim1_value,
         dim2_value
     from dimensioned as d
@@ -263,9 +251,9 @@ members as (
 ),
 
 final as (
-    select distinct record_kind, record_id
+    select distinct record_kind, record_id, counted_for, dim1_value, dim2_value
     from members
 )
 
 select * from final
-order by record_kind, record_id
+order by record_kind, record_id, counted_for, dim1_value, dim2_value

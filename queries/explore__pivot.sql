@@ -3,10 +3,10 @@
 -- gives one group. Each measure counts its own event in the window: funnel counts the leads of the
 -- cohort (created in the window) that reached each stage by now, or in period mode the stage
 -- entries that fell in the window (a skipped stage is entered with the first later one); speed to
--- lead and follow-up SLA the leads that became MQL in the window; pipeline the deals created in the
--- window; bookings and win rate the deals closed in it. Time dimensions take that event's month or
--- quarter; every other dimension is an attribute of the lead. SLA: first sales touch within 1 h of
--- mql_at for a score of 80 or more, else 24 h (wall clock); no touch yet and still inside = pending.
+-- lead the leads that became MQL in the window (window_mql_count); pipeline the deals created in
+-- the window; bookings and win rate the deals closed in it. Time dimensions take that event's month
+-- or quarter; every other dimension is an attribute of the lead. Follow-up SLA compliance per cell
+-- is explore__pivot_sla, which evaluates the SLA policy file on those same MQLs.
 -- $start      date = null     window start, inclusive; NULL = no lower bound
 -- $end        date = null     window end, exclusive; NULL = no upper bound
 -- $segments   text[] = null   lead segments to keep; NULL = all
@@ -40,18 +40,6 @@ campaigns as (
     select * from campaigns
 ),
 
--- The moment the data describes: an SLA window still open then is pending, not breached.
-as_of as (
-    select coalesce(
-        (select try_cast(value as date) from handoff_meta where key = 'as_of') + interval 1 day,
-        greatest(
-            (select max(created_at) from leads),
-            (select max(touched_at) from touches),
-            (select max(coalesce(closed_at, created_at)) from deals)
-        )
-    ) as as_of_at
-),
-
 scoped_leads as (
     select
         l.lead_id,
@@ -69,8 +57,6 @@ scoped_leads as (
         l.score,
         m.mql_at,
         m.speed_to_lead_hours,
-        m.first_sales_touch_at,
-        m.mql_at + to_hours(case when l.score >= 80 then 1 else 24 end) as sla_due_at,
         -- When the lead entered each stage: its own timestamp, else the first later one.
         [
             l.created_at,
@@ -141,11 +127,6 @@ facts as (
     select
         e.*,
         l.* exclude (lead_id),
-        case
-            when l.first_sales_touch_at <= l.sla_due_at then 'met'
-            when l.first_sales_touch_at is not null or a.as_of_at > l.sla_due_at then 'breached'
-            else 'pending'
-        end as sla_status,
         -- Each dimension's value, label and sort key, picked below by the bound $dim1 / $dim2.
         strftime(e.event_at, '%Y-%m') as month_value,
         year(e.event_at) || '-Q' || quarter(e.event_at) as quarter_value,
@@ -178,7 +159,6 @@ facts as (
         end as response_time_band_order
     from events as e
     join scoped_leads as l using (lead_id)
-    cross join as_of as a
 ),
 
 dimensioned as (
@@ -266,10 +246,7 @@ cells as (
         count(*) filter (where event = 'deal_closed' and deal_stage = 'won') as deals_won_count,
         count(*) filter (where event = 'deal_closed' and deal_stage = 'lost') as deals_lost_count,
         count(*) filter (where event = 'mql') as window_mql_count,
-        median(speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours,
-        count(*) filter (where event = 'mql' and sla_status = 'met') as sla_met_count,
-        count(*) filter (where event = 'mql' and sla_status = 'breached') as sla_breached_count,
-        count(*) filter (where event = 'mql' and sla_status = 'pending') as sla_pending_count
+        median(speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours
     from dimensioned
     group by dim1_value, dim2_value
 ),
@@ -300,11 +277,7 @@ final as (
         deals_lost_count,
         deals_won_count / nullif(deals_won_count + deals_lost_count, 0) as win_rate,
         window_mql_count,
-        median_speed_to_lead_hours,
-        sla_met_count,
-        sla_breached_count,
-        sla_pending_count,
-        sla_met_count / nullif(sla_met_count + sla_breached_count, 0) as sla_compliance_rate
+        median_speed_to_lead_hours
     from cells
 )
 

@@ -46,6 +46,16 @@ def test_a_second_dimension_and_the_chart_measure(app):
     assert "heatmap" in figure and "Win rate by segment and region" in figure
 
 
+def test_the_follow_up_sla_is_the_sla_page_s(app):
+    at = app("explore", explore_dim1="Region", explore_measures=["Follow-up SLA"])
+    no_exception(at)
+    shown = table(at)
+    assert shown.columns.tolist() == ["Region", "Follow-up SLA (%)"]
+    assert shown["Follow-up SLA (%)"].between(0, 100).all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Follow-up SLA, as the SLA page measures it: First sales touch within 1 business h" in captions
+
+
 def test_nothing_in_the_window_says_so(app):
     at = app("explore", period="Custom", start="2030-01-01", end="2030-01-31")
     no_exception(at)

@@ -1,8 +1,9 @@
-"""The pivot's numbers agree with the Funnel and Overview pages for the same filters.
+"""The pivot's numbers agree with the Funnel, Overview and SLA pages for the same filters.
 
-Three references, on the demo company: the DESIGN.md definitions written directly against
+Four references, on the demo company: the DESIGN.md definitions written directly against
 `lead_milestones` and `deals` here, the Funnel's `funnel__stage_counts` (cohort and period, whole
-and grouped) and the Overview's `overview__kpis` (money, win rate, speed to lead).
+and grouped), the Overview's `overview__kpis` (money, win rate, speed to lead) and the SLA page's
+`sla__compliance` (the follow-up policy's met, breached and pending).
 """
 
 import datetime as dt
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from handoff import db
+from handoff import pivot as explore  # registers explore__pivot_sla
 from handoff.filters import Filters
 
 STAGES = ["lead", "mql", "sal", "sql", "opportunity", "won"]
@@ -122,3 +124,22 @@ def test_the_pivot_agrees_with_the_overview_page(demo_db, name):
     assert (got["deals_won_count"], got["deals_lost_count"]) == (kpis["won_count"], kpis["lost_count"])
     assert got["win_rate"] == pytest.approx(kpis["win_rate"], nan_ok=True)
     assert got["median_speed_to_lead_hours"] == pytest.approx(kpis["median_speed_to_lead_hours"], nan_ok=True)
+
+
+def _sla_available() -> bool:
+    return "sla__compliance" in db.list_queries()
+
+
+@pytest.mark.skipif(not _sla_available(), reason="the SLA page's sla__compliance is not there yet")
+@pytest.mark.parametrize("name", FILTER_SETS)
+def test_the_pivot_agrees_with_the_sla_page(demo_db, name):
+    filters = FILTER_SETS[name]
+    compliance = db.run_query("sla__compliance", filters, db=demo_db)
+    follow_up = compliance[compliance["policy_id"] == "follow_up"]
+    expected = follow_up[["met_count", "breached_count", "pending_count"]].sum().tolist()
+    cells = db.run_query("explore__pivot_sla", filters, db=demo_db, dim1="none")
+    got = cells[["sla_met_count", "sla_breached_count", "sla_pending_count"]].sum().tolist()
+    assert got == expected
+    # Every MQL of the window is judged: the SLA covers exactly the pivot's MQLs of the window.
+    whole = explore.with_sla(db.run_query("explore__pivot", filters, db=demo_db, dim1="none"), cells)
+    assert sum(got) == whole["window_mql_count"].sum()

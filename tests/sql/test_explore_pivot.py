@@ -1,6 +1,7 @@
 """explore__pivot, explore__cell_members and the record queries on a hand-made company.
 
-The window is Q1 2026 ([1 Jan, 1 Apr)); the data's as-of day is 31 Mar 2026, so "now" is 1 Apr 00:00.
+The window is Q1 2026 ([1 Jan, 1 Apr)). The latest timestamp in the data is L6's creation, 1 Apr 00:10:
+that is "now" for the SLA (what is still inside its window then is pending).
 
   lead  created      channel       src  segment     score  mql_at          first sales touch   deals
   L1    10 Jan       webinar (C1)  mkt  smb         85     10 Jan 10:00    10 Jan 10:30 (0.5h) D1 created 20 Jan, won 10 Feb, $1,000
@@ -8,10 +9,11 @@ The window is Q1 2026 ([1 Jan, 1 Apr)); the data's as-of day is 31 Mar 2026, so 
   L3     5 Feb       outbound_sdr  sales enterprise  –     –  (SAL 6 Feb)  –                   D3 created 20 Feb, open, $3,000
   L4    20 Dec 2025  events        mkt  smb         90      5 Jan 08:00    none                D4 created 28 Dec, won 25 Jan, $2,000
   L5    30 Mar 22:00 paid_search   mkt  mid_market  82     31 Mar 23:30    none                –
-  L6     2 Apr       paid_search   mkt  smb         40      –              –                   –   (after the window)
+  L6     1 Apr 00:10 paid_search   mkt  smb         40      –              –                   –   (after the window)
 
-SLA tiers: score ≥ 80 → 1 h, else 24 h. L1 met (0.5 h ≤ 1 h); L2 breached (27 h > 24 h); L4 breached (no touch,
-due 5 Jan 09:00, long past); L5 pending (due 1 Apr 00:30, after "now").
+Follow-up SLA (a wall-clock policy given to the query): score ≥ 80 → 1 h, else 24 h. L1 met (0.5 h ≤ 1 h); L2
+breached (27 h > 24 h); L4 breached (no touch, due 5 Jan 09:00, long past); L5 pending (due 1 Apr 00:30,
+after "now").
 """
 
 import datetime as dt
@@ -20,6 +22,7 @@ import pandas as pd
 import pytest
 
 from handoff import db
+from handoff import pivot as explore  # also registers the computed query explore__pivot_sla
 from handoff.filters import Filters
 from tests.fixtures import ROOT, ts
 
@@ -48,7 +51,7 @@ LEADS = [
      "segment": "smb", "region": "NA", "score": 90, "mql_at": ts("2026-01-05 08:00"), "owner_id": "P2"},
     {"lead_id": "L5", "created_at": ts("2026-03-30 22:00"), "channel": "paid_search", "sourced_by": "marketing",
      "segment": "mid_market", "region": "APAC", "score": 82, "mql_at": ts("2026-03-31 23:30")},
-    {"lead_id": "L6", "created_at": ts("2026-04-02 08:00"), "channel": "paid_search", "sourced_by": "marketing",
+    {"lead_id": "L6", "created_at": ts("2026-04-01 00:10"), "channel": "paid_search", "sourced_by": "marketing",
      "segment": "smb", "region": "NA", "score": 40},
 ]
 TOUCHES = [
@@ -72,6 +75,16 @@ DEALS = [
      "stage": "won", "amount": 2000, "owner_id": "A1"},
 ]
 Q1 = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 4, 1))
+WALL_CLOCK_POLICY = """
+[[policies]]
+id = "follow_up"
+name = "Follow up every MQL fast"
+owner_team = "sales"
+kind = "follow_up"
+clock = "wall"
+tiers = [{ min_score = 80, hours = 1 }, { min_score = 0, hours = 24 }]
+goal_pct = 90
+"""
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +129,6 @@ def test_one_group_holds_every_measure(company):
     # MQLs of Q1 by mql_at: L1, L2, L4, L5; responded: L1 (0.5 h), L2 (27 h): median 13.75 h.
     assert total["window_mql_count"] == 4
     assert total["median_speed_to_lead_hours"] == pytest.approx(13.75)
-    # SLA: L1 met, L2 and L4 breached, L5 pending (not counted): 1 / (1 + 2).
-    assert (total["sla_met_count"], total["sla_breached_count"], total["sla_pending_count"]) == (1, 2, 1)
-    assert total["sla_compliance_rate"] == pytest.approx(1 / 3)
 
 
 def test_period_mode_counts_stage_entries_in_the_window(company):
@@ -137,14 +147,13 @@ def test_by_channel(company):
     # L1 and L2: both MQL'd, accepted, with a deal; D1 won, D2 lost.
     assert webinar[["lead_count", "mql_count", "sal_count", "opportunity_count", "won_count"]].tolist() == [2, 2, 2, 2, 1]
     assert (webinar["pipeline_usd"], webinar["bookings_usd"], webinar["win_rate"]) == (1500, 1000, 0.5)
-    assert (webinar["sla_met_count"], webinar["sla_breached_count"]) == (1, 1)
     events = row(frame, dim1_value="events")
-    # L4 is not in the cohort, but its deal was won in Q1 and it became an MQL in Q1 (never followed up).
-    assert (events["lead_count"], events["bookings_usd"], events["win_rate"]) == (0, 2000, 1.0)
-    assert (events["sla_breached_count"], events["sla_compliance_rate"]) == (1, 0.0)
+    # L4 is not in the cohort, but its deal was won in Q1 and it became an MQL in Q1.
+    assert (events["lead_count"], events["bookings_usd"], events["win_rate"], events["window_mql_count"]) == (
+        0, 2000, 1.0, 1)
     paid = row(frame, dim1_value="paid_search")
-    # L5 only (L6 is April): still inside its SLA window, so compliance is undefined, not 0 or 1.
-    assert (paid["lead_count"], paid["sla_pending_count"]) == (1, 1) and pd.isna(paid["sla_compliance_rate"])
+    # L5 only (L6 is April): an MQL nobody has answered yet.
+    assert (paid["lead_count"], paid["window_mql_count"]) == (1, 1) and pd.isna(paid["median_speed_to_lead_hours"])
     assert pd.isna(row(frame, dim1_value="outbound_sdr")["win_rate"])  # D3 is still open
     assert sorted(frame["dim1_value"]) == ["events", "outbound_sdr", "paid_search", "webinar"]
 
@@ -153,13 +162,12 @@ def test_by_created_month_each_measure_takes_its_own_event_month(company):
     frame = pivot(company, dim1="created_month")
     assert frame["dim1_value"].tolist() == ["2026-01", "2026-02", "2026-03"]  # in time order
     jan, feb, mar = (row(frame, dim1_value=m) for m in ("2026-01", "2026-02", "2026-03"))
-    # January: cohort L1, L2; D1 created (1,000); D4 won (2,000); MQLs L4 (5th), L1, L2: 1 met, 2 breached.
-    assert (jan["lead_count"], jan["pipeline_usd"], jan["bookings_usd"]) == (2, 1000, 2000)
-    assert (jan["sla_met_count"], jan["sla_breached_count"]) == (1, 2)
+    # January: cohort L1, L2; D1 created (1,000); D4 won (2,000); MQLs L4 (5th), L1, L2.
+    assert (jan["lead_count"], jan["pipeline_usd"], jan["bookings_usd"], jan["window_mql_count"]) == (2, 1000, 2000, 3)
     # February: cohort L3; D2 + D3 created (3,500); D1 won (1,000).
     assert (feb["lead_count"], feb["pipeline_usd"], feb["bookings_usd"], feb["window_mql_count"]) == (1, 3500, 1000, 0)
-    # March: cohort L5; D2 lost (win rate 0); L5's MQL pending.
-    assert (mar["lead_count"], mar["deals_lost_count"], mar["win_rate"], mar["sla_pending_count"]) == (1, 1, 0.0, 1)
+    # March: cohort L5; D2 lost (win rate 0); L5's MQL.
+    assert (mar["lead_count"], mar["deals_lost_count"], mar["win_rate"], mar["window_mql_count"]) == (1, 1, 0.0, 1)
 
 
 def test_labels_and_bands(company):
@@ -216,7 +224,7 @@ def test_a_dimension_outside_the_allow_list_is_refused(company):
 
 def members(path, **params):
     frame = db.run_query("explore__cell_members", Q1, db=path, **params)
-    return {kind: sorted(group["record_id"]) for kind, group in frame.groupby("record_kind")}
+    return {kind: sorted(set(group["record_id"])) for kind, group in frame.groupby("record_kind")}
 
 
 def test_cell_members_are_the_records_a_cell_counts(company):
@@ -231,6 +239,49 @@ def test_cell_members_are_the_records_a_cell_counts(company):
                    dim2_values=["EMEA", "NA"]) == {"lead": ["L2", "L3"], "deal": ["D2", "D3"]}
     # No cells given: everything the pivot counts (not L6, created in April).
     assert members(company, dim1="channel") == {"lead": ["L1", "L2", "L3", "L4", "L5"], "deal": ["D1", "D2", "D3", "D4"]}
+
+
+def test_cell_members_say_what_each_record_is_counted_for_and_where(company):
+    frame = db.run_query("explore__cell_members", Q1, db=company, dim1="created_month")
+    got = {(r.record_id, r.counted_for, r.dim1_value) for r in frame.itertuples()}
+    # L4: an MQL of January (created in December, so not in the funnel); D4: closed in January only;
+    # D1: created in January (pipeline), closed in February; L1: funnel and MQL, both January.
+    assert {g for g in got if g[0] in ("L4", "D4", "D1", "L1")} == {
+        ("L4", "mql", "2026-01"), ("D4", "closed", "2026-01"), ("D1", "pipeline", "2026-01"),
+        ("D1", "closed", "2026-02"), ("L1", "funnel", "2026-01"), ("L1", "mql", "2026-01")}
+
+
+def pivot_sla(path, filters=Q1, **params):
+    return db.run_query("explore__pivot_sla", filters, db=path, policies=WALL_CLOCK_POLICY, **params)
+
+
+def test_follow_up_sla_per_cell(company):
+    total = row(pivot_sla(company, dim1="none"), dim1_value="")
+    # L1 met, L2 and L4 breached, L5 pending (not counted): 1 / (1 + 2).
+    assert (total["sla_met_count"], total["sla_breached_count"], total["sla_pending_count"]) == (1, 2, 1)
+    assert total["sla_compliance_rate"] == pytest.approx(1 / 3)
+    assert total["sla_rule"] == "First sales touch within 1 h (score ≥ 80), 24 h (others) (wall clock)"
+    frame = pivot_sla(company, dim1="channel").set_index("dim1_value")
+    assert frame.loc["webinar", ["sla_met_count", "sla_breached_count"]].tolist() == [1, 1]
+    assert frame.loc["events", "sla_compliance_rate"] == 0.0  # L4, never followed up
+    # L5 is still inside its window: compliance is undefined, not 0 or 1. L3 was never an MQL: no row.
+    assert frame.loc["paid_search", "sla_pending_count"] == 1 and pd.isna(frame.loc["paid_search", "sla_compliance_rate"])
+    assert "outbound_sdr" not in frame.index
+    months = pivot_sla(company, dim1="created_month").set_index("dim1_value")
+    # By mql_at month: January L4, L1, L2 (1 met, 2 breached); March L5 (pending).
+    assert months[["sla_met_count", "sla_breached_count", "sla_pending_count"]].to_dict("index") == {
+        "2026-01": {"sla_met_count": 1, "sla_breached_count": 2, "sla_pending_count": 0},
+        "2026-03": {"sla_met_count": 0, "sla_breached_count": 0, "sla_pending_count": 1}}
+
+
+def test_follow_up_sla_joins_the_pivot(company):
+    by_channel = pivot(company, dim1="channel")
+    joined = explore.with_sla(by_channel, pivot_sla(company, dim1="channel"))
+    assert len(joined) == len(by_channel)
+    outbound = row(joined, dim1_value="outbound_sdr")
+    assert outbound["sla_met_count"] == 0 and pd.isna(outbound["sla_compliance_rate"])
+    assert row(joined, dim1_value="webinar")["sla_compliance_rate"] == 0.5
+
 
 
 def test_lead_records(company):

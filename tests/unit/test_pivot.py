@@ -26,9 +26,12 @@ def test_the_allow_lists_match_the_choices_the_queries_declare():
         assert params["mode"].choices == tuple(pivot.MODES), name
 
 
-def test_every_measure_is_a_column_of_the_pivot_query(demo_db):
+def test_every_measure_is_a_column_of_the_pivot_queries(demo_db):
     columns = set(db.run_query("explore__pivot", db=demo_db, dim1="none").columns)
-    assert {m.column for m in pivot.MEASURES.values()} <= columns
+    sla = db.run_query("explore__pivot_sla", db=demo_db, dim1="none")
+    assert {m.column for m in pivot.MEASURES.values()} <= columns | set(sla.columns)
+    assert sla.columns.tolist() == pivot.SLA_COLUMNS
+    assert db.load_query("explore__pivot_sla").params.keys() == {*db.load_query("explore__pivot").params, "policies"}
     assert all(m.owner in pivot.OWNER_COLORS for m in pivot.MEASURES.values())
     assert set(pivot.DEFAULT_MEASURES) <= set(pivot.MEASURES)
 
