@@ -962,7 +962,8 @@ def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[f
         rate = accepted / (accepted + rejected)
         return rate, f"{fmt_pct(rate)} accepted of {fmt_count(accepted + rejected)} decided"
     total = mine[mine["segment"].isna()] if mine["segment"].isna().any() else mine
-    actual, target = float(total["measured"].sum()), float(total["threshold"].sum())
+    # threshold holds the share of the target that counts as met; the measure compares with the target.
+    actual, target = float(total["measured"].sum()), float(total["threshold"].sum()) / policy.min_attainment_rate
     if target == 0:
         return np.nan, "no target in the window"
     fmt = fmt_usd if policy.metric in MONEY_METRICS else fmt_count
@@ -1256,6 +1257,80 @@ def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
 # Page helpers that need no Streamlit: trend series, what-if comparison, charts
 
 
+TEAM_HEADINGS = {"sales": ("Sales → marketing", "What sales promises to do with every MQL"),
+                 "marketing": ("Marketing → sales", "What marketing promises to deliver each month")}
+# Each status as a badge: (label, Streamlit badge colour).
+STATUS_BADGES = {"green": ("On track", "green"), "amber": ("At risk", "orange"), "red": ("Off track", "red"),
+                 "no data": ("Nothing judged yet", "gray")}
+# Table columns (as `for_people` names them, before " (%)") that hold rates, shown as percentages.
+RATE_COLUMNS = ("Compliance", "Acceptance", "Share of MQLs", "MQL → SQL", "MQL → Won", "Compliance as agreed",
+                "Compliance with what-if")
+
+
+def trend_filters(filters: Filters) -> Filters:
+    """The window of the monthly trend: the twelve months up to the end of the chosen window."""
+    from handoff.filters import add_months
+
+    if filters.end is None:
+        return filters
+    last_month = (filters.end - dt.timedelta(days=1)).replace(day=1)
+    return filters.with_window(add_months(last_month, -11), filters.end)
+
+
+def kpi_help(row, amber_points: float) -> str:
+    """How a scorecard tile is computed, in the words of DESIGN.md."""
+    return (f"{row.rule_text}. Compliance = met / (met + breached) over the items of this period "
+            f"({row.met_count:,} met, {row.breached_count:,} breached); {row.pending_count:,} still inside their "
+            f"window at the data's latest timestamp are pending and not counted. Goal {row.goal_rate:.0%}: green "
+            f"at or above, amber up to {amber_points:g} points below, red further below. The change is "
+            "against the previous period of the same length; the line is the monthly trend.")
+
+
+def delta_points(current: float, previous: float) -> str | None:
+    """The change between two rates in percentage points ('+4.2 pts'), or None if either is missing."""
+    if pd.isna(current) or pd.isna(previous):
+        return None
+    return f"{100 * (current - previous):+.1f} pts"
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """A result with its columns named for people (ids and internal columns dropped)."""
+    names = {
+        "policy_name": "Policy", "owner_name": "Owner", "region": "Region", "group_label": "Source",
+        "item": "Item", "segment": "Segment", "period_start": "Month", "started_at": "Started (UTC)",
+        "due_at": "Due (UTC)", "resolved_at": "Resolved (UTC)", "missed_by_text": "Missed by",
+        "missed_by": "Missed by (number)", "missed_by_unit": "Unit", "lead_id": "Lead", "mql_at": "MQL at (UTC)",
+        "score": "Score", "channel": "Channel", "hours_left": "Hours left", "business_hours_left": "Business hours left",
+        "threshold_hours": "SLA (hours)", "clock": "Clock", "due_count": "Due", "met_count": "Met",
+        "breached_count": "Breached", "pending_count": "Pending", "compliance_rate": "Compliance",
+        "median_hours": "Median hours to resolve", "status": "Status", "mql_count": "MQLs",
+        "mql_share_rate": "Share of MQLs", "accepted_count": "Accepted", "rejected_count": "Rejected",
+        "acceptance_rate": "Acceptance", "band": "First response", "share_rate": "Share of MQLs",
+        "sql_count": "Reached SQL", "mql_to_sql_rate": "MQL → SQL", "won_count": "Won", "mql_to_won_rate": "MQL → Won",
+        "compliance_rate_agreed": "Compliance as agreed", "compliance_rate_what_if": "Compliance with what-if",
+        "change_points": "Change (points)", "rule_text_what_if": "What-if rule", "owner_team": "Owner team",
+    }
+    out = frame[[column for column in frame.columns if column in names]].copy()
+    for column in out.columns:
+        if column.endswith("_rate") or column.startswith("compliance_rate"):
+            out[column] = (100 * out[column].astype(float)).round(1)
+        elif column in ("median_hours", "hours_left", "business_hours_left", "missed_by"):
+            out[column] = out[column].astype(float).round(2)
+        elif column == "period_start":
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%b %Y")
+        elif column.endswith("_at"):
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d %H:%M")
+    out = out.rename(columns={column: names[column] + (" (%)" if names[column] in RATE_COLUMNS else "")
+                              for column in out.columns})
+    if "Status" in out:
+        out["Status"] = out["Status"].map(lambda s: STATUS_BADGES.get(s, (s,))[0])
+    if "Clock" in out:
+        out["Clock"] = out["Clock"].map({"business": "business hours", "wall": "clock hours"})
+    if "Owner team" in out:
+        out["Owner team"] = out["Owner team"].str.capitalize()
+    return out
+
+
 def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
     """A policy's monthly compliance in %, oldest first (months with nothing judged left out)."""
     rows = trend[(trend["policy_id"] == policy_id) & trend["compliance_rate"].notna()]
@@ -1265,10 +1340,12 @@ def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
 def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
     """Each policy's compliance under the agreed policies and under the what-if thresholds."""
     left = agreed[["policy_id", "policy_name", "owner_team", "compliance_rate", "status"]]
-    right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]]
+    right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]].rename(
+        columns={"rule_text": "rule_text_what_if"})
     both = left.merge(right, on="policy_id", suffixes=("_agreed", "_what_if"))
-    both["change_points"] = 100 * (both["compliance_rate_what_if"] - both["compliance_rate_agreed"])
-    return both
+    both["change_points"] = (100 * (both["compliance_rate_what_if"] - both["compliance_rate_agreed"])).round(1)
+    return both[["policy_id", "policy_name", "owner_team", "compliance_rate_agreed", "compliance_rate_what_if",
+                 "change_points", "status_agreed", "status_what_if", "rule_text_what_if"]]
 
 
 def trend_chart(trend: pd.DataFrame, policies: Policies):
@@ -1288,8 +1365,10 @@ def trend_chart(trend: pd.DataFrame, policies: Policies):
             line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
             hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
         )
-    figure.update_layout(title="Compliance by month (met / (met + breached))", height=380,
-                         yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"})
+    figure.update_layout(title="Compliance by month (met / (met + breached))", height=420,
+                         yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"},
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                         margin={"t": 50, "b": 10})
     return figure
 
 
@@ -1306,5 +1385,6 @@ def speed_chart(bands: pd.DataFrame):
         figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
                        opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")
     figure.update_layout(title=f"Conversion by first-response time ({clock}hours; sales' lever)", barmode="group",
-                         height=380, yaxis={"title": "conversion (%)"}, xaxis={"title": "time to first sales touch"})
+                         height=420, yaxis={"title": "conversion (%)"}, xaxis={"title": "time to first sales touch"},
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}, margin={"t": 50, "b": 10})
     return figure
