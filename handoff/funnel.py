@@ -444,10 +444,10 @@ def _top_exits(exits: pd.DataFrame, per_stage: int) -> pd.DataFrame:
     leaving = leaving.groupby(["from_stage_order", "from_stage", "from_owner_team", "exit_kind", "exit_reason"],
                               dropna=False, as_index=False)["lead_count"].sum()
     leaving["is_other"] = leaving["exit_reason"] == "other reasons"
-    return leaving.sort_values(["from_stage_order", "is_other", "lead_count"], ascending=[True, True, False])
+    return leaving.sort_values(["from_stage_order", "is_other", "lead_count"], ascending=[False, False, True])
 
 
-def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, height: int = 620) -> go.Figure:
+def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) -> go.Figure:
     """Leads flowing from Lead through the stages; each stage's leavers split by exit and reason beside it.
 
     Nodes are placed by hand: stages along the top, each stage's exits stacked under the next stage,
@@ -458,10 +458,12 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, height: int = 620) -> 
     first = exits["from_stage_order"] == 1
     reached = {1: int(exits.loc[first, "lead_count"].sum())}
     reached.update({int(r.to_stage_order): int(r.lead_count) for r in moving.itertuples()})
-    # d3-sankey's scale: its tightest column fills the height. Every lead ends in one sink (Won or an
-    # exit) and d3 justifies all sinks into the last column, so that column holds them all.
-    pad_share = 8 / (height - 30)
+    # d3-sankey's scale: every lead ends in one sink (Won or an exit), d3 stacks all sinks in its last
+    # column and fits that column to the height. The height is chosen so the Lead bar is `lead_px` tall.
+    pad = 8
     sinks = 1 + len(leaving)
+    height = 30 + lead_px + (sinks - 1) * pad
+    pad_share = pad / (height - 30)
     scale = (1 - (sinks - 1) * pad_share) / max(reached[1], 1)
     column_x = {order: 0.01 + 0.19 * (order - 1) for order in STAGE_NAMES}
     labels, colors, xs, ys = [], [], [], []
@@ -475,6 +477,8 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, height: int = 620) -> 
     values = [int(n) for n in moving["lead_count"]]
     link_colors = [_fade(team_color(t)) for t in moving["from_owner_team"]]
     below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
+    # In this order (later stages first, smallest exit on top) plotly's links leave each stage in the
+    # same order as the exits are stacked, so they do not cross.
     for row in leaving.itertuples():
         origin = int(row.from_stage_order)
         size = int(row.lead_count) * scale
@@ -488,8 +492,8 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, height: int = 620) -> 
         ys.append(min(below[origin] + size / 2, 0.999))
         below[origin] += size + pad_share
     figure = go.Figure(go.Sankey(
-        arrangement="fixed",
-        node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": 8, "thickness": 14},
+        arrangement="snap",
+        node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": pad, "thickness": 14},
         link={"source": sources, "target": targets, "value": values, "color": link_colors},
         valueformat=",d", valuesuffix=" leads", textfont={"size": 11},
     ))
