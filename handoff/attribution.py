@@ -9,7 +9,7 @@ same way. Deals with no touch before the conversion point go to the `unattribute
 are rounded with the largest-remainder method so each model sums to the scope's total to the cent.
 
 Computed queries: attribution__credit (the contract), attribution__receipt (one deal, every
-model) and attribution__scope_totals. Command: `python -m handoff attribution-paths FILE.csv`.
+model), attribution__deals (the scope's deals) and attribution__scope_totals. Command: `python -m handoff attribution-paths FILE.csv`.
 """
 
 from __future__ import annotations
@@ -231,6 +231,22 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
 
 
 @db.computed_query(
+    "attribution__deals",
+    "One row per deal in the attribution scope, largest first (at most $limit): deal_id, lead_id, "
+    "amount_usd, converted_at (closed_at for revenue, created_at for pipeline) and touch_count (touches "
+    "before the conversion point; 0 = unattributed). For picking a deal's receipt.",
+    "-- $limit      integer = 500   the largest this many deals\n" + _SCOPE_DECLARATIONS,
+)
+def deals(params: dict, db_path) -> pd.DataFrame:
+    """The deals of the scope, largest first, for the receipt's picker."""
+    touches = journey_touches(params, db_path)
+    frame = touches.drop_duplicates("deal_id")[["deal_id", "lead_id", "amount_cents", "converted_at", "touch_count"]]
+    frame = frame.sort_values(["amount_cents", "deal_id"], ascending=[False, True]).head(params["limit"])
+    frame.insert(2, "amount_usd", frame.pop("amount_cents") / 100.0)
+    return frame.reset_index(drop=True)
+
+
+@db.computed_query(
     "attribution__scope_totals",
     "One row: what the attribution scope holds: deal_count, total_usd (the revenue or pipeline every "
     "model shares out), converting journeys with touches (attributed_deal_count), unattributed deals and "
@@ -289,4 +305,4 @@ def _attribution_paths(args) -> int:
     return 0
 
 
-__all__ = ["MODELS", "MODEL_LABELS", "LEVELS", "BASES", "credit", "receipt", "scope_totals", "touch_credit"]
+__all__ = ["MODELS", "MODEL_LABELS", "LEVELS", "BASES", "credit", "deals", "receipt", "scope_totals", "touch_credit"]
