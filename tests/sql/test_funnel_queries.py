@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
+import sys
 from contextlib import redirect_stdout
 
 import pandas as pd
@@ -28,7 +30,7 @@ import pytest
 import handoff.funnel  # noqa: F401  (registers the computed query funnel__stage_counts)
 from handoff import cli, db
 from handoff.filters import Filters
-from tests.fixtures import ts
+from tests.fixtures import ROOT, ts
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 4, 1)
 AS_OF = "2026-04-15"
@@ -212,6 +214,21 @@ def test_the_command_line_contract(company):
     firsts = {line.split(",")[0]: line.split(",")[4] for line in grouped[1:] if line.split(",")[1] == "1"}
     assert firsts == {"webinar": "4", "outbound_sdr": "1", "email": "1"}
     assert "group_value" not in _cli(["query", "funnel__stage_counts", "--db", str(company)])
+
+
+def test_the_contract_command_in_a_fresh_process(company):
+    # A new interpreter finds the computed query through db.COMPUTED_QUERY_MODULES, as users' scripts do.
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "query", "funnel__stage_counts", "--db", str(company),
+         "--param", "start=2026-01-01", "--param", "end=2026-04-01", "--param", "mode=cohort",
+         "--param", "segments=smb"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == CONTRACT
+    # smb cohort: L1, L2, L4, L6, L9, L10 (see the grouped test).
+    assert [int(line.split()[3]) for line in lines[1:]] == [6, 6, 4, 4, 3, 2]
 
 
 def test_velocity_medians_and_p90_per_step(company):
