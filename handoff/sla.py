@@ -1045,9 +1045,8 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     counts["policy_name"] = counts["policy_id"].map(names)
     counts["status"] = [policies.status(r, goals[p]) for p, r in zip(counts["policy_id"], counts["compliance_rate"],
                                                                         strict=True)]
-    order = {p: i for i, p in enumerate(policies.ids)}
-    counts = counts.sort_values(["policy_id", "compliance_rate", "owner_name"],
-                                key=lambda s: s.map(order) if s.name == "policy_id" else s, na_position="last")
+    counts["policy_order"] = counts["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
+    counts = counts.sort_values(["policy_order", "compliance_rate", "owner_name"], na_position="last")
     return counts[columns].reset_index(drop=True)
 
 
@@ -1130,7 +1129,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
         _missed_text(u, m, not pd.isna(r)) for u, m, r in
         zip(breached["unit"], breached["missed_by"], breached["resolved_at"], strict=True)
     ]
-    breached = breached.sort_values(["policy_order", "missed_by"], ascending=[True, False])
+    breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
     columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id", "segment",
                "period_start", "started_at", "due_at", "resolved_at", "missed_by", "missed_by_unit", "missed_by_text"]
     return breached[columns].reset_index(drop=True)
