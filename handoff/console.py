@@ -155,7 +155,9 @@ class ConsoleResult:
 def check(sql: str, *, db_path: db.DbPath = None) -> str:
     """Judge `sql` without running it: return its kind (SELECT or EXPLAIN) or raise ConsoleRefused."""
     if len(sql) > MAX_SQL_CHARS:
-        raise ConsoleRefused(f"the statement is {len(sql):,} characters long; the console takes at most {MAX_SQL_CHARS:,}")
+        raise ConsoleRefused(
+            f"the statement is {len(sql):,} characters long; the console takes at most {MAX_SQL_CHARS:,}"
+        )
     kinds = _statement_types(sql)
     if not kinds:
         raise ConsoleRefused("there is no statement to run (only whitespace or comments)")
@@ -186,6 +188,13 @@ def run(
     started = time.perf_counter()
     frame, truncated = db.execute_limited(sql, db=db_path, timeout_s=limit, max_rows=cap, label="the query")
     return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, kind)
+
+
+def introduction() -> str:
+    """What the console is and its guards, in one caption."""
+    guards = ", ".join(f"{name} {value}" for name, value in limits().items())
+    return (f"Read-only SQL over the whole database: the sidebar filters don't apply here. One statement "
+            f"at a time ({READS}); {guards}.")
 
 
 def limits() -> dict[str, str]:
@@ -222,7 +231,9 @@ def _statement_types(sql: str) -> list[str]:
         raise ConsoleRefused(str(exc)) from None
     except ValueError:
         # The parser returned a statement type this DuckDB binding cannot name (UPDATE EXTENSIONS…).
-        raise ConsoleRefused(f"DuckDB parses this as a statement type the console does not know; it runs only reads ({READS})") from None
+        raise ConsoleRefused(
+            f"DuckDB parses this as a statement type the console does not know; it runs only reads ({READS})"
+        ) from None
 
 
 def _explained(sql: str) -> str:
@@ -230,11 +241,12 @@ def _explained(sql: str) -> str:
     body = sql[_LEADING_COMMENTS.match(sql).end():]
     keyword = _EXPLAIN.match(body)
     if not keyword:
-        raise ConsoleRefused("EXPLAIN takes a plain SELECT: write EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …")
+        raise ConsoleRefused("EXPLAIN takes a plain SELECT: EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …")
     inner = body[keyword.end():]
     kinds = _statement_types(inner)
     if kinds != ["SELECT"]:
-        raise ConsoleRefused(f"EXPLAIN of a {', '.join(kinds) or 'missing'} statement; the console explains only reads")
+        what = ", ".join(kinds) or "missing"
+        raise ConsoleRefused(f"EXPLAIN of a {what} statement; the console explains only reads")
     return inner
 
 
@@ -248,15 +260,18 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
     tree = json.loads(frame["tree"].iloc[0])
     if tree.get("error"):
         message = str(tree.get("error_message", "unknown error")).strip().splitlines()[0]
-        raise ConsoleRefused(f"the statement could not be checked ({message}); the console runs only reads it can check")
+        raise ConsoleRefused(
+            f"the statement could not be checked ({message}); the console runs only reads it can check"
+        )
     for node in _nodes(tree):
         node_type = node.get("type")
         if node_type == "TABLE_FUNCTION":
             name = _function_name(node.get("function") or {})
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise ConsoleRefused(
-                    f"the table function {name}() can read files, the network or run SQL of its own; the "
-                    "console reads only this database (range, unnest and the duckdb_* catalog functions are allowed)"
+                    f"the table function {name}() can read files, the network or run SQL of its own; "
+                    "the console reads only this database (range, unnest and the duckdb_* catalog "
+                    "functions are allowed)"
                 )
         elif node_type in ("BASE_TABLE", "SHOW_REF"):
             for key in ("catalog_name", "schema_name", "table_name"):
@@ -264,7 +279,8 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
                 bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
                 if bare and not _NAME.match(bare):
                     raise ConsoleRefused(
-                        f"{name!r} looks like a file path or URL, not a table; the console reads only this database's tables"
+                        f"{name!r} looks like a file path or URL, not a table; "
+                        "the console reads only this database's tables"
                     )
         elif node.get("class") == "FUNCTION":
             name = _function_name(node)

@@ -18,7 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from handoff import db
-from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
+from handoff.charts import (HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_count, fmt_hours, fmt_label, fmt_pct,
+                            fmt_usd)
 from handoff.filters import FILTER_PARAMS
 from handoff.paths import QUERIES_DIR
 
@@ -58,12 +59,13 @@ DIMENSIONS = {d.key: d for d in (
     Dimension("company_size", "Company size", "The lead's company size (employees)."),
     Dimension("owner", "Owner", "The lead's owner (a sales rep).", coded=False),
     Dimension("team", "Sourced by", "Who sourced the lead: marketing or sales."),
-    Dimension("created_month", "Month", "The month of each measure's own event: lead created (cohort) or stage "
-              "entered (period) for funnel counts, MQL date for speed and SLA, deal created for pipeline, "
-              "deal closed for bookings and win rate.", is_time=True, coded=False),
+    Dimension("created_month", "Month", "The month of each measure's own event: lead created (cohort) or "
+              "stage entered (period) for funnel counts, MQL date for speed and SLA, deal created for "
+              "pipeline, deal closed for bookings and win rate.", is_time=True, coded=False),
     Dimension("created_quarter", "Quarter", "The quarter of each measure's own event (see Month).",
               is_time=True, coded=False),
-    Dimension("score_band", "Score band", "The lead's score: 0–39, 40–59, 60–79, 80–100.", coded=False),
+    Dimension("score_band", "Score band", "The lead's score: 0–39, 40–59, 60–79, 80–100.",
+              coded=False),
     Dimension("response_time_band", "Response time", "Speed to lead of the lead: first sales touch after "
               "mql_at, in bands; leads never MQL and MQLs still waiting apart."),
 )}
@@ -82,7 +84,8 @@ MEASURES = {m.key: m for m in (
             "Sum of amount of deals created in the window.", records="deals"),
     Measure("bookings", "Bookings", "bookings_usd", "usd", "sales",
             "Sum of amount of deals won (stage won) with closed_at in the window.", records="deals"),
-    Measure("lead_to_mql", "Lead → MQL", "lead_to_mql_rate", "rate", "marketing", "Reached MQL ÷ reached Lead."),
+    Measure("lead_to_mql", "Lead → MQL", "lead_to_mql_rate", "rate", "marketing",
+            "Reached MQL ÷ reached Lead."),
     Measure("mql_to_sal", "MQL → SAL", "mql_to_sal_rate", "rate", "handoff",
             "Reached SAL ÷ reached MQL: the handoff, where marketing's leads become sales' work."),
     Measure("sal_to_sql", "SAL → SQL", "sal_to_sql_rate", "rate", "sales", "Reached SQL ÷ reached SAL."),
@@ -105,6 +108,10 @@ RECORD_KINDS = {"leads": "Leads", "deals": "Deals", "touches": "Touches"}
 RECORD_QUERIES = {"leads": "explore__lead_records", "deals": "explore__deal_records",
                   "touches": "explore__touch_records"}
 RECORD_LIMIT = 10_000
+MODE_HELP = ("Cohort: leads created in the window, counted at every stage reached by now. "
+             "Period: stage entries that fell in the window.")
+RECORDS_NOTE = ("Leads: those the funnel, speed and SLA measures count; deals: those pipeline, bookings and "
+                "win rate count; touches: every touch of those leads.")
 MODES = {"cohort": "Cohort", "period": "Period"}
 UNIT_TITLES = {"count": "", "usd": " (USD)", "rate": " (%)", "hours": " (hours)"}
 OWNER_COLORS = {**TEAM_COLORS, "handoff": HANDOFF_COLOR}
@@ -121,6 +128,16 @@ def choose(dim1: str | None, dim2: str | None) -> tuple[str, str]:
     if second == first:
         second = NONE
     return first, second
+
+
+def dimension_label(key: str) -> str:
+    """A dimension's name for people (for select boxes)."""
+    return DIMENSIONS[key].label
+
+
+def measure_label(key: str) -> str:
+    """A measure's name for people (for select boxes)."""
+    return MEASURES[key].label
 
 
 def measures(keys: Iterable[str]) -> list[Measure]:
@@ -209,8 +226,8 @@ SLA_COLUMNS = ["dim1_value", "dim2_value", "sla_met_count", "sla_breached_count"
 
 def _pivot_declarations() -> str:
     lines = (QUERIES_DIR / "explore__pivot.sql").read_text().splitlines()
-    return "\n".join(line for line in lines if line.startswith("-- $")) + (
-        "\n-- $policies  text = null   the SLA policy set as TOML or JSON text; null = data/sla_policies.toml")
+    policies = "-- $policies  text = null  the SLA policies as TOML/JSON text; null = data/sla_policies.toml"
+    return "\n".join([*(line for line in lines if line.startswith("-- $")), policies])
 
 
 @db.computed_query(
@@ -234,7 +251,8 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     members = db.run_query("explore__cell_members", filters, db=db_path,
                            **{k: params[k] for k in ("mode", "dim1", "dim2")})
     cells = members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
-    items = sla.evaluate_mql_policy(follow_up, db.run_query("sla__mqls", filters, db=db_path), policies.clock, as_of)
+    mqls = db.run_query("sla__mqls", filters, db=db_path)
+    items = sla.evaluate_mql_policy(follow_up, mqls, policies.clock, as_of)
     statuses = cells.merge(items[["lead_id", "status"]], left_on="record_id", right_on="lead_id")
     counts = (statuses.groupby(["dim1_value", "dim2_value"])["status"].value_counts().unstack(fill_value=0)
               .reindex(columns=["met", "breached", "pending"], fill_value=0).reset_index())
@@ -247,7 +265,8 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     })
     decided = out["sla_met_count"] + out["sla_breached_count"]
     out["sla_compliance_rate"] = out["sla_met_count"] / decided.where(decided > 0)
-    out["sla_rule"] = sla.describe_rule(follow_up) + ("" if follow_up.clock == "business" else " (wall clock)")
+    clock = "" if follow_up.clock == "business" else " (wall clock)"
+    out["sla_rule"] = sla.describe_rule(follow_up) + clock
     return out[SLA_COLUMNS]
 
 
@@ -274,7 +293,8 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | N
         data = data.assign(x2=_dim_labels(frame, "dim2", DIMENSIONS[dim2]))
     first, second = DIMENSIONS[dim1], DIMENSIONS.get(dim2)
     axis = measure_title(measure)
-    title = f"{measure.label} by {first.label.lower()}" + (f" and {second.label.lower()}" if second and second.key != NONE else "")
+    title = f"{measure.label} by {first.label.lower()}"
+    title += f" and {second.label.lower()}" if second and second.key != NONE else ""
     title += f" · owner: {measure.owner}"
     fig = go.Figure()
     hover = [format_value(v / (100 if measure.unit == "rate" else 1), measure.unit) for v in values]
@@ -308,8 +328,9 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | N
     else:
         grid = data.pivot_table(index="x1", columns="x2", values="value", aggfunc="first", sort=False)
         text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
-        fig.add_heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index), text=text.reindex_like(grid).values,
-                        texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        fig.add_heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index),
+                        text=text.reindex_like(grid).values, texttemplate="%{text}",
+                        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
                         colorscale=[[0, "#FFFFFF"], [1, color]], colorbar_title_text=axis)
         fig.update_layout(xaxis_title=second.label, yaxis_title=first.label,
                           height=max(360, 30 * len(grid.index) + 160), yaxis_autorange="reversed")

@@ -7,32 +7,35 @@ from handoff.errors import HandoffError
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
 f = ui.filters()
+URL = "query-params"
 
 
 def downloads(frame, name):
     """CSV and Parquet downloads of a table."""
     row = st.container(horizontal=True)
-    row.download_button("CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{name}-csv",
-                         icon=":material/download:", on_click="ignore")
-    row.download_button("Parquet", console.parquet_bytes(frame), f"{name}.parquet", "application/octet-stream",
-                          key=f"{name}-parquet", icon=":material/download:", on_click="ignore")
+    row.download_button("CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv",
+                        key=f"{name}-csv", icon=":material/download:", on_click="ignore")
+    row.download_button("Parquet", console.parquet_bytes(frame), f"{name}.parquet",
+                        "application/octet-stream", key=f"{name}-parquet", icon=":material/download:",
+                        on_click="ignore")
 
 
 def show_pivot():
     left, middle, right = st.columns([2, 2, 1])
-    options, label = list(pivot.DIMENSIONS), lambda key: pivot.DIMENSIONS[key].label
-    dim1 = left.selectbox("Group by", options, index=1, format_func=label, key="explore_dim1", bind="query-params")
-    dim2 = middle.selectbox("Then by", options, index=0, format_func=label, key="explore_dim2", bind="query-params")
-    mode = right.segmented_control("Funnel counts", list(pivot.MODES), format_func=pivot.MODES.get, default="cohort",
-                                   required=True, key="explore_mode", bind="query-params",
-                                   help="Cohort: leads created in the window, counted at every stage reached by now. "
-                                        "Period: stage entries that fell in the window.")
+    options, label = list(pivot.DIMENSIONS), pivot.dimension_label
+    dim1 = left.selectbox("Group by", options, index=1, format_func=label, key="explore_dim1", bind=URL)
+    dim2 = middle.selectbox("Then by", options, index=0, format_func=label, key="explore_dim2", bind=URL)
+    mode = right.segmented_control("Funnel counts", list(pivot.MODES), format_func=pivot.MODES.get,
+                                   default="cohort", required=True, key="explore_mode", bind=URL,
+                                   help=pivot.MODE_HELP)
     keys = st.multiselect("Measures", list(pivot.MEASURES), default=list(pivot.DEFAULT_MEASURES),
-                          format_func=lambda key: pivot.MEASURES[key].label, key="explore_measures", bind="query-params")
+                          format_func=pivot.measure_label, key="explore_measures", bind=URL)
     dim1, dim2 = pivot.choose(dim1, dim2)
     frame = ui.query("explore__pivot", f, mode=mode, dim1=dim1, dim2=dim2)
-    sla = ui.query("explore__pivot_sla", f, mode=mode, dim1=dim1, dim2=dim2) if "sla_compliance" in keys else None
-    frame = frame if sla is None else pivot.with_sla(frame, sla)
+    sla = None
+    if "sla_compliance" in keys:  # the SLA policy's evaluation costs more: only when asked for
+        sla = ui.query("explore__pivot_sla", f, mode=mode, dim1=dim1, dim2=dim2)
+        frame = pivot.with_sla(frame, sla)
     if frame.empty:
         ui.no_data("leads")
         return
@@ -41,11 +44,10 @@ def show_pivot():
         return
     if dim1 == pivot.NONE:
         for tile, measure in zip(st.columns(len(keys)), pivot.measures(keys)):
-            tile.metric(f"{measure.label} ({measure.owner})", pivot.format_value(frame[measure.column].iloc[0], measure.unit),
-                        help=measure.help)
+            value = pivot.format_value(frame[measure.column].iloc[0], measure.unit)
+            tile.metric(f"{measure.label} ({measure.owner})", value, help=measure.help)
     else:
-        chart = st.selectbox("Chart", keys, format_func=lambda key: pivot.MEASURES[key].label, key="explore_chart",
-                             bind="query-params")
+        chart = st.selectbox("Chart", keys, format_func=pivot.measure_label, key="explore_chart", bind=URL)
         st.plotly_chart(pivot.figure(frame, dim1, dim2, chart))
     shown = pivot.table(frame, dim1, dim2, keys)
     config = {column: st.column_config.NumberColumn(help=text, format=fmt)
@@ -58,24 +60,23 @@ def show_pivot():
 
     st.subheader("Records behind the selection")
     kind = st.segmented_control("Records", list(pivot.RECORD_KINDS), format_func=pivot.RECORD_KINDS.get,
-                                default="leads", required=True, key="explore_records", bind="query-params")
+                                default="leads", required=True, key="explore_records", bind=URL)
     cells = pivot.selected_cells(frame, event.selection.rows, event.selection.cells)
     if not cells:
         st.caption("Select rows or cells of the table above to list the leads, deals or touches they count.")
         return
     members = ui.query("explore__cell_members", f, mode=mode, dim1=dim1, dim2=dim2, **cells)
-    records = ui.query(pivot.RECORD_QUERIES[kind], f, row_limit=pivot.RECORD_LIMIT, **pivot.member_ids(members, kind))
+    ids = pivot.member_ids(members, kind)
+    records = ui.query(pivot.RECORD_QUERIES[kind], f, row_limit=pivot.RECORD_LIMIT, **ids)
     capped = " (the first of more; narrow the selection)" if len(records) == pivot.RECORD_LIMIT else ""
-    st.caption(f"{len(records):,} {kind}{capped} behind {len(cells['dim1_values'])} selected row(s). Leads: those the "
-               "funnel, speed and SLA measures count; deals: those pipeline, bookings and win rate count; touches: "
-               "every touch of those leads.")
+    rows = len(cells["dim1_values"])
+    st.caption(f"{len(records):,} {kind}{capped} behind {rows} selected row(s). {pivot.RECORDS_NOTE}")
     st.dataframe(records, hide_index=True)
     downloads(records, f"records_{kind}")
 
 
 def show_console():
-    st.caption("Read-only SQL over the whole database: the sidebar filters don't apply here. One statement at a "
-               f"time ({console.READS}); " + ", ".join(f"{k} {v}" for k, v in console.limits().items()) + ".")
+    st.caption(console.introduction())
     editor, schema = st.columns([3, 1])
     with schema:
         st.markdown("**Tables**")
@@ -89,7 +90,7 @@ def show_console():
         for name, sql in console.EXAMPLES.items():
             examples.button(name, key=f"explore_example_{name}", on_click=st.session_state.__setitem__,
                             args=("explore_sql", sql), type="tertiary")
-        sql = st.text_area("SQL", key="explore_sql", bind="query-params", height=200,
+        sql = st.text_area("SQL", key="explore_sql", bind=URL, height=200,
                            placeholder="select channel, count(*) as lead_count from leads group by channel")
         if not sql.strip():
             return
@@ -108,7 +109,7 @@ def show_console():
 
 views = {"pivot": "Pivot", "console": "SQL console"}
 view = st.segmented_control("View", list(views), format_func=views.get, default="pivot", required=True,
-                            key="explore_view", bind="query-params", label_visibility="collapsed")
+                            key="explore_view", bind=URL, label_visibility="collapsed")
 if view == "console":
     show_console()
 else:
