@@ -1482,6 +1482,72 @@ def clear_old_uploads(keep: Path | None = None) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def check_uploads(files: Sequence[tuple[str, bytes]], mapping: str, mapping_file: tuple[str, bytes] | None = None,
+                  progress: Progress | None = None) -> tuple[Plan, Path]:
+    """Save uploaded files (and an uploaded mapping) under data/uploads/ and check them; write nothing."""
+    from handoff.mapping import parse_mapping_file
+
+    clear_old_uploads()
+    folder = uploads_dir()
+    paths = [save_upload(folder, name, content) for name, content in files]
+    chosen: Mapping | str = mapping
+    if mapping_file is not None:
+        chosen = parse_mapping_file(save_upload(folder, *mapping_file))
+    return check(paths, chosen, progress), folder
+
+
+# ---------------------------------------------------------------------------------------------
+# For the Data page: how each health check is computed, and tables in words
+
+
+HEALTH_CHECK_HELP = {
+    "leads_with_source": "Share of leads whose original source (channel) is known: not empty and not "
+                         "'unknown'. Leads without one fall out of every channel breakdown.",
+    "deals_with_lead": "Share of deals whose lead_id is a lead in the data. A deal without its lead is "
+                       "missing from the funnel and from attribution.",
+    "mqls_with_response": "Share of MQLs (leads with mql_at) that have a sales touch at or after mql_at "
+                          "(lead_milestones.first_sales_touch_at). The rest have no speed to lead.",
+    "lead_stages_in_order": "Leads with a stage earlier than a stage before it: MQL before created, SAL "
+                            "before MQL, SQL before SAL, or the first deal opened before the lead was created.",
+    "deal_cycle_not_negative": "Closed deals whose closed_at is before created_at (a negative sales cycle).",
+    "won_deals_dated": "Won deals without closed_at: they do not count as Won in the funnel.",
+    "references_resolve": "Orphans: owner, campaign, lead, person and manager ids that point at no record "
+                          "(out of every reference in the data).",
+    "campaigns_used": "Campaigns that no lead names as its source and no touch refers to.",
+}
+HEADLINE_LABELS = {"leads_with_source": "Leads with a source", "deals_with_lead": "Deals with a lead",
+                   "mqls_with_response": "MQLs responded to", "lead_stages_in_order": "Stages out of order",
+                   "references_resolve": "Orphans"}
+# The checks shown as tiles: (check, shown as a share passing or as a count failing)
+HEADLINE_CHECKS = (("leads_with_source", "rate"), ("deals_with_lead", "rate"), ("mqls_with_response", "rate"),
+                   ("lead_stages_in_order", "count"), ("references_resolve", "count"))
+
+
+def tables_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """data__table_health with column names for people."""
+    return frame.drop(columns="table_order").rename(columns={
+        "table_name": "Table", "row_count": "Rows", "dated_by": "Dated by", "earliest_at": "Earliest",
+        "latest_at": "Latest", "days_since_latest": "Days since latest"})
+
+
+def checks_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """data__health_checks with column names for people (the rate as a 0–100 percentage)."""
+    out = frame[["check_label", "table_name", "checked_count", "issue_count", "ok_rate", "sample_ids"]].copy()
+    out["ok_rate"] = out["ok_rate"] * 100
+    return out.rename(columns={"check_label": "Check", "table_name": "Table", "checked_count": "Checked",
+                               "issue_count": "Failing", "ok_rate": "Passing (%)", "sample_ids": "First failing ids"})
+
+
+def problems_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """data__import_problems (or a report's samples) with column names for people."""
+    names = {"severity": "Severity", "problem": "Problem", "where": "Where", "table_name": "Table",
+             "column_name": "Column", "problem_count": "Rows with it", "count": "Rows with it",
+             "expected": "Expected", "file_name": "File", "file": "File", "row_number": "Row", "row": "Row",
+             "source_column": "Source column", "column": "Source column", "value": "Value"}
+    drop = [c for c in ("problem_order", "kind") if c in frame]
+    return frame.drop(columns=drop).rename(columns=names)
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line
 

@@ -1,7 +1,8 @@
 -- data__table_health
 -- One row per canonical table: how many rows it holds, the span of its main date (leads: created_at,
 -- touches: touched_at, deals: created or closed, campaigns: start/end, targets: period_start) and its
--- freshness: whole days from its newest date to $today.
+-- freshness: whole days from its newest date to $today (0 when its newest date is today or later: planned
+-- campaigns and targets run ahead).
 -- $today  date = null  the day freshness is counted to; NULL = the current date
 with
 spans as (
@@ -32,7 +33,9 @@ final as (
         dated_by,
         earliest_at,
         latest_at,
-        date_diff('day', latest_at::date, coalesce($today, current_date)) as days_since_latest
+        -- greatest() skips NULLs, so a table without dates is kept NULL explicitly
+        case when latest_at is not null
+             then greatest(date_diff('day', latest_at::date, coalesce($today, current_date)), 0) end as days_since_latest
     from spans
 )
 

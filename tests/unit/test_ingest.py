@@ -144,11 +144,19 @@ def test_olist_funnel_counts_match_the_csv_files(olist_db):
 
 
 def test_olist_funnel_query_shows_lead_mql_to_won(olist_db):
+    """The Funnel page's own query, on the whole cohort and on two months, against the CSV files."""
     if "funnel__stage_counts" not in db.list_queries():
         pytest.skip("funnel__stage_counts is not there yet")
-    frame = db.run_query("funnel__stage_counts", db=olist_db)
-    reached = dict(zip(frame["stage"].str.lower(), frame.filter(like="count").iloc[:, 0], strict=False))
-    assert reached["lead"] == 8000 and reached["mql"] == 8000 and reached["won"] == 842
+    mqls = rows(OLIST / "olist_marketing_qualified_leads_dataset.csv")
+    won_ids = {r["mql_id"] for r in rows(OLIST / "olist_closed_deals_dataset.csv")}
+    for start, end in [(None, None), ("2018-01-01", "2018-02-01"), ("2017-06-01", "2017-09-01")]:
+        cohort = [r for r in mqls if start is None or start <= r["first_contact_date"] < end]
+        frame = db.run_query("funnel__stage_counts", db=olist_db, start=start, end=end)
+        reached = dict(zip(frame["stage"], frame["reached_count"], strict=True))
+        won = sum(r["mql_id"] in won_ids for r in cohort)
+        # Every Olist lead is an MQL; a won deal means the lead reached SAL, SQL and Opportunity too.
+        assert (reached["Lead"], reached["MQL"]) == (len(cohort), len(cohort)), (start, end)
+        assert reached["SAL"] == reached["SQL"] == reached["Opportunity"] == reached["Won"] == won, (start, end)
 
 
 def test_olist_one_deal_won_before_its_first_contact_loads_with_a_warning(olist_db):
