@@ -42,6 +42,8 @@ STEP_NAMES = [f"{a} → {b}" for (_, a, _), (_, b, _) in zip(STAGES, STAGES[1:])
 OVERALL_STEP = "Lead → Won"
 # A rate resting on fewer records than this is marked as thin.
 THIN_RECORDS = 30
+# Most leads the drill-down lists (funnel__leads' $row_limit).
+DRILL_DOWN_ROWS = 10_000
 MODES = {"cohort": "Cohort", "period": "Period"}
 GROUP_BY = {"channel": "Channel", "segment": "Segment", "region": "Region",
             "company_size": "Company size", "owner": "Owner"}
@@ -83,7 +85,8 @@ def stage_counts(params: dict, db_path: str) -> pd.DataFrame:
 # Words
 
 
-def _window_words(filters: Filters) -> str:
+def window_words(filters: Filters) -> str:
+    """The window in words: 'from 1 Jan 2026 to 31 Mar 2026', 'since …', 'at any time'."""
     if filters.start and filters.end:
         last = filters.end - dt.timedelta(days=1)
         return f"from {_day(filters.start)} to {_day(last)}"
@@ -100,12 +103,21 @@ def _day(day: dt.date) -> str:
 
 def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> str:
     """The one sentence that says which funnel is shown and what each bar counts."""
-    window = _window_words(filters)
+    window = window_words(filters)
     if mode == "period":
         return (f"**Period funnel**: how many leads entered each stage {window} — a different set of "
                 "leads at each stage, so a step compares flows and can exceed 100 %.")
     return (f"**Cohort funnel**: the leads created {window}, each counted at every stage it had reached "
             f"by {_day(as_of)} (a lead that skipped a stage counts as having reached it).")
+
+
+def velocity_caption(filters: Filters) -> str:
+    """What the velocity numbers are and what they are compared with."""
+    previous = filters.previous()
+    against = (f"against the previous window of the same length ({window_words(previous)})"
+               if previous != filters else "(an open window has no previous one to compare with)")
+    return (f"Median days between consecutive stages where a lead has both timestamps, {against}. "
+            "Lower is faster.")
 
 
 def kpi_help(mode: str) -> dict[str, str]:
@@ -125,6 +137,11 @@ def kpi_help(mode: str) -> dict[str, str]:
         "Won": "Leads created in the window that have a won deal by now.",
         "Lead → Won": "Won ÷ Leads: of the leads created in the window, the share with a won deal by now.",
     }
+
+
+def group_names(wide: pd.DataFrame) -> dict[str, str]:
+    """Value → label of each group of a breakdown table."""
+    return dict(zip(wide["group_value"], wide.iloc[:, 0], strict=True))
 
 
 def group_labels(group_by: str | None, options: pd.DataFrame) -> dict[str, str]:
@@ -148,7 +165,8 @@ _PEOPLE_NAMES = {
     "previous_pair_count": "Leads timed (previous window)", "from_count": "At first stage",
     "to_count": "Reached next stage", "lead_count": "Leads", "is_thin": f"Thin (< {THIN_RECORDS} records)",
     "is_too_young": "Too young to judge", "p90_days": "90th percentile (days)",
-    "previous_p90_days": "90th percentile, previous window (days)", "p90_change_days": "90th percentile change (days)",
+    "previous_p90_days": "90th percentile, previous window (days)",
+    "p90_change_days": "90th percentile change (days)",
     "month_age_days": "Median lead age (days)", "median_days_to_stage": "Median days to next stage",
     "group_value": "Group",
 }
@@ -194,7 +212,8 @@ def stage_table(stages: pd.DataFrame) -> pd.DataFrame:
     table = stages[["stage_order", "stage", "owner_team", "reached_count", "from_previous_rate",
                     "from_first_rate"]].copy()
     table["previous_count"] = table["reached_count"].shift(1).astype("Int64")
-    table["is_thin"] = [order > 1 and is_thin(n) for order, n in zip(table["stage_order"], table["previous_count"])]
+    table["is_thin"] = [order > 1 and is_thin(n)
+                        for order, n in zip(table["stage_order"], table["previous_count"])]
     return table
 
 
@@ -221,8 +240,9 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
             text = "100 % of first"
         else:
             thin = " · <b>thin</b>" if row.is_thin else ""
-            text = (f"{fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
-                    f"  ·  {fmt_pct(row.from_first_rate)} of first")
+            records = f"n = {fmt_count(row.previous_count)}{thin}"
+            text = (f"{fmt_pct(row.from_previous_rate)} of previous ({records})  ·  "
+                    f"{fmt_pct(row.from_first_rate)} of first")
         figure.add_annotation(x=widest * 0.53, y=label, text=text, showarrow=False, xanchor="left",
                               font={"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"})
     # Category 1 is MQL and 2 is SAL: the handoff sits between them.
@@ -309,7 +329,8 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
             hovertemplate="%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", showlegend=False,
         ), row=row, col=col)
         figure.add_hline(y=1.5, line={"color": HANDOFF_COLOR, "width": 1, "dash": "dash"}, row=row, col=col)
-        figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed", row=row, col=col)
+        figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
+                            row=row, col=col)
     figure.update_xaxes(tickformat=".0%", range=[0, 1.05])
     figure.update_xaxes(title_text="share of the group's first stage (%)", row=rows)
     figure.update_layout(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10})
@@ -327,8 +348,8 @@ def velocity_comparison(current: pd.DataFrame, previous: pd.DataFrame | None) ->
     table.insert(0, "step", [f"{a} → {b}" for a, b in zip(table["from_stage"], table["to_stage"])])
     before = (previous if previous is not None else current.iloc[0:0])[
         ["from_stage_order", "pair_count", "median_days", "p90_days"]]
-    before = before.rename(columns={"pair_count": "previous_pair_count", "median_days": "previous_median_days",
-                                    "p90_days": "previous_p90_days"})
+    before = before.rename(columns={"pair_count": "previous_pair_count",
+                                    "median_days": "previous_median_days", "p90_days": "previous_p90_days"})
     table = table.merge(before, on="from_stage_order", how="left")
     table["median_change_days"] = table["median_days"] - table["previous_median_days"]
     table["p90_change_days"] = table["p90_days"] - table["previous_p90_days"]
@@ -337,7 +358,7 @@ def velocity_comparison(current: pd.DataFrame, previous: pd.DataFrame | None) ->
 
 
 def velocity_delta(change_days) -> tuple[str | None, str]:
-    """A step's change in median days as a metric delta and its colour (slower is worse; no change is grey)."""
+    """A step's change in median days as a metric delta and its colour (slower is worse; none is grey)."""
     if change_days is None or pd.isna(change_days):
         return None, "off"
     rounded = round(float(change_days), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -362,7 +383,7 @@ def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
         figure.add_trace(go.Scatter(x=median, y=positions + offset, mode="markers", name=f"median, {label}",
                                     marker={"color": colors, "size": 11, "symbol": "circle"},
                                     hovertext=hover, hoverinfo="text"))
-        figure.add_trace(go.Scatter(x=p90, y=positions + offset, mode="markers", name=f"90th percentile, {label}",
+        figure.add_trace(go.Scatter(x=p90, y=positions + offset, mode="markers", name=f"p90, {label}",
                                     marker={"color": colors, "size": 11, "symbol": "diamond"},
                                     hovertext=hover, hoverinfo="text"))
     figure.update_yaxes(tickvals=positions, ticktext=[f"{s} ({o})" for s, o in zip(velocity["step"],
@@ -389,7 +410,7 @@ def trend_filters(filters: Filters, months: int = 12) -> Filters:
 
 
 def trend_chart(trend: pd.DataFrame) -> go.Figure:
-    """Each step's conversion by created month, one panel per step; too-young months hollow, thin ones faint."""
+    """Each step's conversion by created month, one panel per step; young months hollow, thin ones faint."""
     figure = make_subplots(rows=1, cols=len(STEP_NAMES), subplot_titles=STEP_NAMES, shared_yaxes=True,
                            horizontal_spacing=0.02)
     for index, (order, _, _) in enumerate(STAGES[:-1]):
@@ -412,7 +433,8 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
         ), row=1, col=index + 1)
     # Legend keys for the two marks.
     figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="too young to judge",
-                                marker={"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}}))
+                                marker={"color": "white", "size": 8,
+                                        "line": {"color": NEUTRAL_COLOR, "width": 2}}))
     figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"thin (< {THIN_RECORDS} records)",
                                 marker={"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35}))
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
@@ -441,8 +463,8 @@ def _top_exits(exits: pd.DataFrame, per_stage: int) -> pd.DataFrame:
                                                                                             ascending=False)
     many = (leaving["rank"] > per_stage) & (leaving["exit_kind"] != "open")
     leaving.loc[many, "exit_reason"] = "other reasons"
-    leaving = leaving.groupby(["from_stage_order", "from_stage", "from_owner_team", "exit_kind", "exit_reason"],
-                              dropna=False, as_index=False)["lead_count"].sum()
+    keys = ["from_stage_order", "from_stage", "from_owner_team", "exit_kind", "exit_reason"]
+    leaving = leaving.groupby(keys, dropna=False, as_index=False)["lead_count"].sum()
     leaving["is_other"] = leaving["exit_reason"] == "other reasons"
     return leaving.sort_values(["from_stage_order", "is_other", "lead_count"], ascending=[False, False, True])
 

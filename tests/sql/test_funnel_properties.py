@@ -46,7 +46,8 @@ window = st.one_of(
     st.tuples(st.integers(-20, 220), st.integers(1, 200)).map(
         lambda t: (BASE.date() + dt.timedelta(days=t[0]), BASE.date() + dt.timedelta(days=t[0] + t[1]))),
 )
-segment_filter = st.one_of(st.none(), st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=2, unique=True))
+segment_filter = st.one_of(st.none(),
+                           st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=2, unique=True))
 
 
 def _tables(leads: list[dict]) -> dict:
@@ -54,7 +55,8 @@ def _tables(leads: list[dict]) -> dict:
     for number, item in enumerate(leads):
         lead_id = f"L{number}"
         rows.append({
-            "lead_id": lead_id, "created_at": _at(item["created"]), "channel": "web", "segment": item["segment"],
+            "lead_id": lead_id, "created_at": _at(item["created"]), "channel": "web",
+            "segment": item["segment"],
             "sourced_by": item["sourced_by"], "region": "NA", "mql_at": _at(item["mql"]),
             "sal_at": _at(item["sal"]), "sql_at": _at(item["sql"]),
             "disqualified_at": _at(item["created"] + 5) if item["disqualified"] else None,
@@ -62,7 +64,8 @@ def _tables(leads: list[dict]) -> dict:
         })
         for index, d in enumerate(item["deals"]):
             closed = None if d["stage"] == "open" else _at(d["created"] + d["closed_after"])
-            deals.append({"deal_id": f"{lead_id}-D{index}", "lead_id": lead_id, "created_at": _at(d["created"]),
+            deals.append({"deal_id": f"{lead_id}-D{index}", "lead_id": lead_id,
+                          "created_at": _at(d["created"]),
                           "closed_at": closed, "stage": d["stage"], "amount": 100,
                           "lost_reason": "price" if d["stage"] == "lost" else None})
     return {"leads": rows, "deals": deals}
@@ -119,8 +122,8 @@ def _check(path: Path, leads: list[dict], filters: Filters, stage_order: int) ->
     # A breakdown adds up to the whole, in both modes.
     for mode, whole in (("cohort", cohort), ("period", period)):
         grouped = db.run_query("funnel__stage_counts", filters, db=path, mode=mode, group_by="segment")
-        assert grouped.groupby("stage_order")["reached_count"].sum().reindex(range(1, 7), fill_value=0).tolist() \
-            == _counts(whole)
+        summed = grouped.groupby("stage_order")["reached_count"].sum().reindex(range(1, 7), fill_value=0)
+        assert summed.tolist() == _counts(whole)
 
     # The drill-down lists exactly the leads a stage counts.
     for mode, whole in (("cohort", reached), ("period", _counts(period))):

@@ -10,7 +10,7 @@ Window used by the tests: [2026-01-01, 2026-04-01). All times 09:00 unless noted
 | L4 | 02-15 | marketing | smb | MQL 02-17, disqualified 02-18 (not_a_fit) | yes |
 | L5 | 03-01 | marketing | mid_market | no later stage at all (email, no campaign) | yes |
 | L6 | 03-31 23:00 | marketing | smb | MQL 04-02 11:00, after the window (email, no campaign) | yes |
-| L7 | 2025-12-20 | marketing | smb | MQL 01-03, SAL 01-04, disqualified 01-20 (no_budget) | no: created before |
+| L7 | 2025-12-20 | marketing | smb | MQL 01-03, SAL 01-04, disqualified 01-20 (no_budget) | no: before |
 | L8 | 04-01 00:00 | marketing | smb | MQL 04-01 | no: created on the end day |
 | L9 | 01-20 | sales | smb | skips MQL, SAL and SQL: deal 02-10 won 03-20 | yes |
 | L10 | 01-25 | marketing | smb | MQL 01-26, SAL 01-28, SQL 02-01, disqualified 02-20 (no_project) | yes |
@@ -75,14 +75,15 @@ LEADS = [
 ]
 
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-01-20 09:00"), "closed_at": ts("2026-02-19 09:00"),
-     "stage": "won", "amount": 1000, "owner_id": "S1"},
-    {"deal_id": "D2", "lead_id": "L2", "created_at": ts("2026-02-01 09:00"), "closed_at": ts("2026-03-01 09:00"),
-     "stage": "lost", "amount": 2000, "owner_id": "S2", "lost_reason": "price"},
+    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-01-20 09:00"),
+     "closed_at": ts("2026-02-19 09:00"), "stage": "won", "amount": 1000, "owner_id": "S1"},
+    {"deal_id": "D2", "lead_id": "L2", "created_at": ts("2026-02-01 09:00"),
+     "closed_at": ts("2026-03-01 09:00"), "stage": "lost", "amount": 2000, "owner_id": "S2",
+     "lost_reason": "price"},
     {"deal_id": "D3", "lead_id": "L3", "created_at": ts("2026-04-10 09:00"), "stage": "open", "amount": 3000,
      "owner_id": "S1"},
-    {"deal_id": "D4", "lead_id": "L9", "created_at": ts("2026-02-10 09:00"), "closed_at": ts("2026-03-20 09:00"),
-     "stage": "won", "amount": 4000, "owner_id": "S2"},
+    {"deal_id": "D4", "lead_id": "L9", "created_at": ts("2026-02-10 09:00"),
+     "closed_at": ts("2026-03-20 09:00"), "stage": "won", "amount": 4000, "owner_id": "S2"},
 ]
 
 TABLES = {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "deals": DEALS}
@@ -297,13 +298,15 @@ def test_exits_follow_every_lead_to_where_it_ended(company):
              for r in frame.itertuples() if pd.isna(r.to_stage)}
     # L5 never moved (open); L4 disqualified at MQL, L6 still open there; L10 disqualified after SQL;
     # L2's deal was lost on price, L3's deal is still open. L1 and L9 won.
-    assert exits == {("Lead", "open", None): 1, ("MQL", "disqualified", "not_a_fit"): 1, ("MQL", "open", None): 1,
-                     ("SQL", "disqualified", "no_project"): 1, ("Opportunity", "lost", "price"): 1,
+    assert exits == {("Lead", "open", None): 1, ("MQL", "disqualified", "not_a_fit"): 1,
+                     ("MQL", "open", None): 1, ("SQL", "disqualified", "no_project"): 1,
+                     ("Opportunity", "lost", "price"): 1,
                      ("Opportunity", "open", None): 1}
 
 
 def test_exits_of_an_empty_selection_are_no_rows(company):
-    assert db.run_query("funnel__exits", Filters(start=START, end=END, segments=("consumer",)), db=company).empty
+    nothing = Filters(start=START, end=END, segments=("consumer",))
+    assert db.run_query("funnel__exits", nothing, db=company).empty
 
 
 @pytest.mark.parametrize("mode, stage_order, group, expected", [

@@ -42,7 +42,8 @@ def test_funnel_chart_colours_stages_by_owner_and_draws_the_handoff_between_mql_
     assert list(bars.x) == [400, 100, 60, 20, 10, 5]
     assert all(owner in label for owner, label in zip(OWNERS, bars.y))  # the owner is always visible
     line = figure.layout.shapes[0]
-    assert (line.y0, line.y1, line.line.color) == (1.5, 1.5, HANDOFF_COLOR)  # between category 1 (MQL) and 2 (SAL)
+    # Between category 1 (MQL) and 2 (SAL).
+    assert (line.y0, line.y1, line.line.color) == (1.5, 1.5, HANDOFF_COLOR)
     notes = [a.text for a in figure.layout.annotations]
     assert any("handoff" in n for n in notes)
     # SAL: 60 of 100 MQLs = 60.0 %, 15.0 % of 400 leads; SQL→Opportunity rests on 20 records: thin.
@@ -63,8 +64,8 @@ def test_breakdown_table_has_every_step_and_sorts_by_the_one_asked():
     # Lead → Won: referral 22.5 %, paid search 5 %, the third has none: last.
     assert funnel.breakdown_table(grouped, "channel", {}, "Lead → Won")["group_value"].tolist() == \
         ["referral", "paid_search", "smb"]
-    assert funnel.breakdown_table(grouped, "channel", {}, "SQL → Opportunity")["group_value"].tolist()[:2] == \
-        ["referral", "paid_search"]
+    by_step = funnel.breakdown_table(grouped, "channel", {}, "SQL → Opportunity")
+    assert by_step["group_value"].tolist()[:2] == ["referral", "paid_search"]
 
 
 def test_breakdown_styler_greys_thin_rates_only():
@@ -90,7 +91,8 @@ def test_owner_breakdowns_show_names():
 
 
 def test_small_multiples_follow_the_table_order_and_cap_the_count():
-    grouped = pd.concat([stages([n, n // 2, n // 3, n // 4, n // 5, n // 6], f"g{n}") for n in range(10, 160, 10)])
+    grouped = pd.concat([stages([n, n // 2, n // 3, n // 4, n // 5, n // 6], f"g{n}")
+                         for n in range(10, 160, 10)])
     wide = funnel.breakdown_table(grouped, "region", {}, "Lead")
     figure = funnel.small_multiples(grouped, wide, "region", {}, limit=12)
     assert len(figure.data) == 12
@@ -151,7 +153,8 @@ def test_trend_chart_marks_young_months_hollow_and_thin_ones_faint():
 
 
 def exits_frame() -> pd.DataFrame:
-    rows = [(1, "Lead", "marketing", 2, "MQL", None, None, 60), (1, "Lead", "marketing", None, None, "open", None, 30),
+    rows = [(1, "Lead", "marketing", 2, "MQL", None, None, 60),
+            (1, "Lead", "marketing", None, None, "open", None, 30),
             (1, "Lead", "marketing", None, None, "disqualified", "spam", 10),
             (2, "MQL", "marketing", 3, "SAL", None, None, 40),
             (2, "MQL", "marketing", None, None, "disqualified", "not_a_fit", 20),
@@ -202,7 +205,8 @@ def test_the_mode_sentence_says_what_is_counted():
     window = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 4, 1))
     cohort = funnel.mode_sentence("cohort", window, dt.date(2026, 6, 30))
     assert "leads created from 1 Jan 2026 to 31 Mar 2026" in cohort and "by 30 Jun 2026" in cohort
-    assert "entered each stage from 1 Jan 2026 to 31 Mar 2026" in funnel.mode_sentence("period", window, dt.date.today())
+    period = funnel.mode_sentence("period", window, dt.date.today())
+    assert "entered each stage from 1 Jan 2026 to 31 Mar 2026" in period
     assert "at any time" in funnel.mode_sentence("period", Filters(), dt.date.today())
     assert set(funnel.kpi_help("cohort")) == set(funnel.kpi_help("period"))
 
