@@ -266,22 +266,25 @@ def sort_options() -> list[str]:
 
 def breakdown_table(grouped: pd.DataFrame, group_by: str, labels: dict[str, str],
                     sort_by: str = "Lead") -> pd.DataFrame:
-    """One row per group: the count at each stage and the conversion of every step, sorted descending."""
-    counts = grouped.pivot(index="group_value", columns="stage_order", values="reached_count")
-    counts = counts.reindex(columns=[order for order, _, _ in STAGES], fill_value=0).fillna(0).astype(int)
+    """One row per group: the count at each stage and the conversion of every step, sorted descending.
+
+    Counts and rates are the query's own (reached_count, from_previous_rate, from_first_rate of Won).
+    """
+    orders = [order for order, _, _ in STAGES]
+
+    def spread(values: str) -> pd.DataFrame:
+        return grouped.pivot(index="group_value", columns="stage_order", values=values).reindex(columns=orders)
+
+    counts, rates = spread("reached_count").fillna(0).astype(int), spread("from_previous_rate").astype(float)
     wide = pd.DataFrame({GROUP_BY[group_by]: [_label(v, labels) for v in counts.index],
                          "group_value": counts.index.astype(str)})
     for order, name, _ in STAGES:
         wide[name] = counts[order].to_numpy()
-    for (order, _, _), step in zip(STAGES, STEP_NAMES):
-        wide[step] = _rate(wide[STAGE_NAMES[order + 1]], wide[STAGE_NAMES[order]])
-    wide[OVERALL_STEP] = _rate(wide["Won"], wide["Lead"])
+    for (order, _, _), step in zip(STAGES[1:], STEP_NAMES):
+        wide[step] = rates[order].to_numpy()
+    wide[OVERALL_STEP] = spread("from_first_rate").astype(float)[orders[-1]].to_numpy()
     sort_by = sort_by if sort_by in wide.columns else "Lead"
     return wide.sort_values([sort_by, "Lead"], ascending=False, na_position="last").reset_index(drop=True)
-
-
-def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return (numerator / denominator.where(denominator > 0)).astype(float)
 
 
 def _step_records(step: str) -> str:

@@ -41,18 +41,18 @@ def test_the_mode_comes_from_the_url(app):
     assert at.segmented_control(key="funnel_mode").value == "period"
 
 
-@pytest.mark.parametrize("group_by", ["channel", "segment", "region", "company_size", "owner"])
-def test_every_breakdown_as_a_sortable_table(app, group_by):
+def test_every_breakdown_as_a_sortable_table(app):
     at = app("funnel")
-    at.selectbox(key="funnel_group_by").set_value(group_by)
+    leads = int(metric(at, "Leads").replace(",", ""))
     at.segmented_control(key="funnel_view").set_value("Table")
     at.selectbox(key="funnel_sort").set_value("Lead → Won").run()
-    no_exception(at)
-    table = at.dataframe[1].value  # after the stage table
-    rates = table["Lead → Won"].dropna().tolist()
-    assert len(table) > 1 and rates == sorted(rates, reverse=True)
-    # The breakdown adds up to the funnel's leads.
-    assert table["Lead"].sum() == int(metric(at, "Leads").replace(",", ""))
+    for group_by in ["channel", "segment", "region", "company_size", "owner"]:
+        at.selectbox(key="funnel_group_by").set_value(group_by).run()
+        no_exception(at)
+        table = at.dataframe[1].value  # after the stage table
+        rates = table["Lead → Won"].dropna().tolist()
+        assert len(table) > 1 and rates == sorted(rates, reverse=True), group_by
+        assert table["Lead"].sum() == leads, group_by  # a breakdown adds up to the funnel
 
 
 def test_the_drill_down_lists_the_leads_behind_a_stage(app):
