@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import fnmatch
 import io
 import json
@@ -47,7 +48,6 @@ from handoff.mapping import (
     Source,
     fold,
     load_mapping,
-    template_fields,
 )
 from handoff.paths import DATA_DIR
 
@@ -214,32 +214,68 @@ class Report:
                 continue
             aside = counts["errors"] + counts["dependent"] if quarantine else 0
             would_load = counts["mapped"] - aside if (quarantine or not self.errors) else 0
-            rows.append({"table": table, "rows_mapped": counts["mapped"], "rows_with_errors": counts["errors"],
-                         "rows_depending_on_errors": counts["dependent"], "rows_to_load": would_load})
-        return pd.DataFrame(rows, columns=["table", "rows_mapped", "rows_with_errors",
-                                           "rows_depending_on_errors", "rows_to_load"])
+            rows.append(
+                {
+                    "Table": table,
+                    "Rows mapped": counts["mapped"],
+                    "With errors": counts["errors"],
+                    "Depending on rows with errors": counts["dependent"],
+                    "To load": would_load,
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["Table", "Rows mapped", "With errors", "Depending on rows with errors", "To load"]
+        )
 
     def files_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [{"file": f.name, "export": f.source, "rows_read": f.rows, "encoding": f.encoding,
-              "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter), "blank_rows_skipped": f.blank_rows,
-              "footer_rows_skipped": f.footer_rows} for f in self.files],
-            columns=["file", "export", "rows_read", "encoding", "delimiter", "blank_rows_skipped",
-                     "footer_rows_skipped"],
+            [
+                {
+                    "File": f.name,
+                    "Read as": f.source,
+                    "Rows read": f.rows,
+                    "Encoding": f.encoding,
+                    "Delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter),
+                    "Blank rows skipped": f.blank_rows,
+                    "Footer rows skipped": f.footer_rows,
+                }
+                for f in self.files
+            ],
+            columns=[
+                "File",
+                "Read as",
+                "Rows read",
+                "Encoding",
+                "Delimiter",
+                "Blank rows skipped",
+                "Footer rows skipped",
+            ],
         )
 
     def problems_frame(self, severities: Sequence[str] = ("error", "warning", "rejected")) -> pd.DataFrame:
         """One row per problem kind: severity, what, where, how many, what was expected."""
         return pd.DataFrame(
-            [{"severity": p.severity, "problem": p.title, "where": p.where, "count": p.count,
-              "expected": p.expected} for p in self.problems if p.severity in severities],
+            [
+                {
+                    "severity": p.severity,
+                    "problem": p.title,
+                    "where": p.where,
+                    "count": p.count,
+                    "expected": p.expected,
+                }
+                for p in self.problems
+                if p.severity in severities
+            ],
             columns=["severity", "problem", "where", "count", "expected"],
         )
 
     def samples_frame(self, severities: Sequence[str] = ("error", "warning", "rejected")) -> pd.DataFrame:
         """The first rows of each problem kind, with file, row, column and value."""
-        frames = [p.samples().assign(problem=p.title, where=p.where, severity=p.severity)
-                  for p in self.problems if p.severity in severities]
+        frames = [
+            p.samples().assign(problem=p.title, where=p.where, severity=p.severity)
+            for p in self.problems
+            if p.severity in severities
+        ]
         columns = ["severity", "problem", "where", *PROBLEM_COLUMNS]
         if not frames:
             return pd.DataFrame(columns=columns)
@@ -249,26 +285,33 @@ class Report:
         """The report for a terminal."""
         out = [f"Import with mapping {self.mapping}"]
         for f in self.files:
-            extra = "".join([
-                f", {f.blank_rows:,} blank rows skipped" if f.blank_rows else "",
-                f", {f.footer_rows:,} footer rows skipped" if f.footer_rows else "",
-            ])
-            out.append(f"  {f.name}: {_count(f.rows, 'row')} read as {f.source} "
-                       f"({f.encoding}, {DELIMITER_NAMES.get(f.delimiter, f.delimiter)}{extra})")
+            extra = "".join(
+                [
+                    f", {f.blank_rows:,} blank rows skipped" if f.blank_rows else "",
+                    f", {f.footer_rows:,} footer rows skipped" if f.footer_rows else "",
+                ]
+            )
+            out.append(
+                f"  {f.name}: {_count(f.rows, 'row')} read as {f.source} "
+                f"({f.encoding}, {DELIMITER_NAMES.get(f.delimiter, f.delimiter)}{extra})"
+            )
         summary = self.summary_frame(quarantine)
         if len(summary):
             out.append("Rows per table:")
-            for row in summary.itertuples():
-                if not row.rows_mapped:
+            for table, mapped, errors, dependent, to_load in summary.itertuples(index=False):
+                if not mapped:
                     continue
-                line = f"  {row.table:<10} {row.rows_mapped:>9,} mapped"
-                if row.rows_with_errors:
-                    line += f", {row.rows_with_errors:,} with errors"
-                if row.rows_depending_on_errors:
-                    line += f", {row.rows_depending_on_errors:,} depending on them"
-                out.append(line + f", {row.rows_to_load:,} to load")
-        for severity, heading in (("error", "Errors"), ("rejected", "Set aside with them"),
-                                  ("warning", "Warnings (these rows load)")):
+                line = f"  {table:<10} {mapped:>9,} mapped"
+                if errors:
+                    line += f", {errors:,} with errors"
+                if dependent:
+                    line += f", {dependent:,} depending on them"
+                out.append(line + f", {to_load:,} to load")
+        for severity, heading in (
+            ("error", "Errors"),
+            ("rejected", "Set aside with them"),
+            ("warning", "Warnings (these rows load)"),
+        ):
             groups = self.of(severity)
             if severity == "rejected" and not quarantine:
                 continue
@@ -290,14 +333,27 @@ class Report:
         groups = []
         for order, p in enumerate(p for p in self.problems if p.severity != "error"):
             samples = p.samples()
-            groups.append({
-                "problem_order": order, "severity": p.severity, "kind": p.kind, "problem": p.title,
-                "table_name": p.table, "column_name": p.column, "expected": p.expected, "problem_count": p.count,
-                "samples": [{"file_name": str(s.file), "row_number": None if pd.isna(s.row) else int(s.row),
-                             "source_column": None if s.column is None else str(s.column),
-                             "value": None if s.value is None else str(s.value)}
-                            for s in samples.itertuples()],
-            })
+            groups.append(
+                {
+                    "problem_order": order,
+                    "severity": p.severity,
+                    "kind": p.kind,
+                    "problem": p.title,
+                    "table_name": p.table,
+                    "column_name": p.column,
+                    "expected": p.expected,
+                    "problem_count": p.count,
+                    "samples": [
+                        {
+                            "file_name": str(s.file),
+                            "row_number": None if pd.isna(s.row) else int(s.row),
+                            "source_column": None if s.column is None else str(s.column),
+                            "value": None if s.value is None else str(s.value),
+                        }
+                        for s in samples.itertuples()
+                    ],
+                }
+            )
         return json.dumps(groups)
 
 
@@ -317,8 +373,15 @@ class _Collector:
     def __init__(self) -> None:
         self.groups: dict[tuple, ProblemGroup] = {}
 
-    def add(self, kind: str, table: str | None, column: str | None, expected: str, rows: pd.DataFrame,
-            count: int | None = None) -> None:
+    def add(
+        self,
+        kind: str,
+        table: str | None,
+        column: str | None,
+        expected: str,
+        rows: pd.DataFrame,
+        count: int | None = None,
+    ) -> None:
         count = len(rows) if count is None else count
         if count == 0:
             return
@@ -342,7 +405,9 @@ class _Collector:
 
     def sorted(self) -> list[ProblemGroup]:
         order = {"error": 0, "rejected": 1, "warning": 2}
-        return sorted(self.groups.values(), key=lambda g: (order[g.severity], TABLE_POSITION.get(g.table, -1)))
+        return sorted(
+            self.groups.values(), key=lambda g: (order[g.severity], TABLE_POSITION.get(g.table, -1))
+        )
 
 
 TABLE_POSITION = {t: i for i, t in enumerate(TABLE_ORDER)}
@@ -363,12 +428,14 @@ def _problem_rows(frame: pd.DataFrame, mask, column: str | pd.Series | None, val
         column = column[mask].to_numpy()
     if isinstance(values, pd.Series):
         values = values[mask].to_numpy()
-    return pd.DataFrame({
-        "file": picked["_file"].to_numpy(),
-        "row": picked["_row"].to_numpy(),
-        "column": column,
-        "value": values,
-    })
+    return pd.DataFrame(
+        {
+            "file": picked["_file"].to_numpy(),
+            "row": picked["_row"].to_numpy(),
+            "column": column,
+            "value": values,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +467,9 @@ def sniff(path: Path, source: Source | None = None) -> _Sniffed:
     if head.startswith(b"PAR1") or path.suffix.lower() in (".parquet", ".pq"):
         return _sniff_parquet(path)
     if head.startswith(b"PK\x03\x04"):
-        raise ImportFileError(f"{name} is a zip or Excel workbook, not a CSV file: save or export it as CSV (UTF-8)")
+        raise ImportFileError(
+            f"{name} is a zip or Excel workbook, not a CSV file: save or export it as CSV (UTF-8)"
+        )
     encoding = _detect_encoding(path, head, source.encoding if source else "auto")
     text = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
     if len(head) == SNIFF_BYTES:  # drop the last, probably partial, line
@@ -466,8 +535,9 @@ def _check_decodes(path: Path, encoding: str, declared: bool) -> bool:
                     return False
                 position = offset + exc.start
                 raise ImportFileError(
-                    f"{path.name} is not valid {encoding}: byte 0x{chunk[exc.start]:02X} at position {position:,} "
-                    f"(the mapping says encoding = {encoding!r}; try \"auto\" or cp1252)"
+                    f"{path.name} is not valid {encoding}: byte 0x{chunk[exc.start]:02X} "
+                    f"at position {position:,} "
+                    f'(the mapping says encoding = {encoding!r}; try "auto" or cp1252)'
                 ) from None
             offset += len(chunk)
         try:
@@ -555,29 +625,43 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
 
     encoding = sniffed.encoding
     read_options = pacsv.ReadOptions(
-        use_threads=False, block_size=1 << 22, column_names=sniffed.header, skip_rows=1,
+        use_threads=False,
+        block_size=1 << 22,
+        column_names=sniffed.header,
+        skip_rows=1,
         encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
     )
     parse_options = pacsv.ParseOptions(
-        delimiter=sniffed.delimiter, quote_char='"', double_quote=True, newlines_in_values=True,
-        ignore_empty_lines=False, invalid_row_handler=on_invalid,
+        delimiter=sniffed.delimiter,
+        quote_char='"',
+        double_quote=True,
+        newlines_in_values=True,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid,
     )
     convert_options = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in sniffed.header}, strings_can_be_null=False,
+        column_types={c: pa.string() for c in sniffed.header},
+        strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    batches = []
     try:
         with sniffed.path.open("rb") as raw:
             counted = io.BufferedReader(_CountingReader(raw, lambda done: progress(min(done / size, 1.0))))
-            reader = pacsv.open_csv(counted, read_options=read_options, parse_options=parse_options,
-                                    convert_options=convert_options)
-            for batch in reader:
-                batches.append(batch)
+            reader = pacsv.open_csv(
+                counted,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            batches = list(reader)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ImportFileError(f"{name} cannot be read as CSV: {_first_line(exc)}") from None
     table = pa.Table.from_batches(batches, schema=reader.schema) if batches else None
-    frame = table.to_pandas() if table is not None else pd.DataFrame({c: pd.Series(dtype="str") for c in sniffed.header})
+    frame = (
+        table.to_pandas()
+        if table is not None
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in sniffed.header})
+    )
     frame.columns = sniffed.header
 
     # pyarrow numbers every record (the header is 1); valid rows take the numbers the bad ones left.
@@ -601,15 +685,26 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
     blank_count = len(blank_rows) if not source.stop_at_blank_row else 0
     frame = frame.loc[~frame["_row"].isin(blank_rows)].reset_index(drop=True)
     if invalid:
-        rows = pd.DataFrame({
-            "file": name, "row": [n for n, *_ in invalid], "column": None,
-            "value": [f"{actual} fields: {text[:120]}" for _, _, actual, text in invalid],
-        })
+        rows = pd.DataFrame(
+            {
+                "file": name,
+                "row": [n for n, *_ in invalid],
+                "column": None,
+                "value": [f"{actual} fields: {text[:120]}" for _, _, actual, text in invalid],
+            }
+        )
         width = len(sniffed.header)
-        collector.add("malformed_row", None, None, f"{width} fields like the header (a row cut off, or a "
-                      f"{DELIMITER_NAMES[sniffed.delimiter]} inside an unquoted value)", rows)
-    info = FileRead(name, source.name, len(frame), _encoding_label(encoding), sniffed.delimiter,
-                    blank_count, footer)
+        collector.add(
+            "malformed_row",
+            None,
+            None,
+            f"{width} fields like the header (a row cut off, or a "
+            f"{DELIMITER_NAMES[sniffed.delimiter]} inside an unquoted value)",
+            rows,
+        )
+    info = FileRead(
+        name, source.name, len(frame), _encoding_label(encoding), sniffed.delimiter, blank_count, footer
+    )
     return frame, info
 
 
@@ -640,21 +735,26 @@ def _read_parquet(sniffed: _Sniffed, progress) -> pd.DataFrame:
             progress((index + 1) / max(parquet.num_row_groups, 1))
         table = pa.concat_tables(parts) if parts else parquet.schema_arrow.empty_table()
     except Exception as exc:
-        raise ImportFileError(f"{sniffed.path.name} is not a readable Parquet file ({_first_line(exc)})") from None
+        raise ImportFileError(
+            f"{sniffed.path.name} is not a readable Parquet file ({_first_line(exc)})"
+        ) from None
     columns = {}
     for name, column in zip(sniffed.header, table.columns, strict=True):
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
             column = pc.cast(column, pa.timestamp(column.type.unit, "UTC"))
-            text = pc.binary_join_element_wise(pc.cast(pc.cast(column, pa.timestamp(column.type.unit)), pa.string()),
-                                               "Z", "")
+            text = pc.binary_join_element_wise(
+                pc.cast(pc.cast(column, pa.timestamp(column.type.unit)), pa.string()), "Z", ""
+            )
         elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             text = column
         else:
             try:
                 text = pc.cast(column, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-                raise ImportFileError(f"{sniffed.path.name}: column {name!r} has type {column.type}, which "
-                                      "cannot be imported; store it as text, a number or a timestamp") from None
+                raise ImportFileError(
+                    f"{sniffed.path.name}: column {name!r} has type {column.type}, which "
+                    "cannot be imported; store it as text, a number or a timestamp"
+                ) from None
         columns[name] = pc.fill_null(text, "").to_pandas()
     frame = pd.DataFrame(columns, columns=sniffed.header)
     frame.insert(0, "_row", np.arange(2, len(frame) + 2, dtype=np.int64))
@@ -662,9 +762,16 @@ def _read_parquet(sniffed: _Sniffed, progress) -> pd.DataFrame:
 
 
 def _encoding_label(encoding: str) -> str:
-    return {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1",
-            "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "utf-32": "UTF-32"}.get(
-        encoding, encoding)
+    return {
+        "utf-8-sig": "UTF-8 with BOM",
+        "utf-8": "UTF-8",
+        "cp1252": "Windows-1252",
+        "latin-1": "Latin-1",
+        "utf-16": "UTF-16",
+        "utf-16-le": "UTF-16 LE",
+        "utf-16-be": "UTF-16 BE",
+        "utf-32": "UTF-32",
+    }.get(encoding, encoding)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -676,13 +783,18 @@ def _first_line(exc: BaseException) -> str:
 # Files to sources
 
 
-def assign_sources(sniffs: list[_Sniffed], mapping: Mapping, collector: _Collector) -> dict[str, list[_Sniffed]]:
+def assign_sources(
+    sniffs: list[_Sniffed], mapping: Mapping, collector: _Collector
+) -> dict[str, list[_Sniffed]]:
     """Which export each file is: by file name, else by which source's columns its header has."""
     assigned: dict[str, list[_Sniffed]] = {name: [] for name in mapping.sources}
     for sniffed in sniffs:
         name = sniffed.path.name.casefold()
-        by_name = [s for s, source in mapping.sources.items()
-                   if any(fnmatch.fnmatch(name, pattern.casefold()) for pattern in source.files)]
+        by_name = [
+            s
+            for s, source in mapping.sources.items()
+            if any(fnmatch.fnmatch(name, pattern.casefold()) for pattern in source.files)
+        ]
         if len(by_name) == 1:
             assigned[by_name[0]].append(sniffed)
             continue
@@ -693,19 +805,27 @@ def assign_sources(sniffs: list[_Sniffed], mapping: Mapping, collector: _Collect
             assigned[by_columns[0]].append(sniffed)
             continue
         exports = "; ".join(f"{s} ({', '.join(src.files)})" for s, src in mapping.sources.items())
-        how = "fits several" if by_columns else "fits none"
-        collector.file_problem("no_source", sniffed.path.name,
-                               f"{sniffed.path.name} is none of mapping {mapping.name}'s exports: its name and its "
-                               f"columns {how} of {exports}")
+        how = "fit several" if by_columns else "fit none"
+        collector.file_problem(
+            "no_source",
+            sniffed.path.name,
+            f"{sniffed.path.name} is none of mapping {mapping.name}'s exports: its name and its "
+            f"columns {how} of {exports}",
+        )
     for source_name, source in mapping.sources.items():
         if source.required and not assigned[source_name]:
-            collector.file_problem("missing_source", "(none)",
-                                   f"no file for the {source_name} export (mapping {mapping.name} needs one, named "
-                                   f"like {' or '.join(source.files)})")
+            collector.file_problem(
+                "missing_source",
+                "(none)",
+                f"no file for the {source_name} export (mapping {mapping.name} needs one, named "
+                f"like {' or '.join(source.files)})",
+            )
     return assigned
 
 
-def _resolve_columns(sniffed: _Sniffed, mapping: Mapping, source: str, collector: _Collector) -> dict[str, str] | None:
+def _resolve_columns(
+    sniffed: _Sniffed, mapping: Mapping, source: str, collector: _Collector
+) -> dict[str, str] | None:
     """Header name for every mapped column name (matched trimmed, case-insensitively); None if any missing."""
     by_fold = {h.casefold(): h for h in sniffed.header}
     resolved, ok = {}, True
@@ -714,17 +834,21 @@ def _resolve_columns(sniffed: _Sniffed, mapping: Mapping, source: str, collector
             resolved[column] = by_fold[column.casefold()]
             continue
         ok = False
-        import difflib
-
         close = difflib.get_close_matches(column, sniffed.header, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         listed = ", ".join(sniffed.header[:12]) + (", …" if len(sniffed.header) > 12 else "")
-        single = (f" It has one column only: is the delimiter one of , ; tab |? Set delimiter in the mapping."
-                  if len(sniffed.header) == 1 else "")
+        single = (
+            " It has one column only: is the delimiter one of , ; tab |? Set delimiter in the mapping."
+            if len(sniffed.header) == 1
+            else ""
+        )
         collector.file_problem(
-            "missing_column", sniffed.path.name,
+            "missing_column",
+            sniffed.path.name,
             f"{sniffed.path.name} has no column {column!r}, which mapping {mapping.name} reads for the "
-            f"{source} export{hint} (its columns: {listed}).{single}", column)
+            f"{source} export{hint} (its columns: {listed}).{single}",
+            column,
+        )
     absent = []
     for column in sorted(mapping.optional_columns(source)):
         if column.casefold() in by_fold:
@@ -732,8 +856,13 @@ def _resolve_columns(sniffed: _Sniffed, mapping: Mapping, source: str, collector
         else:
             absent.append(column)
     if absent:
-        collector.add("optional_column_absent", None, None, "the column, if your export has it (its values are left empty)",
-                      pd.DataFrame({"file": sniffed.path.name, "row": None, "column": absent, "value": None}))
+        collector.add(
+            "optional_column_absent",
+            None,
+            None,
+            "the column, if your export has it (its values are left empty)",
+            pd.DataFrame({"file": sniffed.path.name, "row": None, "column": absent, "value": None}),
+        )
     return resolved if ok else None
 
 
@@ -755,8 +884,9 @@ def _condition_mask(frame: pd.DataFrame, conditions: Iterable[Condition]) -> pd.
     return mask
 
 
-def _evaluate(spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
-              ) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _evaluate(
+    spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """The text of one canonical column for every row: (value, raw value, default used)."""
     index = frame.index
     if spec.template:
@@ -802,8 +932,11 @@ def _evaluate(spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFr
         position = np.searchsorted(bounds, np.nan_to_num(numbers, nan=-np.inf), side="right") - 1
         binned = ~np.isnan(numbers) & (position >= 0)
         fallback = text if spec.other is None else text.where(text == "", spec.other)
-        text = pd.Series(np.where(binned, labels[np.clip(position, 0, None)], fallback.to_numpy(dtype=object)),
-                         index=index, dtype="str")
+        text = pd.Series(
+            np.where(binned, labels[np.clip(position, 0, None)], fallback.to_numpy(dtype=object)),
+            index=index,
+            dtype="str",
+        )
     elif spec.value_map is not None:
         mapped = text.str.casefold().map(spec.value_map)
         unmapped = mapped.isna()
@@ -827,8 +960,10 @@ def _pick(columns: list[pd.Series], spec: ColumnSpec, source: Source) -> pd.Seri
         for column in columns[1:]:
             text = text.where(text != "", column)
         return text
-    parsed, bad = zip(*(parse_timestamps(c, spec.formats or source.date_formats, source.timezone) for c in columns),
-                      strict=True)
+    parsed, bad = zip(
+        *(parse_timestamps(c, spec.formats or source.date_formats, source.timezone) for c in columns),
+        strict=True,
+    )
     times = np.column_stack([p.to_numpy(dtype="datetime64[us]").astype(np.int64) for p in parsed])
     missing = np.column_stack([p.isna().to_numpy() for p in parsed])
     fill = np.iinfo(np.int64).max if spec.pick == "earliest" else np.iinfo(np.int64).min
@@ -847,7 +982,9 @@ def _pick(columns: list[pd.Series], spec: ColumnSpec, source: Source) -> pd.Seri
 _OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
 
 
-def parse_timestamps(text: pd.Series, formats: Sequence[str], timezone: str = "UTC") -> tuple[pd.Series, pd.Series]:
+def parse_timestamps(
+    text: pd.Series, formats: Sequence[str], timezone: str = "UTC"
+) -> tuple[pd.Series, pd.Series]:
     """Text to naive-UTC timestamps, trying each format in turn; also the mask of values that failed.
 
     "iso" means ISO 8601 (a date, a date and time, with or without an offset). Values without an
@@ -860,7 +997,9 @@ def parse_timestamps(text: pd.Series, formats: Sequence[str], timezone: str = "U
         if not todo.any():
             break
         sub = text[todo]
-        has_offset = sub.str.contains(_OFFSET, regex=True) if fmt in ("iso", "ISO8601") or "%z" in fmt else None
+        has_offset = (
+            sub.str.contains(_OFFSET, regex=True) if fmt in ("iso", "ISO8601") or "%z" in fmt else None
+        )
         pandas_format = "ISO8601" if fmt == "iso" else fmt
         parsed = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[us]")
         if has_offset is not None and has_offset.any():
@@ -868,11 +1007,18 @@ def parse_timestamps(text: pd.Series, formats: Sequence[str], timezone: str = "U
             parsed[has_offset] = aware.dt.tz_convert(None).astype("datetime64[us]")
         naive_mask = ~has_offset if has_offset is not None else pd.Series(True, index=sub.index)
         if naive_mask.any():
-            naive = pd.to_datetime(sub[naive_mask], format=pandas_format, errors="coerce").astype("datetime64[us]")
+            naive = pd.to_datetime(sub[naive_mask], format=pandas_format, errors="coerce").astype(
+                "datetime64[us]"
+            )
             if timezone != "UTC":
-                naive = (naive.dt.tz_localize(timezone, ambiguous=np.zeros(len(naive), dtype=bool),
-                                              nonexistent="shift_forward")
-                         .dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]"))
+                naive = (
+                    naive.dt.tz_localize(
+                        timezone, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward"
+                    )
+                    .dt.tz_convert("UTC")
+                    .dt.tz_localize(None)
+                    .astype("datetime64[us]")
+                )
             parsed[naive_mask] = naive
         result[todo] = parsed.to_numpy()
         todo = todo & result.isna().to_numpy()
@@ -917,8 +1063,9 @@ class _FeedResult:
     labels: dict[str, str]
 
 
-def _run_feed(feed: Feed, feed_index: int, frames: dict[str, pd.DataFrame], mapping: Mapping,
-              collector: _Collector) -> _FeedResult:
+def _run_feed(
+    feed: Feed, feed_index: int, frames: dict[str, pd.DataFrame], mapping: Mapping, collector: _Collector
+) -> _FeedResult:
     source = mapping.sources[feed.source]
     table = CANONICAL[feed.table]
     rows = frames[feed.source]
@@ -930,9 +1077,13 @@ def _run_feed(feed: Feed, feed_index: int, frames: dict[str, pd.DataFrame], mapp
     for column in table.columns:
         spec = feed.columns.get(column.name)
         if spec is None:
-            spec = ColumnSpec(target=column.name, value=column.default) if column.default is not None else None
+            spec = (
+                ColumnSpec(target=column.name, value=column.default) if column.default is not None else None
+            )
         if spec is None:
-            out[column.name] = pd.Series([None] * len(out), dtype="str" if column.type == "text" else "object")
+            out[column.name] = pd.Series(
+                [None] * len(out), dtype="str" if column.type == "text" else "object"
+            )
             if column.type in ("timestamp", "date"):
                 out[column.name] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
             continue
@@ -942,8 +1093,13 @@ def _run_feed(feed: Feed, feed_index: int, frames: dict[str, pd.DataFrame], mapp
         raw = raw.reset_index(drop=True)
         out[f"_raw_{column.name}"] = raw
         if column.required and spec.default is not None and used_default.any():
-            collector.add("default_used", feed.table, column.name, f"a value (the mapping fills {spec.default!r})",
-                          _problem_rows(out, used_default.to_numpy(), spec.label, raw))
+            collector.add(
+                "default_used",
+                feed.table,
+                column.name,
+                f"a value (the mapping fills {spec.default!r})",
+                _problem_rows(out, used_default.to_numpy(), spec.label, raw),
+            )
         out[column.name] = _typed(column, spec, text, raw, out, source, feed.table, collector, rows)
     if feed.distinct:
         keys = out[list(table.key)].astype("str")
@@ -958,27 +1114,46 @@ def _typed(column, spec, text, raw, out, source, table_name, collector, rows) ->
         values, bad = parse_timestamps(text, spec.formats or source.date_formats, source.timezone)
         if column.type == "date":
             values = values.dt.normalize()
-        formats = ", ".join("ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f
-                            for f in (spec.formats or source.date_formats))
+        formats = ", ".join(
+            "ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f
+            for f in (spec.formats or source.date_formats)
+        )
         kind = "bad_timestamp" if column.type == "timestamp" else "bad_date"
-        collector.add(kind, table_name, column.name, f"a {column.type} as {formats}",
-                      _problem_rows(out, bad, label, raw))
+        collector.add(
+            kind,
+            table_name,
+            column.name,
+            f"a {column.type} as {formats}",
+            _problem_rows(out, bad, label, raw),
+        )
     elif column.type in ("integer", "decimal"):
         numbers, canonical, bad = parse_numbers(text, source.decimal)
         if column.type == "integer":
             whole = numbers.isna() | (numbers == numbers.round())
-            collector.add("bad_number", table_name, column.name, "a whole number",
-                          _problem_rows(out, (bad | ~whole).to_numpy(), label, raw))
+            collector.add(
+                "bad_number",
+                table_name,
+                column.name,
+                "a whole number",
+                _problem_rows(out, (bad | ~whole).to_numpy(), label, raw),
+            )
             bad = bad | ~whole
             if spec.clip:
                 numbers = numbers.clip(*spec.clip)
             values = numbers.where(~bad).round().astype("Int64")
         else:
-            collector.add("bad_number", table_name, column.name, "a number such as 1234.50",
-                          _problem_rows(out, bad.to_numpy(), label, raw))
+            collector.add(
+                "bad_number",
+                table_name,
+                column.name,
+                "a number such as 1234.50",
+                _problem_rows(out, bad.to_numpy(), label, raw),
+            )
             if spec.clip:
                 clipped = numbers.clip(*spec.clip)
-                canonical = canonical.where(clipped == numbers, clipped.map(lambda x: f"{x:.6f}", na_action="ignore"))
+                canonical = canonical.where(
+                    clipped == numbers, clipped.map(lambda x: f"{x:.6f}", na_action="ignore")
+                )
                 numbers = clipped
             values = canonical
         out[f"_num_{column.name}"] = numbers.where(~bad).to_numpy()
@@ -990,24 +1165,47 @@ def _typed(column, spec, text, raw, out, source, table_name, collector, rows) ->
             values = folded.where(folded.isin(column.allowed), values)
     missing = values.isna() & ~bad
     if column.required:
-        collector.add("missing_required", table_name, column.name, "a value (the column is required)",
-                      _problem_rows(out, missing.to_numpy(), label, raw))
+        collector.add(
+            "missing_required",
+            table_name,
+            column.name,
+            "a value (the column is required)",
+            _problem_rows(out, missing.to_numpy(), label, raw),
+        )
     elif column.warn_if_missing and (spec.template or spec.lookup or any(c in rows for c in spec.columns)):
-        collector.add("optional_missing", table_name, column.name, "a value (optional, but pages use it)",
-                      _problem_rows(out, missing.to_numpy(), label, raw))
+        collector.add(
+            "optional_missing",
+            table_name,
+            column.name,
+            "a value (optional, but pages use it)",
+            _problem_rows(out, missing.to_numpy(), label, raw),
+        )
     if column.allowed:
         outside = values.notna() & ~values.isin(column.allowed)
-        collector.add("not_allowed", table_name, column.name, f"one of {', '.join(column.allowed)}",
-                      _problem_rows(out, outside.to_numpy(), label, raw))
+        collector.add(
+            "not_allowed",
+            table_name,
+            column.name,
+            f"one of {', '.join(column.allowed)}",
+            _problem_rows(out, outside.to_numpy(), label, raw),
+        )
     if column.minimum is not None or column.maximum is not None:
         numbers = pd.Series(out[f"_num_{column.name}"], index=text.index, dtype="float64")
         low = numbers < column.minimum if column.minimum is not None else False
         high = numbers > column.maximum if column.maximum is not None else False
         outside = (low | high) & numbers.notna()
-        bounds = (f"between {column.minimum:g} and {column.maximum:g}" if column.maximum is not None
-                  else f"at least {column.minimum:g}")
-        collector.add("out_of_range", table_name, column.name, f"a number {bounds}",
-                      _problem_rows(out, outside.to_numpy(), label, raw))
+        bounds = (
+            f"between {column.minimum:g} and {column.maximum:g}"
+            if column.maximum is not None
+            else f"at least {column.minimum:g}"
+        )
+        collector.add(
+            "out_of_range",
+            table_name,
+            column.name,
+            f"a number {bounds}",
+            _problem_rows(out, outside.to_numpy(), label, raw),
+        )
     return values
 
 
@@ -1036,11 +1234,15 @@ class Plan:
         return not self.report.fatal and self.rows_to_load(quarantine=True).get("leads", 0) > 0
 
     def rows_to_load(self, quarantine: bool) -> dict[str, int]:
-        return {t: int((~self.row_errors[t] & ~self.dependent[t]).sum()) if quarantine else len(f)
-                for t, f in self.tables.items()}
+        return {
+            t: int((~self.row_errors[t] & ~self.dependent[t]).sum()) if quarantine else len(f)
+            for t, f in self.tables.items()
+        }
 
 
-def check(files: Sequence[str | Path], mapping: Mapping | str | Path, progress: Progress | None = None) -> Plan:
+def check(
+    files: Sequence[str | Path], mapping: Mapping | str | Path, progress: Progress | None = None
+) -> Plan:
     """Read, map and validate `files` with `mapping`; write nothing. Raise ImportFileError or
     MappingError for problems that stop reading altogether; row problems go into the report."""
     report_progress = progress or (lambda fraction, message: None)
@@ -1099,7 +1301,9 @@ def check(files: Sequence[str | Path], mapping: Mapping | str | Path, progress: 
     labels: dict[str, list[dict[str, str]]] = {}
     for table_name, feeds in mapping.feeds.items():
         results = [_run_feed(feed, i, frames, mapping, collector) for i, feed in enumerate(feeds)]
-        frame = pd.concat([r.frame for r in results], ignore_index=True) if len(results) > 1 else results[0].frame
+        frame = (
+            pd.concat([r.frame for r in results], ignore_index=True) if len(results) > 1 else results[0].frame
+        )
         if any(feed.distinct for feed in feeds) and len(results) > 1:
             distinct_feeds = [i for i, feed in enumerate(feeds) if feed.distinct]
             keys = frame[list(CANONICAL[table_name].key)].astype("str")
@@ -1108,16 +1312,23 @@ def check(files: Sequence[str | Path], mapping: Mapping | str | Path, progress: 
         tables[table_name] = frame
         labels[table_name] = [r.labels for r in results]
     if tables["leads"].empty:
-        leads_files = ", ".join(f.name for f in report.files if f.source in {f.source for f in mapping.feeds["leads"]})
-        collector.file_problem("empty_table", leads_files or "(none)",
-                               f"no leads: {leads_files or 'the leads export'} has a header but no data rows "
-                               "(a Handoff database needs at least one lead)")
+        leads_files = ", ".join(
+            f.name for f in report.files if f.source in {f.source for f in mapping.feeds["leads"]}
+        )
+        collector.file_problem(
+            "empty_table",
+            leads_files or "(none)",
+            f"no leads: {leads_files or 'the leads export'} has a header but no data rows "
+            "(a Handoff database needs at least one lead)",
+        )
     report_progress(0.75, "checking keys, references and stage order")
     row_errors, dependent = _validate_tables(tables, labels, collector)
     meta = _meta_from_source(frames.get(mapping.meta_source)) if mapping.meta_source else {}
     report.problems = collector.sorted()
-    report.tables = {t: {"mapped": len(f), "errors": int(row_errors[t].sum()), "dependent": int(dependent[t].sum())}
-                     for t, f in tables.items()}
+    report.tables = {
+        t: {"mapped": len(f), "errors": int(row_errors[t].sum()), "dependent": int(dependent[t].sum())}
+        for t, f in tables.items()
+    }
     report_progress(0.8, "checked")
     return Plan(mapping, report, tables, row_errors, dependent, meta)
 
@@ -1125,7 +1336,9 @@ def check(files: Sequence[str | Path], mapping: Mapping | str | Path, progress: 
 def _source_for_sniff(path: Path, mapping: Mapping) -> Source | None:
     """The source a file's name points to, if exactly one (so its declared encoding applies)."""
     name = path.name.casefold()
-    matches = [s for s in mapping.sources.values() if any(fnmatch.fnmatch(name, p.casefold()) for p in s.files)]
+    matches = [
+        s for s in mapping.sources.values() if any(fnmatch.fnmatch(name, p.casefold()) for p in s.files)
+    ]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -1152,12 +1365,15 @@ def _meta_from_source(frame: pd.DataFrame | None) -> dict[str, str]:
 
 REFERENCES = [  # (child table, column, parent table)
     (table.name, column.name, column.references)
-    for table in CANONICAL.values() for column in table.columns if column.references
+    for table in CANONICAL.values()
+    for column in table.columns
+    if column.references
 ]
 
 
-def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collector
-                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _validate_tables(
+    tables: dict[str, pd.DataFrame], labels, collector: _Collector
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Keys, references and cross-table warnings; which rows have errors and which depend on them."""
     own_errors = {t: _rows_with_errors(t, f, collector) for t, f in tables.items()}
 
@@ -1174,9 +1390,13 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
         dup = (keys.duplicated() & keys.notna()).to_numpy()
         key_label = ", ".join(table.key)
         shown = keys.str.replace("\x1f", ", ") if len(table.key) > 1 else keys
-        collector.add("duplicate_key", table_name, key_label,
-                      f"each {key_label} once (the first row with it loads)",
-                      _problem_rows(frame, dup, lambda: label_of(table_name, table.key[0]), shown))
+        collector.add(
+            "duplicate_key",
+            table_name,
+            key_label,
+            f"each {key_label} once (the first row with it loads)",
+            _problem_rows(frame, dup, lambda t=table_name, k=table.key[0]: label_of(t, k), shown),
+        )
         own_errors[table_name] |= dup
 
     dependent = {t: np.zeros(len(f), dtype=bool) for t, f in tables.items()}
@@ -1195,10 +1415,14 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
             else:
                 all_keys = pd.Series([], dtype="str")
             unresolved = (values.notna() & ~values.isin(all_keys)).to_numpy()
-            collector.add("unresolved_reference", table_name, column,
-                          f"a {CANONICAL[parent].key[0]} of {parent}" + ("" if parent in tables else
-                                                                         f" (the mapping fills no {parent})"),
-                          _problem_rows(frame, unresolved, lambda: label_of(table_name, column), values))
+            collector.add(
+                "unresolved_reference",
+                table_name,
+                column,
+                f"a {CANONICAL[parent].key[0]} of {parent}"
+                + ("" if parent in tables else f" (the mapping fills no {parent})"),
+                _problem_rows(frame, unresolved, lambda t=table_name, c=column: label_of(t, c), values),
+            )
             own_errors[table_name] |= unresolved
     # Rows whose parent is set aside are set aside too (people can chain through manager_id).
     changed = True
@@ -1215,9 +1439,13 @@ def _validate_tables(tables: dict[str, pd.DataFrame], labels, collector: _Collec
             if hit.any():
                 dependent[child] |= hit
                 changed = True
-                collector.add("depends_on_rejected", child, column,
-                              f"its {parent} row, which has an error, to load",
-                              _problem_rows(tables[child], hit, lambda: label_of(child, column), values))
+                collector.add(
+                    "depends_on_rejected",
+                    child,
+                    column,
+                    f"its {parent} row, which has an error, to load",
+                    _problem_rows(tables[child], hit, lambda t=child, c=column: label_of(t, c), values),
+                )
     _warn_stage_order(tables, label_of, collector)
     return own_errors, dependent
 
@@ -1244,9 +1472,14 @@ def _warn_stage_order(tables, label_of, collector: _Collector) -> None:
         sample = np.zeros(len(frame), dtype=bool)
         sample[first] = True
         values = pd.Series([describe(i) for i in first], index=frame.index[first], dtype="object")
-        collector.add(kind, table, column, expected,
-                      _problem_rows(frame, sample, lambda: label_of(table, column), values.reindex(frame.index)),
-                      count=int(mask.sum()))
+        collector.add(
+            kind,
+            table,
+            column,
+            expected,
+            _problem_rows(frame, sample, lambda: label_of(table, column), values.reindex(frame.index)),
+            count=int(mask.sum()),
+        )
 
     def when(value) -> str:
         return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
@@ -1260,9 +1493,16 @@ def _warn_stage_order(tables, label_of, collector: _Collector) -> None:
             present = ~np.isnat(values)
             earlier = present & ~np.isnat(latest) & (values < latest)
             if earlier.any():
-                warn("stages_out_of_order", "leads", stage, f"{stage} at or after the lead's earlier stages", earlier,
-                     lambda i, v=values, l=latest.copy(), n=latest_name.copy(), s=stage:
-                     f"{s} {when(v[i])} is before {n[i]} {when(l[i])}")
+                warn(
+                    "stages_out_of_order",
+                    "leads",
+                    stage,
+                    f"{stage} at or after the lead's earlier stages",
+                    earlier,
+                    lambda i, v=values, before=latest, n=latest_name, s=stage: (
+                        f"{s} {when(v[i])} is before {n[i]} {when(before[i])}"
+                    ),
+                )
             later = present & (np.isnat(latest) | (values > latest))
             latest = np.where(later, values, latest)
             latest_name = np.where(later, stage, latest_name)
@@ -1272,18 +1512,37 @@ def _warn_stage_order(tables, label_of, collector: _Collector) -> None:
     created = deals["created_at"].to_numpy(dtype="datetime64[us]")
     closed = deals["closed_at"].to_numpy(dtype="datetime64[us]")
     negative = ~np.isnat(closed) & ~np.isnat(created) & (closed < created)
-    warn("negative_cycle_time", "deals", "closed_at", "a deal closed at or after it was created", negative,
-         lambda i: f"closed {when(closed[i])}, created {when(created[i])}")
-    won_undated = ((deals["stage"] == "won").to_numpy() & np.isnat(closed))
-    warn("won_without_close_date", "deals", "closed_at",
-         "a close date for every won deal (without one it does not count as Won in the funnel)", won_undated,
-         lambda i: f"deal {deals['deal_id'].iloc[i]} is won, with no close date")
+    warn(
+        "negative_cycle_time",
+        "deals",
+        "closed_at",
+        "a deal closed at or after it was created",
+        negative,
+        lambda i: f"closed {when(closed[i])}, created {when(created[i])}",
+    )
+    won_undated = (deals["stage"] == "won").to_numpy() & np.isnat(closed)
+    warn(
+        "won_without_close_date",
+        "deals",
+        "closed_at",
+        "a close date for every won deal (without one it does not count as Won in the funnel)",
+        won_undated,
+        lambda i: f"deal {deals['deal_id'].iloc[i]} is won, with no close date",
+    )
     if leads is not None and len(leads):
         by_lead = pd.Series(leads["created_at"].to_numpy(), index=leads["lead_id"].to_numpy())
-        lead_created = deals["lead_id"].map(by_lead[~by_lead.index.duplicated()]).to_numpy(dtype="datetime64[us]")
+        lead_created = (
+            deals["lead_id"].map(by_lead[~by_lead.index.duplicated()]).to_numpy(dtype="datetime64[us]")
+        )
         early = ~np.isnat(lead_created) & ~np.isnat(created) & (created < lead_created)
-        warn("stages_out_of_order", "deals", "created_at", "a deal opened at or after its lead was created", early,
-             lambda i: f"opened {when(created[i])}, before its lead was created {when(lead_created[i])}")
+        warn(
+            "stages_out_of_order",
+            "deals",
+            "created_at",
+            "a deal opened at or after its lead was created",
+            early,
+            lambda i: f"opened {when(created[i])}, before its lead was created {when(lead_created[i])}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1299,9 +1558,23 @@ class Written:
     set_aside: int
     rejects_path: Path | None
 
+    def sentence(self) -> str:
+        """'Imported 5 people, 22 leads, 8 deals; 3 rows set aside (rejects.csv).'"""
+        loaded = ", ".join(f"{n:,} {table}" for table, n in self.loaded.items() if n)
+        aside = f"; {_count(self.set_aside, 'row')} set aside" if self.set_aside else ""
+        where = f" ({self.rejects_path})" if self.set_aside and self.rejects_path else ""
+        return f"Imported {loaded}{aside}{where}."
 
-def write(plan: Plan, db_path: db.DbPath, *, quarantine: bool = False, rejects_path: str | Path | None = None,
-          as_of: dt.date | None = None, progress: Progress | None = None) -> Written:
+
+def write(
+    plan: Plan,
+    db_path: db.DbPath,
+    *,
+    quarantine: bool = False,
+    rejects_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Written:
     """Build the new database from a checked plan, atomically; refuse if it has errors.
 
     With `quarantine`, rows with errors and rows depending on them are set aside (listed in
@@ -1313,11 +1586,16 @@ def write(plan: Plan, db_path: db.DbPath, *, quarantine: bool = False, rejects_p
         raise ImportRefused(f"import refused: {report.headline()}; nothing was written", report)
     if report.errors and not quarantine:
         raise ImportRefused(
-            f"import refused: {_count(report.error_count(), 'error')} of {_count(len(report.errors), 'kind')} "
+            f"import refused: {_count(report.error_count(), 'error')} "
+            f"of {_count(len(report.errors), 'kind')} "
             f"(first: {report.errors[0].title} in {report.errors[0].where}); nothing was written — fix the "
-            "files, or set the rows aside with --rejects FILE", report)
-    keep = {t: ~(plan.row_errors[t] | plan.dependent[t]) if quarantine else np.ones(len(f), dtype=bool)
-            for t, f in plan.tables.items()}
+            "files, or set the rows aside with --rejects FILE",
+            report,
+        )
+    keep = {
+        t: ~(plan.row_errors[t] | plan.dependent[t]) if quarantine else np.ones(len(f), dtype=bool)
+        for t, f in plan.tables.items()
+    }
     if int(keep["leads"].sum()) == 0:
         raise ImportRefused("import refused: every lead has an error, so nothing would load", report)
     written_rejects = None
@@ -1328,11 +1606,21 @@ def write(plan: Plan, db_path: db.DbPath, *, quarantine: bool = False, rejects_p
         "source": f"import:{plan.mapping.name}",
         "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "import_mapping": plan.mapping.name,
-        "import_files": json.dumps([{"file_name": f.name, "source_name": f.source, "rows_read": f.rows,
-                                     "encoding": f.encoding, "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter)}
-                                    for f in report.files]),
-        "import_problems": report.to_json() if quarantine else Report(
-            report.mapping, problems=report.warnings).to_json(),
+        "import_files": json.dumps(
+            [
+                {
+                    "file_name": f.name,
+                    "source_name": f.source,
+                    "rows_read": f.rows,
+                    "encoding": f.encoding,
+                    "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter),
+                }
+                for f in report.files
+            ]
+        ),
+        "import_problems": report.to_json()
+        if quarantine
+        else Report(report.mapping, problems=report.warnings).to_json(),
         **plan.meta,
     }
     if as_of is not None:
@@ -1344,7 +1632,9 @@ def write(plan: Plan, db_path: db.DbPath, *, quarantine: bool = False, rejects_p
             if table_name not in plan.tables:
                 continue
             frame = plan.tables[table_name].loc[keep[table_name]]
-            report_progress(0.82 + 0.15 * index / len(TABLE_ORDER), f"writing {table_name} ({len(frame):,} rows)")
+            report_progress(
+                0.82 + 0.15 * index / len(TABLE_ORDER), f"writing {table_name} ({len(frame):,} rows)"
+            )
             _insert(con, table_name, frame)
         report_progress(0.98, "rebuilding lead_milestones and saving")
         return meta
@@ -1360,8 +1650,13 @@ def write(plan: Plan, db_path: db.DbPath, *, quarantine: bool = False, rejects_p
     return Written(path, loaded, set_aside, written_rejects)
 
 
-_SQL_TYPES = {"text": "text", "timestamp": "timestamp", "date": "date", "integer": "integer",
-              "decimal": "decimal(18, 2)"}
+_SQL_TYPES = {
+    "text": "text",
+    "timestamp": "timestamp",
+    "date": "date",
+    "integer": "integer",
+    "decimal": "decimal(18, 2)",
+}
 
 
 def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
@@ -1369,12 +1664,18 @@ def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     table = CANONICAL[table_name]
-    data = pd.DataFrame({c.name: frame[c.name].astype("str") if c.type in ("text", "decimal") else frame[c.name]
-                         for c in table.columns})
+    data = pd.DataFrame(
+        {
+            c.name: frame[c.name].astype("str") if c.type in ("text", "decimal") else frame[c.name]
+            for c in table.columns
+        }
+    )
     con.register("import_frame", data)
     try:
         select = ", ".join(f"cast({c.name} as {_SQL_TYPES[c.type]})" for c in table.columns)
-        con.execute(f"insert into {table_name} ({', '.join(table.column_names)}) select {select} from import_frame")
+        con.execute(
+            f"insert into {table_name} ({', '.join(table.column_names)}) select {select} from import_frame"
+        )
     finally:
         con.unregister("import_frame")
 
@@ -1384,7 +1685,9 @@ def write_rejects(plan: Plan, path: Path) -> Path:
     frames = []
     for group in plan.report.problems:
         if group.severity in ("error", "rejected") and len(group.rows):
-            frames.append(group.rows.assign(table=group.table or "", problem=group.title, expected=group.expected))
+            frames.append(
+                group.rows.assign(table=group.table or "", problem=group.title, expected=group.expected)
+            )
     columns = ["file", "row", "table", "problem", "column", "value", "expected"]
     out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     out = out.sort_values(["file", "row"], kind="stable")
@@ -1394,13 +1697,25 @@ def write_rejects(plan: Plan, path: Path) -> Path:
     return path
 
 
-def import_files(files: Sequence[str | Path], mapping: str | Path | Mapping, db_path: db.DbPath, *,
-                 rejects_path: str | Path | None = None, as_of: dt.date | None = None,
-                 progress: Progress | None = None) -> tuple[Plan, Written]:
+def import_files(
+    files: Sequence[str | Path],
+    mapping: str | Path | Mapping,
+    db_path: db.DbPath,
+    *,
+    rejects_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> tuple[Plan, Written]:
     """Check and write in one go (the CLI's path): quarantine when a rejects file is given."""
     plan = check(files, mapping, progress)
-    written = write(plan, db_path, quarantine=rejects_path is not None, rejects_path=rejects_path, as_of=as_of,
-                    progress=progress)
+    written = write(
+        plan,
+        db_path,
+        quarantine=rejects_path is not None,
+        rejects_path=rejects_path,
+        as_of=as_of,
+        progress=progress,
+    )
     return plan, written
 
 
@@ -1421,7 +1736,9 @@ def export(db_path: db.DbPath, directory: str | Path) -> list[Path]:
         table = CANONICAL[table_name]
         order = ", ".join(table.key) if table_name != "targets" else "all"
         select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
-        frame = db.execute(f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}")
+        frame = db.execute(
+            f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
+        )
         path = out_dir / f"{table_name}.csv"
         frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
@@ -1469,8 +1786,10 @@ def too_large(files: Iterable[tuple[str, int]]) -> str | None:
     if not over:
         return None
     listed = ", ".join(f"{name} ({size / 1e6:.1f} MB)" for name, size in over)
-    return (f"{listed} {'is' if len(over) == 1 else 'are'} over the {limit / 1e6:g} MB upload limit: split the "
-            "export, or import it from the command line with `python -m handoff import`.")
+    return (
+        f"{listed} {'is' if len(over) == 1 else 'are'} over the {limit / 1e6:g} MB upload limit: split the "
+        "export, or import it from the command line with `python -m handoff import`."
+    )
 
 
 def clear_old_uploads(keep: Path | None = None) -> None:
@@ -1482,17 +1801,23 @@ def clear_old_uploads(keep: Path | None = None) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def check_uploads(files: Sequence[tuple[str, bytes]], mapping: str, mapping_file: tuple[str, bytes] | None = None,
+def check_uploads(files: Sequence, mapping: str, mapping_file: object = None,
                   progress: Progress | None = None) -> tuple[Plan, Path]:
-    """Save uploaded files (and an uploaded mapping) under data/uploads/ and check them; write nothing."""
+    """Save uploaded files (and an uploaded mapping) under data/uploads/ and check them; write nothing.
+
+    `files` and `mapping_file` are uploads: anything with a `name` and `getvalue()` (Streamlit's
+    UploadedFile), or (name, bytes) pairs.
+    """
     from handoff.mapping import parse_mapping_file
+
+    def saved(upload) -> Path:
+        name, content = upload if isinstance(upload, tuple) else (upload.name, upload.getvalue())
+        return save_upload(folder, name, content)
 
     clear_old_uploads()
     folder = uploads_dir()
-    paths = [save_upload(folder, name, content) for name, content in files]
-    chosen: Mapping | str = mapping
-    if mapping_file is not None:
-        chosen = parse_mapping_file(save_upload(folder, *mapping_file))
+    paths = [saved(upload) for upload in files]
+    chosen: Mapping | str = parse_mapping_file(saved(mapping_file)) if mapping_file else mapping
     return check(paths, chosen, progress), folder
 
 
@@ -1502,48 +1827,108 @@ def check_uploads(files: Sequence[tuple[str, bytes]], mapping: str, mapping_file
 
 HEALTH_CHECK_HELP = {
     "leads_with_source": "Share of leads whose original source (channel) is known: not empty and not "
-                         "'unknown'. Leads without one fall out of every channel breakdown.",
+    "'unknown'. Leads without one fall out of every channel breakdown.",
     "deals_with_lead": "Share of deals whose lead_id is a lead in the data. A deal without its lead is "
-                       "missing from the funnel and from attribution.",
+    "missing from the funnel and from attribution.",
     "mqls_with_response": "Share of MQLs (leads with mql_at) that have a sales touch at or after mql_at "
-                          "(lead_milestones.first_sales_touch_at). The rest have no speed to lead.",
+    "(lead_milestones.first_sales_touch_at). The rest have no speed to lead.",
     "lead_stages_in_order": "Leads with a stage earlier than a stage before it: MQL before created, SAL "
-                            "before MQL, SQL before SAL, or the first deal opened before the lead was created.",
+    "before MQL, SQL before SAL, or the first deal opened before the lead was created.",
     "deal_cycle_not_negative": "Closed deals whose closed_at is before created_at (a negative sales cycle).",
     "won_deals_dated": "Won deals without closed_at: they do not count as Won in the funnel.",
     "references_resolve": "Orphans: owner, campaign, lead, person and manager ids that point at no record "
-                          "(out of every reference in the data).",
+    "(out of every reference in the data).",
     "campaigns_used": "Campaigns that no lead names as its source and no touch refers to.",
 }
-HEADLINE_LABELS = {"leads_with_source": "Leads with a source", "deals_with_lead": "Deals with a lead",
-                   "mqls_with_response": "MQLs responded to", "lead_stages_in_order": "Stages out of order",
-                   "references_resolve": "Orphans"}
+# Columns of the people-facing tables that hold counts (shown with thousands separators).
+COUNT_COLUMNS = ("Rows", "Checked", "Failing", "Rows with it", "Rows read", "Rows mapped", "To load")
+HEADLINE_LABELS = {
+    "leads_with_source": "Leads with a source",
+    "deals_with_lead": "Deals with a lead",
+    "mqls_with_response": "MQLs responded to",
+    "lead_stages_in_order": "Stages out of order",
+    "references_resolve": "Orphans",
+}
 # The checks shown as tiles: (check, shown as a share passing or as a count failing)
-HEADLINE_CHECKS = (("leads_with_source", "rate"), ("deals_with_lead", "rate"), ("mqls_with_response", "rate"),
-                   ("lead_stages_in_order", "count"), ("references_resolve", "count"))
+HEADLINE_CHECKS = (
+    ("leads_with_source", "rate"),
+    ("deals_with_lead", "rate"),
+    ("mqls_with_response", "rate"),
+    ("lead_stages_in_order", "count"),
+    ("references_resolve", "count"),
+)
+
+
+def as_markdown(text: str) -> str:
+    """A message for a Streamlit alert: file patterns like *deal* stay literal, not italics."""
+    return re.sub(r"([*_`\\])", r"\\\1", text)
 
 
 def tables_for_people(frame: pd.DataFrame) -> pd.DataFrame:
     """data__table_health with column names for people."""
-    return frame.drop(columns="table_order").rename(columns={
-        "table_name": "Table", "row_count": "Rows", "dated_by": "Dated by", "earliest_at": "Earliest",
-        "latest_at": "Latest", "days_since_latest": "Days since latest"})
+    return frame.drop(columns="table_order").rename(
+        columns={
+            "table_name": "Table",
+            "row_count": "Rows",
+            "dated_by": "Dated by",
+            "earliest_at": "Earliest",
+            "latest_at": "Latest",
+            "days_since_latest": "Days since latest",
+        }
+    )
 
 
 def checks_for_people(frame: pd.DataFrame) -> pd.DataFrame:
     """data__health_checks with column names for people (the rate as a 0–100 percentage)."""
     out = frame[["check_label", "table_name", "checked_count", "issue_count", "ok_rate", "sample_ids"]].copy()
     out["ok_rate"] = out["ok_rate"] * 100
-    return out.rename(columns={"check_label": "Check", "table_name": "Table", "checked_count": "Checked",
-                               "issue_count": "Failing", "ok_rate": "Passing (%)", "sample_ids": "First failing ids"})
+    return out.rename(
+        columns={
+            "check_label": "Check",
+            "table_name": "Table",
+            "checked_count": "Checked",
+            "issue_count": "Failing",
+            "ok_rate": "Passing (%)",
+            "sample_ids": "First failing ids",
+        }
+    )
+
+
+def failing_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """data__health_check_rows with column names for people."""
+    return frame.rename(columns={"record_id": "Id", "table_name": "Table", "detail": "What is wrong"})
+
+
+def last_import_sentence(files: pd.DataFrame) -> str:
+    """What data__import_files says about the last import, in one sentence."""
+    when = pd.Timestamp(files["imported_at"].iloc[0])
+    listed = ", ".join(f"{f.file_name} ({f.rows_read:,} rows)" for f in files.itertuples())
+    return (
+        f"With the mapping “{files['mapping_name'].iloc[0]}” on {when:%d %b %Y %H:%M} UTC, "
+        f"from {listed}. "
+        "Warnings (those rows loaded) and rows set aside, with the first examples of each:"
+    )
 
 
 def problems_for_people(frame: pd.DataFrame) -> pd.DataFrame:
     """data__import_problems (or a report's samples) with column names for people."""
-    names = {"severity": "Severity", "problem": "Problem", "where": "Where", "table_name": "Table",
-             "column_name": "Column", "problem_count": "Rows with it", "count": "Rows with it",
-             "expected": "Expected", "file_name": "File", "file": "File", "row_number": "Row", "row": "Row",
-             "source_column": "Source column", "column": "Source column", "value": "Value"}
+    names = {
+        "severity": "Severity",
+        "problem": "Problem",
+        "where": "Where",
+        "table_name": "Table",
+        "column_name": "Column",
+        "problem_count": "Rows with it",
+        "count": "Rows with it",
+        "expected": "Expected",
+        "file_name": "File",
+        "file": "File",
+        "row_number": "Row",
+        "row": "Row",
+        "source_column": "Source column",
+        "column": "Source column",
+        "value": "Value",
+    }
     drop = [c for c in ("problem_order", "kind") if c in frame]
     return frame.drop(columns=drop).rename(columns=names)
 
@@ -1558,11 +1943,21 @@ def add_commands(subparsers) -> None:
 
     parser = subparsers.add_parser("import", help="load CRM exports through a mapping, atomically")
     add_db_argument(parser)
-    parser.add_argument("--mapping", required=True, metavar="NAME_OR_FILE",
-                        help="a preset (canonical, hubspot, salesforce, olist) or a mapping TOML file")
-    parser.add_argument("--rejects", metavar="FILE", default=None,
-                        help="set rows with errors aside into this CSV and load the rest")
-    parser.add_argument("--as-of", type=_parse_date, default=None, help="the data's as-of day (default: from the data)")
+    parser.add_argument(
+        "--mapping",
+        required=True,
+        metavar="NAME_OR_FILE",
+        help="a preset (canonical, hubspot, salesforce, olist) or a mapping TOML file",
+    )
+    parser.add_argument(
+        "--rejects",
+        metavar="FILE",
+        default=None,
+        help="set rows with errors aside into this CSV and load the rest",
+    )
+    parser.add_argument(
+        "--as-of", type=_parse_date, default=None, help="the data's as-of day (default: from the data)"
+    )
     parser.add_argument("--check", action="store_true", help="validate and report only; write nothing")
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     parser.set_defaults(run=_import_command)
@@ -1595,8 +1990,9 @@ def _import_command(args) -> int:
         if plan.report.errors:
             raise ImportRefused(f"check found {plan.report.error_count():,} errors; nothing was written")
         return 0
-    written = write(plan, args.db, quarantine=quarantine, rejects_path=args.rejects, as_of=args.as_of,
-                    progress=progress)
+    written = write(
+        plan, args.db, quarantine=quarantine, rejects_path=args.rejects, as_of=args.as_of, progress=progress
+    )
     loaded = ", ".join(f"{count:,} {table}" for table, count in written.loaded.items())
     print(f"imported into {written.path}: {loaded}")
     if written.set_aside:

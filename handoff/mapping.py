@@ -72,39 +72,82 @@ C = Column
 CANONICAL: dict[str, Table] = {
     table.name: table
     for table in (
-        _t("people", ("person_id",),
-           C("person_id", "text", True), C("name", "text", True),
-           C("team", "text", True, allowed=TEAMS), C("role", "text", True), C("region", "text"),
-           C("manager_id", "text", references="people")),
-        _t("campaigns", ("campaign_id",),
-           C("campaign_id", "text", True), C("name", "text", True), C("channel", "text", True),
-           C("owner_team", "text", True, allowed=TEAMS), C("start_date", "date", True),
-           C("end_date", "date"), C("budget", "decimal"),
-           C("cost", "decimal", True, minimum=0, default="0")),
-        _t("leads", ("lead_id",),
-           C("lead_id", "text", True), C("created_at", "timestamp", True), C("channel", "text", True),
-           C("source_campaign_id", "text", references="campaigns"),
-           C("sourced_by", "text", True, allowed=TEAMS), C("segment", "text", True),
-           C("region", "text", True), C("industry", "text", warn_if_missing=True),
-           C("company_size", "text", warn_if_missing=True),
-           C("score", "integer", minimum=0, maximum=100, warn_if_missing=True),
-           C("mql_at", "timestamp"), C("sal_at", "timestamp"), C("sql_at", "timestamp"),
-           C("disqualified_at", "timestamp"), C("disqualify_reason", "text"),
-           C("owner_id", "text", references="people", warn_if_missing=True)),
-        _t("touches", ("touch_id",),
-           C("touch_id", "text", True), C("lead_id", "text", True, references="leads"),
-           C("campaign_id", "text", references="campaigns"), C("channel", "text", True),
-           C("team", "text", True, allowed=TEAMS), C("kind", "text", True),
-           C("touched_at", "timestamp", True), C("person_id", "text", references="people")),
-        _t("deals", ("deal_id",),
-           C("deal_id", "text", True), C("lead_id", "text", True, references="leads"),
-           C("created_at", "timestamp", True), C("closed_at", "timestamp"),
-           C("stage", "text", True, allowed=("open", "won", "lost")),
-           C("amount", "decimal", True, minimum=0), C("owner_id", "text", references="people", warn_if_missing=True),
-           C("lost_reason", "text"), C("product", "text")),
-        _t("targets", ("period_start", "team", "metric", "segment"),
-           C("period_start", "date", True), C("team", "text", True, allowed=TEAMS),
-           C("metric", "text", True), C("segment", "text"), C("value", "decimal", True)),
+        _t(
+            "people",
+            ("person_id",),
+            C("person_id", "text", True),
+            C("name", "text", True),
+            C("team", "text", True, allowed=TEAMS),
+            C("role", "text", True),
+            C("region", "text"),
+            C("manager_id", "text", references="people"),
+        ),
+        _t(
+            "campaigns",
+            ("campaign_id",),
+            C("campaign_id", "text", True),
+            C("name", "text", True),
+            C("channel", "text", True),
+            C("owner_team", "text", True, allowed=TEAMS),
+            C("start_date", "date", True),
+            C("end_date", "date"),
+            C("budget", "decimal"),
+            C("cost", "decimal", True, minimum=0, default="0"),
+        ),
+        _t(
+            "leads",
+            ("lead_id",),
+            C("lead_id", "text", True),
+            C("created_at", "timestamp", True),
+            C("channel", "text", True),
+            C("source_campaign_id", "text", references="campaigns"),
+            C("sourced_by", "text", True, allowed=TEAMS),
+            C("segment", "text", True),
+            C("region", "text", True),
+            C("industry", "text", warn_if_missing=True),
+            C("company_size", "text", warn_if_missing=True),
+            C("score", "integer", minimum=0, maximum=100, warn_if_missing=True),
+            C("mql_at", "timestamp"),
+            C("sal_at", "timestamp"),
+            C("sql_at", "timestamp"),
+            C("disqualified_at", "timestamp"),
+            C("disqualify_reason", "text"),
+            C("owner_id", "text", references="people", warn_if_missing=True),
+        ),
+        _t(
+            "touches",
+            ("touch_id",),
+            C("touch_id", "text", True),
+            C("lead_id", "text", True, references="leads"),
+            C("campaign_id", "text", references="campaigns"),
+            C("channel", "text", True),
+            C("team", "text", True, allowed=TEAMS),
+            C("kind", "text", True),
+            C("touched_at", "timestamp", True),
+            C("person_id", "text", references="people"),
+        ),
+        _t(
+            "deals",
+            ("deal_id",),
+            C("deal_id", "text", True),
+            C("lead_id", "text", True, references="leads"),
+            C("created_at", "timestamp", True),
+            C("closed_at", "timestamp"),
+            C("stage", "text", True, allowed=("open", "won", "lost")),
+            C("amount", "decimal", True, minimum=0),
+            C("owner_id", "text", references="people", warn_if_missing=True),
+            C("lost_reason", "text"),
+            C("product", "text"),
+        ),
+        _t(
+            "targets",
+            ("period_start", "team", "metric", "segment"),
+            C("period_start", "date", True),
+            C("team", "text", True, allowed=TEAMS),
+            C("metric", "text", True),
+            C("segment", "text"),
+            C("value", "decimal", True),
+        ),
     )
 }
 del C
@@ -296,11 +339,33 @@ def parse_mapping(text: str, name: str = "mapping", path: Path | None = None) ->
 
 
 _TOP_KEYS = {"name", "description", "date_formats", "timezone", "sources", "tables", "meta_source"}
-_SOURCE_KEYS = {"files", "required", "encoding", "delimiter", "stop_at_blank_row", "date_formats",
-                "timezone", "decimal"}
+_SOURCE_KEYS = {
+    "files",
+    "required",
+    "encoding",
+    "delimiter",
+    "stop_at_blank_row",
+    "date_formats",
+    "timezone",
+    "decimal",
+}
 _FEED_KEYS = {"from", "where", "distinct", "columns"}
-_SPEC_KEYS = {"column", "value", "template", "lookup", "map", "bins", "other", "default", "when", "split",
-              "format", "pick", "optional", "clip"}
+_SPEC_KEYS = {
+    "column",
+    "value",
+    "template",
+    "lookup",
+    "map",
+    "bins",
+    "other",
+    "default",
+    "when",
+    "split",
+    "format",
+    "pick",
+    "optional",
+    "clip",
+}
 _CONDITION_KEYS = {"column", "in", "not_in", "not_empty"}
 _DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 
@@ -346,7 +411,9 @@ class _Parser:
         _check_timezone(timezone, self, "timezone")
         raw_sources = self.keys(document.get("sources", {}), set(document.get("sources", {})), "[sources]")
         if not raw_sources:
-            self.fail("[sources]", "the mapping names no sources: add a [sources.NAME] section per export file")
+            self.fail(
+                "[sources]", "the mapping names no sources: add a [sources.NAME] section per export file"
+            )
         sources = {
             source_name: self.source(source_name, raw, date_formats, timezone)
             for source_name, raw in raw_sources.items()
@@ -359,8 +426,10 @@ class _Parser:
             if table_name not in CANONICAL:
                 close = difflib.get_close_matches(table_name, list(CANONICAL), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(f"[tables.{table_name}]", f"no canonical table {table_name!r}{hint}; "
-                          f"the tables are {', '.join(TABLE_ORDER)}")
+                self.fail(
+                    f"[tables.{table_name}]",
+                    f"no canonical table {table_name!r}{hint}; the tables are {', '.join(TABLE_ORDER)}",
+                )
             items = raw if isinstance(raw, list) else [raw]
             feeds[table_name] = [self.feed(table_name, item, sources, i) for i, item in enumerate(items)]
         if "leads" not in feeds:
@@ -421,12 +490,14 @@ class _Parser:
                 self.fail(at, "a condition needs a column")
             if not {"in", "not_in", "not_empty"} & item.keys():
                 self.fail(at, "a condition needs one of in, not_in, not_empty")
-            conditions.append(Condition(
-                column=self.text(item["column"], at),
-                values_in=self.texts(item["in"], at) if "in" in item else None,
-                values_not_in=self.texts(item["not_in"], at) if "not_in" in item else None,
-                not_empty=self.boolean(item["not_empty"], at) if "not_empty" in item else None,
-            ))
+            conditions.append(
+                Condition(
+                    column=self.text(item["column"], at),
+                    values_in=self.texts(item["in"], at) if "in" in item else None,
+                    values_not_in=self.texts(item["not_in"], at) if "not_in" in item else None,
+                    not_empty=self.boolean(item["not_empty"], at) if "not_empty" in item else None,
+                )
+            )
         return tuple(conditions)
 
     def feed(self, table_name: str, raw: Any, sources: dict[str, Source], index: int) -> Feed:
@@ -434,7 +505,7 @@ class _Parser:
         raw = self.keys(raw, _FEED_KEYS, at)
         source = raw.get("from")
         if source is None:
-            self.fail(at, "say which source feeds the table: from = \"<source name>\"")
+            self.fail(at, 'say which source feeds the table: from = "<source name>"')
         if source not in sources:
             self.fail(f"{at} from", f"no source named {source!r}; the sources are {', '.join(sources)}")
         table = CANONICAL[table_name]
@@ -448,10 +519,15 @@ class _Parser:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.fail(f"{at} columns", f"{table_name} has no column {target!r}{hint}")
             columns[target] = self.spec(target, spec, f"{at} columns.{target}", sources, table)
-        missing = [c.name for c in table.columns if c.required and c.default is None and c.name not in columns]
+        missing = [
+            c.name for c in table.columns if c.required and c.default is None and c.name not in columns
+        ]
         if missing:
-            self.fail(at, f"{table_name} needs {', '.join(missing)}, but the mapping does not say where "
-                          f"{'it comes' if len(missing) == 1 else 'they come'} from")
+            self.fail(
+                at,
+                f"{table_name} needs {', '.join(missing)}, but the mapping does not say where "
+                f"{'it comes' if len(missing) == 1 else 'they come'} from",
+            )
         return Feed(
             table=table_name,
             source=source,
@@ -476,15 +552,20 @@ class _Parser:
         if "lookup" in raw:
             spec = self.keys(raw["lookup"], {"source", "key", "value"}, f"{at} lookup")
             if set(spec) != {"source", "key", "value"} or len(columns) != 1:
-                self.fail(at, "a lookup needs column = \"<this row's key>\" and "
-                              "lookup = { source = ..., key = ..., value = ... }")
+                self.fail(
+                    at,
+                    'a lookup needs column = "<this row\'s key>" and '
+                    "lookup = { source = ..., key = ..., value = ... }",
+                )
             if spec["source"] not in sources:
                 self.fail(f"{at} lookup", f"no source named {spec['source']!r}")
-            lookup = Lookup(self.text(spec["source"], at), self.text(spec["key"], at), self.text(spec["value"], at))
+            lookup = Lookup(
+                self.text(spec["source"], at), self.text(spec["key"], at), self.text(spec["value"], at)
+            )
         value_map = None
         if "map" in raw:
             if not isinstance(raw["map"], dict):
-                self.fail(f"{at} map", "expected a table of \"source value\" = \"canonical value\"")
+                self.fail(f"{at} map", 'expected a table of "source value" = "canonical value"')
             value_map = {_fold(str(k)): self.text(v, f"{at} map") for k, v in raw["map"].items()}
         pick = self.text(raw.get("pick", "first"), at)
         if pick not in ("first", "earliest", "latest"):
@@ -495,8 +576,11 @@ class _Parser:
         clip = None
         if "clip" in raw:
             bounds = raw["clip"]
-            if (not isinstance(bounds, list) or len(bounds) != 2
-                    or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)):
+            if (
+                not isinstance(bounds, list)
+                or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            ):
                 self.fail(f"{at} clip", "clip is [lowest, highest]")
             clip = (float(bounds[0]), float(bounds[1]))
         bins = None
@@ -504,16 +588,28 @@ class _Parser:
             if value_map is not None:
                 self.fail(at, "use map or bins, not both")
             items = raw["bins"]
-            if (not isinstance(items, list) or not items
-                    or not all(isinstance(b, list) and len(b) == 2 and isinstance(b[0], int | float)
-                               and not isinstance(b[0], bool) and isinstance(b[1], str) for b in items)):
-                self.fail(f"{at} bins", "bins is a list of [lowest number, \"label\"], e.g. [[0, \"smb\"], [200, \"mid_market\"]]")
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(
+                    isinstance(b, list)
+                    and len(b) == 2
+                    and isinstance(b[0], int | float)
+                    and not isinstance(b[0], bool)
+                    and isinstance(b[1], str)
+                    for b in items
+                )
+            ):
+                self.fail(
+                    f"{at} bins",
+                    'bins is a list of [lowest number, "label"], e.g. [[0, "smb"], [200, "mid_market"]]',
+                )
             bins = tuple((float(b[0]), b[1]) for b in items)
             if list(bins) != sorted(bins, key=lambda b: b[0]) or len({b[0] for b in bins}) != len(bins):
                 self.fail(f"{at} bins", "list the bins from the lowest number up, each number once")
         template = self.text(raw["template"], at) if "template" in raw else None
         if template is not None and not template_fields(template):
-            self.fail(f"{at} template", "a template names columns in braces, e.g. \"{Lead ID}-{Campaign ID}\"")
+            self.fail(f"{at} template", 'a template names columns in braces, e.g. "{Lead ID}-{Campaign ID}"')
         return ColumnSpec(
             target=target,
             columns=columns,

@@ -4,6 +4,7 @@ import streamlit as st
 
 from handoff import ingest, ui
 from handoff.charts import fmt_count, fmt_pct
+from handoff.demo import build_demo
 from handoff.errors import HandoffError
 from handoff.mapping import preset_names
 
@@ -21,35 +22,33 @@ for tile, (name, shown) in zip(st.columns(len(ingest.HEADLINE_CHECKS)), ingest.H
 
 st.subheader("Tables")
 st.caption("Rows, the span of each table's main date, and its freshness: days from its newest date to today.")
-COUNTS = {c: st.column_config.NumberColumn(format="localized") for c in ("Rows", "Checked", "Failing", "Rows with it")}
+COUNTS = {c: st.column_config.NumberColumn(format="localized") for c in ingest.COUNT_COLUMNS}
 ui.table(ingest.tables_for_people(ui.query("data__table_health")), "data_tables", column_config=COUNTS)
 
 st.subheader("Health checks")
-ui.table(ingest.checks_for_people(checks), "data_health_checks", column_config={
-    **COUNTS, "Passing (%)": st.column_config.ProgressColumn(format="%.1f %%", min_value=0, max_value=100)})
-failing_first = int((checks["issue_count"] > 0).to_numpy().argmax())  # the first check with failures, if any
-check = st.selectbox("Show the records failing a check", list(checks["check_name"]), key="data_check", index=failing_first,
+passing = {"Passing (%)": st.column_config.ProgressColumn(format="%.1f %%", min_value=0, max_value=100)}
+ui.table(ingest.checks_for_people(checks), "data_health_checks", column_config=COUNTS | passing)
+check = st.selectbox("Show the records failing a check", list(checks["check_name"]), key="data_check",
+                     index=int((checks["issue_count"] > 0).to_numpy().argmax()),  # the first with failures
                      format_func=dict(zip(checks["check_name"], checks["check_label"], strict=True)).get,
-                     bind="query-params", help="Up to 50 records, each with what is wrong, so a chart that looks "
-                                               "wrong can be traced to its data.")
+                     bind="query-params", help="Up to 50 records, each with what is wrong, so a chart that "
+                                               "looks wrong can be traced to its data.")
 failing = ui.query("data__health_check_rows", check=check)
 if failing.empty:
     st.info("Every record passes this check.", icon=":material/task_alt:")
 else:
-    ui.table(failing.rename(columns={"record_id": "Id", "table_name": "Table", "detail": "What is wrong"}),
-             f"data_failing_{check}")
+    ui.table(ingest.failing_for_people(failing), f"data_failing_{check}")
 
 files = ui.query("data__import_files")
 if not files.empty:
     st.subheader("Last import")
-    st.caption(f"With the mapping “{files['mapping_name'].iloc[0]}” on {files['imported_at'].iloc[0]:%d %b %Y %H:%M} "
-               "UTC. Warnings (the rows loaded) and rows set aside, with the first examples of each:")
-    ui.table(ingest.problems_for_people(ui.query("data__import_problems")), "data_last_import_problems",
-             column_config=COUNTS)
+    st.caption(ingest.last_import_sentence(files))
+    problems = ingest.problems_for_people(ui.query("data__import_problems"))
+    ui.table(problems, "data_last_import_problems", column_config=COUNTS)
 
 st.subheader("Load your own data")
-st.caption("Upload exports, pick a mapping, check them, then confirm. Nothing is written before you confirm, and a "
-           "failed import leaves the data exactly as it was.")
+st.caption("Upload exports, pick a mapping, check them, then confirm. Nothing is written before you confirm, "
+           "and a failed import leaves the data exactly as it was.")
 if not ingest.may_import():
     st.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
     st.stop()
@@ -57,64 +56,65 @@ if not ingest.may_import():
 action = st.session_state.pop("data_action", None)
 import_tab, demo_tab = st.tabs(["Import CRM exports", "Demo company"])
 with import_tab:
-    limit_mb = ingest.upload_limit_bytes() / 1e6
-    uploads = st.file_uploader("CRM exports: CSV (any common encoding and delimiter) or Parquet", key="data_uploads",
-                               type=["csv", "tsv", "txt", "parquet"], accept_multiple_files=True,
-                               help=f"Up to {limit_mb:g} MB per file. Files are kept under data/uploads/ only.")
+    uploads = st.file_uploader(
+        "CRM exports: CSV (any common encoding and delimiter) or Parquet", key="data_uploads",
+        type=["csv", "tsv", "txt", "parquet"], accept_multiple_files=True,
+        help=f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB per file, kept under data/uploads/ only.")
     mapping = st.selectbox("Mapping", [*preset_names(), "upload"], key="data_mapping", bind="query-params",
                            format_func=lambda m: "Upload a mapping file (TOML)…" if m == "upload" else m,
-                           help="Which columns of which export feed each table; see the README to write your own.")
-    mapping_file = st.file_uploader("Mapping file", type=["toml"], key="data_mapping_file") if mapping == "upload" else None
+                           help="Which columns of which export feed each table (README: write your own).")
+    mapping_file = mapping == "upload" and st.file_uploader("Mapping", type=["toml"], key="data_mapping_file")
     too_big = ingest.too_large((f.name, f.size) for f in uploads or [])
     if too_big:
         st.error(too_big, icon=":material/block:")
     elif st.button("Check the files", icon=":material/fact_check:", key="data_check_files",
-                   on_click=lambda: st.session_state.update(data_action="check"),
-                   disabled=not uploads or (mapping == "upload" and mapping_file is None)) or action == "check":
+                   on_click=st.session_state.update, kwargs={"data_action": "check"},
+                   disabled=not uploads or (mapping == "upload" and not mapping_file)) or action == "check":
         st.session_state.pop("data_plan", None)
         try:
-            st.session_state["data_plan"] = ingest.check_uploads(
-                [(f.name, f.getvalue()) for f in uploads], mapping,
-                (mapping_file.name, mapping_file.getvalue()) if mapping_file else None)
+            st.session_state["data_plan"] = ingest.check_uploads(uploads, mapping, mapping_file or None)
         except HandoffError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
     if uploads and not too_big and "data_plan" in st.session_state:
         plan, folder = st.session_state["data_plan"]
         report = plan.report
-        (st.error if report.errors else st.success)(f"{report.headline()}. Nothing has been written yet.")
+        (st.error if report.errors else st.success)(
+            ingest.as_markdown(f"{report.headline()}. Nothing has been written yet."))
         ui.table(report.files_frame(), "data_check_files")
         quarantine = bool(report.errors) and plan.can_quarantine and st.checkbox(
-            "Set rows with errors aside (with the rows that depend on them) and load the rest", key="data_quarantine")
-        ui.table(report.summary_frame(quarantine), "data_check_rows")
+            "Set rows with errors aside (with the rows that depend on them) and load the rest",
+            key="data_quarantine")
+        if plan.tables:
+            ui.table(report.summary_frame(quarantine), "data_check_rows")
         if report.problems:
             ui.table(ingest.problems_for_people(report.problems_frame()), "data_check_problems")
-            with st.expander("Examples: file, row (the header is row 1), column and value, the first 20 of each"):
+            with st.expander("Examples: file, row (the header is row 1), column and value, 20 of each"):
                 ui.table(ingest.problems_for_people(report.samples_frame()), "data_check_examples")
         if (not report.errors or quarantine) and (st.button(
-                f"Import into {ui.db_path().name}", type="primary", icon=":material/upload:", key="data_confirm",
-                on_click=lambda: st.session_state.update(data_action="import")) or action == "import"):
+                f"Import into {ui.db_path().name}", type="primary", icon=":material/upload:",
+                key="data_confirm", on_click=st.session_state.update, kwargs={"data_action": "import"})
+                or action == "import"):
             bar = st.progress(0.0, text="Importing…")
             try:
                 written = ingest.write(plan, ui.db_path(), quarantine=quarantine,
                                        rejects_path=folder / "rejects.csv" if quarantine else None,
-                                       progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                                       progress=lambda f, text: bar.progress(min(f, 1.0), text=text))
             except HandoffError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
             else:
                 del st.session_state["data_plan"]
-                loaded = ", ".join(f"{fmt_count(n)} {t}" for t, n in written.loaded.items() if n)
-                aside = f"; {fmt_count(written.set_aside)} rows set aside ({written.rejects_path})" if written.set_aside else ""
-                st.session_state["data_done"] = f"Imported {loaded}{aside}. Every page now shows the new data."
+                st.session_state["data_done"] = f"{written.sentence()} Every page now shows the new data."
                 st.rerun()
 with demo_tab:
     st.markdown("Replace the data with the deterministic demo company (two years up to today).")
-    leads = st.number_input("Leads", min_value=100, max_value=1_000_000, value=40_000, step=1_000, key="data_demo_leads")
+    leads = st.number_input("Leads", min_value=100, max_value=1_000_000, value=40_000, step=1_000,
+                            key="data_demo_leads")
     sure = st.checkbox(f"Replace everything in {ui.db_path().name}", key="data_demo_sure")
-    if st.button("Build the demo database", disabled=not sure, icon=":material/refresh:", key="data_demo_build",
-                 on_click=lambda: st.session_state.update(data_action="demo")) or action == "demo":
-        from handoff.demo import build_demo
-
+    if st.button("Build the demo database", disabled=not sure, icon=":material/refresh:",
+                 key="data_demo_build", on_click=st.session_state.update, kwargs={"data_action": "demo"}) \
+            or action == "demo":
         bar = st.progress(0.0, text="Starting…")
-        build_demo(ui.db_path(), leads=int(leads), progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+        build_demo(ui.db_path(), leads=int(leads),
+                   progress=lambda f, text: bar.progress(min(f, 1.0), text=text))
         st.session_state["data_done"] = f"Built the demo company with {fmt_count(leads)} leads."
         st.rerun()

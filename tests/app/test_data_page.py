@@ -4,7 +4,6 @@ limit, an uploaded mapping, regenerating the demo, the admin gate, and Olist thr
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +27,11 @@ def writable(monkeypatch, demo_db, tmp_path):
 
 
 def texts(at) -> str:
-    return " ".join(str(e.value) for kind in (at.success, at.error, at.warning, at.info, at.caption, at.markdown)
-                    for e in kind)
+    return " ".join(
+        str(e.value)
+        for kind in (at.success, at.error, at.warning, at.info, at.caption, at.markdown)
+        for e in kind
+    )
 
 
 def upload(at, paths, key="data_uploads"):
@@ -62,9 +64,25 @@ def test_choosing_another_check_shows_its_records(app):
 
 
 def test_an_empty_database_renders_without_numbers_that_mean_nothing(app, make_db, monkeypatch):
-    monkeypatch.setenv("HANDOFF_DB", str(make_db({"leads": [{"lead_id": "L1", "created_at": "2026-01-01",
-                                                              "channel": "x", "sourced_by": "sales",
-                                                              "segment": "smb", "region": "NA"}]})))
+    monkeypatch.setenv(
+        "HANDOFF_DB",
+        str(
+            make_db(
+                {
+                    "leads": [
+                        {
+                            "lead_id": "L1",
+                            "created_at": "2026-01-01",
+                            "channel": "x",
+                            "sourced_by": "sales",
+                            "segment": "smb",
+                            "region": "NA",
+                        }
+                    ]
+                }
+            )
+        ),
+    )
     at = app("data")
     no_exception(at)
     assert {m.label: m.value for m in at.metric}["Deals with a lead"] in ("–", "—", "n/a", "")
@@ -91,7 +109,9 @@ def test_upload_check_confirm_replaces_the_database(app, writable):
 def test_errors_refuse_until_rows_are_set_aside(app, writable, tmp_path):
     bad = tmp_path / "in"
     shutil.copytree(DATA / "canonical", bad)
-    (bad / "leads.csv").write_text((bad / "leads.csv").read_text().replace("L3,2026-03-04 09:00:00", "L3,soon"))
+    (bad / "leads.csv").write_text(
+        (bad / "leads.csv").read_text().replace("L3,2026-03-04 09:00:00", "L3,soon")
+    )
     at = app("data")
     upload(at, sorted(bad.glob("*.csv")))
     at.button(key="data_check_files").click().run()

@@ -84,17 +84,28 @@ def test_canonical_mapping_matches_the_schema(demo_db):
     columns = db.execute(
         "select table_name, column_name, data_type, is_nullable from information_schema.columns "
         "where table_name in ('people', 'campaigns', 'leads', 'touches', 'deals', 'targets') "
-        "order by table_name, ordinal_position", db=demo_db)
-    types = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE", "integer": "INTEGER",
-             "decimal": "DECIMAL(18,2)"}
+        "order by table_name, ordinal_position",
+        db=demo_db,
+    )
+    types = {
+        "text": "VARCHAR",
+        "timestamp": "TIMESTAMP",
+        "date": "DATE",
+        "integer": "INTEGER",
+        "decimal": "DECIMAL(18,2)",
+    }
     for name, frame in columns.groupby("table_name"):
         table_def = CANONICAL[name]
         assert list(frame["column_name"]) == table_def.column_names
         for row in frame.itertuples():
             column = table_def.column(row.column_name)
             assert types[column.type] == row.data_type, row
-            assert (row.is_nullable == "NO") == (column.required or name == "deals" and column.name == "amount"
-                                                  or column.name in CANONICAL[name].key[:1]), row
+            assert (row.is_nullable == "NO") == (
+                column.required
+                or name == "deals"
+                and column.name == "amount"
+                or column.name in CANONICAL[name].key[:1]
+            ), row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +115,7 @@ def test_canonical_mapping_matches_the_schema(demo_db):
 @pytest.fixture(scope="module")
 def olist_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("olist") / "olist.duckdb"
-    plan, _ = ingest.import_files(OLIST_FILES, "olist", path)
+    ingest.import_files(OLIST_FILES, "olist", path)
     return path
 
 
@@ -130,7 +141,9 @@ def test_olist_funnel_counts_match_the_csv_files(olist_db):
         expected[(month, "won")] += r["mql_id"] in won_ids
     got = db.execute(
         "select strftime(created_at, '%Y-%m') as month, count(*) filter (where reached_mql) as mql, "
-        "count(*) filter (where reached_won) as won from lead_milestones group by all order by 1", db=olist_db)
+        "count(*) filter (where reached_won) as won from lead_milestones group by all order by 1",
+        db=olist_db,
+    )
     for row in got.itertuples():
         assert (row.mql, row.won) == (expected[(row.month, "mql")], expected[(row.month, "won")]), row.month
     assert got["mql"].sum() == 8000 and got["won"].sum() == 842
@@ -139,7 +152,9 @@ def test_olist_funnel_counts_match_the_csv_files(olist_db):
     expected_by_channel = Counter(origin[r["mql_id"]] for r in won)
     by_channel = db.execute(
         "select l.channel, count(*) as won from lead_milestones m join leads l using (lead_id) "
-        "where m.reached_won group by all", db=olist_db)
+        "where m.reached_won group by all",
+        db=olist_db,
+    )
     assert dict(zip(by_channel["channel"], by_channel["won"], strict=True)) == dict(expected_by_channel)
 
 
@@ -156,7 +171,10 @@ def test_olist_funnel_query_shows_lead_mql_to_won(olist_db):
         won = sum(r["mql_id"] in won_ids for r in cohort)
         # Every Olist lead is an MQL; a won deal means the lead reached SAL, SQL and Opportunity too.
         assert (reached["Lead"], reached["MQL"]) == (len(cohort), len(cohort)), (start, end)
-        assert reached["SAL"] == reached["SQL"] == reached["Opportunity"] == reached["Won"] == won, (start, end)
+        assert reached["SAL"] == reached["SQL"] == reached["Opportunity"] == reached["Won"] == won, (
+            start,
+            end,
+        )
 
 
 def test_olist_one_deal_won_before_its_first_contact_loads_with_a_warning(olist_db):
@@ -178,7 +196,9 @@ def test_hubspot_contacts_and_deals_map_onto_leads_deals_and_owners(tmp_path):
     path = tmp_path / "h.duckdb"
     leads = table(path, "leads").set_index("lead_id")
     assert len(leads) == len(contacts)
-    assert leads["mql_at"].notna().sum() == sum(1 for c in contacts if c["Became a Marketing Qualified Lead Date"])
+    assert leads["mql_at"].notna().sum() == sum(
+        1 for c in contacts if c["Became a Marketing Qualified Lead Date"]
+    )
     assert leads.loc["5110", "sourced_by"] == "sales"  # Original Source "Offline Sources"
     assert leads.loc["5104", "channel"] == "unknown"  # no Original Source
     assert leads.loc["5112", "score"] == 100  # HubSpot Score 120, clipped to 0-100
@@ -187,9 +207,13 @@ def test_hubspot_contacts_and_deals_map_onto_leads_deals_and_owners(tmp_path):
     assert len(got) == len(deals)
     assert got.loc["9002", "lead_id"] == "5102"  # the first of "5102;5107"
     stages = Counter(got["stage"])
-    assert stages == Counter("won" if d["Deal Stage"] == "Closed Won" else "lost" if d["Deal Stage"] == "Closed Lost"
-                             else "open" for d in deals)
-    assert got.loc[got["stage"] == "open", "closed_at"].isna().all()  # an open deal's Close Date is a forecast
+    assert stages == Counter(
+        "won" if d["Deal Stage"] == "Closed Won" else "lost" if d["Deal Stage"] == "Closed Lost" else "open"
+        for d in deals
+    )
+    assert (
+        got.loc[got["stage"] == "open", "closed_at"].isna().all()
+    )  # an open deal's Close Date is a forecast
     assert float(got.loc["9003", "amount"]) == 96500.50 and float(got.loc["9006", "amount"]) == 0
     owners = {c["Contact owner"] for c in contacts if c["Contact owner"]} | {d["Deal owner"] for d in deals}
     assert set(table(path, "people")["person_id"]) == owners
@@ -210,7 +234,9 @@ def test_salesforce_reports_skip_the_footer_and_link_opportunities_to_converted_
     assert reads["salesforce-leads-report.csv"].footer_rows == 2
     assert reads["salesforce-campaign-members-report.csv"].encoding == "UTF-8 with BOM"
     deals = table(path, "deals").set_index("deal_id")
-    converted = {r["Converted Opportunity ID"]: r["Lead ID"] for r in real_leads if r["Converted Opportunity ID"]}
+    converted = {
+        r["Converted Opportunity ID"]: r["Lead ID"] for r in real_leads if r["Converted Opportunity ID"]
+    }
     assert deals["lead_id"].to_dict() == converted
     assert float(deals.loc["0065g00000Xy2AAA", "amount"]) == 210000.00  # "210,000.00"
     members = rows(DATA / "salesforce-campaign-members-report.csv", "utf-8-sig")
@@ -233,8 +259,18 @@ def test_rejects_sets_bad_rows_aside_with_what_depends_on_them_and_loads_the_res
     leads = (src / "leads.csv").read_text().replace("L3,2026-03-04 09:00:00", "L3,yesterday")
     (src / "leads.csv").write_text(leads)
     target = tmp_path / "h.duckdb"
-    code = main(["import", "--db", str(target), "--mapping", "canonical", "--rejects", str(tmp_path / "rejects.csv"),
-                 *map(str, sorted(src.glob("*.csv")))])
+    code = main(
+        [
+            "import",
+            "--db",
+            str(target),
+            "--mapping",
+            "canonical",
+            "--rejects",
+            str(tmp_path / "rejects.csv"),
+            *map(str, sorted(src.glob("*.csv"))),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     # L3 has a bad date; its touch T4 and its deal D2 depend on it.
@@ -255,7 +291,12 @@ def test_rejects_sets_bad_rows_aside_with_what_depends_on_them_and_loads_the_res
 
 def test_check_only_writes_nothing(tmp_path, capsys):
     target = tmp_path / "h.duckdb"
-    assert main(["import", "--check", "--db", str(target), "--mapping", "canonical", *map(str, CANONICAL_SAMPLE)]) == 0
+    assert (
+        main(
+            ["import", "--check", "--db", str(target), "--mapping", "canonical", *map(str, CANONICAL_SAMPLE)]
+        )
+        == 0
+    )
     assert not target.exists()
     assert "4 mapped, 4 to load" in capsys.readouterr().out
 
@@ -266,7 +307,7 @@ def test_check_only_writes_nothing(tmp_path, capsys):
 
 LEADS_HEADER = ["lead_id", "created_at", "channel", "sourced_by", "segment", "region", "industry"]
 LEADS_ROWS = [
-    ["L1", "2026-03-02 09:00:00", "webinar", "marketing", "smb", "EMEA", "Café; \"Brasserie\", Lyon"],
+    ["L1", "2026-03-02 09:00:00", "webinar", "marketing", "smb", "EMEA", 'Café; "Brasserie", Lyon'],
     ["L2", "2026-03-03 09:00:00", "paid_search", "sales", "mid_market", "NA", "line one\nline two"],
     ["L3", "2026-03-04", "email", "marketing", "smb", "APAC", ""],
 ]
@@ -279,16 +320,24 @@ def write_variant(path: Path, encoding: str, delimiter: str, newline: str, quoti
         writer.writerows(LEADS_ROWS)
 
 
-@pytest.mark.parametrize(("encoding", "delimiter"), [
-    ("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ";"), ("cp1252", "\t"), ("utf-16", "\t"), ("utf-8", "|"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ";"),
+        ("cp1252", ";"),
+        ("cp1252", "\t"),
+        ("utf-16", "\t"),
+        ("utf-8", "|"),
+    ],
+)
 def test_any_common_encoding_and_delimiter_reads_the_same(encoding, delimiter, tmp_path):
     path = tmp_path / "leads.csv"
     write_variant(path, encoding, delimiter, "\r\n" if delimiter == ";" else "\n", csv.QUOTE_MINIMAL)
     plan = ingest.check([path], "canonical")
     assert not plan.report.errors, plan.report.as_text()
     leads = plan.tables["leads"]
-    assert leads["industry"].tolist()[:2] == ["Café; \"Brasserie\", Lyon", "line one\nline two"]
+    assert leads["industry"].tolist()[:2] == ['Café; "Brasserie", Lyon', "line one\nline two"]
     assert leads["created_at"].tolist()[2] == pd.Timestamp("2026-03-04")
     assert plan.report.files[0].delimiter == delimiter
 
@@ -297,13 +346,19 @@ def test_parquet_files_import_like_csv(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = pd.DataFrame({
-        "lead_id": ["L1", "L2"], "created_at": pd.to_datetime(["2026-03-02 09:00", "2026-03-03 10:30"]),
-        "channel": ["webinar", "email"], "sourced_by": ["marketing", "sales"], "segment": ["smb", "smb"],
-        "region": ["EMEA", "NA"], "score": pd.array([80, None], dtype="Int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2"],
+            "created_at": pd.to_datetime(["2026-03-02 09:00", "2026-03-03 10:30"]),
+            "channel": ["webinar", "email"],
+            "sourced_by": ["marketing", "sales"],
+            "segment": ["smb", "smb"],
+            "region": ["EMEA", "NA"],
+            "score": pd.array([80, None], dtype="Int64"),
+        }
+    )
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "leads.parquet")
-    plan, _ = ingest.import_files([tmp_path / "leads.parquet"], "canonical", tmp_path / "p.duckdb")
+    ingest.import_files([tmp_path / "leads.parquet"], "canonical", tmp_path / "p.duckdb")
     leads = table(tmp_path / "p.duckdb", "leads")
     assert leads["created_at"].tolist() == frame["created_at"].tolist()
     assert leads["score"].tolist()[0] == 80 and pd.isna(leads["score"].tolist()[1])
@@ -311,8 +366,12 @@ def test_parquet_files_import_like_csv(tmp_path):
 
 def test_progress_is_reported_from_start_to_finish(tmp_path):
     seen = []
-    ingest.import_files(CANONICAL_SAMPLE, "canonical", tmp_path / "h.duckdb",
-                        progress=lambda fraction, message: seen.append((fraction, message)))
+    ingest.import_files(
+        CANONICAL_SAMPLE,
+        "canonical",
+        tmp_path / "h.duckdb",
+        progress=lambda fraction, message: seen.append((fraction, message)),
+    )
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(m.startswith("reading leads.csv") for _, m in seen)
@@ -338,16 +397,21 @@ def test_timestamps_parse_in_each_format_and_convert_to_utc():
     text = pd.Series(["2026-03-01 09:00", "3/14/2026 9:05 PM", "2026-07-01T12:00:00+02:00", "", "soon"])
     values, bad = ingest.parse_timestamps(text, ["iso", "%m/%d/%Y %I:%M %p"], "America/New_York")
     # New York is UTC-5 in March (before the 8 March switch), UTC-4 from then on; an offset wins.
-    assert values.tolist()[:3] == [pd.Timestamp("2026-03-01 14:00"), pd.Timestamp("2026-03-15 01:05"),
-                                   pd.Timestamp("2026-07-01 10:00")]
+    assert values.tolist()[:3] == [
+        pd.Timestamp("2026-03-01 14:00"),
+        pd.Timestamp("2026-03-15 01:05"),
+        pd.Timestamp("2026-07-01 10:00"),
+    ]
     assert pd.isna(values[3]) and bad.tolist() == [False, False, False, False, True]
 
 
 def test_numbers_accept_currency_and_thousands_but_not_an_ambiguous_comma():
-    numbers, canonical, bad = ingest.parse_numbers(pd.Series(["$1,234.50", "USD 99", "12,5", "-3", "1e3", "", "n/a"]))
+    _, canonical, bad = ingest.parse_numbers(
+        pd.Series(["$1,234.50", "USD 99", "12,5", "-3", "1e3", "", "n/a"])
+    )
     assert canonical.fillna("-").tolist()[:5] == ["1234.50", "99", "-", "-3", "1000.000000"]
     assert bad.tolist() == [False, False, True, False, False, False, True]
-    numbers, canonical, bad = ingest.parse_numbers(pd.Series(["1.234,50", "12,5"]), decimal=",")
+    _, canonical, bad = ingest.parse_numbers(pd.Series(["1.234,50", "12,5"]), decimal=",")
     assert canonical.tolist() == ["1234.50", "12.5"] and not bad.any()
 
 

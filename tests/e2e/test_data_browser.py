@@ -1,0 +1,83 @@
+"""The Data page in Chromium: health, a check changing the records shown, an upload checked and
+imported, and an upload over the size limit refused."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from handoff import db
+from tests.e2e.conftest import OUTPUT, Server, assert_no_exception, open_app, wait_until_idle
+from tests.fixtures import ROOT
+
+pytestmark = pytest.mark.e2e
+
+DATA = ROOT / "tests" / "data" / "import"
+
+
+@pytest.fixture(scope="module")
+def data_server(demo_db, tmp_path_factory):
+    """A server of its own on a copy of the demo (imports replace it), with a 0.01 MB upload limit."""
+    path = tmp_path_factory.mktemp("data-e2e") / "handoff.duckdb"
+    shutil.copy(demo_db, path)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HANDOFF_MAX_UPLOAD_MB", "0.01")
+        running = Server(path, OUTPUT / "streamlit-data.log")
+    running.db = path
+    yield running
+    running.stop()
+    db.close_connections()
+
+
+def choose(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)
+
+
+def test_the_page_shows_health_and_a_check_changes_the_records(data_server, page):
+    open_app(page, f"{data_server.url}/data")
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() == "Data"
+    tiles = page.locator('[data-testid="stMetricValue"]')
+    assert tiles.first.inner_text().strip() == "100.0 %"
+    page.screenshot(path=str(OUTPUT / "data-health.png"), full_page=True)
+    assert page.get_by_text("Every record passes this check.").count() == 0  # MQLs without a response listed
+    choose(page, "Show the records failing a check", "Deals with a lead")
+    assert page.get_by_text("Every record passes this check.").count() == 1
+    assert "data_check=Deals+with+a+lead" in page.url
+    assert_no_exception(page)
+
+
+def test_an_upload_is_checked_then_imported(data_server, page):
+    open_app(page, f"{data_server.url}/data")
+    choose(page, "Mapping", "hubspot")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        [str(p) for p in sorted(DATA.glob("hubspot-*.csv"))]
+    )
+    wait_until_idle(page)
+    page.get_by_role("button", name="Check the files").click()
+    wait_until_idle(page)
+    page.get_by_text("rows mapped").first.wait_for()
+    assert page.get_by_text("Nothing has been written yet").count() == 1
+    page.screenshot(path=str(OUTPUT / "data-upload-checked.png"), full_page=True)
+    page.get_by_role("button", name="Import into handoff.duckdb").click()
+    page.get_by_text("Imported 5 people, 22 leads, 8 deals").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert db.run_query("data__table_counts", db=data_server.db).iloc[2]["row_count"] == 22
+    assert page.get_by_text("With the mapping “hubspot”").count() == 1
+    page.screenshot(path=str(OUTPUT / "data-imported.png"), full_page=True)
+
+
+def test_an_upload_over_the_limit_is_refused_with_the_limit(data_server, page, tmp_path):
+    big = tmp_path / "leads.csv"
+    big.write_text("lead_id\n" + "L1\n" * 6_000)  # 18 kB, over the 0.01 MB limit of this server
+    open_app(page, f"{data_server.url}/data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(big))
+    wait_until_idle(page)
+    page.get_by_text("over the 0.01 MB upload limit").wait_for()
+    assert page.get_by_role("button", name="Check the files").count() == 0
+    assert_no_exception(page)
