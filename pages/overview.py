@@ -2,11 +2,17 @@
 
 import streamlit as st
 
-from handoff import overview, ui
+from handoff import overview, report, ui
 from handoff.charts import fmt_pct, fmt_usd
 
 ui.page_header("Overview", "Where do marketing and sales stand this period, against target and the period before?")
 f = ui.filters()
+st.download_button(
+    "Meeting pack (HTML)", lambda: report.build_report(f, db_path=ui.db_path()), file_name="handoff-review.html",
+    mime="text/html", icon=":material/summarize:", key="overview_report",
+    help="One self-contained file with these KPIs, the funnel, the SLA scorecard, attribution by team across "
+         "models and the leakage decomposition; it opens offline and its charts stay interactive.",
+)
 as_of = ui.as_of()
 current = ui.query("overview__kpis", f).iloc[0].to_dict()
 if not current["mql_count"] and not current["sal_count"] and not current["pipeline_created_usd"]:

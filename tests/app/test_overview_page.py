@@ -18,6 +18,7 @@ def test_every_kpi_tile_with_its_definition(app):
     assert all(m.help for m in at.metric)
     assert any("of target" in c.value for c in at.caption)
     assert len([m for m in at.markdown if m.value.startswith("- ")]) == 3  # what changed
+    assert "Meeting pack (HTML)" in [button.label for button in at.download_button]
 
 
 def test_a_filter_changes_the_numbers(app):
