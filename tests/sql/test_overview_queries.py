@@ -194,3 +194,14 @@ def test_what_changed_ranks_by_how_surprising_a_move_is():
     assert [m.subject for m in top] == ["MQL → SAL conversion", "Paid search leads"]
     assert top[0].sentence() == "MQL → SAL conversion fell from 90.0 % to 85.0 % (-5.0 pp, on 4,000 records)."
     assert top[1].sentence() == "Paid search leads fell from 400 to 250 (-38 %)."
+
+
+def test_sla_tiles_pool_each_teams_policies():
+    rows = pd.DataFrame({
+        "policy_id": ["follow_up", "follow_up", "acceptance", "mql_volume"],
+        "owner_team": ["sales", "sales", "sales", "marketing"],
+        "met_count": [8, 1, 5, 0], "breached_count": [2, 1, 3, 0], "pending_count": [4, 0, 0, 1],
+    })
+    # Sales: (8 + 1 + 5) met of (10 + 2 + 8) judged; pending never counts. Marketing: nothing judged yet.
+    assert overview.sla_by_team(rows) == {"sla_sales": 14 / 20, "sla_marketing": None}
+    assert overview.sla_by_team(rows.iloc[:0]) == {"sla_marketing": None, "sla_sales": None}
