@@ -86,37 +86,27 @@ journeys as (
     select * from leads_without_deal
 ),
 
+-- One pass over each journey's touches in time order: the channel before and whether it is the last.
 visits as (
     select
-        j.journey_id,
         j.is_converted,
         t.channel,
-        row_number() over (partition by j.journey_id order by t.touched_at, t.touch_id) as step,
-        lag(t.channel) over (partition by j.journey_id order by t.touched_at, t.touch_id) as previous_channel
+        lag(t.channel) over journey as previous_channel,
+        lead(t.touch_id) over journey is null as is_last
     from journeys as j
     join touches as t
         on t.lead_id = j.lead_id
         and (t.touched_at < j.ended_at or (j.includes_end and t.touched_at = j.ended_at))
+    window journey as (partition by j.journey_id order by t.touched_at, t.touch_id)
 ),
 
-collapsed as (
-    select
-        journey_id,
-        is_converted,
-        channel,
-        step = min(step) over (partition by journey_id) as is_first_visit,
-        lead(channel) over (partition by journey_id order by step) as next_channel
-    from visits
-    where previous_channel is null or previous_channel <> channel
-),
-
+-- A repeat of the channel just before is the same visit, so it makes no step of its own.
 steps as (
-    select '(start)' as from_state, channel as to_state from collapsed where is_first_visit
+    select '(start)' as from_state, channel as to_state from visits where previous_channel is null
     union all
-    select
-        channel,
-        coalesce(next_channel, case when is_converted then '(conversion)' else '(null)' end)
-    from collapsed
+    select previous_channel, channel from visits where previous_channel <> channel
+    union all
+    select channel, case when is_converted then '(conversion)' else '(null)' end from visits where is_last
 ),
 
 final as (

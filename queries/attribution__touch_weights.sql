@@ -63,6 +63,8 @@ scoped_deals as (
 journey_touches as (
     select
         s.deal_id,
+        s.lead_created_at,
+        s.deal_created_at,
         t.touch_id,
         t.touched_at,
         t.channel,
@@ -71,24 +73,34 @@ journey_touches as (
         t.kind,
         t.person_id,
         date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
-        row_number() over journey as touch_number,
-        count(*) over whole_journey as touch_count,
-        count(*) filter (where t.touched_at <= s.lead_created_at) over whole_journey as touches_to_lead,
-        count(*) filter (where t.touched_at <= s.deal_created_at) over whole_journey as touches_to_opportunity
+        row_number() over (partition by s.deal_id order by t.touched_at, t.touch_id) as touch_number
     from scoped_deals as s
     join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at
-    window
-        journey as (partition by s.deal_id order by t.touched_at, t.touch_id),
-        whole_journey as (partition by s.deal_id)
+),
+
+-- Per journey: its length, how many touches came by lead and by deal creation (the positions of
+-- the lead-creation and opportunity-creation touches), and its latest touch for the decay.
+journey_shapes as (
+    select
+        deal_id,
+        count(*) as touch_count,
+        count(*) filter (where touched_at <= lead_created_at) as touches_to_lead,
+        count(*) filter (where touched_at <= deal_created_at) as touches_to_opportunity,
+        min(hours_before_conversion) as latest_hours_before_conversion
+    from journey_touches
+    group by deal_id
 ),
 
 key_positions as (
     select
-        *,
-        greatest(touches_to_lead, 1) as lead_creation_number,
-        greatest(touches_to_opportunity, touches_to_lead, 1) as opportunity_number,
-        touch_count as closing_number
-    from journey_touches
+        j.*,
+        s.touch_count,
+        s.latest_hours_before_conversion,
+        greatest(s.touches_to_lead, 1) as lead_creation_number,
+        greatest(s.touches_to_opportunity, s.touches_to_lead, 1) as opportunity_number,
+        s.touch_count as closing_number
+    from journey_touches as j
+    join journey_shapes as s using (deal_id)
 ),
 
 rest_counts as (
@@ -105,9 +117,12 @@ rest_counts as (
                and opportunity_number <> lead_creation_number)::int as full_rest_count,
         -- Halves every 7 days (168 h) before the conversion point; measured from the journey's latest
         -- touch so a years-old journey cannot underflow to zero.
-        power(0.5, (hours_before_conversion - min(hours_before_conversion) over (partition by deal_id)) / 168.0)
-            as decay
+        power(0.5, (hours_before_conversion - latest_hours_before_conversion) / 168.0) as decay
     from key_positions
+),
+
+decay_totals as (
+    select deal_id, sum(decay) as decay_total from rest_counts group by deal_id
 ),
 
 weighted as (
@@ -144,7 +159,7 @@ touch_rows as (
         is_first::double as first_touch_weight,
         is_closing::double as last_touch_weight,
         1.0 / touch_count as linear_weight,
-        decay / sum(decay) over (partition by deal_id) as time_decay_weight,
+        decay / decay_total as time_decay_weight,
         u_slot * (is_first::int + is_lead_creation::int)
             + case when touch_number > 1 and touch_number < lead_creation_number
                    then 0.2 / u_rest_count else 0 end as u_shaped_weight,
@@ -157,6 +172,7 @@ touch_rows as (
                         and touch_number <> lead_creation_number and touch_number <> opportunity_number
                    then 0.1 / full_rest_count else 0 end as full_path_weight
     from weighted
+    join decay_totals using (deal_id)
 ),
 
 unattributed_rows as (
@@ -184,9 +200,7 @@ unattributed_rows as (
         1.0 as w_shaped_weight,
         1.0 as full_path_weight
     from scoped_deals as s
-    where not exists (
-        select 1 from touches as t where t.lead_id = s.lead_id and t.touched_at <= s.converted_at
-    )
+    anti join journey_shapes as j using (deal_id)
 ),
 
 final as (
