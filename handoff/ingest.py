@@ -1433,7 +1433,10 @@ def _validate_tables(
                 continue
             parent_frame = tables[parent]
             parent_key = CANONICAL[parent].key[0]
-            gone = parent_frame[parent_key][own_errors[parent] | dependent[parent]]
+            keys = parent_frame[parent_key]
+            aside = own_errors[parent] | dependent[parent]
+            # A key is gone only if no row with it loads (a later duplicate is set aside, the first kept).
+            gone = keys[aside & ~keys.isin(keys[~aside]).to_numpy()]
             values = tables[child][column]
             hit = (values.notna() & values.isin(gone)).to_numpy() & ~own_errors[child] & ~dependent[child]
             if hit.any():

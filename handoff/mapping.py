@@ -409,7 +409,9 @@ class _Parser:
         date_formats = self.texts(document.get("date_formats", "iso"), "date_formats")
         timezone = self.text(document.get("timezone", "UTC"), "timezone")
         _check_timezone(timezone, self, "timezone")
-        raw_sources = self.keys(document.get("sources", {}), set(document.get("sources", {})), "[sources]")
+        raw_sources = document.get("sources", {})
+        if not isinstance(raw_sources, dict):
+            self.fail("sources", "expected [sources.NAME] sections, one per export file")
         if not raw_sources:
             self.fail(
                 "[sources]", "the mapping names no sources: add a [sources.NAME] section per export file"

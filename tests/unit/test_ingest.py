@@ -320,17 +320,7 @@ def write_variant(path: Path, encoding: str, delimiter: str, newline: str, quoti
         writer.writerows(LEADS_ROWS)
 
 
-@pytest.mark.parametrize(
-    ("encoding", "delimiter"),
-    [
-        ("utf-8", ","),
-        ("utf-8-sig", ";"),
-        ("cp1252", ";"),
-        ("cp1252", "\t"),
-        ("utf-16", "\t"),
-        ("utf-8", "|"),
-    ],
-)
+@pytest.mark.parametrize(("encoding", "delimiter"), [("cp1252", ";"), ("utf-16", "\t")])
 def test_any_common_encoding_and_delimiter_reads_the_same(encoding, delimiter, tmp_path):
     path = tmp_path / "leads.csv"
     write_variant(path, encoding, delimiter, "\r\n" if delimiter == ";" else "\n", csv.QUOTE_MINIMAL)
