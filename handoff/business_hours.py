@@ -136,7 +136,7 @@ def _from_clock_us(clock: np.ndarray, calendar: Calendar) -> np.ndarray:
 
 
 def business_hours_between(start: np.ndarray, end: np.ndarray, calendar: Calendar) -> np.ndarray:
-    """Working hours from each UTC `start` to its UTC `end` (negative if end is earlier; NaN if either is NaT)."""
+    """Working hours from each UTC `start` to its UTC `end` (negative if end is earlier; NaN for NaT)."""
     start, end = start.astype("datetime64[us]"), end.astype("datetime64[us]")
     valid = ~(np.isnat(start) | np.isnat(end))
     hours = np.full(len(start), np.nan)
@@ -192,12 +192,13 @@ class RegionalClock:
 
     def _groups(self, regions: np.ndarray):
         """(calendar, row indices) per distinct calendar: one vectorised pass each."""
-        regions = np.asarray(pd.Series(regions, dtype=object).fillna("").astype(str), dtype=object)
-        named = np.isin(regions, list(self.calendars))
-        for region in np.unique(regions[named]):
-            yield self.calendars[region], np.flatnonzero(regions == region)
-        if (~named).any():
-            yield self.default, np.flatnonzero(~named)
+        codes, names = pd.factorize(np.asarray(regions, dtype=object))  # a missing region is code -1
+        known = [code for code, name in enumerate(names) if name in self.calendars]
+        for code in known:
+            yield self.calendars[names[code]], np.flatnonzero(codes == code)
+        rest = np.flatnonzero(~np.isin(codes, known))
+        if len(rest):
+            yield self.default, rest
 
     def hours_between(self, start, end, regions) -> np.ndarray:
         """Working hours from `start` to `end`, each row in its region's calendar."""

@@ -24,6 +24,7 @@ import threading
 import time
 import tomllib
 import zoneinfo
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,13 +233,15 @@ class _Table:
         if choices is not None and value not in choices:
             self.fail(name, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
         if pattern is not None and not pattern.match(value):
-            self.fail(name, f"must be lower-case letters, digits and underscores, starting with a letter; got {value!r}")
+            self.fail(name, "must be lower-case letters, digits and underscores, starting with a letter; "
+                            f"got {value!r}")
         return value
 
-    def number(self, name: str, default=_REQUIRED, *, minimum: float | None = None, above: float | None = None,
-               maximum: float | None = None, integer: bool = False) -> float:
+    def number(self, name: str, default=_REQUIRED, *, minimum: float | None = None,
+               above: float | None = None, maximum: float | None = None, integer: bool = False) -> float:
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not float(value).is_integer()):
+        whole = isinstance(value, int | float) and float(value).is_integer()
+        if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not whole):
             self.fail(name, f"must be {'a whole number' if integer else 'a number'}, got {_describe(value)}")
         if not np.isfinite(value):
             self.fail(name, f"must be a finite number, got {value!r}")
@@ -282,7 +285,7 @@ class _Table:
     def weekdays(self, name: str, default=_REQUIRED) -> tuple[str, ...]:
         values = self.raw(name, default)
         if not isinstance(values, list) or not values:
-            self.fail(name, f"must be a non-empty list of days like [\"mon\", \"tue\"], got {_describe(values)}")
+            self.fail(name, f'must be a non-empty list of days like ["mon", "tue"], got {_describe(values)}')
         for index, value in enumerate(values):
             if value not in WEEKDAYS:
                 self.fail(f"{name}[{index}]", f"must be one of {', '.join(WEEKDAYS)}, got {_describe(value)}")
@@ -349,9 +352,11 @@ def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
     # The key whose value TOML choked on: the last `key =` before the column it stopped at.
     keys = re.findall(r"([A-Za-z0-9_\-\"']+)\s*=", before) or re.findall(r"([A-Za-z0-9_\-\"']+)\s*=", line)
     words = line.split()
-    key = keys[-1].strip("\"'") if keys else (words[0] if words and not words[0].startswith(("[", "#")) else None)
+    first_word = words[0] if words and not words[0].startswith(("[", "#")) else None
+    key = keys[-1].strip("\"'") if keys else first_word
     header = next((h.strip() for h in reversed(lines[: number - 1]) if h.strip().startswith("[")), None)
-    where = " ".join(part for part in (f"key {key!r}" if key else "", f"in {header}" if header else "") if part)
+    parts = (f"key {key!r}" if key else "", f"in {header}" if header else "")
+    where = " ".join(part for part in parts if part)
     return f"not valid TOML at line {number}{f' ({where})' if where else ''}: {message}"
 
 
@@ -374,12 +379,14 @@ def _read_policies(root: _Table) -> Policies:
 
     policies_list = root.raw("policies")
     if not isinstance(policies_list, list) or not policies_list:
-        root.fail("policies", f"must be a non-empty list of [[policies]] tables, got {_describe(policies_list)}")
+        root.fail("policies", "must be a non-empty list of [[policies]] tables, "
+                              f"got {_describe(policies_list)}")
     policies, seen = [], set()
     for index, raw in enumerate(policies_list):
         policy = _read_policy(_Table(f"policies[{index}]", raw), index)
         if policy.id in seen:
-            raise _Invalid(f"policies[{index}].id: {policy.id!r} is used by an earlier policy; ids must be unique")
+            raise _Invalid(f"policies[{index}].id: {policy.id!r} is used by an earlier policy; "
+                           "ids must be unique")
         seen.add(policy.id)
         policies.append(policy)
     root.finish()
@@ -413,9 +420,11 @@ def _read_policy(table: _Table, index: int) -> Policy:
     }
     kind = common["kind"]
     if kind == "follow_up":
-        policy = Policy(**common, clock=table.text("clock", "business", choices=CLOCKS), tiers=_read_tiers(table))
+        clock = table.text("clock", "business", choices=CLOCKS)
+        policy = Policy(**common, clock=clock, tiers=_read_tiers(table))
     elif kind == "acceptance_decision":
-        policy = Policy(**common, days=table.number("days", above=0), clock=table.text("clock", "wall", choices=CLOCKS))
+        days = table.number("days", above=0)
+        policy = Policy(**common, days=days, clock=table.text("clock", "wall", choices=CLOCKS))
     elif kind in ("volume", "pipeline"):
         metrics = VOLUME_METRICS if kind == "volume" else MONEY_METRICS
         policy = Policy(
@@ -438,7 +447,8 @@ def _read_policy(table: _Table, index: int) -> Policy:
 def _read_tiers(table: _Table) -> tuple[Tier, ...]:
     values = table.raw("tiers")
     if not isinstance(values, list) or not values:
-        table.fail("tiers", f"must be a non-empty list like [{{ min_score = 0, hours = 24 }}], got {_describe(values)}")
+        table.fail("tiers", "must be a non-empty list like [{ min_score = 0, hours = 24 }], "
+                            f"got {_describe(values)}")
     tiers = []
     for index, value in enumerate(values):
         tier_table = _Table(table.key(f"tiers[{index}]"), value)
@@ -482,7 +492,7 @@ def _display_path(path: Path) -> str:
 
 
 def load_policies(path: str | Path | None = None) -> Policies:
-    """Read and validate the policy file (default `data/sla_policies.toml`); PolicyError if it is malformed."""
+    """Read and validate the policy file (default `data/sla_policies.toml`); PolicyError if malformed."""
     path = Path(path) if path else POLICY_FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -586,28 +596,33 @@ class Threshold:
 
 def editable_thresholds(policies: Policies) -> list[Threshold]:
     """The thresholds of every policy that a what-if may change, in policy order."""
-    out = []
-    for p in policies.policies:
-        def add(field, label, value, **kw):
-            out.append(Threshold(f"sla_{p.id}_{field}", p.id, field, f"{p.name}: {label}", value, **kw))
+    return [threshold for policy in policies.policies for threshold in _thresholds_of(policy)]
 
-        if p.kind == "follow_up":
-            for index, tier in enumerate(p.tiers):
-                who = f"score ≥ {tier.min_score}" if tier.min_score else "other leads"
-                add(f"tier_{index}_hours", f"hours ({who})", tier.hours, minimum=0.05, maximum=720.0, step=0.5,
-                    help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.")
-            add("clock", "clock", p.clock, choices=CLOCKS,
-                help="business: only the region's working hours count; wall: every hour counts.")
-        elif p.kind == "acceptance_decision":
-            add("days", "days to decide", p.days, minimum=0.1, maximum=90.0, step=0.5,
-                help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.")
-        elif p.kind in ("volume", "pipeline"):
-            add("min_attainment_pct", "% of target", p.min_attainment_pct, minimum=1.0, maximum=200.0,
-                step=5.0, help="A month meets the policy when the actual reaches this share of its target.")
-        elif p.kind == "quality":
-            add("min_acceptance_pct", "min acceptance %", p.min_acceptance_pct, minimum=0.0, maximum=100.0,
-                step=1.0, help="A month meets the policy when accepted / (accepted + rejected) reaches this.")
-    return out
+
+def _thresholds_of(p: Policy) -> list[Threshold]:
+    def make(field, label, value, **kw):
+        return Threshold(f"sla_{p.id}_{field}", p.id, field, f"{p.name}: {label}", value, **kw)
+
+    if p.kind == "follow_up":
+        tiers = [
+            make(f"tier_{index}_hours", f"hours ({who})", tier.hours, minimum=0.05, maximum=720.0, step=0.5,
+                 help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.")
+            for index, tier in enumerate(p.tiers)
+            for who in [f"score ≥ {tier.min_score}" if tier.min_score else "other leads"]
+        ]
+        clock = make("clock", "clock", p.clock, choices=CLOCKS,
+                     help="business: only the region's working hours count; wall: every hour counts.")
+        return [*tiers, clock]
+    if p.kind == "acceptance_decision":
+        return [make("days", "days to decide", p.days, minimum=0.1, maximum=90.0, step=0.5,
+                     help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.")]
+    if p.kind in ("volume", "pipeline"):
+        return [make("min_attainment_pct", "% of target", p.min_attainment_pct, minimum=1.0,
+                     maximum=200.0, step=5.0,
+                     help="A month meets the policy when the actual reaches this share of its target.")]
+    return [make("min_acceptance_pct", "min acceptance %", p.min_acceptance_pct, minimum=0.0,
+                 maximum=100.0, step=1.0,
+                 help="A month meets the policy when accepted / (accepted + rejected) reaches this.")]
 
 
 def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Policies:
@@ -623,8 +638,8 @@ def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Polici
         if "clock" in edits:
             updates["clock"] = str(edits["clock"])
         if policy.kind == "follow_up":
-            tiers = [Tier(t.min_score, float(edits.get(f"tier_{i}_hours", t.hours))) for i, t in enumerate(policy.tiers)]
-            updates["tiers"] = tuple(tiers)
+            updates["tiers"] = tuple(Tier(t.min_score, float(edits.get(f"tier_{i}_hours", t.hours)))
+                                     for i, t in enumerate(policy.tiers))
         if "days" in edits:
             updates["days"] = float(edits["days"])
         for field in ("min_attainment_pct", "min_acceptance_pct"):
@@ -650,7 +665,8 @@ def describe_rule(policy: Policy) -> str:
         if policy.kind == "pipeline" and policy.target_team == "marketing":
             what = f"marketing-sourced {what}"
         scope = " (total and each segment with a target)" if policy.per_segment else ""
-        return f"Monthly {what} ≥ {_num(policy.min_attainment_pct)} % of the {policy.target_team} target{scope}"
+        share = _num(policy.min_attainment_pct)
+        return f"Monthly {what} ≥ {share} % of the {policy.target_team} target{scope}"
     return (f"Monthly MQL acceptance ≥ {_num(policy.min_acceptance_pct)} % of decided MQLs "
             f"(judged {_num(policy.settle_days)} days after the month)")
 
@@ -670,13 +686,42 @@ ITEM_COLUMNS = [
 ]
 
 
+_DATETIME_ITEM_COLUMNS = ("period_start", "started_at", "due_at", "resolved_at")
+_FLOAT_ITEM_COLUMNS = ("score", "threshold", "measured", "missed_by")
+_BOOL_ITEM_COLUMNS = ("reached_sql", "reached_won")
+
+
+def _items_frame(n: int, values: Mapping[str, object]) -> pd.DataFrame:
+    """An item frame of n rows; columns not given are typed blanks (NaT, NaN, False, None), so
+    frames of every kind concatenate without falling back to slow object columns."""
+    columns = {}
+    for name in ITEM_COLUMNS:
+        if name in values:
+            columns[name] = values[name]
+        elif name in _DATETIME_ITEM_COLUMNS:
+            columns[name] = np.full(n, np.datetime64("NaT", "us"))
+        elif name in _FLOAT_ITEM_COLUMNS:
+            columns[name] = np.full(n, np.nan)
+        elif name in _BOOL_ITEM_COLUMNS:
+            columns[name] = np.zeros(n, dtype=bool)
+        else:
+            columns[name] = pd.array(np.full(n, None, dtype=object), dtype="str")
+    return pd.DataFrame(columns, columns=ITEM_COLUMNS)
+
+
+def _text(column: pd.Series):
+    """A text column as pandas' own string array: no round trip through Python objects."""
+    return column.astype("str").array
+
+
 def month_start(values) -> pd.Series:
     """The first day of each timestamp's month (UTC), as a Timestamp."""
     months = np.asarray(values, dtype="datetime64[us]").astype("datetime64[M]").astype("datetime64[us]")
     return pd.Series(months)
 
 
-def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp) -> pd.DataFrame:
+def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock,
+                        as_of: pd.Timestamp) -> pd.DataFrame:
     """One item per MQL for a follow-up or acceptance-decision policy.
 
     Follow-up resolves at the first sales touch; acceptance at the decision (sal_at, or
@@ -708,18 +753,18 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
     measured = np.where(is_resolved, elapsed, so_far)
     on_time = measured <= threshold + 1e-9
     status = np.where(on_time, np.where(is_resolved, "met", "pending"), "breached")
-    return pd.DataFrame({
+    return _items_frame(len(mqls), {
         "policy_id": policy.id,
         "period_start": month_start(mqls["mql_at"]).to_numpy(),
-        "item": mqls["lead_id"].to_numpy(dtype=object),
-        "lead_id": mqls["lead_id"].to_numpy(dtype=object),
-        "segment": mqls["segment"].to_numpy(dtype=object),
-        "owner_id": mqls["owner_id"].to_numpy(dtype=object),
-        "owner_name": mqls["owner_name"].to_numpy(dtype=object),
-        "region": regions,
-        "channel": mqls["channel"].to_numpy(dtype=object),
-        "source_campaign_id": mqls["source_campaign_id"].to_numpy(dtype=object),
-        "campaign_name": mqls["campaign_name"].to_numpy(dtype=object),
+        "item": _text(mqls["lead_id"]),
+        "lead_id": _text(mqls["lead_id"]),
+        "segment": _text(mqls["segment"]),
+        "owner_id": _text(mqls["owner_id"]),
+        "owner_name": _text(mqls["owner_name"]),
+        "region": _text(mqls["region"]),
+        "channel": _text(mqls["channel"]),
+        "source_campaign_id": _text(mqls["source_campaign_id"]),
+        "campaign_name": _text(mqls["campaign_name"]),
         "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
         "started_at": start,
         "due_at": due_at,
@@ -732,7 +777,7 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
         "clock": policy.clock,
         "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
         "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
-    }, columns=ITEM_COLUMNS)
+    })
 
 
 def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -753,10 +798,10 @@ def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.T
     actual = rows["actual_value"].to_numpy(dtype=float)
     reached = actual >= required - 1e-9
     status = np.where(reached, "met", np.where((month_end > as_of).to_numpy(), "pending", "breached"))
-    segment = rows["segment"].to_numpy(dtype=object)
-    label = np.where(pd.isna(segment), "all segments", segment)
+    segment = _text(rows["segment"])
+    label = np.where(pd.isna(segment), "all segments", np.asarray(segment, dtype=object))
     money = policy.metric in MONEY_METRICS
-    return pd.DataFrame({
+    return _items_frame(len(rows), {
         "policy_id": policy.id,
         "period_start": period.to_numpy(),
         "item": [f"{p:%Y-%m} · {s}" for p, s in zip(period, label, strict=True)],
@@ -767,10 +812,11 @@ def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.T
         "status": status,
         "missed_by": np.where(status == "breached", required - actual, np.nan),
         "unit": "USD" if money else policy.metric.upper().rstrip("S") + "s",
-    }, columns=ITEM_COLUMNS)
+    })
 
 
-def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
+def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp,
+                   by: str | None = None) -> pd.DataFrame:
     """One item per month (and `by` group) for a quality policy: accepted / (accepted + rejected).
 
     A month is pending until `settle_days` after it ends; then met if the rate reaches the
@@ -794,14 +840,15 @@ def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp, by: 
     reached = (rate >= policy.min_acceptance_rate - 1e-12).to_numpy()
     months["status"] = np.where(~settled, "pending", np.where(reached, "met", "breached"))
     months["acceptance_rate"] = rate
-    months["missed_by"] = np.where(months["status"] == "breached", 100 * (policy.min_acceptance_rate - rate), np.nan)
+    short_points = 100 * (policy.min_acceptance_rate - rate)
+    months["missed_by"] = np.where(months["status"] == "breached", short_points, np.nan)
     return months[~(settled & (decided == 0)).to_numpy()].reset_index(drop=True)
 
 
 def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Quality items in the common item shape (measured = rate, missed_by in percentage points)."""
     months = quality_months(mqls, policy, as_of)
-    return pd.DataFrame({
+    return _items_frame(len(months), {
         "policy_id": policy.id,
         "period_start": months["period_start"].to_numpy(),
         "item": [f"{p:%Y-%m}" for p in months["period_start"]],
@@ -811,7 +858,7 @@ def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timest
         "status": months["status"].to_numpy(dtype=object),
         "missed_by": months["missed_by"].to_numpy(dtype=float),
         "unit": "points",
-    }, columns=ITEM_COLUMNS)
+    })
 
 
 def evaluate(policies: Policies, mqls: pd.DataFrame, attainment: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -851,7 +898,9 @@ def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 # Reading the data (through SQL files) for the computed queries
 
 
-POLICIES_DECLARATION = "-- $policies text = null  the policy set as TOML or JSON text; null = data/sla_policies.toml\n"
+POLICIES_DECLARATION = (
+    "-- $policies text = null  the policy set as TOML or JSON text; null = data/sla_policies.toml\n"
+)
 WINDOW_DECLARATIONS = """
 -- $start      date = null     window start (inclusive): MQLs by mql_at, targets by month
 -- $end        date = null     window end (exclusive)
@@ -864,6 +913,7 @@ LIST_DECLARATIONS = """
 -- $owners     text[] = null   lead owners; NULL = all
 -- $campaigns  text[] = null   source campaigns; NULL = all
 """
+CLOCK_DECLARATION = "-- $clock text in (policy, business, wall) = policy  the clock to measure on"
 FILTER_DECLARATIONS = WINDOW_DECLARATIONS.strip() + "\n" + LIST_DECLARATIONS.strip() + "\n"
 
 
@@ -885,6 +935,42 @@ def load_inputs(params: Mapping[str, object], db_path: str):
     mqls = db.run_query("sla__mqls", filters, db=db_path)
     attainment = db.run_query("sla__target_attainment", filters, db=db_path)
     return policies, as_of, mqls, attainment
+
+
+def _mtime_ns(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+_evaluations: OrderedDict[tuple, tuple] = OrderedDict()
+_evaluations_lock = threading.Lock()
+
+
+def evaluate_window(params: Mapping[str, object], db_path: str):
+    """(policies, as_of, MQL rows, items) for one window of filters and one policy text.
+
+    A page asks several sla__* queries about the same window; the items are evaluated once and
+    kept (a few windows, per database file and policy text). Callers must not modify them.
+    """
+    filters = _filters_of(params)
+    text = params.get("policies")
+    # Without policy text the file is read: its modification time keeps an edit from going unseen.
+    source = text if text is not None else ("file", str(POLICY_FILE), _mtime_ns(POLICY_FILE))
+    key = (db.db_identity(db_path), source,
+           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items())))
+    with _evaluations_lock:
+        if key in _evaluations:
+            _evaluations.move_to_end(key)
+            return _evaluations[key]
+    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    result = (policies, as_of, mqls, evaluate(policies, mqls, attainment, as_of))
+    with _evaluations_lock:
+        _evaluations[key] = result
+        while len(_evaluations) > 8:
+            _evaluations.popitem(last=False)
+    return result
 
 
 def _window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
@@ -909,7 +995,8 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
     columns = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
                "breached_count", "pending_count", "compliance_rate"]
     grid = pd.DataFrame(
-        [(p.id, p.name, p.owner_team, order, month) for order, p in enumerate(policies.policies) for month in months],
+        [(p.id, p.name, p.owner_team, order, month)
+         for order, p in enumerate(policies.policies) for month in months],
         columns=["policy_id", "policy_name", "owner_team", "policy_order", "period_start"],
     )
     grid["period_start"] = grid["period_start"].astype("datetime64[us]")
@@ -930,8 +1017,7 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
 )
 def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
     """The contract query `sla__compliance`."""
-    policies, as_of, mqls, attainment = load_inputs(params, db_path)
-    items = evaluate(policies, mqls, attainment, as_of)
+    policies, as_of, _, items = evaluate_window(params, db_path)
     months = _window_months(params.get("start"), params.get("end"), items, as_of)
     return compliance_by_month(items, policies, months)
 
@@ -963,7 +1049,8 @@ def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[f
         return rate, f"{fmt_pct(rate)} accepted of {fmt_count(accepted + rejected)} decided"
     total = mine[mine["segment"].isna()] if mine["segment"].isna().any() else mine
     # threshold holds the share of the target that counts as met; the measure compares with the target.
-    actual, target = float(total["measured"].sum()), float(total["threshold"].sum()) / policy.min_attainment_rate
+    actual = float(total["measured"].sum())
+    target = float(total["threshold"].sum()) / policy.min_attainment_rate
     if target == 0:
         return np.nan, "no target in the window"
     fmt = fmt_usd if policy.metric in MONEY_METRICS else fmt_count
@@ -989,7 +1076,8 @@ def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFr
             **{f"{s}_count": int(counts[f"{s}_count"]) if counts is not None else 0
                for s in ("due", "met", "breached", "pending")},
             "compliance_rate": rate, "status": policies.status(rate, policy.goal_rate),
-            "previous_compliance_rate": previous, "previous_status": policies.status(previous, policy.goal_rate),
+            "previous_compliance_rate": previous,
+            "previous_status": policies.status(previous, policy.goal_rate),
             "measure_value": value, "measure_text": text,
         })
     return pd.DataFrame(rows)
@@ -1004,14 +1092,12 @@ def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFr
 )
 def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     """The two-sided scorecard."""
-    policies, as_of, mqls, attainment = load_inputs(params, db_path)
-    items = evaluate(policies, mqls, attainment, as_of)
+    policies, _, mqls, items = evaluate_window(params, db_path)
     previous_items = None
     start, end = params.get("start"), params.get("end")
     if start is not None and end is not None:
         window = Filters(start=start, end=end).previous()
-        _, _, old_mqls, old_attainment = load_inputs({**params, "start": window.start, "end": window.end}, db_path)
-        previous_items = evaluate(policies, old_mqls, old_attainment, as_of)
+        previous_items = evaluate_window({**params, "start": window.start, "end": window.end}, db_path)[3]
     return scorecard(policies, items, previous_items, mqls)
 
 
@@ -1027,8 +1113,7 @@ def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
 )
 def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     """Sales policies per rep (the lead's owner)."""
-    policies, as_of, mqls, attainment = load_inputs(params, db_path)
-    items = evaluate(policies, mqls, attainment, as_of)
+    policies, _, _, items = evaluate_window(params, db_path)
     items = items[items["policy_id"].isin([p.id for p in policies.of_kind(*MQL_KINDS)])].copy()
     items["owner_id"] = items["owner_id"].fillna("(unassigned)")
     items["owner_name"] = items["owner_name"].fillna("(unassigned)")
@@ -1043,8 +1128,8 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     names = {p.id: p.name for p in policies.policies}
     goals = {p.id: p.goal_rate for p in policies.policies}
     counts["policy_name"] = counts["policy_id"].map(names)
-    counts["status"] = [policies.status(r, goals[p]) for p, r in zip(counts["policy_id"], counts["compliance_rate"],
-                                                                        strict=True)]
+    pairs = zip(counts["policy_id"], counts["compliance_rate"], strict=True)
+    counts["status"] = [policies.status(rate, goals[policy_id]) for policy_id, rate in pairs]
     counts["policy_order"] = counts["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
     counts = counts.sort_values(["policy_order", "compliance_rate", "owner_name"], na_position="last")
     return counts[columns].reset_index(drop=True)
@@ -1062,8 +1147,8 @@ def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
     policies, as_of, mqls, _ = load_inputs(params, db_path)
     by = "channel" if params.get("group_by", "channel") == "channel" else "source_campaign_id"
     columns = ["policy_id", "policy_name", "group_value", "group_label", "mql_count", "mql_share_rate",
-               "accepted_count", "rejected_count", "acceptance_rate", "due_count", "met_count", "breached_count",
-               "pending_count", "compliance_rate", "status"]
+               "accepted_count", "rejected_count", "acceptance_rate", "due_count", "met_count",
+               "breached_count", "pending_count", "compliance_rate", "status"]
     frames = []
     if as_of is not None and len(mqls):
         labels = (mqls.assign(group_value=mqls[by].fillna("(none)"))
@@ -1115,10 +1200,9 @@ def _missed_text(unit: str, missed: float, resolved: bool) -> str:
 )
 def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     """The breach list, the worst misses of each policy first."""
-    policies, as_of, mqls, attainment = load_inputs(params, db_path)
+    policies, _, _, items = evaluate_window(params, db_path)
     if params.get("policy_id"):
-        policies = dataclasses.replace(policies, policies=(policies.get(params["policy_id"]),))
-    items = evaluate(policies, mqls, attainment, as_of)
+        items = items[items["policy_id"] == policies.get(params["policy_id"]).id]
     breached = items[items["status"] == "breached"].copy()
     owners = {p.id: p for p in policies.policies}
     breached["policy_name"] = breached["policy_id"].map(lambda p: owners[p].name)
@@ -1130,8 +1214,9 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
         zip(breached["unit"], breached["missed_by"], breached["resolved_at"], strict=True)
     ]
     breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
-    columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id", "segment",
-               "period_start", "started_at", "due_at", "resolved_at", "missed_by", "missed_by_unit", "missed_by_text"]
+    columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id",
+               "segment", "period_start", "started_at", "due_at", "resolved_at", "missed_by",
+               "missed_by_unit", "missed_by_text"]
     return breached[columns].reset_index(drop=True)
 
 
@@ -1145,8 +1230,8 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     """The live queue: the whole backlog as of now, whatever the window."""
     policies = policies_from_param(params.get("policies"))
     as_of = latest_timestamp(db_path)
-    columns = ["policy_id", "lead_id", "owner_id", "owner_name", "region", "segment", "channel", "score", "mql_at",
-               "due_at", "hours_left", "business_hours_left", "clock", "threshold_hours"]
+    columns = ["policy_id", "lead_id", "owner_id", "owner_name", "region", "segment", "channel", "score",
+               "mql_at", "due_at", "hours_left", "business_hours_left", "clock", "threshold_hours"]
     if as_of is None:
         return pd.DataFrame(columns=columns)
     mqls = db.run_query("sla__mqls", _filters_of(params), db=db_path, unanswered_only=True)
@@ -1204,17 +1289,19 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, pd.Da
     "up but still inside their window are left out.",
     FILTER_DECLARATIONS + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
-    + "\n-- $clock text in (policy, business, wall) = policy  the clock to measure on; policy = the policy's own",
+    + "\n" + CLOCK_DECLARATION,
 )
 def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     """The effect of speed: conversion by response band."""
     policy, items = _judged_follow_ups(params, db_path)
     items = items[items["status"] != "pending"]
     hours = np.where(items["resolved_at"].notna(), items["measured"].astype(float), np.nan)
-    frame = pd.DataFrame({"band": response_band(hours), "sql": items["reached_sql"].astype(np.int64).to_numpy(),
+    frame = pd.DataFrame({"band": response_band(hours),
+                          "sql": items["reached_sql"].astype(np.int64).to_numpy(),
                           "won": items["reached_won"].astype(np.int64).to_numpy()})
     labels = [*BAND_LABELS, NEVER_BAND]
-    counts = frame.groupby("band").agg(mql_count=("sql", "size"), sql_count=("sql", "sum"), won_count=("won", "sum"))
+    counts = frame.groupby("band").agg(mql_count=("sql", "size"), sql_count=("sql", "sum"),
+                                       won_count=("won", "sum"))
     out = counts.reindex(labels, fill_value=0).reset_index()
     out.insert(0, "band_order", np.arange(1, len(labels) + 1))
     out.insert(0, "policy_id", policy.id if policy else None)
@@ -1233,7 +1320,7 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     "still waiting inside the window, and the median and 90th percentile hours of those followed up.",
     FILTER_DECLARATIONS + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
-    + "\n-- $clock text in (policy, business, wall) = policy  the clock to measure on; policy = the policy's own",
+    + "\n" + CLOCK_DECLARATION,
 )
 def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
     """Median and p90 speed to lead on the policy's clock."""
@@ -1245,145 +1332,9 @@ def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
     responded = items.loc[items["resolved_at"].notna(), "measured"].astype(float)
     waiting = int(((items["status"] == "pending") & items["resolved_at"].isna()).sum())
     return pd.DataFrame([{
-        "policy_id": policy.id, "clock": policy.clock, "mql_count": len(items), "responded_count": len(responded),
+        "policy_id": policy.id, "clock": policy.clock, "mql_count": len(items),
+        "responded_count": len(responded),
         "never_count": len(items) - len(responded) - waiting, "waiting_count": waiting,
         "median_response_hours": float(responded.median()) if len(responded) else np.nan,
         "p90_response_hours": float(responded.quantile(0.9)) if len(responded) else np.nan,
     }], columns=columns)
-
-
-# ---------------------------------------------------------------------------------------------
-# Page helpers that need no Streamlit: trend series, what-if comparison, charts
-
-
-TEAM_HEADINGS = {"sales": ("Sales → marketing", "What sales promises to do with every MQL"),
-                 "marketing": ("Marketing → sales", "What marketing promises to deliver each month")}
-# Each status as a badge: (label, Streamlit badge colour).
-STATUS_BADGES = {"green": ("On track", "green"), "amber": ("At risk", "orange"), "red": ("Off track", "red"),
-                 "no data": ("Nothing judged yet", "gray")}
-# Table columns (as `for_people` names them, before " (%)") that hold rates, shown as percentages.
-RATE_COLUMNS = ("Compliance", "Acceptance", "Share of MQLs", "MQL → SQL", "MQL → Won", "Compliance as agreed",
-                "Compliance with what-if")
-
-
-def trend_filters(filters: Filters) -> Filters:
-    """The window of the monthly trend: the twelve months up to the end of the chosen window."""
-    from handoff.filters import add_months
-
-    if filters.end is None:
-        return filters
-    last_month = (filters.end - dt.timedelta(days=1)).replace(day=1)
-    return filters.with_window(add_months(last_month, -11), filters.end)
-
-
-def kpi_help(row, amber_points: float) -> str:
-    """How a scorecard tile is computed, in the words of DESIGN.md."""
-    return (f"{row.rule_text}. Compliance = met / (met + breached) over the items of this period "
-            f"({row.met_count:,} met, {row.breached_count:,} breached); {row.pending_count:,} still inside their "
-            f"window at the data's latest timestamp are pending and not counted. Goal {row.goal_rate:.0%}: green "
-            f"at or above, amber up to {amber_points:g} points below, red further below. The change is "
-            "against the previous period of the same length; the line is the monthly trend.")
-
-
-def delta_points(current: float, previous: float) -> str | None:
-    """The change between two rates in percentage points ('+4.2 pts'), or None if either is missing."""
-    if pd.isna(current) or pd.isna(previous):
-        return None
-    return f"{100 * (current - previous):+.1f} pts"
-
-
-def for_people(frame: pd.DataFrame) -> pd.DataFrame:
-    """A result with its columns named for people (ids and internal columns dropped)."""
-    names = {
-        "policy_name": "Policy", "owner_name": "Owner", "region": "Region", "group_label": "Source",
-        "item": "Item", "segment": "Segment", "period_start": "Month", "started_at": "Started (UTC)",
-        "due_at": "Due (UTC)", "resolved_at": "Resolved (UTC)", "missed_by_text": "Missed by",
-        "missed_by": "Missed by (number)", "missed_by_unit": "Unit", "lead_id": "Lead", "mql_at": "MQL at (UTC)",
-        "score": "Score", "channel": "Channel", "hours_left": "Hours left", "business_hours_left": "Business hours left",
-        "threshold_hours": "SLA (hours)", "clock": "Clock", "due_count": "Due", "met_count": "Met",
-        "breached_count": "Breached", "pending_count": "Pending", "compliance_rate": "Compliance",
-        "median_hours": "Median hours to resolve", "status": "Status", "mql_count": "MQLs",
-        "mql_share_rate": "Share of MQLs", "accepted_count": "Accepted", "rejected_count": "Rejected",
-        "acceptance_rate": "Acceptance", "band": "First response", "share_rate": "Share of MQLs",
-        "sql_count": "Reached SQL", "mql_to_sql_rate": "MQL → SQL", "won_count": "Won", "mql_to_won_rate": "MQL → Won",
-        "compliance_rate_agreed": "Compliance as agreed", "compliance_rate_what_if": "Compliance with what-if",
-        "change_points": "Change (points)", "rule_text_what_if": "What-if rule", "owner_team": "Owner team",
-    }
-    out = frame[[column for column in frame.columns if column in names]].copy()
-    for column in out.columns:
-        if column.endswith("_rate") or column.startswith("compliance_rate"):
-            out[column] = (100 * out[column].astype(float)).round(1)
-        elif column in ("median_hours", "hours_left", "business_hours_left", "missed_by"):
-            out[column] = out[column].astype(float).round(2)
-        elif column == "period_start":
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%b %Y")
-        elif column.endswith("_at"):
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d %H:%M")
-    out = out.rename(columns={column: names[column] + (" (%)" if names[column] in RATE_COLUMNS else "")
-                              for column in out.columns})
-    if "Status" in out:
-        out["Status"] = out["Status"].map(lambda s: STATUS_BADGES.get(s, (s,))[0])
-    if "Clock" in out:
-        out["Clock"] = out["Clock"].map({"business": "business hours", "wall": "clock hours"})
-    if "Owner team" in out:
-        out["Owner team"] = out["Owner team"].str.capitalize()
-    return out
-
-
-def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
-    """A policy's monthly compliance in %, oldest first (months with nothing judged left out)."""
-    rows = trend[(trend["policy_id"] == policy_id) & trend["compliance_rate"].notna()]
-    return (100 * rows.sort_values("period_start")["compliance_rate"]).round(1).tolist()
-
-
-def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
-    """Each policy's compliance under the agreed policies and under the what-if thresholds."""
-    left = agreed[["policy_id", "policy_name", "owner_team", "compliance_rate", "status"]]
-    right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]].rename(
-        columns={"rule_text": "rule_text_what_if"})
-    both = left.merge(right, on="policy_id", suffixes=("_agreed", "_what_if"))
-    both["change_points"] = (100 * (both["compliance_rate_what_if"] - both["compliance_rate_agreed"])).round(1)
-    return both[["policy_id", "policy_name", "owner_team", "compliance_rate_agreed", "compliance_rate_what_if",
-                 "change_points", "status_agreed", "status_what_if", "rule_text_what_if"]]
-
-
-def trend_chart(trend: pd.DataFrame, policies: Policies):
-    """Monthly compliance per policy, coloured by the owning team, with each policy's goal."""
-    import plotly.graph_objects as go
-
-    from handoff.charts import TEAM_COLORS
-
-    figure = go.Figure()
-    dashes = ("solid", "dash", "dot", "dashdot")
-    for index, policy in enumerate(policies.policies):
-        rows = trend[trend["policy_id"] == policy.id].sort_values("period_start")
-        same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
-        figure.add_scatter(
-            x=rows["period_start"], y=100 * rows["compliance_rate"], mode="lines+markers",
-            name=f"{policy.name} ({policy.owner_team})", connectgaps=False,
-            line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
-            hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
-        )
-    figure.update_layout(title="Compliance by month (met / (met + breached))", height=420,
-                         yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"},
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-                         margin={"t": 50, "b": 10})
-    return figure
-
-
-def speed_chart(bands: pd.DataFrame):
-    """Conversion MQL→SQL and MQL→Won by follow-up band, with the MQL count of each band."""
-    import plotly.graph_objects as go
-
-    from handoff.charts import TEAM_COLORS
-
-    clock = "business " if (bands["clock"] == "business").any() else ""
-    labels = [f"{band}<br>{count:,} MQLs" for band, count in zip(bands["band"], bands["mql_count"], strict=True)]
-    figure = go.Figure()
-    for column, name, opacity in (("mql_to_sql_rate", "MQL → SQL", 1.0), ("mql_to_won_rate", "MQL → Won", 0.55)):
-        figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
-                       opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")
-    figure.update_layout(title=f"Conversion by first-response time ({clock}hours; sales' lever)", barmode="group",
-                         height=420, yaxis={"title": "conversion (%)"}, xaxis={"title": "time to first sales touch"},
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}, margin={"t": 50, "b": 10})
-    return figure

@@ -3,106 +3,115 @@
 import streamlit as st
 
 from handoff import sla, ui
+from handoff import sla_view as view
 from handoff.charts import TEAM_COLORS, fmt_count, fmt_pct
 
 ui.page_header("SLA", "Is each team keeping its side of the agreement, this period and over time?")
 f = ui.filters()
 load = sla.load_policies_or_last_good()
 if load.error:
-    st.warning(f"**The policy file has a mistake**: {load.error}. Showing the {load.source} until it is fixed.",
-               icon=":material/rule:")
+    st.warning(f"**The policy file has a mistake**: {load.error}. Showing the {load.source} until it is "
+               "fixed.", icon=":material/rule:")
 
-with st.expander("What if? Change a threshold here to see compliance recompute (nothing is saved)",
+with st.expander("What if? Change a threshold to see compliance recompute (nothing is saved)",
                  icon=":material/tune:"):
     edits, boxes = {}, st.columns(4)
     for index, t in enumerate(sla.editable_thresholds(load.policies)):
         with boxes[index % 4]:
-            edits[t.key] = (st.segmented_control(t.label, t.choices, default=t.value, required=True, key=t.key,
-                                                 bind="query-params", help=t.help) if t.choices else
-                            st.number_input(t.label, t.minimum, t.maximum, float(t.value), t.step, key=t.key,
-                                            bind="query-params", help=t.help))
+            if t.choices:
+                edits[t.key] = st.segmented_control(t.label, t.choices, default=t.value, required=True,
+                                                    key=t.key, bind="query-params", help=t.help)
+            else:
+                edits[t.key] = st.number_input(t.label, t.minimum, t.maximum, float(t.value), t.step,
+                                               key=t.key, bind="query-params", help=t.help)
 policies = sla.apply_thresholds(load.policies, edits)
-card = ui.query("sla__scorecard", f, policies=policies.to_text())
+text = policies.to_text()
+card = ui.query("sla__scorecard", f, policies=text)
 if card["due_count"].sum() == 0:
     ui.no_data("MQLs or monthly targets")
     st.stop()
 as_of = ui.query("sla__latest_timestamp")["as_of_at"].iloc[0]
-rates = {f"{c} (%)": st.column_config.NumberColumn(format="%.1f %%") for c in sla.RATE_COLUMNS}
+rates = {column: st.column_config.NumberColumn(format="%.1f %%") for column in view.RATE_COLUMNS}
 if policies != load.policies:
     st.info("**What-if**: the numbers below use the thresholds edited above, not the agreed ones.",
             icon=":material/science:")
     agreed = ui.query("sla__scorecard", f, policies=load.text)
-    st.dataframe(sla.for_people(sla.compare_scorecards(agreed, card)), hide_index=True, column_config=rates)
+    st.dataframe(view.for_people(view.compare_scorecards(agreed, card)), hide_index=True, column_config=rates)
 
-trend = ui.query("sla__compliance", sla.trend_filters(f), policies=policies.to_text())
-st.caption(f"Compliance = met / (met + breached). Items still inside their window at the data's latest timestamp "
-           f"({as_of:%d %b %Y %H:%M} UTC) are pending and never counted as met. One rule for both teams: green at a "
-           f"policy's goal, amber up to {policies.amber_points:g} points below, red further below.")
+trend = ui.query("sla__compliance", view.trend_filters(f), policies=text)
+st.caption(f"Compliance = met / (met + breached). Items still inside their window at the data's latest "
+           f"timestamp ({as_of:%d %b %Y %H:%M} UTC) are pending and never counted as met. One rule for both "
+           f"teams: green at a policy's goal, amber up to {policies.amber_points:g} points below, red "
+           "further below.")
 for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
-    heading, subtitle = sla.TEAM_HEADINGS[team]
-    column.markdown(f"<h4 style='color:{TEAM_COLORS[team]};margin-bottom:0'>{heading}</h4>", unsafe_allow_html=True)
+    heading, subtitle = view.TEAM_HEADINGS[team]
+    column.markdown(f"<h4 style='color:{TEAM_COLORS[team]};margin-bottom:0'>{heading}</h4>",
+                    unsafe_allow_html=True)
     column.caption(subtitle)
     for row in card[card["owner_team"] == team].itertuples():
         with column.container(border=True):
-            label, color = sla.STATUS_BADGES[row.status]
             st.metric(row.policy_name, fmt_pct(row.compliance_rate),
-                      sla.delta_points(row.compliance_rate, row.previous_compliance_rate),
+                      view.delta_points(row.compliance_rate, row.previous_compliance_rate),
                       delta_description=f"previous period {fmt_pct(row.previous_compliance_rate)}",
-                      chart_data=sla.trend_values(trend, row.policy_id), help=sla.kpi_help(row, policies.amber_points))
+                      chart_data=view.trend_values(trend, row.policy_id),
+                      help=view.kpi_help(row, policies.amber_points))
+            label, color = view.STATUS_BADGES[row.status]
             st.badge(label, color=color)
-            st.caption(f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · {fmt_count(row.met_count)} "
-                       f"met, {fmt_count(row.breached_count)} breached, {fmt_count(row.pending_count)} pending")
-st.plotly_chart(sla.trend_chart(trend, policies))
+            st.caption(f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · "
+                       f"{fmt_count(row.met_count)} met, {fmt_count(row.breached_count)} breached, "
+                       f"{fmt_count(row.pending_count)} pending")
+st.plotly_chart(view.trend_chart(trend, policies))
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
-    ui.table(sla.for_people(trend), "sla_compliance_by_month", column_config=rates)
+    ui.table(view.for_people(trend), "sla_compliance_by_month", column_config=rates)
 
-reps, sources, breaches, queue, speed = st.tabs(["Per rep", "Per channel or campaign", "Breaches", "Live queue",
-                                                 "Effect of speed"])
+reps, sources, breaches, queue, speed = st.tabs(
+    ["Per rep", "Per channel or campaign", "Breaches", "Live queue", "Effect of speed"])
 with reps:
     st.caption("Sales' policies per lead owner, worst first; click a column header to sort.")
-    ui.table(sla.for_people(ui.query("sla__compliance_by_rep", f, policies=policies.to_text())), "sla_by_rep",
+    ui.table(view.for_people(ui.query("sla__compliance_by_rep", f, policies=text)), "sla_by_rep",
              column_config=rates)
 with sources:
     group_by = st.segmented_control("Group by", ["channel", "campaign"], default="channel", required=True,
                                     key="sla_group_by", bind="query-params", format_func=str.capitalize)
     st.caption("Marketing's quality policy per source: the months each met the acceptance minimum, and each "
                "source's share of MQLs (volume and pipeline targets are company-wide).")
-    ui.table(sla.for_people(ui.query("sla__compliance_by_source", f, policies=policies.to_text(), group_by=group_by)),
-             f"sla_by_{group_by}", column_config=rates)
+    by_source = ui.query("sla__compliance_by_source", f, policies=text, group_by=group_by)
+    ui.table(view.for_people(by_source), f"sla_by_{group_by}", column_config=rates)
 with breaches:
     names = dict(zip(card["policy_id"], card["policy_name"], strict=True))
-    chosen = st.selectbox("Policy", [None, *names], format_func=lambda p: "All policies" if p is None else names[p],
+    chosen = st.selectbox("Policy", [None, *names], format_func=lambda p: names.get(p, "All policies"),
                           key="sla_breach_policy", bind="query-params")
-    found = ui.query("sla__breaches", f, policies=policies.to_text(), policy_id=chosen)
+    found = ui.query("sla__breaches", f, policies=text, policy_id=chosen)
     st.caption(f"{fmt_count(len(found))} breaches in the window, the biggest misses of each policy first: "
                "MQLs with their owner, months with the team.")
-    ui.table(sla.for_people(found), "sla_breaches")
+    ui.table(view.for_people(found), "sla_breaches")
 with queue:
-    waiting = ui.query("sla__live_queue", f, policies=policies.to_text())
+    waiting = ui.query("sla__live_queue", f, policies=text)
     left, middle, right = st.columns(3)
     left.metric("MQLs waiting for a first touch", fmt_count(len(waiting)),
-                help="MQLs with no sales touch yet and still inside their follow-up window at the data's latest "
-                     "timestamp, whatever the period (the other filters apply).")
-    middle.metric("Due within 1 hour", fmt_count((waiting["hours_left"] <= 1).sum()),
-                  help="Waiting MQLs whose deadline is at most one clock hour after the data's latest timestamp.")
-    right.metric("Due within 24 hours", fmt_count((waiting["hours_left"] <= 24).sum()),
-                 help="Waiting MQLs whose deadline is at most 24 clock hours after the data's latest timestamp.")
-    st.caption(f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the deadline; "
-               "business hours left count only the lead's region's working hours.")
-    ui.table(sla.for_people(waiting), "sla_live_queue")
+                help="MQLs with no sales touch yet and still inside their follow-up window at the data's "
+                     "latest timestamp, whatever the period (the other filters apply).")
+    for tile, hours in ((middle, 1), (right, 24)):
+        tile.metric(f"Due within {hours} h", fmt_count((waiting["hours_left"] <= hours).sum()),
+                    help=f"Waiting MQLs due at most {hours} clock hours after the data's latest timestamp.")
+    st.caption(f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the "
+               "deadline; business hours left count only the working hours of the lead's region.")
+    ui.table(view.for_people(waiting), "sla_live_queue")
 with speed:
     clock = st.segmented_control("Measure response time on", ["policy", "business", "wall"], default="policy",
                                  required=True, key="sla_speed_clock", bind="query-params",
                                  format_func={"policy": "The policy's clock", "business": "Business hours",
                                               "wall": "Clock hours"}.get)
-    timing = ui.query("sla__response_time", f, policies=policies.to_text(), clock=clock).iloc[0]
+    timing = ui.query("sla__response_time", f, policies=text, clock=clock).iloc[0]
     tiles = st.columns(3)
     tiles[0].metric("Median first response", sla.hours_text(timing.median_response_hours, timing.clock),
-                    help="Median time from mql_at to the first sales touch, among MQLs followed up in the window.")
+                    help="Median time from mql_at to the first sales touch, among MQLs followed up in the "
+                         "window.")
     tiles[1].metric("90th percentile", sla.hours_text(timing.p90_response_hours, timing.clock),
                     help="Nine in ten followed-up MQLs got their first sales touch within this time.")
     tiles[2].metric("Never followed up", fmt_count(timing.never_count),
-                    help="MQLs with no sales touch whose follow-up window has passed (those still inside it are left out).")
-    bands = ui.query("sla__response_bands", f, policies=policies.to_text(), clock=clock)
-    st.plotly_chart(sla.speed_chart(bands))
-    ui.table(sla.for_people(bands), "sla_response_bands", column_config=rates)
+                    help="MQLs with no sales touch whose window has passed (those still inside it are left "
+                         "out).")
+    bands = ui.query("sla__response_bands", f, policies=text, clock=clock)
+    st.plotly_chart(view.speed_chart(bands))
+    ui.table(view.for_people(bands), "sla_response_bands", column_config=rates)

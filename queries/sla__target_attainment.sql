@@ -9,7 +9,8 @@
 -- $segments  text[] = null   keep only these segments' targets (drops the all-segment rows); NULL = all
 with
 targets as (
-    select row_number() over () as target_row, period_start, team, metric, segment, value::double as target_value
+    select
+        row_number() over () as target_row, period_start, team, metric, segment, value::double as target_value
     from targets
     where ($start is null or period_start >= $start)
         and ($end is null or period_start < $end)

@@ -1,6 +1,6 @@
 """The SLA page in AppTest on the demo company (as of 30 June 2026; last quarter = Q1 2026)."""
 
-from handoff import sla
+from handoff import sla, sla_view
 from tests.app.conftest import no_exception
 
 POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliver the MQL target",
@@ -20,7 +20,7 @@ def test_the_two_sided_scorecard_renders_with_definitions(app):
         assert scorecard[name].value.endswith(" %"), (name, scorecard[name].value)
         assert "Compliance = met / (met + breached)" in scorecard[name].help
     badges = " ".join(m.value for m in at.markdown)
-    assert any(label in badges for label, _ in sla.STATUS_BADGES.values())
+    assert any(label in badges for label, _ in sla_view.STATUS_BADGES.values())
     assert [t.label for t in at.tabs] == ["Per rep", "Per channel or campaign", "Breaches", "Live queue",
                                          "Effect of speed"]
     assert len(at.dataframe) >= 6  # trend, per rep, per source, breaches, queue, bands

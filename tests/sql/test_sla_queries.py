@@ -7,17 +7,31 @@ region UTC. Policies (TEST_POLICIES): follow-up on the business clock, 1 h for s
 24 h; a decision within 2 clock days (48 h); monthly MQLs ≥ target (per segment); acceptance ≥ 75 %
 judged 7 days after the month; marketing-sourced pipeline ≥ target.
 
-MQL | region, score, segment, channel, owner | mql_at (UTC)  | first sales touch  | business h | decision (clock h)
-L11 | NA 10 enterprise webinar Ada           | Mon 2 Feb 15:00 (10:00 EST) | Thu 5 Feb 16:00 | 7+8+8+2 = 25 > 24 breached by 1 | rejected at 24 h: met
-L1  | NA 90 smb webinar Ada                  | Fri 6 Feb 22:55 (17:55 EST) | Mon 9 Feb 14:50 | 50 min ≤ 1 h met  | sal at 64 h 05: breached by 16.083
-L3  | APAC 85 enterprise webinar Ben         | Tue 10 Feb 02:00 (10:00 SGT)| same day 04:00  | 2 > 1 breached by 1 | sal at 3 h: met
-L2  | NA 50 smb paid_search Ada              | Wed 11 Feb 15:00 (10:00 EST)| Fri 13 Feb 20:00| 7+8+6 = 21 met    | rejected at 53.5 h: breached by 5.5
-L4  | APAC 40 smb paid_search Ben            | Fri 20 Feb 08:00 (16:00 SGT)| none (a sales touch before mql_at doesn't count) | 1+19×8+8 = 161 so far: breached by 137, open | disqualified without a reason = no decision; 676 h so far: breached by 628
-L9  | EMEA (UTC) no score consumer referral Cleo | Mon 2 Mar 10:00           | same day 10:03  | 0.05 met          | sal at 24 h: met
-L5  | NA 80 smb webinar Ada                  | Thu 5 Mar 21:00 (16:00 EST) | Mon 9 Mar 13:00 (09:00 EDT) | 1 (holiday Friday, DST weekend) = 1 met | sal at 13 h: met
-L6  | NA 30 smb paid_search Ada              | Thu 19 Mar 14:00 (10:00 EDT)| none            | 7 so far ≤ 24 pending, due Tue 24 Mar 14:00 UTC | 22 h: pending
-L7  | APAC 95 enterprise webinar Ben         | Fri 20 Mar 03:00 (11:00 SGT)| none            | 6 so far > 1: breached by 5, open | 9 h: pending
-L8  | NA 85 mid_market paid_search Ada       | Fri 20 Mar 11:30 (07:30 EDT)| none            | 0 so far pending, due 10:00 EDT = 14:00 UTC | 0.5 h: pending
+Each MQL (UTC times; business hours in its region's local time):
+
+L11  NA, score 10, enterprise, webinar, Ada. MQL Mon 2 Feb 15:00 (10:00 EST).
+     First sales touch Thu 5 Feb 16:00: 7 + 8 + 8 + 2 = 25 business h > 24: breached by 1.
+     Rejected with a reason after 24 h: decided in time.
+L1   NA, 90, smb, webinar, Ada. MQL Fri 6 Feb 22:55 (17:55 EST, after closing).
+     Touch Mon 9 Feb 14:50 (09:50 EST): 50 min ≤ 1 h: met. Accepted after 64 h 05: breached by 16.083 h.
+L3   APAC, 85, enterprise, webinar, Ben. MQL Tue 10 Feb 02:00 (10:00 SGT).
+     Touch 04:00 the same day: 2 business h > 1: breached by 1. Accepted after 3 h: met.
+L2   NA, 50, smb, paid_search, Ada. MQL Wed 11 Feb 15:00 (10:00 EST).
+     Touch Fri 13 Feb 20:00: 7 + 8 + 6 = 21 business h: met. Rejected after 53.5 h: breached by 5.5.
+L4   APAC, 40, smb, paid_search, Ben. MQL Fri 20 Feb 08:00 (16:00 SGT). Its only sales touch came
+     before mql_at, so none counts: 1 + 19 × 8 + 8 = 161 business h so far: breached by 137, open.
+     Disqualified without a reason, so never decided: 676 clock h so far, breached by 628.
+L9   EMEA (no calendar: UTC), no score, consumer, referral, Cleo. MQL Mon 2 Mar 10:00.
+     Touch 10:03: 0.05 h: met. Accepted after 24 h: met.
+L5   NA, 80, smb, webinar, Ada. MQL Thu 5 Mar 21:00 (16:00 EST). Touch Mon 9 Mar 13:00 (09:00
+     EDT): 1 h on Thursday, Friday is a holiday, summer time began on Sunday: exactly 1 h, met.
+     Accepted after 13 h: met.
+L6   NA, 30, smb, paid_search, Ada. MQL Thu 19 Mar 14:00 (10:00 EDT), no touch: 7 business h so
+     far ≤ 24, pending, due Tue 24 Mar 14:00 UTC. Undecided after 22 h: pending.
+L7   APAC, 95, enterprise, webinar, Ben. MQL Fri 20 Mar 03:00 (11:00 SGT), no touch: 6 business h
+     so far > 1: breached by 5, open. Undecided after 9 h: pending.
+L8   NA, 85, mid_market, paid_search, Ada. MQL Fri 20 Mar 11:30 (07:30 EDT), no touch: 0 business
+     h so far, pending, due 10:00 EDT = 14:00 UTC. Undecided after 0.5 h: pending.
 L10 is sales-sourced and never an MQL; its deal D2 (Feb, $5,000) counts only for sales.
 """
 
@@ -117,7 +131,8 @@ LEADS = [
          disqualified_at="2026-02-21 08:00"),
     lead("L9", "2026-03-02 09:00", "EMEA", None, "consumer", "referral", "P3", "2026-03-02 10:00",
          sal_at="2026-03-03 10:00", sql_at="2026-03-04 10:00"),
-    lead("L5", "2026-03-05 12:00", "NA", 80, "smb", "webinar", "P1", "2026-03-05 21:00", sal_at="2026-03-06 10:00"),
+    lead("L5", "2026-03-05 12:00", "NA", 80, "smb", "webinar", "P1", "2026-03-05 21:00",
+         sal_at="2026-03-06 10:00"),
     lead("L6", "2026-03-19 10:00", "NA", 30, "smb", "paid_search", "P1", "2026-03-19 14:00"),
     lead("L7", "2026-03-20 01:00", "APAC", 95, "enterprise", "webinar", "P2", "2026-03-20 03:00"),
     lead("L8", "2026-03-20 11:00", "NA", 85, "mid_market", "paid_search", "P1", "2026-03-20 11:30"),
@@ -125,7 +140,8 @@ LEADS = [
 
 
 def touch(touch_id, lead_id, at, team="sales", person="P1"):
-    return {"touch_id": touch_id, "lead_id": lead_id, "channel": "direct_sales" if team == "sales" else "email",
+    channel = "direct_sales" if team == "sales" else "email"
+    return {"touch_id": touch_id, "lead_id": lead_id, "channel": channel,
             "team": team, "kind": "call" if team == "sales" else "email", "touched_at": ts(at),
             "person_id": person if team == "sales" else None}
 
@@ -142,8 +158,8 @@ TOUCHES = [
     touch("T9", "L8", "2026-03-20 12:00", team="marketing"),  # the latest timestamp: the as-of time
 ]
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-02-20 10:00"), "closed_at": ts("2026-03-10 10:00"),
-     "stage": "won", "amount": 10000, "owner_id": "A1"},
+    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-02-20 10:00"),
+     "closed_at": ts("2026-03-10 10:00"), "stage": "won", "amount": 10000, "owner_id": "A1"},
     {"deal_id": "D2", "lead_id": "L10", "created_at": ts("2026-02-15 10:00"), "stage": "open", "amount": 5000,
      "owner_id": "A1"},
     {"deal_id": "D3", "lead_id": "L9", "created_at": ts("2026-03-10 10:00"), "stage": "open", "amount": 3000,
@@ -220,7 +236,8 @@ def test_mqls_with_first_sales_touch_and_decision(hand_db):
         "L6": True, "L7": True, "L8": True}
     # Accepted = has sal_at; rejected = disqualified with a reason; L4 was disqualified without one.
     assert mqls.loc["L1", ["is_accepted", "is_rejected"]].tolist() == [True, False]
-    assert mqls.loc["L2", ["is_accepted", "is_rejected", "decided_at"]].tolist() == [False, True, ts("2026-02-13 20:30")]
+    assert mqls.loc["L2", ["is_accepted", "is_rejected", "decided_at"]].tolist() == [
+        False, True, ts("2026-02-13 20:30")]
     assert mqls.loc["L4", ["is_accepted", "is_rejected"]].tolist() == [False, False]
     assert pd.isna(mqls.loc["L4", "decided_at"])
     assert mqls.loc["L1", ["owner_name", "campaign_name", "reached_sql", "reached_won"]].tolist() == [
@@ -241,7 +258,8 @@ def test_target_attainment(hand_db):
         (pd.Timestamp("2026-02-01"), "marketing", "mqls", None, 5.0, 5.0),  # L11, L1, L3, L2, L4
         (pd.Timestamp("2026-02-01"), "marketing", "mqls", "smb", 4.0, 3.0),  # L1, L2, L4
         (pd.Timestamp("2026-02-01"), "marketing", "nps", None, 50.0, None),  # a metric Handoff doesn't know
-        (pd.Timestamp("2026-02-01"), "marketing", "pipeline", None, 8000.0, 10000.0),  # D1 only (D2 is sales-sourced)
+        # D1 only: D2's lead was sourced by sales.
+        (pd.Timestamp("2026-02-01"), "marketing", "pipeline", None, 8000.0, 10000.0),
         (pd.Timestamp("2026-02-01"), "sales", "pipeline", None, 20000.0, 15000.0),  # D1 + D2
         (pd.Timestamp("2026-02-01"), "sales", "sals", None, 1.0, 2.0),  # L1 (9 Feb), L3 (10 Feb)
         (pd.Timestamp("2026-03-01"), "marketing", "mqls", None, 10.0, 5.0),  # L9, L5, L6, L7, L8
@@ -260,11 +278,11 @@ CONTRACT = ["policy_id", "policy_name", "owner_team", "period_start", "due_count
             "breached_count", "pending_count", "compliance_rate"]
 JAN, FEB_TS, MAR_TS = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-01")
 EXPECTED_COMPLIANCE = [
-    # follow-up: Feb L11 ✗, L1 ✓, L3 ✗, L2 ✓, L4 ✗ → 2 of 5. Mar L9 ✓, L5 ✓, L7 ✗, L6 and L8 pending.
+    # follow-up: Feb L11 ✗, L1 ✓, L3 ✗, L2 ✓, L4 ✗ → 2 of 5. Mar L9 ✓, L5 ✓, L7 ✗, L6 L8 pending.
     ("follow_up", "Follow up fast", "sales", JAN, 0, 0, 0, 0, None),
     ("follow_up", "Follow up fast", "sales", FEB_TS, 5, 2, 3, 0, 0.4),
     ("follow_up", "Follow up fast", "sales", MAR_TS, 5, 2, 1, 2, 2 / 3),
-    # decision: Feb L11 ✓, L1 ✗, L3 ✓, L2 ✗, L4 ✗. Mar L9 ✓, L5 ✓, L6 L7 L8 pending (under 48 h).
+    # decision: Feb L11 ✓, L1 ✗, L3 ✓, L2 ✗, L4 ✗. Mar L9 ✓, L5 ✓, L6 L7 L8 pending (< 48 h).
     ("decide", "Decide in two days", "sales", JAN, 0, 0, 0, 0, None),
     ("decide", "Decide in two days", "sales", FEB_TS, 5, 2, 3, 0, 0.4),
     ("decide", "Decide in two days", "sales", MAR_TS, 5, 2, 0, 3, 1.0),
@@ -335,13 +353,15 @@ def test_scorecard_this_and_previous_period(hand_db):
         ("quality", None, "no data", 0.0, "red"),
         ("pipeline", None, "no data", 1.0, "green"),
     ])
-    assert card.loc["follow_up", ["due_count", "met_count", "breached_count", "pending_count"]].tolist() == [5, 2, 1, 2]
+    counts = ["due_count", "met_count", "breached_count", "pending_count"]
+    assert card.loc["follow_up", counts].tolist() == [5, 2, 1, 2]
     # Median of March's two follow-ups, 1 h (L5) and 0.05 h (L9).
     assert card.loc["follow_up", "measure_value"] == pytest.approx(0.525)
     # Volume measure: the all-segment target, 5 of 10 MQLs.
     assert card.loc["volume", "measure_value"] == pytest.approx(0.5)
     assert card.loc["volume", "measure_text"] == "5 of 10 (50 %)"
-    assert card.loc["follow_up", "owner_team"] == "sales" and card.loc["volume", "direction"] == "marketing → sales"
+    assert card.loc["follow_up", "owner_team"] == "sales"
+    assert card.loc["volume", "direction"] == "marketing → sales"
 
 
 def test_amber_is_within_amber_points_of_the_goal(hand_db):
@@ -362,7 +382,8 @@ def test_compliance_by_rep(hand_db):
         # Ada: L11 ✗, L1 ✓, L2 ✓, L5 ✓, L6 and L8 pending; follow-ups 25, 0.833, 21, 1 → median 11.
         ("follow_up", "Ada Okafor", 6, 3, 1, 2, 0.75, 11.0),
         ("follow_up", "Cleo Park", 1, 1, 0, 0, 1.0, 0.05),
-        # Decisions (clock hours): Ada L11 ✓ 24, L1 ✗ 64.08, L2 ✗ 53.5, L5 ✓ 13 → median 38.75; L6, L8 pending.
+        # Decisions (clock hours): Ada L11 ✓ 24, L1 ✗ 64.08, L2 ✗ 53.5, L5 ✓ 13 → median 38.75;
+        # L6 and L8 pending.
         ("decide", "Ada Okafor", 6, 2, 2, 2, 0.5, 38.75),
         # Ben: L3 ✓ 3 h, L4 ✗ (never), L7 pending.
         ("decide", "Ben Moreau", 3, 1, 1, 1, 0.5, 3.0),
@@ -433,7 +454,8 @@ def test_live_queue_most_urgent_first(hand_db):
 
 def test_response_bands_with_conversion(hand_db):
     got = run("sla__response_bands", hand_db, **FEB_MAR)
-    assert rows(got, "band", "mql_count", "share_rate", "sql_count", "won_count", "mql_to_sql_rate") == approx([
+    columns = ("band", "mql_count", "share_rate", "sql_count", "won_count", "mql_to_sql_rate")
+    assert rows(got, *columns) == approx([
         ("< 5 min", 1, 1 / 8, 1, 0, 1.0),  # L9 (3 min), reached SQL
         ("5–60 min", 1, 1 / 8, 1, 1, 1.0),  # L1 (50 min), won D1
         ("1–24 h", 3, 3 / 8, 1, 0, 1 / 3),  # L5 (exactly 1 h), L3 (2 h, SQL), L2 (21 h)
@@ -446,7 +468,8 @@ def test_response_bands_on_the_wall_clock(hand_db):
     got = run("sla__response_bands", hand_db, clock="wall", **FEB_MAR).set_index("band")
     # Clock hours: L9 0.05, L3 2, L5 88, L1 63.9, L2 53, L11 73 → four over 24 h. L7 is 9 h into a
     # 1 h wall-clock window: never; L6 (22 h of 24) and L8 (0.5 of 1) still wait.
-    assert got["mql_count"].to_dict() == {"< 5 min": 1, "5–60 min": 0, "1–24 h": 1, "> 24 h": 4, "never": 2}
+    assert got["mql_count"].to_dict() == {"< 5 min": 1, "5–60 min": 0, "1–24 h": 1, "> 24 h": 4,
+                                          "never": 2}
 
 
 def test_response_time_median_and_p90(hand_db):

@@ -45,9 +45,10 @@ FOLLOW_UP, DECIDE, VOLUME, QUALITY = (POLICIES.get(i) for i in ("follow_up", "de
 
 
 def mqls(rows):
-    """An sla__mqls-shaped frame from (lead_id, region, score, mql_at, touch_at, decided_at, accepted, rejected)."""
-    frame = pd.DataFrame(rows, columns=["lead_id", "region", "score", "mql_at", "first_sales_touch_at", "decided_at",
-                                        "is_accepted", "is_rejected"])
+    """An sla__mqls-shaped frame from (lead_id, region, score, mql_at, first touch, decision, accepted?,
+    rejected?)."""
+    frame = pd.DataFrame(rows, columns=["lead_id", "region", "score", "mql_at", "first_sales_touch_at",
+                                        "decided_at", "is_accepted", "is_rejected"])
     for column in ("mql_at", "first_sales_touch_at", "decided_at"):
         frame[column] = pd.to_datetime(frame[column], format="mixed").astype("datetime64[us]")
     return frame.assign(segment="smb", channel="email", source_campaign_id=None, campaign_name=None,
@@ -88,7 +89,8 @@ def test_acceptance_needs_a_decision_within_days_on_the_wall_clock():
 
 def test_a_target_is_met_as_soon_as_reached_and_breached_only_after_the_month():
     attainment = pd.DataFrame({
-        "period_start": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01", "2026-03-01", "2026-03-01"]),
+        "period_start": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01", "2026-03-01",
+                                        "2026-03-01"]),
         "team": "marketing", "metric": "mqls", "segment": [None, None, "smb", None, None],
         "target_value": [100.0, 100.0, 10.0, 100.0, 100.0], "actual_value": [89.0, 90.0, 1.0, 20.0, 0.0],
     })
@@ -108,9 +110,11 @@ def test_quality_waits_for_the_month_to_settle():
         ("c", "EMEA", 50, "2026-01-07 10:00", None, "2026-01-08 10:00", False, True),
     ])
     # 1 accepted of 3 decided = 33 % < 50 %. January settles on 1 Feb + 3 days = 4 Feb 00:00.
-    assert sla.quality_months(frame, QUALITY, pd.Timestamp("2026-02-03 23:59"))["status"].tolist() == ["pending"]
+    waiting = sla.quality_months(frame, QUALITY, pd.Timestamp("2026-02-03 23:59"))
+    assert waiting["status"].tolist() == ["pending"]
     settled = sla.quality_months(frame, QUALITY, pd.Timestamp("2026-02-04 00:00"))
-    assert settled[["status", "acceptance_rate", "missed_by"]].values.tolist() == [["breached", 1 / 3, pytest.approx(50 / 3)]]
+    assert settled[["status", "acceptance_rate", "missed_by"]].values.tolist() == [
+        ["breached", 1 / 3, pytest.approx(50 / 3)]]
 
 
 def test_response_bands_boundaries():
@@ -133,7 +137,8 @@ def random_mqls(draw):
         touch = draw(st.one_of(st.none(), st.integers(0, 60 * 24 * 10)))
         decision = draw(st.one_of(st.none(), st.integers(0, 60 * 24 * 10)))
         accepted = draw(st.booleans())
-        rows.append((f"L{index}", draw(st.sampled_from(["NA", "EMEA"])), draw(st.one_of(st.none(), st.integers(0, 100))),
+        region = draw(st.sampled_from(["NA", "EMEA"]))
+        rows.append((f"L{index}", region, draw(st.one_of(st.none(), st.integers(0, 100))),
                      mql_at, None if touch is None else mql_at + dt.timedelta(minutes=touch),
                      None if decision is None else mql_at + dt.timedelta(minutes=decision),
                      decision is not None and accepted, decision is not None and not accepted))
@@ -142,7 +147,8 @@ def random_mqls(draw):
     return mqls(rows), pd.Timestamp(as_of)
 
 
-EMPTY_TARGETS = pd.DataFrame(columns=["period_start", "team", "metric", "segment", "target_value", "actual_value"])
+EMPTY_TARGETS = pd.DataFrame(columns=["period_start", "team", "metric", "segment", "target_value",
+                                      "actual_value"])
 
 
 @settings(max_examples=25, deadline=None)
@@ -151,7 +157,8 @@ def test_counts_add_up_and_pending_is_never_met_or_breached(data):
     frame, as_of = data
     items = sla.evaluate(POLICIES, frame, EMPTY_TARGETS, as_of)
     counts = sla.count_statuses(items, ["policy_id", "period_start"])
-    assert (counts["due_count"] == counts["met_count"] + counts["breached_count"] + counts["pending_count"]).all()
+    parts = counts["met_count"] + counts["breached_count"] + counts["pending_count"]
+    assert (counts["due_count"] == parts).all()
     rate = counts["compliance_rate"].dropna()
     assert ((rate >= 0) & (rate <= 1)).all()
     judged = counts["met_count"] + counts["breached_count"]
@@ -169,7 +176,8 @@ def test_counts_add_up_and_pending_is_never_met_or_breached(data):
 def test_a_looser_threshold_never_lowers_compliance(data, extra):
     frame, as_of = data
     looser = sla.apply_thresholds(POLICIES, {"sla_follow_up_tier_0_hours": 1 + extra,
-                                             "sla_follow_up_tier_1_hours": 24 + extra, "sla_decide_days": 2 + extra})
+                                             "sla_follow_up_tier_1_hours": 24 + extra,
+                                             "sla_decide_days": 2 + extra})
     before = sla.evaluate(POLICIES, frame, EMPTY_TARGETS, as_of)
     after = sla.evaluate(looser, frame, EMPTY_TARGETS, as_of)
     for policy_id in ("follow_up", "decide"):

@@ -1,0 +1,156 @@
+"""What the SLA page shows, without Streamlit: headings, badges, tables for people and charts.
+
+The numbers come from the `sla__*` queries of `handoff.sla`; this module only names, formats and
+draws them, so the page stays layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from handoff.charts import TEAM_COLORS
+from handoff.filters import Filters, add_months
+from handoff.sla import Policies
+
+TEAM_HEADINGS = {
+    "sales": ("Sales → marketing", "What sales promises to do with every MQL"),
+    "marketing": ("Marketing → sales", "What marketing promises to deliver each month"),
+}
+# Each status as a badge: (label, Streamlit badge colour).
+STATUS_BADGES = {
+    "green": ("On track", "green"),
+    "amber": ("At risk", "orange"),
+    "red": ("Off track", "red"),
+    "no data": ("Nothing judged yet", "gray"),
+}
+# Result columns and the names people read; a rate's name gets " (%)" (its values are 0–100).
+COLUMN_NAMES = {
+    "policy_name": "Policy", "owner_team": "Owner team", "owner_name": "Owner", "region": "Region",
+    "group_label": "Source", "item": "Item", "segment": "Segment", "period_start": "Month",
+    "lead_id": "Lead", "score": "Score", "channel": "Channel", "mql_at": "MQL at (UTC)",
+    "started_at": "Started (UTC)", "due_at": "Due (UTC)", "resolved_at": "Resolved (UTC)",
+    "missed_by_text": "Missed by", "missed_by": "Missed by (number)", "missed_by_unit": "Unit",
+    "hours_left": "Hours left", "business_hours_left": "Business hours left",
+    "threshold_hours": "SLA (hours)", "clock": "Clock", "due_count": "Due", "met_count": "Met",
+    "breached_count": "Breached", "pending_count": "Pending", "compliance_rate": "Compliance",
+    "median_hours": "Median hours to resolve", "status": "Status", "mql_count": "MQLs",
+    "mql_share_rate": "Share of MQLs", "accepted_count": "Accepted", "rejected_count": "Rejected",
+    "acceptance_rate": "Acceptance", "band": "First response", "share_rate": "Share of MQLs",
+    "sql_count": "Reached SQL", "mql_to_sql_rate": "MQL → SQL", "won_count": "Won",
+    "mql_to_won_rate": "MQL → Won", "compliance_rate_agreed": "Compliance as agreed",
+    "compliance_rate_what_if": "Compliance with what-if", "change_points": "Change (points)",
+    "rule_text_what_if": "What-if rule",
+}
+RATE_COLUMNS = tuple(f"{name} (%)" for column, name in COLUMN_NAMES.items() if "_rate" in column)
+CLOCK_NAMES = {"business": "business hours", "wall": "clock hours"}
+
+
+def trend_filters(filters: Filters) -> Filters:
+    """The window of the monthly trend: the twelve months up to the end of the chosen window."""
+    if filters.end is None:
+        return filters
+    last_month = (filters.end - dt.timedelta(days=1)).replace(day=1)
+    return filters.with_window(add_months(last_month, -11), filters.end)
+
+
+def kpi_help(row, amber_points: float) -> str:
+    """How a scorecard tile is computed, in the words of DESIGN.md."""
+    return (
+        f"{row.rule_text}. Compliance = met / (met + breached) over the items of this period "
+        f"({row.met_count:,} met, {row.breached_count:,} breached); {row.pending_count:,} still inside "
+        f"their window at the data's latest timestamp are pending and not counted. Goal "
+        f"{row.goal_rate:.0%}: green at or above, amber up to {amber_points:g} points below, red further "
+        "below. The change is against the previous period of the same length; the line is the monthly "
+        "trend."
+    )
+
+
+def delta_points(current: float, previous: float) -> str | None:
+    """The change between two rates in percentage points ('+4.2 pts'), or None if either is missing."""
+    if pd.isna(current) or pd.isna(previous):
+        return None
+    return f"{100 * (current - previous):+.1f} pts"
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """A result with its columns named for people, rates in %, times to the minute (ids dropped)."""
+    out = frame[[column for column in frame.columns if column in COLUMN_NAMES]].copy()
+    for column in out.columns:
+        if "_rate" in column:
+            out[column] = (100 * out[column].astype(float)).round(1)
+        elif column in ("median_hours", "hours_left", "business_hours_left", "missed_by"):
+            out[column] = out[column].astype(float).round(2)
+        elif column == "period_start":
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%b %Y")
+        elif column.endswith("_at"):
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d %H:%M")
+        elif column == "status":
+            out[column] = out[column].map(lambda status: STATUS_BADGES.get(status, (status,))[0])
+        elif column == "clock":
+            out[column] = out[column].map(CLOCK_NAMES)
+        elif column == "owner_team":
+            out[column] = out[column].str.capitalize()
+    names = {column: COLUMN_NAMES[column] + (" (%)" if "_rate" in column else "") for column in out.columns}
+    return out.rename(columns=names)
+
+
+def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
+    """A policy's monthly compliance in %, oldest first (months with nothing judged left out)."""
+    rows = trend[(trend["policy_id"] == policy_id) & trend["compliance_rate"].notna()]
+    return (100 * rows.sort_values("period_start")["compliance_rate"]).round(1).tolist()
+
+
+def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFrame:
+    """Each policy's compliance under the agreed policies and under the what-if thresholds."""
+    left = agreed[["policy_id", "policy_name", "owner_team", "compliance_rate", "status"]]
+    right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]]
+    both = left.merge(right.rename(columns={"rule_text": "rule_text_what_if"}), on="policy_id",
+                      suffixes=("_agreed", "_what_if"))
+    change = both["compliance_rate_what_if"] - both["compliance_rate_agreed"]
+    both["change_points"] = (100 * change).round(1)
+    return both[["policy_id", "policy_name", "owner_team", "compliance_rate_agreed",
+                 "compliance_rate_what_if", "change_points", "status_agreed", "status_what_if",
+                 "rule_text_what_if"]]
+
+
+def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
+    """Monthly compliance per policy, in the owning team's colour (one dash style per policy)."""
+    figure = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot")
+    for policy in policies.policies:
+        rows = trend[trend["policy_id"] == policy.id].sort_values("period_start")
+        same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
+        figure.add_scatter(
+            x=rows["period_start"], y=100 * rows["compliance_rate"], mode="lines+markers",
+            name=f"{policy.name} ({policy.owner_team})", connectgaps=False,
+            line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
+            hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
+        )
+    figure.update_layout(
+        title="Compliance by month (met / (met + breached))", height=420, margin={"t": 50, "b": 10},
+        yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+    )
+    return figure
+
+
+def speed_chart(bands: pd.DataFrame) -> go.Figure:
+    """Conversion MQL→SQL and MQL→Won by first-response band, with the MQL count of each band."""
+    clock = "business " if (bands["clock"] == "business").any() else ""
+    counts = zip(bands["band"], bands["mql_count"], strict=True)
+    labels = [f"{band}<br>{count:,} MQLs" for band, count in counts]
+    figure = go.Figure()
+    series = (("mql_to_sql_rate", "MQL → SQL", 1.0), ("mql_to_won_rate", "MQL → Won", 0.55))
+    for column, name, opacity in series:
+        figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
+                       opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")
+    figure.update_layout(
+        title=f"Conversion by first-response time ({clock}hours; sales' lever)", barmode="group",
+        height=420, margin={"t": 50, "b": 10}, yaxis={"title": "conversion (%)"},
+        xaxis={"title": "time to first sales touch"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+    )
+    return figure
