@@ -103,7 +103,8 @@ def touch_credit(touches: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
     share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(channels), index=channels)
     channel_credit = deals["amount_cents"].sum() * share
     per_journey = shapes["amount_cents"] / shapes["channel_touches"]
-    credit.loc[attributed.index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey)
+    equal = 1.0 / shapes["channel_touches"]
+    credit.loc[attributed.index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey, equal)
 
     # Shapley over channels, handed down by each journey's equal split.
     bits = pd.Series(1 << np.arange(len(channels), dtype=np.int64), index=channels)
@@ -112,14 +113,17 @@ def touch_credit(touches: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
     worth = deals.set_index("deal_id")["amount_cents"].reindex(masks.index).to_numpy(dtype=float)
     values = pd.Series(shapley(masks.to_numpy(), worth, len(channels))[:, 0], index=channels)
     per_journey = shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
-    credit.loc[attributed.index, "shapley"] = _hand_down(values, shapes["channel"], per_journey)
+    credit.loc[attributed.index, "shapley"] = _hand_down(values, shapes["channel"], per_journey, equal)
     return credit
 
 
-def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series) -> np.ndarray:
-    """Share each channel's credit among its touches in proportion to `weight`."""
+def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series,
+               fallback: pd.Series) -> np.ndarray:
+    """Share each channel's credit among its touches in proportion to `weight`, or to `fallback`
+    for a channel whose touches all weigh 0 (journeys of zero amount still carry Markov credit)."""
+    weight = weight.where(weight.groupby(channel).transform("sum") > 0, fallback)
     total = weight.groupby(channel).transform("sum")
-    return (channel_credit.reindex(channel).to_numpy() * (weight / total).to_numpy())
+    return channel_credit.reindex(channel).to_numpy() * (weight / total).to_numpy()
 
 
 def level_keys(touches: pd.DataFrame, level: str) -> tuple[pd.Series, pd.Series]:

@@ -362,3 +362,18 @@ def test_sourced_adds_up_and_influenced_stands_apart(company):
     revenue = db.run_query("attribution__sourced_influenced", FEB, db=company, basis="revenue").set_index("measure")
     assert revenue.loc[["marketing_sourced", "sales_sourced", "total"], "amount_usd"].tolist() == pytest.approx(
         [1800.0, 350.01, 2150.01])
+
+
+def test_a_zero_amount_journey_still_carries_its_markov_credit(make_db):
+    # Two won deals in the window: 100.00 on channel A, 0.00 on channel B. The chain: start→A→conv,
+    # start→B→conv, so removing either channel halves conversion: both removal effects are 1/2 and
+    # Markov gives each channel half of the 100.00, B's half going to its zero-amount journey.
+    path = make_db({
+        "people": PEOPLE,
+        "leads": [lead("LA", "2026-02-01 09:00", "webinar"), lead("LB", "2026-02-01 09:00", "webinar")],
+        "touches": [touch("TA", "LA", "2026-02-01 09:00", "A"), touch("TB", "LB", "2026-02-01 09:00", "B")],
+        "deals": [deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100),
+                  deal("DB", "LB", "2026-02-02 09:00", "2026-02-03 09:00", "won", 0)],
+    })
+    assert credit(path, "markov") == {("A", "marketing"): 50.0, ("B", "marketing"): 50.0}
+    assert credit(path, "shapley") == {("A", "marketing"): 100.0}
