@@ -106,7 +106,7 @@ def fmt_delta_pct(current, previous) -> str | None:
 
 # Words that keep their capitals when a stored value becomes a label.
 _UPPER = {"na": "NA", "emea": "EMEA", "apac": "APAC", "sdr": "SDR", "ae": "AE", "mql": "MQL",
-          "sal": "SAL", "sql": "SQL", "seo": "SEO", "usd": "USD", "cac": "CAC", "roi": "ROI"}
+          "sal": "SAL", "sql": "SQL", "smb": "SMB", "seo": "SEO", "usd": "USD", "cac": "CAC", "roi": "ROI"}
 
 
 def fmt_label(value) -> str:

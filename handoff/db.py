@@ -259,7 +259,7 @@ class QuerySpec:
 
 
 # Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
-COMPUTED_QUERY_MODULES = ("handoff.funnel", "handoff.sla", "handoff.attribution")
+COMPUTED_QUERY_MODULES = ("handoff.funnel", "handoff.sla", "handoff.attribution", "handoff.pivot")
 _computed: dict[str, QuerySpec] = {}
 
 
@@ -561,4 +561,10 @@ def statement_types(sql: str) -> list[str]:
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise QueryError(f"the statement does not parse: {first_line}") from None
-    return [statement.type.name for statement in statements]
+    names = []
+    for statement in statements:
+        try:
+            names.append(statement.type.name)
+        except ValueError:  # a type the binding's enum cannot name (UPDATE EXTENSIONS)
+            names.append("UNKNOWN")
+    return names

@@ -25,7 +25,7 @@ filtered_deals as (
 bounds as (
     select
         date_trunc('quarter', coalesce($start, (select min(created_at) from leads)))::date as first_month,
-        (date_trunc('quarter', coalesce($end - 1, (select max(created_at) from leads)::date)) + interval 2 month)::date
+        (date_trunc('quarter', coalesce($end::date - 1, (select max(created_at) from leads)::date)) + interval 2 month)::date
             as last_month
 ),
 
