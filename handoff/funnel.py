@@ -304,7 +304,7 @@ def breakdown_styler(wide: pd.DataFrame):
         return styles
 
     return (shown.style.format({c: fmt_count for c in STAGE_NAMES.values()})
-            .format({c: fmt_pct for c in rate_columns}).apply(thin_cells, axis=None))
+            .format({c: fmt_pct for c in rate_columns}, na_rep="–").apply(thin_cells, axis=None))
 
 
 def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, labels: dict[str, str],
