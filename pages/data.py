@@ -47,8 +47,7 @@ if not files.empty:
     ui.table(problems, "data_last_import_problems", column_config=COUNTS)
 
 st.subheader("Load your own data")
-st.caption("Upload exports, pick a mapping, check them, then confirm. Nothing is written before you confirm, "
-           "and a failed import leaves the data exactly as it was.")
+st.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written.")
 if not ingest.may_import():
     st.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
     st.stop()
@@ -72,7 +71,8 @@ with import_tab:
                    disabled=not uploads or (mapping == "upload" and not mapping_file)) or action == "check":
         st.session_state.pop("data_plan", None)
         try:
-            st.session_state["data_plan"] = ingest.check_uploads(uploads, mapping, mapping_file or None)
+            with st.spinner("Reading and checking the files…"):
+                st.session_state["data_plan"] = ingest.check_uploads(uploads, mapping, mapping_file or None)
         except HandoffError as exc:
             st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
     if uploads and not too_big and "data_plan" in st.session_state:

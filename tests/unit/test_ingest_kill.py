@@ -37,9 +37,21 @@ def test_an_import_killed_midway_leaves_the_database_byte_identical(kill_at, exp
     shutil.copy(demo_db, target)
     before = sha256(target)
     process = subprocess.Popen(
-        [sys.executable, "-m", "handoff", "import", "--db", str(target), "--mapping", "canonical",
-         *map(str, sorted(export_dir.glob("*.csv")))],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "handoff",
+            "import",
+            "--db",
+            str(target),
+            "--mapping",
+            "canonical",
+            *map(str, sorted(export_dir.glob("*.csv"))),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen = []
     for line in process.stderr:  # progress lines, as the import goes
@@ -53,5 +65,7 @@ def test_an_import_killed_midway_leaves_the_database_byte_identical(kill_at, exp
     staging = [p.name for p in tmp_path.iterdir() if p.name.startswith(".handoff.duckdb.building-")]
     # Killed while writing, the half-built file is left beside the target, never in its place.
     assert bool(staging) == (kill_at == "writing touches")
-    assert db.run_query("data__table_counts", db=target).iloc[2]["row_count"] == 4000  # still the demo, readable
+    assert (
+        db.run_query("data__table_counts", db=target).iloc[2]["row_count"] == 4000
+    )  # still the demo, readable
     db.close_connections()

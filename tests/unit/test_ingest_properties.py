@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from handoff import db, ingest
 from handoff.mapping import TABLE_ORDER
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # Text a CRM field may hold: delimiters, quotes, line breaks and accents (all in Windows-1252 too).
 FIELD = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,;|\t\"'\n-éüñ€")), max_size=12)
@@ -44,21 +46,30 @@ def test_any_encoding_delimiter_and_quoting_reads_the_same_values(
     plan = ingest.check([path], "canonical")
     assert not plan.report.errors, plan.report.as_text()
     expected = [v.strip() or None for v in values]  # values are trimmed; empty is NULL
-    assert plan.tables["leads"]["industry"].astype("object").where(plan.tables["leads"]["industry"].notna(),
-                                                                    None).tolist() == expected
+    assert (
+        plan.tables["leads"]["industry"]
+        .astype("object")
+        .where(plan.tables["leads"]["industry"].notna(), None)
+        .tolist()
+        == expected
+    )
     assert plan.tables["leads"]["_row"].tolist() == list(range(2, len(values) + 2))
 
 
-LEAD = st.fixed_dictionaries({
-    "lead_id": st.sampled_from(["L1", "L2", "L3", "L4", "L5"]),
-    "created_at": st.sampled_from(["2026-01-01", "2026-01-02 10:00", "not a date", ""]),
-    "sourced_by": st.sampled_from(["marketing", "sales", "Sales", "partners"]),
-})
-DEAL = st.fixed_dictionaries({
-    "deal_id": st.sampled_from(["D1", "D2", "D3", "D4"]),
-    "lead_id": st.sampled_from(["L1", "L2", "L3", "L4", "L5", "L9"]),
-    "amount": st.sampled_from(["100", "1,250.50", "-5", "lots"]),
-})
+LEAD = st.fixed_dictionaries(
+    {
+        "lead_id": st.sampled_from(["L1", "L2", "L3", "L4", "L5"]),
+        "created_at": st.sampled_from(["2026-01-01", "2026-01-02 10:00", "not a date", ""]),
+        "sourced_by": st.sampled_from(["marketing", "sales", "Sales", "partners"]),
+    }
+)
+DEAL = st.fixed_dictionaries(
+    {
+        "deal_id": st.sampled_from(["D1", "D2", "D3", "D4"]),
+        "lead_id": st.sampled_from(["L1", "L2", "L3", "L4", "L5", "L9"]),
+        "amount": st.sampled_from(["100", "1,250.50", "-5", "lots"]),
+    }
+)
 
 
 def oracle(leads: list[dict], deals: list[dict]) -> tuple[list[int], list[int]]:
@@ -92,10 +103,12 @@ def oracle(leads: list[dict], deals: list[dict]) -> tuple[list[int], list[int]]:
 def test_quarantine_sets_aside_exactly_the_bad_rows_and_their_dependants(tmp_path_factory, leads, deals):
     folder = tmp_path_factory.mktemp("quarantine")
     pd.DataFrame([{**lead, "channel": "web", "segment": "smb", "region": "NA"} for lead in leads]).to_csv(
-        folder / "leads.csv", index=False)
-    pd.DataFrame([{**deal, "created_at": "2026-02-01", "stage": "open"} for deal in deals],
-                 columns=["deal_id", "lead_id", "amount", "created_at", "stage"]).to_csv(
-        folder / "deals.csv", index=False)
+        folder / "leads.csv", index=False
+    )
+    pd.DataFrame(
+        [{**deal, "created_at": "2026-02-01", "stage": "open"} for deal in deals],
+        columns=["deal_id", "lead_id", "amount", "created_at", "stage"],
+    ).to_csv(folder / "deals.csv", index=False)
     plan = ingest.check([folder / "leads.csv", folder / "deals.csv"], "canonical")
     expected_leads, expected_deals = oracle(leads, deals)
     keep = {t: ~(plan.row_errors[t] | plan.dependent[t]) for t in ("leads", "deals")}
@@ -114,23 +127,36 @@ ID = st.text(alphabet="abcXYZ0123-_", min_size=1, max_size=6)
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     lead_ids=st.lists(ID, min_size=1, max_size=6, unique=True),
-    amounts=st.lists(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False), min_size=1, max_size=6),
+    amounts=st.lists(
+        st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False), min_size=1, max_size=6
+    ),
     seconds=st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=6),
 )
 def test_import_export_import_gives_the_same_tables(tmp_path_factory, lead_ids, amounts, seconds):
     folder = tmp_path_factory.mktemp("roundtrip")
     start = dt.datetime(2024, 1, 1)
-    leads = pd.DataFrame({
-        "lead_id": lead_ids,
-        "created_at": [start + dt.timedelta(seconds=seconds[i % len(seconds)], microseconds=i * 7)
-                       for i in range(len(lead_ids))],
-        "channel": "web", "sourced_by": "marketing", "segment": "smb", "region": "NA",
-    })
-    deals = pd.DataFrame({
-        "deal_id": [f"D{i}" for i in range(len(amounts))],
-        "lead_id": [lead_ids[i % len(lead_ids)] for i in range(len(amounts))],
-        "created_at": "2026-01-01 00:00:00", "stage": "open", "amount": [str(a) for a in amounts],
-    })
+    leads = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "created_at": [
+                start + dt.timedelta(seconds=seconds[i % len(seconds)], microseconds=i * 7)
+                for i in range(len(lead_ids))
+            ],
+            "channel": "web",
+            "sourced_by": "marketing",
+            "segment": "smb",
+            "region": "NA",
+        }
+    )
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"D{i}" for i in range(len(amounts))],
+            "lead_id": [lead_ids[i % len(lead_ids)] for i in range(len(amounts))],
+            "created_at": "2026-01-01 00:00:00",
+            "stage": "open",
+            "amount": [str(a) for a in amounts],
+        }
+    )
     (folder / "in").mkdir()
     leads.to_csv(folder / "in" / "leads.csv", index=False)
     deals.to_csv(folder / "in" / "deals.csv", index=False)
