@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from handoff import db
 from tests.e2e.conftest import OUTPUT, Server, assert_no_exception, open_app, wait_until_idle
@@ -32,8 +33,20 @@ def data_server(demo_db, tmp_path_factory):
 
 
 def choose(page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of a selectbox by typing it (sturdier than hunting the list on a busy machine)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    for _ in range(3):
+        box.locator("input").first.click()
+        box.locator("input").first.fill(option)
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.wait_for(timeout=10_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_until_idle(page)
+            continue
+        choice.click()
+        break
     wait_until_idle(page)
 
 
