@@ -256,6 +256,8 @@ class QuerySpec:
     params: Mapping[str, QueryParam]
     # Set for computed queries: fn(bound_params, db_path) -> DataFrame.
     compute: Callable[[dict[str, ParamValue], str], pd.DataFrame] | None = None
+    # For computed queries that read more than the database (a policy file): its version, cached on too.
+    cache_key: Callable[[], object] | None = None
 
 
 # Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
@@ -263,18 +265,21 @@ COMPUTED_QUERY_MODULES = ("handoff.funnel", "handoff.sla", "handoff.attribution"
 _computed: dict[str, QuerySpec] = {}
 
 
-def computed_query(name: str, description: str, declarations: str):
+def computed_query(name: str, description: str, declarations: str, *,
+                   cache_key: Callable[[], object] | None = None):
     """Register a Python function as a named query, with parameters declared as in SQL headers.
 
     `declarations` holds lines like `-- $model text in (linear, markov) = linear  which model`.
     The function gets the bound parameters and the database path, and returns a DataFrame; it
     reads data only through `run_query` on SQL files, so it passes through the same door.
+    `cache_key` returns the version of anything else it reads (e.g. a file's mtime), so results
+    are recomputed when that changes.
     """
 
     def register(fn):
         header = f"-- {name}\n-- {description}\n{declarations.strip()}\n"
         parsed = _parse_header(header, name)
-        _computed[name] = QuerySpec(name, "", parsed.description, parsed.params, compute=fn)
+        _computed[name] = QuerySpec(name, "", parsed.description, parsed.params, compute=fn, cache_key=cache_key)
         return fn
 
     return register
@@ -472,7 +477,8 @@ def run_query(
     spec = load_query(name)
     bound = bind_params(spec, given)
     identity = db_identity(db)
-    key = (name, spec.sql, tuple(sorted((k, _freeze(v)) for k, v in bound.items())), identity)
+    key = (name, spec.sql, tuple(sorted((k, _freeze(v)) for k, v in bound.items())), identity,
+           spec.cache_key() if spec.cache_key else None)
     cached = _cache.get(key)
     if cached is not None:
         return cached.copy()

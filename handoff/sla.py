@@ -950,6 +950,11 @@ def load_inputs(params: Mapping[str, object], db_path: str):
     return policies, as_of, mqls, attainment
 
 
+def _policy_file_version() -> tuple:
+    """The policy file's version: named queries are recomputed when someone edits it."""
+    return ("policy file", _mtime_ns(POLICY_FILE))
+
+
 def _mtime_ns(path: Path) -> int | None:
     try:
         return path.stat().st_mtime_ns
@@ -1027,6 +1032,7 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
     "One row per policy and month: how many items fell due, met, breached and pending (still inside "
     "their window at the data's latest timestamp), and compliance_rate = met / (met + breached).",
     FILTER_DECLARATIONS + POLICIES_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
     """The contract query `sla__compliance`."""
@@ -1102,6 +1108,7 @@ def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFr
     "each coloured by the one rule (green at the goal, amber within amber_points below, red), the "
     "rule in words and a measure (median response, acceptance rate, attainment).",
     FILTER_DECLARATIONS + POLICIES_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     """The two-sided scorecard."""
@@ -1123,6 +1130,7 @@ def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     "One row per (per-MQL policy, lead owner): items due, met, breached, pending, compliance_rate, "
     "the median hours to resolve on the policy's clock and the colour.",
     FILTER_DECLARATIONS + POLICIES_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     """Sales policies per rep (the lead's owner)."""
@@ -1154,6 +1162,7 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     "acceptance_rate, its share of all MQLs, and its months due/met/breached/pending against the policy.",
     FILTER_DECLARATIONS + POLICIES_DECLARATION
     + "-- $group_by text in (channel, campaign) = channel  group leads by source channel or source campaign",
+    cache_key=_policy_file_version,
 )
 def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
     """Marketing's quality policy per channel or campaign."""
@@ -1210,6 +1219,7 @@ def _missed_text(unit: str, missed: float, resolved: bool) -> str:
     "One row per breached item (an MQL, or a month and segment): the policy, who owned it, when it "
     "started and was due, when it was resolved, and by how much it missed (missed_by in missed_by_unit).",
     FILTER_DECLARATIONS + POLICIES_DECLARATION + "-- $policy_id text = null  only this policy; NULL = all",
+    cache_key=_policy_file_version,
 )
 def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     """The breach list, the worst misses of each policy first."""
@@ -1238,6 +1248,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     "One row per MQL not yet followed up and still inside its follow-up window at the data's latest "
     "timestamp, most urgent first: its owner, when it is due and the hours left (clock and business).",
     LIST_DECLARATIONS.strip() + "\n" + POLICIES_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     """The live queue: the whole backlog as of now, whatever the window."""
@@ -1303,6 +1314,7 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, pd.Da
     FILTER_DECLARATIONS + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
     + "\n" + CLOCK_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     """The effect of speed: conversion by response band."""
@@ -1334,6 +1346,7 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     FILTER_DECLARATIONS + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
     + "\n" + CLOCK_DECLARATION,
+    cache_key=_policy_file_version,
 )
 def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
     """Median and p90 speed to lead on the policy's clock."""
