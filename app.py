@@ -5,6 +5,7 @@ import streamlit as st
 from handoff import ui
 
 st.set_page_config(page_title="Handoff", page_icon=":material/handshake:", layout="wide")
+ui.require_sign_in()  # only when .streamlit/secrets.toml configures sign-in
 ui.ensure_database()
 
 navigation = st.navigation(

@@ -77,10 +77,13 @@ class ImportRefused(HandoffError):
 def may_import(user: object = None) -> bool:
     """Whether the current user may import data or replace the database.
 
-    The one gate for every write from the app. Without sign-in configured, whoever can reach the
-    app may (it listens on localhost by default); the sign-in work plugs its admin check in here.
+    The one gate for every write from the app: `user` is the page's `ui.viewer()`. Without sign-in
+    configured, whoever can reach the app may (it listens on localhost by default); with it, only
+    the administrators of `.streamlit/secrets.toml` (`handoff.auth.may_write`).
     """
-    return True
+    from handoff import auth
+
+    return auth.may_write(user if isinstance(user, auth.Viewer) else None)
 
 
 # ---------------------------------------------------------------------------------------------

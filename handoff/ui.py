@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import db
+from handoff import auth, db
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -31,6 +31,55 @@ _build_lock = threading.Lock()
 def db_path() -> Path:
     """The database this app serves: $HANDOFF_DB or data/handoff.duckdb."""
     return db.resolve_db(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in (optional: on when .streamlit/secrets.toml has an [auth] section)
+
+
+def _secrets() -> dict:
+    """The app's secrets as a plain dict; empty when there is no secrets file."""
+    from streamlit.errors import StreamlitSecretNotFoundError
+    from streamlit.runtime.secrets import secrets_singleton
+
+    try:
+        return st.secrets.to_dict()
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        if st.secrets is secrets_singleton and any(Path(p).is_file() for p in st.get_option("secrets.files")):
+            # A secrets file that does not parse may hold an [auth] section: fail closed.
+            return {"auth": {}}
+        return {}
+
+
+def viewer() -> auth.Viewer:
+    """Who is looking at the app: anonymous without sign-in, else the signed-in person (or nobody)."""
+    return auth.viewer(auth.sign_in_config(_secrets()), st.user.to_dict())
+
+
+def require_sign_in(show_account: bool = True) -> auth.Viewer:
+    """With sign-in configured, stop every page until the viewer has signed in; return the viewer."""
+    config = auth.sign_in_config(_secrets())
+    who = auth.viewer(config, st.user.to_dict())
+    if who.may_view:
+        if who.signed_in and show_account:
+            with st.sidebar:
+                st.caption(f"Signed in as **{who.label}**" + (" (administrator)" if who.is_admin else ""))
+                st.button("Sign out", key="auth_sign_out", on_click=st.logout, icon=":material/logout:")
+        return who
+    st.title("Handoff")
+    if config.problem:
+        st.error(f"Sign-in is configured but can't be used: {config.problem}. Ask whoever runs Handoff to "
+                 "fix `.streamlit/secrets.toml` (README: Sign-in).", icon=":material/lock:")
+        st.stop()
+    st.markdown("Sign in to see the numbers.")
+    for provider in config.providers:
+        if st.button(f"Sign in with {provider}" if provider else "Sign in", type="primary",
+                     icon=":material/login:", key=f"auth_sign_in_{provider or 'default'}"):
+            try:
+                st.login(provider) if provider else st.login()
+            except Exception as exc:  # e.g. Authlib not installed: one line instead of a traceback
+                st.error(f"Sign-in failed: {str(exc).splitlines()[0]}", icon=":material/lock:")
+    st.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,6 +126,9 @@ Nothing has been changed. Ways out:
   `{path.name}.unreadable-<time>` (it is kept, not deleted) and builds a fresh demo database.
 """
     )
+    if not auth.may_write(viewer()):
+        st.info("Replacing the database is for administrators.", icon=":material/lock:")
+        return
     if st.button("Move the file aside and build the demo database", type="primary"):
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         aside = path.with_name(f"{path.name}.unreadable-{stamp}")
@@ -189,6 +241,7 @@ def filters() -> Filters:
 def page_header(title: str, question: str) -> None:
     """A page title, the one question the page answers, and the filters in force."""
     _run_inside_app_frame()
+    require_sign_in(show_account=False)
     st.title(title)
     st.markdown(question)
     st.caption(f"Filters: {filters().describe()}")

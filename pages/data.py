@@ -48,7 +48,7 @@ if not files.empty:
 
 st.subheader("Load your own data")
 st.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written.")
-if not ingest.may_import():
+if not ingest.may_import(ui.viewer()):
     st.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
     st.stop()
 # Buttons record what they ask for in a callback, which runs before the script (and survives a rerun).
