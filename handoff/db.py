@@ -93,11 +93,36 @@ def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
         first_line = str(exc).strip().splitlines()[0]
         raise DatabaseUnreadable(f"{path} is not a readable DuckDB database ({first_line})") from None
     try:
+        _check_complete(con, path)
         check_schema(con, path)
+    except duckdb.Error as exc:
+        con.close()
+        first_line = str(exc).strip().splitlines()[0]
+        raise DatabaseUnreadable(f"{path} is damaged and cannot be read ({first_line})") from None
     except Exception:
         con.close()
         raise
     return con
+
+
+# A DuckDB file is three 4 KiB headers, then its blocks.
+_FILE_HEADER_BYTES = 3 * 4096
+
+
+def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Refuse a file cut short (an interrupted copy, a full disk) before a query reads past its end."""
+    cur = con.cursor()
+    try:
+        block_size, total_blocks = cur.execute(
+            "select block_size, total_blocks from pragma_database_size()").fetchone()
+    finally:
+        cur.close()
+    expected, actual = _FILE_HEADER_BYTES + block_size * total_blocks, os.path.getsize(path)
+    if actual < expected:
+        raise DatabaseUnreadable(
+            f"{path} is truncated: {actual:,} of the {expected:,} bytes its header promises "
+            "(an interrupted copy or a full disk?)"
+        )
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
@@ -514,6 +539,9 @@ def execute(
             # The pool swapped this file's connection mid-query; the retry uses the new one.
             if attempt == 2:
                 raise
+        except duckdb.IOException as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise DatabaseUnreadable(f"{identity.path} is damaged and cannot be read ({first_line})") from None
         except duckdb.Error as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise QueryError(f"{label} failed: {first_line}") from None
