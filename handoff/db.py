@@ -223,6 +223,7 @@ def build_database(
     """
     target = resolve_db(db).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(target)
     staging = target.with_name(f".{target.name}.building-{os.getpid()}-{threading.get_ident()}")
     staging.unlink(missing_ok=True)
     try:
@@ -241,6 +242,24 @@ def build_database(
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
     return target
+
+
+def _remove_abandoned_builds(target: Path) -> None:
+    """Delete staging files left beside `target` by builds whose process was killed."""
+    for stale in target.parent.glob(f".{target.name}.building-*"):
+        pid = stale.name.split("building-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

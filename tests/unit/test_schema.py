@@ -136,3 +136,13 @@ def test_lead_milestones_derive_the_funnel_of_each_lead(make_db):
     assert rows["L2"] == (None, None, ts("2026-01-10 09:00"), ts("2026-02-01 09:00"), "D1",
                           True, True, True, True, True)
     assert rows["L3"] == (None, None, None, None, None, False, False, False, False, False)
+
+
+def test_a_killed_build_leaves_no_staging_file_behind_the_next_one(tmp_path):
+    path = write_db(tmp_path / "h.duckdb", {})
+    abandoned = tmp_path / ".h.duckdb.building-999999999-1"  # no such process
+    abandoned.write_bytes(b"half a database")
+    running = tmp_path / f".h.duckdb.building-{__import__('os').getpid()}-7"  # a build still running here
+    running.write_bytes(b"in progress")
+    write_db(path, {})
+    assert not abandoned.exists() and running.exists()
