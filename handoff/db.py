@@ -39,8 +39,8 @@ SCHEMA_VERSION = 1
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
 
-# Every read-only connection in the process shares this config: DuckDB refuses to open one file twice
-# with different settings, and locking it means no statement can switch the guards back on.
+# The guards of every read-only connection. External access goes off and the configuration is locked
+# right after the file is attached, so no statement can switch them back on.
 READ_ONLY_CONFIG = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
@@ -86,10 +86,26 @@ def db_identity(db: DbPath = None) -> DbIdentity:
     return DbIdentity(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
+# The database file is attached under this name to a private in-memory DuckDB.
+CATALOG = "handoff"
+_LOCKED_AT_ATTACH = ("enable_external_access", "lock_configuration")
+
+
 def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
+    """A private DuckDB instance with `path` attached read-only, then external access off and locked.
+
+    Not `duckdb.connect(path)`: DuckDB keeps one instance per path, so after a new file is renamed
+    over the path, a connection opened while a query still ran on the old one would get the old file.
+    """
+    startup = {k: v for k, v in READ_ONLY_CONFIG.items() if k not in _LOCKED_AT_ATTACH}
+    con = duckdb.connect(":memory:", config=startup)
     try:
-        con = duckdb.connect(path, read_only=True, config=READ_ONLY_CONFIG)
+        con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {CATALOG} (read_only)")
+        con.execute(f"use {CATALOG}")
+        for key in _LOCKED_AT_ATTACH:
+            con.execute(f"set {key} = {str(bool(READ_ONLY_CONFIG[key])).lower()}")
     except duckdb.Error as exc:
+        con.close()
         first_line = str(exc).strip().splitlines()[0]
         raise DatabaseUnreadable(f"{path} is not a readable DuckDB database ({first_line})") from None
     try:
@@ -111,10 +127,11 @@ _FILE_HEADER_BYTES = 3 * 4096
 
 def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Refuse a file cut short (an interrupted copy, a full disk) before a query reads past its end."""
-    cur = con.cursor()
+    cur = _cursor(con)
     try:
         block_size, total_blocks = cur.execute(
-            "select block_size, total_blocks from pragma_database_size()").fetchone()
+            "select block_size, total_blocks from pragma_database_size() where database_name = ?",
+            [CATALOG]).fetchone()
     finally:
         cur.close()
     expected, actual = _FILE_HEADER_BYTES + block_size * total_blocks, os.path.getsize(path)
@@ -127,10 +144,11 @@ def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Refuse a database that Handoff did not write, or wrote with another schema version."""
-    cur = con.cursor()
+    cur = _cursor(con)
     try:
         has_meta = cur.execute(
-            "select count(*) from information_schema.tables where table_name = 'handoff_meta'"
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_name = 'handoff_meta'"
         ).fetchone()[0]
         if not has_meta:
             raise ForeignDatabase(
@@ -147,31 +165,52 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         )
 
 
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor reading the attached database file (a cursor starts in the in-memory catalog)."""
+    cur = con.cursor()
+    cur.execute(f"use {CATALOG}")
+    return cur
+
+
 class _ConnectionPool:
-    """One read-only connection per database file, reopened when the file is swapped."""
+    """One read-only connection per database file, reopened when the file is swapped.
+
+    The connection to a swapped-out file is closed once no query runs on it; until then it keeps
+    reading the old file whole, so a query in flight finishes on the data it started with.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[DbIdentity, duckdb.DuckDBPyConnection]] = {}
+        self._retired: list[duckdb.DuckDBPyConnection] = []
 
     def get(self, identity: DbIdentity) -> duckdb.DuckDBPyConnection:
         with self._lock:
+            self._retired = [con for con in self._retired if not _closed(con)]
             current = self._by_path.get(identity.path)
             if current and current[0] == identity:
                 return current[1]
-            if current:
-                # DuckDB caches open databases by path, so the old one must close before the new opens.
-                current[1].close()
-                del self._by_path[identity.path]
             con = _open_read_only(identity.path)
+            if current:
+                self._retired += [] if _closed(current[1]) else [current[1]]
             self._by_path[identity.path] = (identity, con)
             return con
 
     def close_all(self) -> None:
         with self._lock:
-            for _, con in self._by_path.values():
-                con.close()
+            for con in [c for _, c in self._by_path.values()] + self._retired:
+                _closed(con)
             self._by_path.clear()
+            self._retired.clear()
+
+
+def _closed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Close `con` unless a query is running on it; whether it is closed."""
+    try:
+        con.close()
+        return True
+    except duckdb.Error:  # "connection is busy": a cursor is mid-query
+        return False
 
 
 _pool = _ConnectionPool()
@@ -186,7 +225,7 @@ def close_connections() -> None:
 @contextlib.contextmanager
 def read_cursor(db: DbPath = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the read-only connection of `db`, closed afterwards."""
-    cur = _pool.get(db_identity(db)).cursor()
+    cur = _cursor(_pool.get(db_identity(db)))
     try:
         yield cur
     finally:
@@ -547,7 +586,12 @@ def execute(
     identity = identity or db_identity(db)
     limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
     for attempt in (1, 2):
-        cur = _pool.get(identity).cursor()
+        try:
+            cur = _cursor(_pool.get(identity))
+        except duckdb.ConnectionException:  # closed as it was handed out: the file was swapped
+            if attempt == 2:
+                raise
+            continue
         timer = threading.Timer(limit, cur.interrupt)
         timer.start()
         try:
@@ -585,7 +629,7 @@ def execute_limited(
     """
     identity = db_identity(db)
     limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    cur = _pool.get(identity).cursor()
+    cur = _cursor(_pool.get(identity))
     timer = threading.Timer(limit, cur.interrupt)
     timer.start()
     try:
