@@ -306,13 +306,17 @@ def loss_chart(loss: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def _points(rate: float) -> str:
+    return f"{round(100 * rate, 1) + 0.0:+.1f} pts"  # + 0.0 turns a rounded -0.0 into 0.0
+
+
 def shift_share_sentence(parts: dict[str, float]) -> str:
     """One sentence reading the waterfall: the change and the part each lever explains."""
     change = parts["current"] - parts["previous"]
     return (f"MQL → Won conversion went from **{fmt_pct(parts['previous'])}** to **{fmt_pct(parts['current'])}** "
-            f"({100 * change:+.1f} pts): {100 * parts['mix']:+.1f} pts from the mix of lead-score bands, "
-            f"{100 * parts['rate']:+.1f} pts from conversion within the bands, "
-            f"{100 * parts['interaction']:+.1f} pts from both together.")
+            f"({_points(change)}): {_points(parts['mix'])} from the mix of lead-score bands, "
+            f"{_points(parts['rate'])} from conversion within the bands, "
+            f"{_points(parts['interaction'])} from both together.")
 
 
 def shift_share_table(bands: pd.DataFrame) -> pd.DataFrame:
