@@ -157,33 +157,40 @@ def session_query(index: int, queries: list[dict]) -> str:
     return query_string(queries[index % len(queries)])
 
 
-async def browse(url: str, params: str, seed: int, until: float, runs: list[PageRun], min_rounds: int) -> None:
+async def browse(url: str, params: str, seed: int, until: float, runs: list[PageRun], min_rounds: int,
+                 pages: list[str]) -> None:
     """One session: open the pages in its own order until time is up. Its filters come from the link
     it was opened with (a session keeps its filters from page to page, as in a browser tab)."""
     rng = random.Random(seed)
     async with StreamlitSession(url) as session:
         rounds = 0
         while time.monotonic() < until or rounds < min_rounds:
-            pages = PAGES[:]
-            rng.shuffle(pages)
-            for page in pages:
+            order = pages[:]
+            rng.shuffle(order)
+            for page in order:
                 runs.append(await session.open(page, params))
             rounds += 1
 
 
-async def tiles_of_every_page(url: str, queries: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+async def tiles_of_every_page(url: str, queries: list[str], pages: list[str] = PAGES
+                              ) -> dict[tuple[str, str], dict[str, str]]:
     """What each page shows for each set of filters, each in a fresh session (the reference)."""
     seen = {}
     for params in queries:
         async with StreamlitSession(url) as session:
-            for page in PAGES:
+            for page in pages:
                 run = await session.open(page, params)
                 seen[(page, params)] = run.metrics
     return seen
 
 
-async def swap_database(served: Path, files: list[Path], at: float, swap: Swap) -> None:
-    await asyncio.sleep(max(0.0, at - time.monotonic()))
+async def swap_database(served: Path, files: list[Path], at: float, swap: Swap,
+                        runs: list[PageRun], after_runs: int | None) -> None:
+    """Import `files` over `served` at time `at`, or once `after_runs` page runs have finished."""
+    if after_runs is None:
+        await asyncio.sleep(max(0.0, at - time.monotonic()))
+    while after_runs is not None and len(runs) < after_runs:
+        await asyncio.sleep(0.1)
     swap.started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "handoff", "import", "--mapping", "canonical", "--db", str(served),
@@ -196,18 +203,23 @@ async def swap_database(served: Path, files: list[Path], at: float, swap: Swap) 
 
 
 async def run_load(url: str, served: Path, import_files: list[Path], sessions: int, seconds: float,
-                   min_rounds: int = 1, queries: list[dict] = QUERIES) -> LoadResult:
-    """Browse with `sessions` sessions for `seconds` (each at least `min_rounds` rounds of every
-    page), importing `import_files` over `served` halfway through; then check the runs against
-    what fresh sessions see before and after."""
+                   min_rounds: int = 1, queries: list[dict] = QUERIES, pages_per_session: int | None = None,
+                   swap_after_runs: int | None = None) -> LoadResult:
+    """Browse with `sessions` sessions for `seconds` (each at least `min_rounds` rounds of its pages:
+    all of them, or `pages_per_session` of them, chosen so that together they cover every page),
+    importing `import_files` over `served` halfway through (or after `swap_after_runs` page runs);
+    then check the runs against what fresh sessions see before and after."""
     links = sorted({session_query(i, queries) for i in range(sessions)})
+    count = pages_per_session or len(PAGES)
+    pages_of = [[PAGES[(i * count + k) % len(PAGES)] for k in range(count)] for i in range(sessions)]
     before = await tiles_of_every_page(url, links)
     runs: list[PageRun] = []
     swap = Swap()
     started = time.monotonic()
     until = started + seconds
-    tasks = [browse(url, session_query(i, queries), i, until, runs, min_rounds) for i in range(sessions)]
-    tasks.append(swap_database(served, import_files, started + seconds / 2, swap))
+    tasks = [browse(url, session_query(i, queries), i, until, runs, min_rounds, pages_of[i])
+             for i in range(sessions)]
+    tasks.append(swap_database(served, import_files, started + seconds / 2, swap, runs, swap_after_runs))
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     after = await tiles_of_every_page(url, links)
