@@ -226,14 +226,15 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 def _statement_types(sql: str) -> list[str]:
     try:
-        return db.statement_types(sql)
+        kinds = db.statement_types(sql)
     except QueryError as exc:
         raise ConsoleRefused(str(exc)) from None
-    except ValueError:
+    if "UNKNOWN" in kinds:
         # The parser returned a statement type this DuckDB binding cannot name (UPDATE EXTENSIONS…).
         raise ConsoleRefused(
             f"DuckDB parses this as a statement type the console does not know; it runs only reads ({READS})"
-        ) from None
+        )
+    return kinds
 
 
 def _explained(sql: str) -> str:
