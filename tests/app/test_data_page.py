@@ -123,8 +123,8 @@ def test_errors_refuse_until_rows_are_set_aside(app, writable, tmp_path):
     no_exception(at)
     assert "3 rows set aside" in texts(at)
     assert sorted(db.execute("select lead_id from leads", db=writable)["lead_id"]) == ["L1", "L2", "L4"]
-    upload = next(path for path in (tmp_path / "uploads").iterdir() if path.is_dir())
-    assert (upload / "rejects.csv").exists()
+    folder = next(path for path in (tmp_path / "uploads").iterdir() if path.is_dir())
+    assert (folder / "rejects.csv").exists()
 
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit_named(app, writable, monkeypatch):
