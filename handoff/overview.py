@@ -47,11 +47,11 @@ KPIS = (
         "Median time from mql_at to the first sales touch at or after it, over the period's MQLs "
         "that got one (MQLs still waiting are left out; the SLA tiles count them).",
         higher_is_better=False, owner_team="sales"),
-    Kpi("sla_sales", "SLA compliance · sales", "sla_sales", "rate",
-        "Sales' policies (follow-up, acceptance decision): met ÷ (met + breached) over items due in the "
+    Kpi("sla_sales", "SLA · sales", "sla_sales", "rate",
+        "SLA compliance of sales' policies (follow-up, acceptance decision): met ÷ (met + breached) over items due in the "
         "period; items still inside their window are pending and not counted.", owner_team="sales"),
-    Kpi("sla_marketing", "SLA compliance · marketing", "sla_marketing", "rate",
-        "Marketing's policies (MQL volume, MQL quality, sourced pipeline): met ÷ (met + breached) over "
+    Kpi("sla_marketing", "SLA · marketing", "sla_marketing", "rate",
+        "SLA compliance of marketing's policies (MQL volume, MQL quality, sourced pipeline): met ÷ (met + breached) over "
         "the period's months.", owner_team="marketing"),
     Kpi("marketing_sourced_share", "Sourced by marketing", "marketing_sourced_share_rate", "rate",
         "Pipeline created from leads with sourced_by = marketing ÷ all pipeline created in the period.",
