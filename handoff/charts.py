@@ -18,7 +18,7 @@ GOOD_COLOR, WARN_COLOR, BAD_COLOR = "#2B8A3E", "#E67700", "#C92A2A"
 SEQUENCE = ["#E8590C", "#1971C2", "#5F3DC4", "#2B8A3E", "#C2255C", "#0B7285", "#E67700",
             "#495057", "#9C36B5", "#5C940D", "#1864AB", "#D9480F"]
 
-pio.templates["handoff"] = go.layout.Template(
+pio.templates["handoff"] = pio.templates.merge_templates("plotly_white", go.layout.Template(
     layout=go.Layout(
         font={"family": "Inter, system-ui, sans-serif", "size": 13, "color": "#212529"},
         colorway=SEQUENCE,
@@ -30,8 +30,9 @@ pio.templates["handoff"] = go.layout.Template(
         plot_bgcolor="white",
         paper_bgcolor="white",
     )
-)
-pio.templates.default = "plotly_white+handoff"
+))
+# Merged once above: a "plotly_white+handoff" default would merge the two on every figure (~30 ms each).
+pio.templates.default = "handoff"
 
 
 def team_color(team: str | None) -> str:
