@@ -335,8 +335,7 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
         axis = "" if index == 0 else str(index + 1)
         handoffs.append({"type": "line", "xref": f"x{axis} domain", "yref": f"y{axis}", "x0": 0, "x1": 1,
                          "y0": 1.5, "y1": 1.5, "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"}})
-        figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
-                            row=row, col=col)
+    figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")  # every funnel
     figure.update_xaxes(tickformat=".0%", range=[0, 1.05])
     figure.update_xaxes(title_text="share of the group's first stage (%)", row=rows)
     figure.update_layout(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, shapes=handoffs)
