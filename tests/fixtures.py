@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +12,30 @@ import pandas as pd
 from handoff import db
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _real_data_dir() -> Path:
+    """Where the shared real datasets are: $HANDOFF_REAL_DATA, ../shared beside the checkout, or /work/shared."""
+    candidates = [os.environ.get("HANDOFF_REAL_DATA"), ROOT.parent / "shared" / "data" / "real",
+                  "/work/shared/data/real"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared" / "data" / "real"
+
+
+# The public datasets (Olist, ChannelAttribution PathData) live outside the repository: their
+# licences (CC BY-NC-SA, GPL-3) are not ours to redistribute.
+REAL_DATA = _real_data_dir()
+
+
+def require_real_data(path: Path) -> Path:
+    """`path` under REAL_DATA, or skip the test saying where the data was looked for."""
+    if not path.exists():
+        import pytest
+
+        pytest.skip(f"real dataset not found at {path}: set HANDOFF_REAL_DATA to the shared data/real folder")
+    return path
 AS_OF = dt.date(2026, 6, 30)
 DEMO_LEADS = 4000
 DEMO_SEED = 7

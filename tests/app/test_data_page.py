@@ -9,11 +9,12 @@ import pytest
 
 from handoff import db, ingest
 from tests.app.conftest import no_exception
-from tests.fixtures import ROOT
+from tests.fixtures import REAL_DATA, ROOT, require_real_data
 
 DATA = ROOT / "tests" / "data" / "import"
 HUBSPOT = sorted(DATA.glob("hubspot-*.csv"))
-OLIST = sorted((ROOT.parent / "shared" / "data" / "real" / "olist-marketing-funnel").glob("*.csv"))
+OLIST_DIR = REAL_DATA / "olist-marketing-funnel"
+OLIST = sorted(OLIST_DIR.glob("*.csv"))
 
 
 @pytest.fixture
@@ -140,6 +141,7 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit_named(app, writabl
 
 
 def test_an_uploaded_mapping_file_is_used(app, writable):
+    require_real_data(OLIST_DIR)
     at = app("data")
     at.selectbox(key="data_mapping").set_value("upload").run()
     upload(at, [ROOT / "handoff" / "mappings" / "olist.toml"], key="data_mapping_file")
@@ -181,6 +183,7 @@ def test_without_the_right_to_import_the_page_only_shows_health(app, monkeypatch
 
 
 def test_olist_imported_then_the_funnel_page_shows_lead_mql_to_won(app, writable):
+    require_real_data(OLIST_DIR)
     ingest.import_files(OLIST, "olist", writable)
     at = app("funnel", period="All time")
     no_exception(at)

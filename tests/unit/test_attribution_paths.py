@@ -8,9 +8,9 @@ import pytest
 
 from handoff.attribution_paths import path_credit, read_paths
 from handoff.cli import main
-from tests.fixtures import ROOT
+from tests.fixtures import REAL_DATA, ROOT, require_real_data
 
-PATH_DATA = ROOT.parent / "shared" / "data" / "real" / "channelattribution-pathdata" / "PathData.csv"
+PATH_DATA = REAL_DATA / "channelattribution-pathdata" / "PathData.csv"
 
 # ChannelAttribution 2.2.5 (PyPI `channelattribution`, Python 3.11, run once in a scratch venv outside
 # this project, 2026-11-26) on PathData.csv (sha256 6a2f158c…44bd3, see its SOURCE.md):
@@ -51,6 +51,7 @@ CHANNEL_ATTRIBUTION_MARKOV = {
 
 @pytest.fixture(scope="module")
 def path_data_credit():
+    require_real_data(PATH_DATA)
     return path_credit(read_paths(PATH_DATA)).set_index(["model", "channel"])
 
 

@@ -16,11 +16,11 @@ import pytest
 from handoff import db, ingest
 from handoff.cli import main
 from handoff.mapping import CANONICAL, TABLE_ORDER
-from tests.fixtures import ROOT
+from tests.fixtures import REAL_DATA, ROOT, require_real_data
 
 DATA = ROOT / "tests" / "data" / "import"
 CANONICAL_SAMPLE = sorted((DATA / "canonical").glob("*.csv"))
-OLIST = ROOT.parent / "shared" / "data" / "real" / "olist-marketing-funnel"
+OLIST = REAL_DATA / "olist-marketing-funnel"
 OLIST_FILES = sorted(OLIST.glob("*.csv"))
 
 
@@ -114,12 +114,14 @@ def test_canonical_mapping_matches_the_schema(demo_db):
 
 @pytest.fixture(scope="module")
 def olist_db(tmp_path_factory) -> Path:
+    require_real_data(OLIST)
     path = tmp_path_factory.mktemp("olist") / "olist.duckdb"
     ingest.import_files(OLIST_FILES, "olist", path)
     return path
 
 
 def test_olist_imports_with_the_preset_and_keeps_every_row(olist_db):
+    require_real_data(OLIST)
     mqls = rows(OLIST / "olist_marketing_qualified_leads_dataset.csv")
     won = rows(OLIST / "olist_closed_deals_dataset.csv")
     counts = db.run_query("data__table_counts", db=olist_db).set_index("table_name")["row_count"]
@@ -130,6 +132,7 @@ def test_olist_imports_with_the_preset_and_keeps_every_row(olist_db):
 
 
 def test_olist_funnel_counts_match_the_csv_files(olist_db):
+    require_real_data(OLIST)
     mqls = rows(OLIST / "olist_marketing_qualified_leads_dataset.csv")
     won = rows(OLIST / "olist_closed_deals_dataset.csv")
     # Cohort by month of first contact: every MQL reached MQL; Won = its mql_id is in the deals file.
@@ -159,6 +162,7 @@ def test_olist_funnel_counts_match_the_csv_files(olist_db):
 
 
 def test_olist_funnel_query_shows_lead_mql_to_won(olist_db):
+    require_real_data(OLIST)
     """The Funnel page's own query, on the whole cohort and on two months, against the CSV files."""
     if "funnel__stage_counts" not in db.list_queries():
         pytest.skip("funnel__stage_counts is not there yet")
@@ -178,6 +182,7 @@ def test_olist_funnel_query_shows_lead_mql_to_won(olist_db):
 
 
 def test_olist_one_deal_won_before_its_first_contact_loads_with_a_warning(olist_db):
+    require_real_data(OLIST)
     problems = db.run_query("data__import_problems", db=olist_db)
     negative = problems[problems["problem"] == "negative cycle time"]
     assert negative["problem_count"].tolist() == [1]
