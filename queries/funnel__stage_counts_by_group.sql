@@ -53,6 +53,15 @@ filtered_leads as (
       and ($teams is null or list_contains($teams, l.sourced_by))
       and ($owners is null or list_contains($owners, l.owner_id))
       and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+      -- Only leads with something to count in the window, before each becomes six rows: every
+      -- entered_at below is one of these timestamps, so none of them in the window means no entry.
+      and case $mode
+          when 'period' then ($start is null
+                  or greatest(m.created_at, m.mql_at, m.sal_at, m.sql_at, m.opportunity_at, m.won_at) >= $start)
+              and ($end is null
+                  or least(m.created_at, m.mql_at, m.sal_at, m.sql_at, m.opportunity_at, m.won_at) < $end)
+          else ($start is null or m.created_at >= $start) and ($end is null or m.created_at < $end)
+      end
 ),
 
 -- Each lead once per stage, with when it entered it: its own timestamp, else the first later one.
