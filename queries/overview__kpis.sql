@@ -36,6 +36,10 @@ stage_entries as (
         ) as responded_mql_count
     from filtered_leads as l
     join lead_milestones as m using (lead_id)
+    -- A lead with no stage entry in the window counts for nothing above: leave it out of the join.
+    where (l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day))
+       or (l.sal_at >= coalesce($start, l.sal_at) and l.sal_at < coalesce($end, l.sal_at + interval 1 day))
+       or (l.sql_at >= coalesce($start, l.sql_at) and l.sql_at < coalesce($end, l.sql_at + interval 1 day))
 ),
 
 deal_facts as (
@@ -50,6 +54,11 @@ deal_facts as (
             and d.closed_at < coalesce($end, d.closed_at + interval 1 day) as is_closed_in_window
     from deals as d
     join filtered_leads as l using (lead_id)
+    -- Deals neither created nor closed in the window count for nothing below.
+    where (d.created_at >= coalesce($start, d.created_at)
+           and d.created_at < coalesce($end, d.created_at + interval 1 day))
+       or (d.closed_at >= coalesce($start, d.closed_at)
+           and d.closed_at < coalesce($end, d.closed_at + interval 1 day))
 ),
 
 deal_totals as (
