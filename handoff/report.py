@@ -78,8 +78,11 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     # Overview
     current = query("overview__kpis").iloc[0].to_dict()
     previous = query("overview__kpis", before).iloc[0].to_dict()
-    current.update(overview.sla_by_team(query("sla__compliance")))
-    previous.update(overview.sla_by_team(query("sla__compliance", before)))
+    policies = sla.load_policies_or_last_good()
+    compliance_now = query("sla__compliance", policies=policies.text)
+    compliance_before = query("sla__compliance", before, policies=policies.text)
+    current.update(overview.sla_by_team(compliance_now))
+    previous.update(overview.sla_by_team(compliance_before))
     targets = query("overview__targets_by_month")
     tiles = "".join(
         f'<div class="tile {tile.kpi.owner_team or ""}"><div class="label">{html.escape(tile.kpi.label)}</div>'
@@ -91,7 +94,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     movements = overview.biggest_movements(
         overview.funnel_movements(query("funnel__stage_counts", mode="period"),
                                   query("funnel__stage_counts", before, mode="period"))
-        + overview.sla_movements(query("sla__compliance"), query("sla__compliance", before))
+        + overview.sla_movements(compliance_now, compliance_before)
     )
     changed = "".join(f"<li>{html.escape(m.sentence())}</li>" for m in movements)
     parts.append(f'<h2 id="overview">Overview</h2><div class="tiles">{tiles}</div>'
@@ -106,7 +109,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
                     if not funnel.is_empty(stages) else "<p>No leads in this window.</p>"))
 
     # SLA scorecard
-    card = query("sla__scorecard")
+    card = query("sla__scorecard", policies=policies.text)
     parts.append('<h2 id="sla-scorecard">SLA scorecard</h2>'
                  "<p>Both teams' commitments, one colour rule. Compliance = met ÷ (met + breached); items still "
                  "inside their window are pending and not counted.</p>" + _table(sla.for_people(card)))
@@ -145,14 +148,14 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
 
     # Definitions
     definitions = "".join(f"<dt>{html.escape(k.label)}</dt><dd>{html.escape(k.help)}</dd>" for k in overview.KPIS)
-    policies = "".join(f"<dt>{html.escape(p.name)} ({html.escape(p.owner_team)})</dt>"
-                       f"<dd>{html.escape(sla.describe_rule(p))}</dd>" for p in sla.load_policies().policies)
+    policy_rules = "".join(f"<dt>{html.escape(p.name)} ({html.escape(p.owner_team)})</dt>"
+                           f"<dd>{html.escape(sla.describe_rule(p))}</dd>" for p in policies.policies.policies)
     models = "".join(f"<li>{html.escape(label)}</li>" for label in MODEL_LABELS.values())
     parts.append('<h2 id="definitions">Definitions</h2>'
                  "<p>Funnel stages: Lead (created_at) → MQL (mql_at) → <i>handoff</i> → SAL (sal_at) → SQL (sql_at) → "
                  "Opportunity (first deal created) → Won (first won deal closed). A lead has reached a stage if it "
                  "has that stage or any later one.</p>"
-                 f"<h3>KPIs</h3><dl>{definitions}</dl><h3>SLA policies</h3><dl>{policies}</dl>"
+                 f"<h3>KPIs</h3><dl>{definitions}</dl><h3>SLA policies</h3><dl>{policy_rules}</dl>"
                  f"<h3>Attribution models</h3><ul>{models}</ul>")
 
     title = f"Handoff meeting pack · {filters.describe().split(' · ')[0]}"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import overview, report, ui
+from handoff import overview, report, sla, ui
 from handoff.charts import fmt_pct, fmt_usd
 
 ui.page_header("Overview", "Where do marketing and sales stand this period, against target and the period before?")
@@ -20,8 +20,11 @@ if not current["mql_count"] and not current["sal_count"] and not current["pipeli
     st.stop()
 previous = ui.query("overview__kpis", f.previous()).iloc[0].to_dict()
 targets = ui.query("overview__targets_by_month", f)
-sla_now, sla_before = overview.sla_by_team(ui.query("sla__compliance", f)), overview.sla_by_team(
-    ui.query("sla__compliance", f.previous()))
+policies = sla.load_policies_or_last_good()
+if policies.error:
+    st.warning(f"The SLA policy file has a problem: {policies.error}. The SLA tiles use the {policies.source}.")
+compliance = {window: ui.query("sla__compliance", window, policies=policies.text) for window in (f, f.previous())}
+sla_now, sla_before = overview.sla_by_team(compliance[f]), overview.sla_by_team(compliance[f.previous()])
 current.update(sla_now)
 previous.update(sla_before)
 
@@ -47,7 +50,7 @@ movements = (
         ui.query("funnel__stage_counts", f, mode="period", group_by="channel").query("stage_order == 1"),
         ui.query("funnel__stage_counts", f.previous(), mode="period", group_by="channel").query("stage_order == 1"),
         "reached_count", "leads")
-    + overview.sla_movements(ui.query("sla__compliance", f), ui.query("sla__compliance", f.previous()))
+    + overview.sla_movements(compliance[f], compliance[f.previous()])
 )
 for movement in overview.biggest_movements(movements):
     st.markdown(f"- {TEAM_MARK[movement.owner_team]} {movement.sentence()}")

@@ -32,3 +32,13 @@ def test_an_empty_selection_says_so(app):
     no_exception(at)
     assert "No leads or deals match these filters" in at.info[0].value
     assert not at.metric
+
+
+def test_a_missing_policy_file_still_shows_the_sla_tiles(app, tmp_path, monkeypatch):
+    from handoff import sla
+
+    monkeypatch.setattr(sla, "POLICY_FILE", tmp_path / "sla_policies.toml")
+    at = app("overview", period="Last quarter")
+    no_exception(at)
+    assert "no such policy file" in at.warning[0].value
+    assert metrics(at)["SLA · sales"] not in ("", "–")
