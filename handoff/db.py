@@ -33,9 +33,9 @@ from handoff.errors import (
     QueryTimeout,
     SchemaMismatch,
 )
-from handoff.paths import DERIVED_FILE, QUERIES_DIR, SCHEMA_FILE, default_db_path
+from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
 
@@ -257,7 +257,7 @@ def build_database(
 
     The file is built beside the target and renamed over it only when `fill` succeeded, so a
     failed or killed build leaves the previous database byte-identical. The derived tables of
-    `derived.sql` are rebuilt after `fill`. `fill` may return extra meta entries (as_of,
+    `handoff/derived/` are built after `fill`. `fill` may return extra meta entries (as_of,
     source…) to record.
     """
     target = resolve_db(db).resolve()
@@ -270,7 +270,7 @@ def build_database(
         try:
             con.execute(SCHEMA_FILE.read_text())
             extra_meta = fill(con) or {}
-            con.execute(DERIVED_FILE.read_text())
+            build_derived_tables(con)
             meta = {"schema_version": str(SCHEMA_VERSION), **{k: str(v) for k, v in extra_meta.items()}}
             con.executemany("insert into handoff_meta values (?, ?)", list(meta.items()))
             con.execute("checkpoint")
@@ -281,6 +281,12 @@ def build_database(
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
     return target
+
+
+def build_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build every derived table on a writable connection, in file-name order."""
+    for path in derived_files():
+        con.execute(path.read_text())
 
 
 def _remove_abandoned_builds(target: Path) -> None:

@@ -7,7 +7,13 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
 DATA_DIR = ROOT / "data"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
-DERIVED_FILE = Path(__file__).resolve().parent / "derived.sql"
+# Derived tables, one file each, run in name order (a later file may read an earlier table).
+DERIVED_DIR = Path(__file__).resolve().parent / "derived"
+
+
+def derived_files() -> list[Path]:
+    """The derived-table files every writer runs after loading the canonical tables."""
+    return sorted(DERIVED_DIR.glob("*.sql"))
 
 
 def default_db_path() -> Path:

@@ -152,7 +152,7 @@ def test_the_database_path_comes_from_handoff_db(monkeypatch, make_db):
     path = make_db({})
     monkeypatch.setenv("HANDOFF_DB", str(path))
     assert db.resolve_db(None) == Path(os.environ["HANDOFF_DB"])
-    assert db.read_meta()["schema_version"] == "1"
+    assert db.read_meta()["schema_version"] == str(db.SCHEMA_VERSION)
 
 
 def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, make_db, monkeypatch):

@@ -57,7 +57,7 @@ def test_a_failed_build_leaves_the_previous_file_byte_identical(tmp_path):
 
 
 def test_the_schema_version_is_recorded(make_db):
-    assert db.read_meta(make_db({}, meta={"source": "test"})) == {"schema_version": "1", "source": "test"}
+    assert db.read_meta(make_db({}, meta={"source": "test"})) == {"schema_version": str(db.SCHEMA_VERSION), "source": "test"}
 
 
 def test_a_missing_database_says_how_to_build_one(tmp_path):

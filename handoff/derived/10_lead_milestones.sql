@@ -3,7 +3,7 @@
 
 -- lead_milestones: one row per lead with every funnel timestamp, speed to lead and the
 -- "reached" flags of DESIGN.md (a lead reached a stage if it has that stage or any later one).
-create table lead_milestones as
+create or replace table lead_milestones as
 with
 first_deals as (
     select
