@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 import datetime as dt
 import json
 import os
@@ -136,10 +137,12 @@ def bench_database(leads: int) -> Path:
 # Named queries, pages, attribution
 
 
-def bench_queries(path: Path, runs: int) -> dict:
+def bench_queries(path: Path, runs: int, names: list[str] | None = None) -> dict:
     filters = default_filters()
     results = {}
     for name in db.list_queries():
+        if names and not any(fnmatch.fnmatch(name, pattern) for pattern in names):
+            continue
         def once(name=name):
             return db.run_query(name, filters, db=path)
         clear_caches()
@@ -150,12 +153,14 @@ def bench_queries(path: Path, runs: int) -> dict:
     return results
 
 
-def bench_pages(path: Path, runs: int) -> dict:
+def bench_pages(path: Path, runs: int, pages: list[str] | None = None) -> dict:
     from streamlit.testing.v1 import AppTest
 
     os.environ["HANDOFF_DB"] = str(path)
     results = {}
     for page in PAGES:
+        if pages and page not in pages:
+            continue
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
         at.run()
         if page != "overview":
@@ -447,24 +452,29 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    parser.add_argument("--db", type=Path, help="measure this database instead of bench/output/bench-<leads>.duckdb")
+    parser.add_argument("--queries", help="comma-separated query names or patterns (sla__*) to measure; default all")
+    parser.add_argument("--pages", help=f"comma-separated pages to measure ({', '.join(PAGES)}); default all")
     args = parser.parse_args()
+    names = [n.strip() for n in (args.queries or "").split(",") if n.strip()]
+    pages = [n.strip() for n in (args.pages or "").split(",") if n.strip()]
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
 
-    path = bench_database(args.leads)
+    path = args.db.resolve() if args.db else bench_database(args.leads)
     filters = default_filters()
     results: dict = {
         "when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "leads": args.leads, "runs": args.runs,
-        "filters": filters.describe(), "database": str(path.relative_to(ROOT)),
+        "filters": filters.describe(), "database": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
         "machine": {"cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
                     "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
                     "load_before": os.getloadavg()[0]},
     }
     steps = {
-        "queries": lambda: bench_queries(path, args.runs),
-        "pages": lambda: bench_pages(path, max(3, args.runs // 2)),
+        "queries": lambda: bench_queries(path, args.runs, names),
+        "pages": lambda: bench_pages(path, max(3, args.runs // 2), pages),
         "attribution": lambda: bench_attribution(path, args.runs),
         "demo": lambda: bench_demo(args.leads),
         "import": lambda: bench_import(path),
