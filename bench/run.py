@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fnmatch
 import datetime as dt
+import fnmatch
 import json
 import os
 import platform
