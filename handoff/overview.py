@@ -313,6 +313,13 @@ def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Mov
     return sorted(picked[:count], key=lambda m: m.strength, reverse=True)
 
 
+def stage_totals(by_group: pd.DataFrame) -> pd.DataFrame:
+    """Whole-funnel counts from a grouped funnel__stage_counts result: a lead sits in one group, so
+    each stage's count is the sum over groups (one grouped query instead of two)."""
+    return (by_group.groupby(["stage_order", "stage", "owner_team"], as_index=False, sort=True)["reached_count"]
+            .sum())
+
+
 def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
     """Stage-to-stage conversion moves from two funnel__stage_counts results (cohort mode)."""
     if current.empty or previous.empty:

@@ -42,14 +42,13 @@ st.caption(f"Compared with {f.previous().describe().split(' · ')[0]}. "
            ":orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, prorated by day.")
 
 st.subheader("What changed since the previous period")
+# Period mode: stage entries within each window, so a young cohort does not look like a drop.
+by_channel = {window: ui.query("funnel__stage_counts", window, mode="period", group_by="channel")
+              for window in (f, f.previous())}
 movements = (
-    # Period mode: stage entries within each window, so a young cohort does not look like a drop.
-    overview.funnel_movements(ui.query("funnel__stage_counts", f, mode="period"),
-                              ui.query("funnel__stage_counts", f.previous(), mode="period"))
-    + overview.volume_movements(
-        ui.query("funnel__stage_counts", f, mode="period", group_by="channel").query("stage_order == 1"),
-        ui.query("funnel__stage_counts", f.previous(), mode="period", group_by="channel").query("stage_order == 1"),
-        "reached_count", "leads")
+    overview.funnel_movements(overview.stage_totals(by_channel[f]), overview.stage_totals(by_channel[f.previous()]))
+    + overview.volume_movements(by_channel[f].query("stage_order == 1"),
+                                by_channel[f.previous()].query("stage_order == 1"), "reached_count", "leads")
     + overview.sla_movements(compliance[f], compliance[f.previous()])
 )
 for movement in overview.biggest_movements(movements):
