@@ -509,30 +509,43 @@ def bind_params(spec: QuerySpec, given: Mapping[str, ParamValue]) -> dict[str, P
 
 
 class _ResultCache:
-    """A small LRU of query results keyed on (query, parameters, database identity)."""
+    """An LRU of query results keyed on (query, parameters, database identity), bounded by entries
+    and by bytes: all-time results can be hundreds of MB, and the app process must stay small."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, max_bytes: int = int(float(os.environ.get("HANDOFF_CACHE_MB", "384")) * 1e6)):
         self._size = size
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def get(self, key: tuple) -> pd.DataFrame | None:
         with self._lock:
             if key not in self._items:
                 return None
             self._items.move_to_end(key)
-            return self._items[key]
+            return self._items[key][0]
 
     def put(self, key: tuple, frame: pd.DataFrame) -> None:
+        size = int(frame.memory_usage(deep=True, index=True).sum())
         with self._lock:
-            self._items[key] = frame
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self._bytes -= self._items.pop(key)[1]
+            if size > self._max_bytes // 2:  # one result may not push out everything else
+                return
+            self._items[key] = (frame, size)
+            self._bytes += size
+            while len(self._items) > self._size or self._bytes > self._max_bytes:
+                self._bytes -= self._items.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
 
 _cache = _ResultCache()
@@ -570,13 +583,13 @@ def run_query(
            spec.cache_key() if spec.cache_key else None)
     cached = _cache.get(key)
     if cached is not None:
-        return cached.copy()
+        return cached.copy(deep=False)  # copy-on-write (pandas 3): callers may change theirs freely
     if spec.compute is not None:
         frame = spec.compute(bound, identity.path)
     else:
         frame = execute(spec.sql, bound, identity=identity, timeout_s=timeout_s, label=name)
     _cache.put(key, frame)
-    return frame.copy()
+    return frame.copy(deep=False)
 
 
 def execute(

@@ -4,6 +4,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from handoff import db
@@ -177,3 +179,29 @@ def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, 
             db.run_query("test__doubled", db=path, factor="x")
     finally:
         db._computed.pop("test__doubled")
+
+
+def test_the_result_cache_is_bounded_in_bytes_and_keeps_the_most_recent():
+    cache = db._ResultCache(size=100, max_bytes=10_000)
+    frame = pd.DataFrame({"x": np.arange(400, dtype="int64")})  # 3,200 bytes of values + a small index
+    size = int(frame.memory_usage(deep=True, index=True).sum())
+    for key in "abc":
+        cache.put((key,), frame)
+    assert cache.bytes == 3 * size
+    cache.put(("d",), frame)  # a fourth would pass 10,000 bytes: the least recently used goes
+    assert cache.get(("a",)) is None and cache.get(("d",)) is not None
+    assert cache.bytes == 3 * size
+    cache.put(("huge",), pd.DataFrame({"x": np.arange(1_000, dtype="int64")}))  # over half the budget
+    assert cache.get(("huge",)) is None and cache.bytes == 3 * size
+
+
+def test_a_returned_result_can_be_changed_without_touching_the_cached_one(queries_dir, tmp_path):
+    from tests.fixtures import write_db
+
+    queries_dir("test__lead_count", COUNT_SQL)
+    path = write_db(tmp_path / "one.duckdb", {"people": PEOPLE, "leads": LEADS[:1]})
+    first = db.run_query("test__lead_count", db=path, start=None, end=None)
+    first["lead_count"] += 5
+    first["extra"] = 1
+    again = db.run_query("test__lead_count", db=path, start=None, end=None)
+    assert list(again.columns) == ["lead_count", "mode"] and again["lead_count"].tolist() == [1]
