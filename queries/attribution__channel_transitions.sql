@@ -16,88 +16,56 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-deals as (
-    select * from deals
-),
-
-leads as (
-    select * from leads
-),
-
-touches as (
-    select * from touches
-),
-
-scoped_leads as (
-    select *
-    from leads as l
-    where ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
-),
-
-converting as (
-    select
-        d.deal_id as journey_id,
-        d.lead_id,
-        case when $basis = 'pipeline' then d.created_at else d.closed_at end as ended_at,
-        true as is_converted,
-        true as includes_end
-    from deals as d
-    join scoped_leads as l using (lead_id)
-    where ($basis = 'pipeline' or (d.stage = 'won' and d.closed_at is not null))
-),
-
-lost_deals as (
-    select d.deal_id as journey_id, d.lead_id, d.closed_at as ended_at, false as is_converted,
-        true as includes_end
-    from deals as d
-    join scoped_leads as l using (lead_id)
-    where $basis = 'revenue' and d.stage = 'lost'
-        and ($start is null or d.closed_at >= $start)
-        and ($end is null or d.closed_at < $end)
-),
-
-leads_without_deal as (
-    select
-        'lead:' || l.lead_id as journey_id,
-        l.lead_id,
-        coalesce($end::timestamp, 'infinity'::timestamp) as ended_at,
-        false as is_converted,
-        false as includes_end
-    from scoped_leads as l
-    where ($start is null or l.created_at >= $start)
-        and ($end is null or l.created_at < $end)
-        and not exists (
-            select 1 from deals as d
-            where d.lead_id = l.lead_id and ($end is null or d.created_at < $end)
-        )
-),
-
+-- The journeys built at import (derived attribution_journeys): a scan of the window's rows.
 journeys as (
-    select * from converting
-    where ($start is null or ended_at >= $start) and ($end is null or ended_at < $end)
-    union all
-    select * from lost_deals
-    union all
-    select * from leads_without_deal
+    select * from attribution_journeys
 ),
 
--- One pass over each journey's touches in time order: the channel before and whether it is the last.
-visits as (
+scoped as (
+    select *
+    from journeys
+    where ($segments is null or list_contains($segments, lead_segment))
+        and ($regions is null or list_contains($regions, lead_region))
+        and ($channels is null or list_contains($channels, lead_channel))
+        and ($teams is null or list_contains($teams, lead_sourced_by))
+        and ($owners is null or list_contains($owners, lead_owner_id))
+        and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
+),
+
+-- Converting journeys (deals without touches make no step) and, for revenue, lost deals.
+deal_visits as (
     select
-        j.is_converted,
-        t.channel,
-        lag(t.channel) over journey as previous_channel,
-        lead(t.touch_id) over journey is null as is_last
-    from journeys as j
-    join touches as t
-        on t.lead_id = j.lead_id
-        and (t.touched_at < j.ended_at or (j.includes_end and t.touched_at = j.ended_at))
-    window journey as (partition by j.journey_id order by t.touched_at, t.touch_id)
+        journey_kind = $basis as is_converted,
+        channel,
+        previous_channel,
+        is_closing as is_last
+    from scoped
+    where (journey_kind = $basis or ($basis = 'revenue' and journey_kind = 'lost'))
+        and channel is not null
+        and ($start is null or window_at >= $start)
+        and ($end is null or window_at < $end)
+),
+
+-- Leads created in the window without a deal created before its end: their visits that started
+-- before the window end; the last of them ends the journey.
+lead_visits as (
+    select
+        false as is_converted,
+        channel,
+        previous_channel,
+        next_visit_at is null or ($end is not null and next_visit_at >= $end::timestamp) as is_last
+    from scoped
+    where journey_kind = 'lead'
+        and ($start is null or window_at >= $start)
+        and ($end is null or window_at < $end)
+        and (lead_first_deal_at is null or ($end is not null and lead_first_deal_at >= $end::timestamp))
+        and ($end is null or touched_at < $end::timestamp)
+),
+
+visits as (
+    select * from deal_visits
+    union all
+    select * from lead_visits
 ),
 
 -- A repeat of the channel just before is the same visit, so it makes no step of its own.
