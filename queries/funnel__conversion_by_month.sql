@@ -17,6 +17,7 @@ leads as (
     select * from leads
 ),
 
+-- lead_milestones carries the filter attributes: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -46,51 +47,59 @@ steps as (
 
 filtered_leads as (
     select m.*
-    from leads as l
-    join milestones as m using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
--- Each lead once per step: whether it reached the step's two stages, and when it entered the second.
-lead_steps as (
+-- How long leads typically take from creation to each step's second stage (its own timestamp,
+-- else the first later one; lead_milestones holds each lead's days): one pass, five medians.
+typical_medians as (
     select
-        created_at,
-        date_trunc('month', created_at)::date as created_month,
-        unnest([1, 2, 3, 4, 5]) as from_stage_order,
-        unnest([reached_lead, reached_mql, reached_sal, reached_sql, reached_opportunity]) as reached_from,
-        unnest([reached_mql, reached_sal, reached_sql, reached_opportunity, reached_won]) as reached_to,
-        unnest([
-            coalesce(mql_at, sal_at, sql_at, opportunity_at, won_at),
-            coalesce(sal_at, sql_at, opportunity_at, won_at),
-            coalesce(sql_at, opportunity_at, won_at),
-            opportunity_at,
-            won_at
-        ]) as to_entered_at
+        median(created_to_mql_days) as to_mql_days,
+        median(created_to_sal_days) as to_sal_days,
+        median(created_to_sql_days) as to_sql_days,
+        median(created_to_opportunity_days) as to_opportunity_days,
+        median(created_to_won_days) as to_won_days
     from filtered_leads
 ),
 
 typical_days as (
-    select from_stage_order, median(date_diff('second', created_at, to_entered_at) / 86400.0) as median_days_to_stage
-    from lead_steps
-    where to_entered_at is not null
+    select
+        unnest([1, 2, 3, 4, 5]) as from_stage_order,
+        unnest([to_mql_days, to_sal_days, to_sql_days, to_opportunity_days, to_won_days]) as median_days_to_stage
+    from typical_medians
+),
+
+-- Each created month of the window: how many of its leads reached each stage by now.
+month_counts as (
+    select
+        date_trunc('month', created_at)::date as created_month,
+        count(*) filter (where reached_lead) as lead_count,
+        count(*) filter (where reached_mql) as mql_count,
+        count(*) filter (where reached_sal) as sal_count,
+        count(*) filter (where reached_sql) as sql_count,
+        count(*) filter (where reached_opportunity) as opportunity_count,
+        count(*) filter (where reached_won) as won_count,
+        date_diff('second', median(created_at), (select now_at from as_of)) / 86400.0 as month_age_days
+    from filtered_leads
+    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
     group by all
 ),
 
+-- Each month once per step: the leads at the step's first stage and those that went on.
 monthly as (
     select
         created_month,
-        from_stage_order,
-        count(*) filter (where reached_from) as from_count,
-        count(*) filter (where reached_to) as to_count,
-        date_diff('second', median(created_at), (select now_at from as_of)) / 86400.0 as month_age_days
-    from lead_steps
-    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
-    group by all
+        unnest([1, 2, 3, 4, 5]) as from_stage_order,
+        unnest([lead_count, mql_count, sal_count, sql_count, opportunity_count]) as from_count,
+        unnest([mql_count, sal_count, sql_count, opportunity_count, won_count]) as to_count,
+        month_age_days
+    from month_counts
 ),
 
 final as (

@@ -13,10 +13,7 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the filter attributes and disqualification: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -36,22 +33,9 @@ stages as (
     ) as s (stage_order, stage, owner_team)
 ),
 
-deal_outcomes as (
-    select
-        lead_id,
-        bool_or(stage = 'open') as has_open_deal,
-        arg_max(lost_reason, closed_at) filter (where stage = 'lost') as lost_reason
-    from deals
-    group by all
-),
-
-cohort as (
+cohort_leads as (
     select
         m.*,
-        l.disqualified_at,
-        l.disqualify_reason,
-        d.has_open_deal,
-        d.lost_reason,
         case
             when m.reached_won then 6
             when m.reached_opportunity then 5
@@ -60,17 +44,32 @@ cohort as (
             when m.reached_mql then 2
             else 1
         end as furthest_stage_order
-    from leads as l
-    join milestones as m using (lead_id)
+    from milestones as m
+    where ($start is null or m.created_at >= $start)
+      and ($end is null or m.created_at < $end)
+      and ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+),
+
+-- The deals of the cohort's leads only.
+deal_outcomes as (
+    select
+        lead_id,
+        bool_or(stage = 'open') as has_open_deal,
+        arg_max(lost_reason, closed_at) filter (where stage = 'lost') as lost_reason
+    from deals
+    semi join cohort_leads using (lead_id)
+    group by all
+),
+
+cohort as (
+    select c.*, d.has_open_deal, d.lost_reason
+    from cohort_leads as c
     left join deal_outcomes as d using (lead_id)
-    where ($start is null or l.created_at >= $start)
-      and ($end is null or l.created_at < $end)
-      and ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
 ),
 
 exits as (

@@ -17,10 +17,7 @@
 -- $group_value  text = null                 keep only leads with this value of $group_by; NULL = all
 -- $row_limit    integer = 10000             most rows to return
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries every lead attribute this list shows: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -39,29 +36,12 @@ stages as (
     ) as s (stage_order, stage)
 ),
 
-deal_outcomes as (
-    select
-        lead_id,
-        bool_or(stage = 'open') as has_open_deal,
-        arg_max(lost_reason, closed_at) filter (where stage = 'lost') as lost_reason
-    from deals
-    group by all
-),
-
 filtered_leads as (
     select
-        l.*,
-        m.opportunity_at,
-        m.won_at,
+        m.*,
         -- When the lead entered the chosen stage: its own timestamp, else the first later one.
-        [
-            l.created_at,
-            coalesce(m.mql_at, m.sal_at, m.sql_at, m.opportunity_at, m.won_at),
-            coalesce(m.sal_at, m.sql_at, m.opportunity_at, m.won_at),
-            coalesce(m.sql_at, m.opportunity_at, m.won_at),
-            m.opportunity_at,
-            m.won_at
-        ][$stage_order] as stage_entered_at,
+        [m.created_at, m.mql_entered_at, m.sal_entered_at, m.sql_entered_at, m.opportunity_at, m.won_at][$stage_order]
+            as stage_entered_at,
         case
             when m.reached_won then 6
             when m.reached_opportunity then 5
@@ -71,23 +51,23 @@ filtered_leads as (
             else 1
         end as furthest_stage_order,
         case $group_by
-            when 'channel' then l.channel
-            when 'segment' then l.segment
-            when 'region' then l.region
-            when 'company_size' then coalesce(l.company_size, '(none)')
-            when 'owner' then coalesce(l.owner_id, '(none)')
+            when 'channel' then m.channel
+            when 'segment' then m.segment
+            when 'region' then m.region
+            when 'company_size' then coalesce(m.company_size, '(none)')
+            when 'owner' then coalesce(m.owner_id, '(none)')
         end as group_value
-    from leads as l
-    join milestones as m using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
-counted as (
+-- The leads listed: newest stage entry first, cut to $row_limit before the deals are looked up.
+counted as materialized (
     select *
     from filtered_leads
     where stage_entered_at is not null
@@ -96,6 +76,18 @@ counted as (
           when 'period' then ($start is null or stage_entered_at >= $start) and ($end is null or stage_entered_at < $end)
           else ($start is null or created_at >= $start) and ($end is null or created_at < $end)
       end
+    order by stage_entered_at desc, lead_id
+    limit $row_limit
+),
+
+deal_outcomes as (
+    select
+        lead_id,
+        bool_or(stage = 'open') as has_open_deal,
+        arg_max(lost_reason, closed_at) filter (where stage = 'lost') as lost_reason
+    from deals
+    semi join counted using (lead_id)
+    group by all
 ),
 
 final as (
@@ -139,4 +131,3 @@ final as (
 
 select * from final
 order by stage_entered_at desc, lead_id
-limit $row_limit

@@ -16,10 +16,7 @@
 -- $mode       text in (cohort, period) = cohort   cohort of leads created in the window, or entries in it
 -- $group_by   text in (channel, segment, region, company_size, owner) = null   break down by this lead attribute
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the filter and breakdown attributes: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -38,21 +35,20 @@ stages as (
 filtered_leads as (
     select
         case $group_by
-            when 'channel' then l.channel
-            when 'segment' then l.segment
-            when 'region' then l.region
-            when 'company_size' then coalesce(l.company_size, '(none)')
-            when 'owner' then coalesce(l.owner_id, '(none)')
+            when 'channel' then m.channel
+            when 'segment' then m.segment
+            when 'region' then m.region
+            when 'company_size' then coalesce(m.company_size, '(none)')
+            when 'owner' then coalesce(m.owner_id, '(none)')
         end as group_value,
         m.*
-    from leads as l
-    join milestones as m using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
       -- Only leads with something to count in the window, before each becomes six rows: every
       -- entered_at below is one of these timestamps, so none of them in the window means no entry.
       and case $mode
@@ -64,20 +60,14 @@ filtered_leads as (
       end
 ),
 
--- Each lead once per stage, with when it entered it: its own timestamp, else the first later one.
+-- Each lead once per stage, with when it entered it: its own timestamp, else the first later one
+-- (lead_milestones' *_entered_at).
 lead_stages as (
     select
         group_value,
         created_at,
         unnest([1, 2, 3, 4, 5, 6]) as stage_order,
-        unnest([
-            created_at,
-            coalesce(mql_at, sal_at, sql_at, opportunity_at, won_at),
-            coalesce(sal_at, sql_at, opportunity_at, won_at),
-            coalesce(sql_at, opportunity_at, won_at),
-            opportunity_at,
-            won_at
-        ]) as entered_at
+        unnest([created_at, mql_entered_at, sal_entered_at, sql_entered_at, opportunity_at, won_at]) as entered_at
     from filtered_leads
 ),
 

@@ -14,10 +14,7 @@
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 -- $mode       text in (cohort, period) = cohort   cohort of leads created in the window, or steps completed in it
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the filter attributes: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -34,14 +31,13 @@ steps as (
 
 filtered_leads as (
     select m.*
-    from leads as l
-    join milestones as m using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
 lead_steps as (

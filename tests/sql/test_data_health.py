@@ -301,3 +301,35 @@ def test_import_problems_unpack_the_recorded_examples(make_db):
 def test_import_report_queries_are_empty_for_a_database_that_was_not_imported(demo_db):
     assert db.run_query("data__import_problems", db=demo_db).empty
     assert db.run_query("data__import_files", db=demo_db).empty
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks are computed when the file is written (handoff/derived/40_data_health_checks.sql)
+
+
+def _checks_computed_now(path) -> pd.DataFrame:
+    """The checks computed live from the canonical tables: the derived file's own select."""
+    from handoff.paths import DERIVED_DIR
+
+    text = (DERIVED_DIR / "40_data_health_checks.sql").read_text()
+    select = text.split("create or replace table data_health_checks as", 1)[1].rstrip().rstrip(";")
+    return db.execute(select, db=path)
+
+
+def test_stored_health_checks_are_what_the_checks_compute_on_the_file(flawed, demo_db, make_db):
+    for path in (flawed, demo_db, make_db({})):
+        stored = db.run_query("data__health_checks", db=path)
+        pd.testing.assert_frame_equal(stored, _checks_computed_now(path), check_exact=True)
+        assert stored.columns.tolist() == ["check_order", "check_name", "check_label", "table_name",
+                                           "checked_count", "issue_count", "ok_rate", "sample_ids"]
+
+
+def test_every_writer_stores_the_health_checks(demo_db, tmp_path):
+    from handoff import ingest
+
+    exported = ingest.export(demo_db, tmp_path / "export")
+    copy = tmp_path / "imported.duckdb"
+    ingest.import_files(sorted(p for p in exported if p.suffix == ".csv"), "canonical", copy)
+    pd.testing.assert_frame_equal(db.run_query("data__health_checks", db=copy),
+                                  db.run_query("data__health_checks", db=demo_db), check_exact=True)
+    assert db.run_query("data__health_checks", db=demo_db)["checked_count"].iloc[0] == 4000
