@@ -10,8 +10,10 @@ the file breaks, so the page keeps working. Every SLA becomes *items* with a sta
   has settled) without it, pending until then.
 
 Compliance = met / (met + breached); pending items are counted apart, never as met. The computed
-queries read data only through the `sla__mqls`, `sla__target_attainment` and
-`sla__latest_timestamp` SQL files, and work on whole columns (numpy, pandas), never per lead.
+queries read data only through the `sla__mql_clock`, `sla__mql_labels`, `sla__mqls`,
+`sla__target_attainment` and `sla__latest_timestamp` SQL files, and work on whole columns (numpy,
+pandas), never per lead. A window is judged once per policy set (`evaluate_window`) and every
+query of that window reads the same verdicts; text is fetched only by the queries that show it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from handoff import db
 from handoff.business_hours import WEEKDAYS, Calendar, RegionalClock, add_wall_hours, wall_hours_between
@@ -702,6 +705,8 @@ ITEM_COLUMNS = [
 _DATETIME_ITEM_COLUMNS = ("period_start", "started_at", "due_at", "resolved_at")
 _FLOAT_ITEM_COLUMNS = ("score", "threshold", "measured", "missed_by")
 _BOOL_ITEM_COLUMNS = ("reached_sql", "reached_won")
+# Status codes of the per-MQL verdicts: positions in STATUSES.
+MET, BREACHED, PENDING = range(len(STATUSES))
 
 
 def _items_frame(n: int, values: Mapping[str, object]) -> pd.DataFrame:
@@ -718,7 +723,7 @@ def _items_frame(n: int, values: Mapping[str, object]) -> pd.DataFrame:
         elif name in _BOOL_ITEM_COLUMNS:
             columns[name] = np.zeros(n, dtype=bool)
         else:
-            columns[name] = pd.array(np.full(n, None, dtype=object), dtype="str")
+            columns[name] = _repeat(None, n)
     return pd.DataFrame(columns, columns=ITEM_COLUMNS)
 
 
@@ -727,10 +732,62 @@ def _text(column: pd.Series):
     return column.astype("str").array
 
 
+def _labels(choices: Sequence[str | None], codes: np.ndarray):
+    """A text column of choices[code] per row, built in Arrow (no Python string per row)."""
+    return pd.array(pa.array(list(choices), type=pa.large_string()).take(pa.array(codes)), dtype="str")
+
+
+def _repeat(value: str | None, n: int):
+    """A text column holding one value n times."""
+    return _labels([value], np.zeros(n, dtype=np.int8))
+
+
 def month_start(values) -> pd.Series:
     """The first day of each timestamp's month (UTC), as a Timestamp."""
     months = np.asarray(values, dtype="datetime64[us]").astype("datetime64[M]").astype("datetime64[us]")
     return pd.Series(months)
+
+
+@dataclass(frozen=True)
+class MqlVerdicts:
+    """One per-MQL policy judged on whole columns: one value per MQL, in the MQLs' order."""
+
+    threshold: np.ndarray  # hours on the policy's clock
+    measured: np.ndarray  # hours to resolve, or so far when unresolved
+    resolved_at: np.ndarray  # first sales touch or decision (NaT: none yet)
+    due_at: np.ndarray
+    status: np.ndarray  # MET, BREACHED or PENDING
+
+    @property
+    def missed_by(self) -> np.ndarray:
+        return np.where(self.status == BREACHED, self.measured - self.threshold, np.nan)
+
+
+def judge_mqls(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp) -> MqlVerdicts:
+    """The verdicts of a follow-up or acceptance-decision policy on `mqls` (see evaluate_mql_policy)
+    as numpy columns; reads only mql_at, region, score, first_sales_touch_at and decided_at."""
+    start = mqls["mql_at"].to_numpy(dtype="datetime64[us]")
+    regions = mqls["region"]
+    if policy.kind == "follow_up":
+        resolved = mqls["first_sales_touch_at"].to_numpy(dtype="datetime64[us]")
+        threshold = policy.threshold_hours(mqls["score"].to_numpy(dtype=float, na_value=np.nan))
+    else:
+        resolved = mqls["decided_at"].to_numpy(dtype="datetime64[us]")
+        per_day = clock.day_hours(regions) if policy.clock == "business" else np.full(len(mqls), 24.0)
+        threshold = policy.days * per_day
+    now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]")
+    if policy.clock == "business":
+        elapsed, so_far, due_at = clock.measure(start, resolved, now, threshold, regions)
+    else:
+        elapsed = wall_hours_between(start, resolved)
+        so_far = wall_hours_between(start, np.full(len(mqls), now))
+        due_at = add_wall_hours(start, threshold)
+    elapsed = np.maximum(elapsed, 0.0)  # NaN (unresolved) stays NaN
+    is_resolved = ~np.isnan(elapsed)
+    measured = np.where(is_resolved, elapsed, so_far)
+    on_time = measured <= threshold + 1e-9
+    status = np.where(on_time, np.where(is_resolved, MET, PENDING), BREACHED).astype(np.int8)
+    return MqlVerdicts(threshold, measured, resolved, due_at, status)
 
 
 def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock,
@@ -743,31 +800,10 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
     breached (and its miss keeps growing). Hours count on the policy's clock; a resolution before
     mql_at counts as 0 h.
     """
-    start = mqls["mql_at"].to_numpy(dtype="datetime64[us]")
-    regions = mqls["region"].to_numpy(dtype=object)
-    if policy.kind == "follow_up":
-        resolved = mqls["first_sales_touch_at"].to_numpy(dtype="datetime64[us]")
-        threshold = policy.threshold_hours(mqls["score"].to_numpy(dtype=float, na_value=np.nan))
-    else:
-        resolved = mqls["decided_at"].to_numpy(dtype="datetime64[us]")
-        per_day = clock.day_hours(regions) if policy.clock == "business" else np.full(len(mqls), 24.0)
-        threshold = policy.days * per_day
-    now = np.full(len(mqls), pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]"))
-    if policy.clock == "business":
-        elapsed = clock.hours_between(start, resolved, regions)
-        so_far = clock.hours_between(start, now, regions)
-        due_at = clock.add_hours(start, threshold, regions)
-    else:
-        elapsed = wall_hours_between(start, resolved)
-        so_far = wall_hours_between(start, now)
-        due_at = add_wall_hours(start, threshold)
-    elapsed = np.maximum(elapsed, 0.0)  # NaN (unresolved) stays NaN
-    is_resolved = ~np.isnan(elapsed)
-    measured = np.where(is_resolved, elapsed, so_far)
-    on_time = measured <= threshold + 1e-9
-    status = np.where(on_time, np.where(is_resolved, "met", "pending"), "breached")
-    return _items_frame(len(mqls), {
-        "policy_id": policy.id,
+    verdicts = judge_mqls(policy, mqls, clock, as_of)
+    n = len(mqls)
+    return _items_frame(n, {
+        "policy_id": _repeat(policy.id, n),
         "period_start": month_start(mqls["mql_at"]).to_numpy(),
         "item": _text(mqls["lead_id"]),
         "lead_id": _text(mqls["lead_id"]),
@@ -779,18 +815,22 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
         "source_campaign_id": _text(mqls["source_campaign_id"]),
         "campaign_name": _text(mqls["campaign_name"]),
         "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
-        "started_at": start,
-        "due_at": due_at,
-        "resolved_at": resolved,
-        "threshold": threshold,
-        "measured": measured,
-        "status": status,
-        "missed_by": np.where(status == "breached", measured - threshold, np.nan),
-        "unit": "business hours" if policy.clock == "business" else "hours",
-        "clock": policy.clock,
+        "started_at": mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
+        "due_at": verdicts.due_at,
+        "resolved_at": verdicts.resolved_at,
+        "threshold": verdicts.threshold,
+        "measured": verdicts.measured,
+        "status": _labels(STATUSES, verdicts.status),
+        "missed_by": verdicts.missed_by,
+        "unit": _repeat(_mql_unit(policy), n),
+        "clock": _repeat(policy.clock, n),
         "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
         "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
     })
+
+
+def _mql_unit(policy: Policy) -> str:
+    return "business hours" if policy.clock == "business" else "hours"
 
 
 def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -893,15 +933,27 @@ def evaluate(policies: Policies, mqls: pd.DataFrame, attainment: pd.DataFrame, a
 
 
 def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """due/met/breached/pending counts and compliance_rate = met / (met + breached) per `keys`."""
+    """due/met/breached/pending counts and compliance_rate = met / (met + breached) per `keys`.
+
+    Groups come in the order they first appear in `items` (a missing key is a group of its own).
+    """
     if items.empty:
         return pd.DataFrame(columns=[*keys, "due_count", "met_count", "breached_count", "pending_count",
                                      "compliance_rate"])
-    flags = pd.get_dummies(items["status"]).reindex(columns=list(STATUSES), fill_value=False).astype(np.int64)
-    flags[keys] = items[keys]
-    counts = flags.groupby(keys, sort=False, dropna=False)[list(STATUSES)].sum().reset_index()
-    counts = counts.rename(columns={s: f"{s}_count" for s in STATUSES})
-    counts.insert(len(keys), "due_count", counts[[f"{s}_count" for s in STATUSES]].sum(axis=1))
+    group = np.zeros(len(items), dtype=np.int64)
+    for key in keys:
+        codes, uniques = pd.factorize(items[key], use_na_sentinel=False)
+        # Renumbered after each key (in order of first appearance), so the codes stay below len(items).
+        group, _ = pd.factorize(group * len(uniques) + codes)
+    first_rows = np.unique(group, return_index=True)[1]
+    status = pd.Categorical(items["status"], categories=STATUSES).codes.astype(np.int64)
+    counted = status >= 0  # a status outside STATUSES counts nowhere
+    flat = np.bincount(group[counted] * len(STATUSES) + status[counted], minlength=len(first_rows) * len(STATUSES))
+    per_status = flat.reshape(len(first_rows), len(STATUSES)).astype(np.int64)
+    counts = items[keys].iloc[first_rows].reset_index(drop=True)
+    counts["due_count"] = per_status.sum(axis=1)
+    for index, status_name in enumerate(STATUSES):
+        counts[f"{status_name}_count"] = per_status[:, index]
     judged = counts["met_count"] + counts["breached_count"]
     counts["compliance_rate"] = counts["met_count"] / judged.where(judged > 0)
     return counts
@@ -940,16 +992,6 @@ def latest_timestamp(db_path: str) -> pd.Timestamp | None:
     return None if pd.isna(value) else pd.Timestamp(value)
 
 
-def load_inputs(params: Mapping[str, object], db_path: str):
-    """(policies, as_of, MQL rows, target attainment rows) for one window of filters."""
-    policies = policies_from_param(params.get("policies"))
-    filters = _filters_of(params)
-    as_of = latest_timestamp(db_path)
-    mqls = db.run_query("sla__mqls", filters, db=db_path)
-    attainment = db.run_query("sla__target_attainment", filters, db=db_path)
-    return policies, as_of, mqls, attainment
-
-
 def _policy_file_version() -> tuple:
     """The policy file's version: named queries are recomputed when someone edits it."""
     return ("policy file", _mtime_ns(POLICY_FILE))
@@ -962,15 +1004,72 @@ def _mtime_ns(path: Path) -> int | None:
         return None
 
 
-_evaluations: OrderedDict[tuple, tuple] = OrderedDict()
+@dataclass(frozen=True)
+class WindowEvaluation:
+    """One window of filters judged under one policy set: what every sla__* query of it reads.
+
+    The MQLs are `sla__mql_clock` rows (times, score, region, decision; no names); each per-MQL
+    policy is judged once on whole columns, and text is fetched (`sla__mql_labels`) only by the
+    queries that show it.
+    """
+
+    policies: Policies
+    as_of: pd.Timestamp | None
+    mqls: pd.DataFrame
+    verdicts: Mapping[str, MqlVerdicts]  # per-MQL policies, by id
+    period_items: pd.DataFrame  # quality, volume and pipeline items (ITEM_COLUMNS)
+    filters: Mapping[str, object]
+    db_path: str
+
+    def mql_policies(self) -> list[Policy]:
+        """The per-MQL policies that were judged, in file order."""
+        return [policy for policy in self.policies.policies if policy.id in self.verdicts]
+
+    def labels(self, label: str) -> pd.DataFrame:
+        """key_text and label_text of each MQL (owner, lead, channel or campaign), row for row."""
+        frame = db.run_query("sla__mql_labels", self.filters, db=self.db_path, label=label)
+        if not np.array_equal(frame["mql_number"].to_numpy(), self.mqls["mql_number"].to_numpy()):
+            raise AssertionError("sla__mql_labels and sla__mql_clock returned different MQLs")
+        return frame
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """Every item in policy order, with the columns compliance and the scorecard count on
+        (policy_id, period_start, status, measured, threshold, resolved_at, segment)."""
+        cached = self.__dict__.get("_items")
+        if cached is not None:
+            return cached
+        months = month_start(self.mqls["mql_at"]).to_numpy()
+        frames = []
+        for policy in self.policies.policies:
+            if policy.id in self.verdicts:
+                verdicts, n = self.verdicts[policy.id], len(self.mqls)
+                frames.append(pd.DataFrame({
+                    "policy_id": _repeat(policy.id, n), "period_start": months,
+                    "status": _labels(STATUSES, verdicts.status), "measured": verdicts.measured,
+                    "threshold": verdicts.threshold, "resolved_at": verdicts.resolved_at,
+                    "segment": _repeat(None, n),
+                }))
+            else:
+                mine = self.period_items[self.period_items["policy_id"] == policy.id]
+                frames.append(mine[_LEAN_ITEM_COLUMNS])
+        frames = [frame for frame in frames if len(frame)]
+        items = (pd.concat(frames, ignore_index=True) if frames
+                 else pd.DataFrame(columns=_LEAN_ITEM_COLUMNS))
+        object.__setattr__(self, "_items", items)
+        return items
+
+
+_LEAN_ITEM_COLUMNS = ["policy_id", "period_start", "status", "measured", "threshold", "resolved_at", "segment"]
+_evaluations: OrderedDict[tuple, WindowEvaluation] = OrderedDict()
 _evaluations_lock = threading.Lock()
 
 
-def evaluate_window(params: Mapping[str, object], db_path: str):
-    """(policies, as_of, MQL rows, items) for one window of filters and one policy text.
+def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluation:
+    """One window of filters evaluated under one policy text (see WindowEvaluation).
 
-    A page asks several sla__* queries about the same window; the items are evaluated once and
-    kept (a few windows, per database file and policy text). Callers must not modify them.
+    A page asks several sla__* queries about the same window; it is evaluated once and kept (a
+    few windows, per database file and policy text). Callers must not modify it.
     """
     filters = _filters_of(params)
     text = params.get("policies")
@@ -982,8 +1081,24 @@ def evaluate_window(params: Mapping[str, object], db_path: str):
         if key in _evaluations:
             _evaluations.move_to_end(key)
             return _evaluations[key]
-    policies, as_of, mqls, attainment = load_inputs(params, db_path)
-    result = (policies, as_of, mqls, evaluate(policies, mqls, attainment, as_of))
+    policies = policies_from_param(text)
+    as_of = latest_timestamp(db_path)
+    mqls = db.run_query("sla__mql_clock", filters, db=db_path)
+    verdicts, frames = {}, []
+    if as_of is not None:
+        attainment = None
+        for policy in policies.policies:
+            if policy.kind in MQL_KINDS:
+                verdicts[policy.id] = judge_mqls(policy, mqls, policies.clock, as_of)
+            elif policy.kind == "quality":
+                frames.append(evaluate_quality_policy(policy, mqls, as_of))
+            else:
+                if attainment is None:
+                    attainment = db.run_query("sla__target_attainment", filters, db=db_path)
+                frames.append(evaluate_target_policy(policy, attainment, as_of))
+    frames = [frame for frame in frames if len(frame)]
+    period_items = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ITEM_COLUMNS)
+    result = WindowEvaluation(policies, as_of, mqls, verdicts, period_items, filters, db_path)
     with _evaluations_lock:
         _evaluations[key] = result
         while len(_evaluations) > 8:
@@ -1036,9 +1151,9 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
 )
 def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
     """The contract query `sla__compliance`."""
-    policies, as_of, _, items = evaluate_window(params, db_path)
-    months = _window_months(params.get("start"), params.get("end"), items, as_of)
-    return compliance_by_month(items, policies, months)
+    window = evaluate_window(params, db_path)
+    months = _window_months(params.get("start"), params.get("end"), window.items, window.as_of)
+    return compliance_by_month(window.items, window.policies, months)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1112,13 +1227,13 @@ def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFr
 )
 def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     """The two-sided scorecard."""
-    policies, _, mqls, items = evaluate_window(params, db_path)
+    window = evaluate_window(params, db_path)
     previous_items = None
     start, end = params.get("start"), params.get("end")
     if start is not None and end is not None:
-        window = Filters(start=start, end=end).previous()
-        previous_items = evaluate_window({**params, "start": window.start, "end": window.end}, db_path)[3]
-    return scorecard(policies, items, previous_items, mqls)
+        previous = Filters(start=start, end=end).previous()
+        previous_items = evaluate_window({**params, "start": previous.start, "end": previous.end}, db_path).items
+    return scorecard(window.policies, window.items, previous_items, window.mqls)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1134,15 +1249,24 @@ def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
 )
 def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     """Sales policies per rep (the lead's owner)."""
-    policies, _, _, items = evaluate_window(params, db_path)
-    items = items[items["policy_id"].isin([p.id for p in policies.of_kind(*MQL_KINDS)])].copy()
-    items["owner_id"] = items["owner_id"].fillna("(unassigned)")
-    items["owner_name"] = items["owner_name"].fillna("(unassigned)")
-    counts = count_statuses(items, ["policy_id", "owner_id", "owner_name", "region"])
+    window = evaluate_window(params, db_path)
+    policies = window.policies
     columns = ["policy_id", "policy_name", "owner_id", "owner_name", "region", "due_count", "met_count",
                "breached_count", "pending_count", "compliance_rate", "median_hours", "status"]
-    if counts.empty:
+    mql_policies = window.mql_policies()
+    if not mql_policies or window.mqls.empty:
         return pd.DataFrame(columns=columns)
+    owners = window.labels("owner")
+    owner_id = pd.Series(_text(owners["key_text"])).fillna("(unassigned)").array
+    owner_name = pd.Series(_text(owners["label_text"])).fillna("(unassigned)").array
+    region = _text(window.mqls["region"])
+    n = len(window.mqls)
+    items = pd.concat([pd.DataFrame({
+        "policy_id": _repeat(policy.id, n), "owner_id": owner_id, "owner_name": owner_name, "region": region,
+        "status": _labels(STATUSES, window.verdicts[policy.id].status),
+        "measured": window.verdicts[policy.id].measured, "resolved_at": window.verdicts[policy.id].resolved_at,
+    }) for policy in mql_policies], ignore_index=True)
+    counts = count_statuses(items, ["policy_id", "owner_id", "owner_name", "region"])
     resolved = items[items["resolved_at"].notna()]
     median = resolved.groupby(["policy_id", "owner_id"])["measured"].median().rename("median_hours")
     counts = counts.merge(median.reset_index(), on=["policy_id", "owner_id"], how="left")
@@ -1166,16 +1290,22 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
 )
 def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
     """Marketing's quality policy per channel or campaign."""
-    policies, as_of, mqls, _ = load_inputs(params, db_path)
-    by = "channel" if params.get("group_by", "channel") == "channel" else "source_campaign_id"
+    window = evaluate_window(params, db_path)
+    policies, as_of = window.policies, window.as_of
+    by_channel = params.get("group_by", "channel") == "channel"
+    by = "channel" if by_channel else "source_campaign_id"
     columns = ["policy_id", "policy_name", "group_value", "group_label", "mql_count", "mql_share_rate",
                "accepted_count", "rejected_count", "acceptance_rate", "due_count", "met_count",
                "breached_count", "pending_count", "compliance_rate", "status"]
     frames = []
-    if as_of is not None and len(mqls):
-        labels = (mqls.assign(group_value=mqls[by].fillna("(none)"))
-                  .groupby("group_value")["campaign_name" if by != "channel" else "channel"].first())
-        for policy in policies.of_kind("quality"):
+    quality = policies.of_kind("quality")
+    if as_of is not None and len(window.mqls) and quality:
+        sources = window.labels("channel" if by_channel else "campaign")
+        mqls = pd.DataFrame({"mql_at": window.mqls["mql_at"], "is_accepted": window.mqls["is_accepted"],
+                             "is_rejected": window.mqls["is_rejected"], by: _text(sources["key_text"]),
+                             "label": _text(sources["label_text"])})
+        labels = mqls.assign(group_value=mqls[by].fillna("(none)")).groupby("group_value")["label"].first()
+        for policy in quality:
             months = quality_months(mqls, policy, as_of, by=by).rename(columns={by: "group_value"})
             totals = months.groupby("group_value")[["mql_count", "accepted_count", "rejected_count"]].sum()
             counts = count_statuses(months, ["group_value"]).set_index("group_value")
@@ -1214,6 +1344,10 @@ def _missed_text(unit: str, missed: float, resolved: bool) -> str:
     return f"{fmt_count(np.ceil(missed - 1e-9))} {unit} short"
 
 
+_BREACH_COLUMNS = ["policy_id", "owner_id", "owner_name", "item", "lead_id", "segment", "period_start",
+                   "started_at", "due_at", "resolved_at", "missed_by", "unit"]
+
+
 @db.computed_query(
     "sla__breaches",
     "One row per breached item (an MQL, or a month and segment): the policy, who owned it, when it "
@@ -1223,13 +1357,37 @@ def _missed_text(unit: str, missed: float, resolved: bool) -> str:
 )
 def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     """The breach list, the worst misses of each policy first."""
-    policies, _, _, items = evaluate_window(params, db_path)
-    if params.get("policy_id"):
-        items = items[items["policy_id"] == policies.get(params["policy_id"]).id]
-    breached = items[items["status"] == "breached"].copy()
-    owners = {p.id: p for p in policies.policies}
-    breached["policy_name"] = breached["policy_id"].map(lambda p: owners[p].name)
-    breached["owner_team"] = breached["policy_id"].map(lambda p: owners[p].owner_team)
+    window = evaluate_window(params, db_path)
+    policies = window.policies
+    chosen = policies.get(params["policy_id"]).id if params.get("policy_id") else None
+    frames, leads, owners = [], None, None
+    for policy in policies.policies:
+        if chosen not in (None, policy.id):
+            continue
+        if policy.id not in window.verdicts:
+            mine = window.period_items[window.period_items["policy_id"] == policy.id]
+            frames.append(mine.loc[mine["status"] == "breached", _BREACH_COLUMNS])
+            continue
+        verdicts = window.verdicts[policy.id]
+        rows = np.flatnonzero(verdicts.status == BREACHED)
+        if leads is None:
+            leads, owners = window.labels("lead"), window.labels("owner")
+        lead_id = _text(leads["key_text"].iloc[rows])
+        frames.append(pd.DataFrame({
+            "policy_id": _repeat(policy.id, len(rows)),
+            "owner_id": _text(owners["key_text"].iloc[rows]), "owner_name": _text(owners["label_text"].iloc[rows]),
+            "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
+            "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
+            "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
+            "due_at": verdicts.due_at[rows], "resolved_at": verdicts.resolved_at[rows],
+            "missed_by": verdicts.missed_by[rows], "unit": _repeat(_mql_unit(policy), len(rows)),
+        }))
+    frames = [frame for frame in frames if len(frame)]
+    breached = (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame(columns=_BREACH_COLUMNS)).copy()
+    owners_of = {p.id: p for p in policies.policies}
+    breached["policy_name"] = breached["policy_id"].map(lambda p: owners_of[p].name)
+    breached["owner_team"] = breached["policy_id"].map(lambda p: owners_of[p].owner_team)
     breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
     breached["missed_by_unit"] = breached["unit"]
     breached["missed_by_text"] = [
@@ -1261,8 +1419,10 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     mqls = db.run_query("sla__mqls", _filters_of(params), db=db_path, unanswered_only=True)
     frames = []
     for policy in policies.of_kind("follow_up"):
-        items = evaluate_mql_policy(policy, mqls, policies.clock, as_of)
-        waiting = items[items["status"] == "pending"].copy()
+        # Judge every unanswered MQL, then build rows only for those still waiting.
+        verdicts = judge_mqls(policy, mqls, policies.clock, as_of)
+        rows = verdicts.status == PENDING
+        waiting = evaluate_mql_policy(policy, mqls[rows], policies.clock, as_of)
         waiting["mql_at"] = waiting["started_at"]
         waiting["threshold_hours"] = waiting["threshold"]
         waiting["business_hours_left"] = waiting["threshold"] - waiting["measured"]
@@ -1294,16 +1454,16 @@ def _follow_up_policy(policies: Policies, policy_id: str | None) -> Policy | Non
     return follow_ups[0] if follow_ups else None
 
 
-def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, pd.DataFrame]:
-    """Follow-up items of the chosen policy, without those still waiting inside their window."""
-    policies, as_of, mqls, _ = load_inputs(params, db_path)
-    policy = _follow_up_policy(policies, params.get("policy_id"))
-    if policy is not None and params.get("clock") in CLOCKS:
+def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, WindowEvaluation, MqlVerdicts | None]:
+    """The chosen follow-up policy (on the chosen clock) and its verdicts on the window's MQLs."""
+    window = evaluate_window(params, db_path)
+    policy = _follow_up_policy(window.policies, params.get("policy_id"))
+    if policy is None or window.as_of is None:
+        return policy, window, None
+    if params.get("clock") in CLOCKS and params["clock"] != policy.clock:
         policy = dataclasses.replace(policy, clock=params["clock"])
-    if policy is None or as_of is None:
-        return policy, pd.DataFrame(columns=ITEM_COLUMNS)
-    items = evaluate_mql_policy(policy, mqls, policies.clock, as_of)
-    return policy, items
+        return policy, window, judge_mqls(policy, window.mqls, window.policies.clock, window.as_of)
+    return policy, window, window.verdicts[policy.id]
 
 
 @db.computed_query(
@@ -1318,12 +1478,17 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, pd.Da
 )
 def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     """The effect of speed: conversion by response band."""
-    policy, items = _judged_follow_ups(params, db_path)
-    items = items[items["status"] != "pending"]
-    hours = np.where(items["resolved_at"].notna(), items["measured"].astype(float), np.nan)
-    frame = pd.DataFrame({"band": response_band(hours),
-                          "sql": items["reached_sql"].astype(np.int64).to_numpy(),
-                          "won": items["reached_won"].astype(np.int64).to_numpy()})
+    policy, window, verdicts = _judged_follow_ups(params, db_path)
+    if verdicts is None:
+        judged = np.zeros(0, dtype=bool)
+        hours, sql, won = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    else:
+        judged = verdicts.status != PENDING
+        resolved = ~np.isnat(verdicts.resolved_at[judged])
+        hours = np.where(resolved, verdicts.measured[judged], np.nan)
+        sql = window.mqls["reached_sql"].to_numpy(dtype=bool)[judged].astype(np.int64)
+        won = window.mqls["reached_won"].to_numpy(dtype=bool)[judged].astype(np.int64)
+    frame = pd.DataFrame({"band": response_band(hours), "sql": sql, "won": won})
     labels = [*BAND_LABELS, NEVER_BAND]
     counts = frame.groupby("band").agg(mql_count=("sql", "size"), sql_count=("sql", "sum"),
                                        won_count=("won", "sum"))
@@ -1350,17 +1515,22 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
 )
 def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
     """Median and p90 speed to lead on the policy's clock."""
-    policy, items = _judged_follow_ups(params, db_path)
+    policy, _, verdicts = _judged_follow_ups(params, db_path)
     columns = ["policy_id", "clock", "mql_count", "responded_count", "never_count", "waiting_count",
                "median_response_hours", "p90_response_hours"]
     if policy is None:
         return pd.DataFrame(columns=columns)
-    responded = items.loc[items["resolved_at"].notna(), "measured"].astype(float)
-    waiting = int(((items["status"] == "pending") & items["resolved_at"].isna()).sum())
+    if verdicts is None:
+        total, responded, waiting = 0, pd.Series(dtype=float), 0
+    else:
+        is_resolved = ~np.isnat(verdicts.resolved_at)
+        total = len(verdicts.status)
+        responded = pd.Series(verdicts.measured[is_resolved].astype(float))
+        waiting = int(((verdicts.status == PENDING) & ~is_resolved).sum())
     return pd.DataFrame([{
-        "policy_id": policy.id, "clock": policy.clock, "mql_count": len(items),
+        "policy_id": policy.id, "clock": policy.clock, "mql_count": total,
         "responded_count": len(responded),
-        "never_count": len(items) - len(responded) - waiting, "waiting_count": waiting,
+        "never_count": total - len(responded) - waiting, "waiting_count": waiting,
         "median_response_hours": float(responded.median()) if len(responded) else np.nan,
         "p90_response_hours": float(responded.quantile(0.9)) if len(responded) else np.nan,
     }], columns=columns)

@@ -14,72 +14,43 @@
 -- $campaigns        text[] = null   source campaigns; NULL = all
 -- $unanswered_only  boolean = false  only MQLs without a sales touch yet (the live queue)
 with
-leads as (
-    select * from leads
-),
-
-milestones as (
-    select lead_id, first_sales_touch_at, reached_sql, reached_won from lead_milestones
-),
-
-people as (
-    select person_id, name from people
-),
-
-campaigns as (
-    select campaign_id, name from campaigns
-),
-
-mqls as (
-    select l.*
-    from leads as l
-    where l.mql_at is not null
-        and ($start is null or l.mql_at >= $start)
-        and ($end is null or l.mql_at < $end)
-        and ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
-),
-
-decisions as (
-    select
-        lead_id,
-        sal_at is not null as is_accepted,
-        sal_at is null and disqualify_reason is not null and disqualified_at is not null as is_rejected,
-        -- least() skips NULLs: the first of acceptance and a rejection that gave its reason.
-        least(sal_at, case when disqualify_reason is not null then disqualified_at end) as decided_at
-    from mqls
+-- Built at import in mql_at order (handoff/derived/30_sla_mql_facts.sql), so a window reads only its
+-- own row groups; mql_number is the (mql_at, lead_id) order.
+mql_facts as (
+    select * from sla_mql_facts
 ),
 
 final as (
     select
-        m.lead_id,
-        m.mql_at,
-        m.score,
-        m.region,
-        m.segment,
-        m.channel,
-        m.source_campaign_id,
-        c.name as campaign_name,
-        m.sourced_by,
-        m.owner_id,
-        p.name as owner_name,
-        s.first_sales_touch_at,
-        d.decided_at,
-        d.is_accepted,
-        d.is_rejected,
-        coalesce(s.reached_sql, false) as reached_sql,
-        coalesce(s.reached_won, false) as reached_won
-    from mqls as m
-    join decisions as d using (lead_id)
-    left join milestones as s using (lead_id)
-    left join people as p on p.person_id = m.owner_id
-    left join campaigns as c on c.campaign_id = m.source_campaign_id
-    where not $unanswered_only or s.first_sales_touch_at is null
+        mql_number,
+        lead_id,
+        mql_at,
+        score,
+        region,
+        segment,
+        channel,
+        source_campaign_id,
+        campaign_name,
+        sourced_by,
+        owner_id,
+        owner_name,
+        first_sales_touch_at,
+        decided_at,
+        is_accepted,
+        is_rejected,
+        reached_sql,
+        reached_won
+    from mql_facts
+    where ($start is null or mql_at >= $start)
+        and ($end is null or mql_at < $end)
+        and ($segments is null or list_contains($segments, segment))
+        and ($regions is null or list_contains($regions, region))
+        and ($channels is null or list_contains($channels, channel))
+        and ($teams is null or list_contains($teams, sourced_by))
+        and ($owners is null or list_contains($owners, owner_id))
+        and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+        and (not $unanswered_only or first_sales_touch_at is null)
 )
 
-select * from final
-order by mql_at, lead_id
+select * exclude (mql_number) from final
+order by mql_number

@@ -17,32 +17,9 @@ targets as (
         and ($segments is null or list_contains($segments, segment))
 ),
 
-leads as (
-    select lead_id, segment, sourced_by, mql_at, sal_at, sql_at from leads
-),
-
-deals as (
-    select d.created_at, d.closed_at, d.stage, d.amount::double as amount, l.segment, l.sourced_by
-    from deals as d
-    join leads as l using (lead_id)
-),
-
+-- Monthly actuals per segment and sourcing team, built at import (handoff/derived/30_sla_monthly_actuals.sql).
 facts as (
-    select 'mqls' as metric, date_trunc('month', mql_at)::date as period_start, segment, sourced_by,
-           count(*)::double as value
-    from leads where mql_at is not null group by all
-    union all
-    select 'sals', date_trunc('month', sal_at)::date, segment, sourced_by, count(*)::double
-    from leads where sal_at is not null group by all
-    union all
-    select 'sqls', date_trunc('month', sql_at)::date, segment, sourced_by, count(*)::double
-    from leads where sql_at is not null group by all
-    union all
-    select 'pipeline', date_trunc('month', created_at)::date, segment, sourced_by, sum(amount)
-    from deals group by all
-    union all
-    select 'bookings', date_trunc('month', closed_at)::date, segment, sourced_by, sum(amount)
-    from deals where stage = 'won' group by all
+    select metric, period_start, segment, sourced_by, actual_value as value from sla_monthly_actuals
 ),
 
 final as (
@@ -53,7 +30,7 @@ final as (
         t.segment,
         t.target_value,
         case when t.metric in ('mqls', 'sals', 'sqls', 'pipeline', 'bookings')
-             then coalesce(sum(f.value), 0) end as actual_value
+             then coalesce(sum(f.value), 0)::double end as actual_value
     from targets as t
     left join facts as f
         on f.metric = t.metric
