@@ -21,6 +21,7 @@ from handoff import db
 from handoff.attribution_models import (
     MODEL_LABELS,
     MODELS,
+    POPULATION_MODELS,
     RULE_MODELS,
     THIN_JOURNEYS,
     UNATTRIBUTED,
@@ -56,6 +57,11 @@ def journey_touches(params: dict, db_path) -> pd.DataFrame:
     return db.run_query("attribution__touch_weights", db=db_path, **_scope(params))
 
 
+def journey_deals(params: dict, db_path) -> pd.DataFrame:
+    """attribution__journey_deals: the scope's deals, one row each (cached by the runner)."""
+    return db.run_query("attribution__journey_deals", db=db_path, **_scope(params))
+
+
 def removal_effects(params: dict, db_path) -> pd.Series:
     """Each channel's Markov removal effect over the scope's converting and non-converting journeys."""
     transitions = db.run_query("attribution__channel_transitions", db=db_path, **_scope(params))
@@ -63,58 +69,116 @@ def removal_effects(params: dict, db_path) -> pd.Series:
     return effects
 
 
+class Journeys:
+    """The scope's journey rows as the models read them: attribution__journey_touches (numbers only,
+    in attribution__touch_weights' order) and the names of its touch keys (attribution__journey_keys).
+
+    `channel` is each attributed row's channel as a number in sorted name order (`channels` names
+    them), so grouping on it sums the same rows in the same order as grouping on the names would.
+    """
+
+    def __init__(self, rows: pd.DataFrame, keys: pd.DataFrame) -> None:
+        self.rows = rows
+        self.keys = keys.set_index("touch_key")
+        self.attributed = rows["touch_key"].notna().to_numpy()
+        key = rows["touch_key"].to_numpy()
+        self.key = np.where(self.attributed, np.nan_to_num(key, nan=0), -1).astype(np.int64)
+        self.channels = sorted(self.keys["channel"].unique())
+        channel_of_key = pd.Series(range(len(self.channels)), index=self.channels).reindex(
+            self.keys["channel"]).to_numpy()
+        lookup = np.zeros(int(self.keys.index.max()) + 1 if len(self.keys) else 0, dtype=np.int64)
+        lookup[self.keys.index.to_numpy()] = channel_of_key
+        self.channel = np.where(self.attributed, lookup[np.maximum(self.key, 0)] if len(lookup) else -1, -1)
+        self.amount = rows["amount_cents"].to_numpy()
+        self.deal = rows["deal_number"].to_numpy()
+
+    @classmethod
+    def load(cls, params: dict, db_path) -> Journeys:
+        return cls(db.run_query("attribution__journey_touches", db=db_path, **_scope(params)),
+                   db.run_query("attribution__journey_keys", db=db_path, **_scope(params)))
+
+    @property
+    def empty(self) -> bool:
+        return self.rows.empty
+
+    def total_cents(self) -> int:
+        """What every model shares out: the amount of each deal once."""
+        return int(self.rows["amount_cents"][self.rows["touch_number"].to_numpy() <= 1].sum())
+
+    def level_keys(self, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key and team at `level` as object arrays; unattributed rows get `unattributed`."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+        names = {"channel": self.keys["channel"], "campaign": self.keys["campaign_id"].fillna(NO_CAMPAIGN),
+                 "team": self.keys["team"]}[level]
+        key_names = np.full((int(self.keys.index.max()) + 1 if len(self.keys) else 0) + 1, UNATTRIBUTED, dtype=object)
+        team_names = key_names.copy()
+        key_names[self.keys.index.to_numpy()] = names.astype(object).to_numpy()
+        team_names[self.keys.index.to_numpy()] = self.keys["team"].astype(object).to_numpy()
+        return key_names[self.key], team_names[self.key]  # -1 picks the last slot: unattributed
+
+
 # ---------------------------------------------------------------------------------------------
 # Credit per touch under every model
 
 
-def _journey_shapes(touches: pd.DataFrame) -> pd.DataFrame:
+def _journey_shapes(deal: pd.Series, channel: pd.Series, amount: pd.Series) -> pd.DataFrame:
     """Per attributed touch: the deal's amount, its distinct channels and this channel's touches."""
-    shapes = touches[["deal_id", "channel", "amount_cents"]].copy()
+    shapes = pd.DataFrame({"deal_id": deal, "channel": channel, "amount_cents": amount})
     shapes["channel_touches"] = shapes.groupby(["deal_id", "channel"])["channel"].transform("size")
     shapes["deal_channels"] = shapes.groupby("deal_id")["channel"].transform("nunique")
     return shapes
 
 
-def touch_credit(touches: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
-    """Exact (unrounded) cents each touch row earns under every model; one column per model.
+def touch_credit(journeys: Journeys, models, effects=None) -> pd.DataFrame:
+    """Exact (unrounded) cents each journey row earns under `models`; one column per model.
 
     Rule-based models: the deal's amount times the touch's weight. Markov: the attributed total
-    shared by the channels' removal effects, Shapley: the Shapley value of each channel (players:
-    the channels of the converting journeys; a coalition is worth the amount of the journeys that
-    touched only its channels). A channel's Markov or Shapley credit then goes to its touches:
-    each journey through the channel in proportion to its amount (Shapley: its amount over its
-    distinct channels), split equally over the journey's touches of that channel. Unattributed
-    rows keep their deal's whole amount under every model.
+    shared by the channels' removal effects (`effects`, a function giving them, is called only for
+    Markov), Shapley: the Shapley value of each channel (players: the channels of the converting
+    journeys; a coalition is worth the amount of the journeys that touched only its channels). A
+    channel's Markov or Shapley credit then goes to its touches: each journey through the channel
+    in proportion to its amount (Shapley: its amount over its distinct channels), split equally over
+    the journey's touches of that channel. Unattributed rows keep their deal's whole amount under
+    every model.
     """
-    amount = touches["amount_cents"].to_numpy(dtype=float)
-    credit = pd.DataFrame({model: amount * touches[f"{model}_weight"].to_numpy() for model in RULE_MODELS},
-                          index=touches.index)
-    credit["markov"] = np.where(touches["touch_id"].isna(), amount, 0.0)
-    credit["shapley"] = credit["markov"]
-    attributed = touches[touches["touch_id"].notna()]
-    if attributed.empty:
-        return credit
-    shapes = _journey_shapes(attributed)
+    rows = journeys.rows
+    amount = rows["amount_cents"].to_numpy(dtype=float)
+    credit = pd.DataFrame({model: amount * rows[f"{model}_weight"].to_numpy()
+                           for model in models if model in RULE_MODELS}, index=rows.index)
+    population = [m for m in models if m in POPULATION_MODELS]
+    for model in population:
+        credit[model] = np.where(journeys.attributed, 0.0, amount)
+    attributed = journeys.attributed
+    if not population or not attributed.any():
+        return credit[list(models)]
+    index = rows.index[attributed]
+    shapes = _journey_shapes(pd.Series(journeys.deal[attributed], index=index),
+                             pd.Series(journeys.channel[attributed], index=index),
+                             pd.Series(journeys.amount[attributed], index=index))
     deals = shapes.drop_duplicates("deal_id")
-    channels = sorted(shapes["channel"].unique())
-
-    # Markov: the attributed total shared by removal effect, among channels that converted.
-    effect = effects.reindex(channels, fill_value=0.0)
-    share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(channels), index=channels)
-    channel_credit = deals["amount_cents"].sum() * share
-    per_journey = shapes["amount_cents"] / shapes["channel_touches"]
+    present = np.unique(shapes["channel"].to_numpy())  # the channels by number, in name order
     equal = 1.0 / shapes["channel_touches"]
-    credit.loc[attributed.index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey, equal)
 
-    # Shapley over channels, handed down by each journey's equal split.
-    bits = pd.Series(1 << np.arange(len(channels), dtype=np.int64), index=channels)
-    distinct = shapes.drop_duplicates(["deal_id", "channel"])
-    masks = bits.reindex(distinct["channel"]).groupby(distinct["deal_id"].to_numpy()).sum()
-    worth = deals.set_index("deal_id")["amount_cents"].reindex(masks.index).to_numpy(dtype=float)
-    values = pd.Series(shapley(masks.to_numpy(), worth, len(channels))[:, 0], index=channels)
-    per_journey = shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
-    credit.loc[attributed.index, "shapley"] = _hand_down(values, shapes["channel"], per_journey, equal)
-    return credit
+    if "markov" in models:
+        # Markov: the attributed total shared by removal effect, among channels that converted.
+        named = effects().reindex([journeys.channels[c] for c in present], fill_value=0.0)
+        effect = pd.Series(named.to_numpy(), index=present)
+        share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(present), index=present)
+        channel_credit = deals["amount_cents"].sum() * share
+        per_journey = shapes["amount_cents"] / shapes["channel_touches"]
+        credit.loc[index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey, equal)
+
+    if "shapley" in models:
+        # Shapley over channels, handed down by each journey's equal split.
+        bits = pd.Series(1 << np.arange(len(present), dtype=np.int64), index=present)
+        distinct = shapes.drop_duplicates(["deal_id", "channel"])
+        masks = bits.reindex(distinct["channel"]).groupby(distinct["deal_id"].to_numpy()).sum()
+        worth = deals.set_index("deal_id")["amount_cents"].reindex(masks.index).to_numpy(dtype=float)
+        values = pd.Series(shapley(masks.to_numpy(), worth, len(present))[:, 0], index=present)
+        per_journey = shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
+        credit.loc[index, "shapley"] = _hand_down(values, shapes["channel"], per_journey, equal)
+    return credit[list(models)]
 
 
 def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series,
@@ -124,21 +188,6 @@ def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series,
     weight = weight.where(weight.groupby(channel).transform("sum") > 0, fallback)
     total = weight.groupby(channel).transform("sum")
     return channel_credit.reindex(channel).to_numpy() * (weight / total).to_numpy()
-
-
-def level_keys(touches: pd.DataFrame, level: str) -> tuple[pd.Series, pd.Series]:
-    """The key and team each touch rolls up to at `level`; unattributed rows get `unattributed`."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}")
-    if level == "channel":
-        key = touches["channel"]
-    elif level == "campaign":
-        key = touches["campaign_id"].fillna(NO_CAMPAIGN)
-    else:
-        key = touches["team"]
-    missing = touches["touch_id"].isna()
-    return (key.where(~missing, UNATTRIBUTED).astype(str),
-            touches["team"].where(~missing, UNATTRIBUTED).astype(str))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,16 +207,16 @@ def level_keys(touches: pd.DataFrame, level: str) -> tuple[pd.Series, pd.Series]
 def credit(params: dict, db_path) -> pd.DataFrame:
     """The contract query: model, level, key, team, credit_usd, share_rate."""
     columns = ["model", "level", "key", "team", "credit_usd", "share_rate"]
-    touches = journey_touches(params, db_path)
-    if touches.empty:
+    journeys = Journeys.load(params, db_path)
+    if journeys.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_usd", "_rate")) else "str")
                              for c in columns})
     models = MODELS if params["model"] in (None, "all") else (params["model"],)
-    per_touch = touch_credit(touches, removal_effects(params, db_path))[list(models)]
-    key, team = level_keys(touches, params["level"])
-    grouped = per_touch.groupby([key.rename("key"), team.rename("team")]).sum()
+    per_touch = touch_credit(journeys, models, effects=lambda: removal_effects(params, db_path))
+    key, team = journeys.level_keys(params["level"])
+    grouped = per_touch.groupby([pd.Series(key, name="key", dtype="str"), pd.Series(team, name="team", dtype="str")]).sum()
     long = grouped.reset_index().melt(id_vars=["key", "team"], var_name="model", value_name="exact_cents")
-    total_cents = int(touches.drop_duplicates("deal_id")["amount_cents"].sum())
+    total_cents = journeys.total_cents()
     long = long.sort_values(["model", "exact_cents", "key", "team"], ascending=[True, False, True, True])
     cents = round_groups_to_cents(long["exact_cents"], long["model"], pd.Series(total_cents, index=list(models)))
     long["credit_usd"] = cents / 100.0
@@ -203,11 +252,11 @@ def touch_roles(touches: pd.DataFrame) -> pd.Series:
 )
 def receipt(params: dict, db_path) -> pd.DataFrame:
     """A per-deal receipt: each touch and its credit under every model."""
-    touches = journey_touches(params, db_path)
     deal_id = params.get("deal_id")
-    if deal_id is None and not touches.empty:
-        deals = touches.drop_duplicates("deal_id").sort_values(["amount_cents", "deal_id"], ascending=[False, True])
-        deal_id = deals["deal_id"].iloc[0]
+    if deal_id is None:
+        deals = journey_deals(params, db_path).sort_values(["amount_cents", "deal_id"], ascending=[False, True])
+        deal_id = deals["deal_id"].iloc[0] if len(deals) else None
+    touches = db.run_query("attribution__touch_weights", db=db_path, **_scope(params), deal_id=deal_id)
     touches = touches[touches["deal_id"] == deal_id].copy()
     frame = touches[["deal_id", "touch_number", "touched_at", "hours_before_conversion", "channel",
                      "campaign_id", "team", "kind", "person_id"]].copy()
@@ -219,7 +268,8 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
     attributed = touches["touch_id"].notna()
     exact["markov"] = exact["shapley"] = amount  # a deal without touches stays whole
     if attributed.any():
-        shapes = _journey_shapes(touches[attributed])
+        journey = touches[attributed]
+        shapes = _journey_shapes(journey["deal_id"], journey["channel"], journey["amount_cents"])
         effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
         deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
         within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
@@ -243,8 +293,7 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
 )
 def deals(params: dict, db_path) -> pd.DataFrame:
     """The deals of the scope, largest first, for the receipt's picker."""
-    touches = journey_touches(params, db_path)
-    frame = touches.drop_duplicates("deal_id")[["deal_id", "lead_id", "amount_cents", "converted_at", "touch_count"]]
+    frame = journey_deals(params, db_path)[["deal_id", "lead_id", "amount_cents", "converted_at", "touch_count"]]
     frame = frame.sort_values(["amount_cents", "deal_id"], ascending=[False, True]).head(params["limit"])
     frame.insert(2, "amount_usd", frame.pop("amount_cents") / 100.0)
     return frame.reset_index(drop=True)
@@ -259,9 +308,8 @@ def deals(params: dict, db_path) -> pd.DataFrame:
 )
 def scope_totals(params: dict, db_path) -> pd.DataFrame:
     """Totals of the scope the models share out, for KPIs and thin-data warnings."""
-    touches = journey_touches(params, db_path)
-    deals = touches.drop_duplicates("deal_id")
-    unattributed = deals[deals["touch_id"].isna()]
+    deals = journey_deals(params, db_path)
+    unattributed = deals[deals["touch_count"] == 0]
     attributed_deals = len(deals) - len(unattributed)
     return pd.DataFrame([{
         "basis": params["basis"],
@@ -270,7 +318,7 @@ def scope_totals(params: dict, db_path) -> pd.DataFrame:
         "attributed_deal_count": attributed_deals,
         "unattributed_deal_count": len(unattributed),
         "unattributed_usd": unattributed["amount_cents"].sum() / 100.0,
-        "touch_count": int(touches["touch_id"].notna().sum()),
+        "touch_count": int(deals["touch_count"].sum()),
         "is_thin": attributed_deals < THIN_JOURNEYS,
     }])
 

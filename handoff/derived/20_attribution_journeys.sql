@@ -13,8 +13,9 @@
 -- deal's own touches only, so a journey's rows are the same whatever the window or filters.
 create or replace table attribution_journeys as
 with
+-- deal_number: each deal's place in deal_id order, so queries can order journeys by a number.
 deals as (
-    select * from deals
+    select *, row_number() over (order by deal_id) as deal_number from deals
 ),
 
 leads as (
@@ -23,6 +24,17 @@ leads as (
 
 touches as (
     select * from touches
+),
+
+-- touch_key numbers every (channel, campaign_id, team) a touch can roll up to, in that order, so
+-- the credit models group on numbers.
+touch_keys as (
+    select
+        (row_number() over (order by channel, campaign_id nulls first, team) - 1)::integer as touch_key,
+        channel,
+        campaign_id,
+        team
+    from (select distinct channel, campaign_id, team from touches)
 ),
 
 -- The lead's filter columns, carried by every row so no query joins leads.
@@ -45,6 +57,7 @@ deal_journeys as (
     select
         k.journey_kind,
         d.deal_id,
+        d.deal_number,
         d.lead_id,
         (d.amount * 100)::bigint as amount_cents,
         l.lead_created_at,
@@ -79,12 +92,15 @@ journey_touches as (
         t.team,
         t.kind,
         t.person_id,
+        k.touch_key,
         date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
         row_number() over journey as touch_number,
         lag(t.channel) over journey as previous_channel,
         lead(t.touch_id) over journey is null as is_journey_end
     from deal_journeys as s
     join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at
+    join touch_keys as k
+        on k.channel = t.channel and k.campaign_id is not distinct from t.campaign_id and k.team = t.team
     window journey as (partition by s.journey_kind, s.deal_id order by t.touched_at, t.touch_id)
 ),
 
@@ -165,6 +181,7 @@ touch_rows as (
         team,
         kind,
         person_id,
+        touch_key,
         is_first,
         is_lead_creation,
         is_opportunity_creation,
@@ -210,6 +227,7 @@ unattributed_rows as (
         null::text as team,
         null::text as kind,
         null::text as person_id,
+        null::integer as touch_key,
         false as is_first,
         false as is_lead_creation,
         false as is_opportunity_creation,
@@ -230,6 +248,7 @@ final as (
     select
         d.journey_kind,
         d.deal_id,
+        d.deal_number,
         d.lead_id,
         d.amount_cents,
         d.converted_at,
