@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -248,12 +249,16 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     as_of = sla.latest_timestamp(db_path)
     if follow_up is None or as_of is None:
         return pd.DataFrame(columns=SLA_COLUMNS)
-    members = db.run_query("explore__cell_members", filters, db=db_path,
-                           **{k: params[k] for k in ("mode", "dim1", "dim2")})
-    cells = members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
+    # The cell of each MQL of the window (explore__cell_members' mql rows, without the other members).
+    cells = db.run_query("explore__mql_cells", filters, db=db_path,
+                         **{k: params[k] for k in ("mode", "dim1", "dim2")})
     mqls = db.run_query("sla__mqls", filters, db=db_path)
     items = sla.evaluate_mql_policy(follow_up, mqls, policies.clock, as_of)
-    statuses = cells.merge(items[["lead_id", "status"]], left_on="record_id", right_on="lead_id")
+    # Both list the window's MQLs in (mql_at, lead_id) order: line them up, else match them by lead.
+    if np.array_equal(cells["lead_id"].to_numpy(dtype=object), items["lead_id"].to_numpy(dtype=object)):
+        statuses = cells.assign(status=items["status"].to_numpy(dtype=object))
+    else:
+        statuses = cells.merge(items[["lead_id", "status"]], on="lead_id")
     counts = (statuses.groupby(["dim1_value", "dim2_value"])["status"].value_counts().unstack(fill_value=0)
               .reindex(columns=["met", "breached", "pending"], fill_value=0).reset_index())
     out = pd.DataFrame({

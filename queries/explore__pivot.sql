@@ -20,12 +20,37 @@
 -- $dim2       text in (none, channel, campaign, segment, region, industry, company_size, owner, team, created_month, created_quarter, score_band, response_time_band) = none   second dimension
 with
 -- [shared with explore__cell_members: scope, events, dimensions]
-leads as (
-    select * from leads
-),
-
-milestones as (
-    select * from lead_milestones
+-- lead_milestones carries the lead attributes: no join back to leads. Not materialized: each use
+-- scans it with its own window filter (the table is in created_at order, so most is skipped).
+scoped_leads as not materialized (
+    select
+        lead_id,
+        created_at,
+        channel,
+        source_campaign_id,
+        segment,
+        region,
+        industry,
+        company_size,
+        owner_id,
+        sourced_by,
+        score,
+        mql_at,
+        sal_at,
+        sql_at,
+        opportunity_at,
+        won_at,
+        mql_entered_at,
+        sal_entered_at,
+        sql_entered_at,
+        speed_to_lead_hours
+    from lead_milestones
+    where ($segments is null or list_contains($segments, segment))
+      and ($regions is null or list_contains($regions, region))
+      and ($channels is null or list_contains($channels, channel))
+      and ($teams is null or list_contains($teams, sourced_by))
+      and ($owners is null or list_contains($owners, owner_id))
+      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
 ),
 
 deals as (
@@ -40,59 +65,44 @@ campaigns as (
     select * from campaigns
 ),
 
-scoped_leads as (
-    select
-        l.lead_id,
-        l.created_at,
-        l.channel,
-        l.source_campaign_id,
-        c.name as campaign_name,
-        l.segment,
-        l.region,
-        l.industry,
-        l.company_size,
-        l.owner_id,
-        p.name as owner_name,
-        l.sourced_by,
-        l.score,
-        m.mql_at,
-        m.speed_to_lead_hours,
-        -- When the lead entered each stage: its own timestamp, else the first later one.
-        [
-            l.created_at,
-            coalesce(m.mql_at, m.sal_at, m.sql_at, m.opportunity_at, m.won_at),
-            coalesce(m.sal_at, m.sql_at, m.opportunity_at, m.won_at),
-            coalesce(m.sql_at, m.opportunity_at, m.won_at),
-            m.opportunity_at,
-            m.won_at
-        ] as entered_at
-    from leads as l
-    join milestones as m using (lead_id)
-    left join people as p on p.person_id = l.owner_id
-    left join campaigns as c on c.campaign_id = l.source_campaign_id
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
-),
-
+-- Each lead once per stage, with when it entered it: its own timestamp, else the first later one.
+-- Only leads with an entry that can fall in the window (every entry is one of their timestamps).
 stage_entries as (
     select
-        lead_id,
-        created_at,
+        * exclude (sal_at, sql_at, opportunity_at, won_at, mql_entered_at, sal_entered_at, sql_entered_at),
         unnest([1, 2, 3, 4, 5, 6]) as stage_order,
-        unnest(entered_at) as entered_at
+        unnest([created_at, mql_entered_at, sal_entered_at, sql_entered_at, opportunity_at, won_at]) as entered_at
     from scoped_leads
+    where case $mode
+        when 'period' then ($start is null or greatest(created_at, mql_at, sal_at, sql_at, opportunity_at, won_at) >= $start)
+            and ($end is null or least(created_at, mql_at, sal_at, sql_at, opportunity_at, won_at) < $end)
+        else ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+    end
 ),
 
--- One row per thing a measure counts, stamped with the moment that puts it in the window.
+-- The deals created or closed in the window, with the attributes of their lead.
+window_deals as materialized (
+    select
+        d.deal_id,
+        d.created_at as deal_created_at,
+        d.closed_at as deal_closed_at,
+        d.amount,
+        d.stage as deal_stage,
+        l.* exclude (sal_at, sql_at, opportunity_at, won_at, mql_entered_at, sal_entered_at, sql_entered_at)
+    from deals as d
+    join scoped_leads as l using (lead_id)
+    where (($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end))
+       or (d.stage in ('won', 'lost')
+           and ($start is null or d.closed_at >= $start) and ($end is null or d.closed_at < $end))
+),
+
+-- One row per thing a measure counts, stamped with the moment that puts it in the window, with the
+-- attributes of its lead.
 events as (
     select
-        'stage' as event, lead_id, null as deal_id, stage_order,
+        'stage' as event,
         case $mode when 'period' then entered_at else created_at end as event_at,
-        null::decimal(18, 2) as amount, null as deal_stage
+        * exclude (entered_at)
     from stage_entries
     where entered_at is not null
       and case $mode
@@ -100,65 +110,65 @@ events as (
           else ($start is null or created_at >= $start) and ($end is null or created_at < $end)
       end
 
-    union all
+    union all by name
 
-    select 'mql', lead_id, null, null, mql_at, null, null
+    select 'mql' as event, mql_at as event_at, * exclude (sal_at, sql_at, opportunity_at, won_at, mql_entered_at, sal_entered_at, sql_entered_at)
     from scoped_leads
     where mql_at is not null
       and ($start is null or mql_at >= $start) and ($end is null or mql_at < $end)
 
-    union all
+    union all by name
 
-    select 'deal_created', d.lead_id, d.deal_id, null, d.created_at, d.amount, d.stage
-    from deals as d
-    semi join scoped_leads as l using (lead_id)
-    where ($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end)
+    select 'deal_created' as event, deal_created_at as event_at, * exclude (deal_created_at, deal_closed_at)
+    from window_deals
+    where ($start is null or deal_created_at >= $start) and ($end is null or deal_created_at < $end)
 
-    union all
+    union all by name
 
-    select 'deal_closed', d.lead_id, d.deal_id, null, d.closed_at, d.amount, d.stage
-    from deals as d
-    semi join scoped_leads as l using (lead_id)
-    where d.stage in ('won', 'lost')
-      and ($start is null or d.closed_at >= $start) and ($end is null or d.closed_at < $end)
+    select 'deal_closed' as event, deal_closed_at as event_at, * exclude (deal_created_at, deal_closed_at)
+    from window_deals
+    where deal_stage in ('won', 'lost')
+      and ($start is null or deal_closed_at >= $start) and ($end is null or deal_closed_at < $end)
 ),
 
 facts as (
     select
         e.*,
-        l.* exclude (lead_id),
+        c.name as campaign_name,
+        p.name as owner_name,
         -- Each dimension's value, label and sort key, picked below by the bound $dim1 / $dim2.
         strftime(e.event_at, '%Y-%m') as month_value,
         year(e.event_at) || '-Q' || quarter(e.event_at) as quarter_value,
         case
-            when l.score is null then '(no score)'
-            when l.score >= 80 then '80–100'
-            when l.score >= 60 then '60–79'
-            when l.score >= 40 then '40–59'
+            when e.score is null then '(no score)'
+            when e.score >= 80 then '80–100'
+            when e.score >= 60 then '60–79'
+            when e.score >= 40 then '40–59'
             else '0–39'
         end as score_band,
-        case when l.score is null then 5 when l.score >= 80 then 4 when l.score >= 60 then 3 when l.score >= 40 then 2 else 1 end
+        case when e.score is null then 5 when e.score >= 80 then 4 when e.score >= 60 then 3 when e.score >= 40 then 2 else 1 end
             as score_band_order,
         case
-            when l.mql_at is null then '(not an MQL)'
-            when l.speed_to_lead_hours is null then 'no response yet'
-            when l.speed_to_lead_hours < 1 then '< 1 h'
-            when l.speed_to_lead_hours < 4 then '1–4 h'
-            when l.speed_to_lead_hours < 24 then '4–24 h'
-            when l.speed_to_lead_hours < 72 then '1–3 d'
+            when e.mql_at is null then '(not an MQL)'
+            when e.speed_to_lead_hours is null then 'no response yet'
+            when e.speed_to_lead_hours < 1 then '< 1 h'
+            when e.speed_to_lead_hours < 4 then '1–4 h'
+            when e.speed_to_lead_hours < 24 then '4–24 h'
+            when e.speed_to_lead_hours < 72 then '1–3 d'
             else '3 d or more'
         end as response_time_band,
         case
-            when l.mql_at is null then 7
-            when l.speed_to_lead_hours is null then 6
-            when l.speed_to_lead_hours < 1 then 1
-            when l.speed_to_lead_hours < 4 then 2
-            when l.speed_to_lead_hours < 24 then 3
-            when l.speed_to_lead_hours < 72 then 4
+            when e.mql_at is null then 7
+            when e.speed_to_lead_hours is null then 6
+            when e.speed_to_lead_hours < 1 then 1
+            when e.speed_to_lead_hours < 4 then 2
+            when e.speed_to_lead_hours < 24 then 3
+            when e.speed_to_lead_hours < 72 then 4
             else 5
         end as response_time_band_order
     from events as e
-    join scoped_leads as l using (lead_id)
+    left join people as p on p.person_id = e.owner_id
+    left join campaigns as c on c.campaign_id = e.source_campaign_id
 ),
 
 dimensioned as (
@@ -226,28 +236,48 @@ dimensioned as (
 ),
 -- [end shared]
 
+-- Each cell's events counted by kind first (few aggregates over many rows), then spread into
+-- measures (many aggregates over few rows).
+cell_events as (
+    select
+        dim1_value,
+        dim2_value,
+        event,
+        stage_order,
+        deal_stage,
+        any_value(coalesce(dim1_label, dim1_value)) as dim1_label,
+        min(dim1_sort) as dim1_sort,
+        any_value(coalesce(dim2_label, dim2_value)) as dim2_label,
+        min(dim2_sort) as dim2_sort,
+        count(*) as event_count,
+        sum(amount) as amount_usd,
+        median(speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours
+    from dimensioned
+    group by dim1_value, dim2_value, event, stage_order, deal_stage
+),
+
 cells as (
     select
         dim1_value,
-        any_value(coalesce(dim1_label, dim1_value)) as dim1_label,
+        any_value(dim1_label) as dim1_label,
         min(dim1_sort) as dim1_sort,
         dim2_value,
-        any_value(coalesce(dim2_label, dim2_value)) as dim2_label,
+        any_value(dim2_label) as dim2_label,
         min(dim2_sort) as dim2_sort,
-        count(*) filter (where event = 'stage' and stage_order = 1) as lead_count,
-        count(*) filter (where event = 'stage' and stage_order = 2) as mql_count,
-        count(*) filter (where event = 'stage' and stage_order = 3) as sal_count,
-        count(*) filter (where event = 'stage' and stage_order = 4) as sql_count,
-        count(*) filter (where event = 'stage' and stage_order = 5) as opportunity_count,
-        count(*) filter (where event = 'stage' and stage_order = 6) as won_count,
-        coalesce(sum(amount) filter (where event = 'deal_created'), 0)::double as pipeline_usd,
-        count(*) filter (where event = 'deal_created') as deals_created_count,
-        coalesce(sum(amount) filter (where event = 'deal_closed' and deal_stage = 'won'), 0)::double as bookings_usd,
-        count(*) filter (where event = 'deal_closed' and deal_stage = 'won') as deals_won_count,
-        count(*) filter (where event = 'deal_closed' and deal_stage = 'lost') as deals_lost_count,
-        count(*) filter (where event = 'mql') as window_mql_count,
-        median(speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours
-    from dimensioned
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 1), 0)::bigint as lead_count,
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 2), 0)::bigint as mql_count,
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 3), 0)::bigint as sal_count,
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 4), 0)::bigint as sql_count,
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 5), 0)::bigint as opportunity_count,
+        coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 6), 0)::bigint as won_count,
+        coalesce(sum(amount_usd) filter (where event = 'deal_created'), 0)::double as pipeline_usd,
+        coalesce(sum(event_count) filter (where event = 'deal_created'), 0)::bigint as deals_created_count,
+        coalesce(sum(amount_usd) filter (where event = 'deal_closed' and deal_stage = 'won'), 0)::double as bookings_usd,
+        coalesce(sum(event_count) filter (where event = 'deal_closed' and deal_stage = 'won'), 0)::bigint as deals_won_count,
+        coalesce(sum(event_count) filter (where event = 'deal_closed' and deal_stage = 'lost'), 0)::bigint as deals_lost_count,
+        coalesce(sum(event_count) filter (where event = 'mql'), 0)::bigint as window_mql_count,
+        any_value(median_speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours
+    from cell_events
     group by dim1_value, dim2_value
 ),
 
