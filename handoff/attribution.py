@@ -105,17 +105,20 @@ class Journeys:
         """What every model shares out: the amount of each deal once."""
         return int(self.rows["amount_cents"][self.rows["touch_number"].to_numpy() <= 1].sum())
 
-    def level_keys(self, level: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's key and team at `level` as object arrays; unattributed rows get `unattributed`."""
+    def level_groups(self, level: str) -> tuple[np.ndarray, pd.MultiIndex]:
+        """What each row rolls up to at `level`: a group number per row, and each group's (key, team);
+        unattributed rows are the group (`unattributed`, `unattributed`)."""
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
         names = {"channel": self.keys["channel"], "campaign": self.keys["campaign_id"].fillna(NO_CAMPAIGN),
                  "team": self.keys["team"]}[level]
-        key_names = np.full((int(self.keys.index.max()) + 1 if len(self.keys) else 0) + 1, UNATTRIBUTED, dtype=object)
+        slots = (int(self.keys.index.max()) + 1 if len(self.keys) else 0) + 1  # the last: unattributed
+        key_names = np.full(slots, UNATTRIBUTED, dtype=object)
         team_names = key_names.copy()
         key_names[self.keys.index.to_numpy()] = names.astype(object).to_numpy()
         team_names[self.keys.index.to_numpy()] = self.keys["team"].astype(object).to_numpy()
-        return key_names[self.key], team_names[self.key]  # -1 picks the last slot: unattributed
+        slot_group, groups = pd.MultiIndex.from_arrays([key_names, team_names], names=["key", "team"]).factorize()
+        return slot_group[self.key], groups  # key -1 picks the last slot
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,10 +126,17 @@ class Journeys:
 
 
 def _journey_shapes(deal: pd.Series, channel: pd.Series, amount: pd.Series) -> pd.DataFrame:
-    """Per attributed touch: the deal's amount, its distinct channels and this channel's touches."""
+    """Per attributed touch: the deal's amount, its distinct channels and this channel's touches.
+
+    Counted on numbers (any deal and channel values): each (deal, channel) pair is one bin."""
     shapes = pd.DataFrame({"deal_id": deal, "channel": channel, "amount_cents": amount})
-    shapes["channel_touches"] = shapes.groupby(["deal_id", "channel"])["channel"].transform("size")
-    shapes["deal_channels"] = shapes.groupby("deal_id")["channel"].transform("nunique")
+    deal_code, deal_names = pd.factorize(deal.to_numpy())
+    channel_code, channel_names = pd.factorize(channel.to_numpy())
+    pair = deal_code * len(channel_names) + channel_code
+    pair_touches = np.bincount(pair, minlength=len(deal_names) * len(channel_names))
+    shapes["channel_touches"] = pair_touches[pair]
+    deal_channels = (pair_touches.reshape(len(deal_names), len(channel_names)) > 0).sum(axis=1)
+    shapes["deal_channels"] = deal_channels[deal_code]
     return shapes
 
 
@@ -213,8 +223,11 @@ def credit(params: dict, db_path) -> pd.DataFrame:
                              for c in columns})
     models = MODELS if params["model"] in (None, "all") else (params["model"],)
     per_touch = touch_credit(journeys, models, effects=lambda: removal_effects(params, db_path))
-    key, team = journeys.level_keys(params["level"])
-    grouped = per_touch.groupby([pd.Series(key, name="key", dtype="str"), pd.Series(team, name="team", dtype="str")]).sum()
+    group, names = journeys.level_groups(params["level"])
+    grouped = per_touch.groupby(group).sum()  # each group's rows summed in row order, as by name
+    grouped.index = pd.MultiIndex.from_arrays([names.get_level_values(0).astype("str")[grouped.index],
+                                               names.get_level_values(1).astype("str")[grouped.index]],
+                                              names=["key", "team"])
     long = grouped.reset_index().melt(id_vars=["key", "team"], var_name="model", value_name="exact_cents")
     total_cents = journeys.total_cents()
     long = long.sort_values(["model", "exact_cents", "key", "team"], ascending=[True, False, True, True])

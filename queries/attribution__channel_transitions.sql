@@ -21,10 +21,30 @@ journeys as (
     select * from attribution_journeys
 ),
 
-scoped as (
-    select *
+-- The rows of the scope's journeys, each with whether its journey converts and whether it ends it:
+-- converting journeys (deals without touches make no step) and, for revenue, lost deals end at
+-- their last touch; a lead created in the window without a deal created before the window end
+-- keeps the visits that started before the window end, and the last of them ends it.
+visits as (
+    select
+        journey_kind = $basis as is_converted,
+        channel,
+        previous_channel,
+        case
+            when journey_kind = 'lead'
+                then next_visit_at is null or ($end is not null and next_visit_at >= $end::timestamp)
+            else is_closing
+        end as is_last
     from journeys
-    where ($segments is null or list_contains($segments, lead_segment))
+    where ($start is null or window_at >= $start)
+        and ($end is null or window_at < $end)
+        and (
+            ((journey_kind = $basis or ($basis = 'revenue' and journey_kind = 'lost')) and channel is not null)
+            or (journey_kind = 'lead'
+                and (lead_first_deal_at is null or ($end is not null and lead_first_deal_at >= $end::timestamp))
+                and ($end is null or touched_at < $end::timestamp))
+        )
+        and ($segments is null or list_contains($segments, lead_segment))
         and ($regions is null or list_contains($regions, lead_region))
         and ($channels is null or list_contains($channels, lead_channel))
         and ($teams is null or list_contains($teams, lead_sourced_by))
@@ -32,53 +52,28 @@ scoped as (
         and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
 ),
 
--- Converting journeys (deals without touches make no step) and, for revenue, lost deals.
-deal_visits as (
-    select
-        journey_kind = $basis as is_converted,
-        channel,
-        previous_channel,
-        is_closing as is_last
-    from scoped
-    where (journey_kind = $basis or ($basis = 'revenue' and journey_kind = 'lost'))
-        and channel is not null
-        and ($start is null or window_at >= $start)
-        and ($end is null or window_at < $end)
+-- Rows that make a step, counted by kind first (a few hundred kinds instead of every row).
+step_kinds as (
+    select is_converted, channel, previous_channel, is_last, count(*) as journey_count
+    from visits
+    where previous_channel is distinct from channel or is_last
+    group by all
 ),
 
--- Leads created in the window without a deal created before its end: their visits that started
--- before the window end; the last of them ends the journey.
-lead_visits as (
-    select
-        false as is_converted,
-        channel,
-        previous_channel,
-        next_visit_at is null or ($end is not null and next_visit_at >= $end::timestamp) as is_last
-    from scoped
-    where journey_kind = 'lead'
-        and ($start is null or window_at >= $start)
-        and ($end is null or window_at < $end)
-        and (lead_first_deal_at is null or ($end is not null and lead_first_deal_at >= $end::timestamp))
-        and ($end is null or touched_at < $end::timestamp)
-),
-
-visits as (
-    select * from deal_visits
-    union all
-    select * from lead_visits
-),
-
--- A repeat of the channel just before is the same visit, so it makes no step of its own.
+-- A new visit steps in from the channel before (or the start); a repeat of the channel just before
+-- is the same visit, so it makes no step of its own. The last row steps out to the journey's end.
 steps as (
-    select '(start)' as from_state, channel as to_state from visits where previous_channel is null
+    select coalesce(previous_channel, '(start)') as from_state, channel as to_state, journey_count
+    from step_kinds
+    where previous_channel is distinct from channel
     union all
-    select previous_channel, channel from visits where previous_channel <> channel
-    union all
-    select channel, case when is_converted then '(conversion)' else '(null)' end from visits where is_last
+    select channel, case when is_converted then '(conversion)' else '(null)' end, journey_count
+    from step_kinds
+    where is_last
 ),
 
 final as (
-    select from_state, to_state, count(*) as journey_count
+    select from_state, to_state, sum(journey_count)::bigint as journey_count
     from steps
     group by from_state, to_state
 )
