@@ -253,11 +253,13 @@ members as (
         dim1_value,
         dim2_value
     from dimensioned as d
-    where $dim1_values is null
+    -- A cohort lead has the same cell at every stage (each stage takes its creation): list it once.
+    where not ($mode = 'cohort' and event = 'stage' and stage_order > 1)
+      and ($dim1_values is null
        or exists (
            select 1 from chosen_cells as c
            where c.dim1_value = d.dim1_value and c.dim2_value is not distinct from d.dim2_value
-       )
+       ))
 ),
 
 final as (

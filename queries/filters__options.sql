@@ -2,42 +2,15 @@
 -- The values each shared filter can take, from the data: one row per (dimension, value), with a
 -- label to show and how many leads carry the value. Dimensions: segment, region, channel, team
 -- (who sourced the lead), owner (lead owner), campaign (source campaign).
+-- Computed when the file is written (handoff/derived/40_filter_options.sql).
 with
-lead_values as (
-    select 'segment' as dimension, segment as value, segment as label, count(*) as lead_count
-    from leads group by all
-    union all
-    select 'region', region, region, count(*) from leads group by all
-    union all
-    select 'channel', channel, channel, count(*) from leads group by all
-    union all
-    select 'team', sourced_by, sourced_by, count(*) from leads group by all
-),
-
-owners as (
-    select 'owner' as dimension, p.person_id as value, p.name || ' (' || p.role || ')' as label,
-           count(l.lead_id) as lead_count
-    from people as p
-    left join leads as l on l.owner_id = p.person_id
-    where p.team = 'sales'
-    group by all
-    having count(l.lead_id) > 0
-),
-
-campaign_values as (
-    select 'campaign' as dimension, c.campaign_id as value, c.name as label,
-           count(l.lead_id) as lead_count
-    from campaigns as c
-    left join leads as l on l.source_campaign_id = c.campaign_id
-    group by all
+options as (
+    select * from filter_options
 ),
 
 final as (
-    select * from lead_values where value is not null
-    union all
-    select * from owners
-    union all
-    select * from campaign_values
+    select dimension, value, label, lead_count
+    from options
 )
 
 select * from final

@@ -304,16 +304,20 @@ def test_import_report_queries_are_empty_for_a_database_that_was_not_imported(de
 
 
 # ---------------------------------------------------------------------------------------------
-# The checks are computed when the file is written (handoff/derived/40_data_health_checks.sql)
+# The checks and the filter options are computed when the file is written (handoff/derived/40_*.sql)
+
+
+def _computed_now(path, file: str, table: str) -> pd.DataFrame:
+    """A derived table computed live from the canonical tables: the derived file's own select."""
+    from handoff.paths import DERIVED_DIR
+
+    text = (DERIVED_DIR / file).read_text()
+    select = text.split(f"create or replace table {table} as", 1)[1].rstrip().rstrip(";")
+    return db.execute(select, db=path)
 
 
 def _checks_computed_now(path) -> pd.DataFrame:
-    """The checks computed live from the canonical tables: the derived file's own select."""
-    from handoff.paths import DERIVED_DIR
-
-    text = (DERIVED_DIR / "40_data_health_checks.sql").read_text()
-    select = text.split("create or replace table data_health_checks as", 1)[1].rstrip().rstrip(";")
-    return db.execute(select, db=path)
+    return _computed_now(path, "40_data_health_checks.sql", "data_health_checks")
 
 
 def test_stored_health_checks_are_what_the_checks_compute_on_the_file(flawed, demo_db, make_db):
@@ -333,3 +337,13 @@ def test_every_writer_stores_the_health_checks(demo_db, tmp_path):
     pd.testing.assert_frame_equal(db.run_query("data__health_checks", db=copy),
                                   db.run_query("data__health_checks", db=demo_db), check_exact=True)
     assert db.run_query("data__health_checks", db=demo_db)["checked_count"].iloc[0] == 4000
+
+
+def test_stored_filter_options_are_what_the_data_offers(flawed, demo_db, make_db):
+    for path in (flawed, demo_db, make_db({})):
+        stored = db.run_query("filters__options", db=path)
+        live = _computed_now(path, "40_filter_options.sql", "filter_options")
+        live = live.sort_values(["dimension", "lead_count", "value"], ascending=[True, False, True])
+        pd.testing.assert_frame_equal(stored, live.reset_index(drop=True), check_exact=True)
+    options = db.run_query("filters__options", db=demo_db)
+    assert options.loc[options["dimension"] == "segment", "lead_count"].sum() == 4000
