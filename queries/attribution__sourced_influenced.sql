@@ -14,42 +14,28 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-deals as (
-    select * from deals
-),
-
-leads as (
-    select * from leads
-),
-
-touches as (
-    select * from touches
-),
-
-scoped_deals as (
-    select
-        d.deal_id,
-        d.amount,
-        l.sourced_by,
-        exists (
-            select 1 from touches as t
-            where t.lead_id = d.lead_id and t.team = 'marketing' and t.touched_at < d.created_at
-        ) as is_marketing_influenced,
-        case when $basis = 'pipeline' then d.created_at else d.closed_at end as counted_at
-    from deals as d
-    join leads as l using (lead_id)
-    where ($basis = 'pipeline' or (d.stage = 'won' and d.closed_at is not null))
-        and ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+-- The journeys built at import (derived attribution_journeys): one row of each deal in the window.
+journeys as (
+    select * from attribution_journeys
 ),
 
 windowed as (
-    select * from scoped_deals
-    where ($start is null or counted_at >= $start) and ($end is null or counted_at < $end)
+    select
+        deal_id,
+        amount_cents,
+        lead_sourced_by as sourced_by,
+        is_marketing_influenced
+    from journeys
+    where journey_kind = $basis
+        and touch_number <= 1
+        and ($start is null or window_at >= $start)
+        and ($end is null or window_at < $end)
+        and ($segments is null or list_contains($segments, lead_segment))
+        and ($regions is null or list_contains($regions, lead_region))
+        and ($channels is null or list_contains($channels, lead_channel))
+        and ($teams is null or list_contains($teams, lead_sourced_by))
+        and ($owners is null or list_contains($owners, lead_owner_id))
+        and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
 ),
 
 measures as (
@@ -69,7 +55,7 @@ counted as (
         m.team,
         m.measure_group,
         count(w.deal_id) as deal_count,
-        coalesce(sum(w.amount), 0)::double as amount_usd
+        coalesce(sum(w.amount_cents) / 100.0, 0)::double as amount_usd
     from measures as m
     left join windowed as w
         on case m.measure

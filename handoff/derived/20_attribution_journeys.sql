@@ -9,7 +9,7 @@
 -- A visit is a run of touches of one channel in a row; it starts where previous_channel differs.
 -- window_at places the journey in a window: the conversion point (revenue, pipeline), closed_at
 -- (lost) or the lead's created_at (lead). The lead's filter columns ride along so no query joins
--- leads. Roles and weights follow attribution__touch_weights (see its header): they depend on the
+-- leads; deal rows also say whether the deal was marketing-influenced. Roles and weights follow attribution__touch_weights (see its header): they depend on the
 -- deal's own touches only, so a journey's rows are the same whatever the window or filters.
 create or replace table attribution_journeys as
 with
@@ -102,6 +102,15 @@ journey_touches as (
     join touch_keys as k
         on k.channel = t.channel and k.campaign_id is not distinct from t.campaign_id and k.team = t.team
     window journey as (partition by s.journey_kind, s.deal_id order by t.touched_at, t.touch_id)
+),
+
+-- Per deal: whether a marketing touch of its lead came before the deal was created (its pipeline
+-- journey holds the touches at or before created_at), for attribution__sourced_influenced.
+influenced_deals as (
+    select deal_id, bool_or(team = 'marketing' and touched_at < deal_created_at) as is_marketing_influenced
+    from journey_touches
+    where journey_kind = 'pipeline'
+    group by deal_id
 ),
 
 -- Per journey: its length, how many touches came by lead and by deal creation (the positions of
@@ -260,6 +269,7 @@ final as (
         d.lead_sourced_by,
         d.lead_owner_id,
         d.lead_source_campaign_id,
+        coalesce(i.is_marketing_influenced, false) as is_marketing_influenced,
         null::timestamp as lead_first_deal_at,
         null::timestamp as next_visit_at
     from deal_journeys as d
@@ -268,6 +278,7 @@ final as (
         union all by name select * from unattributed_rows
         union all by name select * from lost_rows
     ) as r using (journey_kind, deal_id)
+    left join influenced_deals as i using (deal_id)
 )
 
 select * from final

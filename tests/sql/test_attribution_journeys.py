@@ -1,5 +1,6 @@
-"""The derived attribution_journeys table gives the same touch weights and Markov transitions as the
-queries computed straight from leads, deals and touches before it existed (their SQL is kept here),
+"""The derived attribution_journeys table gives the same touch weights, Markov transitions and
+sourced/influenced figures as the queries computed straight from leads, deals and touches before it
+existed (their SQL is kept here),
 on the demo company across filter sets, and on journeys with ties, repeats and no touches."""
 
 import datetime as dt
@@ -349,6 +350,93 @@ select * from final
 order by from_state, to_state
 """
 
+# The SQL of attribution__sourced_influenced before attribution_journeys.
+SOURCED_INFLUENCED_BEFORE = """
+with
+deals as (
+    select * from deals
+),
+
+leads as (
+    select * from leads
+),
+
+touches as (
+    select * from touches
+),
+
+scoped_deals as (
+    select
+        d.deal_id,
+        d.amount,
+        l.sourced_by,
+        exists (
+            select 1 from touches as t
+            where t.lead_id = d.lead_id and t.team = 'marketing' and t.touched_at < d.created_at
+        ) as is_marketing_influenced,
+        case when $basis = 'pipeline' then d.created_at else d.closed_at end as counted_at
+    from deals as d
+    join leads as l using (lead_id)
+    where ($basis = 'pipeline' or (d.stage = 'won' and d.closed_at is not null))
+        and ($segments is null or list_contains($segments, l.segment))
+        and ($regions is null or list_contains($regions, l.region))
+        and ($channels is null or list_contains($channels, l.channel))
+        and ($teams is null or list_contains($teams, l.sourced_by))
+        and ($owners is null or list_contains($owners, l.owner_id))
+        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+
+windowed as (
+    select * from scoped_deals
+    where ($start is null or counted_at >= $start) and ($end is null or counted_at < $end)
+),
+
+measures as (
+    select * from (values
+        (1, 'marketing_sourced', 'marketing', 'sourced'),
+        (2, 'sales_sourced', 'sales', 'sourced'),
+        (3, 'total', null, 'total'),
+        (4, 'marketing_influenced', 'marketing', 'influenced'),
+        (5, 'influenced_sales_sourced', 'sales', 'influenced')
+    ) as m (measure_order, measure, team, measure_group)
+),
+
+counted as (
+    select
+        m.measure_order,
+        m.measure,
+        m.team,
+        m.measure_group,
+        count(w.deal_id) as deal_count,
+        coalesce(sum(w.amount), 0)::double as amount_usd
+    from measures as m
+    left join windowed as w
+        on case m.measure
+            when 'marketing_sourced' then w.sourced_by = 'marketing'
+            when 'sales_sourced' then w.sourced_by = 'sales'
+            when 'total' then true
+            when 'marketing_influenced' then w.is_marketing_influenced
+            when 'influenced_sales_sourced' then w.is_marketing_influenced and w.sourced_by = 'sales'
+        end
+    group by all
+),
+
+final as (
+    select
+        measure,
+        measure_order,
+        measure_group,
+        team,
+        deal_count,
+        amount_usd,
+        amount_usd / nullif(sum(amount_usd) filter (where measure = 'total') over (), 0) as share_rate
+    from counted
+)
+
+select * from final
+order by measure_order
+"""
+
 
 def before(sql: str, path, params: dict) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
@@ -379,6 +467,14 @@ def test_channel_transitions_from_journeys_match_the_direct_computation(demo_db,
     now = db.run_query("attribution__channel_transitions", db=demo_db, **params_for(case))
     then = before(CHANNEL_TRANSITIONS_BEFORE, demo_db, params_for(case))
     assert now["journey_count"].sum() > 0
+    assert_same(now, then)
+
+
+@pytest.mark.parametrize("case", FILTER_SETS, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_sourced_influenced_from_journeys_match_the_direct_computation(demo_db, case):
+    now = db.run_query("attribution__sourced_influenced", db=demo_db, **params_for(case))
+    then = before(SOURCED_INFLUENCED_BEFORE, demo_db, params_for(case))
+    assert now.loc[now["measure"] == "total", "deal_count"].iloc[0] > 0
     assert_same(now, then)
 
 
@@ -433,3 +529,5 @@ def test_ties_repeats_and_bare_deals_match(make_db):
                         before(TOUCH_WEIGHTS_BEFORE, path, params_for(case, "deal_id")))
             assert_same(db.run_query("attribution__channel_transitions", db=path, **params_for(case)),
                         before(CHANNEL_TRANSITIONS_BEFORE, path, params_for(case)))
+            assert_same(db.run_query("attribution__sourced_influenced", db=path, **params_for(case)),
+                        before(SOURCED_INFLUENCED_BEFORE, path, params_for(case)))
