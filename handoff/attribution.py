@@ -290,9 +290,12 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
         exact.loc[shapes.index, "shapley"] = (shapes["amount_cents"] / shapes["deal_channels"]
                                               / shapes["channel_touches"])
     total = int(touches["amount_cents"].iloc[0]) if len(touches) else 0
-    for model in MODELS:
-        cents = round_groups_to_cents(exact[model], touches["deal_id"], pd.Series({deal_id: total}))
-        frame[f"{model}_usd"] = cents / 100.0
+    # Every model at once: each model's column is one group holding the deal's amount.
+    stacked = pd.Series(exact[list(MODELS)].to_numpy().T.reshape(-1))
+    cents = round_groups_to_cents(stacked, pd.Series(np.repeat(MODELS, len(touches))),
+                                  pd.Series(total, index=list(MODELS))).to_numpy().reshape(len(MODELS), -1)
+    for i, model in enumerate(MODELS):
+        frame[f"{model}_usd"] = cents[i] / 100.0
     frame["touch_id"] = frame["touch_id"].astype("str")
     return frame.reset_index(drop=True)
 
