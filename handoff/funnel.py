@@ -7,6 +7,8 @@ Numbers come from the `queries/funnel__*.sql` files; this module only reshapes t
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 
 import numpy as np
 import pandas as pd
@@ -230,11 +232,12 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
     table = stage_table(stages)
     labels = [_stage_label(s, o) for s, o in zip(table["stage"], table["owner_team"])]
     widest = max(int(table["reached_count"].max()), 1)
-    figure = go.Figure(go.Funnel(
-        y=labels, x=table["reached_count"], texttemplate="<b>%{x:,d}</b>", textposition="inside",
-        marker={"color": [team_color(o) for o in table["owner_team"]]}, connector={"fillcolor": "#F1F3F5"},
-        hovertemplate="%{y}: %{x:,d} leads<extra></extra>",
-    ))
+    trace = {
+        "type": "funnel", "y": labels, "x": table["reached_count"], "texttemplate": "<b>%{x:,d}</b>",
+        "textposition": "inside", "marker": {"color": [team_color(o) for o in table["owner_team"]]},
+        "connector": {"fillcolor": "#F1F3F5"}, "hovertemplate": "%{y}: %{x:,d} leads<extra></extra>",
+    }
+    annotations = []
     for row, label in zip(table.itertuples(), labels):
         if row.stage_order == 1:
             text = "100 % of first"
@@ -243,16 +246,19 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
             records = f"n = {fmt_count(row.previous_count)}{thin}"
             text = (f"{fmt_pct(row.from_previous_rate)} of previous ({records})  ·  "
                     f"{fmt_pct(row.from_first_rate)} of first")
-        figure.add_annotation(x=widest * 0.53, y=label, text=text, showarrow=False, xanchor="left",
-                              font={"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"})
+        annotations.append({"x": widest * 0.53, "y": label, "text": text, "showarrow": False, "xanchor": "left",
+                            "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"}})
     # Category 1 is MQL and 2 is SAL: the handoff sits between them.
-    figure.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=1.5, y1=1.5,
-                     line={"color": HANDOFF_COLOR, "width": 2, "dash": "dash"})
-    figure.add_annotation(xref="paper", x=1, yref="y", y=1.5, text="<b>handoff</b>: marketing → sales",
-                          showarrow=False, xanchor="right", yanchor="bottom", font={"color": HANDOFF_COLOR})
-    figure.update_layout(height=430, showlegend=False, margin={"l": 10, "r": 10, "t": 20, "b": 10},
-                         xaxis={"visible": False, "range": [-widest * 0.51, widest * 1.25]})
-    return figure
+    annotations.append({"xref": "paper", "x": 1, "yref": "y", "y": 1.5, "text": "<b>handoff</b>: marketing → sales",
+                        "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": HANDOFF_COLOR}})
+    handoff = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 1.5, "y1": 1.5,
+               "line": {"color": HANDOFF_COLOR, "width": 2, "dash": "dash"}}
+    # One Figure built from plain data: each incremental annotation costs plotly a few ms.
+    return go.Figure(data=[trace], layout={
+        "annotations": annotations, "shapes": [handoff], "height": 430, "showlegend": False,
+        "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
+        "xaxis": {"visible": False, "range": [-widest * 0.51, widest * 1.25]},
+    })
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +313,33 @@ def breakdown_styler(wide: pd.DataFrame):
             .format({c: fmt_pct for c in rate_columns}, na_rep="–").apply(thin_cells, axis=None))
 
 
+def _grid_layout(rows: int, cols: int, titles: list[str], **spacing) -> dict:
+    """make_subplots' layout for a grid of `rows` × `cols` with these subplot titles, as plain data.
+
+    make_subplots costs about 0.1 s a call on a 12-panel grid and its layout depends only on the
+    grid's shape, so it is built once per shape; traces then name their axes (x2, y2…) themselves.
+    """
+    layout = json.loads(_grid_skeleton(rows, cols, len(titles), tuple(sorted(spacing.items()))))
+    for annotation, title in zip(layout.get("annotations", []), titles):
+        annotation["text"] = title
+    return layout
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_skeleton(rows: int, cols: int, title_count: int, spacing: tuple) -> str:
+    figure = make_subplots(rows=rows, cols=cols, subplot_titles=[f"title {i}" for i in range(title_count)],
+                           **dict(spacing))
+    layout = json.loads(figure.to_json())["layout"]
+    layout.pop("template", None)  # the figure built from it gets the default template, as this one did
+    return json.dumps(layout)
+
+
+def _last_row_axes(layout: dict, rows: int) -> set[str]:
+    """The x axes ('x', 'x2'…) of the bottom row's panels."""
+    cols = len([name for name in layout if name.startswith("xaxis")]) // max(rows, 1)
+    return {f"x{'' if n == 1 else n}" for n in range((rows - 1) * cols + 1, rows * cols + 1)}
+
+
 def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, labels: dict[str, str],
                     limit: int = 12) -> go.Figure:
     """One small funnel per group (bars = share of the group's first stage), in the table's order."""
@@ -314,11 +347,11 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
     cols = 3
     rows = max(1, -(-len(values) // cols))
     titles = [f"{_label(v, labels)} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])]
-    figure = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
-                           horizontal_spacing=0.08, vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04)
+    layout = _grid_layout(rows, cols, titles, shared_xaxes=True, horizontal_spacing=0.08,
+                          vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04)
     names = [name for _, name, _ in STAGES]
     grouped = grouped.assign(group_value=grouped["group_value"].astype(str))
-    handoffs = []  # one dashed handoff line per small funnel, added at once (add_hline costs ~50 ms each)
+    traces, handoffs = [], []  # one dashed handoff line per small funnel
     for index, value in enumerate(values):
         part = grouped[grouped["group_value"] == value].sort_values("stage_order")
         previous = part["reached_count"].shift(1)
@@ -326,20 +359,26 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
                 f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
                 for order, n, rate, prev in zip(part["stage_order"], part["reached_count"],
                                                 part["from_previous_rate"], previous)]
-        row, col = index // cols + 1, index % cols + 1
-        figure.add_trace(go.Bar(
-            y=part["stage"], x=part["from_first_rate"].fillna(0), orientation="h", text=text,
-            textposition="auto", marker={"color": [team_color(o) for o in part["owner_team"]]},
-            hovertemplate="%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", showlegend=False,
-        ), row=row, col=col)
         axis = "" if index == 0 else str(index + 1)
+        traces.append({
+            "type": "bar", "y": part["stage"], "x": part["from_first_rate"].fillna(0), "orientation": "h",
+            "text": text, "textposition": "auto", "marker": {"color": [team_color(o) for o in part["owner_team"]]},
+            "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", "showlegend": False,
+            "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+        })
         handoffs.append({"type": "line", "xref": f"x{axis} domain", "yref": f"y{axis}", "x0": 0, "x1": 1,
                          "y0": 1.5, "y1": 1.5, "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"}})
-    figure.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")  # every funnel
-    figure.update_xaxes(tickformat=".0%", range=[0, 1.05])
-    figure.update_xaxes(title_text="share of the group's first stage (%)", row=rows)
-    figure.update_layout(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, shapes=handoffs)
-    return figure
+    bottom = _last_row_axes(layout, rows)
+    for name, axis in layout.items():
+        if name.startswith("yaxis"):  # every funnel: stages top to bottom
+            axis.update(categoryorder="array", categoryarray=names, autorange="reversed")
+        elif name.startswith("xaxis"):
+            axis.update(tickformat=".0%", range=[0, 1.05])
+            if f"x{name.removeprefix('xaxis')}" in bottom:
+                axis["title"] = {"text": "share of the group's first stage (%)"}
+    layout.update(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, shapes=handoffs)
+    # One Figure built from plain data: plotly's incremental updates cost ~30 ms per subplot.
+    return go.Figure(data=traces, layout=layout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +411,7 @@ def velocity_delta(change_days) -> tuple[str | None, str]:
 
 def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
     """Median to 90th-percentile days of each step (owner colour), the previous window in grey below it."""
-    figure = go.Figure()
+    traces = []
     positions = np.arange(len(velocity))
     for label, offset, median, p90, colors in (
         ("previous window", 0.22, velocity["previous_median_days"], velocity["previous_p90_days"],
@@ -382,21 +421,21 @@ def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
     ):
         for y, low, high, color in zip(positions + offset, median, p90, colors):
             if pd.notna(low) and pd.notna(high):
-                figure.add_trace(go.Scatter(x=[low, high], y=[y, y], mode="lines", showlegend=False,
-                                            line={"color": color, "width": 3}, hoverinfo="skip"))
+                traces.append({"type": "scatter", "x": [low, high], "y": [y, y], "mode": "lines", "showlegend": False,
+                               "line": {"color": color, "width": 3}, "hoverinfo": "skip"})
         hover = [f"{label}: median {fmt_days(m)}, p90 {fmt_days(p)}" for m, p in zip(median, p90)]
-        figure.add_trace(go.Scatter(x=median, y=positions + offset, mode="markers", name=f"median, {label}",
-                                    marker={"color": colors, "size": 11, "symbol": "circle"},
-                                    hovertext=hover, hoverinfo="text"))
-        figure.add_trace(go.Scatter(x=p90, y=positions + offset, mode="markers", name=f"p90, {label}",
-                                    marker={"color": colors, "size": 11, "symbol": "diamond"},
-                                    hovertext=hover, hoverinfo="text"))
-    figure.update_yaxes(tickvals=positions, ticktext=[f"{s} ({o})" for s, o in zip(velocity["step"],
-                                                                                  velocity["owner_team"])],
-                        autorange="reversed")
-    figure.update_xaxes(type="log", title_text="days between the two stages (log scale)")
-    figure.update_layout(height=340, showlegend=False)
-    return figure
+        traces.append({"type": "scatter", "x": median, "y": positions + offset, "mode": "markers",
+                       "name": f"median, {label}", "marker": {"color": colors, "size": 11, "symbol": "circle"},
+                       "hovertext": hover, "hoverinfo": "text"})
+        traces.append({"type": "scatter", "x": p90, "y": positions + offset, "mode": "markers",
+                       "name": f"p90, {label}", "marker": {"color": colors, "size": 11, "symbol": "diamond"},
+                       "hovertext": hover, "hoverinfo": "text"})
+    ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
+    return go.Figure(data=traces, layout={
+        "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
+        "xaxis": {"type": "log", "title": {"text": "days between the two stages (log scale)"}},
+        "height": 340, "showlegend": False,
+    })
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,8 +455,8 @@ def trend_filters(filters: Filters, months: int = 12) -> Filters:
 
 def trend_chart(trend: pd.DataFrame) -> go.Figure:
     """Each step's conversion by created month, one panel per step; young months hollow, thin ones faint."""
-    figure = make_subplots(rows=1, cols=len(STEP_NAMES), subplot_titles=STEP_NAMES, shared_yaxes=True,
-                           horizontal_spacing=0.02)
+    layout = _grid_layout(1, len(STEP_NAMES), STEP_NAMES, shared_yaxes=True, horizontal_spacing=0.02)
+    traces = []
     for index, (order, _, _) in enumerate(STAGES[:-1]):
         part = trend[trend["from_stage_order"] == order].sort_values("created_month")
         if part.empty:
@@ -429,24 +468,29 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
                  f"{' · too young to judge' if y else ''}"
                  for m, r, n, t, y in zip(part["created_month"], part["conversion_rate"], part["from_count"],
                                           thin, young)]
-        figure.add_trace(go.Scatter(
-            x=part["created_month"], y=part["conversion_rate"], mode="lines+markers", showlegend=False,
-            line={"color": color, "width": 2},
-            marker={"color": np.where(young, "white", color).tolist(), "size": 8,
-                    "line": {"color": color, "width": 2}, "opacity": np.where(thin, 0.35, 1.0).tolist()},
-            hovertext=hover, hoverinfo="text",
-        ), row=1, col=index + 1)
+        axis = "" if index == 0 else str(index + 1)
+        traces.append({
+            "type": "scatter", "x": part["created_month"], "y": part["conversion_rate"], "mode": "lines+markers",
+            "showlegend": False, "line": {"color": color, "width": 2},
+            "marker": {"color": np.where(young, "white", color).tolist(), "size": 8,
+                       "line": {"color": color, "width": 2}, "opacity": np.where(thin, 0.35, 1.0).tolist()},
+            "hovertext": hover, "hoverinfo": "text", "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+        })
     # Legend keys for the two marks.
-    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="too young to judge",
-                                marker={"color": "white", "size": 8,
-                                        "line": {"color": NEUTRAL_COLOR, "width": 2}}))
-    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"thin (< {THIN_RECORDS} records)",
-                                marker={"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35}))
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    figure.update_yaxes(title_text="conversion (%)", col=1)
-    figure.update_xaxes(tickformat="%b\n%Y", nticks=4, title_text="created month")
-    figure.update_layout(height=330, legend={"y": 1.18})
-    return figure
+    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "too young to judge",
+                   "marker": {"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}}})
+    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+                   "name": f"thin (< {THIN_RECORDS} records)",
+                   "marker": {"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35}})
+    for name, axis in layout.items():
+        if name.startswith("yaxis"):
+            axis.update(tickformat=".0%", rangemode="tozero")
+            if name == "yaxis":
+                axis["title"] = {"text": "conversion (%)"}
+        elif name.startswith("xaxis"):
+            axis.update(tickformat="%b\n%Y", nticks=4, title={"text": "created month"})
+    layout.update(height=330, legend={"y": 1.18})
+    return go.Figure(data=traces, layout=layout)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -215,3 +215,20 @@ def test_nothing_counted_is_empty():
     assert funnel.is_empty(stages([0, 0, 0, 0, 0, 0]))
     assert not funnel.is_empty(stages([0, 2, 1, 0, 0, 0]))  # a period with entries but no new leads
     assert funnel.is_thin(29) and not funnel.is_thin(30) and funnel.is_thin(None)
+
+
+@pytest.mark.parametrize("rows, cols, titles", [(1, 5, 5), (4, 3, 11), (2, 3, 4), (1, 3, 1)])
+def test_grid_layouts_are_make_subplots_own(rows, cols, titles):
+    import json
+
+    from plotly.subplots import make_subplots
+
+    names = [f"panel {i}" for i in range(titles)]
+    spacing = {"horizontal_spacing": 0.08, "vertical_spacing": 0.1}
+    expected = json.loads(make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True,
+                                        **spacing).to_json())["layout"]
+    expected.pop("template")
+    assert funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing) == expected
+    # A copy each time: filling one figure's layout leaves the next one's alone.
+    funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]["range"] = [0, 1]
+    assert "range" not in funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]
