@@ -235,19 +235,16 @@ class RegionalClock:
             result[rows] = add_business_hours(start[rows], hours[rows], calendar)
         return result
 
-    def measure(self, start, end, now, hours, regions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Three readings of one clock in one pass per region, each row in its region's calendar:
-        working hours from `start` to `end` (as `hours_between`), from `start` to the one instant
-        `now`, and the deadline `hours` working hours after `start` (as `add_hours`).
-
-        Each start is converted to local time and read on the clock once, not once per question.
+    def measure(self, start, end, now, regions) -> tuple[np.ndarray, np.ndarray]:
+        """Two readings of one clock in one pass per region, each row in its region's calendar:
+        working hours from `start` to `end` (as `hours_between`) and from `start` to the one
+        instant `now`. Each start is converted to local time and read on the clock once.
         """
         start, end = as_utc_array(start), as_utc_array(end)
         now = np.datetime64(now, "us")
-        hours = np.broadcast_to(np.asarray(hours, dtype=float), start.shape)
-        elapsed, so_far, due = np.full(len(start), np.nan), np.full(len(start), np.nan), np.full(len(start), NAT)
+        elapsed, so_far = np.full(len(start), np.nan), np.full(len(start), np.nan)
         for calendar, rows in self._groups(regions):
-            first, last, budget = start[rows], end[rows], hours[rows]
+            first, last = start[rows], end[rows]
             has_start = ~np.isnat(first)
             begin = np.zeros(len(rows), dtype=np.int64)
             begin[has_start] = _clock_us(to_local(first[has_start], calendar.time_zone), calendar)
@@ -257,10 +254,7 @@ class RegionalClock:
             if not np.isnat(now):
                 reading = _clock_us(to_local(np.array([now]), calendar.time_zone), calendar)[0]
                 so_far[rows[has_start]] = (reading - begin[has_start]) / US_PER_HOUR
-            timed = has_start & np.isfinite(budget)
-            target = begin[timed] + np.round(budget[timed] * US_PER_HOUR).astype(np.int64)
-            due[rows[timed]] = to_utc(_from_clock_us(target, calendar), calendar.time_zone)
-        return elapsed, so_far, due
+        return elapsed, so_far
 
     def day_hours(self, regions) -> np.ndarray:
         """Working hours in one working day of each row's region (to turn days into hours)."""

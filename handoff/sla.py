@@ -755,12 +755,28 @@ class MqlVerdicts:
     threshold: np.ndarray  # hours on the policy's clock
     measured: np.ndarray  # hours to resolve, or so far when unresolved
     resolved_at: np.ndarray  # first sales touch or decision (NaT: none yet)
-    due_at: np.ndarray
     status: np.ndarray  # MET, BREACHED or PENDING
+    started_at: np.ndarray  # mql_at
+    regions: object  # each MQL's region (its business-hours calendar)
+    clock: RegionalClock | None  # None: the wall clock
 
     @property
     def missed_by(self) -> np.ndarray:
         return np.where(self.status == BREACHED, self.measured - self.threshold, np.nan)
+
+    def due_at(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The deadline of each MQL (or of `rows` only): worked out when a query shows it, since
+        counting and the scorecard never need it."""
+        start, hours = self.started_at, self.threshold
+        if rows is None:
+            regions = self.regions
+        else:
+            start, hours = start[rows], hours[rows]
+            regions = (self.regions.iloc[rows] if isinstance(self.regions, pd.Series)
+                       else np.asarray(self.regions, dtype=object)[rows])
+        if self.clock is None:
+            return add_wall_hours(start, hours)
+        return self.clock.add_hours(start, hours, regions)
 
 
 def judge_mqls(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp) -> MqlVerdicts:
@@ -777,17 +793,17 @@ def judge_mqls(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: 
         threshold = policy.days * per_day
     now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]")
     if policy.clock == "business":
-        elapsed, so_far, due_at = clock.measure(start, resolved, now, threshold, regions)
+        elapsed, so_far = clock.measure(start, resolved, now, regions)
     else:
         elapsed = wall_hours_between(start, resolved)
         so_far = wall_hours_between(start, np.full(len(mqls), now))
-        due_at = add_wall_hours(start, threshold)
     elapsed = np.maximum(elapsed, 0.0)  # NaN (unresolved) stays NaN
     is_resolved = ~np.isnan(elapsed)
     measured = np.where(is_resolved, elapsed, so_far)
     on_time = measured <= threshold + 1e-9
     status = np.where(on_time, np.where(is_resolved, MET, PENDING), BREACHED).astype(np.int8)
-    return MqlVerdicts(threshold, measured, resolved, due_at, status)
+    return MqlVerdicts(threshold, measured, resolved, status, start, regions,
+                       clock if policy.clock == "business" else None)
 
 
 def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock,
@@ -816,7 +832,7 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
         "campaign_name": _text(mqls["campaign_name"]),
         "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
         "started_at": mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
-        "due_at": verdicts.due_at,
+        "due_at": verdicts.due_at(),
         "resolved_at": verdicts.resolved_at,
         "threshold": verdicts.threshold,
         "measured": verdicts.measured,
@@ -839,25 +855,32 @@ def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.T
     Met as soon as the actual reaches min_attainment × target (counts only grow); breached once
     the month is over without it; pending until then. Months that have not started are left out.
     """
-    rows = attainment[(attainment["metric"] == policy.metric) & (attainment["team"] == policy.target_team)
-                      & attainment["actual_value"].notna()]
+    values = _target_values(policy, attainment, as_of)
+    return _items_frame(len(values["period_start"]), values)
+
+
+def _target_values(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
+    """The columns of `evaluate_target_policy` that are not blank (a few rows: numpy, not pandas)."""
+    metric, team = attainment["metric"].to_numpy(dtype=object), attainment["team"].to_numpy(dtype=object)
+    actual = attainment["actual_value"].to_numpy(dtype=float, na_value=np.nan)
+    keep = (metric == policy.metric) & (team == policy.target_team) & ~np.isnan(actual)
     if not policy.per_segment:
-        rows = rows[rows["segment"].isna()]
-    period = pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
-    rows = rows[(period <= as_of).to_numpy()]
-    period = pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
-    month_end = period + pd.offsets.MonthBegin(1)
-    required = rows["target_value"].to_numpy(dtype=float) * policy.min_attainment_rate
-    actual = rows["actual_value"].to_numpy(dtype=float)
+        keep &= attainment["segment"].isna().to_numpy()
+    period = pd.to_datetime(attainment["period_start"]).to_numpy(dtype="datetime64[us]")
+    keep &= period <= pd.Timestamp(as_of).to_datetime64()
+    period, actual = period[keep], actual[keep]
+    month_end = period.astype("datetime64[M]") + np.timedelta64(1, "M")
+    required = attainment["target_value"].to_numpy(dtype=float)[keep] * policy.min_attainment_rate
     reached = actual >= required - 1e-9
-    status = np.where(reached, "met", np.where((month_end > as_of).to_numpy(), "pending", "breached"))
-    segment = _text(rows["segment"])
+    open_month = month_end.astype("datetime64[us]") > pd.Timestamp(as_of).to_datetime64()
+    status = np.where(reached, "met", np.where(open_month, "pending", "breached"))
+    segment = _text(attainment["segment"][keep])
     label = np.where(pd.isna(segment), "all segments", np.asarray(segment, dtype=object))
     money = policy.metric in MONEY_METRICS
-    return _items_frame(len(rows), {
+    return {
         "policy_id": policy.id,
-        "period_start": period.to_numpy(),
-        "item": [f"{p:%Y-%m} · {s}" for p, s in zip(period, label, strict=True)],
+        "period_start": period,
+        "item": [f"{p:%Y-%m} · {s}" for p, s in zip(pd.DatetimeIndex(period), label, strict=True)],
         "segment": segment,
         "owner_name": f"{policy.owner_team.capitalize()} team",
         "threshold": required,
@@ -865,7 +888,7 @@ def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.T
         "status": status,
         "missed_by": np.where(status == "breached", required - actual, np.nan),
         "unit": "USD" if money else policy.metric.upper().rstrip("S") + "s",
-    })
+    }
 
 
 def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp,
@@ -875,33 +898,55 @@ def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp,
     A month is pending until `settle_days` after it ends; then met if the rate reaches the
     minimum, breached if not. A settled month with no decided MQL is no item (nothing to judge).
     """
-    keys = ([by] if by else []) + ["period_start"]
-    frame = pd.DataFrame({
-        "period_start": month_start(mqls["mql_at"]).to_numpy(),
-        "accepted": mqls["is_accepted"].to_numpy(dtype=bool).astype(np.int64),
-        "rejected": mqls["is_rejected"].to_numpy(dtype=bool).astype(np.int64),
-    })
-    if by:
-        frame[by] = mqls[by].fillna("(none)").to_numpy(dtype=object)
-    months = frame.groupby(keys, sort=True).agg(
-        mql_count=("accepted", "size"), accepted_count=("accepted", "sum"), rejected_count=("rejected", "sum")
-    ).reset_index()
-    decided = months["accepted_count"] + months["rejected_count"]
-    rate = months["accepted_count"] / decided.where(decided > 0)
-    settles_at = months["period_start"] + pd.offsets.MonthBegin(1) + pd.Timedelta(days=policy.settle_days)
-    settled = (settles_at <= as_of).to_numpy()
-    reached = (rate >= policy.min_acceptance_rate - 1e-12).to_numpy()
-    months["status"] = np.where(~settled, "pending", np.where(reached, "met", "breached"))
+    months = _monthly_decisions(mqls, by)
+    # A few rows: numpy, not pandas operations.
+    accepted = months["accepted_count"].to_numpy()
+    decided = accepted + months["rejected_count"].to_numpy()
+    rate = accepted / np.where(decided > 0, decided, np.nan)
+    next_month = (months["period_start"].to_numpy(dtype="datetime64[us]").astype("datetime64[M]") + 1)
+    settles_at = next_month.astype("datetime64[ns]") + pd.Timedelta(days=policy.settle_days).to_timedelta64()
+    settled = settles_at <= pd.Timestamp(as_of).to_datetime64()
+    reached = rate >= policy.min_acceptance_rate - 1e-12
+    status = np.where(~settled, "pending", np.where(reached, "met", "breached"))
+    months["status"] = status
     months["acceptance_rate"] = rate
-    short_points = 100 * (policy.min_acceptance_rate - rate)
-    months["missed_by"] = np.where(months["status"] == "breached", short_points, np.nan)
-    return months[~(settled & (decided == 0)).to_numpy()].reset_index(drop=True)
+    months["missed_by"] = np.where(status == "breached", 100 * (policy.min_acceptance_rate - rate), np.nan)
+    return months[~(settled & (decided == 0))].reset_index(drop=True)
+
+
+def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """MQLs, accepted and rejected per month (and `by` group, missing as "(none)"), sorted by group
+    then month: counted with numpy on month and group codes, not a groupby over every MQL."""
+    month = np.asarray(mqls["mql_at"], dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    months, month_codes = np.unique(month, return_inverse=True)
+    group_codes, groups = (pd.factorize(mqls[by].fillna("(none)").to_numpy(dtype=object), sort=True) if by
+                           else (np.zeros(len(month), dtype=np.int64), np.array([None], dtype=object)))
+    cell = group_codes.astype(np.int64) * max(len(months), 1) + month_codes.reshape(-1)
+    cells, cell_codes = np.unique(cell, return_inverse=True)
+    accepted = np.bincount(cell_codes, weights=mqls["is_accepted"].to_numpy(dtype=bool), minlength=len(cells))
+    rejected = np.bincount(cell_codes, weights=mqls["is_rejected"].to_numpy(dtype=bool), minlength=len(cells))
+    width = max(len(months), 1)
+    frame = {}
+    if by:  # as a groupby would give it: text, or Python objects when there are no rows
+        names = np.asarray(groups, dtype=object)[cells // width]
+        frame[by] = pd.array(names, dtype="str") if len(names) else names
+    frame["period_start"] = months.astype("datetime64[M]")[cells % width].astype("datetime64[us]")
+    frame["mql_count"] = np.bincount(cell_codes, minlength=len(cells)).astype(np.int64)
+    frame["accepted_count"] = accepted.astype(np.int64)
+    frame["rejected_count"] = rejected.astype(np.int64)
+    return pd.DataFrame(frame)
 
 
 def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Quality items in the common item shape (measured = rate, missed_by in percentage points)."""
+    values = _quality_values(policy, mqls, as_of)
+    return _items_frame(len(values["period_start"]), values)
+
+
+def _quality_values(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
+    """The columns of `evaluate_quality_policy` that are not blank."""
     months = quality_months(mqls, policy, as_of)
-    return _items_frame(len(months), {
+    return {
         "policy_id": policy.id,
         "period_start": months["period_start"].to_numpy(),
         "item": [f"{p:%Y-%m}" for p in months["period_start"]],
@@ -911,7 +956,7 @@ def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timest
         "status": months["status"].to_numpy(dtype=object),
         "missed_by": months["missed_by"].to_numpy(dtype=float),
         "unit": "points",
-    })
+    }
 
 
 def evaluate(policies: Policies, mqls: pd.DataFrame, attainment: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -946,8 +991,10 @@ def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         # Renumbered after each key (in order of first appearance), so the codes stay below len(items).
         group, _ = pd.factorize(group * len(uniques) + codes)
     first_rows = np.unique(group, return_index=True)[1]
-    status = pd.Categorical(items["status"], categories=STATUSES).codes.astype(np.int64)
-    counted = status >= 0  # a status outside STATUSES counts nowhere
+    status_codes, found = pd.factorize(items["status"])
+    # Each status found → its place in STATUSES; anything else (and a missing status) counts nowhere.
+    status = np.array([STATUSES.index(f) if f in STATUSES else -1 for f in found] + [-1])[status_codes]
+    counted = status >= 0
     flat = np.bincount(group[counted] * len(STATUSES) + status[counted], minlength=len(first_rows) * len(STATUSES))
     per_status = flat.reshape(len(first_rows), len(STATUSES)).astype(np.int64)
     counts = items[keys].iloc[first_rows].reset_index(drop=True)
@@ -1017,7 +1064,9 @@ class WindowEvaluation:
     as_of: pd.Timestamp | None
     mqls: pd.DataFrame
     verdicts: Mapping[str, MqlVerdicts]  # per-MQL policies, by id
-    period_items: pd.DataFrame  # quality, volume and pipeline items (ITEM_COLUMNS)
+    # Quality, volume and pipeline items by policy id (policies with items only), in the columns of
+    # `evaluate_*_policy` that are not blank.
+    period_items: Mapping[str, pd.DataFrame]
     filters: Mapping[str, object]
     db_path: str
 
@@ -1027,40 +1076,89 @@ class WindowEvaluation:
 
     def labels(self, label: str) -> pd.DataFrame:
         """key_text and label_text of each MQL (owner, lead, channel or campaign), row for row."""
-        frame = db.run_query("sla__mql_labels", self.filters, db=self.db_path, label=label)
+        frame = _in_mql_order(db.run_query("sla__mql_labels", self.filters, db=self.db_path, label=label))
         if not np.array_equal(frame["mql_number"].to_numpy(), self.mqls["mql_number"].to_numpy()):
             raise AssertionError("sla__mql_labels and sla__mql_clock returned different MQLs")
         return frame
 
-    @property
-    def items(self) -> pd.DataFrame:
-        """Every item in policy order, with the columns compliance and the scorecard count on
-        (policy_id, period_start, status, measured, threshold, resolved_at, segment)."""
-        cached = self.__dict__.get("_items")
-        if cached is not None:
-            return cached
-        months = month_start(self.mqls["mql_at"]).to_numpy()
-        frames = []
-        for policy in self.policies.policies:
-            if policy.id in self.verdicts:
-                verdicts, n = self.verdicts[policy.id], len(self.mqls)
-                frames.append(pd.DataFrame({
-                    "policy_id": _repeat(policy.id, n), "period_start": months,
-                    "status": _labels(STATUSES, verdicts.status), "measured": verdicts.measured,
-                    "threshold": verdicts.threshold, "resolved_at": verdicts.resolved_at,
-                    "segment": _repeat(None, n),
-                }))
-            else:
-                mine = self.period_items[self.period_items["policy_id"] == policy.id]
-                frames.append(mine[_LEAN_ITEM_COLUMNS])
-        frames = [frame for frame in frames if len(frame)]
-        items = (pd.concat(frames, ignore_index=True) if frames
-                 else pd.DataFrame(columns=_LEAN_ITEM_COLUMNS))
-        object.__setattr__(self, "_items", items)
-        return items
+    def status_counts(self, by_month: bool) -> pd.DataFrame:
+        """`count_statuses` of every item per policy (and month), as `evaluate` + `count_statuses`
+        would give them (in another row order); per-MQL policies are counted from their status
+        codes and the few monthly items one by one, no item frame."""
+        keys = ["policy_id", "period_start"] if by_month else ["policy_id"]
+        policy_ids, periods, counts = [], [], []
+        if len(self.mqls) and self.verdicts:
+            month_values, month_codes = self._months() if by_month else (np.zeros(1, dtype=np.int64), 0)
+            month_starts = month_values.astype("datetime64[M]").astype("datetime64[us]")
+            for policy in self.mql_policies():
+                status = self.verdicts[policy.id].status.astype(np.int64)
+                per_status = np.bincount(month_codes * len(STATUSES) + status,
+                                         minlength=len(month_values) * len(STATUSES))
+                counts.append(per_status.reshape(len(month_values), len(STATUSES)))
+                policy_ids += [policy.id] * len(month_values)
+                periods.append(month_starts)
+        cells: dict[tuple, np.ndarray] = {}
+        for frame in self.period_items.values():
+            columns = [frame[key].to_numpy() for key in keys]
+            for *key, status in zip(*columns, frame["status"].to_numpy(dtype=object), strict=True):
+                cell = cells.setdefault(tuple(key), np.zeros(len(STATUSES), dtype=np.int64))
+                if status in STATUSES:
+                    cell[STATUSES.index(status)] += 1
+        if cells:
+            policy_ids += [key[0] for key in cells]
+            if by_month:
+                periods.append(np.array([key[-1] for key in cells], dtype="datetime64[us]"))
+            counts.append(np.array(list(cells.values())))
+        if not policy_ids:
+            return count_statuses(pd.DataFrame(columns=ITEM_COLUMNS), keys)
+        per_status = np.concatenate(counts).astype(np.int64)
+        out = pd.DataFrame({"policy_id": pd.array(np.array(policy_ids, dtype=object), dtype="str")})
+        if by_month:
+            out["period_start"] = np.concatenate(periods)
+        out["due_count"] = per_status.sum(axis=1)
+        for index, status_name in enumerate(STATUSES):
+            out[f"{status_name}_count"] = per_status[:, index]
+        judged = out["met_count"] + out["breached_count"]
+        out["compliance_rate"] = out["met_count"] / judged.where(judged > 0)
+        return out
+
+    def _months(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct months of the MQLs (as numpy month numbers) and each MQL's place among them."""
+        month = self.mqls["mql_at"].to_numpy(dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        values, codes = np.unique(month, return_inverse=True)
+        return values, codes.reshape(-1).astype(np.int64)
+
+    def period_starts(self) -> pd.DataFrame:
+        """The month of every item (one row per distinct MQL month is enough for a span)."""
+        months = [self._months()[0].astype("datetime64[M]").astype("datetime64[us]")] if self.verdicts else []
+        periods = [frame["period_start"].to_numpy(dtype="datetime64[us]") for frame in self.period_items.values()]
+        values = np.concatenate([*months, *periods]) if months or periods else np.array([], dtype="datetime64[us]")
+        return pd.DataFrame({"period_start": values})
+
+    def measure(self, policy: Policy) -> tuple[float, str]:
+        """The scorecard's measure of one policy in this window (see `_measure`)."""
+        if policy.id in self.verdicts:
+            verdicts = self.verdicts[policy.id]
+            done = pd.Series(verdicts.measured[~np.isnat(verdicts.resolved_at)], dtype=float)
+            return _measure_of(policy, done, None, self.mqls)
+        mine = self.period_items.get(policy.id, _NO_PERIOD_ITEMS)
+        nothing = pd.Series(dtype=float) if policy.kind in MQL_KINDS else None  # not judged: no as-of time
+        return _measure_of(policy, nothing, mine, self.mqls)
 
 
-_LEAN_ITEM_COLUMNS = ["policy_id", "period_start", "status", "measured", "threshold", "resolved_at", "segment"]
+_NO_PERIOD_ITEMS = pd.DataFrame({"segment": pd.Series(dtype="str"), "measured": pd.Series(dtype=float),
+                                 "threshold": pd.Series(dtype=float)})
+
+
+def _in_mql_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in mql_number order. The lean queries read sla_mql_facts, stored in that order, without
+    sorting again (DuckDB keeps insertion order); this only checks it, and sorts if it ever is not."""
+    numbers = frame["mql_number"].to_numpy()
+    if len(numbers) > 1 and not (numbers[1:] > numbers[:-1]).all():
+        return frame.sort_values("mql_number", ignore_index=True)
+    return frame
+
+
 _evaluations: OrderedDict[tuple, WindowEvaluation] = OrderedDict()
 _evaluations_lock = threading.Lock()
 
@@ -1083,21 +1181,20 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
             return _evaluations[key]
     policies = policies_from_param(text)
     as_of = latest_timestamp(db_path)
-    mqls = db.run_query("sla__mql_clock", filters, db=db_path)
-    verdicts, frames = {}, []
+    mqls = _in_mql_order(db.run_query("sla__mql_clock", filters, db=db_path))
+    verdicts, period_items = {}, {}
     if as_of is not None:
         attainment = None
         for policy in policies.policies:
             if policy.kind in MQL_KINDS:
                 verdicts[policy.id] = judge_mqls(policy, mqls, policies.clock, as_of)
             elif policy.kind == "quality":
-                frames.append(evaluate_quality_policy(policy, mqls, as_of))
+                period_items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, as_of))
             else:
                 if attainment is None:
                     attainment = db.run_query("sla__target_attainment", filters, db=db_path)
-                frames.append(evaluate_target_policy(policy, attainment, as_of))
-    frames = [frame for frame in frames if len(frame)]
-    period_items = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ITEM_COLUMNS)
+                period_items[policy.id] = pd.DataFrame(_target_values(policy, attainment, as_of))
+    period_items = {policy_id: frame for policy_id, frame in period_items.items() if len(frame)}
     result = WindowEvaluation(policies, as_of, mqls, verdicts, period_items, filters, db_path)
     with _evaluations_lock:
         _evaluations[key] = result
@@ -1125,6 +1222,11 @@ def _window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]
 
 def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
     """The contract table: one row per policy and month, zero counts where nothing was due."""
+    return _compliance_grid(count_statuses(items, ["policy_id", "period_start"]), policies, months)
+
+
+def _compliance_grid(counts: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
+    """`compliance_by_month` from counts per (policy_id, period_start)."""
     columns = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
                "breached_count", "pending_count", "compliance_rate"]
     grid = pd.DataFrame(
@@ -1133,7 +1235,7 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
         columns=["policy_id", "policy_name", "owner_team", "policy_order", "period_start"],
     )
     grid["period_start"] = grid["period_start"].astype("datetime64[us]")
-    counts = count_statuses(items, ["policy_id", "period_start"])
+    counts = counts.copy()
     counts["period_start"] = pd.to_datetime(counts["period_start"]).astype("datetime64[us]")
     out = grid.merge(counts, on=["policy_id", "period_start"], how="left")
     for column in ("due_count", "met_count", "breached_count", "pending_count"):
@@ -1152,8 +1254,8 @@ def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd
 def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
     """The contract query `sla__compliance`."""
     window = evaluate_window(params, db_path)
-    months = _window_months(params.get("start"), params.get("end"), window.items, window.as_of)
-    return compliance_by_month(window.items, window.policies, months)
+    months = _window_months(params.get("start"), params.get("end"), window.period_starts(), window.as_of)
+    return _compliance_grid(window.status_counts(by_month=True), window.policies, months)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1162,11 +1264,17 @@ def compliance_query(params: dict, db_path: str) -> pd.DataFrame:
 
 def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[float, str]:
     """A number that shows how the policy is doing beyond compliance, and its text."""
+    mine = items[items["policy_id"] == policy.id]
+    done = mine.loc[mine["resolved_at"].notna(), "measured"].astype(float) if policy.kind in MQL_KINDS else None
+    return _measure_of(policy, done, mine, mqls)
+
+
+def _measure_of(policy: Policy, done: pd.Series | None, mine: pd.DataFrame | None,
+                mqls: pd.DataFrame) -> tuple[float, str]:
+    """`_measure` from the hours of the resolved items (per-MQL policies) or the policy's items."""
     from handoff.charts import fmt_count, fmt_pct, fmt_usd
 
-    mine = items[items["policy_id"] == policy.id]
     if policy.kind in MQL_KINDS:
-        done = mine.loc[mine["resolved_at"].notna(), "measured"].astype(float)
         if done.empty:
             return np.nan, "nothing resolved yet"
         median = float(done.median())
@@ -1194,15 +1302,22 @@ def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[f
 def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFrame | None,
               mqls: pd.DataFrame) -> pd.DataFrame:
     """One row per policy: compliance now and before, the colour of each, the rule and a measure."""
-    now = count_statuses(items, ["policy_id"]).set_index("policy_id")
-    before = (count_statuses(previous_items, ["policy_id"]).set_index("policy_id")
-              if previous_items is not None else pd.DataFrame(columns=["compliance_rate"]))
+    before = count_statuses(previous_items, ["policy_id"]) if previous_items is not None else None
+    measures = {policy.id: _measure(policy, items, mqls) for policy in policies.policies}
+    return _scorecard_rows(policies, count_statuses(items, ["policy_id"]), before, measures)
+
+
+def _scorecard_rows(policies: Policies, now: pd.DataFrame, before: pd.DataFrame | None,
+                    measures: Mapping[str, tuple[float, str]]) -> pd.DataFrame:
+    """`scorecard` from counts per policy_id now (and before) and each policy's measure."""
+    now = now.set_index("policy_id")
+    before = before.set_index("policy_id") if before is not None else pd.DataFrame(columns=["compliance_rate"])
     rows = []
     for order, policy in enumerate(policies.policies):
         counts = now.loc[policy.id] if policy.id in now.index else None
         rate = float(counts["compliance_rate"]) if counts is not None else np.nan
         previous = float(before.loc[policy.id, "compliance_rate"]) if policy.id in before.index else np.nan
-        value, text = _measure(policy, items, mqls)
+        value, text = measures[policy.id]
         rows.append({
             "policy_id": policy.id, "policy_name": policy.name, "owner_team": policy.owner_team,
             "direction": policy.direction, "kind": policy.kind, "policy_order": order,
@@ -1228,12 +1343,14 @@ def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFr
 def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     """The two-sided scorecard."""
     window = evaluate_window(params, db_path)
-    previous_items = None
+    before = None
     start, end = params.get("start"), params.get("end")
     if start is not None and end is not None:
         previous = Filters(start=start, end=end).previous()
-        previous_items = evaluate_window({**params, "start": previous.start, "end": previous.end}, db_path).items
-    return scorecard(window.policies, window.items, previous_items, window.mqls)
+        before = evaluate_window({**params, "start": previous.start, "end": previous.end}, db_path)
+        before = before.status_counts(by_month=False)
+    measures = {policy.id: window.measure(policy) for policy in window.policies.policies}
+    return _scorecard_rows(window.policies, window.status_counts(by_month=False), before, measures)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1365,8 +1482,10 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
         if chosen not in (None, policy.id):
             continue
         if policy.id not in window.verdicts:
-            mine = window.period_items[window.period_items["policy_id"] == policy.id]
-            frames.append(mine.loc[mine["status"] == "breached", _BREACH_COLUMNS])
+            mine = window.period_items.get(policy.id, pd.DataFrame(columns=["status"]))
+            missed = mine[mine["status"] == "breached"]
+            values = {column: missed[column].array for column in missed.columns}
+            frames.append(_items_frame(len(missed), values)[_BREACH_COLUMNS])
             continue
         verdicts = window.verdicts[policy.id]
         rows = np.flatnonzero(verdicts.status == BREACHED)
@@ -1379,7 +1498,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
             "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
             "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
-            "due_at": verdicts.due_at[rows], "resolved_at": verdicts.resolved_at[rows],
+            "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
             "missed_by": verdicts.missed_by[rows], "unit": _repeat(_mql_unit(policy), len(rows)),
         }))
     frames = [frame for frame in frames if len(frame)]

@@ -3,25 +3,13 @@
 -- and deals. SLA items still inside their window at this moment are pending; the live queue
 -- counts time left from it. NULL for an empty database.
 with
-lead_times as (
-    select greatest(max(created_at), max(mql_at), max(sal_at), max(sql_at), max(disqualified_at)) as latest_at
-    from leads
-),
-
-touch_times as (
-    select max(touched_at) as latest_at from touches
-),
-
-deal_times as (
-    select greatest(max(created_at), max(closed_at)) as latest_at from deals
+-- Worked out when the file is written (handoff/derived/30_sla_as_of.sql).
+as_of as (
+    select as_of_at from sla_as_of
 ),
 
 final as (
-    select greatest(
-        (select latest_at from lead_times),
-        (select latest_at from touch_times),
-        (select latest_at from deal_times)
-    ) as as_of_at
+    select as_of_at from as_of
 )
 
 select * from final

@@ -19,7 +19,8 @@ policy_text as (
     select $policies as policies
 ),
 
--- Built at import in mql_at order (handoff/derived/30_sla_mql_facts.sql).
+-- Built at import in mql_number order (handoff/derived/30_sla_mql_facts.sql); read without sorting
+-- again, since DuckDB keeps insertion order (handoff.sla checks it).
 mql_facts as (
     select * from sla_mql_facts
 ),
@@ -51,4 +52,3 @@ final as (
 )
 
 select * from final
-order by mql_number
