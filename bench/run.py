@@ -277,6 +277,39 @@ from journeys
 group by path
 """
 
+# The same journeys from the table Handoff's models read (attribution_journeys, built at import): a
+# second view of the comparison, with the path building Handoff does at import left out on both sides.
+# Non-converting journeys are stored as channel visits (a run of one channel once, as Handoff's Markov
+# counts them), so their paths are shorter and fewer than from the canonical tables.
+JOURNEY_PATHS_SQL = """
+with
+journeys as (
+    select
+        deal_id as journey_id, journey_kind = 'revenue' as is_converted, amount_cents, touch_number, channel
+    from attribution_journeys
+    where journey_kind in ('revenue', 'lost') and channel is not null
+        and window_at >= $start and window_at < $end
+    union all
+    select lead_id, false, 0, touch_number, channel
+    from attribution_journeys
+    where journey_kind = 'lead' and window_at >= $start and window_at < $end
+        and (lead_first_deal_at is null or lead_first_deal_at >= $end::timestamp)
+        and touched_at < $end::timestamp
+),
+paths as (
+    select journey_id, any_value(is_converted) as is_converted, any_value(amount_cents) as amount_cents,
+        string_agg(channel, ' > ' order by touch_number) as path
+    from journeys
+    group by journey_id
+)
+select path,
+    count(*) filter (where is_converted) as total_conversions,
+    coalesce(sum(amount_cents) filter (where is_converted), 0) / 100.0 as total_conversion_value,
+    count(*) filter (where not is_converted) as total_null
+from paths
+group by path
+"""
+
 CA_SCRIPT = """
 import json, sys, time
 import pandas as pd
@@ -316,26 +349,32 @@ def bench_channelattribution(path: Path, runs: int) -> dict:
 
     ours = timed(handoff_models, runs, before=clear_caches)
     credit = db.run_query("attribution__credit", filters, db=path, model="first_touch", level="channel")
-    params = {"start": filters.start, "end": filters.end}
-    convert = timed(lambda: db.execute(PATHS_SQL, params, db=path, label="paths"), runs)
-    paths = db.execute(PATHS_SQL, params, db=path, label="paths")
-    python = channelattribution_python()
-    with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch:
-        file = Path(scratch) / "paths.csv"
-        paths.to_csv(file, index=False)
-        script = Path(scratch) / "ca.py"
-        script.write_text(CA_SCRIPT)
-        done = subprocess.run([str(python), str(script), str(file), str(runs)], capture_output=True, text=True,
-                              check=True, cwd=scratch)
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])
-    total = [c + m for c, m in zip(convert, theirs["runs"], strict=True)]
     first = credit.groupby("key")["credit_usd"].sum()
-    gap = max(abs(first.get(ch, 0.0) - v) for ch, v in theirs["first_touch_value"].items())
-    return {"handoff": stats(ours), "conversion": stats(convert), "channelattribution": stats(theirs["runs"]),
-            "channelattribution_total": stats(total),
-            "ratio": statistics.median(total) / statistics.median(ours),
-            "paths": len(paths), "journeys": int(paths["total_conversions"].sum() + paths["total_null"].sum()),
-            "first_touch_max_gap_usd": gap}
+    params = {"start": filters.start, "end": filters.end}
+    python = channelattribution_python()
+
+    def theirs(sql: str) -> dict:
+        """Their conversion (journeys → path strings, in DuckDB) and their models on those paths."""
+        convert = timed(lambda: db.execute(sql, params, db=path, label="paths"), runs)
+        paths = db.execute(sql, params, db=path, label="paths")
+        with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch:
+            file = Path(scratch) / "paths.csv"
+            paths.to_csv(file, index=False)
+            script = Path(scratch) / "ca.py"
+            script.write_text(CA_SCRIPT)
+            done = subprocess.run([str(python), str(script), str(file), str(runs)], capture_output=True,
+                                  text=True, check=True, cwd=scratch)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        total = [c + m for c, m in zip(convert, result["runs"], strict=True)]
+        gap = max(abs(first.get(ch, 0.0) - v) for ch, v in result["first_touch_value"].items())
+        return {"conversion": stats(convert), "channelattribution": stats(result["runs"]),
+                "channelattribution_total": stats(total), "ratio": statistics.median(total) / statistics.median(ours),
+                "paths": len(paths), "journeys": int(paths["total_conversions"].sum() + paths["total_null"].sum()),
+                "first_touch_max_gap_usd": gap}
+
+    # Paths from the canonical tables (what a user of the package starts from), and from the journeys
+    # Handoff built at import (both sides then start from the same table).
+    return {"handoff": stats(ours), **theirs(PATHS_SQL), "from_journeys": theirs(JOURNEY_PATHS_SQL)}
 
 
 def pandas_funnel(leads: pd.DataFrame, milestones: pd.DataFrame, filters: Filters) -> list[int]:

@@ -5,7 +5,8 @@
 --   pipeline  each touch of a deal's journey (its lead's touches at or before created_at);
 --             a deal without such a touch is one row without a touch, every weight 1 (unattributed);
 --   lost      each channel visit of a lost deal's journey (touches at or before closed_at), for Markov;
---   lead      each channel visit of a lead's touches (all of them; queries cut at their window end).
+--   lead      each channel visit of a lead's touches (all of them; queries cut at their window end);
+--             touch_number counts the lead's visits.
 -- A visit is a run of touches of one channel in a row; it starts where previous_channel differs.
 -- window_at places the journey in a window: the conversion point (revenue, pipeline), closed_at
 -- (lost) or the lead's created_at (lead). The lead's filter columns ride along so no query joins
@@ -217,7 +218,8 @@ touch_rows as (
 
 -- A lost deal's journey is for the Markov chain only: its visits and its last touch.
 lost_rows as (
-    select journey_kind, deal_id, touch_id, touched_at, channel, previous_channel, is_journey_end as is_closing
+    select journey_kind, deal_id, touch_id, touch_number, touched_at, channel, previous_channel,
+        is_journey_end as is_closing
     from journey_touches
     where journey_kind = 'lost' and (previous_channel is distinct from channel or is_journey_end)
 ),
@@ -305,9 +307,11 @@ lead_visits as (
         touched_at,
         channel,
         previous_channel,
-        lead(touched_at) over (partition by lead_id order by touched_at, touch_id) as next_visit_at
+        row_number() over visits as touch_number,
+        lead(touched_at) over visits as next_visit_at
     from lead_touches
     where previous_channel is distinct from channel
+    window visits as (partition by lead_id order by touched_at, touch_id)
 ),
 
 final as (
@@ -315,6 +319,7 @@ final as (
         'lead' as journey_kind,
         v.lead_id,
         l.created_at as window_at,
+        v.touch_number,
         v.touched_at,
         v.channel,
         v.previous_channel,
