@@ -919,7 +919,7 @@ def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
     then month: counted with numpy on month and group codes, not a groupby over every MQL."""
     month = np.asarray(mqls["mql_at"], dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
     months, month_codes = np.unique(month, return_inverse=True)
-    group_codes, groups = (pd.factorize(mqls[by].fillna("(none)").to_numpy(dtype=object), sort=True) if by
+    group_codes, groups = (pd.factorize(mqls[by].fillna("(none)"), sort=True) if by
                            else (np.zeros(len(month), dtype=np.int64), np.array([None], dtype=object)))
     cell = group_codes.astype(np.int64) * max(len(months), 1) + month_codes.reshape(-1)
     cells, cell_codes = np.unique(cell, return_inverse=True)
@@ -1374,19 +1374,37 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     if not mql_policies or window.mqls.empty:
         return pd.DataFrame(columns=columns)
     owners = window.labels("owner")
-    owner_id = pd.Series(_text(owners["key_text"])).fillna("(unassigned)").array
-    owner_name = pd.Series(_text(owners["label_text"])).fillna("(unassigned)").array
-    region = _text(window.mqls["region"])
-    n = len(window.mqls)
-    items = pd.concat([pd.DataFrame({
-        "policy_id": _repeat(policy.id, n), "owner_id": owner_id, "owner_name": owner_name, "region": region,
-        "status": _labels(STATUSES, window.verdicts[policy.id].status),
-        "measured": window.verdicts[policy.id].measured, "resolved_at": window.verdicts[policy.id].resolved_at,
-    }) for policy in mql_policies], ignore_index=True)
-    counts = count_statuses(items, ["policy_id", "owner_id", "owner_name", "region"])
-    resolved = items[items["resolved_at"].notna()]
-    median = resolved.groupby(["policy_id", "owner_id"])["measured"].median().rename("median_hours")
-    counts = counts.merge(median.reset_index(), on=["policy_id", "owner_id"], how="left")
+    owner_id = pd.Series(_text(owners["key_text"])).fillna("(unassigned)")
+    owner_name = pd.Series(_text(owners["label_text"])).fillna("(unassigned)")
+    region = pd.Series(_text(window.mqls["region"]))
+    # Each MQL's (owner, name, region) group, numbered in order of first appearance: the groups
+    # count_statuses would find in the items of each policy, in the same order.
+    group = np.zeros(len(region), dtype=np.int64)
+    for column in (owner_id, owner_name, region):
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        group, _ = pd.factorize(group * len(uniques) + codes)
+    first_rows = np.unique(group, return_index=True)[1]
+    owner_codes, owner_ids = pd.factorize(owner_id, use_na_sentinel=False)
+    frames, medians = [], []
+    for policy in mql_policies:
+        verdicts = window.verdicts[policy.id]
+        per_status = np.bincount(group * len(STATUSES) + verdicts.status.astype(np.int64),
+                                 minlength=len(first_rows) * len(STATUSES)).reshape(-1, len(STATUSES))
+        frame = pd.DataFrame({"policy_id": _repeat(policy.id, len(first_rows)),
+                              "owner_id": owner_id.array[first_rows], "owner_name": owner_name.array[first_rows],
+                              "region": region.array[first_rows], "due_count": per_status.sum(axis=1)})
+        for index, status_name in enumerate(STATUSES):
+            frame[f"{status_name}_count"] = per_status[:, index]
+        frames.append(frame)
+        resolved = ~np.isnat(verdicts.resolved_at)
+        hours = pd.Series(verdicts.measured[resolved]).groupby(owner_codes[resolved]).median()
+        medians.append(pd.DataFrame({"policy_id": _repeat(policy.id, len(hours)),
+                                     "owner_id": owner_ids[hours.index.to_numpy()],
+                                     "median_hours": hours.to_numpy()}))
+    counts = pd.concat(frames, ignore_index=True)
+    judged = counts["met_count"] + counts["breached_count"]
+    counts["compliance_rate"] = counts["met_count"] / judged.where(judged > 0)
+    counts = counts.merge(pd.concat(medians, ignore_index=True), on=["policy_id", "owner_id"], how="left")
     names = {p.id: p.name for p in policies.policies}
     goals = {p.id: p.goal_rate for p in policies.policies}
     counts["policy_name"] = counts["policy_id"].map(names)
@@ -1461,6 +1479,26 @@ def _missed_text(unit: str, missed: float, resolved: bool) -> str:
     return f"{fmt_count(np.ceil(missed - 1e-9))} {unit} short"
 
 
+def _missed_texts(units: pd.Series, missed: pd.Series, resolved_at: pd.Series) -> list[str]:
+    """`_missed_text` of every breach. Hours, by far the most rows, are written inline (the same
+    f-strings as `hours_text` and `fmt_hours`) instead of through three calls a row."""
+    out = []
+    resolved = resolved_at.notna().to_numpy().tolist()
+    for unit, hours, is_resolved in zip(units.to_numpy(dtype=object).tolist(), missed.to_numpy(dtype=float).tolist(),
+                                        resolved, strict=True):
+        if unit == "business hours" and hours == hours:  # not NaN
+            text = f"{hours * 60:.0f} business min late" if hours < 1 else f"{hours:,.1f} business h late"
+        elif unit == "hours" and hours == hours:
+            size = abs(hours)
+            text = (f"{hours * 60:.0f} min late" if size < 1 else f"{hours:.1f} h late" if size < 48
+                    else f"{hours / 24:.1f} d late")
+        else:
+            out.append(_missed_text(unit, hours, is_resolved))
+            continue
+        out.append(text if is_resolved else f"{text}, still open")
+    return out
+
+
 _BREACH_COLUMNS = ["policy_id", "owner_id", "owner_name", "item", "lead_id", "segment", "period_start",
                    "started_at", "due_at", "resolved_at", "missed_by", "unit"]
 
@@ -1509,10 +1547,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     breached["owner_team"] = breached["policy_id"].map(lambda p: owners_of[p].owner_team)
     breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
     breached["missed_by_unit"] = breached["unit"]
-    breached["missed_by_text"] = [
-        _missed_text(u, m, not pd.isna(r)) for u, m, r in
-        zip(breached["unit"], breached["missed_by"], breached["resolved_at"], strict=True)
-    ]
+    breached["missed_by_text"] = _missed_texts(breached["unit"], breached["missed_by"], breached["resolved_at"])
     breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
     columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id",
                "segment", "period_start", "started_at", "due_at", "resolved_at", "missed_by",
@@ -1607,11 +1642,15 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
         hours = np.where(resolved, verdicts.measured[judged], np.nan)
         sql = window.mqls["reached_sql"].to_numpy(dtype=bool)[judged].astype(np.int64)
         won = window.mqls["reached_won"].to_numpy(dtype=bool)[judged].astype(np.int64)
-    frame = pd.DataFrame({"band": response_band(hours), "sql": sql, "won": won})
     labels = [*BAND_LABELS, NEVER_BAND]
-    counts = frame.groupby("band").agg(mql_count=("sql", "size"), sql_count=("sql", "sum"),
-                                       won_count=("won", "sum"))
-    out = counts.reindex(labels, fill_value=0).reset_index()
+    # Each follow-up's band as a number (the order of `labels`), as `response_band` draws them.
+    band = np.select([np.isnan(hours), hours < 5 / 60, hours < 1.0, hours <= 24.0], [4, 0, 1, 2], default=3)
+    out = pd.DataFrame({
+        "band": pd.array(labels, dtype="str"),
+        "mql_count": np.bincount(band, minlength=len(labels)).astype(np.int64),
+        "sql_count": np.bincount(band, weights=sql, minlength=len(labels)).astype(np.int64),
+        "won_count": np.bincount(band, weights=won, minlength=len(labels)).astype(np.int64),
+    })
     out.insert(0, "band_order", np.arange(1, len(labels) + 1))
     out.insert(0, "policy_id", policy.id if policy else None)
     out["share_rate"] = out["mql_count"] / max(int(out["mql_count"].sum()), 1)
