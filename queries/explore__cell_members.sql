@@ -53,8 +53,9 @@ scoped_leads as not materialized (
       and ($campaigns is null or list_contains($campaigns, source_campaign_id))
 ),
 
-deals as (
-    select * from deals
+-- Each deal with its lead's attributes (handoff/derived/40_explore_deal_facts.sql).
+deal_facts as (
+    select * from explore_deal_facts
 ),
 
 people as (
@@ -80,20 +81,19 @@ stage_entries as (
     end
 ),
 
--- The deals created or closed in the window, with the attributes of their lead.
+-- The deals created or closed in the window whose lead passes the filters.
 window_deals as materialized (
-    select
-        d.deal_id,
-        d.created_at as deal_created_at,
-        d.closed_at as deal_closed_at,
-        d.amount,
-        d.stage as deal_stage,
-        l.* exclude (sal_at, sql_at, opportunity_at, won_at, mql_entered_at, sal_entered_at, sql_entered_at)
-    from deals as d
-    join scoped_leads as l using (lead_id)
-    where (($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end))
-       or (d.stage in ('won', 'lost')
-           and ($start is null or d.closed_at >= $start) and ($end is null or d.closed_at < $end))
+    select *
+    from deal_facts
+    where ($segments is null or list_contains($segments, segment))
+      and ($regions is null or list_contains($regions, region))
+      and ($channels is null or list_contains($channels, channel))
+      and ($teams is null or list_contains($teams, sourced_by))
+      and ($owners is null or list_contains($owners, owner_id))
+      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+      and ((($start is null or deal_created_at >= $start) and ($end is null or deal_created_at < $end))
+           or (deal_stage in ('won', 'lost')
+               and ($start is null or deal_closed_at >= $start) and ($end is null or deal_closed_at < $end)))
 ),
 
 -- One row per thing a measure counts, stamped with the moment that puts it in the window, with the
