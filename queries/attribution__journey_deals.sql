@@ -32,7 +32,7 @@ scoped as (
 ),
 
 final as (
-    select deal_id, lead_id, amount_cents, converted_at, touch_count
+    select deal_id, lead_id, amount_cents, window_at as converted_at, touch_count
     from scoped
     where touch_number <= 1
 )

@@ -46,7 +46,7 @@ final as (
         deal_id,
         lead_id,
         amount_cents,
-        converted_at,
+        window_at as converted_at,
         touch_id,
         touch_number,
         touch_count,

@@ -27,17 +27,6 @@ touches as (
     select * from touches
 ),
 
--- touch_key numbers every (channel, campaign_id, team) a touch can roll up to, in that order, so
--- the credit models group on numbers.
-touch_keys as (
-    select
-        (row_number() over (order by channel, campaign_id nulls first, team) - 1)::integer as touch_key,
-        channel,
-        campaign_id,
-        team
-    from (select distinct channel, campaign_id, team from touches)
-),
-
 -- The lead's filter columns, carried by every row so no query joins leads.
 lead_filters as (
     select
@@ -48,10 +37,8 @@ lead_filters as (
         l.channel as lead_channel,
         l.sourced_by as lead_sourced_by,
         l.owner_id as lead_owner_id,
-        l.source_campaign_id as lead_source_campaign_id,
-        m.opportunity_at as lead_first_deal_at
+        l.source_campaign_id as lead_source_campaign_id
     from leads as l
-    join lead_milestones as m using (lead_id)
 ),
 
 deal_journeys as (
@@ -93,16 +80,24 @@ journey_touches as (
         t.team,
         t.kind,
         t.person_id,
-        k.touch_key,
         date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
         row_number() over journey as touch_number,
         lag(t.channel) over journey as previous_channel,
         lead(t.touch_id) over journey is null as is_journey_end
     from deal_journeys as s
     join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at
-    join touch_keys as k
-        on k.channel = t.channel and k.campaign_id is not distinct from t.campaign_id and k.team = t.team
-    window journey as (partition by s.journey_kind, s.deal_id order by t.touched_at, t.touch_id)
+    window journey as (partition by s.journey_kind, s.deal_number order by t.touched_at, t.touch_id)
+),
+
+-- touch_key numbers every (channel, campaign_id, team) a touch can roll up to, in that order, so
+-- the credit models group on numbers.
+touch_keys as (
+    select
+        (row_number() over (order by channel, campaign_id nulls first, team) - 1)::integer as touch_key,
+        channel,
+        campaign_id,
+        team
+    from (select distinct channel, campaign_id, team from journey_touches)
 ),
 
 -- Per deal: whether a marketing touch of its lead came before the deal was created (its pipeline
@@ -177,6 +172,13 @@ weighted as (
     from rest_counts
 ),
 
+keyed as (
+    select w.*, k.touch_key
+    from weighted as w
+    join touch_keys as k
+        on k.channel = w.channel and k.campaign_id is not distinct from w.campaign_id and k.team = w.team
+),
+
 touch_rows as (
     select
         journey_kind,
@@ -212,7 +214,7 @@ touch_rows as (
                         and touch_number <> lead_creation_number and touch_number <> opportunity_number
                    then 0.1 / full_rest_count else 0 end as full_path_weight,
         previous_channel
-    from weighted
+    from keyed
     join decay_totals using (journey_kind, deal_id)
 ),
 
@@ -262,7 +264,6 @@ final as (
         d.deal_number,
         d.lead_id,
         d.amount_cents,
-        d.converted_at,
         d.converted_at as window_at,
         r.* exclude (journey_kind, deal_id),
         d.lead_segment,
@@ -314,11 +315,20 @@ lead_visits as (
     window visits as (partition by lead_id order by touched_at, touch_id)
 ),
 
+-- In the lead's created_at order (what windows select on), then the lead's filter columns: the join
+-- keeps the visits' order, so the appended rows stay in window order.
+ordered_visits as (
+    select v.*, l.created_at as window_at
+    from lead_visits as v
+    join leads as l using (lead_id)
+    order by l.created_at
+),
+
 final as (
     select
         'lead' as journey_kind,
         v.lead_id,
-        l.created_at as window_at,
+        v.window_at,
         v.touch_number,
         v.touched_at,
         v.channel,
@@ -331,10 +341,9 @@ final as (
         l.owner_id as lead_owner_id,
         l.source_campaign_id as lead_source_campaign_id,
         m.opportunity_at as lead_first_deal_at
-    from lead_visits as v
+    from ordered_visits as v
     join leads as l using (lead_id)
     join lead_milestones as m using (lead_id)
 )
 
-select * from final
-order by window_at;
+select * from final;
