@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -84,9 +85,9 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
         elif column in ("median_hours", "hours_left", "business_hours_left", "missed_by"):
             out[column] = out[column].astype(float).round(2)
         elif column == "period_start":
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%b %Y")
+            out[column] = _month_texts(out[column])
         elif column.endswith("_at"):
-            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d %H:%M")
+            out[column] = _minute_texts(out[column])
         elif column == "status":
             out[column] = out[column].map(lambda status: STATUS_BADGES.get(status, (status,))[0])
         elif column == "clock":
@@ -95,6 +96,23 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].str.capitalize()
     names = {column: COLUMN_NAMES[column] + (" (%)" if "_rate" in column else "") for column in out.columns}
     return out.rename(columns=names)
+
+
+def _month_texts(values: pd.Series) -> pd.Series:
+    """'Mar 2026' for each timestamp (missing stays missing): strftime once per distinct month."""
+    stamps = pd.to_datetime(values)
+    codes, months = pd.factorize(stamps)
+    texts = np.append(pd.DatetimeIndex(months).strftime("%b %Y").to_numpy(dtype=object), np.nan)
+    return pd.Series(pd.array(texts[codes], dtype="str"), index=values.index, name=values.name)
+
+
+def _minute_texts(values: pd.Series) -> pd.Series:
+    """'2026-03-20 14:05' for each timestamp (missing stays missing), as strftime("%Y-%m-%d %H:%M")
+    writes it: numpy's ISO text to the minute with a space for the T, not one strftime per row."""
+    stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[us]")
+    texts = np.char.replace(np.datetime_as_string(stamps.astype("datetime64[m]"), unit="m"), "T", " ")
+    texts = np.where(np.isnat(stamps), np.nan, texts.astype(object))
+    return pd.Series(pd.array(texts, dtype="str"), index=values.index, name=values.name)
 
 
 def trend_values(trend: pd.DataFrame, policy_id: str) -> list[float]:
