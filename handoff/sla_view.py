@@ -101,6 +101,8 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
 def _month_texts(values: pd.Series) -> pd.Series:
     """'Mar 2026' for each timestamp (missing stays missing): strftime once per distinct month."""
     stamps = pd.to_datetime(values)
+    if stamps.empty:
+        return stamps.dt.strftime("%b %Y")
     codes, months = pd.factorize(stamps)
     texts = np.append(pd.DatetimeIndex(months).strftime("%b %Y").to_numpy(dtype=object), np.nan)
     return pd.Series(pd.array(texts[codes], dtype="str"), index=values.index, name=values.name)
@@ -109,6 +111,8 @@ def _month_texts(values: pd.Series) -> pd.Series:
 def _minute_texts(values: pd.Series) -> pd.Series:
     """'2026-03-20 14:05' for each timestamp (missing stays missing), as strftime("%Y-%m-%d %H:%M")
     writes it: numpy's ISO text to the minute with a space for the T, not one strftime per row."""
+    if values.empty:
+        return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M")
     stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[us]")
     texts = np.char.replace(np.datetime_as_string(stamps.astype("datetime64[m]"), unit="m"), "T", " ")
     texts = np.where(np.isnat(stamps), np.nan, texts.astype(object))
