@@ -19,10 +19,7 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the lead's own columns too: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -40,7 +37,7 @@ bands as (
 as_of as (
     select coalesce(
         (select try_cast(value as date) from handoff_meta where key = 'as_of'),
-        (select max(created_at)::date from leads)
+        (select max(created_at)::date from milestones)
     ) + 1 as as_of_end
 ),
 
@@ -69,25 +66,24 @@ cohorts as (
     select
         p.period,
         case
-            when l.score is null then 5
-            when l.score >= 80 then 1
-            when l.score >= 60 then 2
-            when l.score >= 40 then 3
+            when m.score is null then 5
+            when m.score >= 80 then 1
+            when m.score >= 60 then 2
+            when m.score >= 40 then 3
             else 4
         end as band_order,
         m.won_at is not null and m.won_at < p.ends_at + h.watched as is_won
-    from leads as l
-    join milestones as m using (lead_id)
+    from milestones as m
     cross join periods as p
     cross join horizon as h
     where $start is not null and $end is not null
-        and l.mql_at >= p.starts_at and l.mql_at < p.ends_at
-        and ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+        and m.mql_at >= p.starts_at and m.mql_at < p.ends_at
+        and ($segments is null or list_contains($segments, m.segment))
+        and ($regions is null or list_contains($regions, m.region))
+        and ($channels is null or list_contains($channels, m.channel))
+        and ($teams is null or list_contains($teams, m.sourced_by))
+        and ($owners is null or list_contains($owners, m.owner_id))
+        and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
 counts as (

@@ -26,10 +26,7 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the lead's own columns too: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -48,33 +45,32 @@ reasons as (
 as_of as (
     select coalesce(
         (select try_cast(value as date) from handoff_meta where key = 'as_of'),
-        (select max(created_at)::date from leads)
+        (select max(created_at)::date from milestones)
     ) + 1 as as_of_end
 ),
 
 mqls as (
     select
-        l.lead_id,
-        l.sal_at,
-        l.disqualified_at,
-        l.disqualify_reason,
+        m.lead_id,
+        m.sal_at,
+        m.disqualified_at,
+        m.disqualify_reason,
         m.reached_sql,
         m.first_sales_touch_at,
-        l.mql_at + to_microseconds(
-            (case when coalesce(l.score, 0) >= $priority_score then $priority_sla_hours else $sla_hours end
+        m.mql_at + to_microseconds(
+            (case when coalesce(m.score, 0) >= $priority_score then $priority_sla_hours else $sla_hours end
              * 3600e6)::bigint
         ) as follow_up_due_at
-    from leads as l
-    join milestones as m using (lead_id)
-    where l.mql_at is not null
-        and ($start is null or l.mql_at >= $start)
-        and ($end is null or l.mql_at < $end)
-        and ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where m.mql_at is not null
+        and ($start is null or m.mql_at >= $start)
+        and ($end is null or m.mql_at < $end)
+        and ($segments is null or list_contains($segments, m.segment))
+        and ($regions is null or list_contains($regions, m.region))
+        and ($channels is null or list_contains($channels, m.channel))
+        and ($teams is null or list_contains($teams, m.sourced_by))
+        and ($owners is null or list_contains($owners, m.owner_id))
+        and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
 classified as (

@@ -437,6 +437,219 @@ select * from final
 order by measure_order
 """
 
+# The leakage queries before they read the lead's columns from lead_milestones (joined leads).
+MQL_SQL_LOSS_BEFORE = """
+with
+leads as (
+    select * from leads
+),
+
+milestones as (
+    select * from lead_milestones
+),
+
+reasons as (
+    select * from (values
+        (1, 'not_a_fit', 'Rejected: not a fit', 'marketing'),
+        (2, 'data_or_routing', 'Rejected: data or routing', 'shared'),
+        (3, 'other_rejection', 'Rejected: other reason', 'shared'),
+        (4, 'not_worked_in_sla', 'Not worked within the SLA', 'sales'),
+        (5, 'disqualified_after_contact', 'Disqualified after contact', 'shared'),
+        (6, 'still_open', 'Still open', 'shared')
+    ) as r (reason_order, loss_reason, label, lever)
+),
+
+as_of as (
+    select coalesce(
+        (select try_cast(value as date) from handoff_meta where key = 'as_of'),
+        (select max(created_at)::date from leads)
+    ) + 1 as as_of_end
+),
+
+mqls as (
+    select
+        l.lead_id,
+        l.sal_at,
+        l.disqualified_at,
+        l.disqualify_reason,
+        m.reached_sql,
+        m.first_sales_touch_at,
+        l.mql_at + to_microseconds(
+            (case when coalesce(l.score, 0) >= $priority_score then $priority_sla_hours else $sla_hours end
+             * 3600e6)::bigint
+        ) as follow_up_due_at
+    from leads as l
+    join milestones as m using (lead_id)
+    where l.mql_at is not null
+        and ($start is null or l.mql_at >= $start)
+        and ($end is null or l.mql_at < $end)
+        and ($segments is null or list_contains($segments, l.segment))
+        and ($regions is null or list_contains($regions, l.region))
+        and ($channels is null or list_contains($channels, l.channel))
+        and ($teams is null or list_contains($teams, l.sourced_by))
+        and ($owners is null or list_contains($owners, l.owner_id))
+        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+
+classified as (
+    select
+        case
+            when reached_sql then null
+            when sal_at is null and disqualified_at is not null then
+                case
+                    when disqualify_reason in ('not_a_fit', 'no_budget') then 'not_a_fit'
+                    when disqualify_reason in ('bad_contact_data', 'duplicate', 'wrong_territory') then 'data_or_routing'
+                    else 'other_rejection'
+                end
+            when sal_at is not null and disqualified_at is not null then 'disqualified_after_contact'
+            when sal_at is null
+                and (first_sales_touch_at > follow_up_due_at
+                     or (first_sales_touch_at is null and follow_up_due_at < (select as_of_end from as_of)))
+                then 'not_worked_in_sla'
+            else 'still_open'
+        end as loss_reason
+    from mqls
+),
+
+final as (
+    select
+        r.loss_reason,
+        r.reason_order,
+        r.label,
+        r.lever,
+        count(c.loss_reason) as lead_count,
+        count(c.loss_reason) / nullif((select count(*) from classified where loss_reason is not null), 0)
+            as lost_share_rate,
+        count(c.loss_reason) / nullif((select count(*) from classified), 0) as mql_rate
+    from reasons as r
+    left join classified as c using (loss_reason)
+    group by all
+)
+
+select * from final
+order by reason_order
+"""
+
+CONVERSION_SHIFT_SHARE_BEFORE = """
+with
+leads as (
+    select * from leads
+),
+
+milestones as (
+    select * from lead_milestones
+),
+
+bands as (
+    select * from (values
+        (1, '80–100', 80, 100),
+        (2, '60–79', 60, 79),
+        (3, '40–59', 40, 59),
+        (4, '0–39', 0, 39),
+        (5, 'unscored', null, null)
+    ) as b (band_order, band, min_score, max_score)
+),
+
+as_of as (
+    select coalesce(
+        (select try_cast(value as date) from handoff_meta where key = 'as_of'),
+        (select max(created_at)::date from leads)
+    ) + 1 as as_of_end
+),
+
+periods as (
+    select
+        'current' as period,
+        $start::timestamp as starts_at,
+        $end::timestamp as ends_at
+    union all
+    select
+        'previous',
+        coalesce($previous_start::timestamp, $start::timestamp - ($end::timestamp - $start::timestamp)),
+        coalesce($previous_end, $start)::timestamp
+),
+
+-- How long after its window the current cohort has been watched; the previous one gets the same.
+horizon as (
+    select case
+        when a.as_of_end::timestamp > $end::timestamp then a.as_of_end::timestamp - $end::timestamp
+        else interval 0 day
+    end as watched
+    from as_of as a
+),
+
+cohorts as (
+    select
+        p.period,
+        case
+            when l.score is null then 5
+            when l.score >= 80 then 1
+            when l.score >= 60 then 2
+            when l.score >= 40 then 3
+            else 4
+        end as band_order,
+        m.won_at is not null and m.won_at < p.ends_at + h.watched as is_won
+    from leads as l
+    join milestones as m using (lead_id)
+    cross join periods as p
+    cross join horizon as h
+    where $start is not null and $end is not null
+        and l.mql_at >= p.starts_at and l.mql_at < p.ends_at
+        and ($segments is null or list_contains($segments, l.segment))
+        and ($regions is null or list_contains($regions, l.region))
+        and ($channels is null or list_contains($channels, l.channel))
+        and ($teams is null or list_contains($teams, l.sourced_by))
+        and ($owners is null or list_contains($owners, l.owner_id))
+        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+
+counts as (
+    select
+        b.band_order,
+        b.band,
+        count(*) filter (where c.period = 'previous') as previous_mql_count,
+        count(*) filter (where c.period = 'previous' and c.is_won) as previous_won_count,
+        count(*) filter (where c.period = 'current') as current_mql_count,
+        count(*) filter (where c.period = 'current' and c.is_won) as current_won_count
+    from bands as b
+    left join cohorts as c using (band_order)
+    group by all
+),
+
+rates as (
+    select
+        *,
+        coalesce(previous_mql_count / nullif(sum(previous_mql_count) over (), 0), 0) as previous_share_rate,
+        coalesce(current_mql_count / nullif(sum(current_mql_count) over (), 0), 0) as current_share_rate,
+        -- An empty band converts at 0: its share is 0 too, so Σ share × rate stays the total rate.
+        coalesce(previous_won_count / nullif(previous_mql_count, 0), 0) as previous_won_rate,
+        coalesce(current_won_count / nullif(current_mql_count, 0), 0) as current_won_rate
+    from counts
+),
+
+final as (
+    select
+        band,
+        band_order,
+        previous_mql_count,
+        previous_won_count,
+        current_mql_count,
+        current_won_count,
+        previous_share_rate,
+        current_share_rate,
+        previous_won_rate,
+        current_won_rate,
+        (current_share_rate - previous_share_rate) * previous_won_rate as mix_effect_rate,
+        previous_share_rate * (current_won_rate - previous_won_rate) as rate_effect_rate,
+        (current_share_rate - previous_share_rate) * (current_won_rate - previous_won_rate)
+            as interaction_effect_rate
+    from rates
+)
+
+select * from final
+order by band_order
+"""
+
 
 def before(sql: str, path, params: dict) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
@@ -476,6 +689,26 @@ def test_sourced_influenced_from_journeys_match_the_direct_computation(demo_db, 
     then = before(SOURCED_INFLUENCED_BEFORE, demo_db, params_for(case))
     assert now.loc[now["measure"] == "total", "deal_count"].iloc[0] > 0
     assert_same(now, then)
+
+
+LEAKAGE_SETS = [
+    {"start": D(2026, 4, 1), "end": D(2026, 7, 1)},
+    {"start": D(2025, 7, 1), "end": D(2026, 7, 1), "segments": ["enterprise"], "teams": ["sales"]},
+    {"start": D(2026, 1, 1), "end": D(2026, 4, 1), "previous_start": D(2025, 1, 1), "previous_end": D(2025, 4, 1),
+     "channels": ["paid_search", "webinar"], "regions": ["NA"]},
+    {"start": None, "end": None},
+]
+
+
+@pytest.mark.parametrize("case", LEAKAGE_SETS, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_leakage_queries_from_lead_milestones_match_the_join_with_leads(demo_db, case):
+    for name, sql in (("attribution__mql_sql_loss", MQL_SQL_LOSS_BEFORE),
+                      ("attribution__conversion_shift_share", CONVERSION_SHIFT_SHARE_BEFORE)):
+        spec = db.load_query(name)
+        own = {k: v for k, v in case.items() if k in spec.params}
+        now = db.run_query(name, db=demo_db, **own)
+        bound = db.bind_params(spec, own)
+        pd.testing.assert_frame_equal(now, before(sql, demo_db, bound), check_exact=True)
 
 
 def test_one_deal_from_journeys_matches(demo_db):
