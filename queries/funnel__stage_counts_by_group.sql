@@ -60,56 +60,94 @@ filtered_leads as (
       end
 ),
 
--- Each lead once per stage, with when it entered it: its own timestamp, else the first later one
--- (lead_milestones' *_entered_at).
+-- Whether the lead's entry into each stage counts: in period mode when it fell in the window, in
+-- cohort mode when it exists (filtered_leads holds only the window's leads then). A stage is
+-- entered at its own timestamp, else the first later one (lead_milestones' *_entered_at).
 lead_stages as (
     select
         group_value,
-        created_at,
-        unnest([1, 2, 3, 4, 5, 6]) as stage_order,
-        unnest([created_at, mql_entered_at, sal_entered_at, sql_entered_at, opportunity_at, won_at]) as entered_at
+        case $mode
+            when 'period' then ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+            else true
+        end as counts_lead,
+        case $mode
+            when 'period' then mql_entered_at is not null
+                and ($start is null or mql_entered_at >= $start) and ($end is null or mql_entered_at < $end)
+            else mql_entered_at is not null
+        end as counts_mql,
+        case $mode
+            when 'period' then sal_entered_at is not null
+                and ($start is null or sal_entered_at >= $start) and ($end is null or sal_entered_at < $end)
+            else sal_entered_at is not null
+        end as counts_sal,
+        case $mode
+            when 'period' then sql_entered_at is not null
+                and ($start is null or sql_entered_at >= $start) and ($end is null or sql_entered_at < $end)
+            else sql_entered_at is not null
+        end as counts_sql,
+        case $mode
+            when 'period' then opportunity_at is not null
+                and ($start is null or opportunity_at >= $start) and ($end is null or opportunity_at < $end)
+            else opportunity_at is not null
+        end as counts_opportunity,
+        case $mode
+            when 'period' then won_at is not null
+                and ($start is null or won_at >= $start) and ($end is null or won_at < $end)
+            else won_at is not null
+        end as counts_won
     from filtered_leads
 ),
 
-counted_entries as (
-    select group_value, stage_order
+-- One pass, six counts per group (no row per lead and stage).
+group_counts as (
+    select
+        group_value,
+        count(*) filter (where counts_lead) as lead_count,
+        count(*) filter (where counts_mql) as mql_count,
+        count(*) filter (where counts_sal) as sal_count,
+        count(*) filter (where counts_sql) as sql_count,
+        count(*) filter (where counts_opportunity) as opportunity_count,
+        count(*) filter (where counts_won) as won_count
     from lead_stages
-    where entered_at is not null
-      and case $mode
-          when 'period' then ($start is null or entered_at >= $start) and ($end is null or entered_at < $end)
-          else ($start is null or created_at >= $start) and ($end is null or created_at < $end)
-      end
+    group by group_value
 ),
 
+-- The groups with anything to count; without $group_by the one NULL group, even when empty.
 groups as (
-    select distinct group_value from counted_entries
-    union
-    select null where $group_by is null
+    select * from group_counts
+    where lead_count + mql_count + sal_count + sql_count + opportunity_count + won_count > 0
+    union all
+    select null, 0, 0, 0, 0, 0, 0
+    where $group_by is null
+      and not exists (
+          select 1 from group_counts
+          where lead_count + mql_count + sal_count + sql_count + opportunity_count + won_count > 0
+      )
 ),
 
 counts as (
-    select group_value, stage_order, count(*) as reached_count
-    from counted_entries
-    group by all
+    select
+        group_value,
+        unnest([1, 2, 3, 4, 5, 6]) as stage_order,
+        unnest([lead_count, mql_count, sal_count, sql_count, opportunity_count, won_count]) as reached_count
+    from groups
 ),
 
 final as (
     select
-        g.group_value,
+        c.group_value,
         s.stage_order,
         s.stage,
         s.owner_team,
-        coalesce(c.reached_count, 0) as reached_count,
-        coalesce(c.reached_count, 0) / nullif(
-            lag(coalesce(c.reached_count, 0)) over (partition by g.group_value order by s.stage_order), 0
+        c.reached_count,
+        c.reached_count / nullif(
+            lag(c.reached_count) over (partition by c.group_value order by s.stage_order), 0
         ) as from_previous_rate,
-        coalesce(c.reached_count, 0) / nullif(
-            first_value(coalesce(c.reached_count, 0)) over (partition by g.group_value order by s.stage_order), 0
+        c.reached_count / nullif(
+            first_value(c.reached_count) over (partition by c.group_value order by s.stage_order), 0
         ) as from_first_rate
-    from groups as g
-    cross join stages as s
-    left join counts as c
-        on c.group_value is not distinct from g.group_value and c.stage_order = s.stage_order
+    from counts as c
+    join stages as s using (stage_order)
 )
 
 select * from final
