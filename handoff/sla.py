@@ -764,6 +764,14 @@ class MqlVerdicts:
     def missed_by(self) -> np.ndarray:
         return np.where(self.status == BREACHED, self.measured - self.threshold, np.nan)
 
+    def rows(self, first: int, last: int) -> MqlVerdicts:
+        """The verdicts of MQLs first … last - 1."""
+        regions = self.regions[first:last]
+        if isinstance(regions, pd.Series):
+            regions = regions.reset_index(drop=True)
+        return MqlVerdicts(self.threshold[first:last], self.measured[first:last], self.resolved_at[first:last],
+                           self.status[first:last], self.started_at[first:last], regions, self.clock)
+
     def due_at(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The deadline of each MQL (or of `rows` only): worked out when a query shows it, since
         counting and the scorecard never need it."""
@@ -1163,22 +1171,61 @@ _evaluations: OrderedDict[tuple, WindowEvaluation] = OrderedDict()
 _evaluations_lock = threading.Lock()
 
 
-def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluation:
-    """One window of filters evaluated under one policy text (see WindowEvaluation).
-
-    A page asks several sla__* queries about the same window; it is evaluated once and kept (a
-    few windows, per database file and policy text). Callers must not modify it.
-    """
+def _evaluation_key(params: Mapping[str, object], db_path: str) -> tuple:
+    """(what does not move with the window, start, end) of one evaluation."""
     filters = _filters_of(params)
     text = params.get("policies")
     # Without policy text the file is read: its modification time keeps an edit from going unseen.
     source = text if text is not None else ("file", str(POLICY_FILE), _mtime_ns(POLICY_FILE))
-    key = (db.db_identity(db_path), source,
-           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items())))
+    rest = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()
+                        if k not in ("start", "end")))
+    return (db.db_identity(db_path), source, rest), filters.get("start"), filters.get("end")
+
+
+def _covers(start, end, inner_start, inner_end) -> bool:
+    """Whether the window [start, end) holds [inner_start, inner_end) (None: open)."""
+    return ((start is None or (inner_start is not None and start <= inner_start))
+            and (end is None or (inner_end is not None and inner_end <= end)))
+
+
+def _known_evaluation(key: tuple) -> WindowEvaluation | None:
+    """The kept evaluation of this window, or of a wider one with the same filters and policies."""
+    base, start, end = key
     with _evaluations_lock:
         if key in _evaluations:
             _evaluations.move_to_end(key)
             return _evaluations[key]
+        for (other, other_start, other_end), evaluation in reversed(_evaluations.items()):
+            if other == base and _covers(other_start, other_end, start, end):
+                return evaluation
+    return None
+
+
+def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluation:
+    """One window of filters evaluated under one policy text (see WindowEvaluation).
+
+    A page asks several sla__* queries about the same window; it is evaluated once and kept (a
+    few windows, per database file and policy text). A window inside a kept one with the same
+    other filters is cut out of it: each MQL's verdict does not depend on the window, and the
+    monthly items are recounted on its own MQLs and months. Callers must not modify it.
+    """
+    key = _evaluation_key(params, db_path)
+    known = _known_evaluation(key)
+    if known is not None and key[1:] == (known.filters.get("start"), known.filters.get("end")):
+        return known
+    filters = _filters_of(params)
+    if known is not None:
+        result = _cut(known, filters)
+    else:
+        result = _evaluate(filters, params.get("policies"), db_path)
+    with _evaluations_lock:
+        _evaluations[key] = result
+        while len(_evaluations) > 8:
+            _evaluations.popitem(last=False)
+    return result
+
+
+def _evaluate(filters: Mapping[str, object], text: str | None, db_path: str) -> WindowEvaluation:
     policies = policies_from_param(text)
     as_of = latest_timestamp(db_path)
     mqls = _in_mql_order(db.run_query("sla__mql_clock", filters, db=db_path))
@@ -1195,12 +1242,36 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
                     attainment = db.run_query("sla__target_attainment", filters, db=db_path)
                 period_items[policy.id] = pd.DataFrame(_target_values(policy, attainment, as_of))
     period_items = {policy_id: frame for policy_id, frame in period_items.items() if len(frame)}
-    result = WindowEvaluation(policies, as_of, mqls, verdicts, period_items, filters, db_path)
-    with _evaluations_lock:
-        _evaluations[key] = result
-        while len(_evaluations) > 8:
-            _evaluations.popitem(last=False)
-    return result
+    return WindowEvaluation(policies, as_of, mqls, verdicts, period_items, filters, db_path)
+
+
+def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvaluation:
+    """The evaluation of the window of `filters`, cut out of a wider one with the same other filters:
+    its MQLs (by mql_at, stored in that order) with their verdicts, its quality months recounted on
+    them, and its target months (by period_start)."""
+    start, end = filters.get("start"), filters.get("end")
+    mql_at = wider.mqls["mql_at"].to_numpy(dtype="datetime64[us]")
+    first = 0 if start is None else int(np.searchsorted(mql_at, np.datetime64(start, "us")))
+    last = len(mql_at) if end is None else int(np.searchsorted(mql_at, np.datetime64(end, "us")))
+    mqls = wider.mqls.iloc[first:last].reset_index(drop=True)
+    verdicts = {policy_id: verdicts.rows(first, last) for policy_id, verdicts in wider.verdicts.items()}
+    period_items = {}
+    if wider.as_of is not None:
+        for policy in wider.policies.policies:
+            if policy.kind == "quality":
+                period_items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, wider.as_of))
+            elif policy.id in wider.period_items:
+                months = wider.period_items[policy.id]
+                period = months["period_start"].to_numpy(dtype="datetime64[us]")
+                inside = np.ones(len(period), dtype=bool)
+                if start is not None:
+                    inside &= period >= np.datetime64(start, "us")
+                if end is not None:
+                    inside &= period < np.datetime64(end, "us")
+                period_items[policy.id] = months[inside].reset_index(drop=True)
+    period_items = {policy_id: frame for policy_id, frame in period_items.items() if len(frame)}
+    return WindowEvaluation(wider.policies, wider.as_of, mqls, verdicts, period_items, dict(filters),
+                            wider.db_path)
 
 
 def _window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
@@ -1342,13 +1413,17 @@ def _scorecard_rows(policies: Policies, now: pd.DataFrame, before: pd.DataFrame 
 )
 def scorecard_query(params: dict, db_path: str) -> pd.DataFrame:
     """The two-sided scorecard."""
-    window = evaluate_window(params, db_path)
     before = None
     start, end = params.get("start"), params.get("end")
     if start is not None and end is not None:
         previous = Filters(start=start, end=end).previous()
+        both = {**params, "start": previous.start, "end": end}
+        if (previous.end == start and _known_evaluation(_evaluation_key(params, db_path)) is None
+                and _known_evaluation(_evaluation_key(both, db_path)) is None):
+            evaluate_window(both, db_path)  # one pass over both windows; each is cut out of it below
         before = evaluate_window({**params, "start": previous.start, "end": previous.end}, db_path)
         before = before.status_counts(by_month=False)
+    window = evaluate_window(params, db_path)
     measures = {policy.id: window.measure(policy) for policy in window.policies.policies}
     return _scorecard_rows(window.policies, window.status_counts(by_month=False), before, measures)
 
