@@ -1591,36 +1591,47 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     policies = window.policies
     chosen = policies.get(params["policy_id"]).id if params.get("policy_id") else None
     frames, leads, owners = [], None, None
-    for policy in policies.policies:
+    for order, policy in enumerate(policies.policies):
         if chosen not in (None, policy.id):
             continue
         if policy.id not in window.verdicts:
-            mine = window.period_items.get(policy.id, pd.DataFrame(columns=["status"]))
+            mine = window.period_items.get(policy.id)
+            if mine is None or not (mine["status"] == "breached").any():
+                continue
             missed = mine[mine["status"] == "breached"]
-            values = {column: missed[column].array for column in missed.columns}
-            frames.append(_items_frame(len(missed), values)[_BREACH_COLUMNS])
-            continue
-        verdicts = window.verdicts[policy.id]
-        rows = np.flatnonzero(verdicts.status == BREACHED)
-        if leads is None:
-            leads, owners = window.labels("lead"), window.labels("owner")
-        lead_id = _text(leads["key_text"].iloc[rows])
+            frame = {column: missed[column].array for column in missed.columns if column in _BREACH_COLUMNS}
+        else:
+            verdicts = window.verdicts[policy.id]
+            rows = np.flatnonzero(verdicts.status == BREACHED)
+            if not len(rows):
+                continue
+            if leads is None:
+                leads, owners = window.labels("lead"), window.labels("owner")
+            lead_id = _text(leads["key_text"].iloc[rows])
+            frame = {
+                "owner_id": _text(owners["key_text"].iloc[rows]), "owner_name": _text(owners["label_text"].iloc[rows]),
+                "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
+                "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
+                "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
+                "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
+                "missed_by": verdicts.missed_by[rows], "unit": _repeat(_mql_unit(policy), len(rows)),
+            }
+        n = len(frame["item"])
+        blank_text, no_time = _repeat(None, n), np.full(n, np.datetime64("NaT", "us"))
         frames.append(pd.DataFrame({
-            "policy_id": _repeat(policy.id, len(rows)),
-            "owner_id": _text(owners["key_text"].iloc[rows]), "owner_name": _text(owners["label_text"].iloc[rows]),
-            "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
-            "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
-            "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
-            "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
-            "missed_by": verdicts.missed_by[rows], "unit": _repeat(_mql_unit(policy), len(rows)),
+            "policy_id": _repeat(policy.id, n), "policy_name": _repeat(policy.name, n),
+            "owner_team": _repeat(policy.owner_team, n), "policy_order": np.full(n, order, dtype=np.int64),
+            **{column: frame.get(column, no_time if column.endswith("_at") else blank_text)
+               for column in _BREACH_COLUMNS if column != "policy_id"},
         }))
-    frames = [frame for frame in frames if len(frame)]
-    breached = (pd.concat(frames, ignore_index=True) if frames
-                else pd.DataFrame(columns=_BREACH_COLUMNS)).copy()
-    owners_of = {p.id: p for p in policies.policies}
-    breached["policy_name"] = breached["policy_id"].map(lambda p: owners_of[p].name)
-    breached["owner_team"] = breached["policy_id"].map(lambda p: owners_of[p].owner_team)
-    breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
+    if frames:
+        breached = pd.concat(frames, ignore_index=True)
+    else:  # the empty list, typed as before
+        breached = pd.DataFrame(columns=_BREACH_COLUMNS)
+        owners_of = {p.id: p for p in policies.policies}
+        breached["policy_name"] = breached["policy_id"].map(lambda p: owners_of[p].name)
+        breached["owner_team"] = breached["policy_id"].map(lambda p: owners_of[p].owner_team)
+        breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
     breached["missed_by_unit"] = breached["unit"]
     breached["missed_by_text"] = _missed_texts(breached["unit"], breached["missed_by"], breached["resolved_at"])
     breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
