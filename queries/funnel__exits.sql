@@ -72,7 +72,8 @@ cohort as (
     left join deal_outcomes as d using (lead_id)
 ),
 
-exits as (
+-- Where each cohort lead ended: its furthest stage and, short of Won, how it left.
+lead_ends as (
     select
         furthest_stage_order as from_stage_order,
         case
@@ -86,21 +87,28 @@ exits as (
                 then coalesce(disqualify_reason, '(no reason given)')
         end as exit_reason
     from cohort
-    where furthest_stage_order < 6
 ),
 
+-- One pass over the cohort; the links below are sums of these few rows.
+end_counts as (
+    select from_stage_order, exit_kind, exit_reason, count(*) as lead_count
+    from lead_ends
+    group by all
+),
+
+-- A lead reached every stage up to its furthest.
 stage_links as (
-    select s.stage_order - 1 as from_stage_order, s.stage_order as to_stage_order, count(c.lead_id) as lead_count
+    select s.stage_order - 1 as from_stage_order, s.stage_order as to_stage_order, sum(e.lead_count)::bigint as lead_count
     from stages as s
-    join cohort as c on c.furthest_stage_order >= s.stage_order
+    join end_counts as e on e.from_stage_order >= s.stage_order
     where s.stage_order > 1
     group by all
 ),
 
 exit_links as (
-    select from_stage_order, exit_kind, exit_reason, count(*) as lead_count
-    from exits
-    group by all
+    select from_stage_order, exit_kind, exit_reason, lead_count
+    from end_counts
+    where from_stage_order < 6
 ),
 
 links as (
