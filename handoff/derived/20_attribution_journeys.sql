@@ -67,6 +67,21 @@ deal_journeys as (
         end
 ),
 
+-- Each journey's touches in time order: the ordering runs on a narrow row (the order, the channel
+-- before, whether it is the last), the rest of the touch joins back by touch_id.
+journey_order as (
+    select
+        s.journey_kind,
+        s.deal_number,
+        t.touch_id,
+        row_number() over journey as touch_number,
+        lag(t.channel) over journey as previous_channel,
+        lead(t.touch_id) over journey is null as is_journey_end
+    from deal_journeys as s
+    join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at
+    window journey as (partition by s.journey_kind, s.deal_number order by t.touched_at, t.touch_id)
+),
+
 journey_touches as (
     select
         s.journey_kind,
@@ -81,12 +96,12 @@ journey_touches as (
         t.kind,
         t.person_id,
         date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
-        row_number() over journey as touch_number,
-        lag(t.channel) over journey as previous_channel,
-        lead(t.touch_id) over journey is null as is_journey_end
-    from deal_journeys as s
-    join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at
-    window journey as (partition by s.journey_kind, s.deal_number order by t.touched_at, t.touch_id)
+        o.touch_number,
+        o.previous_channel,
+        o.is_journey_end
+    from journey_order as o
+    join deal_journeys as s using (journey_kind, deal_number)
+    join touches as t using (touch_id)
 ),
 
 -- touch_key numbers every (channel, campaign_id, team) a touch can roll up to, in that order, so
@@ -315,20 +330,11 @@ lead_visits as (
     window visits as (partition by lead_id order by touched_at, touch_id)
 ),
 
--- In the lead's created_at order (what windows select on), then the lead's filter columns: the join
--- keeps the visits' order, so the appended rows stay in window order.
-ordered_visits as (
-    select v.*, l.created_at as window_at
-    from lead_visits as v
-    join leads as l using (lead_id)
-    order by l.created_at
-),
-
 final as (
     select
         'lead' as journey_kind,
         v.lead_id,
-        v.window_at,
+        l.created_at as window_at,
         v.touch_number,
         v.touched_at,
         v.channel,
@@ -341,9 +347,11 @@ final as (
         l.owner_id as lead_owner_id,
         l.source_campaign_id as lead_source_campaign_id,
         m.opportunity_at as lead_first_deal_at
-    from ordered_visits as v
+    from lead_visits as v
     join leads as l using (lead_id)
     join lead_milestones as m using (lead_id)
 )
 
-select * from final;
+-- Sorted last, so the rows are written in window order in one parallel pass.
+select * from final
+order by window_at;
