@@ -1177,8 +1177,9 @@ def _evaluation_key(params: Mapping[str, object], db_path: str) -> tuple:
     text = params.get("policies")
     # Without policy text the file is read: its modification time keeps an edit from going unseen.
     source = text if text is not None else ("file", str(POLICY_FILE), _mtime_ns(POLICY_FILE))
+    # A filter left at None means "all", as if it were not given.
     rest = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()
-                        if k not in ("start", "end")))
+                        if k not in ("start", "end") and v is not None))
     return (db.db_identity(db_path), source, rest), filters.get("start"), filters.get("end")
 
 
