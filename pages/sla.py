@@ -26,6 +26,8 @@ with st.expander("What if? Change a threshold to see compliance recompute (nothi
                                                key=t.key, bind="query-params", help=t.help)
 policies = sla.apply_thresholds(load.policies, edits)
 text = policies.to_text()
+# The twelve-month trend first: the scorecard's windows and the tabs below are cut out of its evaluation.
+trend = ui.query("sla__compliance", view.trend_filters(f), policies=text)
 card = ui.query("sla__scorecard", f, policies=text)
 if card["due_count"].sum() == 0:
     ui.no_data("MQLs or monthly targets")
@@ -38,7 +40,6 @@ if policies != load.policies:
     agreed = ui.query("sla__scorecard", f, policies=load.text)
     st.dataframe(view.for_people(view.compare_scorecards(agreed, card)), hide_index=True, column_config=rates)
 
-trend = ui.query("sla__compliance", view.trend_filters(f), policies=text)
 st.caption(f"Compliance = met / (met + breached). Items still inside their window at the data's latest "
            f"timestamp ({as_of:%d %b %Y %H:%M} UTC) are pending and never counted as met. One rule for both "
            f"teams: green at a policy's goal, amber up to {policies.amber_points:g} points below, red "
