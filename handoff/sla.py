@@ -926,20 +926,23 @@ def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
     """MQLs, accepted and rejected per month (and `by` group, missing as "(none)"), sorted by group
     then month: counted with numpy on month and group codes, not a groupby over every MQL."""
     month = np.asarray(mqls["mql_at"], dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
-    months, month_codes = np.unique(month, return_inverse=True)
+    first = int(month.min()) if len(month) else 0
+    months = np.arange(first, int(month.max()) + 1 if len(month) else first)  # every month of the span
     group_codes, groups = (pd.factorize(mqls[by].fillna("(none)"), sort=True) if by
                            else (np.zeros(len(month), dtype=np.int64), np.array([None], dtype=object)))
-    cell = group_codes.astype(np.int64) * max(len(months), 1) + month_codes.reshape(-1)
-    cells, cell_codes = np.unique(cell, return_inverse=True)
-    accepted = np.bincount(cell_codes, weights=mqls["is_accepted"].to_numpy(dtype=bool), minlength=len(cells))
-    rejected = np.bincount(cell_codes, weights=mqls["is_rejected"].to_numpy(dtype=bool), minlength=len(cells))
     width = max(len(months), 1)
+    cell = group_codes.astype(np.int64) * width + (month - first)
+    size = len(groups) * width
+    counted = np.bincount(cell, minlength=size)
+    cells = np.flatnonzero(counted)  # (group, month) pairs with MQLs, in that order
+    accepted = np.bincount(cell, weights=mqls["is_accepted"].to_numpy(dtype=bool), minlength=size)[cells]
+    rejected = np.bincount(cell, weights=mqls["is_rejected"].to_numpy(dtype=bool), minlength=size)[cells]
     frame = {}
     if by:  # as a groupby would give it: text, or Python objects when there are no rows
         names = np.asarray(groups, dtype=object)[cells // width]
         frame[by] = pd.array(names, dtype="str") if len(names) else names
     frame["period_start"] = months.astype("datetime64[M]")[cells % width].astype("datetime64[us]")
-    frame["mql_count"] = np.bincount(cell_codes, minlength=len(cells)).astype(np.int64)
+    frame["mql_count"] = counted[cells].astype(np.int64)
     frame["accepted_count"] = accepted.astype(np.int64)
     frame["rejected_count"] = rejected.astype(np.int64)
     return pd.DataFrame(frame)
