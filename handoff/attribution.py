@@ -8,6 +8,12 @@ channels and handed down to the touches, so every model rolls up to channel, cam
 same way. Deals with no touch before the conversion point go to the `unattributed` key. Credits
 are rounded with the largest-remainder method so each model sums to the scope's total to the cent.
 
+The journeys, their weights and the Markov chain's visits are built once, when the database is
+written (`handoff/derived/20_attribution_journeys.sql`); the queries scan a window's rows of it. The
+models read them as numbers (`attribution__journey_touches`, `attribution__journey_keys`: one load
+per scope, cached and shared by every level and model), the totals and the deal picker one row per
+deal (`attribution__journey_deals`), the receipt only its deal's touches.
+
 Computed queries: attribution__credit (the contract), attribution__receipt (one deal, every
 model), attribution__deals (the scope's deals) and attribution__scope_totals. Command: `python -m handoff attribution-paths FILE.csv`.
 """
@@ -50,11 +56,6 @@ _SCOPE_DECLARATIONS = """\
 
 def _scope(params: dict) -> dict:
     return {name: params[name] for name in SCOPE_PARAMS if name in params}
-
-
-def journey_touches(params: dict, db_path) -> pd.DataFrame:
-    """attribution__touch_weights for the scope in `params` (cached by the runner)."""
-    return db.run_query("attribution__touch_weights", db=db_path, **_scope(params))
 
 
 def journey_deals(params: dict, db_path) -> pd.DataFrame:
