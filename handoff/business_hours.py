@@ -256,6 +256,24 @@ class RegionalClock:
                 so_far[rows[has_start]] = (reading - begin[has_start]) / US_PER_HOUR
         return elapsed, so_far
 
+    def earliest_start(self, now, hours: float) -> np.datetime64:
+        """A UTC day on or before every start from which at most `hours` working hours pass by
+        `now`, in any region's calendar: whatever started earlier is past such a deadline.
+
+        On each calendar's clock the start must read at least F(now) − hours; the earliest instant
+        that does lies on or after the local day of F⁻¹ just below that reading (a closed night or
+        weekend before it reads the same), taken a UTC day earlier for safety.
+        """
+        now = np.array([np.datetime64(now, "us")])
+        budget = int(np.ceil((hours + 1e-6) * US_PER_HOUR))
+        days = []
+        for calendar in (*self.calendars.values(), self.default):
+            reading = _clock_us(to_local(now, calendar.time_zone), calendar)
+            local = _from_clock_us(reading - budget - 1, calendar)
+            midnight = local.astype("datetime64[D]").astype("datetime64[us]")
+            days.append(to_utc(midnight, calendar.time_zone)[0].astype("datetime64[D]") - np.timedelta64(1, "D"))
+        return min(days)
+
     def day_hours(self, regions) -> np.ndarray:
         """Working hours in one working day of each row's region (to turn days into hours)."""
         hours = np.full(len(regions), np.nan)

@@ -1136,8 +1136,12 @@ class WindowEvaluation:
     def _months(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct months of the MQLs (as numpy month numbers) and each MQL's place among them."""
         month = self.mqls["mql_at"].to_numpy(dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
-        values, codes = np.unique(month, return_inverse=True)
-        return values, codes.reshape(-1).astype(np.int64)
+        if not len(month):
+            return month, month
+        first = int(month.min())
+        present = np.bincount(month - first) > 0
+        place = np.cumsum(present) - 1  # each month of the span → its place among the months with MQLs
+        return np.flatnonzero(present) + first, place[month - first].astype(np.int64)
 
     def period_starts(self) -> pd.DataFrame:
         """The month of every item (one row per distinct MQL month is enough for a span)."""
@@ -1660,9 +1664,21 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
                "mql_at", "due_at", "hours_left", "business_hours_left", "clock", "threshold_hours"]
     if as_of is None:
         return pd.DataFrame(columns=columns)
-    mqls = db.run_query("sla__mqls", _filters_of(params), db=db_path, unanswered_only=True)
+    follow_ups = policies.of_kind("follow_up")
+    if not follow_ups:
+        return pd.DataFrame(columns=columns)
+    # Only MQLs recent enough to be still inside a window can wait in the queue: read from the
+    # earliest day any follow-up policy's longest window could have started.
+    now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]")
+    earliest = min(
+        policies.clock.earliest_start(now, max(tier.hours for tier in policy.tiers)) if policy.clock == "business"
+        else (now - np.timedelta64(int(np.ceil(max(t.hours for t in policy.tiers) * 3600 + 1)), "s")).astype(
+            "datetime64[D]") - np.timedelta64(1, "D")
+        for policy in follow_ups)
+    recent = {**_filters_of(params), "start": earliest.astype("datetime64[D]").item()}
+    mqls = db.run_query("sla__mqls", recent, db=db_path, unanswered_only=True)
     frames = []
-    for policy in policies.of_kind("follow_up"):
+    for policy in follow_ups:
         # Judge every unanswered MQL, then build rows only for those still waiting.
         verdicts = judge_mqls(policy, mqls, policies.clock, as_of)
         rows = verdicts.status == PENDING
