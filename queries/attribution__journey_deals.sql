@@ -1,7 +1,8 @@
 -- attribution__journey_deals
--- One row per deal in the attribution scope (the deals of attribution__touch_weights), by deal_id:
--- deal_id, lead_id, amount_cents, converted_at and touch_count (touches at or before the conversion
--- point; 0 = unattributed). What the scope totals and the receipt's deal picker read.
+-- One row per deal in the attribution scope (the deals of attribution__touch_weights), in deal_id
+-- order: deal_id, deal_number (its place in that order), lead_id, amount_cents, converted_at and
+-- touch_count (touches at or before the conversion point; 0 = unattributed). What the scope totals
+-- and the receipt's deal picker read.
 -- $basis      text in (revenue, pipeline) = revenue   revenue: won deals by closed_at; pipeline: deals by created_at
 -- $start      date = null                   window start, inclusive; NULL = no lower bound
 -- $end        date = null                   window end, exclusive; NULL = no upper bound
@@ -32,10 +33,10 @@ scoped as (
 ),
 
 final as (
-    select deal_id, lead_id, amount_cents, window_at as converted_at, touch_count
+    select deal_id, deal_number, lead_id, amount_cents, window_at as converted_at, touch_count
     from scoped
     where touch_number <= 1
 )
 
 select * from final
-order by deal_id
+order by deal_number
