@@ -14,10 +14,7 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
-leads as (
-    select * from leads
-),
-
+-- lead_milestones carries the lead's own columns too: no join back to leads.
 milestones as (
     select * from lead_milestones
 ),
@@ -42,10 +39,10 @@ speeds as (
 mqls as (
     select
         case
-            when l.score is null then 5
-            when l.score >= 80 then 1
-            when l.score >= 60 then 2
-            when l.score >= 40 then 3
+            when m.score is null then 5
+            when m.score >= 80 then 1
+            when m.score >= 60 then 2
+            when m.score >= 40 then 3
             else 4
         end as band_order,
         case
@@ -58,17 +55,16 @@ mqls as (
         end as speed_order,
         m.reached_sql,
         m.reached_won
-    from leads as l
-    join milestones as m using (lead_id)
-    where l.mql_at is not null
-        and ($start is null or l.mql_at >= $start)
-        and ($end is null or l.mql_at < $end)
-        and ($segments is null or list_contains($segments, l.segment))
-        and ($regions is null or list_contains($regions, l.region))
-        and ($channels is null or list_contains($channels, l.channel))
-        and ($teams is null or list_contains($teams, l.sourced_by))
-        and ($owners is null or list_contains($owners, l.owner_id))
-        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    from milestones as m
+    where m.mql_at is not null
+        and ($start is null or m.mql_at >= $start)
+        and ($end is null or m.mql_at < $end)
+        and ($segments is null or list_contains($segments, m.segment))
+        and ($regions is null or list_contains($regions, m.region))
+        and ($channels is null or list_contains($channels, m.channel))
+        and ($teams is null or list_contains($teams, m.sourced_by))
+        and ($owners is null or list_contains($owners, m.owner_id))
+        and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
 ),
 
 final as (

@@ -437,7 +437,7 @@ select * from final
 order by measure_order
 """
 
-# The leakage queries before they read the lead's columns from lead_milestones (joined leads).
+# The leakage queries before they read the lead's columns from lead_milestones (they joined leads).
 MQL_SQL_LOSS_BEFORE = """
 with
 leads as (
@@ -650,6 +650,87 @@ select * from final
 order by band_order
 """
 
+QUALITY_SPEED_GRID_BEFORE = """
+with
+leads as (
+    select * from leads
+),
+
+milestones as (
+    select * from lead_milestones
+),
+
+bands as (
+    select * from (values
+        (1, '80–100'), (2, '60–79'), (3, '40–59'), (4, '0–39'), (5, 'unscored')
+    ) as b (band_order, band)
+),
+
+speeds as (
+    select * from (values
+        (1, '< 1 h', 0.0, 1.0),
+        (2, '1–4 h', 1.0, 4.0),
+        (3, '4–24 h', 4.0, 24.0),
+        (4, '1–3 d', 24.0, 72.0),
+        (5, '> 3 d', 72.0, null),
+        (6, 'no follow-up', null, null)
+    ) as s (speed_order, speed, min_hours, max_hours)
+),
+
+mqls as (
+    select
+        case
+            when l.score is null then 5
+            when l.score >= 80 then 1
+            when l.score >= 60 then 2
+            when l.score >= 40 then 3
+            else 4
+        end as band_order,
+        case
+            when m.speed_to_lead_hours is null then 6
+            when m.speed_to_lead_hours < 1 then 1
+            when m.speed_to_lead_hours < 4 then 2
+            when m.speed_to_lead_hours < 24 then 3
+            when m.speed_to_lead_hours < 72 then 4
+            else 5
+        end as speed_order,
+        m.reached_sql,
+        m.reached_won
+    from leads as l
+    join milestones as m using (lead_id)
+    where l.mql_at is not null
+        and ($start is null or l.mql_at >= $start)
+        and ($end is null or l.mql_at < $end)
+        and ($segments is null or list_contains($segments, l.segment))
+        and ($regions is null or list_contains($regions, l.region))
+        and ($channels is null or list_contains($channels, l.channel))
+        and ($teams is null or list_contains($teams, l.sourced_by))
+        and ($owners is null or list_contains($owners, l.owner_id))
+        and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+),
+
+final as (
+    select
+        b.band,
+        b.band_order,
+        s.speed,
+        s.speed_order,
+        count(q.band_order) as mql_count,
+        count(q.band_order) filter (where q.reached_sql) as sql_count,
+        count(q.band_order) filter (where q.reached_won) as won_count,
+        count(q.band_order) filter (where q.reached_sql) / nullif(count(q.band_order), 0) as sql_rate,
+        count(q.band_order) filter (where q.reached_won) / nullif(count(q.band_order), 0) as won_rate,
+        count(q.band_order) < 30 as is_thin
+    from bands as b
+    cross join speeds as s
+    left join mqls as q on q.band_order = b.band_order and q.speed_order = s.speed_order
+    group by all
+)
+
+select * from final
+order by band_order, speed_order
+"""
+
 
 def before(sql: str, path, params: dict) -> pd.DataFrame:
     with duckdb.connect(str(path), read_only=True) as con:
@@ -703,7 +784,8 @@ LEAKAGE_SETS = [
 @pytest.mark.parametrize("case", LEAKAGE_SETS, ids=lambda c: "-".join(str(v) for v in c.values()))
 def test_leakage_queries_from_lead_milestones_match_the_join_with_leads(demo_db, case):
     for name, sql in (("attribution__mql_sql_loss", MQL_SQL_LOSS_BEFORE),
-                      ("attribution__conversion_shift_share", CONVERSION_SHIFT_SHARE_BEFORE)):
+                      ("attribution__conversion_shift_share", CONVERSION_SHIFT_SHARE_BEFORE),
+                      ("attribution__quality_speed_grid", QUALITY_SPEED_GRID_BEFORE)):
         spec = db.load_query(name)
         own = {k: v for k, v in case.items() if k in spec.params}
         now = db.run_query(name, db=demo_db, **own)
