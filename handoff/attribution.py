@@ -205,14 +205,33 @@ def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series,
 # Computed queries
 
 
+def _models(params: dict) -> tuple[str, ...]:
+    return MODELS if params["model"] in (None, "all") else (params["model"],)
+
+
+_MODEL_DECLARATION = "-- $model      text in (all, " + ", ".join(MODELS) + ") = all   one model or all of them\n"
+
+
+@db.computed_query(
+    "attribution__touch_credit",
+    "One row per row of attribution__journey_touches (same scope, same order): the exact, unrounded cents "
+    "it earns under the model asked, or under every model (one column per model). What attribution__credit "
+    "rolls up to channel, campaign or team, computed once per scope and model.",
+    _MODEL_DECLARATION + _SCOPE_DECLARATIONS,
+)
+def touch_credit_query(params: dict, db_path) -> pd.DataFrame:
+    """touch_credit over the scope's journeys, for the runner to cache."""
+    return touch_credit(Journeys.load(params, db_path), _models(params),
+                        effects=lambda: removal_effects(params, db_path))
+
+
 @db.computed_query(
     "attribution__credit",
     "One row per (model, key, team): the credit a channel, campaign or team earns under an "
     "attribution model, in USD and as a share of the scope's revenue (won deals closed in the window) or "
     "pipeline (deals created in the window). Each model's credits sum to the scope's total to the cent; "
     "deals with no touch before the conversion point are the key `unattributed`.",
-    "-- $model      text in (all, " + ", ".join(MODELS) + ") = all   one model or all of them\n"
-    "-- $level      text in (channel, campaign, team) = channel   what credit rolls up to\n"
+    _MODEL_DECLARATION + "-- $level      text in (channel, campaign, team) = channel   what credit rolls up to\n"
     + _SCOPE_DECLARATIONS,
 )
 def credit(params: dict, db_path) -> pd.DataFrame:
@@ -222,8 +241,9 @@ def credit(params: dict, db_path) -> pd.DataFrame:
     if journeys.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_usd", "_rate")) else "str")
                              for c in columns})
-    models = MODELS if params["model"] in (None, "all") else (params["model"],)
-    per_touch = touch_credit(journeys, models, effects=lambda: removal_effects(params, db_path))
+    models = _models(params)
+    # Per row, shared by every level (the runner caches it per scope and model).
+    per_touch = db.run_query("attribution__touch_credit", db=db_path, model=params["model"], **_scope(params))
     group, names = journeys.level_groups(params["level"])
     grouped = per_touch.groupby(group).sum()  # each group's rows summed in row order, as by name
     grouped.index = pd.MultiIndex.from_arrays([names.get_level_values(0).astype("str")[grouped.index],
