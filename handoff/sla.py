@@ -1092,6 +1092,21 @@ class WindowEvaluation:
             raise AssertionError("sla__mql_labels and sla__mql_clock returned different MQLs")
         return frame
 
+    def groups(self, group: str) -> tuple[np.ndarray, pd.Series, pd.Series]:
+        """Each MQL's owner, channel, campaign or segment as a number, with key_text and label_text
+        of each number (`sla__mql_groups`: every name read once, numbered in order of first appearance)."""
+        frame = db.run_query("sla__mql_groups", self.filters, db=self.db_path, group=group)
+        numbers = self.mqls["mql_number"].to_numpy()
+        codes = np.full(len(numbers), -1, dtype=np.int64)
+        for code, members in enumerate(frame["mql_numbers"]):
+            rows = np.searchsorted(numbers, np.asarray(members, dtype=numbers.dtype))
+            if len(rows) and (rows[-1] >= len(numbers) or not np.array_equal(numbers[rows], members)):
+                raise AssertionError("sla__mql_groups and sla__mql_clock returned different MQLs")
+            codes[rows] = code
+        if (codes < 0).any():
+            raise AssertionError("sla__mql_groups left out MQLs of sla__mql_clock")
+        return codes, frame["key_text"].reset_index(drop=True), frame["label_text"].reset_index(drop=True)
+
     def status_counts(self, by_month: bool) -> pd.DataFrame:
         """`count_statuses` of every item per policy (and month), as `evaluate` + `count_statuses`
         would give them (in another row order); per-MQL policies are counted from their status
@@ -1456,33 +1471,35 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     mql_policies = window.mql_policies()
     if not mql_policies or window.mqls.empty:
         return pd.DataFrame(columns=columns)
-    owners = window.labels("owner")
-    owner_id = pd.Series(_text(owners["key_text"])).fillna("(unassigned)")
-    owner_name = pd.Series(_text(owners["label_text"])).fillna("(unassigned)")
-    region = pd.Series(_text(window.mqls["region"]))
+    owner, owner_ids, owner_names = window.groups("owner")
+    owner_ids, owner_names = owner_ids.fillna("(unassigned)"), owner_names.fillna("(unassigned)")
+    region_codes, _ = pd.factorize(window.mqls["region"], use_na_sentinel=False)
     # Each MQL's (owner, name, region) group, numbered in order of first appearance: the groups
     # count_statuses would find in the items of each policy, in the same order.
-    group = np.zeros(len(region), dtype=np.int64)
-    for column in (owner_id, owner_name, region):
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        group, _ = pd.factorize(group * len(uniques) + codes)
+    group = owner
+    for codes in (pd.factorize(owner_ids)[0][owner], pd.factorize(owner_names)[0][owner], region_codes):
+        group, _ = pd.factorize(group * (int(codes.max()) + 1 if len(codes) else 1) + codes)
     first_rows = np.unique(group, return_index=True)[1]
-    owner_codes, owner_ids = pd.factorize(owner_id, use_na_sentinel=False)
+    owner_id = pd.Series(owner_ids.array[owner[first_rows]])
+    owner_name = pd.Series(owner_names.array[owner[first_rows]])
+    region = pd.Series(_text(window.mqls["region"].iloc[first_rows]))
+    id_codes, id_values = pd.factorize(owner_ids)
+    owner_codes = id_codes[owner]
     frames, medians = [], []
     for policy in mql_policies:
         verdicts = window.verdicts[policy.id]
         per_status = np.bincount(group * len(STATUSES) + verdicts.status.astype(np.int64),
                                  minlength=len(first_rows) * len(STATUSES)).reshape(-1, len(STATUSES))
-        frame = pd.DataFrame({"policy_id": _repeat(policy.id, len(first_rows)),
-                              "owner_id": owner_id.array[first_rows], "owner_name": owner_name.array[first_rows],
-                              "region": region.array[first_rows], "due_count": per_status.sum(axis=1)})
+        frame = pd.DataFrame({"policy_id": _repeat(policy.id, len(first_rows)), "owner_id": owner_id.array,
+                              "owner_name": owner_name.array, "region": region.array,
+                              "due_count": per_status.sum(axis=1)})
         for index, status_name in enumerate(STATUSES):
             frame[f"{status_name}_count"] = per_status[:, index]
         frames.append(frame)
         resolved = ~np.isnat(verdicts.resolved_at)
         hours = pd.Series(verdicts.measured[resolved]).groupby(owner_codes[resolved]).median()
         medians.append(pd.DataFrame({"policy_id": _repeat(policy.id, len(hours)),
-                                     "owner_id": owner_ids[hours.index.to_numpy()],
+                                     "owner_id": id_values[hours.index.to_numpy()],
                                      "median_hours": hours.to_numpy()}))
     counts = pd.concat(frames, ignore_index=True)
     judged = counts["met_count"] + counts["breached_count"]
@@ -1518,10 +1535,10 @@ def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
     frames = []
     quality = policies.of_kind("quality")
     if as_of is not None and len(window.mqls) and quality:
-        sources = window.labels("channel" if by_channel else "campaign")
+        source, keys, names = window.groups("channel" if by_channel else "campaign")
         mqls = pd.DataFrame({"mql_at": window.mqls["mql_at"], "is_accepted": window.mqls["is_accepted"],
-                             "is_rejected": window.mqls["is_rejected"], by: _text(sources["key_text"]),
-                             "label": _text(sources["label_text"])})
+                             "is_rejected": window.mqls["is_rejected"], by: keys.array[source],
+                             "label": names.array[source]})
         labels = mqls.assign(group_value=mqls[by].fillna("(none)")).groupby("group_value")["label"].first()
         for policy in quality:
             months = quality_months(mqls, policy, as_of, by=by).rename(columns={by: "group_value"})
@@ -1614,10 +1631,11 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             if not len(rows):
                 continue
             if leads is None:
-                leads, owners = window.labels("lead"), window.labels("owner")
+                leads, owners = window.labels("lead"), window.groups("owner")
             lead_id = _text(leads["key_text"].iloc[rows])
+            owner = owners[0][rows]
             frame = {
-                "owner_id": _text(owners["key_text"].iloc[rows]), "owner_name": _text(owners["label_text"].iloc[rows]),
+                "owner_id": owners[1].array[owner], "owner_name": owners[2].array[owner],
                 "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
                 "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
                 "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],

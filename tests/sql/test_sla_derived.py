@@ -242,3 +242,23 @@ def test_a_window_cut_out_of_a_wider_one_answers_as_a_fresh_one(demo_db, wider, 
         pd.testing.assert_frame_equal(db.run_query(name, window, db=demo_db), fresh[name])
     assert not fresh_evaluations  # every window (and the scorecard's previous one) was cut out
     sla._evaluations.clear()
+
+
+@pytest.mark.parametrize("params", [p for p in FILTER_SETS if "unanswered_only" not in p])
+def test_groups_name_every_mql_once(demo_db, params):
+    mqls = db.run_query("sla__mqls", params, db=demo_db)
+    clock = db.run_query("sla__mql_clock", params, db=demo_db)
+    place = {number: row for row, number in enumerate(clock["mql_number"])}
+    pairs = {"owner": ("owner_id", "owner_name"), "channel": ("channel", "channel"),
+             "campaign": ("source_campaign_id", "campaign_name"), "segment": ("segment", "segment")}
+    for group, (key, text) in pairs.items():
+        groups = db.run_query("sla__mql_groups", params, db=demo_db, group=group)
+        keys, texts = [None] * len(clock), [None] * len(clock)
+        for key_text, label_text, members in groups.itertuples(index=False):
+            for number in members:
+                assert keys[place[number]] is None  # once
+                keys[place[number]], texts[place[number]] = (key_text, label_text)
+        missing = lambda values: [None if pd.isna(v) else v for v in values]  # noqa: E731
+        assert missing(keys) == missing(mqls[key]) and missing(texts) == missing(mqls[text])
+        firsts = [min(members) for members in groups["mql_numbers"]]
+        assert firsts == sorted(firsts)  # in order of first appearance
