@@ -403,7 +403,8 @@ def bench_pandas(path: Path, runs: int) -> dict:
     started = time.perf_counter()
     leads = db.execute("select lead_id, segment, region, channel, sourced_by, owner_id, source_campaign_id "
                        "from leads order by lead_id", db=path)
-    milestones = db.execute("select * from lead_milestones order by lead_id", db=path)
+    milestones = db.execute("select lead_id, created_at, mql_at, sal_at, sql_at, opportunity_at, won_at "
+                            "from lead_milestones order by lead_id", db=path)
     load_s = time.perf_counter() - started
     theirs = timed(lambda: pandas_funnel(leads, milestones, filters), runs)
     same = pandas_funnel(leads, milestones, filters) == duck

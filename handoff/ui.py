@@ -277,6 +277,7 @@ def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
     """A download button for `frame` as CSV."""
     st.download_button(
-        label, frame.to_csv(index=False).encode(), file_name=f"{filename}.csv", mime="text/csv",
+        # Built when clicked (Streamlit calls it), so a rerun does not format every table as CSV.
+        label, lambda: frame.to_csv(index=False).encode(), file_name=f"{filename}.csv", mime="text/csv",
         icon=":material/download:", key=f"download-{filename}",
     )
