@@ -531,7 +531,7 @@ class _ResultCache:
             return self._items[key][0]
 
     def put(self, key: tuple, frame: pd.DataFrame) -> None:
-        size = int(frame.memory_usage(deep=True, index=True).sum())
+        size = _frame_bytes(frame)
         with self._lock:
             if key in self._items:
                 self._bytes -= self._items.pop(key)[1]
@@ -546,6 +546,20 @@ class _ResultCache:
         with self._lock:
             self._items.clear()
             self._bytes = 0
+
+
+def _frame_bytes(frame: pd.DataFrame) -> int:
+    """About how many bytes `frame` holds, cheaply: its arrays' own sizes, and for Python-object
+    columns the deep size of a sample scaled up (a full deep count costs milliseconds a column)."""
+    total = 0
+    for _, column in frame.items():
+        if column.dtype == object and len(column) > 1000:
+            total += int(column.iloc[:1000].memory_usage(deep=True, index=False) * len(column) / 1000)
+        elif column.dtype == object:
+            total += int(column.memory_usage(deep=True, index=False))
+        else:
+            total += int(column.array.nbytes)
+    return total + int(frame.index.nbytes)
 
 
 _cache = _ResultCache()
