@@ -33,7 +33,7 @@ from handoff.errors import (
     QueryTimeout,
     SchemaMismatch,
 )
-from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
+from handoff.paths import QUERIES_DIR, SCHEMA_FILE, TOUCH_REFERENCES_FILE, default_db_path, derived_files
 
 SCHEMA_VERSION = 2
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
@@ -270,6 +270,7 @@ def build_database(
         try:
             con.execute(SCHEMA_FILE.read_text())
             extra_meta = fill(con) or {}
+            check_touch_references(con)
             build_derived_tables(con)
             meta = {"schema_version": str(SCHEMA_VERSION), **{k: str(v) for k, v in extra_meta.items()}}
             con.executemany("insert into handoff_meta values (?, ?)", list(meta.items()))
@@ -281,6 +282,17 @@ def build_database(
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
     return target
+
+
+def check_touch_references(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse touches whose lead, campaign or person does not exist (the schema leaves these foreign
+    keys to this one bulk check: row-by-row checks made writing 5 million touches 4× slower)."""
+    broken = con.execute(TOUCH_REFERENCES_FILE.read_text()).fetchall()
+    if broken:
+        column, touch_id, value = broken[0]
+        raise duckdb.ConstraintException(
+            f"touches.{column} {value!r} of touch {touch_id!r} does not exist"
+            + (" (the first of several broken references)" if len(broken) > 1 else ""))
 
 
 def build_derived_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -42,6 +42,20 @@ def test_a_deal_for_an_unknown_lead_is_refused(tmp_path):
     assert not (tmp_path / "orphan.duckdb").exists()
 
 
+@pytest.mark.parametrize("column, value", [("lead_id", "nobody"), ("campaign_id", "C404"), ("person_id", "P404")])
+def test_a_touch_pointing_at_nothing_is_refused_in_bulk(tmp_path, column, value):
+    touch = {"touch_id": "T1", "lead_id": "L1", "channel": "email", "team": "marketing", "kind": "email",
+             "touched_at": ts("2026-01-02 09:00"), column: value}
+    with pytest.raises(duckdb.ConstraintException, match=f"touches.{column} '{value}' of touch 'T1' does not exist"):
+        write_db(tmp_path / "orphan.duckdb", {
+            "people": [{"person_id": "P1", "name": "Ana", "team": "sales", "role": "SDR", "region": "NA"}],
+            "leads": [{"lead_id": "L1", "created_at": ts("2026-01-01 09:00"), "channel": "email",
+                       "sourced_by": "marketing", "segment": "smb", "region": "NA", "score": 50}],
+            "touches": [touch],
+        })
+    assert not (tmp_path / "orphan.duckdb").exists()
+
+
 def test_a_failed_build_leaves_the_previous_file_byte_identical(tmp_path):
     path = write_db(tmp_path / "h.duckdb", {})
     before = path.read_bytes()
