@@ -252,8 +252,10 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     # The cell of each MQL of the window (explore__cell_members' mql rows, without the other members).
     cells = db.run_query("explore__mql_cells", filters, db=db_path,
                          **{k: params[k] for k in ("mode", "dim1", "dim2")})
-    mqls = db.run_query("sla__mqls", filters, db=db_path)
-    items = sla.evaluate_mql_policy(follow_up, mqls, policies.clock, as_of)
+    # The SLA page's evaluation of the same window (shared and cached), not a second one.
+    window = sla.evaluate_window({**filters, "policies": params.get("policies")}, db_path)
+    items = pd.DataFrame({"lead_id": window.labels("lead")["key_text"],
+                          "status": np.array(sla.STATUSES, dtype=object)[window.verdicts[follow_up.id].status]})
     # Both list the window's MQLs in (mql_at, lead_id) order: line them up, else match them by lead.
     if np.array_equal(cells["lead_id"].to_numpy(dtype=object), items["lead_id"].to_numpy(dtype=object)):
         statuses = cells.assign(status=items["status"].to_numpy(dtype=object))
