@@ -4,6 +4,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,3 +206,23 @@ def test_a_returned_result_can_be_changed_without_touching_the_cached_one(querie
     first["extra"] = 1
     again = db.run_query("test__lead_count", db=path, start=None, end=None)
     assert list(again.columns) == ["lead_count", "mode"] and again["lead_count"].tolist() == [1]
+
+
+FETCH_CASES = {
+    "text with NULLs among other types": "select case when r % 3 = 0 then null else 'v' || r end as name, r::int as n, "
+        "case when r = 1 then null else r end::bigint as maybe_n, (date '2026-01-01' + r::int) as day, "
+        "(r / 4)::decimal(18, 2) as usd, r % 2 = 0 as flag, [r, r] as pair, {'k': 'x' || r} as nested, "
+        "timestamp '2026-01-01 09:00' + to_hours(r) as at from range(7) t(r)",
+    "text all NULL": "select null::varchar as name, r as n from range(3) t(r)",
+    "no rows": "select 'a'::varchar as name, 1::int as n where false",
+    "text only": "select 'a' || r as name, repeat('é', r::int) as other from range(4) t(r)",
+    "no text": "select r as n, null::int as gap from range(3) t(r)",
+}
+
+
+@pytest.mark.parametrize("sql", FETCH_CASES.values(), ids=FETCH_CASES.keys())
+def test_results_are_fetched_exactly_as_duckdb_converts_them(make_db, sql):
+    # Text goes through Arrow for speed; the frame must equal DuckDB's own .df(), dtypes included.
+    path = make_db({})
+    expected = duckdb.connect().sql(sql).df()
+    pd.testing.assert_frame_equal(db.execute(sql, db=path), expected, check_exact=True)
