@@ -416,8 +416,22 @@ def load_query(name: str) -> QuerySpec:
     return _load_query_file(QUERIES_DIR / f"{name}.sql")
 
 
+_INCLUDE = re.compile(r"^-- @include (\w+)$", re.MULTILINE)
+
+
+def _expand_includes(sql: str, name: str) -> str:
+    """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`: CTEs several queries share."""
+    def fragment(match: re.Match) -> str:
+        path = QUERIES_DIR / "shared" / f"{match[1]}.sql"
+        if not path.is_file():
+            raise QueryError(f"{name}.sql includes {match[1]!r}, but queries/shared/{match[1]}.sql does not exist")
+        return path.read_text().rstrip("\n")
+
+    return _INCLUDE.sub(fragment, sql)
+
+
 def _load_query_file(path: Path) -> QuerySpec:
-    sql = path.read_text()
+    sql = _expand_includes(path.read_text(), path.stem)
     spec = _parse_header(sql, path.stem)
     undeclared = used_params(sql) - spec.params.keys()
     if undeclared:

@@ -11,7 +11,6 @@ import pytest
 
 from handoff import db
 from handoff.filters import Filters
-from tests.fixtures import ROOT
 
 FILTER_SETS = {
     "last quarter": Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)),
@@ -26,7 +25,7 @@ DIMENSION_PAIRS = [("channel", "none"), ("none", "none"), ("created_month", "own
 
 
 def _shared(name: str) -> str:
-    text = (ROOT / "queries" / f"{name}.sql").read_text()
+    text = db.load_query(name).sql  # the SQL the runner runs, includes expanded
     return text[text.index("-- [shared"):text.index("-- [end shared]")]
 
 

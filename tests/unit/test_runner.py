@@ -226,3 +226,24 @@ def test_results_are_fetched_exactly_as_duckdb_converts_them(make_db, sql):
     path = make_db({})
     expected = duckdb.connect().sql(sql).df()
     pd.testing.assert_frame_equal(db.execute(sql, db=path), expected, check_exact=True)
+
+
+def test_a_query_can_include_shared_ctes_and_their_parameters_are_checked(queries_dir, tmp_path):
+    from tests.fixtures import write_db
+
+    shared = db.QUERIES_DIR / "shared"
+    shared.mkdir()
+    (shared / "recent_leads.sql").write_text("recent as (select * from leads where $start is null or created_at >= $start),")
+    queries_dir("test__recent", "-- test__recent\n-- One row: recent leads.\n-- $start date = null  from\n"
+                                "with\n-- @include recent_leads\nfinal as (select count(*) as lead_count from recent)\n"
+                                "select * from final")
+    path = write_db(tmp_path / "two.duckdb", {"people": PEOPLE, "leads": LEADS})
+    assert db.run_query("test__recent", db=path, start=None)["lead_count"].tolist() == [2]
+    assert db.run_query("test__recent", db=path, start=dt.date(2030, 1, 1))["lead_count"].tolist() == [0]
+    queries_dir("test__undeclared", "-- test__undeclared\n-- One row.\nwith\n-- @include recent_leads\n"
+                                    "final as (select 1 as one)\nselect * from final")
+    with pytest.raises(QueryError, match=r"test__undeclared.sql uses undeclared parameters: start"):
+        db.load_query("test__undeclared")
+    queries_dir("test__missing", "-- test__missing\n-- One row.\nwith\n-- @include nowhere\nselect 1")
+    with pytest.raises(QueryError, match=r"test__missing.sql includes 'nowhere', but queries/shared/nowhere.sql"):
+        db.load_query("test__missing")
