@@ -4,8 +4,8 @@
     python bench/attribution.py --db /tmp/big.duckdb
 
 Each case runs `attribution__credit` with model=all (all nine models) cold: the runner's cache is
-cleared first, so the scope's journey load (attribution__journey_touches and journey_keys, from the
-journeys built at import), the Markov transitions SQL, the Markov solve, the Shapley enumeration and
+cleared first, so the scope's journey load (attribution__journey_touches, from the journeys built
+at import; the names of the touch keys are read once per database file), the Markov transitions SQL, the Markov solve, the Shapley enumeration and
 the cent rounding all run. Prints one line per case (wall-clock and CPU seconds of
 the process, DuckDB's threads included) and checks the invariant (every model sums to the scope's
 total to the cent) on the result.

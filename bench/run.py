@@ -13,9 +13,9 @@ each as median and p95 over `--runs` runs:
   connection, is what is kept per database file: the SLA verdicts of every MQL judged so far
   (`handoff.sla._judged`, by mql_number; a verdict does not depend on the window or the filters),
   filled by the untimed first run, so the timed runs read the quarter's verdicts instead of judging
-  its MQLs again.
+  its MQLs again; and the names of the attribution touch keys (`handoff.attribution._touch_keys`).
 - pages: every page through AppTest (the real app.py), cold = connections closed and every cache
-  cleared, the per-file SLA verdicts too, warm = the same page run again (what a rerun after a
+  cleared, what is kept per file too, warm = the same page run again (what a rerun after a
   click costs when its queries are cached).
 - attribution: all nine models together (`attribution__credit`, model all), cache cleared each run.
 - demo: `python -m handoff demo` for the same size into a scratch file, with its peak memory.
@@ -110,13 +110,14 @@ def clear_caches() -> None:
 
 
 def cold() -> None:
-    """Connections closed and the per-file SLA verdicts forgotten as well: the state of a server that
-    has just started or swapped files."""
+    """Connections closed and what is kept per file (the SLA verdicts, the attribution touch keys)
+    forgotten as well: the state of a server that has just started or swapped files."""
     db.close_connections()
     clear_caches()
-    judged = getattr(sys.modules.get("handoff.sla"), "_judged", None)
-    if judged is not None:
-        judged.clear()
+    for module, kept in (("handoff.sla", "_judged"), ("handoff.attribution", "_touch_keys")):
+        per_file = getattr(sys.modules.get(module), kept, None)
+        if per_file is not None:
+            per_file.clear()
 
 
 def default_filters() -> Filters:

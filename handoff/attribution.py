@@ -10,9 +10,10 @@ are rounded with the largest-remainder method so each model sums to the scope's 
 
 The journeys, their weights and the Markov chain's visits are built once, when the database is
 written (`handoff/derived/20_attribution_journeys.sql`); the queries scan a window's rows of it. The
-models read them as numbers (`attribution__journey_touches`, `attribution__journey_keys`: one load
-per scope, cached and shared by every level and model), the totals and the deal picker one row per
-deal (`attribution__journey_deals`), the receipt only its deal's touches.
+models read them as numbers (`attribution__journey_touches`: one load per scope, cached and shared
+by every level and model; the names behind its touch keys, `attribution__journey_keys`, once per
+database file), the totals and the deal picker one row per deal (`attribution__journey_deals`), the
+receipt only its deal's touches.
 
 Computed queries: attribution__credit (the contract), attribution__receipt (one deal, every
 model), attribution__deals (the scope's deals) and attribution__scope_totals. Command: `python -m handoff attribution-paths FILE.csv`.
@@ -70,33 +71,82 @@ def removal_effects(params: dict, db_path) -> pd.Series:
     return effects
 
 
+class TouchKeys:
+    """The names behind every touch key of a database (attribution__journey_keys), arranged for the
+    models: each key's channel as a number in sorted name order (`channels` names them), and per
+    level the group each key rolls up to. A key number is a slot; the slot after the last is for
+    rows without a touch (key −1: `unattributed`)."""
+
+    def __init__(self, keys: pd.DataFrame) -> None:
+        self.keys = keys
+        key_ids = keys["touch_key"].to_numpy(dtype=np.int64)
+        slots = int(key_ids.max()) + 2 if len(keys) else 1
+        self.channels = sorted(set(keys["channel"]))
+        number = {channel: i for i, channel in enumerate(self.channels)}
+        self.slot_channel = np.full(slots, -1, dtype=np.int64)
+        self.slot_channel[key_ids] = [number[channel] for channel in keys["channel"]]
+        self._levels: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for level in LEVELS:
+            names = {"channel": keys["channel"], "campaign": keys["campaign_id"].fillna(NO_CAMPAIGN),
+                     "team": keys["team"]}[level]
+            groups: dict[tuple[str, str], int] = {}
+            key_group = [groups.setdefault(pair, len(groups)) for pair in zip(names, keys["team"])]
+            unattributed = groups.setdefault((UNATTRIBUTED, UNATTRIBUTED), len(groups))
+            slot_group = np.full(slots, unattributed, dtype=np.int64)
+            slot_group[key_ids] = key_group
+            self._levels[level] = (slot_group, np.array([key for key, _ in groups], dtype=object),
+                                   np.array([team for _, team in groups], dtype=object))
+
+    def level(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At `level`: each slot's group number, and each group's key and team (names by number)."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+        return self._levels[level]
+
+
+# The touch keys of each database file, with the file's identity: (identity, TouchKeys) by path.
+_touch_keys: dict[str, tuple[db.DbIdentity, TouchKeys]] = {}
+
+
+def touch_keys(db_path) -> TouchKeys:
+    """The touch keys of the database at `db_path`. They are numbered once when the file is written
+    and hold for every scope, so they are read once per file (by its identity: a rebuilt or swapped
+    file is read again), not once per scope as the runner's cache would."""
+    identity = db.db_identity(db_path)
+    held = _touch_keys.get(identity.path)
+    if held is None or held[0] != identity:
+        held = (identity, TouchKeys(db.run_query("attribution__journey_keys", db=identity.path)))
+        _touch_keys.pop(identity.path, None)
+        while len(_touch_keys) >= 8:  # a handful of files at most (tests make many)
+            _touch_keys.pop(next(iter(_touch_keys)), None)
+        _touch_keys[identity.path] = held
+    return held[1]
+
+
 class Journeys:
     """The scope's journey rows as the models read them: attribution__journey_touches (numbers only,
-    in attribution__touch_weights' order) and the names of its touch keys (attribution__journey_keys).
+    in attribution__touch_weights' order) and the database's touch keys.
 
     `channel` is each attributed row's channel as a number in sorted name order (`channels` names
-    them), so grouping on it sums the same rows in the same order as grouping on the names would.
+    every channel of the database), so grouping on it sums the same rows in the same order as
+    grouping on the names would.
     """
 
-    def __init__(self, rows: pd.DataFrame, keys: pd.DataFrame) -> None:
+    def __init__(self, rows: pd.DataFrame, keys: TouchKeys) -> None:
         self.rows = rows
-        self.keys = keys.set_index("touch_key")
+        self.keys = keys
+        self.channels = keys.channels
         self.attributed = rows["touch_key"].notna().to_numpy()
         key = rows["touch_key"].to_numpy()
         self.key = np.where(self.attributed, np.nan_to_num(key, nan=0), -1).astype(np.int64)
-        self.channels = sorted(self.keys["channel"].unique())
-        channel_of_key = pd.Series(range(len(self.channels)), index=self.channels).reindex(
-            self.keys["channel"]).to_numpy()
-        lookup = np.zeros(int(self.keys.index.max()) + 1 if len(self.keys) else 0, dtype=np.int64)
-        lookup[self.keys.index.to_numpy()] = channel_of_key
-        self.channel = np.where(self.attributed, lookup[np.maximum(self.key, 0)] if len(lookup) else -1, -1)
+        self.channel = keys.slot_channel[self.key]  # key −1: the last slot, channel −1
         self.amount = rows["amount_cents"].to_numpy()
         self.deal = rows["deal_number"].to_numpy()
 
     @classmethod
     def load(cls, params: dict, db_path) -> Journeys:
-        return cls(db.run_query("attribution__journey_touches", db=db_path, **_scope(params)),
-                   db.run_query("attribution__journey_keys", db=db_path, **_scope(params)))
+        rows = db.run_query("attribution__journey_touches", db=db_path, **_scope(params))
+        return cls(rows, touch_keys(db_path))
 
     @property
     def empty(self) -> bool:
@@ -104,22 +154,14 @@ class Journeys:
 
     def total_cents(self) -> int:
         """What every model shares out: the amount of each deal once."""
-        return int(self.rows["amount_cents"][self.rows["touch_number"].to_numpy() <= 1].sum())
+        return int(self.amount[self.rows["touch_number"].to_numpy() <= 1].sum())
 
-    def level_groups(self, level: str) -> tuple[np.ndarray, pd.MultiIndex]:
-        """What each row rolls up to at `level`: a group number per row, and each group's (key, team);
-        unattributed rows are the group (`unattributed`, `unattributed`)."""
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}")
-        names = {"channel": self.keys["channel"], "campaign": self.keys["campaign_id"].fillna(NO_CAMPAIGN),
-                 "team": self.keys["team"]}[level]
-        slots = (int(self.keys.index.max()) + 1 if len(self.keys) else 0) + 1  # the last: unattributed
-        key_names = np.full(slots, UNATTRIBUTED, dtype=object)
-        team_names = key_names.copy()
-        key_names[self.keys.index.to_numpy()] = names.astype(object).to_numpy()
-        team_names[self.keys.index.to_numpy()] = self.keys["team"].astype(object).to_numpy()
-        slot_group, groups = pd.MultiIndex.from_arrays([key_names, team_names], names=["key", "team"]).factorize()
-        return slot_group[self.key], groups  # key -1 picks the last slot
+    def level_groups(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What each row rolls up to at `level`: a group number per row, and each group's key and
+        team (arrays of names by group number); unattributed rows are the group (`unattributed`,
+        `unattributed`)."""
+        slot_group, key_names, team_names = self.keys.level(level)
+        return slot_group[self.key], key_names, team_names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,12 +175,30 @@ def _journey_shapes(deal: pd.Series, channel: pd.Series, amount: pd.Series) -> p
     shapes = pd.DataFrame({"deal_id": deal, "channel": channel, "amount_cents": amount})
     deal_code, deal_names = pd.factorize(deal.to_numpy())
     channel_code, channel_names = pd.factorize(channel.to_numpy())
-    pair = deal_code * len(channel_names) + channel_code
-    pair_touches = np.bincount(pair, minlength=len(deal_names) * len(channel_names))
-    shapes["channel_touches"] = pair_touches[pair]
-    deal_channels = (pair_touches.reshape(len(deal_names), len(channel_names)) > 0).sum(axis=1)
-    shapes["deal_channels"] = deal_channels[deal_code]
+    channel_touches, deal_channels = _touch_counts(deal_code, len(deal_names), channel_code,
+                                                   len(channel_names))
+    shapes["channel_touches"] = channel_touches
+    shapes["deal_channels"] = deal_channels
     return shapes
+
+
+def _touch_counts(deal_code: np.ndarray, deals: int, channel_code: np.ndarray,
+                  channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per touch: how many touches its journey has on its channel, and how many distinct channels
+    its journey has (codes 0…deals−1 and 0…channels−1)."""
+    pair = deal_code * channels + channel_code
+    pair_touches = np.bincount(pair, minlength=deals * channels)
+    deal_channels = (pair_touches.reshape(deals, channels) > 0).sum(axis=1)
+    return pair_touches[pair], deal_channels[deal_code]
+
+
+def _group_sums(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """Each group's sum of `values` (a column, or one per column of a 2-d array), as pandas' groupby
+    sums them (compensated, in row order), so the credit stays bit for bit what it was; `group`
+    numbers the groups 0…groups−1, and a group without rows sums to 0."""
+    by = pd.Categorical.from_codes(group, categories=range(groups))  # numbered already: no hashing
+    return pd.DataFrame(values).groupby(by, observed=False).sum().to_numpy().reshape(
+        (groups,) + np.shape(values)[1:])
 
 
 def touch_credit(journeys: Journeys, models, effects=None) -> pd.DataFrame:
@@ -155,50 +215,65 @@ def touch_credit(journeys: Journeys, models, effects=None) -> pd.DataFrame:
     """
     rows = journeys.rows
     amount = rows["amount_cents"].to_numpy(dtype=float)
-    credit = pd.DataFrame({model: amount * rows[f"{model}_weight"].to_numpy()
-                           for model in models if model in RULE_MODELS}, index=rows.index)
-    population = [m for m in models if m in POPULATION_MODELS]
-    for model in population:
-        credit[model] = np.where(journeys.attributed, 0.0, amount)
-    attributed = journeys.attributed
-    if not population or not attributed.any():
-        return credit[list(models)]
-    index = rows.index[attributed]
-    shapes = _journey_shapes(pd.Series(journeys.deal[attributed], index=index),
-                             pd.Series(journeys.channel[attributed], index=index),
-                             pd.Series(journeys.amount[attributed], index=index))
-    deals = shapes.drop_duplicates("deal_id")
-    present = np.unique(shapes["channel"].to_numpy())  # the channels by number, in name order
-    equal = 1.0 / shapes["channel_touches"]
+    # One row per model while computing: the frame then holds them as one block, without a copy.
+    credit = np.empty((len(models), len(rows)))
+    for i, model in enumerate(models):
+        if model in RULE_MODELS:
+            np.multiply(amount, rows[f"{model}_weight"].to_numpy(), out=credit[i])
+        else:
+            credit[i] = np.where(journeys.attributed, 0.0, amount)
+    attributed = np.flatnonzero(journeys.attributed)
+    if any(m in POPULATION_MODELS for m in models) and len(attributed):
+        # The attributed rows on numbers: deals by code in deal order, channels by number in name order.
+        deal = journeys.deal[attributed]
+        if (deal[1:] >= deal[:-1]).all():  # rows come in deal order: a deal's code counts the deals before
+            deal_code = np.cumsum(np.concatenate(([True], deal[1:] != deal[:-1]))) - 1
+        else:
+            deal_code = np.unique(deal, return_inverse=True)[1]
+        deals = int(deal_code.max()) + 1
+        channel = journeys.channel[attributed]
+        channels = len(journeys.channels)
+        row_amount = journeys.amount[attributed]
+        deal_amount = np.zeros(deals, dtype=row_amount.dtype)
+        deal_amount[deal_code] = row_amount
+        channel_touches, deal_channels = _touch_counts(deal_code, deals, channel, channels)
+        present = np.flatnonzero(np.bincount(channel, minlength=channels))  # by number, in name order
+        equal = 1.0 / channel_touches
 
-    if "markov" in models:
-        # Markov: the attributed total shared by removal effect, among channels that converted.
-        named = effects().reindex([journeys.channels[c] for c in present], fill_value=0.0)
-        effect = pd.Series(named.to_numpy(), index=present)
-        share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(present), index=present)
-        channel_credit = deals["amount_cents"].sum() * share
-        per_journey = shapes["amount_cents"] / shapes["channel_touches"]
-        credit.loc[index, "markov"] = _hand_down(channel_credit, shapes["channel"], per_journey, equal)
+        if "markov" in models:
+            # Markov: the attributed total shared by removal effect, among channels that converted.
+            named = effects().reindex([journeys.channels[c] for c in present], fill_value=0.0)
+            effect = pd.Series(named.to_numpy(), index=present)
+            share = (effect / effect.sum() if effect.sum() > 0
+                     else pd.Series(1.0 / len(present), index=present))
+            channel_credit = np.zeros(channels)
+            channel_credit[present] = (deal_amount.sum() * share).to_numpy()
+            per_journey = row_amount / channel_touches
+            credit[models.index("markov"), attributed] = _hand_down(channel_credit, channel, channels,
+                                                                    per_journey, equal)
 
-    if "shapley" in models:
-        # Shapley over channels, handed down by each journey's equal split.
-        bits = pd.Series(1 << np.arange(len(present), dtype=np.int64), index=present)
-        distinct = shapes.drop_duplicates(["deal_id", "channel"])
-        masks = bits.reindex(distinct["channel"]).groupby(distinct["deal_id"].to_numpy()).sum()
-        worth = deals.set_index("deal_id")["amount_cents"].reindex(masks.index).to_numpy(dtype=float)
-        values = pd.Series(shapley(masks.to_numpy(), worth, len(present))[:, 0], index=present)
-        per_journey = shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
-        credit.loc[index, "shapley"] = _hand_down(values, shapes["channel"], per_journey, equal)
-    return credit[list(models)]
+        if "shapley" in models:
+            # Shapley over channels, handed down by each journey's equal split.
+            masks = np.zeros(deals, dtype=np.int64)
+            np.bitwise_or.at(masks, deal_code, np.left_shift(1, np.searchsorted(present, channel)))
+            values = shapley(masks, deal_amount.astype(float), len(present))[:, 0]
+            channel_credit = np.zeros(channels)
+            channel_credit[present] = values
+            per_journey = row_amount / deal_channels / channel_touches
+            credit[models.index("shapley"), attributed] = _hand_down(channel_credit, channel, channels,
+                                                                     per_journey, equal)
+    return pd.DataFrame(credit.T, index=rows.index, columns=list(models), copy=False)
 
 
-def _hand_down(channel_credit: pd.Series, channel: pd.Series, weight: pd.Series,
-               fallback: pd.Series) -> np.ndarray:
+def _hand_down(channel_credit: np.ndarray, channel: np.ndarray, channels: int, weight: np.ndarray,
+               fallback: np.ndarray) -> np.ndarray:
     """Share each channel's credit among its touches in proportion to `weight`, or to `fallback`
     for a channel whose touches all weigh 0 (journeys of zero amount still carry Markov credit)."""
-    weight = weight.where(weight.groupby(channel).transform("sum") > 0, fallback)
-    total = weight.groupby(channel).transform("sum")
-    return channel_credit.reindex(channel).to_numpy() * (weight / total).to_numpy()
+    total = _group_sums(weight, channel, channels)
+    if not (total[channel] > 0).all():
+        weight = np.where(total[channel] > 0, weight, fallback)
+        total = _group_sums(weight, channel, channels)
+    return channel_credit[channel] * (weight / total[channel])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,21 +319,35 @@ def credit(params: dict, db_path) -> pd.DataFrame:
     models = _models(params)
     # Per row, shared by every level (the runner caches it per scope and model).
     per_touch = db.run_query("attribution__touch_credit", db=db_path, model=params["model"], **_scope(params))
-    group, names = journeys.level_groups(params["level"])
-    grouped = per_touch.groupby(group).sum()  # each group's rows summed in row order, as by name
-    grouped.index = pd.MultiIndex.from_arrays([names.get_level_values(0).astype("str")[grouped.index],
-                                               names.get_level_values(1).astype("str")[grouped.index]],
-                                              names=["key", "team"])
-    long = grouped.reset_index().melt(id_vars=["key", "team"], var_name="model", value_name="exact_cents")
+    group, key_names, team_names = journeys.level_groups(params["level"])
+    # Each group's rows summed in row order, as by name; only the groups that have rows.
+    sums = _group_sums(per_touch.to_numpy(), group, len(key_names))  # its columns: the models, in order
+    present = np.flatnonzero(np.bincount(group, minlength=len(key_names)))
+    # One row per (model, group) from here on: a few hundred rows, ordered and rounded on numpy arrays.
+    key, team = key_names[present], team_names[present]
+    key_rank = np.tile(np.unique(key, return_inverse=True)[1], len(models))
+    team_rank = np.tile(np.unique(team, return_inverse=True)[1], len(models))
+    model = np.repeat(np.arange(len(models)), len(present))
+    exact_cents = sums[present].T.reshape(-1)
     total_cents = journeys.total_cents()
-    long = long.sort_values(["model", "exact_cents", "key", "team"], ascending=[True, False, True, True])
-    cents = round_groups_to_cents(long["exact_cents"], long["model"], pd.Series(total_cents, index=list(models)))
-    long["credit_usd"] = cents / 100.0
-    long["share_rate"] = cents / total_cents if total_cents else 0.0
-    long["level"] = params["level"]
-    long["model_order"] = long["model"].map({m: i for i, m in enumerate(MODELS)})
-    long = long.sort_values(["model_order", "credit_usd", "key", "team"], ascending=[True, False, True, True])
-    return long[columns].reset_index(drop=True)
+    # Within a model, the cents left over go to the largest remainders, ties to the larger credit,
+    # then by key and team.
+    order = np.lexsort((team_rank, key_rank, -exact_cents, model))
+    cents = np.empty(len(order), dtype=np.int64)
+    cents[order] = round_groups_to_cents(pd.Series(exact_cents[order]), pd.Series(model[order]),
+                                         pd.Series(total_cents, index=range(len(models)))).to_numpy()
+    credit_usd = cents / 100.0
+    share_rate = cents / total_cents if total_cents else np.zeros(len(cents))
+    model_order = np.array([MODELS.index(m) for m in models])[model]
+    final = np.lexsort((team_rank, key_rank, -credit_usd, model_order))
+    return pd.DataFrame({
+        "model": pd.array(np.array(models, dtype=object)[model[final]], dtype="str"),
+        "level": pd.array(np.full(len(final), params["level"], dtype=object), dtype="str"),
+        "key": pd.array(np.tile(key, len(models))[final], dtype="str"),
+        "team": pd.array(np.tile(team, len(models))[final], dtype="str"),
+        "credit_usd": credit_usd[final],
+        "share_rate": share_rate[final],
+    })
 
 
 ROLE_NAMES = (("is_first", "first"), ("is_lead_creation", "lead_creation"),
@@ -267,12 +356,12 @@ ROLE_NAMES = (("is_first", "first"), ("is_lead_creation", "lead_creation"),
 
 def touch_roles(touches: pd.DataFrame) -> pd.Series:
     """Each touch's roles joined by ' + ' (e.g. 'first + lead_creation'); 'middle' if none."""
-    labels = pd.Series("", index=touches.index, dtype="str")
-    for column, name in ROLE_NAMES:
-        flag = touches[column].fillna(False).astype(bool)
-        labels = labels.where(~flag, labels + np.where(labels == "", "", " + ") + name)
-    labels = labels.where(labels != "", "middle")
-    return labels.where(touches["touch_id"].notna(), UNATTRIBUTED)
+    flags = np.column_stack([touches[column].fillna(False).astype(bool).to_numpy()
+                             for column, _ in ROLE_NAMES])
+    names = [name for _, name in ROLE_NAMES]
+    labels = [" + ".join(name for name, flag in zip(names, row) if flag) or "middle" for row in flags]
+    labels = np.where(touches["touch_id"].notna().to_numpy(), np.array(labels, dtype=object), UNATTRIBUTED)
+    return pd.Series(labels, index=touches.index, dtype="str")
 
 
 @db.computed_query(
@@ -288,36 +377,41 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
     """A per-deal receipt: each touch and its credit under every model."""
     deal_id = params.get("deal_id")
     if deal_id is None:
-        deals = journey_deals(params, db_path).sort_values(["amount_cents", "deal_id"], ascending=[False, True])
-        deal_id = deals["deal_id"].iloc[0] if len(deals) else None
+        deals = journey_deals(params, db_path)
+        amount = deals["amount_cents"].to_numpy()
+        # The largest deal; of equal ones, the first by deal_id.
+        deal_id = min(deals["deal_id"].to_numpy()[amount == amount.max()]) if len(deals) else None
     touches = db.run_query("attribution__touch_weights", db=db_path, **_scope(params), deal_id=deal_id)
-    touches = touches[touches["deal_id"] == deal_id].copy()
-    frame = touches[["deal_id", "touch_number", "touched_at", "hours_before_conversion", "channel",
-                     "campaign_id", "team", "kind", "person_id"]].copy()
-    frame.insert(1, "touch_id", touches["touch_id"])
-    frame["role"] = touch_roles(touches)
+    touches = touches[touches["deal_id"] == deal_id]
     amount = touches["amount_cents"].to_numpy(dtype=float)
-    exact = pd.DataFrame({model: amount * touches[f"{model}_weight"].to_numpy() for model in RULE_MODELS},
-                         index=touches.index)
-    attributed = touches["touch_id"].notna()
-    exact["markov"] = exact["shapley"] = amount  # a deal without touches stays whole
+    # One row per model, one column per touch: a deal has a few dozen touches at most.
+    exact = np.empty((len(MODELS), len(touches)))
+    for i, model in enumerate(MODELS):
+        exact[i] = amount * touches[f"{model}_weight"].to_numpy() if model in RULE_MODELS else amount
+    attributed = touches["touch_id"].notna().to_numpy()  # a deal without touches stays whole
     if attributed.any():
         journey = touches[attributed]
         shapes = _journey_shapes(journey["deal_id"], journey["channel"], journey["amount_cents"])
         effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
         deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
         within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
-        exact.loc[shapes.index, "markov"] = shapes["amount_cents"] * within / shapes["channel_touches"]
-        exact.loc[shapes.index, "shapley"] = (shapes["amount_cents"] / shapes["deal_channels"]
-                                              / shapes["channel_touches"])
+        exact[MODELS.index("markov"), attributed] = (shapes["amount_cents"] * within
+                                                     / shapes["channel_touches"])
+        exact[MODELS.index("shapley"), attributed] = (shapes["amount_cents"] / shapes["deal_channels"]
+                                                      / shapes["channel_touches"])
     total = int(touches["amount_cents"].iloc[0]) if len(touches) else 0
-    # Every model at once: each model's column is one group holding the deal's amount.
-    stacked = pd.Series(exact[list(MODELS)].to_numpy().T.reshape(-1))
-    cents = round_groups_to_cents(stacked, pd.Series(np.repeat(MODELS, len(touches))),
+    # Every model at once: each model's row is one group holding the deal's amount.
+    cents = round_groups_to_cents(pd.Series(exact.reshape(-1)), pd.Series(np.repeat(MODELS, len(touches))),
                                   pd.Series(total, index=list(MODELS))).to_numpy().reshape(len(MODELS), -1)
-    for i, model in enumerate(MODELS):
-        frame[f"{model}_usd"] = cents[i] / 100.0
-    frame["touch_id"] = frame["touch_id"].astype("str")
+    frame = pd.DataFrame({
+        "deal_id": touches["deal_id"],
+        "touch_id": touches["touch_id"].astype("str"),
+        **{column: touches[column] for column in ("touch_number", "touched_at", "hours_before_conversion",
+                                                  "channel", "campaign_id", "team", "kind", "person_id")},
+        "role": touch_roles(touches),
+        **{f"{model}_usd": pd.Series(cents[i] / 100.0, index=touches.index)
+           for i, model in enumerate(MODELS)},
+    })
     return frame.reset_index(drop=True)
 
 

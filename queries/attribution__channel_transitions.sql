@@ -16,60 +16,83 @@
 -- $owners     text[] = null                 lead owner person_ids; NULL = all
 -- $campaigns  text[] = null                 source campaign_ids; NULL = all
 with
--- The journeys built at import (derived attribution_journeys): a scan of the window's rows.
-journeys as (
+-- The journeys built at import (derived attribution_journeys). Not materialized: the deal and the
+-- lead journeys below each scan only their own window's rows of it.
+journeys as not materialized (
     select * from attribution_journeys
 ),
 
--- The rows of the scope's journeys, each with whether its journey converts and whether it ends it:
--- converting journeys (deals without touches make no step) and, for revenue, lost deals end at
--- their last touch; a lead created in the window without a deal created before the window end
--- keeps the visits that started before the window end, and the last of them ends it.
-visits as (
+-- Converting journeys (deals without touches make no step) and, for revenue, lost deals, counted by
+-- kind of row (a few hundred kinds instead of every row): a row whose channel differs from the one
+-- before starts a visit (a step in from that channel, or from the start); a repeat of the channel
+-- just before is the same visit. A deal's journey ends at its last touch.
+deal_step_kinds as (
     select
         journey_kind = $basis as is_converted,
         channel,
         previous_channel,
-        case
-            when journey_kind = 'lead'
-                then next_visit_at is null or ($end is not null and next_visit_at >= $end::timestamp)
-            else is_closing
-        end as is_last
+        count(*) filter (where previous_channel is distinct from channel) as entering_count,
+        count(*) filter (where is_closing) as ending_count
     from journeys
-    where ($start is null or window_at >= $start)
+    where (journey_kind = $basis or ($basis = 'revenue' and journey_kind = 'lost'))
+        and channel is not null
+        and ($start is null or window_at >= $start)
         and ($end is null or window_at < $end)
-        and (
-            ((journey_kind = $basis or ($basis = 'revenue' and journey_kind = 'lost')) and channel is not null)
-            or (journey_kind = 'lead'
-                and (lead_first_deal_at is null or ($end is not null and lead_first_deal_at >= $end::timestamp))
-                and ($end is null or touched_at < $end::timestamp))
-        )
         and ($segments is null or list_contains($segments, lead_segment))
         and ($regions is null or list_contains($regions, lead_region))
         and ($channels is null or list_contains($channels, lead_channel))
         and ($teams is null or list_contains($teams, lead_sourced_by))
         and ($owners is null or list_contains($owners, lead_owner_id))
         and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
-),
-
--- Rows that make a step, counted by kind first (a few hundred kinds instead of every row).
-step_kinds as (
-    select is_converted, channel, previous_channel, is_last, count(*) as journey_count
-    from visits
-    where previous_channel is distinct from channel or is_last
     group by all
 ),
 
--- A new visit steps in from the channel before (or the start); a repeat of the channel just before
--- is the same visit, so it makes no step of its own. The last row steps out to the journey's end.
+-- A lead created in the window without a deal created before the window end: its rows are visits
+-- already; it keeps those that started before the window end, and the last of them ends it.
+lead_step_kinds as (
+    select
+        channel,
+        previous_channel,
+        count(*) as entering_count,
+        count(*) filter (
+            where next_visit_at is null or ($end is not null and next_visit_at >= $end::timestamp)
+        ) as ending_count
+    from journeys
+    where journey_kind = 'lead'
+        and (lead_first_deal_at is null or ($end is not null and lead_first_deal_at >= $end::timestamp))
+        and ($end is null or touched_at < $end::timestamp)
+        and ($start is null or window_at >= $start)
+        and ($end is null or window_at < $end)
+        and ($segments is null or list_contains($segments, lead_segment))
+        and ($regions is null or list_contains($regions, lead_region))
+        and ($channels is null or list_contains($channels, lead_channel))
+        and ($teams is null or list_contains($teams, lead_sourced_by))
+        and ($owners is null or list_contains($owners, lead_owner_id))
+        and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
+    group by all
+),
+
+-- Each visit steps in from the channel before (or the start); each journey's last visit steps out
+-- to its end: conversion or null.
 steps as (
-    select coalesce(previous_channel, '(start)') as from_state, channel as to_state, journey_count
-    from step_kinds
+    select
+        coalesce(previous_channel, '(start)') as from_state,
+        channel as to_state,
+        entering_count as journey_count
+    from deal_step_kinds
+    where entering_count > 0
+    union all
+    select channel, case when is_converted then '(conversion)' else '(null)' end, ending_count
+    from deal_step_kinds
+    where ending_count > 0
+    union all
+    select coalesce(previous_channel, '(start)'), channel, entering_count
+    from lead_step_kinds
     where previous_channel is distinct from channel
     union all
-    select channel, case when is_converted then '(conversion)' else '(null)' end, journey_count
-    from step_kinds
-    where is_last
+    select channel, '(null)', ending_count
+    from lead_step_kinds
+    where ending_count > 0
 ),
 
 final as (

@@ -377,3 +377,19 @@ def test_a_zero_amount_journey_still_carries_its_markov_credit(make_db):
     })
     assert credit(path, "markov") == {("A", "marketing"): 50.0, ("B", "marketing"): 50.0}
     assert credit(path, "shapley") == {("A", "marketing"): 100.0}
+
+
+def test_touch_key_names_are_read_again_when_the_database_file_changes(tmp_path):
+    # The names behind the touch keys are kept per database file (they hold for every scope); a file
+    # rebuilt at the same path with another channel behind the same key number gets the new names.
+    path = tmp_path / "rebuilt.duckdb"
+
+    def credit_with(channel):
+        write_db(path, {"people": PEOPLE, "leads": [lead("LA", "2026-02-01 09:00", "webinar")],
+                        "touches": [touch("TA", "LA", "2026-02-01 09:00", channel)],
+                        "deals": [deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100)]})
+        return credit(path, "markov")
+
+    assert credit_with("webinar") == {("webinar", "marketing"): 100.0}
+    assert credit_with("events") == {("events", "marketing"): 100.0}
+    db.close_connections()

@@ -58,6 +58,21 @@ def test_grouped_rounding_hits_each_groups_total():
     assert cents.tolist() == [34, 33, 33, 1, 0]
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 1e4, allow_nan=False)), min_size=1, max_size=40),
+       st.integers(-3, 3))
+def test_grouped_rounding_is_each_groups_own_rounding(entries, noise):
+    # Groups interleaved, ties among equal remainders, totals off by a few cents: within each group
+    # the cents are what round_to_cents gives that group's entries in their order.
+    groups = pd.Series([group for group, _ in entries])
+    exact = pd.Series([value for _, value in entries])
+    totals = exact.groupby(groups).sum().round().astype("int64") + noise
+    cents = round_groups_to_cents(exact, groups, totals)
+    for group, total in totals.items():
+        mine = groups == group
+        assert cents[mine].tolist() == round_to_cents(exact[mine].to_numpy(), total).tolist()
+
+
 # ---------------------------------------------------------------------------------------------
 # Markov chain
 
