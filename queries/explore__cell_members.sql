@@ -20,6 +20,7 @@
 -- $dim2_values  text[] = null   dim2_value of each chosen cell, paired with $dim1_values by position
 with
 -- @include explore_scope
+-- @include explore_dimensions
 
 chosen_cells as (
     select unnest($dim1_values) as dim1_value, unnest($dim2_values) as dim2_value

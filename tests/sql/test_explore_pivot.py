@@ -24,6 +24,7 @@ import pytest
 from handoff import db
 from handoff import pivot as explore  # also registers the computed query explore__pivot_sla
 from handoff.filters import Filters
+from handoff.paths import QUERIES_DIR
 from tests.fixtures import ts
 
 PEOPLE = [
@@ -322,8 +323,8 @@ def test_schema_columns_list_every_table_the_console_reads(company):
 
 
 def test_pivot_and_cell_members_share_their_scope_and_dimensions_word_for_word():
-    def shared(name):
-        text = db.load_query(name).sql  # the SQL the runner runs, includes expanded
-        return text[text.index("-- [shared"):text.index("-- [end shared]")]
-
-    assert shared("explore__pivot") == shared("explore__cell_members")
+    scope = (QUERIES_DIR / "shared" / "explore_scope.sql").read_text().rstrip("\n")
+    dimensions = (QUERIES_DIR / "shared" / "explore_dimensions.sql").read_text().rstrip("\n")
+    for name in ("explore__pivot", "explore__cell_members"):
+        sql = db.load_query(name).sql  # the SQL the runner runs, includes expanded
+        assert scope + "\n" + dimensions in sql, name
