@@ -35,31 +35,35 @@ spend as (
     group by all
 ),
 
-campaign_leads as (
-    select l.*, c.channel as campaign_channel
-    from leads as l
-    join campaigns as c on c.campaign_id = l.source_campaign_id
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
-),
-
+-- The window's leads from a campaign, by the campaign's channel. lead_milestones carries the lead's
+-- filter columns and is stored in created_at order, so the window skips most of it.
 leads_by_month as (
-    select date_trunc('month', created_at)::date as month_start, campaign_channel as channel, count(*) as lead_count
-    from campaign_leads
-    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+    select date_trunc('month', m.created_at)::date as month_start, c.channel, count(*) as lead_count
+    from lead_milestones as m
+    join campaigns as c on c.campaign_id = m.source_campaign_id
+    where ($segments is null or list_contains($segments, m.segment))
+      and ($regions is null or list_contains($regions, m.region))
+      and ($channels is null or list_contains($channels, m.channel))
+      and ($teams is null or list_contains($teams, m.sourced_by))
+      and ($owners is null or list_contains($owners, m.owner_id))
+      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+      and ($start is null or m.created_at >= $start) and ($end is null or m.created_at < $end)
     group by all
 ),
 
+-- Deals created in the window from those campaigns' leads: each deal carries its lead's attributes
+-- (handoff/derived/40_explore_deal_facts.sql), no join of every lead to the deals.
 pipeline_by_month as (
-    select date_trunc('month', d.created_at)::date as month_start, l.campaign_channel as channel,
-           sum(d.amount) as pipeline_usd
-    from deals as d
-    join campaign_leads as l using (lead_id)
-    where ($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end)
+    select date_trunc('month', f.deal_created_at)::date as month_start, c.channel, sum(f.amount) as pipeline_usd
+    from explore_deal_facts as f
+    join campaigns as c on c.campaign_id = f.source_campaign_id
+    where ($segments is null or list_contains($segments, f.segment))
+      and ($regions is null or list_contains($regions, f.region))
+      and ($channels is null or list_contains($channels, f.channel))
+      and ($teams is null or list_contains($teams, f.sourced_by))
+      and ($owners is null or list_contains($owners, f.owner_id))
+      and ($campaigns is null or list_contains($campaigns, f.source_campaign_id))
+      and ($start is null or f.deal_created_at >= $start) and ($end is null or f.deal_created_at < $end)
     group by all
 ),
 
