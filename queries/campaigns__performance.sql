@@ -36,7 +36,7 @@ lead_results as (
     group by all
 ),
 
--- Each deal with its lead's attributes, built at import (handoff/derived/40_explore_deal_facts.sql):
+-- Each deal with its lead's attributes, built at import (handoff/derived/40_deal_facts.sql):
 -- the deals of the filtered leads without joining a million leads to them.
 deal_results as (
     select
@@ -49,7 +49,7 @@ deal_results as (
         coalesce(sum(amount) filter (where deal_stage = 'won' and deal_closed_at >= coalesce($start, deal_closed_at)
                                        and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day)), 0)
             as sourced_bookings_usd
-    from explore_deal_facts
+    from deal_facts
     where ($segments is null or list_contains($segments, segment))
       and ($regions is null or list_contains($regions, region))
       and ($channels is null or list_contains($channels, channel))

@@ -52,10 +52,10 @@ leads_by_month as (
 ),
 
 -- Deals created in the window from those campaigns' leads: each deal carries its lead's attributes
--- (handoff/derived/40_explore_deal_facts.sql), no join of every lead to the deals.
+-- (handoff/derived/40_deal_facts.sql), no join of every lead to the deals.
 pipeline_by_month as (
     select date_trunc('month', f.deal_created_at)::date as month_start, c.channel, sum(f.amount) as pipeline_usd
-    from explore_deal_facts as f
+    from deal_facts as f
     join campaigns as c on c.campaign_id = f.source_campaign_id
     where ($segments is null or list_contains($segments, f.segment))
       and ($regions is null or list_contains($regions, f.region))

@@ -39,7 +39,7 @@ stage_entries as (
     from filtered_leads
 ),
 
--- Each deal with its lead's attributes (handoff/derived/40_explore_deal_facts.sql): the filtered
+-- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
 -- leads' deals without joining every lead to them.
 deal_facts as (
     select
@@ -51,7 +51,7 @@ deal_facts as (
         deal_closed_at is not null
             and deal_closed_at >= coalesce($start, deal_closed_at)
             and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day) as is_closed_in_window
-    from explore_deal_facts
+    from deal_facts
     where ($segments is null or list_contains($segments, segment))
       and ($regions is null or list_contains($regions, region))
       and ($channels is null or list_contains($channels, channel))

@@ -13,11 +13,11 @@ this_quarter as (
     select date_trunc('quarter', max(created_at))::date as quarter_start from leads
 ),
 
--- Each deal with its lead's attributes (handoff/derived/40_explore_deal_facts.sql): the filtered
+-- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
 -- leads' deals without joining every lead to them.
 filtered_deals as (
     select deal_closed_at as closed_at, amount, deal_stage as stage, segment
-    from explore_deal_facts
+    from deal_facts
     where ($segments is null or list_contains($segments, segment))
       and ($regions is null or list_contains($regions, region))
       and ($channels is null or list_contains($channels, channel))

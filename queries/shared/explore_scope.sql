@@ -35,11 +35,6 @@ scoped_leads as not materialized (
       and ($campaigns is null or list_contains($campaigns, source_campaign_id))
 ),
 
--- Each deal with its lead's attributes (handoff/derived/40_explore_deal_facts.sql).
-deal_facts as (
-    select * from explore_deal_facts
-),
-
 people as (
     select * from people
 ),
@@ -66,6 +61,7 @@ stage_entries as (
 -- The deals created or closed in the window whose lead passes the filters.
 window_deals as materialized (
     select *
+    -- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql).
     from deal_facts
     where ($segments is null or list_contains($segments, segment))
       and ($regions is null or list_contains($regions, region))
