@@ -419,16 +419,21 @@ def load_query(name: str) -> QuerySpec:
     return _load_query_file(QUERIES_DIR / f"{name}.sql")
 
 
-_INCLUDE = re.compile(r"^-- @include (\w+)$", re.MULTILINE)
+_INCLUDE = re.compile(r"^([ \t]*)-- @include (\w+)$", re.MULTILINE)
 
 
-def _expand_includes(sql: str, name: str) -> str:
-    """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`: CTEs several queries share."""
+def _expand_includes(sql: str, name: str, within: tuple[str, ...] = ()) -> str:
+    """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`, indented as the line is
+    (CTEs or conditions several queries share); a shared file may include another."""
     def fragment(match: re.Match) -> str:
-        path = QUERIES_DIR / "shared" / f"{match[1]}.sql"
+        indent, shared = match[1], match[2]
+        path = QUERIES_DIR / "shared" / f"{shared}.sql"
         if not path.is_file():
-            raise QueryError(f"{name}.sql includes {match[1]!r}, but queries/shared/{match[1]}.sql does not exist")
-        return path.read_text().rstrip("\n")
+            raise QueryError(f"{name}.sql includes {shared!r}, but queries/shared/{shared}.sql does not exist")
+        if shared in within:
+            raise QueryError(f"{name}.sql includes {shared!r} inside itself ({' → '.join([*within, shared])})")
+        text = _expand_includes(path.read_text().rstrip("\n"), name, (*within, shared))
+        return "\n".join(indent + line if line else line for line in text.split("\n"))
 
     return _INCLUDE.sub(fragment, sql)
 

@@ -15,12 +15,8 @@ with
 filtered_leads as (
     select *
     from leads
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 lead_results as (
@@ -50,12 +46,8 @@ deal_results as (
                                        and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day)), 0)
             as sourced_bookings_usd
     from deal_facts
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
     group by all
 ),
 

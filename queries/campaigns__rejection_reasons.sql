@@ -20,12 +20,8 @@ handed_over as (
       and disqualified_at is not null
       and ($start is null or created_at >= $start)
       and ($end is null or created_at < $end)
-      and ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+      and
+          -- @include lead_filters
 ),
 
 final as (

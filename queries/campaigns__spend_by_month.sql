@@ -35,35 +35,38 @@ spend as (
     group by all
 ),
 
--- The window's leads from a campaign, by the campaign's channel. lead_milestones carries the lead's
--- filter columns and is stored in created_at order, so the window skips most of it.
+-- The window's leads, filtered. lead_milestones carries the lead's filter columns and is stored in
+-- created_at order, so the window skips most of it.
+window_leads as (
+    select created_at, source_campaign_id
+    from lead_milestones
+    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+      and
+        -- @include lead_filters
+),
+
+-- Deals created in the window from the filtered leads: each deal carries its lead's attributes
+-- (handoff/derived/40_deal_facts.sql), no join of every lead to the deals.
+window_deals as (
+    select deal_created_at, amount, source_campaign_id
+    from deal_facts
+    where ($start is null or deal_created_at >= $start) and ($end is null or deal_created_at < $end)
+      and
+        -- @include lead_filters
+),
+
+-- By the channel of the campaign that sourced the lead (leads without one are not here).
 leads_by_month as (
-    select date_trunc('month', m.created_at)::date as month_start, c.channel, count(*) as lead_count
-    from lead_milestones as m
-    join campaigns as c on c.campaign_id = m.source_campaign_id
-    where ($segments is null or list_contains($segments, m.segment))
-      and ($regions is null or list_contains($regions, m.region))
-      and ($channels is null or list_contains($channels, m.channel))
-      and ($teams is null or list_contains($teams, m.sourced_by))
-      and ($owners is null or list_contains($owners, m.owner_id))
-      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
-      and ($start is null or m.created_at >= $start) and ($end is null or m.created_at < $end)
+    select date_trunc('month', l.created_at)::date as month_start, c.channel, count(*) as lead_count
+    from window_leads as l
+    join campaigns as c on c.campaign_id = l.source_campaign_id
     group by all
 ),
 
--- Deals created in the window from those campaigns' leads: each deal carries its lead's attributes
--- (handoff/derived/40_deal_facts.sql), no join of every lead to the deals.
 pipeline_by_month as (
-    select date_trunc('month', f.deal_created_at)::date as month_start, c.channel, sum(f.amount) as pipeline_usd
-    from deal_facts as f
-    join campaigns as c on c.campaign_id = f.source_campaign_id
-    where ($segments is null or list_contains($segments, f.segment))
-      and ($regions is null or list_contains($regions, f.region))
-      and ($channels is null or list_contains($channels, f.channel))
-      and ($teams is null or list_contains($teams, f.sourced_by))
-      and ($owners is null or list_contains($owners, f.owner_id))
-      and ($campaigns is null or list_contains($campaigns, f.source_campaign_id))
-      and ($start is null or f.deal_created_at >= $start) and ($end is null or f.deal_created_at < $end)
+    select date_trunc('month', d.deal_created_at)::date as month_start, c.channel, sum(d.amount) as pipeline_usd
+    from window_deals as d
+    join campaigns as c on c.campaign_id = d.source_campaign_id
     group by all
 ),
 

@@ -44,12 +44,8 @@ events as (
     from sla_mql_facts
     where ($start is null or mql_at >= $start)
       and ($end is null or mql_at < $end)
-      and ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+      and
+          -- @include lead_filters
 ),
 
 -- @include explore_dimensions

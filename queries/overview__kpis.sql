@@ -17,12 +17,8 @@ with
 filtered_leads as (
     select *
     from lead_milestones
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 stage_entries as (
@@ -52,12 +48,8 @@ deal_facts as (
             and deal_closed_at >= coalesce($start, deal_closed_at)
             and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day) as is_closed_in_window
     from deal_facts
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
       -- Deals neither created nor closed in the window count for nothing below.
       and ((deal_created_at >= coalesce($start, deal_created_at)
             and deal_created_at < coalesce($end, deal_created_at + interval 1 day))

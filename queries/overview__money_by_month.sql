@@ -15,12 +15,8 @@ with
 filtered_deals as (
     select deal_created_at as created_at, deal_closed_at as closed_at, amount, deal_stage as stage
     from deal_facts
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 bounds as (

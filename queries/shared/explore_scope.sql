@@ -27,12 +27,8 @@ scoped_leads as not materialized (
         sql_entered_at,
         speed_to_lead_hours
     from lead_milestones
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 people as (
@@ -63,12 +59,8 @@ window_deals as materialized (
     select *
     -- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql).
     from deal_facts
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
       and ((($start is null or deal_created_at >= $start) and ($end is null or deal_created_at < $end))
            or (deal_stage in ('won', 'lost')
                and ($start is null or deal_closed_at >= $start) and ($end is null or deal_closed_at < $end)))

@@ -11,7 +11,6 @@ import pytest
 
 from handoff import db
 from handoff.filters import Filters
-from handoff.paths import QUERIES_DIR
 
 FILTER_SETS = {
     "last quarter": Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)),
@@ -26,7 +25,8 @@ DIMENSION_PAIRS = [("channel", "none"), ("none", "none"), ("created_month", "own
 
 
 def test_mql_cells_take_the_pivots_dimensions_word_for_word():
-    dimensions = (QUERIES_DIR / "shared" / "explore_dimensions.sql").read_text().rstrip("\n")
+    dimensions = db._expand_includes("-- @include explore_dimensions", "test")
+    assert "-- [shared dimensions]" in dimensions
     assert dimensions in db.load_query("explore__mql_cells").sql  # includes expanded
     assert dimensions in db.load_query("explore__pivot").sql
 
