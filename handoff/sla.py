@@ -14,6 +14,9 @@ queries read data only through the `sla__mql_clock`, `sla__mql_labels`, `sla__mq
 `sla__target_attainment` and `sla__latest_timestamp` SQL files, and work on whole columns (numpy,
 pandas), never per lead. A window is judged once per policy set (`evaluate_window`) and every
 query of that window reads the same verdicts; text is fetched only by the queries that show it.
+An MQL's verdict depends only on its own facts, the policy and the data's as-of time, so verdicts
+are also kept per database file by mql_number (`_judged`): a window judges only MQLs no earlier
+window of that file judged.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from handoff import db
 from handoff.business_hours import WEEKDAYS, Calendar, RegionalClock, add_wall_hours, wall_hours_between
@@ -342,6 +346,25 @@ def parse_policies(text: str, source: str = "the policies") -> Policies:
     Raises PolicyError whose message names the source, the key and the problem, e.g.
     `data/sla_policies.toml: policies[0] (follow_up).tiers[1].hours: must be more than 0, got -1`.
     """
+    # Every sla__* query reads the policies again; the same text parses to the same (frozen) value.
+    with _parsed_lock:
+        parsed = _parsed.get(text)
+        if parsed is not None:
+            _parsed.move_to_end(text)
+            return parsed
+    parsed = _parse_policies(text, source)
+    with _parsed_lock:
+        _parsed[text] = parsed
+        while len(_parsed) > 32:
+            _parsed.popitem(last=False)
+    return parsed
+
+
+_parsed: OrderedDict[str, Policies] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def _parse_policies(text: str, source: str) -> Policies:
     try:
         data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -744,8 +767,21 @@ def _repeat(value: str | None, n: int):
 
 def month_start(values) -> pd.Series:
     """The first day of each timestamp's month (UTC), as a Timestamp."""
-    months = np.asarray(values, dtype="datetime64[us]").astype("datetime64[M]").astype("datetime64[us]")
+    months = _month_numbers(values).astype("datetime64[M]").astype("datetime64[us]")
     return pd.Series(months)
+
+
+def _month_numbers(values) -> np.ndarray:
+    """Each timestamp's month as numpy numbers it (months since 1970-01), exactly as
+    `astype("datetime64[M]")` gives it. numpy's month arithmetic costs about 30 ns a value; a
+    window's timestamps span few days, so each day is converted once and the rows look theirs up."""
+    stamps = np.asarray(values, dtype="datetime64[us]")
+    days = stamps.astype("datetime64[D]").astype(np.int64)
+    if not len(days) or np.isnat(stamps).any() or int(days.max()) - int(days.min()) > len(days):
+        return stamps.astype("datetime64[M]").astype(np.int64)
+    first = int(days.min())
+    table = np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return table[days - first]
 
 
 @dataclass(frozen=True)
@@ -906,26 +942,38 @@ def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp,
     A month is pending until `settle_days` after it ends; then met if the rate reaches the
     minimum, breached if not. A settled month with no decided MQL is no item (nothing to judge).
     """
-    months = _monthly_decisions(mqls, by)
-    # A few rows: numpy, not pandas operations.
-    accepted = months["accepted_count"].to_numpy()
-    decided = accepted + months["rejected_count"].to_numpy()
+    months = pd.DataFrame(_monthly_decision_values(mqls, by))
+    keep, judged = _judge_quality_months(months["period_start"].to_numpy(dtype="datetime64[us]"),
+                                         months["accepted_count"].to_numpy(),
+                                         months["rejected_count"].to_numpy(), policy, as_of)
+    for column, values in judged.items():
+        months[column] = values
+    return months[keep].reset_index(drop=True)
+
+
+def _judge_quality_months(period_start: np.ndarray, accepted: np.ndarray, rejected: np.ndarray, policy: Policy,
+                          as_of: pd.Timestamp) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Which months are items, and each month's status, acceptance_rate and missed_by (a few rows: numpy)."""
+    decided = accepted + rejected
     rate = accepted / np.where(decided > 0, decided, np.nan)
-    next_month = (months["period_start"].to_numpy(dtype="datetime64[us]").astype("datetime64[M]") + 1)
+    next_month = period_start.astype("datetime64[M]") + 1
     settles_at = next_month.astype("datetime64[ns]") + pd.Timedelta(days=policy.settle_days).to_timedelta64()
     settled = settles_at <= pd.Timestamp(as_of).to_datetime64()
     reached = rate >= policy.min_acceptance_rate - 1e-12
     status = np.where(~settled, "pending", np.where(reached, "met", "breached"))
-    months["status"] = status
-    months["acceptance_rate"] = rate
-    months["missed_by"] = np.where(status == "breached", 100 * (policy.min_acceptance_rate - rate), np.nan)
-    return months[~(settled & (decided == 0))].reset_index(drop=True)
+    missed_by = np.where(status == "breached", 100 * (policy.min_acceptance_rate - rate), np.nan)
+    return ~(settled & (decided == 0)), {"status": status, "acceptance_rate": rate, "missed_by": missed_by}
 
 
 def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
     """MQLs, accepted and rejected per month (and `by` group, missing as "(none)"), sorted by group
     then month: counted with numpy on month and group codes, not a groupby over every MQL."""
-    month = np.asarray(mqls["mql_at"], dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    return pd.DataFrame(_monthly_decision_values(mqls, by))
+
+
+def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np.ndarray]:
+    """The columns of `_monthly_decisions`."""
+    month = _month_numbers(mqls["mql_at"])
     first = int(month.min()) if len(month) else 0
     months = np.arange(first, int(month.max()) + 1 if len(month) else first)  # every month of the span
     group_codes, groups = (pd.factorize(mqls[by].fillna("(none)"), sort=True) if by
@@ -945,7 +993,7 @@ def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
     frame["mql_count"] = counted[cells].astype(np.int64)
     frame["accepted_count"] = accepted.astype(np.int64)
     frame["rejected_count"] = rejected.astype(np.int64)
-    return pd.DataFrame(frame)
+    return frame
 
 
 def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -955,17 +1003,21 @@ def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timest
 
 
 def _quality_values(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
-    """The columns of `evaluate_quality_policy` that are not blank."""
-    months = quality_months(mqls, policy, as_of)
+    """The columns of `evaluate_quality_policy` that are not blank (as `quality_months` judges them,
+    on numpy columns: a few rows, where pandas' own overhead would be most of the cost)."""
+    months = _monthly_decision_values(mqls, None)
+    keep, judged = _judge_quality_months(months["period_start"], months["accepted_count"],
+                                         months["rejected_count"], policy, as_of)
+    period_start = months["period_start"][keep]
     return {
         "policy_id": policy.id,
-        "period_start": months["period_start"].to_numpy(),
-        "item": [f"{p:%Y-%m}" for p in months["period_start"]],
+        "period_start": period_start,
+        "item": [f"{p:%Y-%m}" for p in pd.DatetimeIndex(period_start)],
         "owner_name": f"{policy.owner_team.capitalize()} team",
         "threshold": policy.min_acceptance_rate,
-        "measured": months["acceptance_rate"].to_numpy(dtype=float),
-        "status": months["status"].to_numpy(dtype=object),
-        "missed_by": months["missed_by"].to_numpy(dtype=float),
+        "measured": judged["acceptance_rate"][keep].astype(float),
+        "status": judged["status"][keep].astype(object),
+        "missed_by": judged["missed_by"][keep].astype(float),
         "unit": "points",
     }
 
@@ -1092,6 +1144,13 @@ class WindowEvaluation:
             raise AssertionError("sla__mql_labels and sla__mql_clock returned different MQLs")
         return frame
 
+    def lead_owners(self) -> pd.DataFrame:
+        """lead_id, segment, owner_id and owner_name of each MQL, row for row (one pass for the breach list)."""
+        frame = _in_mql_order(db.run_query("sla__mql_lead_owners", self.filters, db=self.db_path))
+        if not np.array_equal(frame["mql_number"].to_numpy(), self.mqls["mql_number"].to_numpy()):
+            raise AssertionError("sla__mql_lead_owners and sla__mql_clock returned different MQLs")
+        return frame
+
     def groups(self, group: str) -> tuple[np.ndarray, pd.Series, pd.Series]:
         """Each MQL's owner, channel, campaign or segment as a number, with key_text and label_text
         of each number (`sla__mql_groups`: every name read once, numbered in order of first appearance)."""
@@ -1150,7 +1209,7 @@ class WindowEvaluation:
 
     def _months(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct months of the MQLs (as numpy month numbers) and each MQL's place among them."""
-        month = self.mqls["mql_at"].to_numpy(dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        month = _month_numbers(self.mqls["mql_at"].to_numpy(dtype="datetime64[us]"))
         if not len(month):
             return month, month
         first = int(month.min())
@@ -1248,24 +1307,128 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
     return result
 
 
+class _JudgedMqls:
+    """One per-MQL policy's verdicts on the MQLs of one database file judged so far, by mql_number.
+
+    A verdict depends only on the MQL's own facts, the policy and the data's as-of time, never on
+    the window or the filters: a window judges only the MQLs no earlier window judged, and reads
+    the rest from here.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.threshold = np.zeros(0)
+        self.measured = np.zeros(0)
+        self.status = np.zeros(0, dtype=np.int8)
+        self.judged = np.zeros(0, dtype=bool)
+
+    def _make_room(self, size: int) -> None:
+        if size <= len(self.judged):
+            return
+        size = max(size, len(self.judged) * 2)
+        for name in ("threshold", "measured", "status", "judged"):
+            old = getattr(self, name)
+            grown = np.zeros(size, dtype=old.dtype)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+
+    def verdicts(self, policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of) -> MqlVerdicts:
+        """`judge_mqls(policy, mqls, clock, as_of)`, judging only the MQLs not judged before."""
+        place = mqls["mql_number"].to_numpy(dtype=np.int64) - 1
+        with self.lock:
+            self._make_room(int(place.max()) + 1)
+            new = ~self.judged[place]
+            if new.any():
+                fresh = judge_mqls(policy, mqls if new.all() else mqls[new], clock, as_of)
+                rows = place[new]
+                self.threshold[rows], self.measured[rows], self.status[rows] = (
+                    fresh.threshold, fresh.measured, fresh.status)
+                self.judged[rows] = True
+                if new.all():
+                    return fresh
+            threshold, measured, status = self.threshold[place], self.measured[place], self.status[place]
+        resolved = "first_sales_touch_at" if policy.kind == "follow_up" else "decided_at"
+        return MqlVerdicts(threshold, measured, mqls[resolved].to_numpy(dtype="datetime64[us]"), status,
+                           mqls["mql_at"].to_numpy(dtype="datetime64[us]"), mqls["region"],
+                           clock if policy.clock == "business" else None)
+
+
+# Per database file, like its connection (not cleared with the evaluations; bench/run.py's cold
+# start clears it): each per-MQL policy's verdicts by mql_number, at most 8 policy versions, about
+# 18 bytes an MQL each (8 MB for the 438,000 MQLs of a million leads).
+_judged: OrderedDict[tuple, _JudgedMqls] = OrderedDict()
+_judged_lock = threading.Lock()
+_JUDGED_KEEP = 8
+
+
+def _judging_key(policy: Policy, clock: RegionalClock) -> tuple:
+    """What a per-MQL policy's verdicts depend on: its kind, thresholds and clock (its calendars
+    only on the business clock), not its name or goal."""
+    calendars = (tuple(sorted(clock.calendars.items())), clock.default) if policy.clock == "business" else None
+    return policy.kind, policy.tiers, policy.days, policy.clock, calendars
+
+
+def _judged_verdicts(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of, db_path: str) -> MqlVerdicts:
+    """The verdicts of `judge_mqls`, kept per database file so that no MQL is judged twice."""
+    numbers = mqls["mql_number"].to_numpy(dtype=np.int64)
+    if not len(numbers) or numbers.min() < 1:
+        return judge_mqls(policy, mqls, clock, as_of)
+    key = (db.db_identity(db_path), pd.Timestamp(as_of), _judging_key(policy, clock))
+    with _judged_lock:
+        store = _judged.get(key)
+        if store is None:
+            store = _judged[key] = _JudgedMqls()
+            while len(_judged) > _JUDGED_KEEP:
+                _judged.popitem(last=False)
+        _judged.move_to_end(key)
+    return store.verdicts(policy, mqls, clock, as_of)
+
+
 def _evaluate(filters: Mapping[str, object], text: str | None, db_path: str) -> WindowEvaluation:
     policies = policies_from_param(text)
     as_of = latest_timestamp(db_path)
     mqls = _in_mql_order(db.run_query("sla__mql_clock", filters, db=db_path))
-    verdicts, period_items = {}, {}
+    verdicts = {}
     if as_of is not None:
-        attainment = None
-        for policy in policies.policies:
-            if policy.kind in MQL_KINDS:
-                verdicts[policy.id] = judge_mqls(policy, mqls, policies.clock, as_of)
-            elif policy.kind == "quality":
-                period_items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, as_of))
+        for policy in policies.of_kind(*MQL_KINDS):
+            verdicts[policy.id] = _judged_verdicts(policy, mqls, policies.clock, as_of, db_path)
+
+    def period_items() -> dict[str, pd.DataFrame]:
+        items, attainment = {}, None
+        for policy in policies.of_kind(*PERIOD_KINDS) if as_of is not None else ():
+            if policy.kind == "quality":
+                items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, as_of))
             else:
                 if attainment is None:
                     attainment = db.run_query("sla__target_attainment", filters, db=db_path)
-                period_items[policy.id] = pd.DataFrame(_target_values(policy, attainment, as_of))
-    period_items = {policy_id: frame for policy_id, frame in period_items.items() if len(frame)}
-    return WindowEvaluation(policies, as_of, mqls, verdicts, period_items, filters, db_path)
+                items[policy.id] = pd.DataFrame(_target_values(policy, attainment, as_of))
+        return {policy_id: frame for policy_id, frame in items.items() if len(frame)}
+
+    return WindowEvaluation(policies, as_of, mqls, verdicts, _OnFirstUse(period_items), filters, db_path)
+
+
+class _OnFirstUse(Mapping):
+    """A mapping worked out when first read: the per-rep, per-source and speed queries (and
+    Explore's SLA measure) never read a window's monthly items, so they never count them."""
+
+    def __init__(self, compute) -> None:
+        self._compute, self._items, self._lock = compute, None, threading.Lock()
+
+    def _values(self) -> Mapping:
+        if self._items is None:
+            with self._lock:
+                if self._items is None:
+                    self._items, self._compute = self._compute(), None
+        return self._items
+
+    def __getitem__(self, key):
+        return self._values()[key]
+
+    def __iter__(self):
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
 
 
 def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvaluation:
@@ -1278,11 +1441,12 @@ def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvalua
     last = len(mql_at) if end is None else int(np.searchsorted(mql_at, np.datetime64(end, "us")))
     mqls = wider.mqls.iloc[first:last].reset_index(drop=True)
     verdicts = {policy_id: verdicts.rows(first, last) for policy_id, verdicts in wider.verdicts.items()}
-    period_items = {}
-    if wider.as_of is not None:
-        for policy in wider.policies.policies:
+
+    def period_items() -> dict[str, pd.DataFrame]:
+        items = {}
+        for policy in wider.policies.policies if wider.as_of is not None else ():
             if policy.kind == "quality":
-                period_items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, wider.as_of))
+                items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, wider.as_of))
             elif policy.id in wider.period_items:
                 months = wider.period_items[policy.id]
                 period = months["period_start"].to_numpy(dtype="datetime64[us]")
@@ -1291,10 +1455,11 @@ def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvalua
                     inside &= period >= np.datetime64(start, "us")
                 if end is not None:
                     inside &= period < np.datetime64(end, "us")
-                period_items[policy.id] = months[inside].reset_index(drop=True)
-    period_items = {policy_id: frame for policy_id, frame in period_items.items() if len(frame)}
-    return WindowEvaluation(wider.policies, wider.as_of, mqls, verdicts, period_items, dict(filters),
-                            wider.db_path)
+                items[policy.id] = months[inside].reset_index(drop=True)
+        return {policy_id: frame for policy_id, frame in items.items() if len(frame)}
+
+    return WindowEvaluation(wider.policies, wider.as_of, mqls, verdicts, _OnFirstUse(period_items),
+                            dict(filters), wider.db_path)
 
 
 def _window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
@@ -1615,7 +1780,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     window = evaluate_window(params, db_path)
     policies = window.policies
     chosen = policies.get(params["policy_id"]).id if params.get("policy_id") else None
-    frames, leads, owners = [], None, None
+    frames, names = [], None
     for order, policy in enumerate(policies.policies):
         if chosen not in (None, policy.id):
             continue
@@ -1624,19 +1789,22 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             if mine is None or not (mine["status"] == "breached").any():
                 continue
             missed = mine[mine["status"] == "breached"]
+            missed = missed.iloc[_worst_first(missed["missed_by"].to_numpy(dtype=float), missed["item"].array)]
             frame = {column: missed[column].array for column in missed.columns if column in _BREACH_COLUMNS}
         else:
             verdicts = window.verdicts[policy.id]
             rows = np.flatnonzero(verdicts.status == BREACHED)
             if not len(rows):
                 continue
-            if leads is None:
-                leads, owners = window.labels("lead"), window.groups("owner")
-            lead_id = _text(leads["key_text"].iloc[rows])
-            owner = owners[0][rows]
+            if names is None:
+                names = window.lead_owners()
+            lead_id = _text(names["lead_id"].iloc[rows])
+            # The list's order within the policy (the whole list is sorted policy by policy).
+            worst = _worst_first(verdicts.missed_by[rows], lead_id)
+            rows, lead_id = rows[worst], lead_id[worst]
             frame = {
-                "owner_id": owners[1].array[owner], "owner_name": owners[2].array[owner],
-                "item": lead_id, "lead_id": lead_id, "segment": _text(leads["label_text"].iloc[rows]),
+                "owner_id": names["owner_id"].array[rows], "owner_name": names["owner_name"].array[rows],
+                "item": lead_id, "lead_id": lead_id, "segment": _text(names["segment"].iloc[rows]),
                 "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
                 "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
                 "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
@@ -1650,7 +1818,7 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             **{column: frame.get(column, no_time if column.endswith("_at") else blank_text)
                for column in _BREACH_COLUMNS if column != "policy_id"},
         }))
-    if frames:
+    if frames:  # in policy order, each policy's rows already worst first
         breached = pd.concat(frames, ignore_index=True)
     else:  # the empty list, typed as before
         breached = pd.DataFrame(columns=_BREACH_COLUMNS)
@@ -1658,13 +1826,26 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
         breached["policy_name"] = breached["policy_id"].map(lambda p: owners_of[p].name)
         breached["owner_team"] = breached["policy_id"].map(lambda p: owners_of[p].owner_team)
         breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
+        breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
     breached["missed_by_unit"] = breached["unit"]
     breached["missed_by_text"] = _missed_texts(breached["unit"], breached["missed_by"], breached["resolved_at"])
-    breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
     columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id",
                "segment", "period_start", "started_at", "due_at", "resolved_at", "missed_by",
                "missed_by_unit", "missed_by_text"]
     return breached[columns].reset_index(drop=True)
+
+
+def _worst_first(missed_by: np.ndarray, items) -> np.ndarray:
+    """The order of one policy's breaches as `sort_values(["missed_by", "item"], ascending=[False,
+    True])` gives it (missing last, ties in their own order), as one numpy lexsort on the misses
+    and the items' ranks (Arrow ranks the text, in the same byte order pandas sorts it)."""
+    key = -np.asarray(missed_by, dtype=float)
+    key[np.isnan(key)] = np.inf
+    text = pa.array(items, from_pandas=True)
+    if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
+    rank = pc.rank(text, sort_keys="ascending", tiebreaker="dense").to_numpy()  # missing text ranks last
+    return np.lexsort((rank, key))
 
 
 @db.computed_query(
@@ -1740,7 +1921,8 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, Windo
         return policy, window, None
     if params.get("clock") in CLOCKS and params["clock"] != policy.clock:
         policy = dataclasses.replace(policy, clock=params["clock"])
-        return policy, window, judge_mqls(policy, window.mqls, window.policies.clock, window.as_of)
+        return policy, window, _judged_verdicts(policy, window.mqls, window.policies.clock, window.as_of,
+                                                window.db_path)
     return policy, window, window.verdicts[policy.id]
 
 

@@ -197,3 +197,43 @@ def test_time_only_turns_pending_into_breached(data, later):
     per_mql = now.index.get_level_values(0).isin(["follow_up", "decide"])
     changed = per_mql & (now != then).to_numpy()
     assert set(now[changed]) <= {"pending"} and set(then[changed]) <= {"breached"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from([0.5, 1.0, 2.0, -0.0, 0.0, np.nan, 3.25]),
+                               st.sampled_from(["a", "b", "B", "é", "ab", "", None, "z9", "Z"])), max_size=40))
+def test_the_breach_list_order_is_the_sort_it_replaces(rows):
+    missed = np.array([m for m, _ in rows], dtype=float)
+    items = pd.array([i for _, i in rows], dtype="str")
+    frame = pd.DataFrame({"missed_by": missed, "item": items})
+    expected = frame.sort_values(["missed_by", "item"], ascending=[False, True]).index.to_numpy()
+    assert sla._worst_first(missed, items).tolist() == expected.tolist()
+
+
+def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
+    """Verdicts kept per file: a window overlapping judged ones judges only its new MQLs, and
+    every window answers as a fresh judgement would."""
+    from handoff import db
+
+    policies = sla.load_policies()
+    quarter = {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 4, 1)}
+    half = {"start": dt.date(2025, 12, 1), "end": dt.date(2026, 5, 1), "regions": ["EMEA", "NA"]}
+    judged_sizes = []
+    real_judge = sla.judge_mqls
+    monkeypatch.setattr(sla, "judge_mqls", lambda policy, mqls, *a: judged_sizes.append(len(mqls)) or
+                        real_judge(policy, mqls, *a))
+    sla._judged.clear()
+    as_of = sla.latest_timestamp(str(demo_db))
+    for window in (quarter, half):
+        mqls = db.run_query("sla__mql_clock", window, db=demo_db)
+        for policy in policies.of_kind(*sla.MQL_KINDS):
+            kept = sla._judged_verdicts(policy, mqls, policies.clock, as_of, str(demo_db))
+            alone = real_judge(policy, mqls, policies.clock, as_of)
+            for field in ("threshold", "measured", "status", "resolved_at", "started_at"):
+                np.testing.assert_array_equal(getattr(kept, field), getattr(alone, field))
+            np.testing.assert_array_equal(kept.due_at(), alone.due_at())
+    quarter_count = len(db.run_query("sla__mql_clock", quarter, db=demo_db))
+    half_count = len(db.run_query("sla__mql_clock", half, db=demo_db))
+    assert judged_sizes[:2] == [quarter_count, quarter_count]
+    assert 0 < judged_sizes[2] < half_count  # the quarter's EMEA and NA MQLs were not judged again
+    sla._judged.clear()
