@@ -22,8 +22,10 @@ counting_mode as (
     select $mode as mode
 ),
 
--- One row per MQL, in mql_number order (handoff/derived/30_sla_mql_facts.sql), with the lead
--- attributes the dimensions read: 60,000 rows a quarter instead of the pivot's every event.
+-- @include window_mqls
+
+-- One row per MQL with the lead attributes the dimensions read: 60,000 rows a quarter instead of the
+-- pivot's every event.
 events as (
     select
         'mql' as event,
@@ -41,11 +43,7 @@ events as (
         company_size,
         owner_id,
         sourced_by
-    from sla_mql_facts
-    where ($start is null or mql_at >= $start)
-      and ($end is null or mql_at < $end)
-      and
-          -- @include lead_filters
+    from window_mqls
 ),
 
 -- @include explore_dimensions
