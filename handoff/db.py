@@ -34,9 +34,9 @@ from handoff.errors import (
     QueryTimeout,
     SchemaMismatch,
 )
-from handoff.paths import QUERIES_DIR, SCHEMA_FILE, TOUCH_REFERENCES_FILE, default_db_path, derived_files
+from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
 
@@ -271,8 +271,8 @@ def build_database(
         try:
             con.execute(SCHEMA_FILE.read_text())
             extra_meta = fill(con) or {}
-            check_touch_references(con)
             build_derived_tables(con)
+            check_touch_references(con)
             meta = {"schema_version": str(SCHEMA_VERSION), **{k: str(v) for k, v in extra_meta.items()}}
             con.executemany("insert into handoff_meta values (?, ?)", list(meta.items()))
             con.execute("checkpoint")
@@ -286,14 +286,17 @@ def build_database(
 
 
 def check_touch_references(con: duckdb.DuckDBPyConnection) -> None:
-    """Refuse touches whose lead, campaign or person does not exist (the schema leaves these foreign
-    keys to this one bulk check: row-by-row checks made writing 5 million touches 4× slower)."""
-    broken = con.execute(TOUCH_REFERENCES_FILE.read_text()).fetchall()
+    """Refuse touches whose lead, campaign or person does not exist. The schema leaves these foreign
+    keys to the data-health check of references, run in bulk with the derived tables (row-by-row
+    checks made writing 5 million touches 4× slower)."""
+    broken = con.execute(
+        "select record_id, detail from data_health_failures "
+        "where check_name = 'references_resolve' and table_name = 'touches' order by record_id, detail limit 2"
+    ).fetchall()
     if broken:
-        column, touch_id, value = broken[0]
+        touch_id, detail = broken[0]
         raise duckdb.ConstraintException(
-            f"touches.{column} {value!r} of touch {touch_id!r} does not exist"
-            + (" (the first of several broken references)" if len(broken) > 1 else ""))
+            f"touch {touch_id!r}: {detail}" + (" (the first of several broken references)" if len(broken) > 1 else ""))
 
 
 def build_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -416,16 +419,21 @@ def load_query(name: str) -> QuerySpec:
     return _load_query_file(QUERIES_DIR / f"{name}.sql")
 
 
-_INCLUDE = re.compile(r"^-- @include (\w+)$", re.MULTILINE)
+_INCLUDE = re.compile(r"^([ \t]*)-- @include (\w+)$", re.MULTILINE)
 
 
-def _expand_includes(sql: str, name: str) -> str:
-    """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`: CTEs several queries share."""
+def _expand_includes(sql: str, name: str, within: tuple[str, ...] = ()) -> str:
+    """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`, indented as the line is
+    (CTEs or conditions several queries share); a shared file may include another."""
     def fragment(match: re.Match) -> str:
-        path = QUERIES_DIR / "shared" / f"{match[1]}.sql"
+        indent, shared = match[1], match[2]
+        path = QUERIES_DIR / "shared" / f"{shared}.sql"
         if not path.is_file():
-            raise QueryError(f"{name}.sql includes {match[1]!r}, but queries/shared/{match[1]}.sql does not exist")
-        return path.read_text().rstrip("\n")
+            raise QueryError(f"{name}.sql includes {shared!r}, but queries/shared/{shared}.sql does not exist")
+        if shared in within:
+            raise QueryError(f"{name}.sql includes {shared!r} inside itself ({' → '.join([*within, shared])})")
+        text = _expand_includes(path.read_text().rstrip("\n"), name, (*within, shared))
+        return "\n".join(indent + line if line else line for line in text.split("\n"))
 
     return _INCLUDE.sub(fragment, sql)
 

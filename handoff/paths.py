@@ -7,7 +7,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
 DATA_DIR = ROOT / "data"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
-TOUCH_REFERENCES_FILE = Path(__file__).resolve().parent / "touch_references.sql"
 # Derived tables, one file each, run in name order (a later file may read an earlier table).
 DERIVED_DIR = Path(__file__).resolve().parent / "derived"
 

@@ -249,27 +249,17 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     as_of = sla.latest_timestamp(db_path)
     if follow_up is None or as_of is None:
         return pd.DataFrame(columns=SLA_COLUMNS)
-    # The cell of each MQL of the window (explore__cell_members' mql rows, without the other members).
+    # The cell of each MQL of the window: the rows of sla__mql_clock, which the evaluation judged.
     cells = db.run_query("explore__mql_cells", filters, db=db_path,
                          **{k: params[k] for k in ("mode", "dim1", "dim2")})
     # The SLA page's evaluation of the same window (shared and cached), not a second one.
     window = sla.evaluate_window({**filters, "policies": params.get("policies")}, db_path)
-    items = pd.DataFrame({"lead_id": window.labels("lead")["key_text"],
-                          "status": np.array(sla.STATUSES, dtype=object)[window.verdicts[follow_up.id].status]})
-    # Both list the window's MQLs in (mql_at, lead_id) order: line them up, else match them by lead.
-    if np.array_equal(cells["lead_id"].to_numpy(dtype=object), items["lead_id"].to_numpy(dtype=object)):
-        statuses = cells.assign(status=items["status"].to_numpy(dtype=object))
-    else:
-        statuses = cells.merge(items[["lead_id", "status"]], on="lead_id")
-    counts = (statuses.groupby(["dim1_value", "dim2_value"])["status"].value_counts().unstack(fill_value=0)
-              .reindex(columns=["met", "breached", "pending"], fill_value=0).reset_index())
-    out = pd.DataFrame({
-        "dim1_value": counts["dim1_value"].astype(str),
-        "dim2_value": counts["dim2_value"].astype(str),
-        "sla_met_count": counts["met"].astype("int64"),
-        "sla_breached_count": counts["breached"].astype("int64"),
-        "sla_pending_count": counts["pending"].astype("int64"),
-    })
+    if not np.array_equal(cells["mql_number"].to_numpy(), window.mqls["mql_number"].to_numpy()):
+        raise AssertionError("explore__mql_cells and sla__mql_clock returned different MQLs")
+    status = window.verdicts[follow_up.id].status
+    flags = pd.DataFrame({f"sla_{name}_count": status == code for code, name in enumerate(sla.STATUSES)})
+    out = (flags.groupby([cells["dim1_value"].astype(str), cells["dim2_value"].astype(str)]).sum()
+           .astype("int64").reset_index())
     decided = out["sla_met_count"] + out["sla_breached_count"]
     out["sla_compliance_rate"] = out["sla_met_count"] / decided.where(decided > 0)
     clock = "" if follow_up.clock == "business" else " (wall clock)"

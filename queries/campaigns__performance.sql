@@ -15,12 +15,8 @@ with
 filtered_leads as (
     select *
     from leads
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 lead_results as (
@@ -36,19 +32,22 @@ lead_results as (
     group by all
 ),
 
+-- Each deal with its lead's attributes, built at import (handoff/derived/40_deal_facts.sql):
+-- the deals of the filtered leads without joining a million leads to them.
 deal_results as (
     select
-        l.source_campaign_id as campaign_id,
-        coalesce(sum(d.amount) filter (where d.created_at >= coalesce($start, d.created_at)
-                                         and d.created_at < coalesce($end, d.created_at + interval 1 day)), 0)
+        source_campaign_id as campaign_id,
+        coalesce(sum(amount) filter (where deal_created_at >= coalesce($start, deal_created_at)
+                                       and deal_created_at < coalesce($end, deal_created_at + interval 1 day)), 0)
             as pipeline_usd,
-        count(*) filter (where d.stage = 'won' and d.closed_at >= coalesce($start, d.closed_at)
-                           and d.closed_at < coalesce($end, d.closed_at + interval 1 day)) as won_count,
-        coalesce(sum(d.amount) filter (where d.stage = 'won' and d.closed_at >= coalesce($start, d.closed_at)
-                                         and d.closed_at < coalesce($end, d.closed_at + interval 1 day)), 0)
+        count(*) filter (where deal_stage = 'won' and deal_closed_at >= coalesce($start, deal_closed_at)
+                           and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day)) as won_count,
+        coalesce(sum(amount) filter (where deal_stage = 'won' and deal_closed_at >= coalesce($start, deal_closed_at)
+                                       and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day)), 0)
             as sourced_bookings_usd
-    from deals as d
-    join filtered_leads as l using (lead_id)
+    from deal_facts
+    where
+        -- @include lead_filters
     group by all
 ),
 

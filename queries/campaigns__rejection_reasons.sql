@@ -11,20 +11,17 @@
 -- $owners     text[] = null   lead owners to keep
 -- $campaigns  text[] = null   source campaigns to keep
 with
+-- lead_milestones carries the lead's filter columns and sales' decision and is stored in created_at
+-- order: the window skips most of it, and no join back to leads.
 handed_over as (
-    select l.*
-    from leads as l
-    join lead_milestones as m using (lead_id)
-    where m.reached_mql
-      and l.disqualified_at is not null
-      and ($start is null or l.created_at >= $start)
-      and ($end is null or l.created_at < $end)
-      and ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    select sal_at, disqualify_reason
+    from lead_milestones
+    where reached_mql
+      and disqualified_at is not null
+      and ($start is null or created_at >= $start)
+      and ($end is null or created_at < $end)
+      and
+          -- @include lead_filters
 ),
 
 final as (

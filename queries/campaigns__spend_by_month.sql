@@ -35,31 +35,38 @@ spend as (
     group by all
 ),
 
-campaign_leads as (
-    select l.*, c.channel as campaign_channel
-    from leads as l
-    join campaigns as c on c.campaign_id = l.source_campaign_id
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+-- The window's leads, filtered. lead_milestones carries the lead's filter columns and is stored in
+-- created_at order, so the window skips most of it.
+window_leads as (
+    select created_at, source_campaign_id
+    from lead_milestones
+    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+      and
+        -- @include lead_filters
 ),
 
+-- Deals created in the window from the filtered leads: each deal carries its lead's attributes
+-- (handoff/derived/40_deal_facts.sql), no join of every lead to the deals.
+window_deals as (
+    select deal_created_at, amount, source_campaign_id
+    from deal_facts
+    where ($start is null or deal_created_at >= $start) and ($end is null or deal_created_at < $end)
+      and
+        -- @include lead_filters
+),
+
+-- By the channel of the campaign that sourced the lead (leads without one are not here).
 leads_by_month as (
-    select date_trunc('month', created_at)::date as month_start, campaign_channel as channel, count(*) as lead_count
-    from campaign_leads
-    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
+    select date_trunc('month', l.created_at)::date as month_start, c.channel, count(*) as lead_count
+    from window_leads as l
+    join campaigns as c on c.campaign_id = l.source_campaign_id
     group by all
 ),
 
 pipeline_by_month as (
-    select date_trunc('month', d.created_at)::date as month_start, l.campaign_channel as channel,
-           sum(d.amount) as pipeline_usd
-    from deals as d
-    join campaign_leads as l using (lead_id)
-    where ($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end)
+    select date_trunc('month', d.deal_created_at)::date as month_start, c.channel, sum(d.amount) as pipeline_usd
+    from window_deals as d
+    join campaigns as c on c.campaign_id = d.source_campaign_id
     group by all
 ),
 

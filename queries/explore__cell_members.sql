@@ -20,9 +20,24 @@
 -- $dim2_values  text[] = null   dim2_value of each chosen cell, paired with $dim1_values by position
 with
 -- @include explore_scope
+-- @include explore_dimensions
 
 chosen_cells as (
     select unnest($dim1_values) as dim1_value, unnest($dim2_values) as dim2_value
+),
+
+-- The events of the chosen cells; every event when none are chosen (the join is then skipped).
+chosen_events as (
+    select * from dimensioned
+    where $dim1_values is null
+
+    union all
+
+    select d.*
+    from dimensioned as d
+    semi join chosen_cells as c
+        on c.dim1_value = d.dim1_value and c.dim2_value is not distinct from d.dim2_value
+    where $dim1_values is not null
 ),
 
 members as (
@@ -36,20 +51,25 @@ members as (
             else 'closed'
         end as counted_for,
         dim1_value,
-        dim2_value
-    from dimensioned as d
-    -- A cohort lead has the same cell at every stage (each stage takes its creation): list it once.
-    where not ($mode = 'cohort' and event = 'stage' and stage_order > 1)
-      and ($dim1_values is null
-       or exists (
-           select 1 from chosen_cells as c
-           where c.dim1_value = d.dim1_value and c.dim2_value is not distinct from d.dim2_value
-       ))
+        dim2_value,
+        event,
+        stage_order
+    from chosen_events
 ),
 
+-- A cohort lead has the same cell at every stage (each stage takes its creation): its first stage
+-- lists it. In period mode a lead that entered several stages in one cell is listed once. Nothing
+-- else can repeat (one MQL per lead, one creation and one close per deal): no distinct over it.
 final as (
+    select record_kind, record_id, counted_for, dim1_value, dim2_value
+    from members
+    where event != 'stage' or ($mode = 'cohort' and stage_order = 1)
+
+    union all
+
     select distinct record_kind, record_id, counted_for, dim1_value, dim2_value
     from members
+    where event = 'stage' and $mode = 'period'
 )
 
 select * from final

@@ -20,6 +20,7 @@
 -- $dim2       text in (none, channel, campaign, segment, region, industry, company_size, owner, team, created_month, created_quarter, score_band, response_time_band) = none   second dimension
 with
 -- @include explore_scope
+-- @include explore_dimensions
 
 -- Each cell's events counted by kind first (few aggregates over many rows), then spread into
 -- measures (many aggregates over few rows).

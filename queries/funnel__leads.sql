@@ -58,12 +58,8 @@ filtered_leads as (
             when 'owner' then coalesce(m.owner_id, '(none)')
         end as group_value
     from milestones as m
-    where ($segments is null or list_contains($segments, m.segment))
-      and ($regions is null or list_contains($regions, m.region))
-      and ($channels is null or list_contains($channels, m.channel))
-      and ($teams is null or list_contains($teams, m.sourced_by))
-      and ($owners is null or list_contains($owners, m.owner_id))
-      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 -- The leads listed: newest stage entry first, cut to $row_limit before the deals are looked up.

@@ -43,12 +43,8 @@ filtered_leads as (
         end as group_value,
         m.*
     from milestones as m
-    where ($segments is null or list_contains($segments, m.segment))
-      and ($regions is null or list_contains($regions, m.region))
-      and ($channels is null or list_contains($channels, m.channel))
-      and ($teams is null or list_contains($teams, m.sourced_by))
-      and ($owners is null or list_contains($owners, m.owner_id))
-      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+    where
+        -- @include lead_filters
       -- Only leads with something to count in the window, before each becomes six rows: every
       -- entered_at below is one of these timestamps, so none of them in the window means no entry.
       and case $mode

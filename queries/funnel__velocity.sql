@@ -32,12 +32,8 @@ steps as (
 filtered_leads as (
     select m.*
     from milestones as m
-    where ($segments is null or list_contains($segments, m.segment))
-      and ($regions is null or list_contains($regions, m.region))
-      and ($channels is null or list_contains($channels, m.channel))
-      and ($teams is null or list_contains($teams, m.sourced_by))
-      and ($owners is null or list_contains($owners, m.owner_id))
-      and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+    where
+        -- @include lead_filters
 ),
 
 lead_steps as (

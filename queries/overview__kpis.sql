@@ -12,53 +12,49 @@
 -- $owners     text[] = null   lead owners to keep
 -- $campaigns  text[] = null   source campaigns to keep
 with
+-- lead_milestones carries each lead's stage timestamps, speed to lead and filter columns: no join
+-- back to leads.
 filtered_leads as (
     select *
-    from leads
-    where ($segments is null or list_contains($segments, segment))
-      and ($regions is null or list_contains($regions, region))
-      and ($channels is null or list_contains($channels, channel))
-      and ($teams is null or list_contains($teams, sourced_by))
-      and ($owners is null or list_contains($owners, owner_id))
-      and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    from lead_milestones
+    where
+        -- @include lead_filters
 ),
 
 stage_entries as (
     select
-        count(*) filter (where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)) as mql_count,
-        count(*) filter (where l.sal_at >= coalesce($start, l.sal_at) and l.sal_at < coalesce($end, l.sal_at + interval 1 day)) as sal_count,
-        count(*) filter (where l.sql_at >= coalesce($start, l.sql_at) and l.sql_at < coalesce($end, l.sql_at + interval 1 day)) as sql_count,
-        median(m.speed_to_lead_hours) filter (
-            where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)
+        count(*) filter (where mql_at >= coalesce($start, mql_at) and mql_at < coalesce($end, mql_at + interval 1 day)) as mql_count,
+        count(*) filter (where sal_at >= coalesce($start, sal_at) and sal_at < coalesce($end, sal_at + interval 1 day)) as sal_count,
+        count(*) filter (where sql_at >= coalesce($start, sql_at) and sql_at < coalesce($end, sql_at + interval 1 day)) as sql_count,
+        median(speed_to_lead_hours) filter (
+            where mql_at >= coalesce($start, mql_at) and mql_at < coalesce($end, mql_at + interval 1 day)
         ) as median_speed_to_lead_hours,
-        count(m.speed_to_lead_hours) filter (
-            where l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day)
+        count(speed_to_lead_hours) filter (
+            where mql_at >= coalesce($start, mql_at) and mql_at < coalesce($end, mql_at + interval 1 day)
         ) as responded_mql_count
-    from filtered_leads as l
-    join lead_milestones as m using (lead_id)
-    -- A lead with no stage entry in the window counts for nothing above: leave it out of the join.
-    where (l.mql_at >= coalesce($start, l.mql_at) and l.mql_at < coalesce($end, l.mql_at + interval 1 day))
-       or (l.sal_at >= coalesce($start, l.sal_at) and l.sal_at < coalesce($end, l.sal_at + interval 1 day))
-       or (l.sql_at >= coalesce($start, l.sql_at) and l.sql_at < coalesce($end, l.sql_at + interval 1 day))
+    from filtered_leads
 ),
 
+-- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
+-- leads' deals without joining every lead to them.
 deal_facts as (
     select
-        d.amount,
-        d.stage,
-        l.sourced_by = 'marketing' as is_marketing_sourced,
-        d.created_at >= coalesce($start, d.created_at)
-            and d.created_at < coalesce($end, d.created_at + interval 1 day) as is_created_in_window,
-        d.closed_at is not null
-            and d.closed_at >= coalesce($start, d.closed_at)
-            and d.closed_at < coalesce($end, d.closed_at + interval 1 day) as is_closed_in_window
-    from deals as d
-    join filtered_leads as l using (lead_id)
-    -- Deals neither created nor closed in the window count for nothing below.
-    where (d.created_at >= coalesce($start, d.created_at)
-           and d.created_at < coalesce($end, d.created_at + interval 1 day))
-       or (d.closed_at >= coalesce($start, d.closed_at)
-           and d.closed_at < coalesce($end, d.closed_at + interval 1 day))
+        amount,
+        deal_stage as stage,
+        sourced_by = 'marketing' as is_marketing_sourced,
+        deal_created_at >= coalesce($start, deal_created_at)
+            and deal_created_at < coalesce($end, deal_created_at + interval 1 day) as is_created_in_window,
+        deal_closed_at is not null
+            and deal_closed_at >= coalesce($start, deal_closed_at)
+            and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day) as is_closed_in_window
+    from deal_facts
+    where
+        -- @include lead_filters
+      -- Deals neither created nor closed in the window count for nothing below.
+      and ((deal_created_at >= coalesce($start, deal_created_at)
+            and deal_created_at < coalesce($end, deal_created_at + interval 1 day))
+           or (deal_closed_at >= coalesce($start, deal_closed_at)
+               and deal_closed_at < coalesce($end, deal_closed_at + interval 1 day)))
 ),
 
 deal_totals as (

@@ -13,16 +13,13 @@ this_quarter as (
     select date_trunc('quarter', max(created_at))::date as quarter_start from leads
 ),
 
+-- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
+-- leads' deals without joining every lead to them.
 filtered_deals as (
-    select d.*, l.segment
-    from deals as d
-    join leads as l using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
+    select deal_closed_at as closed_at, amount, deal_stage as stage, segment
+    from deal_facts
+    where
+        -- @include lead_filters
 ),
 
 by_segment as (

@@ -19,11 +19,7 @@ policy_text as (
     select $policies as policies
 ),
 
--- Built at import in mql_number order (handoff/derived/30_sla_mql_facts.sql); read without sorting
--- again, since DuckDB keeps insertion order (handoff.sla checks it).
-mql_facts as (
-    select * from sla_mql_facts
-),
+-- @include window_mqls
 
 final as (
     select
@@ -40,15 +36,7 @@ final as (
             when 'channel' then channel
             else campaign_name
         end as label_text
-    from mql_facts
-    where ($start is null or mql_at >= $start)
-        and ($end is null or mql_at < $end)
-        and ($segments is null or list_contains($segments, segment))
-        and ($regions is null or list_contains($regions, region))
-        and ($channels is null or list_contains($channels, channel))
-        and ($teams is null or list_contains($teams, sourced_by))
-        and ($owners is null or list_contains($owners, owner_id))
-        and ($campaigns is null or list_contains($campaigns, source_campaign_id))
+    from window_mqls
 )
 
 select * from final

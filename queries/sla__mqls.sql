@@ -14,11 +14,7 @@
 -- $campaigns        text[] = null   source campaigns; NULL = all
 -- $unanswered_only  boolean = false  only MQLs without a sales touch yet (the live queue)
 with
--- Built at import in mql_at order (handoff/derived/30_sla_mql_facts.sql), so a window reads only its
--- own row groups; mql_number is the (mql_at, lead_id) order.
-mql_facts as (
-    select * from sla_mql_facts
-),
+-- @include window_mqls
 
 final as (
     select
@@ -40,16 +36,8 @@ final as (
         is_rejected,
         reached_sql,
         reached_won
-    from mql_facts
-    where ($start is null or mql_at >= $start)
-        and ($end is null or mql_at < $end)
-        and ($segments is null or list_contains($segments, segment))
-        and ($regions is null or list_contains($regions, region))
-        and ($channels is null or list_contains($channels, channel))
-        and ($teams is null or list_contains($teams, sourced_by))
-        and ($owners is null or list_contains($owners, owner_id))
-        and ($campaigns is null or list_contains($campaigns, source_campaign_id))
-        and (not $unanswered_only or first_sales_touch_at is null)
+    from window_mqls
+    where not $unanswered_only or first_sales_touch_at is null
 )
 
 select * exclude (mql_number) from final

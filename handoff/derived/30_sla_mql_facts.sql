@@ -2,7 +2,8 @@
 -- facts every SLA evaluation needs: who and where it is, its first sales touch at or after mql_at,
 -- sales' decision and how far it got. sla__mqls filters this instead of joining five tables per call;
 -- nothing here depends on the SLA policy file (which can change without an import). mql_number
--- is each MQL's place in (mql_at, lead_id) order: queries sort on it instead of on text.
+-- is each MQL's place in (mql_at, lead_id) order: queries sort on it instead of on text. Industry,
+-- company size and speed to lead are here for explore__mql_cells (the pivot's cells of these MQLs).
 create or replace table sla_mql_facts as
 with
 mqls as (
@@ -10,7 +11,7 @@ mqls as (
 ),
 
 milestones as (
-    select lead_id, first_sales_touch_at, reached_sql, reached_won from lead_milestones
+    select lead_id, first_sales_touch_at, speed_to_lead_hours, reached_sql, reached_won from lead_milestones
 ),
 
 people as (
@@ -43,9 +44,12 @@ final as (
         m.source_campaign_id,
         c.name as campaign_name,
         m.sourced_by,
+        m.industry,
+        m.company_size,
         m.owner_id,
         p.name as owner_name,
         s.first_sales_touch_at,
+        s.speed_to_lead_hours,
         d.decided_at,
         d.is_accepted,
         d.is_rejected,

@@ -317,11 +317,15 @@ def _computed_now(path, file: str, table: str) -> pd.DataFrame:
 
 
 def _checks_computed_now(path) -> pd.DataFrame:
-    return _computed_now(path, "40_data_health_checks.sql", "data_health_checks")
+    return _computed_now(path, "45_data_health_checks.sql", "data_health_checks")
 
 
 def test_stored_health_checks_are_what_the_checks_compute_on_the_file(flawed, demo_db, make_db):
     for path in (flawed, demo_db, make_db({})):
+        failures = db.execute("select * from data_health_failures order by check_name, record_id, detail", db=path)
+        now = _computed_now(path, "40_data_health_failures.sql", "data_health_failures")
+        pd.testing.assert_frame_equal(failures, now.sort_values(["check_name", "record_id", "detail"], ignore_index=True),
+                                      check_exact=True)
         stored = db.run_query("data__health_checks", db=path)
         pd.testing.assert_frame_equal(stored, _checks_computed_now(path), check_exact=True)
         assert stored.columns.tolist() == ["check_order", "check_name", "check_label", "table_name",

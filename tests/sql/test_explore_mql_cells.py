@@ -1,6 +1,6 @@
-"""explore__mql_cells is exactly the MQL rows of explore__cell_members (what explore__pivot_sla used to
-read), on the demo company across filter sets, modes and dimensions; and the three explore queries
-share their scope, events and dimensions word for word."""
+"""explore__mql_cells (read from the SLA's MQL facts) is exactly the MQL rows of explore__cell_members
+(read from the pivot's events), on the demo company across filter sets, modes and dimensions, row for
+row the MQLs of sla__mql_clock; and it takes the pivot's dimensions word for word."""
 
 from __future__ import annotations
 
@@ -24,13 +24,11 @@ DIMENSION_PAIRS = [("channel", "none"), ("none", "none"), ("created_month", "own
                    ("response_time_band", "created_quarter"), ("company_size", "industry")]
 
 
-def _shared(name: str) -> str:
-    text = db.load_query(name).sql  # the SQL the runner runs, includes expanded
-    return text[text.index("-- [shared"):text.index("-- [end shared]")]
-
-
-def test_mql_cells_share_the_pivots_scope_and_dimensions_word_for_word():
-    assert _shared("explore__mql_cells") == _shared("explore__pivot")
+def test_mql_cells_take_the_pivots_dimensions_word_for_word():
+    dimensions = db._expand_includes("-- @include explore_dimensions", "test")
+    assert "-- [shared dimensions]" in dimensions
+    assert dimensions in db.load_query("explore__mql_cells").sql  # includes expanded
+    assert dimensions in db.load_query("explore__pivot").sql
 
 
 @pytest.mark.parametrize("name", FILTER_SETS)
@@ -43,8 +41,10 @@ def test_mql_cells_are_the_mql_members(demo_db, name, dims):
         expected = (members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
                     .rename(columns={"record_id": "lead_id"}).reset_index(drop=True))
         got = db.run_query("explore__mql_cells", filters, db=demo_db, mode=mode, dim1=dim1, dim2=dim2)
-        by_lead = got.sort_values("lead_id").reset_index(drop=True)
+        by_lead = got.sort_values("lead_id")[["lead_id", "dim1_value", "dim2_value"]].reset_index(drop=True)
         pd.testing.assert_frame_equal(by_lead, expected, check_exact=True)
-        # In sla__mqls' order, so explore__pivot_sla lines the two up without a merge.
+        # The MQLs the SLA evaluation judges, in its order: explore__pivot_sla lines them up by position.
+        clock = db.run_query("sla__mql_clock", filters, db=demo_db)
+        assert got["mql_number"].tolist() == clock["mql_number"].tolist()
         mqls = db.run_query("sla__mqls", filters, db=demo_db)
         assert got["lead_id"].tolist() == mqls["lead_id"].tolist()

@@ -244,6 +244,21 @@ def test_a_query_can_include_shared_ctes_and_their_parameters_are_checked(querie
                                     "final as (select 1 as one)\nselect * from final")
     with pytest.raises(QueryError, match=r"test__undeclared.sql uses undeclared parameters: start"):
         db.load_query("test__undeclared")
+    # An indented include is indented as its line: a condition several queries share.
+    (shared / "recent_only.sql").write_text("-- created since $start\n$start is null or created_at >= $start")
+    queries_dir("test__condition", "-- test__condition\n-- One row.\n-- $start date = null  from\n"
+                                   "select count(*) as lead_count\nfrom leads\nwhere\n    -- @include recent_only\n")
+    assert "where\n    -- created since $start\n    $start is null" in db.load_query("test__condition").sql
+    assert db.run_query("test__condition", db=path, start=dt.date(2030, 1, 1))["lead_count"].tolist() == [0]
+    # A shared file may include another, but not itself.
+    (shared / "recent_twice.sql").write_text("recent as (select * from leads where\n    -- @include recent_only\n),")
+    queries_dir("test__nested", "-- test__nested\n-- One row.\n-- $start date = null  from\nwith\n-- @include recent_twice\n"
+                                "final as (select count(*) as lead_count from recent)\nselect * from final")
+    assert db.run_query("test__nested", db=path, start=None)["lead_count"].tolist() == [2]
+    (shared / "loop.sql").write_text("-- @include loop")
+    queries_dir("test__loop", "-- test__loop\n-- One row.\n-- @include loop\nselect 1")
+    with pytest.raises(QueryError, match=r"test__loop.sql includes 'loop' inside itself \(loop → loop\)"):
+        db.load_query("test__loop")
     queries_dir("test__missing", "-- test__missing\n-- One row.\nwith\n-- @include nowhere\nselect 1")
     with pytest.raises(QueryError, match=r"test__missing.sql includes 'nowhere', but queries/shared/nowhere.sql"):
         db.load_query("test__missing")

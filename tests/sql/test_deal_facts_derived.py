@@ -1,4 +1,4 @@
-"""explore_deal_facts (handoff/derived/40_explore_deal_facts.sql) holds every deal whose lead exists,
+"""deal_facts (handoff/derived/40_deal_facts.sql) holds every deal whose lead exists,
 with that lead's own attributes, on the demo company and after an import of it."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ ATTRIBUTES = ("channel", "source_campaign_id", "segment", "region", "industry", 
 COMPARE_SQL = """
 select
     (select count(*) from deals as d join leads as l using (lead_id)) as deal_count,
-    (select count(*) from explore_deal_facts) as fact_count,
+    (select count(*) from deal_facts) as fact_count,
     (select count(*)
-     from explore_deal_facts as f
+     from deal_facts as f
      join deals as d using (deal_id)
      join leads as l on l.lead_id = d.lead_id
      join lead_milestones as m on m.lead_id = d.lead_id
