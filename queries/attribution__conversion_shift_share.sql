@@ -78,12 +78,8 @@ cohorts as (
     cross join horizon as h
     where $start is not null and $end is not null
         and m.mql_at >= p.starts_at and m.mql_at < p.ends_at
-        and ($segments is null or list_contains($segments, m.segment))
-        and ($regions is null or list_contains($regions, m.region))
-        and ($channels is null or list_contains($channels, m.channel))
-        and ($teams is null or list_contains($teams, m.sourced_by))
-        and ($owners is null or list_contains($owners, m.owner_id))
-        and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+        and
+            -- @include lead_filters
 ),
 
 counts as (

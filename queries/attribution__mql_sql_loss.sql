@@ -65,12 +65,8 @@ mqls as (
     where m.mql_at is not null
         and ($start is null or m.mql_at >= $start)
         and ($end is null or m.mql_at < $end)
-        and ($segments is null or list_contains($segments, m.segment))
-        and ($regions is null or list_contains($regions, m.region))
-        and ($channels is null or list_contains($channels, m.channel))
-        and ($teams is null or list_contains($teams, m.sourced_by))
-        and ($owners is null or list_contains($owners, m.owner_id))
-        and ($campaigns is null or list_contains($campaigns, m.source_campaign_id))
+        and
+            -- @include lead_filters
 ),
 
 classified as (

@@ -30,12 +30,8 @@ windowed as (
         and touch_number <= 1
         and ($start is null or window_at >= $start)
         and ($end is null or window_at < $end)
-        and ($segments is null or list_contains($segments, lead_segment))
-        and ($regions is null or list_contains($regions, lead_region))
-        and ($channels is null or list_contains($channels, lead_channel))
-        and ($teams is null or list_contains($teams, lead_sourced_by))
-        and ($owners is null or list_contains($owners, lead_owner_id))
-        and ($campaigns is null or list_contains($campaigns, lead_source_campaign_id))
+        and
+            -- @include journey_lead_filters
 ),
 
 measures as (
