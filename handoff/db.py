@@ -685,9 +685,9 @@ def execute(
 def _fetch_frame(cur: duckdb.DuckDBPyConnection, result: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """The result exactly as DuckDB's own `.df()` gives it, dtypes included, but faster: the result
     comes as Arrow, and the common kinds of column (text, integers, floats, booleans, plain
-    timestamps) are handed to pandas from its buffers, where `.df()` builds a Python string per text
-    value (about 1 s per million) and copies the rest. Other kinds (dates, decimals, lists…) go back
-    through DuckDB's own conversion."""
+    timestamps, dates) are handed to pandas from its buffers, where `.df()` builds a Python string
+    per text value (about 1 s per million) and copies the rest. Other kinds (decimals, lists…) go
+    back through DuckDB's own conversion."""
     table = result.to_arrow_table()
     columns = {name: _from_arrow(column) for name, column in zip(table.column_names, table.columns, strict=True)}
     others = [name for name, column in columns.items() if column is None]
@@ -713,6 +713,8 @@ def _from_arrow(column: pa.ChunkedArray) -> pd.Series | None:
         return pd.Series(masked(values, mask))
     if pa.types.is_timestamp(kind) and kind.unit == "us" and kind.tz is None:
         return pd.Series(column.to_numpy())  # datetime64[us], NULL as NaT
+    if pa.types.is_date32(kind):  # .df() gives dates as midnight timestamps
+        return pd.Series(column.cast(pa.timestamp("us")).to_numpy())
     return None
 
 
