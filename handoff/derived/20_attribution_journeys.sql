@@ -169,8 +169,12 @@ rest_counts as (
     from key_positions
 ),
 
+-- Summed in touch order: a parallel sum's order, and so its last bit, would change from one build
+-- of the same data to the next.
 decay_totals as (
-    select journey_kind, deal_id, sum(decay) as decay_total from rest_counts group by journey_kind, deal_id
+    select journey_kind, deal_id, sum(decay order by touch_number) as decay_total
+    from rest_counts
+    group by journey_kind, deal_id
 ),
 
 weighted as (
