@@ -10,9 +10,9 @@ the file breaks, so the page keeps working. Every SLA becomes *items* with a sta
   has settled) without it, pending until then.
 
 Compliance = met / (met + breached); pending items are counted apart, never as met. The computed
-queries read data only through the `sla__mql_clock`, `sla__mql_labels`, `sla__mqls`,
-`sla__target_attainment` and `sla__latest_timestamp` SQL files, and work on whole columns (numpy,
-pandas), never per lead. A window is judged once per policy set (`evaluate_window`) and every
+queries read data only through the `sla__mql_clock`, `sla__mql_groups`, `sla__mql_lead_owners`,
+`sla__mqls`, `sla__target_attainment` and `sla__latest_timestamp` SQL files, and work on whole
+columns (numpy, pandas), never per lead. A window is judged once per policy set (`evaluate_window`) and every
 query of that window reads the same verdicts; text is fetched only by the queries that show it.
 An MQL's verdict depends only on its own facts, the policy and the data's as-of time, so verdicts
 are also kept per database file by mql_number (`_judged`): a window judges only MQLs no earlier
@@ -965,14 +965,9 @@ def _judge_quality_months(period_start: np.ndarray, accepted: np.ndarray, reject
     return ~(settled & (decided == 0)), {"status": status, "acceptance_rate": rate, "missed_by": missed_by}
 
 
-def _monthly_decisions(mqls: pd.DataFrame, by: str | None) -> pd.DataFrame:
+def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np.ndarray]:
     """MQLs, accepted and rejected per month (and `by` group, missing as "(none)"), sorted by group
     then month: counted with numpy on month and group codes, not a groupby over every MQL."""
-    return pd.DataFrame(_monthly_decision_values(mqls, by))
-
-
-def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np.ndarray]:
-    """The columns of `_monthly_decisions`."""
     month = _month_numbers(mqls["mql_at"])
     first = int(month.min()) if len(month) else 0
     months = np.arange(first, int(month.max()) + 1 if len(month) else first)  # every month of the span
@@ -1119,8 +1114,8 @@ class WindowEvaluation:
     """One window of filters judged under one policy set: what every sla__* query of it reads.
 
     The MQLs are `sla__mql_clock` rows (times, score, region, decision; no names); each per-MQL
-    policy is judged once on whole columns, and text is fetched (`sla__mql_labels`) only by the
-    queries that show it.
+    policy is judged once on whole columns, and text is fetched (`sla__mql_groups`,
+    `sla__mql_lead_owners`) only by the queries that show it.
     """
 
     policies: Policies
@@ -1136,13 +1131,6 @@ class WindowEvaluation:
     def mql_policies(self) -> list[Policy]:
         """The per-MQL policies that were judged, in file order."""
         return [policy for policy in self.policies.policies if policy.id in self.verdicts]
-
-    def labels(self, label: str) -> pd.DataFrame:
-        """key_text and label_text of each MQL (owner, lead, channel or campaign), row for row."""
-        frame = _in_mql_order(db.run_query("sla__mql_labels", self.filters, db=self.db_path, label=label))
-        if not np.array_equal(frame["mql_number"].to_numpy(), self.mqls["mql_number"].to_numpy()):
-            raise AssertionError("sla__mql_labels and sla__mql_clock returned different MQLs")
-        return frame
 
     def lead_owners(self) -> pd.DataFrame:
         """lead_id, segment, owner_id and owner_name of each MQL, row for row (one pass for the breach list)."""
