@@ -36,7 +36,7 @@ from handoff.errors import (
 )
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
 

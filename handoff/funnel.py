@@ -209,11 +209,21 @@ def is_empty(stages: pd.DataFrame) -> bool:
     return stages.empty or int(stages["reached_count"].sum()) == 0
 
 
+def step_bases(stages: pd.DataFrame) -> pd.Series:
+    """The records each stage's from_previous_rate rests on (DESIGN.md): Lead → MQL the marketing-sourced
+    leads, every later step the previous stage; none for Lead. `stages` is one funnel, in stage order."""
+    ordered = stages.sort_values("stage_order")
+    bases = ordered["reached_count"].shift(1)
+    bases.iloc[1:2] = ordered["marketing_sourced_count"].iloc[0:1].to_numpy()
+    return bases.astype("Int64").reset_index(drop=True)
+
+
 def stage_table(stages: pd.DataFrame) -> pd.DataFrame:
     """The funnel as a table for people: each conversion with the records it rests on, thin ones marked."""
     table = stages[["stage_order", "stage", "owner_team", "reached_count", "from_previous_rate",
-                    "from_first_rate"]].copy()
-    table["previous_count"] = table["reached_count"].shift(1).astype("Int64")
+                    "from_first_rate", "marketing_sourced_count", "sales_sourced_count", "joined_count"]]
+    table = table.sort_values("stage_order").reset_index(drop=True)
+    table["previous_count"] = step_bases(table)
     table["is_thin"] = [order > 1 and is_thin(n)
                         for order, n in zip(table["stage_order"], table["previous_count"])]
     return table

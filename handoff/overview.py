@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from handoff import funnel
 from handoff.charts import fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 
@@ -313,28 +314,23 @@ def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Mov
     return sorted(picked[:count], key=lambda m: m.strength, reverse=True)
 
 
-def stage_totals(by_group: pd.DataFrame) -> pd.DataFrame:
-    """Whole-funnel counts from a grouped funnel__stage_counts result: a lead sits in one group, so
-    each stage's count is the sum over groups (one grouped query instead of two)."""
-    return (by_group.groupby(["stage_order", "stage", "owner_team"], as_index=False, sort=True)["reached_count"]
-            .sum())
-
-
 def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
-    """Stage-to-stage conversion moves from two funnel__stage_counts results (cohort mode)."""
+    """Stage-to-stage conversion moves from two funnel__stage_counts results: each step's own rate
+    (DESIGN.md's, from_previous_rate) on the records it rests on (funnel.step_bases)."""
     if current.empty or previous.empty:
         return []
-    out = []
     now = current.sort_values("stage_order").reset_index(drop=True)
     before = previous.sort_values("stage_order").reset_index(drop=True)
+    bases_now, bases_before = funnel.step_bases(now), funnel.step_bases(before)
+    out = []
     for k in range(1, len(now)):
-        base_now, base_before = now.loc[k - 1, "reached_count"], before.loc[k - 1, "reached_count"]
-        if not base_now or not base_before:
+        rate_now, rate_before = now.loc[k, "from_previous_rate"], before.loc[k, "from_previous_rate"]
+        if pd.isna(rate_now) or pd.isna(rate_before) or not bases_now[k] or not bases_before[k]:
             continue
         out.append(Movement(
             "conversion", f"{now.loc[k - 1, 'stage']} → {now.loc[k, 'stage']} conversion",
-            float(before.loc[k, "reached_count"] / base_before), float(now.loc[k, "reached_count"] / base_now),
-            float(base_before), float(base_now), now.loc[k, "owner_team"],
+            float(rate_before), float(rate_now), float(bases_before[k]), float(bases_now[k]),
+            now.loc[k, "owner_team"],
         ))
     return out
 

@@ -1,4 +1,4 @@
--- Handoff canonical schema, version 1.
+-- Handoff canonical schema (the version is db.SCHEMA_VERSION, recorded in handoff_meta).
 -- Timestamps are UTC (TIMESTAMP without zone); money is DECIMAL(18,2); ids are text.
 -- Tables are created parents first so every foreign key can resolve.
 

@@ -46,7 +46,8 @@ st.subheader("What changed since the previous period")
 by_channel = {window: ui.query("funnel__stage_counts", window, mode="period", group_by="channel")
               for window in (f, f.previous())}
 movements = (
-    overview.funnel_movements(overview.stage_totals(by_channel[f]), overview.stage_totals(by_channel[f.previous()]))
+    overview.funnel_movements(ui.query("funnel__stage_counts", f, mode="period"),
+                              ui.query("funnel__stage_counts", f.previous(), mode="period"))
     + overview.volume_movements(by_channel[f].query("stage_order == 1"),
                                 by_channel[f.previous()].query("stage_order == 1"), "reached_count", "leads")
     + overview.sla_movements(compliance[f], compliance[f.previous()])

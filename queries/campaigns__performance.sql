@@ -12,9 +12,10 @@
 -- $owners     text[] = null   lead owners to keep
 -- $campaigns  text[] = null   campaigns to keep
 with
+-- lead_milestones carries each lead's stage entries on its path and its filter columns.
 filtered_leads as (
     select *
-    from leads
+    from lead_milestones
     where
         -- @include lead_filters
 ),
@@ -24,10 +25,10 @@ lead_results as (
         source_campaign_id as campaign_id,
         count(*) filter (where created_at >= coalesce($start, created_at)
                            and created_at < coalesce($end, created_at + interval 1 day)) as lead_count,
-        count(*) filter (where mql_at >= coalesce($start, mql_at)
-                           and mql_at < coalesce($end, mql_at + interval 1 day)) as mql_count,
-        count(*) filter (where sal_at >= coalesce($start, sal_at)
-                           and sal_at < coalesce($end, sal_at + interval 1 day)) as sal_count
+        count(*) filter (where mql_entered_at >= coalesce($start, mql_entered_at)
+                           and mql_entered_at < coalesce($end, mql_entered_at + interval 1 day)) as mql_count,
+        count(*) filter (where sal_entered_at >= coalesce($start, sal_entered_at)
+                           and sal_entered_at < coalesce($end, sal_entered_at + interval 1 day)) as sal_count
     from filtered_leads
     group by all
 ),

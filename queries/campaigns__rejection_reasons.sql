@@ -16,7 +16,8 @@ with
 handed_over as (
     select sal_at, disqualify_reason
     from lead_milestones
-    where reached_mql
+    -- Handed over to sales: an MQL, or a sales-sourced lead that joined at SAL.
+    where (reached_mql or reached_sal)
       and disqualified_at is not null
       and ($start is null or created_at >= $start)
       and ($end is null or created_at < $end)

@@ -36,6 +36,10 @@ cell_events as (
         any_value(coalesce(dim2_label, dim2_value)) as dim2_label,
         min(dim2_sort) as dim2_sort,
         count(*) as event_count,
+        -- What the conversions need beside the counts (DESIGN.md's two paths): the marketing-sourced
+        -- leads (Lead → MQL is over them) and the sales-sourced leads joining at a stage.
+        count(*) filter (where is_marketing_sourced) as marketing_event_count,
+        count(*) filter (where stage_order = joined_stage_order) as joined_event_count,
         sum(amount) as amount_usd,
         median(speed_to_lead_hours) filter (where event = 'mql') as median_speed_to_lead_hours
     from dimensioned
@@ -56,6 +60,13 @@ cells as (
         coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 4), 0)::bigint as sql_count,
         coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 5), 0)::bigint as opportunity_count,
         coalesce(sum(event_count) filter (where event = 'stage' and stage_order = 6), 0)::bigint as won_count,
+        coalesce(sum(marketing_event_count) filter (where event = 'stage' and stage_order = 1), 0)::bigint
+            as marketing_lead_count,
+        coalesce(sum(joined_event_count) filter (where event = 'stage' and stage_order = 3), 0)::bigint as sal_joined_count,
+        coalesce(sum(joined_event_count) filter (where event = 'stage' and stage_order = 4), 0)::bigint as sql_joined_count,
+        coalesce(sum(joined_event_count) filter (where event = 'stage' and stage_order = 5), 0)::bigint
+            as opportunity_joined_count,
+        coalesce(sum(joined_event_count) filter (where event = 'stage' and stage_order = 6), 0)::bigint as won_joined_count,
         coalesce(sum(amount_usd) filter (where event = 'deal_created'), 0)::double as pipeline_usd,
         coalesce(sum(event_count) filter (where event = 'deal_created'), 0)::bigint as deals_created_count,
         coalesce(sum(amount_usd) filter (where event = 'deal_closed' and deal_stage = 'won'), 0)::double as bookings_usd,
@@ -81,11 +92,12 @@ final as (
         sql_count,
         opportunity_count,
         won_count,
-        mql_count / nullif(lead_count, 0) as lead_to_mql_rate,
-        sal_count / nullif(mql_count, 0) as mql_to_sal_rate,
-        sql_count / nullif(sal_count, 0) as sal_to_sql_rate,
-        opportunity_count / nullif(sql_count, 0) as sql_to_opportunity_rate,
-        won_count / nullif(opportunity_count, 0) as opportunity_to_won_rate,
+        -- As funnel__stage_counts' from_previous_rate: (reached − joined) ÷ the previous stage.
+        mql_count / nullif(marketing_lead_count, 0) as lead_to_mql_rate,
+        (sal_count - sal_joined_count) / nullif(mql_count, 0) as mql_to_sal_rate,
+        (sql_count - sql_joined_count) / nullif(sal_count, 0) as sal_to_sql_rate,
+        (opportunity_count - opportunity_joined_count) / nullif(sql_count, 0) as sql_to_opportunity_rate,
+        (won_count - won_joined_count) / nullif(opportunity_count, 0) as opportunity_to_won_rate,
         pipeline_usd,
         deals_created_count,
         bookings_usd,

@@ -1,7 +1,8 @@
 -- funnel__conversion_by_month
 -- One row per (created month, step between consecutive stages): of the leads created that month
--- that reached the first stage, how many have reached the next one by now (reached = that stage or
--- any later one). A month is too young for a step when its median lead has existed for less time
+-- that reached the first stage, how many have gone on to the next one by now (reached = on a path
+-- through the stage with it or any later one; a sales-sourced lead joining at the next stage did
+-- not come from the first, and Lead → MQL is over marketing-sourced leads, as DESIGN.md says). A month is too young for a step when its median lead has existed for less time
 -- than leads typically take (the median over all filtered leads that got there) to reach the step's
 -- second stage: its rate will still rise. Time is counted to the end of the data's as-of day.
 -- $start      date = null                   first created day to include; NULL = no lower bound
@@ -75,13 +76,17 @@ typical_days as (
 month_counts as (
     select
         date_trunc('month', created_at)::date as created_month,
-        count(*) filter (where reached_lead) as lead_count,
+        count(*) filter (where reached_lead and is_marketing_sourced) as marketing_lead_count,
         count(*) filter (where reached_mql) as mql_count,
         count(*) filter (where reached_sal) as sal_count,
         count(*) filter (where reached_sql) as sql_count,
         count(*) filter (where reached_opportunity) as opportunity_count,
-        count(*) filter (where reached_won) as won_count,
-        date_diff('second', median(created_at), (select now_at from as_of)) / 86400.0 as month_age_days
+        count(*) filter (where reached_sal and joined_stage_order is distinct from 3) as sal_from_mql_count,
+        count(*) filter (where reached_sql and joined_stage_order is distinct from 4) as sql_from_sal_count,
+        count(*) filter (where reached_opportunity and joined_stage_order is distinct from 5)
+            as opportunity_from_sql_count,
+        count(*) filter (where reached_won and joined_stage_order is distinct from 6) as won_from_opportunity_count,
+        date_diff('microsecond', median(created_at), (select now_at from as_of)) / 86400e6 as month_age_days
     from filtered_leads
     where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
     group by all
@@ -92,8 +97,9 @@ monthly as (
     select
         created_month,
         unnest([1, 2, 3, 4, 5]) as from_stage_order,
-        unnest([lead_count, mql_count, sal_count, sql_count, opportunity_count]) as from_count,
-        unnest([mql_count, sal_count, sql_count, opportunity_count, won_count]) as to_count,
+        unnest([marketing_lead_count, mql_count, sal_count, sql_count, opportunity_count]) as from_count,
+        unnest([mql_count, sal_from_mql_count, sql_from_sal_count, opportunity_from_sql_count,
+                won_from_opportunity_count]) as to_count,
         month_age_days
     from month_counts
 ),

@@ -2,8 +2,10 @@
 -- One row per link of the "where leads leave" flow, for leads created in the window: from a stage to
 -- the next stage (how many reached it), or from a lead's furthest stage to where it ended up:
 -- disqualified (with the lead's disqualify_reason), lost (the reason of its most recently closed
--- lost deal, when it has no open deal), or still open. Won leads end at Won. Reached = that stage
--- or any later one, so a skipped stage is passed through, never an exit.
+-- lost deal, when it has no open deal), or still open. Won leads end at Won. Reached = on a path
+-- through the stage with it or any later one, so a skipped stage is passed through, never an exit.
+-- A marketing-sourced lead goes from Lead to MQL; a sales-sourced one straight from Lead to the
+-- stage where it joined the handoff path (DESIGN.md), never through MQL.
 -- $start      date = null                   created on or after this day; NULL = no lower bound
 -- $end        date = null                   created before this day; NULL = no upper bound
 -- $segments   text[] = null                 lead segments to keep; NULL = all
@@ -43,7 +45,9 @@ cohort_leads as (
             when m.reached_sal then 3
             when m.reached_mql then 2
             else 1
-        end as furthest_stage_order
+        end as furthest_stage_order,
+        -- The stage the lead's path goes to after Lead.
+        case when m.is_marketing_sourced then 2 else m.joined_stage_order end as entry_stage_order
     from milestones as m
     where ($start is null or m.created_at >= $start)
       and ($end is null or m.created_at < $end)
@@ -71,6 +75,7 @@ cohort as (
 -- Where each cohort lead ended: its furthest stage and, short of Won, how it left.
 lead_ends as (
     select
+        entry_stage_order,
         furthest_stage_order as from_stage_order,
         case
             when furthest_stage_order = 5 and not has_open_deal then 'lost'
@@ -87,24 +92,29 @@ lead_ends as (
 
 -- One pass over the cohort; the links below are sums of these few rows.
 end_counts as (
-    select from_stage_order, exit_kind, exit_reason, count(*) as lead_count
+    select entry_stage_order, from_stage_order, exit_kind, exit_reason, count(*) as lead_count
     from lead_ends
     group by all
 ),
 
--- A lead reached every stage up to its furthest.
+-- A lead went from Lead to its path's entry stage, then through every stage up to its furthest.
 stage_links as (
-    select s.stage_order - 1 as from_stage_order, s.stage_order as to_stage_order, sum(e.lead_count)::bigint as lead_count
+    select 1 as from_stage_order, entry_stage_order as to_stage_order, sum(lead_count)::bigint as lead_count
+    from end_counts
+    where from_stage_order > 1
+    group by all
+    union all
+    select s.stage_order - 1, s.stage_order, sum(e.lead_count)::bigint
     from stages as s
-    join end_counts as e on e.from_stage_order >= s.stage_order
-    where s.stage_order > 1
+    join end_counts as e on e.from_stage_order >= s.stage_order and s.stage_order > e.entry_stage_order
     group by all
 ),
 
 exit_links as (
-    select from_stage_order, exit_kind, exit_reason, lead_count
+    select from_stage_order, exit_kind, exit_reason, sum(lead_count)::bigint as lead_count
     from end_counts
     where from_stage_order < 6
+    group by all
 ),
 
 links as (

@@ -1,8 +1,12 @@
 -- funnel__stage_counts_by_group
--- One row per (group, funnel stage): how many leads reached the stage, as a share of the previous
--- stage and of the first. A lead reached a stage if it has that stage or any later one (DESIGN.md).
+-- One row per (group, funnel stage): how many leads reached the stage, per path (marketing-sourced,
+-- sales-sourced) and how many joined the path there, as a share of the previous stage and of the
+-- first. DESIGN.md's two paths: a sales-sourced lead is never an MQL and joins at its first sales
+-- stage; a lead reached a stage if it is on a path through it and has it or any later stage.
 -- Cohort: leads created in the window, each counted at every stage it has reached by now. Period:
 -- stage entries that fell in the window; a skipped stage is entered when the first later stage is.
+-- from_previous_rate = (reached − joined) ÷ reached at the previous stage; Lead → MQL is over the
+-- marketing-sourced leads only (sales-sourced leads never take that step).
 -- Without $group_by every row has group_value NULL and all six stages are listed even when the
 -- window is empty; with it, one block of six rows per value that has anything to count.
 -- $start      date = null                   window start, inclusive; NULL = no lower bound
@@ -58,10 +62,13 @@ filtered_leads as (
 
 -- Whether the lead's entry into each stage counts: in period mode when it fell in the window, in
 -- cohort mode when it exists (filtered_leads holds only the window's leads then). A stage is
--- entered at its own timestamp, else the first later one (lead_milestones' *_entered_at).
+-- entered at its own timestamp, else the first later one (lead_milestones' *_entered_at, NULL off
+-- the lead's path).
 lead_stages as (
     select
         group_value,
+        is_marketing_sourced,
+        joined_stage_order,
         case $mode
             when 'period' then ($start is null or created_at >= $start) and ($end is null or created_at < $end)
             else true
@@ -94,16 +101,34 @@ lead_stages as (
     from filtered_leads
 ),
 
--- One pass, six counts per group (no row per lead and stage).
+-- One pass per group: each stage's count, its marketing-sourced part and the leads joining there.
 group_counts as (
     select
         group_value,
-        count(*) filter (where counts_lead) as lead_count,
-        count(*) filter (where counts_mql) as mql_count,
-        count(*) filter (where counts_sal) as sal_count,
-        count(*) filter (where counts_sql) as sql_count,
-        count(*) filter (where counts_opportunity) as opportunity_count,
-        count(*) filter (where counts_won) as won_count
+        [
+            count(*) filter (where counts_lead),
+            count(*) filter (where counts_mql),
+            count(*) filter (where counts_sal),
+            count(*) filter (where counts_sql),
+            count(*) filter (where counts_opportunity),
+            count(*) filter (where counts_won)
+        ] as reached_counts,
+        [
+            count(*) filter (where counts_lead and is_marketing_sourced),
+            count(*) filter (where counts_mql and is_marketing_sourced),
+            count(*) filter (where counts_sal and is_marketing_sourced),
+            count(*) filter (where counts_sql and is_marketing_sourced),
+            count(*) filter (where counts_opportunity and is_marketing_sourced),
+            count(*) filter (where counts_won and is_marketing_sourced)
+        ] as marketing_counts,
+        [
+            0,
+            0,
+            count(*) filter (where counts_sal and joined_stage_order = 3),
+            count(*) filter (where counts_sql and joined_stage_order = 4),
+            count(*) filter (where counts_opportunity and joined_stage_order = 5),
+            count(*) filter (where counts_won and joined_stage_order = 6)
+        ] as joined_counts
     from lead_stages
     group by group_value
 ),
@@ -111,22 +136,31 @@ group_counts as (
 -- The groups with anything to count; without $group_by the one NULL group, even when empty.
 groups as (
     select * from group_counts
-    where lead_count + mql_count + sal_count + sql_count + opportunity_count + won_count > 0
+    where list_sum(reached_counts) > 0
     union all
-    select null, 0, 0, 0, 0, 0, 0
+    select null, [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]
     where $group_by is null
-      and not exists (
-          select 1 from group_counts
-          where lead_count + mql_count + sal_count + sql_count + opportunity_count + won_count > 0
-      )
+      and not exists (select 1 from group_counts where list_sum(reached_counts) > 0)
 ),
 
 counts as (
     select
         group_value,
         unnest([1, 2, 3, 4, 5, 6]) as stage_order,
-        unnest([lead_count, mql_count, sal_count, sql_count, opportunity_count, won_count]) as reached_count
+        unnest(reached_counts) as reached_count,
+        unnest(marketing_counts) as marketing_sourced_count,
+        unnest(joined_counts) as joined_count
     from groups
+),
+
+-- What each step's rate divides by: the previous stage, or for Lead → MQL its marketing-sourced part.
+steps as (
+    select
+        *,
+        lag(case when stage_order = 1 then marketing_sourced_count else reached_count end)
+            over (partition by group_value order by stage_order) as previous_count,
+        first_value(reached_count) over (partition by group_value order by stage_order) as first_count
+    from counts
 ),
 
 final as (
@@ -136,13 +170,12 @@ final as (
         s.stage,
         s.owner_team,
         c.reached_count,
-        c.reached_count / nullif(
-            lag(c.reached_count) over (partition by c.group_value order by s.stage_order), 0
-        ) as from_previous_rate,
-        c.reached_count / nullif(
-            first_value(c.reached_count) over (partition by c.group_value order by s.stage_order), 0
-        ) as from_first_rate
-    from counts as c
+        (c.reached_count - c.joined_count) / nullif(c.previous_count, 0) as from_previous_rate,
+        c.reached_count / nullif(c.first_count, 0) as from_first_rate,
+        c.marketing_sourced_count,
+        c.reached_count - c.marketing_sourced_count as sales_sourced_count,
+        c.joined_count
+    from steps as c
     join stages as s using (stage_order)
 )
 

@@ -46,7 +46,7 @@ lead_steps as (
 ),
 
 timed_steps as (
-    select from_stage_order, date_diff('second', from_at, to_at) / 86400.0 as step_days
+    select from_stage_order, date_diff('microsecond', from_at, to_at) / 86400e6 as step_days
     from lead_steps
     where from_at is not null
       and to_at is not null

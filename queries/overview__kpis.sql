@@ -1,6 +1,7 @@
 -- overview__kpis
--- One row: the leadership KPIs for the window, each as DESIGN.md defines it. Counts are stage
--- entries in the window (an MQL counts in the window its mql_at falls in); money is deal amount.
+-- One row: the leadership KPIs for the window, each as DESIGN.md defines it, all on the activity
+-- basis: counts are stage entries in the window (as the period funnel counts them); money is deal
+-- amount of deals created (pipeline) or won (bookings) in the window.
 -- Lead filters (segment, region, channel, team = who sourced, owner, campaign) apply to leads and
 -- their deals; campaign cost can only be filtered by channel, owner team and campaign.
 -- $start      date   = null   window start, inclusive (NULL = since the beginning)
@@ -23,9 +24,14 @@ filtered_leads as (
 
 stage_entries as (
     select
-        count(*) filter (where mql_at >= coalesce($start, mql_at) and mql_at < coalesce($end, mql_at + interval 1 day)) as mql_count,
-        count(*) filter (where sal_at >= coalesce($start, sal_at) and sal_at < coalesce($end, sal_at + interval 1 day)) as sal_count,
-        count(*) filter (where sql_at >= coalesce($start, sql_at) and sql_at < coalesce($end, sql_at + interval 1 day)) as sql_count,
+        -- Stage entries on the lead's path, as the period funnel counts them (a sales-sourced lead is
+        -- never an MQL; a skipped stage is entered with the first later one).
+        count(*) filter (where mql_entered_at >= coalesce($start, mql_entered_at)
+                           and mql_entered_at < coalesce($end, mql_entered_at + interval 1 day)) as mql_count,
+        count(*) filter (where sal_entered_at >= coalesce($start, sal_entered_at)
+                           and sal_entered_at < coalesce($end, sal_entered_at + interval 1 day)) as sal_count,
+        count(*) filter (where sql_entered_at >= coalesce($start, sql_entered_at)
+                           and sql_entered_at < coalesce($end, sql_entered_at + interval 1 day)) as sql_count,
         median(speed_to_lead_hours) filter (
             where mql_at >= coalesce($start, mql_at) and mql_at < coalesce($end, mql_at + interval 1 day)
         ) as median_speed_to_lead_hours,

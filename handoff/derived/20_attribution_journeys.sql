@@ -95,7 +95,7 @@ journey_touches as (
         t.team,
         t.kind,
         t.person_id,
-        date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
+        date_diff('microsecond', t.touched_at, s.converted_at) / 3600e6 as hours_before_conversion,
         o.touch_number,
         o.previous_channel,
         o.is_journey_end

@@ -1,12 +1,13 @@
 -- sla_monthly_actuals: one row per (metric, month, segment, sourced_by) with what counts against a
--- monthly target: MQLs, SALs and SQLs by the month of their timestamp; pipeline by deals created in
--- the month; bookings by won deals closed in the month. sla__target_attainment joins the few
--- targets of its window to this instead of aggregating a million leads per call. Money stays exact
--- (DECIMAL) until the join sums it.
+-- monthly target: MQL, SAL and SQL entries by their month, as the Overview and the period funnel
+-- count them (lead_milestones' *_entered_at: a sales-sourced lead is never an MQL, a skipped stage
+-- is entered with the first later one); pipeline by deals created in the month; bookings by won
+-- deals closed in the month. sla__target_attainment joins the few targets of its window to this
+-- instead of aggregating a million leads per call. Money stays exact (DECIMAL) until the join sums it.
 create or replace table sla_monthly_actuals as
 with
 leads as (
-    select lead_id, segment, sourced_by, mql_at, sal_at, sql_at from leads
+    select lead_id, segment, sourced_by, mql_entered_at, sal_entered_at, sql_entered_at from lead_milestones
 ),
 
 deals as (
@@ -16,15 +17,15 @@ deals as (
 ),
 
 final as (
-    select 'mqls' as metric, date_trunc('month', mql_at)::date as period_start, segment, sourced_by,
+    select 'mqls' as metric, date_trunc('month', mql_entered_at)::date as period_start, segment, sourced_by,
            count(*)::decimal(38, 2) as actual_value
-    from leads where mql_at is not null group by all
+    from leads where mql_entered_at is not null group by all
     union all
-    select 'sals', date_trunc('month', sal_at)::date, segment, sourced_by, count(*)::decimal(38, 2)
-    from leads where sal_at is not null group by all
+    select 'sals', date_trunc('month', sal_entered_at)::date, segment, sourced_by, count(*)::decimal(38, 2)
+    from leads where sal_entered_at is not null group by all
     union all
-    select 'sqls', date_trunc('month', sql_at)::date, segment, sourced_by, count(*)::decimal(38, 2)
-    from leads where sql_at is not null group by all
+    select 'sqls', date_trunc('month', sql_entered_at)::date, segment, sourced_by, count(*)::decimal(38, 2)
+    from leads where sql_entered_at is not null group by all
     union all
     select 'pipeline', date_trunc('month', created_at)::date, segment, sourced_by, sum(amount)::decimal(38, 2)
     from deals group by all

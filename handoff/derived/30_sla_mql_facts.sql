@@ -1,4 +1,5 @@
--- sla_mql_facts: one row per MQL (lead with an mql_at), in mql_at order, with the policy-independent
+-- sla_mql_facts: one row per MQL (a marketing-sourced lead with an mql_at: a sales-sourced lead is
+-- never an MQL, DESIGN.md), in mql_at order, with the policy-independent
 -- facts every SLA evaluation needs: who and where it is, its first sales touch at or after mql_at,
 -- sales' decision and how far it got. sla__mqls filters this instead of joining five tables per call;
 -- nothing here depends on the SLA policy file (which can change without an import). mql_number
@@ -7,7 +8,7 @@
 create or replace table sla_mql_facts as
 with
 mqls as (
-    select * from leads where mql_at is not null
+    select * from leads where mql_at is not null and sourced_by = 'marketing'
 ),
 
 milestones as (

@@ -25,7 +25,9 @@ scoped_leads as not materialized (
         mql_entered_at,
         sal_entered_at,
         sql_entered_at,
-        speed_to_lead_hours
+        speed_to_lead_hours,
+        is_marketing_sourced,
+        joined_stage_order
     from lead_milestones
     where
         -- @include lead_filters

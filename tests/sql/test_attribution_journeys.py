@@ -78,7 +78,7 @@ journey_touches as (
         t.team,
         t.kind,
         t.person_id,
-        date_diff('second', t.touched_at, s.converted_at) / 3600.0 as hours_before_conversion,
+        date_diff('microsecond', t.touched_at, s.converted_at) / 3600e6 as hours_before_conversion,
         row_number() over (partition by s.deal_id order by t.touched_at, t.touch_id) as touch_number
     from scoped_deals as s
     join touches as t on t.lead_id = s.lead_id and t.touched_at <= s.converted_at

@@ -81,7 +81,7 @@ def test_rejection_reasons_say_what_sales_said(make_db):
         # Never an MQL: marketing's own cleanup, not sales' verdict.
         {"lead_id": "L7", "created_at": ts("2026-02-01 09:00"), "disqualified_at": ts("2026-02-01 10:00"),
          "disqualify_reason": "spam", **base},
-        # SDR-sourced: reached SAL (so MQL too), then disqualified.
+        # SDR-sourced: joined at SAL (never an MQL), then disqualified.
         {"lead_id": "L8", "created_at": ts("2026-02-01 09:00"), "sal_at": ts("2026-02-01 10:00"),
          "disqualified_at": ts("2026-02-10 09:00"), "disqualify_reason": "no_budget",
          **{**base, "sourced_by": "sales"}},

@@ -114,12 +114,14 @@ def test_one_group_holds_every_measure(company):
     total = row(pivot(company, dim1="none"), dim1_value="")
     # Cohort: L1, L2, L3, L5 were created in Q1 (L4 in December, L6 in April).
     assert total["lead_count"] == 4
-    # Reached MQL: L1, L2, L5 by their MQL date, L3 by its later SAL (an SDR lead that skipped MQL).
-    assert total["mql_count"] == 4
-    # Reached SAL: L1, L2, L3. SQL: L1 and L3 by sql_at, L2 by its later deal. Opportunity: all three.
+    # Reached MQL: L1, L2, L5 by their MQL date; never L3, an SDR lead (sales-sourced: it joins at SAL).
+    assert total["mql_count"] == 3
+    # Reached SAL: L1, L2 from MQL, L3 joining. SQL: L1 and L3 by sql_at, L2 by its later deal.
+    # Opportunity: all three.
     assert (total["sal_count"], total["sql_count"], total["opportunity_count"]) == (3, 3, 3)
     assert total["won_count"] == 1  # only L1's deal was won (L4's too, but L4 is not in the cohort)
-    assert total["lead_to_mql_rate"] == 1.0 and total["mql_to_sal_rate"] == 0.75
+    # Lead → MQL over the 3 marketing-sourced leads; MQL → SAL: (3 SALs − L3 joining) ÷ 3 MQLs.
+    assert total["lead_to_mql_rate"] == 1.0 and total["mql_to_sal_rate"] == pytest.approx(2 / 3)
     assert total["opportunity_to_won_rate"] == pytest.approx(1 / 3)
     # Pipeline: D1 + D2 + D3 were created in Q1 (D4 in December) = 4,500.
     assert (total["pipeline_usd"], total["deals_created_count"]) == (4500, 3)
@@ -133,11 +135,11 @@ def test_one_group_holds_every_measure(company):
 
 def test_period_mode_counts_stage_entries_in_the_window(company):
     total = row(pivot(company, dim1="none", mode="period"), dim1_value="")
-    # Entered Lead: L1, L2, L3, L5. MQL (own date or first later one): L1, L2, L3 (SAL 6 Feb), L4 (5 Jan), L5.
-    # SAL: L1, L2, L3 (L4 "entered" SAL with its December deal). SQL: L1, L2 (deal 1 Feb), L3.
-    # Opportunity: D1, D2, D3's leads. Won: L1 (10 Feb) and L4 (25 Jan).
+    # Entered Lead: L1, L2, L3, L5. MQL (own date or first later one): L1, L2, L4 (5 Jan), L5; never the
+    # sales-sourced L3. SAL: L1, L2, L3 joining (L4 "entered" SAL with its December deal). SQL: L1, L2
+    # (deal 1 Feb), L3. Opportunity: D1, D2, D3's leads. Won: L1 (10 Feb) and L4 (25 Jan).
     got = total[["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count"]].tolist()
-    assert got == [4, 5, 3, 3, 3, 2]
+    assert got == [4, 4, 3, 3, 3, 2]
     assert total["pipeline_usd"] == 4500  # money does not depend on the mode
 
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,8 +87,56 @@ def _matching(leads: list[dict], filters: Filters, *, in_window: bool) -> int:
     return count
 
 
-def _counts(frame: pd.DataFrame) -> list[int]:
-    return frame.sort_values("stage_order")["reached_count"].tolist()
+def _counts(frame: pd.DataFrame, column: str = "reached_count") -> list[int]:
+    return frame.sort_values("stage_order")[column].tolist()
+
+
+def _entries(item: dict) -> dict[int, dt.datetime]:
+    """DESIGN.md's two paths, written out independently of the SQL: the stages a generated lead reached
+    and when it entered each (its own timestamp, else the first later one)."""
+    won = [_at(d["created"] + d["closed_after"]) for d in item["deals"] if d["stage"] == "won"]
+    stamps = {2: _at(item["mql"]), 3: _at(item["sal"]), 4: _at(item["sql"]),
+              5: min((_at(d["created"]) for d in item["deals"]), default=None), 6: min(won, default=None)}
+    if item["sourced_by"] == "marketing":
+        path = range(2, 7)
+    else:  # never an MQL, whatever its timestamps say: it joins at its first sales stage
+        path = range(min((k for k in (3, 4, 5, 6) if stamps[k] is not None), default=7), 7)
+    entries = {1: _at(item["created"])}
+    for k in path:
+        later = [stamps[j] for j in range(k, 7) if stamps[j] is not None]
+        if later:
+            entries[k] = later[0]
+    return entries
+
+
+def _joined(item: dict) -> int | None:
+    """The stage where a sales-sourced lead joined the path (None for marketing-sourced leads)."""
+    if item["sourced_by"] != "sales":
+        return None
+    return min((k for k in _entries(item) if k >= 3), default=None)
+
+
+def _expected(leads: list[dict], filters: Filters, mode: str) -> dict[str, list[int]]:
+    """reached, marketing-sourced and joined counts per stage, counted lead by lead."""
+    start = dt.datetime.combine(filters.start, dt.time()) if filters.start else None
+    end = dt.datetime.combine(filters.end, dt.time()) if filters.end else None
+
+    def inside(at: dt.datetime) -> bool:
+        return (start is None or at >= start) and (end is None or at < end)
+
+    out = {"reached": [0] * 6, "marketing": [0] * 6, "joined": [0] * 6}
+    for item in leads:
+        if filters.segments and item["segment"] not in filters.segments:
+            continue
+        if mode == "cohort" and not inside(_at(item["created"])):
+            continue
+        for k, at in _entries(item).items():
+            if mode == "period" and not inside(at):
+                continue
+            out["reached"][k - 1] += 1
+            out["marketing"][k - 1] += item["sourced_by"] == "marketing"
+            out["joined"][k - 1] += _joined(item) == k
+    return out
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,9 +157,28 @@ def _check(path: Path, leads: list[dict], filters: Filters, stage_order: int) ->
     period = db.run_query("funnel__stage_counts", filters, db=path, mode="period")
     reached = _counts(cohort)
 
-    # The cohort funnel is monotonic and starts with exactly the leads created in the window.
-    assert reached == sorted(reached, reverse=True)
+    # Both funnels count what DESIGN.md's two paths say, lead by lead, per path and joined.
+    for mode, frame in (("cohort", cohort), ("period", period)):
+        expected = _expected(leads, filters, mode)
+        assert _counts(frame) == expected["reached"]
+        assert _counts(frame, "marketing_sourced_count") == expected["marketing"]
+        assert _counts(frame, "joined_count") == expected["joined"]
+        sales = _counts(frame, "sales_sourced_count")
+        assert [m + s for m, s in zip(expected["marketing"], sales)] == expected["reached"]
+        # The rates: Lead → MQL over marketing-sourced leads, then (reached − joined) ÷ previous.
+        bases = [expected["marketing"][0], *expected["reached"][1:5]]
+        for k in range(2, 7):
+            got, base = frame.sort_values("stage_order")["from_previous_rate"].iloc[k - 1], bases[k - 2]
+            want = (expected["reached"][k - 1] - expected["joined"][k - 1]) / base if base else None
+            assert (pd.isna(got) and want is None) or got == pytest.approx(want)
+
+    # The cohort funnel starts with exactly the leads created in the window; no sales-sourced lead is
+    # an MQL; the marketing path is monotonic and so is each step from SAL on (joiners apart).
+    marketing, joined = _counts(cohort, "marketing_sourced_count"), _counts(cohort, "joined_count")
     assert reached[0] == _matching(leads, filters, in_window=True)
+    assert reached[1] == marketing[1] and marketing == sorted(marketing, reverse=True)
+    assert reached[1] <= marketing[0]
+    assert all(reached[k] - joined[k] <= reached[k - 1] for k in range(2, 6))
     rates = cohort[["from_previous_rate", "from_first_rate"]].stack().dropna()
     assert ((rates >= 0) & (rates <= 1)).all()
 
@@ -130,9 +198,12 @@ def _check(path: Path, leads: list[dict], filters: Filters, stage_order: int) ->
         listed = db.run_query("funnel__leads", filters, db=path, mode=mode, stage_order=stage_order)
         assert len(listed) == whole[stage_order - 1] and listed["lead_id"].is_unique
 
-    # Every lead of the cohort ends somewhere exactly once: won or one exit.
+    # Every lead of the cohort ends somewhere exactly once: won or one exit; what flows into a stage is
+    # what reached it (a sales-sourced lead flows from Lead straight to where it joined).
     exits = db.run_query("funnel__exits", filters, db=path)
-    moves = exits[exits["to_stage_order"].notna()].sort_values("to_stage_order")
-    assert moves["lead_count"].tolist() == [n for n in reached[1:] if n > 0]
+    moves = exits[exits["to_stage_order"].notna()]
+    into = moves.groupby("to_stage_order")["lead_count"].sum().reindex(range(2, 7), fill_value=0)
+    assert into.tolist() == reached[1:]
+    assert not moves[(moves["to_stage_order"] == 2)]["from_stage_order"].ne(1).any()
     ended = exits.loc[exits["to_stage_order"].isna(), "lead_count"].sum() + reached[5]
     assert ended == reached[0]

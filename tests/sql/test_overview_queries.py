@@ -207,16 +207,21 @@ def test_sla_tiles_pool_each_teams_policies():
     assert overview.sla_by_team(rows.iloc[:0]) == {"sla_marketing": None, "sla_sales": None}
 
 
-@pytest.mark.parametrize("window", [FEBRUARY, Q1, Filters(start=D(2025, 1, 1), end=D(2026, 6, 1))])
-def test_stage_totals_from_the_channel_funnel_equal_the_whole_funnel(company, window):
-    # The Overview asks for the funnel by channel only and sums it: a lead has one channel.
-    whole = db.run_query("funnel__stage_counts", window, db=company, mode="period")
-    by_channel = db.run_query("funnel__stage_counts", window, db=company, mode="period", group_by="channel")
-    summed = overview.stage_totals(by_channel)
-    assert summed["reached_count"].tolist() == whole["reached_count"].tolist()
-    assert summed["stage"].tolist() == whole["stage"].tolist()
-    assert summed["owner_team"].tolist() == whole["owner_team"].tolist()
-    # Q1 by hand: leads L1–L4 created (4); MQL entries L1, L2, L4 (31 Mar 23:00) and L3, whose SAL
-    # without an MQL counts as its MQL entry (4); SAL entries L1 and L3 (L4's is on 1 April) (2).
-    if window == Q1:
-        assert summed["reached_count"].tolist()[:3] == [4, 4, 2]
+def test_what_changed_compares_each_steps_own_conversion(company):
+    # Period funnels. Q1: leads L1–L4 (marketing-sourced L1, L2, L4); MQL entries L1, L2, L4 (never the
+    # sales-sourced L3); SAL entries L1 and L3, which joined there: MQL → SAL = (2 − 1) ÷ 3 MQLs.
+    # February: lead L2 (marketing) and L3; MQL L2; SAL L3 joining: MQL → SAL = (1 − 1) ÷ 1 = 0.
+    # SQL entries Q1: L1, L3 of 2 SALs; February L3 of 1. Opportunities Q1: L1, L3 (L4's deal is in April)
+    # of 2 SQLs; February L3 of 1. Won Q1: L1 of 2 opportunities; February L1 (won 20 Feb) of 1.
+    q1 = db.run_query("funnel__stage_counts", Q1, db=company, mode="period")
+    february = db.run_query("funnel__stage_counts", FEBRUARY, db=company, mode="period")
+    # Q1 as "now", February as "before": (before, after, records before, records now, owner).
+    moves = {m.subject: (m.before, m.after, m.before_base, m.after_base, m.owner_team)
+             for m in overview.funnel_movements(q1, february)}
+    assert moves == {
+        "Lead → MQL conversion": (1.0, 1.0, 1, 3, "marketing"),
+        "MQL → SAL conversion": (0.0, pytest.approx(1 / 3), 1, 3, "sales"),
+        "SAL → SQL conversion": (1.0, 1.0, 1, 2, "sales"),
+        "SQL → Opportunity conversion": (1.0, 1.0, 1, 2, "sales"),
+        "Opportunity → Won conversion": (1.0, 0.5, 1, 2, "sales"),
+    }

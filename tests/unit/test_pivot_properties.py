@@ -1,8 +1,9 @@
 """Invariants of the pivot on the demo company, for any dimensions, mode and filters.
 
 - Grouping only splits: every additive measure summed over the groups equals the ungrouped total.
-- A cohort funnel is monotonic in every group: leads ≥ MQLs ≥ SALs ≥ SQLs ≥ opportunities ≥ won.
-- Rates lie in [0, 1] (a period funnel's conversions may pass 1).
+- A cohort funnel never converts more than it had in every group: leads ≥ MQLs, and each step's
+  conversion ((reached − joined) ÷ previous, DESIGN.md's two paths) lies in [0, 1] (a period funnel's
+  conversions may pass 1). Sales-sourced leads joining at SAL can make SALs outnumber MQLs.
 - The follow-up SLA of a cell (met + breached + pending) covers exactly the cell's MQLs of the window.
 """
 
@@ -47,8 +48,7 @@ def test_grouping_splits_the_total_and_every_group_is_a_sane_funnel(demo_db, fil
         assert grouped[column].sum() == pytest.approx(whole[column].iloc[0]), column
     assert not grouped.duplicated(["dim1_value", "dim2_value"]).any()
     if mode == "cohort":
-        counts = grouped[["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count"]]
-        assert (counts.diff(axis=1).iloc[:, 1:] <= 0).all().all()
+        assert (grouped["mql_count"] <= grouped["lead_count"]).all()
     # A period funnel compares flows of different leads, so its conversions may pass 100 %.
     rates = grouped[RATES if mode == "cohort" else ["win_rate"]].stack().dropna()
     assert ((rates >= 0) & (rates <= 1)).all()

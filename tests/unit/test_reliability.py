@@ -58,7 +58,7 @@ BAD_FILES = {
     "cut inside the header": (_truncated(0.0002), "not a readable DuckDB database"),
     "random bytes": (_noise, "not a readable DuckDB database"),
     "empty": (_empty, "not a readable DuckDB database"),
-    "older schema": (_older_schema, "has schema version 0; this Handoff reads version 3"),
+    "older schema": (_older_schema, f"has schema version 0; this Handoff reads version {db.SCHEMA_VERSION}"),
     "someone else's DuckDB file": (_foreign, "not a Handoff database"),
     "a folder": (_a_folder, "is not a file"),
 }

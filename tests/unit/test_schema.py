@@ -118,9 +118,10 @@ def test_lead_milestones_derive_the_funnel_of_each_lead(make_db):
         # An MQL followed up 90 minutes later (a marketing touch in between does not count).
         {"lead_id": "L1", "created_at": ts("2026-01-05 09:00"), "channel": "webinar", "sourced_by": "marketing",
          "segment": "smb", "region": "NA", "mql_at": ts("2026-01-06 10:00"), "sal_at": ts("2026-01-06 12:00")},
-        # SDR-sourced: no MQL, straight to SQL, then an opportunity that was won: reached every stage.
+        # SDR-sourced: never an MQL (whatever the CRM's mql_at says); no SAL, straight to SQL, where it joined
+        # the handoff path, then an opportunity that was won.
         {"lead_id": "L2", "created_at": ts("2026-01-07 09:00"), "channel": "outbound_sdr", "sourced_by": "sales",
-         "segment": "smb", "region": "NA", "sql_at": ts("2026-01-09 09:00")},
+         "segment": "smb", "region": "NA", "mql_at": ts("2026-01-08 09:00"), "sql_at": ts("2026-01-09 09:00")},
         # A lead that went nowhere.
         {"lead_id": "L3", "created_at": ts("2026-01-08 09:00"), "channel": "social", "sourced_by": "marketing",
          "segment": "smb", "region": "NA"},
@@ -131,7 +132,7 @@ def test_lead_milestones_derive_the_funnel_of_each_lead(make_db):
         {"touch_id": "T0", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
          "touched_at": ts("2026-01-05 10:00")},  # before the MQL: not a response to it
         {"touch_id": "T2", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
-         "touched_at": ts("2026-01-06 11:30"), "person_id": "S1"},
+         "touched_at": ts("2026-01-06 11:30:00.900"), "person_id": "S1"},  # exact: 0.9 s counts
         {"touch_id": "T3", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "email",
          "touched_at": ts("2026-01-06 15:00")},
     ]
@@ -144,12 +145,14 @@ def test_lead_milestones_derive_the_funnel_of_each_lead(make_db):
     with db.read_cursor(path) as cur:
         rows = {r[0]: r[1:] for r in cur.execute("""
             select lead_id, first_sales_touch_at, speed_to_lead_hours, opportunity_at, won_at, first_deal_id,
-                   reached_mql, reached_sal, reached_sql, reached_opportunity, reached_won
+                   reached_mql, reached_sal, reached_sql, reached_opportunity, reached_won, mql_at,
+                   is_marketing_sourced, joined_stage_order
             from lead_milestones order by lead_id""").fetchall()}
-    assert rows["L1"] == (ts("2026-01-06 11:30"), 1.5, None, None, None, True, True, False, False, False)
+    assert rows["L1"] == (ts("2026-01-06 11:30:00.900"), pytest.approx(1.5 + 0.9 / 3600), None, None, None,
+                          True, True, False, False, False, ts("2026-01-06 10:00"), True, None)
     assert rows["L2"] == (None, None, ts("2026-01-10 09:00"), ts("2026-02-01 09:00"), "D1",
-                          True, True, True, True, True)
-    assert rows["L3"] == (None, None, None, None, None, False, False, False, False, False)
+                          False, False, True, True, True, None, False, 4)
+    assert rows["L3"] == (None, None, None, None, None, False, False, False, False, False, None, True, None)
 
 
 def test_a_killed_build_leaves_no_staging_file_behind_the_next_one(tmp_path):
