@@ -22,6 +22,7 @@ navigation = st.navigation(
         "Self-serve": [
             st.Page("pages/explore.py", title="Explore", icon=":material/table_chart:"),
             st.Page("pages/data.py", title="Data", icon=":material/database:"),
+            st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
         ],
     }
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from handoff import metrics
 from handoff.attribution_models import MODEL_LABELS, MODELS, THIN_JOURNEYS, UNATTRIBUTED
 from handoff.charts import (
     HANDOFF_COLOR,
@@ -22,6 +23,8 @@ from handoff.charts import (
 )
 
 BASES = {"revenue": "Revenue", "pipeline": "Pipeline"}
+# The registry metric of what every model shares out, per basis.
+SCOPE_METRICS = {"revenue": "bookings_usd", "pipeline": "pipeline_created_usd"}
 BASIS_WORDS = {"revenue": "won revenue", "pipeline": "pipeline created"}
 LEVELS = {"channel": "Channel", "campaign": "Campaign", "team": "Team"}
 UNITS = {"share": "Share %", "usd": "USD"}
@@ -63,6 +66,11 @@ def comparison_table(credit: pd.DataFrame, labels: dict[str, str], unit: str = "
     wide = wide.sort_values("order", ascending=False).drop(columns="order")
     wide.insert(0, "Name", [_label(k, labels) for k in wide["key"]])
     return wide.drop(columns="key").rename(columns={"team": "Team"}).reset_index(drop=True)
+
+
+def comparison_metric(unit: str) -> metrics.Metric:
+    """The registry metric the comparison table shows: the share of credit, or the credit in USD."""
+    return metrics.get("credit_share_rate" if unit == "share" else "credit_usd")
 
 
 def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.Figure:
@@ -232,8 +240,8 @@ def sourced_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The sourced/influenced rows for people."""
     return pd.DataFrame({
         "Measure": frame["measure"].map(fmt_label), "Team": frame["team"].fillna("both"),
-        "Deals": frame["deal_count"], "USD": frame["amount_usd"].round(2),
-        "Share of total %": (100 * frame["share_rate"]).round(1),
+        "Deals": frame["deal_count"], f"{metrics.label('sourced_pipeline_usd')} (USD)": frame["amount_usd"].round(2),
+        "Share of the total (%)": (100 * frame["share_rate"]).round(1),
     })
 
 
@@ -267,7 +275,7 @@ def waterfall_chart(parts: dict[str, float], previous_label: str, current_label:
         text=[f"{100 * s[1]:.1f} %" if i in (0, 4) else f"{100 * s[1]:+.2f} pts" for i, s in enumerate(steps)],
         textposition="outside", hovertemplate="%{x}: %{text}<extra></extra>",
     ))
-    figure.update_layout(height=380, yaxis_title="MQL → Won conversion (%)", showlegend=False)
+    figure.update_layout(height=380, yaxis_title=f"{metrics.label('mql_to_won_rate')} (%)", showlegend=False)
     return figure
 
 
@@ -302,7 +310,7 @@ def loss_chart(loss: pd.DataFrame) -> go.Figure:
               zip(frame["lead_count"], frame["lost_share_rate"].fillna(0), frame["lever"], strict=True)],
         textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    figure.update_layout(height=320, xaxis_title="MQLs that did not reach SQL (count)", showlegend=False)
+    figure.update_layout(height=320, xaxis_title=metrics.label("mql_loss_count"), showlegend=False)
     return figure
 
 
@@ -329,9 +337,9 @@ def shift_share_table(bands: pd.DataFrame) -> pd.DataFrame:
         "Share now %": (100 * bands["current_share_rate"]).round(1),
         "Won rate before %": (100 * bands["previous_won_rate"]).round(1),
         "Won rate now %": (100 * bands["current_won_rate"]).round(1),
-        "Mix pts": (100 * bands["mix_effect_rate"]).round(2),
-        "Rate pts": (100 * bands["rate_effect_rate"]).round(2),
-        "Interaction pts": (100 * bands["interaction_effect_rate"]).round(2),
+        f"{metrics.label('mix_effect_rate')} (pp)": (100 * bands["mix_effect_rate"]).round(2),
+        f"{metrics.label('rate_effect_rate')} (pp)": (100 * bands["rate_effect_rate"]).round(2),
+        f"{metrics.label('interaction_effect_rate')} (pp)": (100 * bands["interaction_effect_rate"]).round(2),
     })
 
 
@@ -339,15 +347,17 @@ def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
     """The quality × speed cells for people."""
     return pd.DataFrame({
         "Score band": grid["band"], "Follow-up": grid["speed"], "MQLs": grid["mql_count"],
-        "SQLs": grid["sql_count"], "Won": grid["won_count"], "MQL → SQL %": (100 * grid["sql_rate"]).round(1),
-        "MQL → Won %": (100 * grid["won_rate"]).round(1), "Thin (< 30)": grid["is_thin"],
+        "SQLs": grid["sql_count"], "Won": grid["won_count"],
+        f"{metrics.label('grid_conversion_rate')}, to SQL (%)": (100 * grid["sql_rate"]).round(1),
+        f"{metrics.label('grid_conversion_rate')}, to Won (%)": (100 * grid["won_rate"]).round(1),
+        "Thin (< 30)": grid["is_thin"].map({True: "thin", False: ""}),
     })[grid["mql_count"] > 0]
 
 
 def loss_table(loss: pd.DataFrame) -> pd.DataFrame:
     """The MQL→SQL loss reasons for people."""
     return pd.DataFrame({
-        "Reason": loss["label"], "Lever": loss["lever"], "MQLs": loss["lead_count"],
+        "Reason": loss["label"], "Lever": loss["lever"], metrics.label("mql_loss_count"): loss["lead_count"],
         "Share of the lost %": (100 * loss["lost_share_rate"]).round(1),
         "Share of all MQLs %": (100 * loss["mql_rate"]).round(1),
     })

@@ -10,9 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from handoff import metrics
 from handoff.attribution_models import MODELS
 
 TOTAL = "Total"
+# The headline tiles: (registry metric, key of `totals`).
+HEADLINE = (("campaign_cost_usd", "cost_usd"), ("cost_per_mql_usd", "cost_per_mql_usd"), ("cac_usd", "cac_usd"),
+            ("attributed_revenue_usd", "campaign_revenue_usd"), ("roi_rate", "roi_rate"))
+# The performance table: each column's registry metric, or the label of a column that is not one.
+COLUMNS = {"campaign_name": "Campaign", "channel": "Channel", "owner_team": "Owner team",
+           "cost_usd": "campaign_cost_usd", "lead_count": "lead_count", "mql_count": "mql_count",
+           "sal_count": "sal_count", "pipeline_usd": "pipeline_created_usd", "won_count": "won_deal_count",
+           "attributed_revenue_usd": "attributed_revenue_usd", "cost_per_mql_usd": "cost_per_mql_usd",
+           "cac_usd": "cac_usd", "roi_rate": "roi_rate"}
+REASON_COLUMNS = {"outcome": "Outcome", "disqualify_reason": "Reason", "lead_count": "Leads",
+                  "share_rate": "Share of the campaign's disqualified leads"}
 
 
 def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,10 +86,12 @@ def spend_figure(monthly: pd.DataFrame):
         figure.add_bar(x=rows["month"], y=rows["cost_usd"], name=fmt_label(channel),
                        hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + fmt_label(channel) + "</extra>")
     pipeline = months.groupby("month", sort=False)["pipeline_usd"].sum()
-    figure.add_scatter(x=pipeline.index, y=pipeline.to_numpy(), name="Pipeline from campaign leads",
+    figure.add_scatter(x=pipeline.index, y=pipeline.to_numpy(), name=metrics.label("campaign_pipeline_usd"),
                        yaxis="y2", mode="lines+markers", line={"color": HANDOFF_COLOR, "width": 3},
                        hovertemplate="%{x}: $%{y:,.0f} pipeline<extra></extra>")
-    figure.update_layout(barmode="stack", height=420, yaxis={"title": "Spend (USD)", "tickformat": "$~s"},
-                         yaxis2={"title": "Pipeline created (USD)", "overlaying": "y", "side": "right",
+    figure.update_layout(barmode="stack", height=420,
+                         yaxis={"title": f"{metrics.label('spend_usd')} (USD)", "tickformat": "$~s"},
+                         yaxis2={"title": f"{metrics.label('campaign_pipeline_usd')} (USD)", "overlaying": "y",
+                                 "side": "right",
                                  "tickformat": "$~s", "showgrid": False})
     return figure

@@ -128,9 +128,26 @@ def _query(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# metrics
 
 
-PARSERS = [_demo_parser, _query_parser]
+def _metrics_parser(sub) -> None:
+    parser = sub.add_parser("metrics", help="every metric of the registry with its basis and definition")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.set_defaults(run=_metrics)
+
+
+def _metrics(args) -> int:
+    from handoff import metrics
+
+    write_frame(metrics.contract_frame(), args.format)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+PARSERS = [_demo_parser, _query_parser, _metrics_parser]
 # Each area adds its own commands: a module listed here defines add_commands(subparsers), which
 # registers its subcommands (importing anything heavy inside the command, not at module level).
 COMMAND_MODULES = ("handoff.console", "handoff.ingest", "handoff.report", "handoff.attribution")

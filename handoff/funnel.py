@@ -15,11 +15,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from handoff import db
+from handoff import db, metrics
 from handoff.charts import (
     BAD_COLOR,
     HANDOFF_COLOR,
     NEUTRAL_COLOR,
+    TEAM_COLORS,
     WARN_COLOR,
     fmt_count,
     fmt_days,
@@ -50,6 +51,7 @@ MODES = {"cohort": "Cohort", "period": "Period"}
 GROUP_BY = {"channel": "Channel", "segment": "Segment", "region": "Region",
             "company_size": "Company size", "owner": "Owner"}
 EXIT_COLORS = {"disqualified": WARN_COLOR, "lost": BAD_COLOR, "open": NEUTRAL_COLOR}
+_SALES_LIGHT = "#74C0FC"  # sales' blue, lighter: sales-sourced leads carried on from the stage before
 _THIN_STYLE = "color: #868E96; font-style: italic"
 
 
@@ -110,7 +112,8 @@ def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> str:
         return (f"**Period funnel**: how many leads entered each stage {window} — a different set of "
                 "leads at each stage, so a step compares flows and can exceed 100 %.")
     return (f"**Cohort funnel**: the leads created {window}, each counted at every stage it had reached "
-            f"by {_day(as_of)} (a lead that skipped a stage counts as having reached it).")
+            f"by {_day(as_of)} (a lead that skipped a stage counts as having reached it; a sales-sourced lead is "
+            "never an MQL and joins at its first sales stage).")
 
 
 def velocity_caption(filters: Filters) -> str:
@@ -122,23 +125,53 @@ def velocity_caption(filters: Filters) -> str:
             "Lower is faster.")
 
 
-def kpi_help(mode: str) -> dict[str, str]:
-    """How each headline number is computed, in DESIGN.md's words, for the chosen mode."""
-    if mode == "period":
-        return {
-            "Leads": "Leads created in the window (after the sidebar filters).",
-            "MQL → SAL": "The handoff: SAL entries in the window ÷ MQL entries in the window. A skipped "
-                         "stage is entered when the first later stage is. Different leads: a ratio of flows.",
-            "Won": "Leads whose first won deal closed in the window.",
-            "Lead → Won": "Won entries in the window ÷ leads created in the window (a ratio of flows).",
-        }
-    return {
-        "Leads": "Leads created in the window (after the sidebar filters).",
-        "MQL → SAL": "The handoff: of the window's leads that reached MQL, the share that reached SAL or "
-                     "a later stage by now (reached = has the stage or any later one).",
-        "Won": "Leads created in the window that have a won deal by now.",
-        "Lead → Won": "Won ÷ Leads: of the leads created in the window, the share with a won deal by now.",
-    }
+# The Funnel page's headline tiles: (registry metric in period mode, the stage or step it reads).
+HEADLINE = (("lead_count", "Lead"), ("mql_to_sal_rate", "SAL"), ("won_lead_count", "Won"),
+            ("lead_to_won_rate", "Lead → Won"))
+
+
+def headline_metric(period_id: str, mode: str) -> str:
+    """The registry id of a headline tile for the mode: its cohort twin in cohort mode (Leads have one basis)."""
+    if period_id == "lead_count":
+        return period_id
+    if mode != "cohort":
+        return period_id
+    return {"won_lead_count": "cohort_won_count"}.get(period_id, f"cohort_{period_id}")
+
+
+def headline_values(stages: pd.DataFrame) -> dict[str, float]:
+    """The numbers behind the headline tiles, from funnel__stage_counts."""
+    by_stage = stages.set_index("stage")
+    return {"Lead": by_stage.loc["Lead", "reached_count"], "SAL": by_stage.loc["SAL", "from_previous_rate"],
+            "Won": by_stage.loc["Won", "reached_count"], "Lead → Won": by_stage.loc["Won", "from_first_rate"]}
+
+
+def stage_columns(mode: str) -> dict[str, str]:
+    """The stage table's columns as ui.metric_table takes them: registry metrics of the mode's basis."""
+    c = "cohort_" if mode == "cohort" else ""
+    return {"stage": "Stage", "owner_team": "Owner", "reached_count": f"{c}stage_reached_count",
+            "marketing_sourced_count": f"{c}stage_marketing_sourced_count",
+            "sales_sourced_count": f"{c}stage_sales_sourced_count",
+            "from_previous_count": f"{c}stage_from_previous_count", "joined_count": f"{c}stage_joined_count",
+            "from_previous_rate": f"{c}stage_conversion_rate", "previous_count": "Records the rate rests on",
+            "thin": "Thin", "from_first_rate": f"{c}stage_share_of_first_rate"}
+
+
+def velocity_columns(mode: str) -> dict[str, str]:
+    """The velocity table's columns: each step's median and 90th percentile, now and in the window before."""
+    c = "cohort_" if mode == "cohort" else ""
+    median, p90 = metrics.label(f"{c}step_median_days"), metrics.label(f"{c}step_p90_days")
+    return {"step": "Step", "owner_team": "Owner", "pair_count": "Leads timed", "median_days": f"{c}step_median_days",
+            "p90_days": f"{c}step_p90_days", "previous_median_days": f"{median}, previous window",
+            "previous_p90_days": f"{p90}, previous window", "median_change_days": "Median change (days)",
+            "thin": "Thin"}
+
+
+TREND_COLUMNS = {"created_month": "Created month", "step": "Step", "owner_team": "Owner",
+                 "from_count": "At the first stage", "to_count": "Went on to the next",
+                 "conversion_rate": "monthly_conversion_rate", "young": "Too young to judge"}
+EXIT_COLUMNS = {"from_stage": "From", "to_stage": "To", "exit_kind": "Exit", "exit_reason": "Reason",
+                "lead_count": "exit_lead_count"}
 
 
 def group_names(wide: pd.DataFrame) -> dict[str, str]:
@@ -224,8 +257,11 @@ def stage_table(stages: pd.DataFrame) -> pd.DataFrame:
                     "from_first_rate", "marketing_sourced_count", "sales_sourced_count", "joined_count"]]
     table = table.sort_values("stage_order").reset_index(drop=True)
     table["previous_count"] = step_bases(table)
+    table["from_previous_count"] = table["reached_count"] - table["joined_count"]
+    table["thin"] = ""
     table["is_thin"] = [order > 1 and is_thin(n)
                         for order, n in zip(table["stage_order"], table["previous_count"])]
+    table["thin"] = table["is_thin"].map({True: "thin", False: ""})
     return table
 
 
@@ -233,30 +269,53 @@ def _stage_label(stage: str, owner: str) -> str:
     return f"<b>{stage}</b><br><span style='color:{team_color(owner)}'>{owner}</span>"
 
 
-def funnel_chart(stages: pd.DataFrame) -> go.Figure:
-    """The six stages as a funnel coloured by owner team, the handoff drawn between MQL and SAL.
+# The three parts of a stage's bar: who sourced its leads, and whether they joined the path there.
+FUNNEL_PARTS = (
+    ("marketing_from_previous", "Marketing-sourced", TEAM_COLORS["marketing"], ""),
+    ("sales_from_previous", "Sales-sourced, from the previous stage", _SALES_LIGHT, ""),
+    ("joined_count", "Sales-sourced, joined the path here", TEAM_COLORS["sales"], "/"),
+)
 
-    Each bar carries its count; beside it, % of the previous stage with the records that rate rests
-    on (marked thin under 30) and % of the first stage.
-    """
+
+def funnel_parts(stages: pd.DataFrame) -> pd.DataFrame:
+    """Each stage split into marketing-sourced leads, sales-sourced leads carried from the stage before
+    and sales-sourced leads joining the path there (DESIGN.md's two paths); they add up to the stage."""
     table = stage_table(stages)
+    table["marketing_from_previous"] = table["marketing_sourced_count"]
+    table["sales_from_previous"] = table["sales_sourced_count"] - table["joined_count"]
+    return table
+
+
+def funnel_chart(stages: pd.DataFrame) -> go.Figure:
+    """The six stages as stacked bars: marketing-sourced leads in marketing's colour, sales-sourced ones in
+    sales' (those that joined the path at the stage hatched), the handoff drawn between MQL and SAL.
+
+    Beside each bar: its count, % of the previous stage with the records that rate rests on (marked thin
+    under 30) and % of the first stage; from SAL on, how many came from the previous stage and joined.
+    """
+    table = funnel_parts(stages)
     labels = [_stage_label(s, o) for s, o in zip(table["stage"], table["owner_team"])]
     widest = max(int(table["reached_count"].max()), 1)
-    trace = {
-        "type": "funnel", "y": labels, "x": table["reached_count"], "texttemplate": "<b>%{x:,d}</b>",
-        "textposition": "inside", "marker": {"color": [team_color(o) for o in table["owner_team"]]},
-        "connector": {"fillcolor": "#F1F3F5"}, "hovertemplate": "%{y}: %{x:,d} leads<extra></extra>",
-    }
+    traces = [{
+        "type": "bar", "orientation": "h", "y": labels, "x": table[column], "name": name,
+        "marker": {"color": color, "pattern": {"shape": pattern, "fgcolor": "white"}},
+        "hovertemplate": "%{y}<br>" + name + ": %{x:,d}<extra></extra>",
+    } for column, name, color, pattern in FUNNEL_PARTS]
     annotations = []
     for row, label in zip(table.itertuples(), labels):
+        text = f"<b>{fmt_count(row.reached_count)}</b>"
         if row.stage_order == 1:
-            text = "100 % of first"
+            text += f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, " \
+                    f"{fmt_count(row.sales_sourced_count)} sales-sourced"
         else:
             thin = " · <b>thin</b>" if row.is_thin else ""
-            records = f"n = {fmt_count(row.previous_count)}{thin}"
-            text = (f"{fmt_pct(row.from_previous_rate)} of previous ({records})  ·  "
-                    f"{fmt_pct(row.from_first_rate)} of first")
-        annotations.append({"x": widest * 0.53, "y": label, "text": text, "showarrow": False, "xanchor": "left",
+            text += (f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
+                     f"  ·  {fmt_pct(row.from_first_rate)} of first")
+            if row.stage_order >= 3:
+                text += (f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
+                         f"{fmt_count(row.joined_count)} joined here")
+        annotations.append({"x": widest * 1.02, "y": label, "text": text, "showarrow": False, "xanchor": "left",
+                            "align": "left",
                             "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"}})
     # Category 1 is MQL and 2 is SAL: the handoff sits between them.
     annotations.append({"xref": "paper", "x": 1, "yref": "y", "y": 1.5, "text": "<b>handoff</b>: marketing → sales",
@@ -264,10 +323,12 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
     handoff = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 1.5, "y1": 1.5,
                "line": {"color": HANDOFF_COLOR, "width": 2, "dash": "dash"}}
     # One Figure built from plain data: each incremental annotation costs plotly a few ms.
-    return go.Figure(data=[trace], layout={
-        "annotations": annotations, "shapes": [handoff], "height": 430, "showlegend": False,
+    return go.Figure(data=traces, layout={
+        "barmode": "stack", "annotations": annotations, "shapes": [handoff], "height": 460,
         "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
-        "xaxis": {"visible": False, "range": [-widest * 0.51, widest * 1.25]},
+        "yaxis": {"autorange": "reversed"},
+        "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
     })
 
 
@@ -364,7 +425,7 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
     traces, handoffs = [], []  # one dashed handoff line per small funnel
     for index, value in enumerate(values):
         part = grouped[grouped["group_value"] == value].sort_values("stage_order")
-        previous = part["reached_count"].shift(1)
+        previous = step_bases(part).to_numpy()
         text = [fmt_count(n) if order == 1 else
                 f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
                 for order, n, rate, prev in zip(part["stage_order"], part["reached_count"],
@@ -408,6 +469,7 @@ def velocity_comparison(current: pd.DataFrame, previous: pd.DataFrame | None) ->
     table["median_change_days"] = table["median_days"] - table["previous_median_days"]
     table["p90_change_days"] = table["p90_days"] - table["previous_p90_days"]
     table["is_thin"] = table["pair_count"] < THIN_RECORDS
+    table["thin"] = table["is_thin"].map({True: "thin", False: ""})
     return table.drop(columns=["from_stage", "to_stage"])
 
 
@@ -443,7 +505,7 @@ def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
     ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
     return go.Figure(data=traces, layout={
         "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
-        "xaxis": {"type": "log", "title": {"text": "days between the two stages (log scale)"}},
+        "xaxis": {"type": "log", "title": {"text": "days between the two stages (log scale): ● median, ◆ 90th percentile"}},
         "height": 340, "showlegend": False,
     })
 
@@ -496,7 +558,7 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
         if name.startswith("yaxis"):
             axis.update(tickformat=".0%", rangemode="tozero")
             if name == "yaxis":
-                axis["title"] = {"text": "conversion (%)"}
+                axis["title"] = {"text": f"{metrics.label('monthly_conversion_rate')} (%)"}
         elif name.startswith("xaxis"):
             axis.update(tickformat="%b\n%Y", nticks=4, title={"text": "created month"})
     layout.update(height=330, legend={"y": 1.18})
@@ -538,7 +600,9 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     leaving = _top_exits(exits, per_stage)
     first = exits["from_stage_order"] == 1
     reached = {1: int(exits.loc[first, "lead_count"].sum())}
-    reached.update({int(r.to_stage_order): int(r.lead_count) for r in moving.itertuples()})
+    # A stage is reached from the one before and, for a sales-sourced lead, straight from Lead.
+    reached.update(moving.groupby("to_stage_order")["lead_count"].sum().astype(int)
+                   .rename(index=int).to_dict())
     # d3-sankey's scale: every lead ends in one sink (Won or an exit), d3 stacks all sinks in its last
     # column and fits that column to the height. The height is chosen so the Lead bar is `lead_px` tall.
     pad = 8
@@ -556,7 +620,9 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     sources = [int(o) - 1 for o in moving["from_stage_order"]]
     targets = [int(o) - 1 for o in moving["to_stage_order"]]
     values = [int(n) for n in moving["lead_count"]]
-    link_colors = [_fade(team_color(t)) for t in moving["from_owner_team"]]
+    # A link from Lead straight to a sales stage carries sales-sourced leads: sales' colour.
+    link_colors = [_fade(team_color("sales" if f == 1 and t >= 3 else o))
+                   for f, t, o in zip(moving["from_stage_order"], moving["to_stage_order"], moving["from_owner_team"])]
     below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
     # In this order (later stages first, smallest exit on top) plotly's links leave each stage in the
     # same order as the exits are stacked, so they do not cross.
@@ -585,3 +651,20 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
 def _fade(color: str, alpha: float = 0.35) -> str:
     red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """The conversion trend with each step named and the too-young months marked in words."""
+    table = trend.copy()
+    table["created_month"] = pd.to_datetime(table["created_month"]).dt.strftime("%b %Y")
+    table["step"] = table["from_stage"] + " → " + table["to_stage"]
+    table["young"] = table["is_too_young"].map({True: "too young", False: ""})
+    return table
+
+
+def exits_table(exits: pd.DataFrame) -> pd.DataFrame:
+    """The exit links with exits and reasons in words ('Disqualified', 'Not a fit')."""
+    table = exits.copy()
+    table["exit_kind"] = table["exit_kind"].map({"disqualified": "Disqualified", "lost": "Lost", "open": "Still open"})
+    table["exit_reason"] = table["exit_reason"].map(lambda r: "" if pd.isna(r) else fmt_label(r))
+    return table

@@ -11,64 +11,63 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from handoff import funnel
+from handoff import funnel, metrics
 from handoff.charts import fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """One tile: where its value comes from, how to show it and what it means."""
+    """One tile: the registry metric it shows, where its value comes from and its target."""
 
     key: str
-    label: str
+    metric_id: str  # in handoff/metrics.toml: label, definition, unit, owner
     column: str  # in overview__kpis, or a computed key (sla_marketing, sla_sales)
-    unit: str  # count | usd | rate | hours
-    help: str
     target: tuple[str, str] | None = None  # (team, metric) in targets
-    higher_is_better: bool = True
-    owner_team: str | None = None
+
+    @property
+    def metric(self) -> metrics.Metric:
+        return metrics.get(self.metric_id)
+
+    @property
+    def label(self) -> str:
+        return self.metric.full_label
+
+    @property
+    def help(self) -> str:
+        return self.metric.help
+
+    @property
+    def unit(self) -> str:
+        return self.metric.unit
+
+    @property
+    def owner_team(self) -> str | None:
+        return None if self.metric.owner_team == "shared" else self.metric.owner_team
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric.higher_is_better
 
 
 KPIS = (
-    Kpi("mqls", "MQLs", "mql_count", "count",
-        "Leads whose MQL date (mql_at) falls in the period.", ("marketing", "mqls"), owner_team="marketing"),
-    Kpi("sals", "SALs", "sal_count", "count",
-        "Leads sales accepted (sal_at) in the period.", ("sales", "sals"), owner_team="sales"),
-    Kpi("sqls", "SQLs", "sql_count", "count",
-        "Leads sales qualified (sql_at) in the period.", ("sales", "sqls"), owner_team="sales"),
-    Kpi("pipeline", "Pipeline created", "pipeline_created_usd", "usd",
-        "Sum of amount of deals created in the period.", ("sales", "pipeline"), owner_team="sales"),
-    Kpi("bookings", "Bookings", "bookings_usd", "usd",
-        "Sum of amount of deals won (stage won) with closed_at in the period.", ("sales", "bookings"),
-        owner_team="sales"),
-    Kpi("win_rate", "Win rate", "win_rate", "rate",
-        "Won ÷ (won + lost) among deals closed in the period.", owner_team="sales"),
-    Kpi("speed_to_lead", "Median speed to lead", "median_speed_to_lead_hours", "hours",
-        "Median time from mql_at to the first sales touch at or after it, over the period's MQLs "
-        "that got one (MQLs still waiting are left out; the SLA tiles count them).",
-        higher_is_better=False, owner_team="sales"),
-    Kpi("sla_sales", "SLA · sales", "sla_sales", "rate",
-        "SLA compliance of sales' policies (follow-up, acceptance decision): met ÷ (met + breached) over items due in the "
-        "period; items still inside their window are pending and not counted.", owner_team="sales"),
-    Kpi("sla_marketing", "SLA · marketing", "sla_marketing", "rate",
-        "SLA compliance of marketing's policies (MQL volume, MQL quality, sourced pipeline): met ÷ (met + breached) over "
-        "the period's months.", owner_team="marketing"),
-    Kpi("marketing_sourced_share", "Sourced by marketing", "marketing_sourced_share_rate", "rate",
-        "Pipeline created from leads with sourced_by = marketing ÷ all pipeline created in the period.",
-        owner_team="marketing"),
-    Kpi("cac", "CAC", "cac_usd", "usd",
-        "Campaign cost in the period (each campaign's cost spread evenly over its days) ÷ new customers "
-        "(deals won in the period). Cost follows the channel, team and campaign filters only.",
-        higher_is_better=False),
+    Kpi("mqls", "mql_count", "mql_count", ("marketing", "mqls")),
+    Kpi("sals", "sal_count", "sal_count", ("sales", "sals")),
+    Kpi("sqls", "sql_count", "sql_count", ("sales", "sqls")),
+    Kpi("pipeline", "pipeline_created_usd", "pipeline_created_usd", ("sales", "pipeline")),
+    Kpi("bookings", "bookings_usd", "bookings_usd", ("sales", "bookings")),
+    Kpi("win_rate", "win_rate", "win_rate"),
+    Kpi("speed_to_lead", "median_speed_to_lead_hours", "median_speed_to_lead_hours"),
+    Kpi("sla_sales", "sla_sales_compliance_rate", "sla_sales"),
+    Kpi("sla_marketing", "sla_marketing_compliance_rate", "sla_marketing"),
+    Kpi("marketing_sourced_share", "marketing_sourced_share_rate", "marketing_sourced_share_rate"),
+    Kpi("cac", "cac_usd", "cac_usd"),
 )
-
-FORMATTERS = {"count": fmt_count, "usd": fmt_usd, "rate": fmt_pct, "hours": fmt_hours}
 
 
 def fmt_value(value, unit: str) -> str:
     """A KPI value in its unit, for people."""
-    return FORMATTERS[unit](value)
+    return metrics.format_value(value, unit)
 
 
 def _days(start: dt.date, end: dt.date) -> int:
@@ -162,6 +161,18 @@ def sla_by_team(compliance: pd.DataFrame) -> dict[str, float | None]:
     return out
 
 
+# What one item of each team's policies is: an MQL for sales' promises, a month (× segment) for marketing's.
+SLA_ITEM_WORDS = {"sales": "MQL checks", "marketing": "month × segment checks"}
+
+
+def sla_counted_text(compliance: pd.DataFrame, team: str) -> str:
+    """What a team's SLA tile counts, so a rate reads with its base: '15 month × segment checks, 7 met'."""
+    rows = compliance[compliance["owner_team"] == team]
+    met, breached, pending = (int(rows[c].sum()) for c in ("met_count", "breached_count", "pending_count"))
+    text = f"{fmt_count(met + breached)} {SLA_ITEM_WORDS[team]} judged, {fmt_count(met)} met"
+    return text + (f" ({fmt_count(pending)} pending)" if pending else "")
+
+
 # ---------------------------------------------------------------------------------------------
 # Quarter against target
 
@@ -182,20 +193,47 @@ def quarter_against_target(
     return frame
 
 
-def quarter_gap(quarter_months: pd.DataFrame, as_of: dt.date) -> dict[str, float | None]:
-    """For the quarter that holds `as_of`: target, actual so far and the gap, per metric."""
-    start = pd.Timestamp(quarter_start(as_of))
-    months = quarter_months[(quarter_months["month_start"] >= start)
-                            & (quarter_months["month_start"] < start + pd.DateOffset(months=3))]
-    out: dict[str, float | None] = {}
-    for metric, actual, target in (("pipeline", "pipeline_created_usd", "pipeline_target_usd"),
-                                   ("bookings", "bookings_usd", "bookings_target_usd")):
-        goal = months[target].sum(min_count=1)
-        done = months[actual].sum(min_count=0)
-        out[f"{metric}_target_usd"] = None if pd.isna(goal) else float(goal)
-        out[f"{metric}_actual_usd"] = float(done)
-        out[f"{metric}_gap_usd"] = None if pd.isna(goal) else float(goal - done)
+def quarter_name(start: dt.date | pd.Timestamp) -> str:
+    """A quarter for people: 'Q3 2026 (Jul–Sep)'."""
+    start = pd.Timestamp(start)
+    last = start + pd.DateOffset(months=2)
+    return f"Q{(start.month - 1) // 3 + 1} {start.year} ({start:%b}–{last:%b})"
+
+
+def quarter_gaps(quarter_months: pd.DataFrame, as_of: dt.date) -> list[dict]:
+    """Per quarter the money chart shows: its name, and per metric the target, the actual (so far, for
+    the quarter holding `as_of`) and the gap, so the caption states exactly what the chart draws."""
+    out = []
+    for start, months in quarter_months.groupby(quarter_months["month_start"].dt.to_period("Q").dt.start_time):
+        if start.date() > as_of:
+            continue
+        row: dict = {"quarter": quarter_name(start), "is_current": quarter_start(as_of) == start.date()}
+        for metric, actual, target in (("pipeline", "pipeline_created_usd", "pipeline_target_usd"),
+                                       ("bookings", "bookings_usd", "bookings_target_usd")):
+            goal = months[target].sum(min_count=1)
+            done = months[actual].sum(min_count=0)
+            row[f"{metric}_target_usd"] = None if pd.isna(goal) else float(goal)
+            row[f"{metric}_actual_usd"] = float(done)
+            row[f"{metric}_gap_usd"] = None if pd.isna(goal) else float(goal - done)
+        out.append(row)
     return out
+
+
+def quarter_gap_sentence(gap: dict) -> str:
+    """One quarter of the money chart in words: bookings and pipeline against their targets."""
+    so_far = " so far" if gap["is_current"] else ""
+    if gap["bookings_target_usd"] is None and gap["pipeline_target_usd"] is None:
+        return (f"{gap['quarter']}{so_far}: bookings {fmt_usd(gap['bookings_actual_usd'])}, pipeline created "
+                f"{fmt_usd(gap['pipeline_actual_usd'])}; no sales targets apply to these filters.")
+
+    def against(metric: str, words: str) -> str:
+        actual, target, gap_usd = (gap[f"{metric}_{key}_usd"] for key in ("actual", "target", "gap"))
+        if target is None:
+            return f"{words} {fmt_usd(actual)} (no target)"
+        left = f"{fmt_usd(gap_usd)} to go" if gap_usd > 0 else f"{fmt_usd(-gap_usd)} over"
+        return f"{words} {fmt_usd(actual)} of {fmt_usd(target)} ({left})"
+
+    return f"{gap['quarter']}{so_far}: {against('bookings', 'bookings')}; {against('pipeline', 'pipeline created')}."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +336,23 @@ class Movement:
                 f"({points:+.1f} pp, on {fmt_count(self.after_base)} records).")
 
 
+def what_changed(run, filters, compliance_now: pd.DataFrame, compliance_before: pd.DataFrame) -> list[Movement]:
+    """The Overview's "what changed": the most significant moves between the previous period and this one,
+    from period funnels (a young cohort would look like a drop), leads by channel and SLA compliance.
+    `run(name, filters, **params)` runs a named query; the page and the meeting pack pass their own."""
+    before = filters.previous()
+    by_channel = {window: run("funnel__stage_counts", window, mode="period", group_by="channel")
+                  for window in (filters, before)}
+    return biggest_movements(
+        funnel_movements(run("funnel__stage_counts", filters, mode="period"),
+                         run("funnel__stage_counts", before, mode="period"))
+        + volume_movements(by_channel[filters].query("stage_order == 1"),
+                           by_channel[before].query("stage_order == 1"), "reached_count",
+                           metrics.label("lead_count").lower())
+        + sla_movements(compliance_now, compliance_before)
+    )
+
+
 def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Movement]:
     """The `count` most significant movements, at most one per kind first, then the strongest."""
     ranked = sorted((m for m in movements if m.strength > 0), key=lambda m: m.strength, reverse=True)
@@ -314,6 +369,11 @@ def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Mov
     return sorted(picked[:count], key=lambda m: m.strength, reverse=True)
 
 
+# The registry metric of each step's conversion in the period (what-changed compares period funnels).
+STEP_METRICS = ("lead_to_mql_rate", "mql_to_sal_rate", "sal_to_sql_rate", "sql_to_opportunity_rate",
+                "opportunity_to_won_rate")
+
+
 def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
     """Stage-to-stage conversion moves from two funnel__stage_counts results: each step's own rate
     (DESIGN.md's, from_previous_rate) on the records it rests on (funnel.step_bases)."""
@@ -328,7 +388,7 @@ def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Move
         if pd.isna(rate_now) or pd.isna(rate_before) or not bases_now[k] or not bases_before[k]:
             continue
         out.append(Movement(
-            "conversion", f"{now.loc[k - 1, 'stage']} → {now.loc[k, 'stage']} conversion",
+            "conversion", metrics.label(STEP_METRICS[k - 1]),
             float(rate_before), float(rate_now), float(bases_before[k]), float(bases_now[k]),
             now.loc[k, "owner_team"],
         ))
@@ -341,7 +401,7 @@ def volume_movements(current: pd.DataFrame, previous: pd.DataFrame, column: str,
         previous[["group_value", column]], on="group_value", how="outer", suffixes=("_now", "_before")
     ).fillna(0)
     return [
-        Movement("volume", f"{fmt_label(row.group_value)} {label}", float(getattr(row, f"{column}_before")),
+        Movement("volume", f"{fmt_label(row.group_value)}: {label}", float(getattr(row, f"{column}_before")),
                  float(getattr(row, f"{column}_now")), float(getattr(row, f"{column}_before")),
                  float(getattr(row, f"{column}_now")))
         for row in merged.itertuples()
@@ -363,7 +423,8 @@ def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movemen
         judged_now = row.met_count_now + row.breached_count_now
         judged_before = row.met_count_before + row.breached_count_before
         if judged_now and judged_before:
-            out.append(Movement("sla", f"{row.policy_name} compliance", row.met_count_before / judged_before,
+            out.append(Movement("sla", f"{row.policy_name}: {metrics.label('policy_compliance_rate').lower()}",
+                                row.met_count_before / judged_before,
                                 row.met_count_now / judged_now, float(judged_before), float(judged_now),
                                 row.owner_team))
     return out

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
 QUERIES_DIR = ROOT / "queries"
 DATA_DIR = ROOT / "data"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"

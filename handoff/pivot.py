@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from handoff import db
-from handoff.charts import (HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_count, fmt_hours, fmt_label, fmt_pct,
-                            fmt_usd)
+from handoff import db, metrics
+from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_label
 from handoff.filters import FILTER_PARAMS
 from handoff.paths import QUERIES_DIR
 
@@ -38,15 +37,33 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Measure:
-    """One pivot measure: the explore__pivot column it shows, its unit, owner and definition."""
+    """One pivot measure: the explore__pivot column it shows and the registry metric it is. Funnel counts
+    and conversions have a metric per mode (period: in the period; cohort: from the period's leads)."""
 
     key: str
-    label: str
     column: str
-    unit: str  # count | usd | rate | hours
-    owner: str  # marketing | sales | handoff
-    help: str
+    metric_id: str  # handoff/metrics.toml, in period mode (or the only one)
+    cohort_metric_id: str | None = None  # in cohort mode, for the funnel counts and conversions
     records: str = "leads"  # the records behind it: leads or deals
+
+    def metric(self, mode: str = "cohort") -> metrics.Metric:
+        """The registry metric this measure is in `mode`."""
+        chosen = self.cohort_metric_id if mode == "cohort" and self.cohort_metric_id else self.metric_id
+        return metrics.get(chosen)
+
+    def label(self, mode: str = "cohort") -> str:
+        return self.metric(mode).full_label
+
+    def help(self, mode: str = "cohort") -> str:
+        return self.metric(mode).help
+
+    @property
+    def unit(self) -> str:
+        return self.metric().unit
+
+    @property
+    def owner(self) -> str:
+        return self.metric().owner_team
 
 
 NONE = "none"
@@ -71,38 +88,25 @@ DIMENSIONS = {d.key: d for d in (
               "mql_at, in bands; leads never MQL and MQLs still waiting apart."),
 )}
 
-_COHORT = "of the leads created in the window (cohort), or entering it in the window (period)"
 MEASURES = {m.key: m for m in (
-    Measure("leads", "Leads", "lead_count", "count", "marketing", "Leads created in the window."),
-    Measure("mqls", "MQLs", "mql_count", "count", "marketing",
-            f"Leads that reached MQL (an MQL date or any later stage), {_COHORT}."),
-    Measure("sals", "SALs", "sal_count", "count", "sales", f"Leads that reached SAL, {_COHORT}."),
-    Measure("sqls", "SQLs", "sql_count", "count", "sales", f"Leads that reached SQL, {_COHORT}."),
-    Measure("opportunities", "Opportunities", "opportunity_count", "count", "sales",
-            f"Leads that reached Opportunity (a first deal), {_COHORT}."),
-    Measure("won", "Won", "won_count", "count", "sales", f"Leads that reached Won (a won deal), {_COHORT}."),
-    Measure("pipeline", "Pipeline created", "pipeline_usd", "usd", "sales",
-            "Sum of amount of deals created in the window.", records="deals"),
-    Measure("bookings", "Bookings", "bookings_usd", "usd", "sales",
-            "Sum of amount of deals won (stage won) with closed_at in the window.", records="deals"),
-    Measure("lead_to_mql", "Lead → MQL", "lead_to_mql_rate", "rate", "marketing",
-            "Reached MQL ÷ reached Lead."),
-    Measure("mql_to_sal", "MQL → SAL", "mql_to_sal_rate", "rate", "handoff",
-            "Reached SAL ÷ reached MQL: the handoff, where marketing's leads become sales' work."),
-    Measure("sal_to_sql", "SAL → SQL", "sal_to_sql_rate", "rate", "sales", "Reached SQL ÷ reached SAL."),
-    Measure("sql_to_opportunity", "SQL → Opportunity", "sql_to_opportunity_rate", "rate", "sales",
-            "Reached Opportunity ÷ reached SQL."),
-    Measure("opportunity_to_won", "Opportunity → Won", "opportunity_to_won_rate", "rate", "sales",
-            "Reached Won ÷ reached Opportunity."),
-    Measure("speed_to_lead", "Median speed to lead", "median_speed_to_lead_hours", "hours", "sales",
-            "Median hours from mql_at to the first sales touch at or after it, over the leads that became "
-            "MQL in the window and got one (wall clock)."),
-    Measure("sla_compliance", "Follow-up SLA", "sla_compliance_rate", "rate", "sales",
-            "The SLA page's follow-up policy (data/sla_policies.toml: first sales touch within its tier's "
-            "hours of mql_at, on its clock) over the leads that became MQL in the window: met ÷ (met + "
-            "breached); MQLs still inside their window are pending and not counted."),
-    Measure("win_rate", "Win rate", "win_rate", "rate", "sales",
-            "Won ÷ (won + lost) among deals closed in the window.", records="deals"),
+    Measure("leads", "lead_count", "lead_count"),
+    Measure("mqls", "mql_count", "mql_count", "cohort_mql_count"),
+    Measure("sals", "sal_count", "sal_count", "cohort_sal_count"),
+    Measure("sqls", "sql_count", "sql_count", "cohort_sql_count"),
+    Measure("opportunities", "opportunity_count", "opportunity_count", "cohort_opportunity_count"),
+    Measure("won", "won_count", "won_lead_count", "cohort_won_count"),
+    Measure("pipeline", "pipeline_usd", "pipeline_created_usd", records="deals"),
+    Measure("bookings", "bookings_usd", "bookings_usd", records="deals"),
+    Measure("lead_to_mql", "lead_to_mql_rate", "lead_to_mql_rate", "cohort_lead_to_mql_rate"),
+    Measure("mql_to_sal", "mql_to_sal_rate", "mql_to_sal_rate", "cohort_mql_to_sal_rate"),
+    Measure("sal_to_sql", "sal_to_sql_rate", "sal_to_sql_rate", "cohort_sal_to_sql_rate"),
+    Measure("sql_to_opportunity", "sql_to_opportunity_rate", "sql_to_opportunity_rate",
+            "cohort_sql_to_opportunity_rate"),
+    Measure("opportunity_to_won", "opportunity_to_won_rate", "opportunity_to_won_rate",
+            "cohort_opportunity_to_won_rate"),
+    Measure("speed_to_lead", "median_speed_to_lead_hours", "median_speed_to_lead_hours"),
+    Measure("sla_compliance", "sla_compliance_rate", "follow_up_sla_compliance_rate"),
+    Measure("win_rate", "win_rate", "win_rate", records="deals"),
 )}
 DEFAULT_MEASURES = ("leads", "mqls", "mql_to_sal", "pipeline", "bookings")
 RECORD_KINDS = {"leads": "Leads", "deals": "Deals", "touches": "Touches"}
@@ -115,7 +119,7 @@ RECORDS_NOTE = ("Leads: those the funnel, speed and SLA measures count; deals: t
                 "win rate count; touches: every touch of those leads.")
 MODES = {"cohort": "Cohort", "period": "Period"}
 UNIT_TITLES = {"count": "", "usd": " (USD)", "rate": " (%)", "hours": " (hours)"}
-OWNER_COLORS = {**TEAM_COLORS, "handoff": HANDOFF_COLOR}
+OWNER_COLORS = {**TEAM_COLORS, "shared": HANDOFF_COLOR}
 
 
 def choose(dim1: str | None, dim2: str | None) -> tuple[str, str]:
@@ -137,8 +141,9 @@ def dimension_label(key: str) -> str:
 
 
 def measure_label(key: str) -> str:
-    """A measure's name for people (for select boxes)."""
-    return MEASURES[key].label
+    """A measure's name in the registry, without its basis (for pickers: the same in both modes, so a
+    link keeps its measures when the mode changes; headers and tiles carry the basis)."""
+    return MEASURES[key].metric().label
 
 
 def measures(keys: Iterable[str]) -> list[Measure]:
@@ -149,19 +154,14 @@ def measures(keys: Iterable[str]) -> list[Measure]:
     return [MEASURES[k] for k in keys]
 
 
-def dimensions_used(dim1: str, dim2: str) -> list[Dimension]:
-    """The dimensions that group the rows (none is left out)."""
-    return [DIMENSIONS[k] for k in (dim1, dim2) if k != NONE]
-
-
-def measure_title(measure: Measure) -> str:
+def measure_title(measure: Measure, mode: str = "cohort") -> str:
     """A measure's name with its unit, for column headers and axis titles."""
-    return measure.label + UNIT_TITLES[measure.unit]
+    return measure.label(mode) + UNIT_TITLES[measure.unit]
 
 
 def format_value(value, unit: str) -> str:
     """A value for people: 1,234 · $1.2M · 38.4 % · 3.2 h."""
-    return {"count": fmt_count, "usd": fmt_usd, "rate": fmt_pct, "hours": fmt_hours}[unit](value)
+    return metrics.format_value(value, unit)
 
 
 def _dim_labels(frame: pd.DataFrame, slot: str, dimension: Dimension) -> pd.Series:
@@ -171,7 +171,7 @@ def _dim_labels(frame: pd.DataFrame, slot: str, dimension: Dimension) -> pd.Seri
     return labels.map(fmt_label) if dimension.coded else labels
 
 
-def table(frame: pd.DataFrame, dim1: str, dim2: str, keys: Sequence[str]) -> pd.DataFrame:
+def table(frame: pd.DataFrame, dim1: str, dim2: str, keys: Sequence[str], mode: str = "cohort") -> pd.DataFrame:
     """The pivot as people read it: dimension labels, then the chosen measures, named with units.
 
     Rows keep the order and positions of `frame`, so a selected row maps back to its cell.
@@ -182,15 +182,15 @@ def table(frame: pd.DataFrame, dim1: str, dim2: str, keys: Sequence[str]) -> pd.
             out[DIMENSIONS[key].label] = _dim_labels(frame, slot, DIMENSIONS[key])
     for measure in measures(keys):
         values = frame[measure.column]
-        out[measure_title(measure)] = values * 100 if measure.unit == "rate" else values
+        out[measure_title(measure, mode)] = values * 100 if measure.unit == "rate" else values
     return out.reset_index(drop=True)
 
 
-def column_formats(keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+def column_formats(keys: Sequence[str], mode: str = "cohort") -> dict[str, tuple[str, str]]:
     """Per table column: (Streamlit number format, help with the owner and the definition)."""
-    formats = {"count": "localized", "usd": "dollar", "rate": "%.1f %%", "hours": "%.1f h"}
+    formats = {"count": "localized", "usd": "$%,.0f", "rate": "%.1f %%", "hours": "%.1f h"}
     return {
-        measure_title(m): (formats[m.unit], f"{m.help} Owner: {m.owner}.") for m in measures(keys)
+        measure_title(m, mode): (formats[m.unit], f"{m.help(mode)} Owner: {m.owner}.") for m in measures(keys)
     }
 
 
@@ -277,7 +277,7 @@ def with_sla(frame: pd.DataFrame, sla_cells: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | None:
+def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "cohort") -> go.Figure | None:
     """A chart that fits the pivot: a line over time, bars over categories, a heatmap for two
     categorical dimensions; None without dimensions (the page shows numbers instead)."""
     if dim1 == NONE or frame.empty:
@@ -289,8 +289,8 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | N
     if dim2 != NONE:
         data = data.assign(x2=_dim_labels(frame, "dim2", DIMENSIONS[dim2]))
     first, second = DIMENSIONS[dim1], DIMENSIONS.get(dim2)
-    axis = measure_title(measure)
-    title = f"{measure.label} by {first.label.lower()}"
+    axis = measure_title(measure, mode)
+    title = f"{measure.label(mode)} by {first.label.lower()}"
     title += f" and {second.label.lower()}" if second and second.key != NONE else ""
     title += f" · owner: {measure.owner}"
     fig = go.Figure()
@@ -299,7 +299,7 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str) -> go.Figure | N
     time_dim = "x1" if first.is_time else ("x2" if second is not None and second.is_time else None)
     if dim2 == NONE and time_dim:
         fig.add_scatter(x=data["x1"], y=data["value"], mode="lines+markers", line_color=color,
-                        name=measure.label, text=data["hover"], hovertemplate="%{x}: %{text}<extra></extra>")
+                        name=measure.label(mode), text=data["hover"], hovertemplate="%{x}: %{text}<extra></extra>")
         fig.update_layout(xaxis_title=first.label, yaxis_title=axis)
     elif dim2 == NONE:
         bars = data.sort_values("value", ascending=True)

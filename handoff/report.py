@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
-from handoff import db, overview
+from handoff import db, metrics, overview
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.filters import Filters
 
@@ -91,11 +91,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
         f'<div class="note">{html.escape(tile.target_text)}</div></div>'
         for tile in overview.tiles(current, previous, targets, filters.start, filters.end)
     )
-    movements = overview.biggest_movements(
-        overview.funnel_movements(query("funnel__stage_counts", mode="period"),
-                                  query("funnel__stage_counts", before, mode="period"))
-        + overview.sla_movements(compliance_now, compliance_before)
-    )
+    movements = overview.what_changed(query, filters, compliance_now, compliance_before)
     changed = "".join(f"<li>{html.escape(m.sentence())}</li>" for m in movements)
     parts.append(f'<h2 id="overview">Overview</h2><div class="tiles">{tiles}</div>'
                  f"<p class=\"meta\">Compared with {html.escape(before.describe().split(' · ')[0])}.</p>"
@@ -105,7 +101,8 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     stages = query("funnel__stage_counts", mode="cohort")
     parts.append('<h2 id="funnel">Funnel</h2>'
                  f"<p>{_markdown_bold(funnel.mode_sentence('cohort', filters, as_of))}</p>"
-                 + (figure(funnel.funnel_chart(stages)) + _table(funnel.for_people(funnel.stage_table(stages)))
+                 + (figure(funnel.funnel_chart(stages))
+                    + _table(metrics.labelled(funnel.stage_table(stages), funnel.stage_columns("cohort")))
                     if not funnel.is_empty(stages) else "<p>No leads in this window.</p>"))
 
     # SLA scorecard
@@ -118,8 +115,9 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     team_credit = query("attribution__credit", model="all", level="team", basis="revenue")
     ranges = attribution_view.team_ranges(team_credit) if not team_credit.empty else pd.DataFrame()
     range_lines = "".join(
-        f"<li><b>{html.escape(str(team))}</b>: {fmt_pct(row.lowest_rate)} ({html.escape(str(row.lowest_model))}) "
-        f"to {fmt_pct(row.highest_rate)} ({html.escape(str(row.highest_model))}) of won revenue</li>"
+        f"<li><b>{html.escape(metrics.label(f'{team}_credit_share_rate'))}</b>: {fmt_pct(row.lowest_rate)} "
+        f"({html.escape(str(row.lowest_model))}) to {fmt_pct(row.highest_rate)} ({html.escape(str(row.highest_model))})"
+        " of won revenue</li>"
         for team, row in ranges.iterrows()
     )
     wide = team_credit.pivot_table(index="key", columns="model", values="credit_usd", aggfunc="sum") \
@@ -146,16 +144,23 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
                  "<p>The change in MQL → Won conversion split into mix (the lead-score bands marketing sent), "
                  "rate (conversion within each band: sales' lever) and their interaction.</p>" + leakage)
 
-    # Definitions
-    definitions = "".join(f"<dt>{html.escape(k.label)}</dt><dd>{html.escape(k.help)}</dd>" for k in overview.KPIS)
+    # Definitions: the registry's, the same list as the Definitions page
+    definitions = "".join(
+        f"<dt>{html.escape(m.full_label)} <span class=\"meta\">({html.escape(metrics.TEAM_NAMES[m.owner_team])}; "
+        f"{html.escape(metrics.BASIS_NAMES[m.basis].lower())})</span></dt>"
+        f"<dd>{html.escape(m.definition)} <i>{html.escape(m.formula)}</i></dd>"
+        for m in metrics.registry().values())
     policy_rules = "".join(f"<dt>{html.escape(p.name)} ({html.escape(p.owner_team)})</dt>"
                            f"<dd>{html.escape(sla.describe_rule(p))}</dd>" for p in policies.policies.policies)
     models = "".join(f"<li>{html.escape(label)}</li>" for label in MODEL_LABELS.values())
     parts.append('<h2 id="definitions">Definitions</h2>'
                  "<p>Funnel stages: Lead (created_at) → MQL (mql_at) → <i>handoff</i> → SAL (sal_at) → SQL (sql_at) → "
-                 "Opportunity (first deal created) → Won (first won deal closed). A lead has reached a stage if it "
-                 "has that stage or any later one.</p>"
-                 f"<h3>KPIs</h3><dl>{definitions}</dl><h3>SLA policies</h3><dl>{policy_rules}</dl>"
+                 "Opportunity (first deal created) → Won (first won deal closed). Marketing-sourced leads go Lead → "
+                 "MQL → SAL; sales-sourced leads are never MQLs and join the path at their first sales stage. A lead "
+                 "has reached a stage if it is on a path through it and has that stage or any later one. "
+                 "<i>In the period</i>: the event's own date falls in the window; <i>from the period's leads</i>: "
+                 "leads created in the window, followed to the as-of day.</p>"
+                 f"<h3>Metrics</h3><dl>{definitions}</dl><h3>SLA policies</h3><dl>{policy_rules}</dl>"
                  f"<h3>Attribution models</h3><ul>{models}</ul>")
 
     title = f"Handoff meeting pack · {filters.describe().split(' · ')[0]}"

@@ -1527,8 +1527,8 @@ def _measure_of(policy: Policy, done: pd.Series | None, mine: pd.DataFrame | Non
         median = float(done.median())
         if policy.kind == "follow_up":
             p90 = float(done.quantile(0.9))
-            return median, (f"median {hours_text(median, policy.clock)} · "
-                            f"p90 {hours_text(p90, policy.clock)}")
+            return median, (f"median response: {response_text(median, policy.clock)} · "
+                            f"p90: {response_text(p90, policy.clock)}")
         return median, f"median {hours_text(median, policy.clock)} to decide"
     if policy.kind == "quality":
         accepted, rejected = int(mqls["is_accepted"].sum()), int(mqls["is_rejected"].sum())
@@ -1717,6 +1717,19 @@ def hours_text(hours: float, clock: str) -> str:
     if clock == "wall" or pd.isna(hours):
         return fmt_hours(hours)
     return f"{hours * 60:.0f} business min" if hours < 1 else f"{hours:,.1f} business h"
+
+
+def answered_before_opening(hours: float, clock: str) -> bool:
+    """Whether a response time is 0 on the business clock: the MQL came out of hours and was answered
+    before the business day began (no working time passed), not answered in no time."""
+    return clock == "business" and not pd.isna(hours) and float(hours) == 0
+
+
+def response_text(hours: float, clock: str) -> str:
+    """A response time for people, never a bare '0 business min'."""
+    if answered_before_opening(hours, clock):
+        return "answered before the business day began"
+    return hours_text(hours, clock)
 
 
 def _missed_text(unit: str, missed: float, resolved: bool) -> str:

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from handoff import metrics
 from handoff.charts import TEAM_COLORS
 from handoff.filters import Filters, add_months
-from handoff.sla import Policies
+from handoff.sla import Policies, answered_before_opening, hours_text
 
 TEAM_HEADINGS = {
     "sales": ("Sales → marketing", "What sales promises to do with every MQL"),
@@ -35,18 +36,66 @@ COLUMN_NAMES = {
     "started_at": "Started (UTC)", "due_at": "Due (UTC)", "resolved_at": "Resolved (UTC)",
     "missed_by_text": "Missed by", "missed_by": "Missed by (number)", "missed_by_unit": "Unit",
     "hours_left": "Hours left", "business_hours_left": "Business hours left",
-    "threshold_hours": "SLA (hours)", "clock": "Clock", "due_count": "Due", "met_count": "Met",
-    "breached_count": "Breached", "pending_count": "Pending", "compliance_rate": "Compliance",
-    "median_hours": "Median hours to resolve", "status": "Status", "mql_count": "MQLs",
-    "mql_share_rate": "Share of MQLs", "accepted_count": "Accepted", "rejected_count": "Rejected",
-    "acceptance_rate": "Acceptance", "band": "First response", "share_rate": "Share of MQLs",
-    "sql_count": "Reached SQL", "mql_to_sql_rate": "MQL → SQL", "won_count": "Won",
-    "mql_to_won_rate": "MQL → Won", "compliance_rate_agreed": "Compliance as agreed",
-    "compliance_rate_what_if": "Compliance with what-if", "change_points": "Change (points)",
+    "threshold_hours": "SLA (hours)", "clock": "Clock",
+    # The numbers: the registry's labels (basis included).
+    "due_count": metrics.label("policy_due_count"), "met_count": metrics.label("policy_met_count"),
+    "breached_count": metrics.label("policy_breached_count"), "pending_count": metrics.label("policy_pending_count"),
+    "compliance_rate": metrics.label("policy_compliance_rate"),
+    "median_hours": metrics.label("resolution_median_hours"), "status": "Status",
+    "mql_count": metrics.label("window_mql_count"), "mql_share_rate": metrics.label("mql_share_rate"),
+    "accepted_count": "Accepted", "rejected_count": "Rejected",
+    "acceptance_rate": metrics.label("acceptance_rate"), "band": "First response",
+    "share_rate": metrics.label("mql_share_rate"), "sql_count": "Reached SQL",
+    "mql_to_sql_rate": metrics.label("band_mql_to_sql_rate"), "won_count": "Won",
+    "mql_to_won_rate": metrics.label("band_mql_to_won_rate"),
+    "compliance_rate_agreed": f"{metrics.label('policy_compliance_rate')}, as agreed",
+    "compliance_rate_what_if": f"{metrics.label('policy_compliance_rate')}, with the what-if",
+    "change_points": "Change (points)",
     "rule_text_what_if": "What-if rule",
 }
 RATE_COLUMNS = tuple(f"{name} (%)" for column, name in COLUMN_NAMES.items() if "_rate" in column)
 CLOCK_NAMES = {"business": "business hours", "wall": "clock hours"}
+
+
+# What one item of a policy is, by kind: an MQL for per-MQL promises, a month (× segment) for monthly ones.
+_ITEM_WORDS = {"follow_up": "MQLs judged", "acceptance_decision": "MQLs judged"}
+BEFORE_OPENING_NOTE = ("0 business hours: most of these MQLs arrived out of hours and were answered before "
+                       "the business day began.")
+
+
+def counted_text(row, policies: Policies) -> str:
+    """What a scorecard card counts, next to its headline: '15 month × segment checks, 7 met'."""
+    if row.kind in _ITEM_WORDS:
+        items = _ITEM_WORDS[row.kind]
+    else:
+        policy = next(p for p in policies.policies if p.id == row.policy_id)
+        segmented = row.kind in ("volume", "pipeline") and policy.per_segment
+        items = "month × segment checks" if segmented else "monthly checks"
+    return f"{row.met_count + row.breached_count:,} {items}, {row.met_count:,} met"
+
+
+def policy_needs(kind: str) -> tuple[str, ...]:
+    """The data-readiness rules a policy's compliance rests on (a follow-up needs logged sales touches)."""
+    return ("sales_touches_recorded",) if kind == "follow_up" else ()
+
+
+def status_badge(status: str, gate) -> tuple[str, str]:
+    """The scorecard badge: the colour rule's verdict, or that the data cannot support one."""
+    if gate is not None and gate.status == "missing":
+        return "Can't be judged", "gray"
+    return STATUS_BADGES[status]
+
+
+def response_metrics(timing) -> list[tuple[str, float]]:
+    """The registry metrics of the speed tab's two tiles on the clock asked for: median and 90th percentile."""
+    clock = "business_hours" if timing.clock == "business" else "hours"
+    return [(f"median_speed_to_lead_{clock}", timing.median_response_hours),
+            (f"p90_speed_to_lead_{clock}", timing.p90_response_hours)]
+
+
+def response_tile_text(hours: float, clock: str) -> str:
+    """A response time for a tile: 'before opening' instead of a bare '0 business min'."""
+    return "before opening" if answered_before_opening(hours, clock) else hours_text(hours, clock)
 
 
 def trend_filters(filters: Filters) -> Filters:
@@ -58,14 +107,13 @@ def trend_filters(filters: Filters) -> Filters:
 
 
 def kpi_help(row, amber_points: float) -> str:
-    """How a scorecard tile is computed, in the words of DESIGN.md."""
+    """How a scorecard tile is computed: the registry's definition, then this policy's rule and counts."""
     return (
-        f"{row.rule_text}. Compliance = met / (met + breached) over the items of this period "
-        f"({row.met_count:,} met, {row.breached_count:,} breached); {row.pending_count:,} still inside "
-        f"their window at the data's latest timestamp are pending and not counted. Goal "
-        f"{row.goal_rate:.0%}: green at or above, amber up to {amber_points:g} points below, red further "
-        "below. The change is against the previous period of the same length; the line is the monthly "
-        "trend."
+        f"{metrics.help_text('policy_compliance_rate')} This policy: {row.rule_text}; compliance = met / "
+        f"(met + breached) = {row.met_count:,} met, {row.breached_count:,} breached; {row.pending_count:,} "
+        f"pending. Goal {row.goal_rate:.0%}: green at or above, amber up to {amber_points:g} points below, "
+        "red further below. The change is against the previous period of the same length; the line is the "
+        "monthly trend."
     )
 
 
@@ -152,8 +200,9 @@ def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
             hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
         )
     figure.update_layout(
-        title="Compliance by month (met / (met + breached))", height=420, margin={"t": 50, "b": 10},
-        yaxis={"title": "compliance (%)", "range": [0, 105]}, xaxis={"title": "month"},
+        title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached))", height=420,
+        margin={"t": 50, "b": 10}, yaxis={"title": f"{metrics.label('policy_compliance_rate')} (%)", "range": [0, 105]},
+        xaxis={"title": "month"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
     )
     return figure
@@ -165,7 +214,8 @@ def speed_chart(bands: pd.DataFrame) -> go.Figure:
     counts = zip(bands["band"], bands["mql_count"], strict=True)
     labels = [f"{band}<br>{count:,} MQLs" for band, count in counts]
     figure = go.Figure()
-    series = (("mql_to_sql_rate", "MQL → SQL", 1.0), ("mql_to_won_rate", "MQL → Won", 0.55))
+    series = (("mql_to_sql_rate", metrics.label("band_mql_to_sql_rate"), 1.0),
+              ("mql_to_won_rate", metrics.label("band_mql_to_won_rate"), 0.55))
     for column, name, opacity in series:
         figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
                        opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, db
+from handoff import auth, db, metrics
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -260,12 +260,81 @@ def _run_inside_app_frame() -> None:
         st.rerun()
 
 
+# Each team's mark before a label (a stage's or metric's owner is always visible).
+TEAM_MARK = {"marketing": ":orange[■]", "sales": ":blue[■]", "shared": ":gray[■]", None: ":gray[■]"}
+
+
+def readiness() -> dict[str, object]:
+    """The data-readiness rules (data__readiness) by rule id: what the data holds for each metric."""
+    return {row.rule_id: row for row in query("data__readiness").itertuples()}
+
+
+def readiness_gate(metric: metrics.Metric, needs: tuple[str, ...] | None = None):
+    """The first rule a metric needs (or `needs`, for a figure that rests on more) that the data does not
+    (fully) meet, or None."""
+    rules = readiness()
+    for need in metric.needs if needs is None else needs:
+        rule = rules.get(need)
+        if rule is not None and rule.status != "ready":
+            return rule
+    return None
+
+
+def metric_tile(where, metric_id: str, value, *, delta: str | None = None, value_text: str | None = None,
+                label: str | None = None, team: str | None = None, needs: tuple[str, ...] | None = None,
+                **metric_args):
+    """A tile for a registry metric: its label (basis included) with the owner's mark, its definition as
+    help, the value in its unit, and the change. When the data lacks what the metric needs, the tile
+    says so instead of a misleading number ("no data: no sales touches recorded")."""
+    metric = metrics.get(metric_id)
+    gate = readiness_gate(metric, needs)
+    text = value_text if value_text is not None else metric.format(value)
+    if gate is not None and gate.status == "missing":
+        text, delta = "no data", None
+    color = {"up": "normal", "down": "inverse", "none": "off"}[metric.good]
+    where.metric(f"{TEAM_MARK[team or metric.owner_team]} {label or metric.full_label}", text, delta,
+                 delta_color=color, help=metric_args.pop("help", metric.help),
+                 border=metric_args.pop("border", True), **metric_args)
+    if gate is not None:
+        where.caption(f":material/data_alert: {'no data: ' if gate.status == 'missing' else ''}{gate.detail}")
+    return gate
+
+
 def no_data(what: str = "records") -> None:
     """The friendly message for a selection with nothing in it."""
     st.info(
         f"No {what} match these filters. Widen the period or clear a filter in the sidebar.",
         icon=":material/filter_alt_off:",
     )
+
+
+# How a registry unit reads in a table cell (rates and points are shown ×100; the CSV keeps 0–1).
+_CELL_FORMATS = {"count": "localized", "usd": "$%,.0f", "rate": "%.1f %%", "points": "%+.1f pp",
+                 "hours": "%.1f h", "business_hours": "%.1f business h", "days": "%.1f d", "ratio": "%.1f×"}
+
+
+def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **dataframe_args) -> None:
+    """A table whose columns are registry metrics or plain labels, with a CSV download of `frame`.
+
+    `columns` maps each column of `frame` to show, in order, to a metric id (its label, basis included,
+    its definition as the header's help, its unit's format) or to a label for a column that is not a
+    metric (a segment, a stage). The download keeps the query's own columns and values.
+    """
+    shown, config = pd.DataFrame(index=frame.index), {}
+    for column, spec in columns.items():
+        values = frame[column]
+        if spec in metrics.registry():
+            metric = metrics.get(spec)
+            if metric.unit in ("rate", "points"):
+                values = 100 * pd.to_numeric(values, errors="coerce").astype(float)
+            config[metric.full_label] = st.column_config.NumberColumn(
+                metric.full_label, help=metric.help, format=_CELL_FORMATS[metric.unit])
+            shown[metric.full_label] = values
+        else:
+            shown[spec] = values
+    st.dataframe(shown, hide_index=True, column_config=config | dataframe_args.pop("column_config", {}),
+                 **dataframe_args)
+    download_csv(frame, filename)
 
 
 def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:

@@ -27,17 +27,13 @@ team_credit = ui.query("attribution__credit", f, basis=basis, level="team")
 ranges = view.team_ranges(team_credit)
 labels = view.key_labels(ui.query("filters__options"))
 tiles = st.columns(4)
-tiles[0].metric(words.capitalize(), fmt_usd(totals["total_usd"]),
-                help="What every model shares out: the amount of won deals closed in the window (revenue) or "
-                     "of deals created in the window (pipeline); each model's credits add up to it to the cent.")
-tiles[1].metric("Converting journeys", fmt_count(totals["attributed_deal_count"]),
-                help="Deals in scope with at least one touch of their lead at or before the conversion point "
-                     "(closed_at for revenue, created_at for pipeline).")
+ui.metric_tile(tiles[0], view.SCOPE_METRICS[basis], totals["total_usd"])
+tiles[0].caption("What every model shares out; each model's credits add up to it to the cent.")
+ui.metric_tile(tiles[1], "converting_journey_count", totals["attributed_deal_count"])
 for tile, team in zip(tiles[2:], ("marketing", "sales"), strict=True):
     row = ranges.loc[team] if team in ranges.index else None
-    tile.metric(f"{team.capitalize()} share", "–" if row is None else
-                view.share_range(row.lowest_rate, row.highest_rate),
-                help=f"The lowest and highest share of {words} that {team} touches earn across the nine models.")
+    ui.metric_tile(tile, f"{team}_credit_share_rate", None, value_text="–" if row is None else
+                   view.share_range(row.lowest_rate, row.highest_rate))
 if totals["unattributed_deal_count"]:
     st.caption(f"{fmt_count(totals['unattributed_deal_count'])} deals ({fmt_usd(totals['unattributed_usd'])}) have "
                "no touch before their conversion point: they stay *unattributed* under every model.")
@@ -55,6 +51,7 @@ with compare:
     st.plotly_chart(view.range_chart(credit, labels, level))
     st.caption(f"Each bar runs from the lowest to the highest share a {level} gets across the models, in its "
                f"team's colour; each marker is one model. The {view.TOP_KEYS} largest by average share.")
+    st.caption(f"The table: {view.comparison_metric(unit).full_label.lower()}, one column per model.")
     st.dataframe(view.comparison_table(credit, labels, unit), hide_index=True)
     ui.download_csv(credit, f"attribution_credit_{basis}_{level}")
 

@@ -44,14 +44,13 @@ def show_pivot():
         return
     if dim1 == pivot.NONE:
         for tile, measure in zip(st.columns(len(keys)), pivot.measures(keys)):
-            value = pivot.format_value(frame[measure.column].iloc[0], measure.unit)
-            tile.metric(f"{measure.label} ({measure.owner})", value, help=measure.help)
+            ui.metric_tile(tile, measure.metric(mode).id, frame[measure.column].iloc[0])
     else:
         chart = st.selectbox("Chart", keys, format_func=pivot.measure_label, key="explore_chart", bind=URL)
-        st.plotly_chart(pivot.figure(frame, dim1, dim2, chart))
-    shown = pivot.table(frame, dim1, dim2, keys)
+        st.plotly_chart(pivot.figure(frame, dim1, dim2, chart, mode))
+    shown = pivot.table(frame, dim1, dim2, keys, mode)
     config = {column: st.column_config.NumberColumn(help=text, format=fmt)
-              for column, (fmt, text) in pivot.column_formats(keys).items()}
+              for column, (fmt, text) in pivot.column_formats(keys, mode).items()}
     event = st.dataframe(shown, hide_index=True, column_config=config, key="explore_table", on_select="rerun",
                          selection_mode=["multi-row", "multi-cell"])
     if sla is not None and len(sla):

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from handoff import funnel, ui
-from handoff.charts import fmt_count, fmt_days, fmt_pct
+from handoff import funnel, metrics, ui
+from handoff.charts import fmt_count
 
 ui.page_header("Funnel", "Where do leads convert and where do they leave, on both sides of the handoff?")
 f = ui.filters()
@@ -16,18 +16,14 @@ if funnel.is_empty(stages):
     ui.no_data("leads")
     st.stop()
 
-count = dict(zip(stages["stage"], stages["reached_count"]))
-helps = funnel.kpi_help(mode)
-tiles = st.columns(4)
-tiles[0].metric("Leads", fmt_count(count["Lead"]), help=helps["Leads"])
-tiles[1].metric("MQL → SAL (the handoff)", fmt_pct(stages["from_previous_rate"].iloc[2]),
-                help=helps["MQL → SAL"])
-tiles[2].metric("Won", fmt_count(count["Won"]), help=helps["Won"])
-tiles[3].metric("Lead → Won", fmt_pct(stages["from_first_rate"].iloc[5]), help=helps["Lead → Won"])
+values = funnel.headline_values(stages)
+for tile, (period_id, key) in zip(st.columns(4), funnel.HEADLINE, strict=True):
+    ui.metric_tile(tile, funnel.headline_metric(period_id, mode), values[key])
 st.plotly_chart(funnel.funnel_chart(stages))
-st.caption(f"Each conversion shows the records it rests on (n); under {funnel.THIN_RECORDS} it is marked "
-           "thin.")
-ui.table(funnel.for_people(funnel.stage_table(stages)), "funnel_stages")
+st.caption(f"Marketing-sourced leads go Lead → MQL → SAL; sales-sourced leads are never MQLs and join the path "
+           f"at their first sales stage (hatched). Each conversion shows the records it rests on (n); under "
+           f"{funnel.THIN_RECORDS} it is marked thin.")
+ui.metric_table(funnel.stage_table(stages), "funnel_stages", funnel.stage_columns(mode))
 
 st.subheader("Breakdown")
 left, middle, right = st.columns(3)
@@ -40,6 +36,8 @@ view = right.segmented_control("Show as", ["Small multiples", "Table"], default=
 grouped = ui.query("funnel__stage_counts", f, mode=mode, group_by=group_by)
 labels = funnel.group_labels(group_by, ui.query("filters__options"))
 wide = funnel.breakdown_table(grouped, group_by, labels, sort_by)
+counts, rates = metrics.by_basis("stage_reached_count", mode), metrics.by_basis("stage_conversion_rate", mode)
+st.caption(f"Stage columns: {counts.full_label.lower()}; step columns: {rates.full_label.lower()}.")
 if view == "Table":
     st.dataframe(funnel.breakdown_styler(wide), hide_index=True)
     st.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")
@@ -55,30 +53,25 @@ before = f.previous()
 previous = ui.query("funnel__velocity", before, mode=mode) if before != f else None
 velocity = funnel.velocity_comparison(ui.query("funnel__velocity", f, mode=mode), previous)
 st.caption(funnel.velocity_caption(f))
-for tile, row in zip(st.columns(len(velocity)), velocity.itertuples()):
-    delta, color = funnel.velocity_delta(row.median_change_days)
-    tile.metric(f"{row.step} ({row.owner_team})", fmt_days(row.median_days), delta, delta_color=color,
-                help=f"Median days from {row.step.replace(' → ', ' to ')} over {fmt_count(row.pair_count)} "
-                     "leads with both timestamps; the change is against the previous window.")
 st.plotly_chart(funnel.velocity_chart(velocity))
-st.caption("● median, ◆ 90th percentile, in the owner's colour; grey: the previous window.")
-ui.table(funnel.for_people(velocity), "funnel_velocity")
+ui.metric_table(velocity, "funnel_velocity", funnel.velocity_columns(mode))
 
 st.subheader("Conversion trend")
 trend_window = funnel.trend_filters(f)
 trend = ui.query("funnel__conversion_by_month", trend_window)
 st.caption(f"Leads created {funnel.window_words(trend_window)}, by created month: the share of each "
-           "step's first stage that has reached the next by now. Hollow: too young to judge (the month's "
+           "step's first stage that has gone on to the next by now. Hollow: too young to judge (the month's "
            "median lead is younger than the median time to that stage); faint: thin.")
 st.plotly_chart(funnel.trend_chart(trend))
-ui.table(funnel.for_people(trend), "funnel_conversion_by_month")
+ui.metric_table(funnel.trend_table(trend), "funnel_conversion_by_month", funnel.TREND_COLUMNS)
 
 st.subheader("Where leads leave")
 st.caption("Leads created in the window, from Lead to where each ended up by now: won, lost (with the "
-           "deal's reason), disqualified (with the lead's reason) or still open.")
+           "deal's reason), disqualified (with the lead's reason) or still open. Sales-sourced leads go "
+           "from Lead straight to the stage where they joined.")
 exits = ui.query("funnel__exits", f)
 st.plotly_chart(funnel.exits_sankey(exits))
-ui.table(funnel.for_people(exits), "funnel_exits")
+ui.metric_table(funnel.exits_table(exits), "funnel_exits", funnel.EXIT_COLUMNS)
 
 st.subheader("The leads behind a number")
 left, right = st.columns(2)

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from handoff import overview, report, sla, ui
-from handoff.charts import fmt_pct, fmt_usd
 
 ui.page_header("Overview", "Where do marketing and sales stand this period, against target and the period before?")
 f = ui.filters()
@@ -28,57 +27,37 @@ sla_now, sla_before = overview.sla_by_team(compliance[f]), overview.sla_by_team(
 current.update(sla_now)
 previous.update(sla_before)
 
-TEAM_MARK = {"marketing": ":orange[■]", "sales": ":blue[■]", None: ":gray[■]"}
 tiles = overview.tiles(current, previous, targets, f.start, f.end)
 for row_start in range(0, len(tiles), 4):
     for column, tile in zip(st.columns(4), tiles[row_start:row_start + 4], strict=False):
-        column.metric(
-            f"{TEAM_MARK[tile.kpi.owner_team]} {tile.kpi.label}", tile.value_text, tile.delta_text,
-            delta_color="normal" if tile.kpi.higher_is_better else "inverse", help=tile.kpi.help, border=True,
-        )
+        ui.metric_tile(column, tile.kpi.metric_id, tile.value, delta=tile.delta_text)
         if tile.target_text:
             column.caption(tile.target_text)
+        if tile.kpi.key in ("sla_sales", "sla_marketing"):
+            column.caption(overview.sla_counted_text(compliance[f], tile.kpi.key.removeprefix("sla_")))
 st.caption(f"Compared with {f.previous().describe().split(' · ')[0]}. "
            ":orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, prorated by day.")
 
 st.subheader("What changed since the previous period")
-# Period mode: stage entries within each window, so a young cohort does not look like a drop.
-by_channel = {window: ui.query("funnel__stage_counts", window, mode="period", group_by="channel")
-              for window in (f, f.previous())}
-movements = (
-    overview.funnel_movements(ui.query("funnel__stage_counts", f, mode="period"),
-                              ui.query("funnel__stage_counts", f.previous(), mode="period"))
-    + overview.volume_movements(by_channel[f].query("stage_order == 1"),
-                                by_channel[f.previous()].query("stage_order == 1"), "reached_count", "leads")
-    + overview.sla_movements(compliance[f], compliance[f.previous()])
-)
-for movement in overview.biggest_movements(movements):
-    st.markdown(f"- {TEAM_MARK[movement.owner_team]} {movement.sentence()}")
+for movement in overview.what_changed(ui.query, f, compliance[f], compliance[f.previous()]):
+    st.markdown(f"- {ui.TEAM_MARK[movement.owner_team]} {movement.sentence()}")
 
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Pipeline and bookings against target")
     months = overview.quarter_against_target(ui.query("overview__money_by_month", f), targets, as_of)
     st.plotly_chart(overview.money_vs_target_figure(months), width="stretch")
-    gap = overview.quarter_gap(months, as_of)
-    if gap["bookings_gap_usd"] is None:
-        st.caption("No sales targets apply to these filters.")
-    else:
-        st.caption(f"This quarter so far: bookings {fmt_usd(gap['bookings_actual_usd'])} of "
-                   f"{fmt_usd(gap['bookings_target_usd'])} (gap {fmt_usd(gap['bookings_gap_usd'])}); pipeline "
-                   f"{fmt_usd(gap['pipeline_actual_usd'])} of {fmt_usd(gap['pipeline_target_usd'])}.")
+    for gap in overview.quarter_gaps(months, as_of):
+        st.caption(overview.quarter_gap_sentence(gap))
 with right:
-    st.subheader("Pipeline coverage this quarter")
     coverage = overview.pipeline_coverage(ui.query("overview__pipeline_coverage", f),
                                           ui.query("overview__targets_by_month", f, by_segment=True))
-    shown = coverage.assign(
-        open_pipeline=coverage["open_pipeline_usd"].map(fmt_usd),
-        remaining_target=coverage["remaining_target_usd"].map(fmt_usd),
-        win_rate=coverage["trailing_win_rate"].map(fmt_pct),
-        coverage=coverage["coverage_ratio"].map(lambda x: "–" if x != x else f"{x:.1f}×"),
-        needed=coverage["needed_ratio"].map(lambda x: "–" if x != x else f"{x:.1f}×"),
-    )[["segment", "open_pipeline", "remaining_target", "win_rate", "coverage", "needed", "status"]]
-    st.dataframe(shown, hide_index=True, width="stretch")
-    ui.download_csv(coverage, "pipeline_coverage")
-    st.caption("Coverage = open pipeline ÷ the bookings target still to reach this quarter. Needed = 1 ÷ the "
-               "segment's win rate over the last four quarters, so each segment is held to its own odds.")
+    quarter = overview.quarter_name(coverage["quarter_start"].iloc[0]) if len(coverage) else "this quarter"
+    st.subheader(f"Pipeline coverage · {quarter}")
+    ui.metric_table(coverage, "pipeline_coverage", {
+        "segment": "Segment", "open_pipeline_usd": "open_pipeline_usd", "remaining_target_usd": "remaining_target_usd",
+        "coverage_ratio": "pipeline_coverage_ratio", "needed_ratio": "needed_coverage_ratio",
+        "trailing_win_rate": "trailing_win_rate", "status": "Status"}, width="stretch")
+    st.caption(f"The quarter of the data's as-of day, {quarter}: coverage = open pipeline ÷ the bookings target "
+               "still to reach this quarter; needed = 1 ÷ the segment's win rate over the last four quarters, so "
+               "each segment is held to its own odds.")

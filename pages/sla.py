@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import sla, ui
+from handoff import metrics, sla, ui
 from handoff import sla_view as view
 from handoff.charts import TEAM_COLORS, fmt_count, fmt_pct
 
@@ -51,16 +51,18 @@ for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
     column.caption(subtitle)
     for row in card[card["owner_team"] == team].itertuples():
         with column.container(border=True):
-            st.metric(row.policy_name, fmt_pct(row.compliance_rate),
-                      view.delta_points(row.compliance_rate, row.previous_compliance_rate),
-                      delta_description=f"previous period {fmt_pct(row.previous_compliance_rate)}",
-                      chart_data=view.trend_values(trend, row.policy_id),
-                      help=view.kpi_help(row, policies.amber_points))
-            label, color = view.STATUS_BADGES[row.status]
+            gate = ui.metric_tile(
+                st, "policy_compliance_rate", row.compliance_rate, team=team,
+                label=f"{row.policy_name} · {metrics.label('policy_compliance_rate').lower()}",
+                delta=view.delta_points(row.compliance_rate, row.previous_compliance_rate),
+                delta_description=f"previous period {fmt_pct(row.previous_compliance_rate)}",
+                chart_data=view.trend_values(trend, row.policy_id), border=False,
+                needs=view.policy_needs(row.kind), help=view.kpi_help(row, policies.amber_points))
+            label, color = view.status_badge(row.status, gate)
             st.badge(label, color=color)
+            st.markdown(f"**{view.counted_text(row, policies)}**")
             st.caption(f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · "
-                       f"{fmt_count(row.met_count)} met, {fmt_count(row.breached_count)} breached, "
-                       f"{fmt_count(row.pending_count)} pending")
+                       f"{fmt_count(row.breached_count)} breached, {fmt_count(row.pending_count)} pending")
 st.plotly_chart(view.trend_chart(trend, policies))
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
     ui.table(view.for_people(trend), "sla_compliance_by_month", column_config=rates)
@@ -89,12 +91,10 @@ with breaches:
 with queue:
     waiting = ui.query("sla__live_queue", f, policies=text)
     left, middle, right = st.columns(3)
-    left.metric("MQLs waiting for a first touch", fmt_count(len(waiting)),
-                help="MQLs with no sales touch yet and still inside their follow-up window at the data's "
-                     "latest timestamp, whatever the period (the other filters apply).")
+    ui.metric_tile(left, "waiting_mql_count", len(waiting))
     for tile, hours in ((middle, 1), (right, 24)):
-        tile.metric(f"Due within {hours} h", fmt_count((waiting["hours_left"] <= hours).sum()),
-                    help=f"Waiting MQLs due at most {hours} clock hours after the data's latest timestamp.")
+        ui.metric_tile(tile, "waiting_mql_count", (waiting["hours_left"] <= hours).sum(),
+                       label=f"{metrics.label('waiting_mql_count')}, due within {hours} h")
     st.caption(f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the "
                "deadline; business hours left count only the working hours of the lead's region.")
     ui.table(view.for_people(waiting), "sla_live_queue")
@@ -105,14 +105,11 @@ with speed:
                                               "wall": "Clock hours"}.get)
     timing = ui.query("sla__response_time", f, policies=text, clock=clock).iloc[0]
     tiles = st.columns(3)
-    tiles[0].metric("Median first response", sla.hours_text(timing.median_response_hours, timing.clock),
-                    help="Median time from mql_at to the first sales touch, among MQLs followed up in the "
-                         "window.")
-    tiles[1].metric("90th percentile", sla.hours_text(timing.p90_response_hours, timing.clock),
-                    help="Nine in ten followed-up MQLs got their first sales touch within this time.")
-    tiles[2].metric("Never followed up", fmt_count(timing.never_count),
-                    help="MQLs with no sales touch whose window has passed (those still inside it are left "
-                         "out).")
+    for tile, (metric_id, hours) in zip(tiles, view.response_metrics(timing), strict=False):
+        ui.metric_tile(tile, metric_id, hours, value_text=view.response_tile_text(hours, timing.clock))
+        if sla.answered_before_opening(hours, timing.clock):
+            tile.caption(view.BEFORE_OPENING_NOTE)
+    ui.metric_tile(tiles[2], "never_followed_up_count", timing.never_count)
     bands = ui.query("sla__response_bands", f, policies=text, clock=clock)
     st.plotly_chart(view.speed_chart(bands))
     ui.table(view.for_people(bands), "sla_response_bands", column_config=rates)

@@ -41,6 +41,16 @@ def app(monkeypatch, demo_db):
     db.close_connections()
 
 
+def tiles(at: AppTest) -> dict:
+    """Each metric tile by its label as people read it, without the owner's colour mark."""
+    return {m.label.split("] ", 1)[-1]: m for m in at.metric}
+
+
+def tile(at: AppTest, label: str) -> str:
+    """The value of the tile labelled `label` (the registry's label, basis included)."""
+    return tiles(at)[label].value
+
+
 def no_exception(at: AppTest) -> None:
     """Fail with the app's own message if the page raised."""
     assert not at.exception, [e.value for e in at.exception]

@@ -1,11 +1,15 @@
 """The Attribution page in AppTest: every section renders, the controls change the numbers, and a
 selection without deals says so instead of failing."""
 
-from tests.app.conftest import no_exception
+from handoff import metrics as registry
+from tests.app.conftest import no_exception, tile
+
+BOOKINGS, PIPELINE = registry.label("bookings_usd"), registry.label("pipeline_created_usd")
+MARKETING_SHARE = registry.label("marketing_credit_share_rate")
 
 
 def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return tile(at, label)
 
 
 def test_renders_every_section_with_explained_numbers(app):
@@ -14,7 +18,7 @@ def test_renders_every_section_with_explained_numbers(app):
     assert at.title[0].value == "Attribution"
     assert [t.label for t in at.tabs] == ["Model comparison", "Deal receipt", "Sourced vs influenced",
                                          "Leakage without blame"]
-    assert metric(at, "Won revenue").startswith("$")
+    assert metric(at, BOOKINGS).startswith("$")
     assert all(m.help for m in at.metric)  # every number says how it is computed
     claims = " ".join(m.value for m in at.markdown)
     assert "**Marketing** earns" in claims and "under every model" in claims
@@ -33,10 +37,10 @@ def test_all_time_has_nothing_to_compare_the_conversion_with(app):
 
 def test_switching_to_pipeline_changes_the_total_and_the_team_ranges(app):
     at = app("attribution", period="All time")
-    revenue = metric(at, "Won revenue"), metric(at, "Marketing share")
+    revenue = metric(at, BOOKINGS), metric(at, MARKETING_SHARE)
     at.segmented_control(key="attribution_basis").set_value("pipeline").run()
     no_exception(at)
-    assert (metric(at, "Pipeline created"), metric(at, "Marketing share")) != revenue
+    assert (metric(at, PIPELINE), metric(at, MARKETING_SHARE)) != revenue
 
 
 def test_level_and_unit_come_from_the_url(app):

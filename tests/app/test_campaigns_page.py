@@ -1,33 +1,37 @@
 """The Campaigns page in AppTest on the demo company."""
 
-from tests.app.conftest import no_exception
+from handoff import campaigns
+from handoff import metrics as registry
+from tests.app.conftest import no_exception, tile
+
+CREDITED = registry.label("attributed_revenue_usd")
 
 
 def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+    return tile(at, label)
 
 
 def test_campaign_performance_with_totals_and_a_detail(app):
     at = app("campaigns", period="Last quarter")
     no_exception(at)
-    assert [m.label for m in at.metric] == ["Cost", "Cost per MQL", "CAC", "Won revenue to campaigns", "ROI"]
-    assert all(m.help for m in at.metric)
+    assert [m.label.split("] ", 1)[-1] for m in at.metric] == [
+        registry.label(metric_id) for metric_id, _ in campaigns.HEADLINE]
+    assert [m.help for m in at.metric] == [registry.help_text(metric_id) for metric_id, _ in campaigns.HEADLINE]
     assert len(at.dataframe) >= 2  # per campaign, per channel (and the detail's reasons)
     assert any("the Overview's figures" in c.value for c in at.caption)
     assert at.selectbox(key="campaigns_detail").value is not None
 
 
 def test_the_attribution_model_changes_credited_revenue(app):
-    first = metric(app("campaigns", period="Last quarter", campaigns_model="first_touch"), "Won revenue to campaigns")
-    last = metric(app("campaigns", period="Last quarter", campaigns_model="last_touch"), "Won revenue to campaigns")
+    first = metric(app("campaigns", period="Last quarter", campaigns_model="first_touch"), CREDITED)
+    last = metric(app("campaigns", period="Last quarter", campaigns_model="last_touch"), CREDITED)
     assert first != last  # last touches are mostly sales meetings, first touches marketing campaigns
 
 
 def test_cac_matches_the_overview(app):
     overview = app("overview", period="Last quarter")
     campaigns = app("campaigns", period="Last quarter")
-    overview_cac = next(m.value for m in overview.metric if m.label.endswith("CAC"))
-    assert metric(campaigns, "CAC") == overview_cac
+    assert metric(campaigns, registry.label("cac_usd")) == tile(overview, registry.label("cac_usd"))
 
 
 def test_no_campaigns_in_an_empty_window(app):

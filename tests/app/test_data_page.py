@@ -187,6 +187,7 @@ def test_olist_imported_then_the_funnel_page_shows_lead_mql_to_won(app, writable
     ingest.import_files(OLIST, "olist", writable)
     at = app("funnel", period="All time")
     no_exception(at)
-    tiles = {m.label: m.value for m in at.metric}
+    tiles = {m.label.split("] ", 1)[-1]: m.value for m in at.metric}
     # 8,000 leads, all MQLs, 842 won: 10.5 % Lead → Won (842 / 8,000).
-    assert tiles["Leads"] == "8,000" and tiles["Won"] == "842" and tiles["Lead → Won"] == "10.5 %"
+    assert tiles["Leads created in the period"] == "8,000" and tiles["Won from the period's leads"] == "842"
+    assert tiles["Lead → Won from the period's leads"] == "10.5 %"

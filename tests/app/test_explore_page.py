@@ -3,6 +3,9 @@
 from tests.app.conftest import no_exception
 
 
+LEADS = "Leads created in the period"
+
+
 def table(at, index=0):
     return at.dataframe[index].value
 
@@ -13,25 +16,28 @@ def test_the_pivot_renders_a_chart_and_a_table_by_channel(app):
     assert at.title[0].value == "Explore"
     assert at.selectbox(key="explore_dim1").value == "channel"
     shown = table(at)
-    assert shown.columns.tolist() == ["Channel", "Leads", "MQLs", "MQL → SAL (%)", "Pipeline created (USD)",
-                                      "Bookings (USD)"]
-    assert len(shown) == 11 and shown["Leads"].sum() > 0
+    # Each header is the registry's label, its basis included: the default mode is the cohort.
+    assert shown.columns.tolist() == ["Channel", LEADS, "MQLs from the period's leads",
+                                      "MQL → SAL (the handoff) from the period's leads (%)",
+                                      "Pipeline created in the period (USD)", "Bookings in the period (USD)"]
+    assert len(shown) == 11 and shown[LEADS].sum() > 0
     assert len(at.get("plotly_chart")) == 1
     assert "Select rows or cells" in " ".join(c.value for c in at.caption)
 
 
 def test_choices_come_from_the_url_and_change_the_numbers(app):
-    at = app("explore", period="Last year", explore_dim1="(nothing)", explore_measures=["Leads", "SALs"])
+    at = app("explore", period="Last year", explore_dim1="(nothing)", explore_measures=["Leads created", "SALs"])
     no_exception(at)
     tiles = {m.label: m.value for m in at.metric}
-    assert set(tiles) == {"Leads (marketing)", "SALs (sales)"}
+    assert set(tiles) == {f":orange[■] {LEADS}", ":blue[■] SALs from the period's leads"}
     assert at.selectbox(key="explore_dim1").value == "none"
-    # Period mode counts SAL entries in the window instead of the cohort's SALs: another number.
+    # Period mode counts SAL entries in the window instead of the cohort's SALs: another number, and the
+    # label says which.
     at.segmented_control(key="explore_mode").set_value("period").run()
     no_exception(at)
     period = {m.label: m.value for m in at.metric}
-    assert period["Leads (marketing)"] == tiles["Leads (marketing)"]  # both: leads created in the window
-    assert period["SALs (sales)"] != tiles["SALs (sales)"]
+    assert period[f":orange[■] {LEADS}"] == tiles[f":orange[■] {LEADS}"]  # both: leads created in the window
+    assert period[":blue[■] SALs in the period"] != tiles[":blue[■] SALs from the period's leads"]
 
 
 def test_a_second_dimension_and_the_chart_measure(app):
@@ -41,17 +47,17 @@ def test_a_second_dimension_and_the_chart_measure(app):
     shown = table(at)
     assert shown.columns.tolist()[:2] == ["Segment", "Region"]
     assert len(shown) == 12  # 4 segments × 3 regions
-    assert shown["Win rate (%)"].dropna().between(0, 100).all()
+    assert shown["Win rate in the period (%)"].dropna().between(0, 100).all()
     figure = at.get("plotly_chart")[0].proto.spec
-    assert "heatmap" in figure and "Win rate by segment and region" in figure
+    assert "heatmap" in figure and "Win rate in the period by segment and region" in figure
 
 
 def test_the_follow_up_sla_is_the_sla_page_s(app):
     at = app("explore", explore_dim1="Region", explore_measures=["Follow-up SLA"])
     no_exception(at)
     shown = table(at)
-    assert shown.columns.tolist() == ["Region", "Follow-up SLA (%)"]
-    assert shown["Follow-up SLA (%)"].between(0, 100).all()
+    assert shown.columns.tolist() == ["Region", "Follow-up SLA in the period (%)"]
+    assert shown["Follow-up SLA in the period (%)"].between(0, 100).all()
     captions = " ".join(c.value for c in at.caption)
     assert "Follow-up SLA, as the SLA page measures it: First sales touch within 1 business h" in captions
 
@@ -66,7 +72,7 @@ def test_nothing_in_the_window_says_so(app):
 def test_selecting_a_row_lists_its_records(app):
     at = app("explore")
     channel = table(at)["Channel"].iloc[0]
-    leads_in_cell = int(table(at)["Leads"].iloc[0])
+    leads_in_cell = int(table(at)[LEADS].iloc[0])
     at.session_state["explore_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     no_exception(at)

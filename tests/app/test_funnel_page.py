@@ -2,11 +2,14 @@
 
 import pytest
 
-from tests.app.conftest import no_exception
+from handoff import metrics as registry
+from tests.app.conftest import no_exception, tile
+
+LEADS = registry.label("lead_count")
 
 
 def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return tile(at, label)
 
 
 def captions(at) -> str:
@@ -19,8 +22,9 @@ def test_renders_the_cohort_funnel_with_its_sentence_and_charts(app):
     assert at.title[0].value == "Funnel"
     assert at.segmented_control(key="funnel_mode").value == "cohort"
     assert any("**Cohort funnel**" in m.value for m in at.markdown)
-    assert int(metric(at, "Leads").replace(",", "")) > 0
-    assert all(m.help for m in at.metric)  # every number says how it is computed
+    assert int(metric(at, LEADS).replace(",", "")) > 0
+    assert [m.help for m in at.metric] == [registry.help_text(i) for i in (
+        "lead_count", "cohort_mql_to_sal_rate", "cohort_won_count", "cohort_lead_to_won_rate")]
     # Funnel, small multiples, velocity, trend, Sankey.
     assert len(at.get("plotly_chart")) == 5
     assert "leads counted at Lead" in captions(at)
@@ -28,11 +32,13 @@ def test_renders_the_cohort_funnel_with_its_sentence_and_charts(app):
 
 def test_switching_to_the_period_funnel_changes_the_numbers_and_the_sentence(app):
     at = app("funnel")
-    cohort = metric(at, "MQL → SAL (the handoff)"), metric(at, "Won")
+    cohort = metric(at, registry.label("cohort_mql_to_sal_rate")), metric(at, registry.label("cohort_won_count"))
     at.segmented_control(key="funnel_mode").set_value("period").run()
     no_exception(at)
     assert any("**Period funnel**" in m.value for m in at.markdown)
-    assert (metric(at, "MQL → SAL (the handoff)"), metric(at, "Won")) != cohort
+    # Another basis, another label: the period funnel's tiles say "in the period".
+    period = metric(at, registry.label("mql_to_sal_rate")), metric(at, registry.label("won_lead_count"))
+    assert period != cohort
 
 
 def test_the_mode_comes_from_the_url(app):
@@ -43,7 +49,7 @@ def test_the_mode_comes_from_the_url(app):
 
 def test_every_breakdown_as_a_sortable_table(app):
     at = app("funnel")
-    leads = int(metric(at, "Leads").replace(",", ""))
+    leads = int(metric(at, LEADS).replace(",", ""))
     at.segmented_control(key="funnel_view").set_value("Table")
     at.selectbox(key="funnel_sort").set_value("Lead → Won").run()
     for group_by in ["channel", "segment", "region", "company_size", "owner"]:
@@ -57,7 +63,7 @@ def test_every_breakdown_as_a_sortable_table(app):
 
 def test_the_drill_down_lists_the_leads_behind_a_stage(app):
     at = app("funnel")
-    won = int(metric(at, "Won").replace(",", ""))
+    won = int(metric(at, registry.label("cohort_won_count")).replace(",", ""))
     at.selectbox(key="funnel_stage").set_value(6).run()
     no_exception(at)
     assert f"{won:,} leads counted at Won" in captions(at)

@@ -1,6 +1,6 @@
 """The SLA page in AppTest on the demo company (as of 30 June 2026; last quarter = Q1 2026)."""
 
-from handoff import sla, sla_view
+from handoff import metrics, sla, sla_view
 from tests.app.conftest import no_exception
 
 POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliver the MQL target",
@@ -8,7 +8,9 @@ POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliv
 
 
 def tiles(at):
-    return {m.label: m for m in at.metric}
+    """Scorecard tiles by policy name (the rest by their registry label), without the owner's mark."""
+    suffix = f" · {metrics.label('policy_compliance_rate').lower()}"
+    return {m.label.split("] ", 1)[-1].removesuffix(suffix): m for m in at.metric}
 
 
 def test_the_two_sided_scorecard_renders_with_definitions(app):
@@ -18,13 +20,16 @@ def test_the_two_sided_scorecard_renders_with_definitions(app):
     assert [name for name in scorecard if name in POLICY_NAMES] == POLICY_NAMES
     for name in POLICY_NAMES:
         assert scorecard[name].value.endswith(" %"), (name, scorecard[name].value)
-        assert "Compliance = met / (met + breached)" in scorecard[name].help
+        assert scorecard[name].help.startswith(metrics.get("policy_compliance_rate").definition)
+        assert "met / (met + breached)" in scorecard[name].help
     badges = " ".join(m.value for m in at.markdown)
     assert any(label in badges for label, _ in sla_view.STATUS_BADGES.values())
     assert [t.label for t in at.tabs] == ["Per rep", "Per channel or campaign", "Breaches", "Live queue",
                                          "Effect of speed"]
     assert len(at.dataframe) >= 6  # trend, per rep, per source, breaches, queue, bands
-    assert "MQLs waiting for a first touch" in scorecard
+    assert metrics.label("waiting_mql_count") in scorecard
+    # What each card counts is said next to its headline.
+    assert any("month × segment checks," in m.value for m in at.markdown)
 
 
 def test_a_what_if_threshold_recomputes_compliance(app):
@@ -42,11 +47,13 @@ def test_a_what_if_threshold_recomputes_compliance(app):
 
 def test_the_speed_clock_control_changes_the_median(app):
     at = app("sla", period="Last quarter")
-    business = tiles(at)["Median first response"].value
+    business = tiles(at)[metrics.label("p90_speed_to_lead_business_hours")].value
     at.segmented_control(key="sla_speed_clock").set_value("wall").run()
     no_exception(at)
-    wall = tiles(at)["Median first response"].value
+    wall = tiles(at)[metrics.label("p90_speed_to_lead_hours")].value
     assert "business" in business and "business" not in wall and wall != business
+    # The label names the clock; a median of 0 business hours reads as answered before opening.
+    assert metrics.label("median_speed_to_lead_hours") in tiles(at)
 
 
 def test_no_data_when_the_filters_match_nothing(app):

@@ -16,13 +16,22 @@ OWNERS = ["marketing", "marketing", "sales", "sales", "sales", "sales"]
 NAMES = ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Won"]
 
 
-def stages(counts: list[int], group: str | None = None) -> pd.DataFrame:
-    """A funnel__stage_counts result for these counts (rates computed the way the SQL does)."""
+def stages(counts: list[int], group: str | None = None, *, marketing: list[int] | None = None,
+           joined: list[int] | None = None) -> pd.DataFrame:
+    """A funnel__stage_counts result for these counts (rates as DESIGN.md defines them: Lead → MQL over
+    the marketing-sourced leads, then (reached − joined) ÷ the previous stage). By default every lead is
+    marketing-sourced and nobody joins."""
+    marketing = counts if marketing is None else marketing
+    joined = [0] * 6 if joined is None else joined
     frame = pd.DataFrame({"stage_order": range(1, 7), "stage": NAMES, "owner_team": OWNERS,
                           "reached_count": counts})
     previous = frame["reached_count"].shift(1)
-    frame["from_previous_rate"] = frame["reached_count"] / previous.where(previous > 0)
+    previous.iloc[1] = marketing[0]
+    frame["from_previous_rate"] = (frame["reached_count"] - pd.Series(joined)) / previous.where(previous > 0)
     frame["from_first_rate"] = frame["reached_count"] / (counts[0] or np.nan)
+    frame["marketing_sourced_count"] = marketing
+    frame["sales_sourced_count"] = [c - m for c, m in zip(counts, marketing)]
+    frame["joined_count"] = joined
     if group is not None:
         frame.insert(0, "group_value", group)
     return frame
@@ -33,22 +42,37 @@ def test_stage_table_marks_a_conversion_on_fewer_than_30_records_as_thin():
     # Each conversion rests on the previous stage's count: 400, 100, 29, 20, 10.
     assert table["previous_count"].tolist()[1:] == [400, 100, 29, 20, 10]
     assert table["is_thin"].tolist() == [False, False, False, True, True, True]
+    # With sales-sourced leads, Lead → MQL rests on the marketing-sourced leads only (350 of 400), and
+    # each stage splits into what came from the previous one and what joined there.
+    two_paths = funnel.stage_table(stages([400, 100, 80, 40, 20, 5], marketing=[350, 100, 60, 30, 15, 4],
+                                          joined=[0, 0, 20, 2, 1, 0]))
+    assert two_paths["previous_count"].tolist()[1:] == [350, 100, 80, 40, 20]
+    assert two_paths["from_previous_count"].tolist() == [400, 100, 60, 38, 19, 5]
 
 
-def test_funnel_chart_colours_stages_by_owner_and_draws_the_handoff_between_mql_and_sal():
-    figure = funnel.funnel_chart(stages([400, 100, 60, 20, 10, 5]))
-    bars = figure.data[0]
-    assert list(bars.marker.color) == [TEAM_COLORS[o] for o in OWNERS]
-    assert list(bars.x) == [400, 100, 60, 20, 10, 5]
-    assert all(owner in label for owner, label in zip(OWNERS, bars.y))  # the owner is always visible
+def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_between_mql_and_sal():
+    figure = funnel.funnel_chart(stages([400, 100, 80, 20, 10, 5], marketing=[350, 100, 60, 15, 8, 4],
+                                        joined=[0, 0, 20, 1, 0, 0]))
+    marketing, carried, joined = figure.data
+    # Marketing-sourced in marketing's colour; sales-sourced in sales' (joining there hatched).
+    assert marketing.marker.color == TEAM_COLORS["marketing"] and joined.marker.color == TEAM_COLORS["sales"]
+    assert joined.marker.pattern.shape == "/"
+    assert list(marketing.x) == [350, 100, 60, 15, 8, 4]
+    assert list(carried.x) == [50, 0, 0, 4, 2, 1]  # sales-sourced, from the stage before
+    assert list(joined.x) == [0, 0, 20, 1, 0, 0]
+    assert [m + c + j for m, c, j in zip(marketing.x, carried.x, joined.x)] == [400, 100, 80, 20, 10, 5]
+    assert all(owner in label for owner, label in zip(OWNERS, marketing.y))  # the owner is always visible
     line = figure.layout.shapes[0]
     # Between category 1 (MQL) and 2 (SAL).
     assert (line.y0, line.y1, line.line.color) == (1.5, 1.5, HANDOFF_COLOR)
     notes = [a.text for a in figure.layout.annotations]
     assert any("handoff" in n for n in notes)
-    # SAL: 60 of 100 MQLs = 60.0 %, 15.0 % of 400 leads; SQL→Opportunity rests on 20 records: thin.
-    assert "60.0 % of previous (n = 100)  ·  15.0 % of first" in notes
-    assert "50.0 % of previous (n = 20 · <b>thin</b>)  ·  2.5 % of first" in notes
+    # MQL: 100 of the 350 marketing-sourced leads = 28.6 %. SAL: (80 − 20 joined) of 100 MQLs = 60.0 %,
+    # 20.0 % of 400 leads. SQL → Opportunity rests on 20 records: thin.
+    assert any("28.6 % of previous (n = 350)  ·  25.0 % of first" in n for n in notes)
+    assert any("60.0 % of previous (n = 100)  ·  20.0 % of first<br>60 from the previous stage, 20 joined here"
+               in n for n in notes)
+    assert any("50.0 % of previous (n = 20 · <b>thin</b>)  ·  2.5 % of first" in n for n in notes)
 
 
 def test_breakdown_table_has_every_step_and_sorts_by_the_one_asked():
@@ -208,7 +232,7 @@ def test_the_mode_sentence_says_what_is_counted():
     period = funnel.mode_sentence("period", window, dt.date.today())
     assert "entered each stage from 1 Jan 2026 to 31 Mar 2026" in period
     assert "at any time" in funnel.mode_sentence("period", Filters(), dt.date.today())
-    assert set(funnel.kpi_help("cohort")) == set(funnel.kpi_help("period"))
+    assert "a sales-sourced lead is never an MQL" in cohort
 
 
 def test_nothing_counted_is_empty():

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from handoff import db, pivot
+from handoff import db, metrics, pivot
 from handoff.charts import HANDOFF_COLOR, TEAM_COLORS
 
 
@@ -36,12 +36,20 @@ def test_every_measure_is_a_column_of_the_pivot_queries(demo_db):
     assert set(pivot.DEFAULT_MEASURES) <= set(pivot.MEASURES)
 
 
-def test_the_issue_s_measures_are_all_there():
-    labels = {m.label for m in pivot.MEASURES.values()}
-    assert {"Leads", "MQLs", "SALs", "SQLs", "Opportunities", "Won", "Pipeline created", "Bookings",
-            "Lead → MQL", "MQL → SAL", "SAL → SQL", "SQL → Opportunity", "Opportunity → Won",
-            "Median speed to lead", "Follow-up SLA", "Win rate"} == labels
-    assert pivot.MEASURES["mql_to_sal"].owner == "handoff"  # the handoff step has its own colour
+def test_every_measure_is_a_registry_metric_that_states_its_basis():
+    # Funnel counts and conversions follow the mode; the rest have one basis (activity).
+    cohort = {m.key: m.label("cohort") for m in pivot.MEASURES.values()}
+    period = {m.key: m.label("period") for m in pivot.MEASURES.values()}
+    assert cohort["mqls"] == "MQLs from the period's leads" and period["mqls"] == "MQLs in the period"
+    assert cohort["mql_to_sal"] == "MQL → SAL (the handoff) from the period's leads"
+    assert cohort["leads"] == period["leads"] == "Leads created in the period"
+    assert cohort["bookings"] == period["bookings"] == "Bookings in the period"
+    assert period["speed_to_lead"] == "Median speed to lead in the period (wall clock)"
+    for measure in pivot.MEASURES.values():
+        for mode in pivot.MODES:
+            assert measure.label(mode) == metrics.label(measure.metric(mode).id)
+            assert measure.metric(mode).basis_words in measure.label(mode)
+    assert pivot.MEASURES["mql_to_sal"].owner == "shared"  # the handoff step has its own colour
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -74,13 +82,16 @@ def test_table_names_columns_for_people_and_shows_rates_in_percent():
         {"dim1_value": "webinar", "dim1_label": "webinar", "lead_count": 4, "mql_to_sal_rate": None,
          "pipeline_usd": 0.0},
     ])
-    shown = pivot.table(data, "channel", "none", ["leads", "mql_to_sal", "pipeline"])
-    assert shown.columns.tolist() == ["Channel", "Leads", "MQL → SAL (%)", "Pipeline created (USD)"]
+    shown = pivot.table(data, "channel", "none", ["leads", "mql_to_sal", "pipeline"], mode="period")
+    handoff = "MQL → SAL (the handoff) in the period (%)"
+    assert shown.columns.tolist() == ["Channel", "Leads created in the period", handoff,
+                                      "Pipeline created in the period (USD)"]
     assert shown["Channel"].tolist() == ["Paid search", "Webinar"]
-    assert shown["MQL → SAL (%)"].iloc[0] == pytest.approx(38.4) and pd.isna(shown["MQL → SAL (%)"].iloc[1])
-    formats = pivot.column_formats(["leads", "mql_to_sal", "pipeline"])
-    assert formats["MQL → SAL (%)"][0] == "%.1f %%" and "Owner: handoff." in formats["MQL → SAL (%)"][1]
-    assert formats["Pipeline created (USD)"][0] == "dollar"
+    assert shown[handoff].iloc[0] == pytest.approx(38.4) and pd.isna(shown[handoff].iloc[1])
+    formats = pivot.column_formats(["leads", "mql_to_sal", "pipeline"], mode="period")
+    assert formats[handoff][0] == "%.1f %%" and "Owner: shared." in formats[handoff][1]
+    assert formats[handoff][1].startswith(metrics.get("mql_to_sal_rate").definition)
+    assert formats["Pipeline created in the period (USD)"][0] == "$%,.0f"
 
 
 def test_table_shows_months_and_names_as_they_are_read():
@@ -124,7 +135,8 @@ def test_the_chart_fits_the_dimensions():
                     for m in (1, 2, 3)])
     line = pivot.figure(months, "created_month", "none", "win_rate")
     assert line.data[0].type == "scatter" and list(line.data[0].y) == [50.0, 50.0, 50.0]
-    assert line.data[0].line.color == TEAM_COLORS["sales"] and line.layout.yaxis.title.text == "Win rate (%)"
+    assert line.data[0].line.color == TEAM_COLORS["sales"]
+    assert line.layout.yaxis.title.text == "Win rate in the period (%)"
 
     grid = frame([{"dim1_value": s, "dim1_label": s, "dim2_value": r, "dim2_label": r, "mql_to_sal_rate": 0.5}
                   for s in ("smb", "enterprise") for r in ("NA", "EMEA")])

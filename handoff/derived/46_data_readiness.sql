@@ -1,0 +1,73 @@
+-- data_readiness: one row per data-readiness rule, whether the data holds what some metrics need
+-- (the registry's `needs`, handoff/metrics.toml). A metric whose rule is `missing` shows what the data
+-- lacks instead of a number that would mislead (a follow-up SLA of 0 % where no touch was ever
+-- logged); `partial` marks the number. Rules: sales touches recorded (speed to lead, the follow-up SLA,
+-- sales' attribution credit), lost deals recorded (win rate: with no losses it is 100 % by
+-- construction), amounts on open deals (pipeline and coverage).
+create or replace table data_readiness as
+with
+touch_counts as (
+    select count(*) filter (where team = 'sales') as sales_touch_count, count(*) as touch_count from touches
+),
+
+deal_counts as (
+    select
+        count(*) filter (where stage = 'lost') as lost_count,
+        count(*) filter (where stage in ('won', 'lost')) as closed_count,
+        count(*) filter (where stage = 'open') as open_count,
+        count(*) filter (where stage = 'open' and amount > 0) as open_with_amount_count
+    from deals
+),
+
+final as (
+    select
+        1 as rule_order,
+        'sales_touches_recorded' as rule_id,
+        'Sales touches recorded' as rule_label,
+        case when t.sales_touch_count > 0 then 'ready' else 'missing' end as status,
+        t.sales_touch_count as found_count,
+        t.touch_count as checked_count,
+        case when t.sales_touch_count > 0
+            then format('{:,} sales touches of {:,} touches', t.sales_touch_count, t.touch_count)
+            else 'no sales touches recorded'
+        end as detail
+    from touch_counts as t
+
+    union all
+
+    select
+        2,
+        'lost_deals_recorded',
+        'Lost deals recorded',
+        case when d.lost_count > 0 then 'ready' when d.closed_count = 0 then 'ready' else 'missing' end,
+        d.lost_count,
+        d.closed_count,
+        case when d.lost_count > 0 or d.closed_count = 0
+            then format('{:,} lost deals of {:,} closed', d.lost_count, d.closed_count)
+            else 'no lost deals in the data'
+        end
+    from deal_counts as d
+
+    union all
+
+    select
+        3,
+        'open_deal_amounts',
+        'Amounts on open deals',
+        case
+            when d.open_count = d.open_with_amount_count then 'ready'
+            when d.open_with_amount_count = 0 then 'missing'
+            else 'partial'
+        end,
+        d.open_with_amount_count,
+        d.open_count,
+        case
+            when d.open_count = d.open_with_amount_count then format('{:,} open deals, all with an amount', d.open_count)
+            when d.open_with_amount_count = 0 then 'no amounts on open deals'
+            else format('{:,} of {:,} open deals have no amount', d.open_count - d.open_with_amount_count, d.open_count)
+        end
+    from deal_counts as d
+)
+
+select * from final
+order by rule_order;
