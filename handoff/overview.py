@@ -173,6 +173,12 @@ def sla_counted_text(compliance: pd.DataFrame, team: str) -> str:
     return text + (f" ({fmt_count(pending)} pending)" if pending else "")
 
 
+def cac_parts_text(kpis: dict) -> str:
+    """What the CAC divides, in the registry's words: the campaign cost and the won deals of the period."""
+    return (f"{metrics.label('campaign_cost_usd')} {fmt_usd(kpis['campaign_cost_usd'])} ÷ "
+            f"{metrics.label('won_deal_count')} {fmt_count(kpis['won_count'])}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Quarter against target
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from handoff import attribution_view as view
-from handoff import ui
+from handoff import metrics, ui
 from handoff.charts import fmt_count, fmt_usd
 
 ui.page_header("Attribution", "Whose deal was it? Every model side by side, each team's share as a range, "
@@ -34,9 +34,9 @@ for tile, team in zip(tiles[2:], ("marketing", "sales"), strict=True):
     row = ranges.loc[team] if team in ranges.index else None
     ui.metric_tile(tile, f"{team}_credit_share_rate", None, value_text="–" if row is None else
                    view.share_range(row.lowest_rate, row.highest_rate))
-if totals["unattributed_deal_count"]:
-    st.caption(f"{fmt_count(totals['unattributed_deal_count'])} deals ({fmt_usd(totals['unattributed_usd'])}) have "
-               "no touch before their conversion point: they stay *unattributed* under every model.")
+st.caption(f"{metrics.label('unattributed_usd')}: {fmt_usd(totals['unattributed_usd'])}, "
+           f"{fmt_count(totals['unattributed_deal_count'])} deals with no touch before their conversion point; "
+           "they stay *unattributed* under every model.")
 if warning := view.thin_warning(totals):
     st.warning(warning, icon=":material/warning:")
 
@@ -51,7 +51,7 @@ with compare:
     st.plotly_chart(view.range_chart(credit, labels, level))
     st.caption(f"Each bar runs from the lowest to the highest share a {level} gets across the models, in its "
                f"team's colour; each marker is one model. The {view.TOP_KEYS} largest by average share.")
-    st.caption(f"The table: {view.comparison_metric(unit).full_label.lower()}, one column per model.")
+    st.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
     st.dataframe(view.comparison_table(credit, labels, unit), hide_index=True)
     ui.download_csv(credit, f"attribution_credit_{basis}_{level}")
 

@@ -47,7 +47,7 @@ if chosen:
     only = f.replace(campaigns=[chosen])
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Its funnel**: {metrics.label('cohort_stage_reached_count').lower()}")
+        st.markdown(f"**Its funnel**: {metrics.label('cohort_stage_reached_count')}")
         st.plotly_chart(funnel_chart(ui.query("funnel__stage_counts", only, mode="cohort")), width="stretch")
     with right:
         st.markdown("**What sales said about its leads**")

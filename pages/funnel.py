@@ -37,7 +37,7 @@ grouped = ui.query("funnel__stage_counts", f, mode=mode, group_by=group_by)
 labels = funnel.group_labels(group_by, ui.query("filters__options"))
 wide = funnel.breakdown_table(grouped, group_by, labels, sort_by)
 counts, rates = metrics.by_basis("stage_reached_count", mode), metrics.by_basis("stage_conversion_rate", mode)
-st.caption(f"Stage columns: {counts.full_label.lower()}; step columns: {rates.full_label.lower()}.")
+st.caption(f"Stage columns: {counts.full_label}. Step columns: {rates.full_label}.")
 if view == "Table":
     st.dataframe(funnel.breakdown_styler(wide), hide_index=True)
     st.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")

@@ -35,6 +35,8 @@ for row_start in range(0, len(tiles), 4):
             column.caption(tile.target_text)
         if tile.kpi.key in ("sla_sales", "sla_marketing"):
             column.caption(overview.sla_counted_text(compliance[f], tile.kpi.key.removeprefix("sla_")))
+        if tile.kpi.key == "cac":
+            column.caption(overview.cac_parts_text(current))
 st.caption(f"Compared with {f.previous().describe().split(' · ')[0]}. "
            ":orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, prorated by day.")
 

@@ -56,6 +56,9 @@ data_end as (
     select max(created_at)::date + 1 as as_of_end from leads
 ),
 
+-- Every campaign: its cost counts only when it passes the channel, team and campaign filters (as on the
+-- Overview), while the results of the filtered leads it sourced count whatever its own owner or channel,
+-- so the totals are the Overview's.
 campaign_cost as (
     select
         c.campaign_id,
@@ -64,15 +67,16 @@ campaign_cost as (
         c.owner_team,
         c.start_date,
         c.end_date,
-        c.cost * greatest(0, date_diff('day',
+        case when ($channels is null or list_contains($channels, c.channel))
+              and ($teams is null or list_contains($teams, c.owner_team))
+              and ($campaigns is null or list_contains($campaigns, c.campaign_id))
+        then c.cost * greatest(0, date_diff('day',
             greatest(c.start_date, coalesce($start, c.start_date)),
             least(coalesce(c.end_date, e.as_of_end - 1) + 1, coalesce($end, coalesce(c.end_date, e.as_of_end - 1) + 1))
-        )) / greatest(1, date_diff('day', c.start_date, coalesce(c.end_date, e.as_of_end - 1) + 1)) as cost_usd
+        )) / greatest(1, date_diff('day', c.start_date, coalesce(c.end_date, e.as_of_end - 1) + 1))
+        else 0 end as cost_usd
     from campaigns as c
     cross join data_end as e
-    where ($channels is null or list_contains($channels, c.channel))
-      and ($teams is null or list_contains($teams, c.owner_team))
-      and ($campaigns is null or list_contains($campaigns, c.campaign_id))
 ),
 
 no_campaign as (

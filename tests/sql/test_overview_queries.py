@@ -218,10 +218,11 @@ def test_what_changed_compares_each_steps_own_conversion(company):
     # Q1 as "now", February as "before": (before, after, records before, records now, owner).
     moves = {m.subject: (m.before, m.after, m.before_base, m.after_base, m.owner_team)
              for m in overview.funnel_movements(q1, february)}
+    # Each named by the registry: the step's conversion in the period.
     assert moves == {
-        "Lead → MQL conversion": (1.0, 1.0, 1, 3, "marketing"),
-        "MQL → SAL conversion": (0.0, pytest.approx(1 / 3), 1, 3, "sales"),
-        "SAL → SQL conversion": (1.0, 1.0, 1, 2, "sales"),
-        "SQL → Opportunity conversion": (1.0, 1.0, 1, 2, "sales"),
-        "Opportunity → Won conversion": (1.0, 0.5, 1, 2, "sales"),
+        "Lead → MQL in the period": (1.0, 1.0, 1, 3, "marketing"),
+        "MQL → SAL (the handoff) in the period": (0.0, pytest.approx(1 / 3), 1, 3, "sales"),
+        "SAL → SQL in the period": (1.0, 1.0, 1, 2, "sales"),
+        "SQL → Opportunity in the period": (1.0, 1.0, 1, 2, "sales"),
+        "Opportunity → Won in the period": (1.0, 0.5, 1, 2, "sales"),
     }
