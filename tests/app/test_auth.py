@@ -98,10 +98,16 @@ def test_an_administrator_may_import_and_rebuild(open_as):
     assert any("(administrator)" in c.value for c in at.sidebar.caption)
 
 
-def test_an_unverified_admin_address_is_not_an_administrator(open_as):
-    at = open_as("data", {**ADMIN, "email_verified": False}, SECRETS)
+@pytest.mark.parametrize("verified", [False, "FALSE", "0", None, "missing"])
+def test_an_unverified_admin_address_is_not_an_administrator(open_as, verified):
+    user = {k: v for k, v in ADMIN.items() if k != "email_verified"}
+    if verified != "missing":
+        user["email_verified"] = verified
+    at = open_as("data", user, SECRETS)
     no_exception(at)
     assert not _writes_offered(at)
+    assert at.dataframe, "an unverified address still signs in and reads the data health"
+    assert not any("(administrator)" in c.value for c in at.sidebar.caption)
 
 
 def test_sign_in_without_any_administrator_listed_lets_nobody_import(open_as):
