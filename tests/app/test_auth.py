@@ -130,3 +130,43 @@ def test_several_providers_get_a_button_each(open_as):
                  "okta": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}}
     at = open_as("overview", SIGNED_OUT, {"auth": providers})
     assert sorted(b.label for b in at.button) == ["Sign in with google", "Sign in with okta"]
+
+
+@pytest.fixture
+def open_without_database(monkeypatch, tmp_path):
+    """open_without_database(user, secrets) → (AppTest of app.py, its database path, which does not exist)."""
+    missing = tmp_path / "first-start" / "handoff.duckdb"
+    monkeypatch.setenv("HANDOFF_DB", str(missing))
+
+    def run(user: dict, secrets: dict) -> tuple[AppTest, object]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.secrets = dict(secrets)
+        at.user = dict(user)
+        at.run()
+        return at, missing
+
+    yield run
+    db.close_connections()
+
+
+@pytest.mark.parametrize("user", [VIEWER, {**ADMIN, "email_verified": "FALSE"}], ids=["viewer", "unverified"])
+def test_a_viewer_is_told_the_database_is_missing_and_nothing_is_built(open_without_database, user):
+    at, missing = open_without_database(user, SECRETS)
+    no_exception(at)
+    assert not missing.parent.exists() or not any(missing.parent.iterdir()), "nothing may be written"
+    assert any(f"no database at `{missing}`" in w.value for w in at.warning)
+    assert any("ana@example.com" in m.value and "python -m handoff demo" in m.value for m in at.markdown)
+    assert not at.metric and not at.get("progress")
+
+
+def test_without_administrators_a_viewer_is_told_who_runs_handoff(open_without_database):
+    at, missing = open_without_database(ADMIN, {"auth": AUTH})
+    no_exception(at)
+    assert not missing.exists()
+    assert any("whoever runs Handoff" in m.value for m in at.markdown)
+
+
+def test_an_administrator_builds_the_missing_database(open_without_database):
+    at, missing = open_without_database(ADMIN, SECRETS)
+    no_exception(at)
+    assert missing.is_file() and at.metric, "the demo company is built and the overview shows it"
