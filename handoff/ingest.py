@@ -1729,12 +1729,16 @@ def import_files(
 # Export
 
 
-def export(db_path: db.DbPath, directory: str | Path) -> list[Path]:
+def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool = False) -> list[Path]:
     """One canonical CSV per table (and handoff_meta.csv with the as-of date) into `directory`.
 
     Values are written as DuckDB prints them (timestamps `2026-01-31 14:05:00`, money `1234.50`),
-    so importing the directory with the `canonical` mapping rebuilds the same tables.
+    so importing the directory with the `canonical` mapping rebuilds the same tables. With
+    `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` (for people to
+    open; such an export no longer round-trips exactly).
     """
+    from handoff.spreadsheet import write_csv
+
     out_dir = Path(directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1746,7 +1750,10 @@ def export(db_path: db.DbPath, directory: str | Path) -> list[Path]:
             f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
         )
         path = out_dir / f"{table_name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        if spreadsheet_safe:
+            write_csv(frame, path)
+        else:
+            frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
     meta = db.read_meta(db_path)
     as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
@@ -1945,7 +1952,7 @@ def problems_for_people(frame: pd.DataFrame) -> pd.DataFrame:
 
 def add_commands(subparsers) -> None:
     """`import` and `export`."""
-    from handoff.cli import add_db_argument
+    from handoff.cli import add_db_argument, add_safe_csv_argument
 
     parser = subparsers.add_parser("import", help="load CRM exports through a mapping, atomically")
     add_db_argument(parser)
@@ -1970,6 +1977,7 @@ def add_commands(subparsers) -> None:
 
     parser = subparsers.add_parser("export", help="write one canonical CSV per table into a directory")
     add_db_argument(parser)
+    add_safe_csv_argument(parser)
     parser.add_argument("directory", metavar="DIR")
     parser.set_defaults(run=_export_command)
 
@@ -2007,6 +2015,6 @@ def _import_command(args) -> int:
 
 
 def _export_command(args) -> int:
-    paths = export(args.db, args.directory)
+    paths = export(args.db, args.directory, spreadsheet_safe=args.safe_csv)
     print(f"wrote {len(paths)} files to {Path(args.directory).resolve()}: {', '.join(p.name for p in paths)}")
     return 0

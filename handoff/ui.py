@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, db
+from handoff import auth, db, spreadsheet
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -293,9 +293,9 @@ def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
-    """A download button for `frame` as CSV."""
+    """A download button for `frame` as CSV, its text cells made safe to open in a spreadsheet."""
     st.download_button(
         # Built when clicked (Streamlit calls it), so a rerun does not format every table as CSV.
-        label, lambda: frame.to_csv(index=False).encode(), file_name=f"{filename}.csv", mime="text/csv",
+        label, lambda: spreadsheet.csv_bytes(frame), file_name=f"{filename}.csv", mime="text/csv",
         icon=":material/download:", key=f"download-{filename}",
     )
