@@ -38,6 +38,7 @@ import pandas as pd
 
 from handoff import db
 from handoff.errors import HandoffError
+from handoff.files import replacing_file, replacing_files
 from handoff.mapping import (
     CANONICAL,
     TABLE_ORDER,
@@ -1698,8 +1699,8 @@ def write_rejects(plan: Plan, path: Path) -> Path:
     out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     out = out.sort_values(["file", "row"], kind="stable")
     out["row"] = out["row"].astype("Int64")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, lineterminator="\n")
+    with replacing_file(path) as partial:  # a full disk leaves no half-written rejects file
+        out.to_csv(partial, index=False, lineterminator="\n")
     return path
 
 
@@ -1735,33 +1736,32 @@ def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool 
     Values are written as DuckDB prints them (timestamps `2026-01-31 14:05:00`, money `1234.50`),
     so importing the directory with the `canonical` mapping rebuilds the same tables. With
     `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` (for people to
-    open; such an export no longer round-trips exactly).
+    open; such an export no longer round-trips exactly). The files are written into a folder beside
+    `directory` and moved in only when all are complete, so a failure (a full disk) leaves
+    `directory` as it was.
     """
     from handoff.spreadsheet import write_csv
 
     out_dir = Path(directory)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table_name in TABLE_ORDER:
-        table = CANONICAL[table_name]
-        order = ", ".join(table.key) if table_name != "targets" else "all"
-        select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
-        frame = db.execute(
-            f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
-        )
-        path = out_dir / f"{table_name}.csv"
-        if spreadsheet_safe:
-            write_csv(frame, path)
-        else:
-            frame.to_csv(path, index=False, lineterminator="\n")
-        written.append(path)
-    meta = db.read_meta(db_path)
-    as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
-    rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
-    path = out_dir / "handoff_meta.csv"
-    pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
-    written.append(path)
-    return written
+    names = [f"{table_name}.csv" for table_name in TABLE_ORDER] + ["handoff_meta.csv"]
+    with replacing_files(out_dir) as staging:
+        for table_name in TABLE_ORDER:
+            table = CANONICAL[table_name]
+            order = ", ".join(table.key) if table_name != "targets" else "all"
+            select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
+            frame = db.execute(
+                f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
+            )
+            path = staging / f"{table_name}.csv"
+            if spreadsheet_safe:
+                write_csv(frame, path)
+            else:
+                frame.to_csv(path, index=False, lineterminator="\n")
+        meta = db.read_meta(db_path)
+        as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
+        rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
+        pd.DataFrame(rows).to_csv(staging / "handoff_meta.csv", index=False, lineterminator="\n")
+    return [out_dir / name for name in names]
 
 
 # ---------------------------------------------------------------------------------------------
