@@ -18,6 +18,7 @@ kind, never per row.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -58,7 +59,8 @@ SAMPLES_PER_KIND = 20
 UPLOADS_DIR = DATA_DIR / "uploads"
 # The page refuses bigger files itself; .streamlit/config.toml's server.maxUploadSize says the same.
 MAX_UPLOAD_MB = 50
-SNIFF_BYTES = 1 << 16
+SNIFF_BYTES = 1 << 16  # the header row must end within this many bytes
+CSV_BLOCK_BYTES = 1 << 22  # pyarrow reads CSV in blocks of this size; a row must fit in one
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -476,8 +478,14 @@ def sniff(path: Path, source: Source | None = None) -> _Sniffed:
         )
     encoding = _detect_encoding(path, head, source.encoding if source else "auto")
     text = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
+    if len(head) == SNIFF_BYTES and "\n" not in text:
+        columns = max(text.count(d) for d in DELIMITERS) + 1
+        raise ImportFileError(
+            f"{name}: its header row is longer than {SNIFF_BYTES // 1024} KB (over {columns:,} columns): "
+            "not an export Handoff can read; export only the columns the mapping needs"
+        )
     if len(head) == SNIFF_BYTES:  # drop the last, probably partial, line
-        text = text[: text.rfind("\n") + 1] or text
+        text = text[: text.rfind("\n") + 1]
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
     if "\x00" in text or controls > max(2, len(text) // 200):
         raise ImportFileError(f"{name} is not a text file (it holds binary data): export CSV or Parquet")
@@ -581,22 +589,6 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
-class _CountingReader(io.RawIOBase):
-    """A binary file that reports how far it has been read (for progress)."""
-
-    def __init__(self, handle, on_read: Callable[[int], None]):
-        self._handle = handle
-        self._on_read = on_read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self._handle.readinto(buffer)
-        self._on_read(self._handle.tell())
-        return count
-
-
 def read_file(
     sniffed: _Sniffed, source: Source, collector: _Collector, progress: Callable[[float], None]
 ) -> tuple[pd.DataFrame, FileRead]:
@@ -615,12 +607,27 @@ def read_file(
 
 
 def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileRead]:
+    import tempfile
+
+    encoding = sniffed.encoding
+    if encoding in ("utf-8", "utf-8-sig"):
+        _check_quotes(sniffed)
+        return _read_utf8_csv(sniffed, sniffed.path, source, collector, progress)
+    # pyarrow would transcode by calling Python's codec from its reader thread, which crashes or hangs
+    # the interpreter at exit when the read fails; a UTF-8 copy keeps every byte on pyarrow's side.
+    with tempfile.TemporaryDirectory(prefix="handoff-import-") as folder:
+        copy = Path(folder) / "utf-8.csv"
+        _check_quotes(sniffed, utf8_copy=copy)
+        return _read_utf8_csv(sniffed, copy, source, collector, progress)
+
+
+def _read_utf8_csv(sniffed, path: Path, source, collector, progress) -> tuple[pd.DataFrame, FileRead]:
+    """Read the UTF-8 text at `path` (the file itself, or a UTF-8 copy of it) as `sniffed` describes."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     name = sniffed.path.name
-    size = max(sniffed.path.stat().st_size, 1)
-    _check_quotes(sniffed)
+    size = max(path.stat().st_size, 1)
     invalid: list[tuple[int, int, int, str]] = []
 
     def on_invalid(row) -> str:
@@ -630,10 +637,10 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
     encoding = sniffed.encoding
     read_options = pacsv.ReadOptions(
         use_threads=False,
-        block_size=1 << 22,
+        block_size=CSV_BLOCK_BYTES,
         column_names=sniffed.header,
         skip_rows=1,
-        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+        encoding="utf8",
     )
     parse_options = pacsv.ParseOptions(
         delimiter=sniffed.delimiter,
@@ -648,19 +655,19 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
+    batches = []
     try:
-        with sniffed.path.open("rb") as raw:
-            counted = io.BufferedReader(_CountingReader(raw, lambda done: progress(min(done / size, 1.0))))
-            reader = pacsv.open_csv(
-                counted,
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
-            batches = list(reader)
+        # pyarrow's own file and a closed reader: no Python object is left for its threads at exit.
+        with pa.OSFile(str(path)) as raw, pacsv.open_csv(
+            raw, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        ) as reader:
+            schema = reader.schema
+            for batch in reader:
+                batches.append(batch)
+                progress(min(len(batches) * CSV_BLOCK_BYTES / size, 1.0))  # a batch is about one block
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"{name} cannot be read as CSV: {_first_line(exc)}") from None
-    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else None
+        raise ImportFileError(f"{name} cannot be read as CSV: {_csv_reason(exc)}") from None
+    table = pa.Table.from_batches(batches, schema=schema) if batches else None
     frame = (
         table.to_pandas()
         if table is not None
@@ -712,13 +719,30 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
     return frame, info
 
 
-def _check_quotes(sniffed: _Sniffed) -> None:
-    """An odd number of quote characters means a quoted value never closes: the file is cut off."""
+def _csv_reason(exc: BaseException) -> str:
+    """pyarrow's reason a CSV cannot be read, in the words of the person who exported it."""
+    reason = _first_line(exc)
+    if "straddling" in reason or "larger than block size" in reason:
+        return f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB (a value that never ends, or not a CRM export)"
+    return reason
+
+
+def _check_quotes(sniffed: _Sniffed, utf8_copy: Path | None = None) -> None:
+    """An odd number of quote characters means a quoted value never closes: the file is cut off.
+
+    With `utf8_copy`, the text is also written there as UTF-8 (one pass for both).
+    """
     decoder = codecs.getincrementaldecoder(sniffed.encoding)("replace")
     quotes = 0
-    with sniffed.path.open("rb") as handle:
+    with sniffed.path.open("rb") as handle, (utf8_copy.open("w", encoding="utf-8", newline="")
+                                             if utf8_copy else contextlib.nullcontext()) as copy:
         while chunk := handle.read(1 << 22):
-            quotes += decoder.decode(chunk).count('"')
+            text = decoder.decode(chunk)
+            quotes += text.count('"')
+            if copy is not None:
+                copy.write(text)
+        if copy is not None:
+            copy.write(decoder.decode(b"", final=True))
     if quotes % 2:
         raise ImportFileError(
             f"{sniffed.path.name} has a quoted value that never closes: the last row is cut off midway, or a "
