@@ -768,7 +768,8 @@ def _csv_reason(exc: BaseException) -> str:
     """pyarrow's reason a CSV cannot be read, in the words of the person who exported it."""
     reason = _first_line(exc)
     if "straddling" in reason or "larger than block size" in reason:
-        return f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB (a value that never ends, or not a CRM export)"
+        return (f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB "
+                "(a value that never ends, or not a CRM export)")
     return reason
 
 
@@ -795,7 +796,9 @@ def _check_quotes(sniffed: _Sniffed, utf8_copy: Path | None = None) -> None:
         )
 
 
-def _read_parquet(sniffed: _Sniffed, progress, columns: Sequence[str] | None, budget: RowBudget) -> pd.DataFrame:
+def _read_parquet(
+    sniffed: _Sniffed, progress, columns: Sequence[str] | None, budget: RowBudget
+) -> pd.DataFrame:
     """The `columns` of a Parquet file as text, read in batches once its metadata says it fits.
 
     Its rows are checked against `budget`, its values and its uncompressed size against its size
@@ -822,9 +825,10 @@ def _read_parquet(sniffed: _Sniffed, progress, columns: Sequence[str] | None, bu
     values = rows * len(positions)
     if values > max(PARQUET_VALUES_FLOOR, PARQUET_VALUES_PER_BYTE * size):
         raise ImportFileError(
-            f"{name} holds {rows:,} rows × {len(positions)} columns in {_bytes(size)}, {values / size:,.0f} values "
-            f"a byte: an import reads at most {PARQUET_VALUES_PER_BYTE} values a byte of Parquet (a CSV holds at "
-            "most 1); nothing was read — export it as CSV, or in several files"
+            f"{name} holds {rows:,} rows × {len(positions)} columns in {_bytes(size)}, "
+            f"{values / size:,.0f} values a byte: an import reads at most {PARQUET_VALUES_PER_BYTE} values "
+            "a byte of Parquet (a CSV holds at most 1); nothing was read — export it as CSV, or in "
+            "several files"
         )
     read_names = {field_.name for field_ in fields}
     uncompressed = sum(
@@ -836,9 +840,9 @@ def _read_parquet(sniffed: _Sniffed, progress, columns: Sequence[str] | None, bu
     text_limit = max(PARQUET_TEXT_FLOOR, PARQUET_TEXT_PER_BYTE * size)
     if uncompressed > text_limit:
         raise ImportFileError(
-            f"{name} expands from {_bytes(size)} to {_bytes(uncompressed)} when read ({uncompressed / size:,.0f}×): "
-            f"an import reads at most {PARQUET_TEXT_PER_BYTE}× a Parquet file's size; nothing was read — export "
-            "it as CSV"
+            f"{name} expands from {_bytes(size)} to {_bytes(uncompressed)} when read "
+            f"({uncompressed / size:,.0f}×): an import reads at most {PARQUET_TEXT_PER_BYTE}× a Parquet "
+            "file's size; nothing was read — export it as CSV"
         )
     unique_names = len(set(schema.names)) == len(schema.names)
     chunks: list[list] = [[] for _ in positions]
@@ -859,9 +863,10 @@ def _read_parquet(sniffed: _Sniffed, progress, columns: Sequence[str] | None, bu
                 text_bytes += sum(_text_bytes(column) for column in picked)
                 if text_bytes > text_limit:
                     raise ImportFileError(
-                        f"{name} decodes to more than {_bytes(text_limit)} of text from {_bytes(size)} on disk "
-                        f"(in its first {read_rows:,} rows): an import reads at most {PARQUET_TEXT_PER_BYTE}× a "
-                        "Parquet file's size; nothing was imported — export it as CSV"
+                        f"{name} decodes to more than {_bytes(text_limit)} of text from {_bytes(size)} "
+                        f"on disk (in its first {read_rows:,} rows): an import reads at most "
+                        f"{PARQUET_TEXT_PER_BYTE}× a Parquet file's size; nothing was imported — "
+                        "export it as CSV"
                     )
                 for chunk_list, header, column in zip(chunks, headers, picked, strict=True):
                     chunk_list.append(_parquet_text(column, name, header))
@@ -1922,9 +1927,8 @@ def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool 
             table = CANONICAL[table_name]
             order = ", ".join(table.key) if table_name != "targets" else "all"
             select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
-            frame = db.execute(
-                f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
-            )
+            frame = db.execute(f"select {select} from {table_name} order by {order}", db=db_path,
+                               label=f"export {table_name}")
             path = staging / f"{table_name}.csv"
             if spreadsheet_safe:
                 write_csv(frame, path)
@@ -2017,11 +2021,11 @@ class CheckedUpload:
     def of(cls, plan: Plan, folder: Path, files: Sequence[Path], mapping: str | Path) -> CheckedUpload:
         """The summary of `plan`, checked from `files` in `folder` with `mapping`."""
         report = plan.report
+        rows = {q: report.summary_frame(q) if plan.tables else pd.DataFrame() for q in (False, True)}
         return cls(
             folder, tuple(files), mapping, report.headline(), report.error_count(), plan.can_quarantine,
-            bool(plan.tables), report.files_frame(), report.summary_frame(False) if plan.tables else pd.DataFrame(),
-            report.summary_frame(True) if plan.tables else pd.DataFrame(),
-            report.problems_frame(), report.samples_frame(),
+            bool(plan.tables), report.files_frame(), rows[False], rows[True], report.problems_frame(),
+            report.samples_frame(),
         )
 
     @property

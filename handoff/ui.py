@@ -106,8 +106,8 @@ def ensure_database() -> None:
 def _explain_missing_database(path: Path) -> None:
     """For a viewer who may not write: there is no database yet, and who can make one."""
     admins = sorted(auth.sign_in_config(_secrets()).admins)
-    who = (f"an administrator ({', '.join(admins)})" if admins else
-           "whoever runs Handoff (no administrator is listed under `[handoff] admins` in `.streamlit/secrets.toml`)")
+    who = (f"an administrator ({', '.join(admins)})" if admins else "whoever runs Handoff (no administrator "
+           "is listed under `[handoff] admins` in `.streamlit/secrets.toml`)")
     st.title("Handoff has no data yet")
     st.warning(f"There is no database at `{path}` yet, and only administrators may build or import one.",
                icon=":material/lock:")

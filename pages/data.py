@@ -60,8 +60,8 @@ with import_tab:
     uploads = st.file_uploader(
         "CRM exports: CSV (any common encoding and delimiter) or Parquet", key="data_uploads",
         type=["csv", "tsv", "txt", "parquet"], accept_multiple_files=True,
-        help=f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB per file and {ingest.upload_row_limit():,} rows in "
-             "all, kept under data/uploads/ only.")
+        help=f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB per file and {ingest.upload_row_limit():,} "
+             "rows in all, kept under data/uploads/ only.")
     mapping = st.selectbox("Mapping", [*preset_names(), "upload"], key="data_mapping", bind="query-params",
                            format_func=lambda m: "Upload a mapping file (TOML)…" if m == "upload" else m,
                            help="Which columns of which export feed each table (README: write your own).")
@@ -76,7 +76,8 @@ with import_tab:
         try:
             with st.spinner("Reading and checking the files…"):
                 # A summary and the saved files' paths only: the rows are read again on import.
-                st.session_state["data_checked"] = ingest.check_uploads(uploads, mapping, mapping_file or None)
+                st.session_state["data_checked"] = ingest.check_uploads(uploads, mapping,
+                                                                        mapping_file or None)
         except HandoffError as exc:
             st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
     if uploads and not too_big and "data_checked" in st.session_state:

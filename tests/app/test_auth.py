@@ -134,7 +134,7 @@ def test_several_providers_get_a_button_each(open_as):
 
 @pytest.fixture
 def open_without_database(monkeypatch, tmp_path):
-    """open_without_database(user, secrets) → (AppTest of app.py, its database path, which does not exist)."""
+    """open_without_database(user, secrets) → (AppTest of app.py, its missing database's path)."""
     missing = tmp_path / "first-start" / "handoff.duckdb"
     monkeypatch.setenv("HANDOFF_DB", str(missing))
 

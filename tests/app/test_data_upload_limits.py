@@ -82,4 +82,5 @@ def test_a_checked_upload_keeps_no_rows_in_session_state_and_still_imports(app, 
     assert not any(isinstance(v, ingest.Plan) for v in state.values())
     at.button(key="data_confirm").click().run()
     no_exception(at)
-    assert db.run_query("data__table_counts", db=writable).set_index("table_name").loc["leads", "row_count"] == 3000
+    counts = db.run_query("data__table_counts", db=writable).set_index("table_name")
+    assert counts.loc["leads", "row_count"] == 3000

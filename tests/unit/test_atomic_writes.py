@@ -81,9 +81,9 @@ def test_six_report_commands_to_one_file_all_succeed(demo_db, tmp_path):
     watcher = threading.Thread(target=_watch, args=(target, stop, seen))
     watcher.start()
     try:
-        runs = [subprocess.Popen([sys.executable, "-m", "handoff", "report", "--db", str(demo_db), *Q2,
-                                  "--out", str(target)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True) for _ in range(6)]
+        command = [sys.executable, "-m", "handoff", "report", "--db", str(demo_db), *Q2, "--out", str(target)]
+        runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(6)]
         results = [(run.wait(timeout=180), run.stderr.read()) for run in runs]
     finally:
         stop.set()
@@ -125,7 +125,8 @@ def full_disk(monkeypatch):
     return fill_up
 
 
-def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(demo_db, tmp_path, capsys, full_disk):
+def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(demo_db, tmp_path, capsys,
+                                                                          full_disk):
     target = tmp_path / "review.html"
     target.write_text("<!DOCTYPE html><p>last week</p></html>", encoding="utf-8")
     before = target.read_bytes()
@@ -138,7 +139,8 @@ def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(demo_db
     assert "No space left on device" in err and "review.html" in err and "previous file is unchanged" in err
 
 
-def test_an_export_on_a_full_disk_leaves_the_previous_export_and_no_partial(demo_db, tmp_path, capsys, full_disk):
+def test_an_export_on_a_full_disk_leaves_the_previous_export_and_no_partial(demo_db, tmp_path, capsys,
+                                                                            full_disk):
     backup = tmp_path / "backup"
     ingest.export(demo_db, backup)
     (backup / "notes.txt").write_text("mine")
@@ -167,5 +169,6 @@ def test_an_export_replaces_its_files_and_keeps_others(demo_db, tmp_path):
     paths = ingest.export(demo_db, out)
     assert time.perf_counter() - started < 60
     assert [p.name for p in paths][-1] == "handoff_meta.csv" and all(p.is_file() for p in paths)
-    assert (out / "leads.csv").read_text().startswith("lead_id,") and (out / "notes.txt").read_text() == "mine"
+    assert (out / "leads.csv").read_text().startswith("lead_id,")
+    assert (out / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup"]

@@ -94,15 +94,16 @@ def test_every_download_button_in_the_app_is_one_reviewed_for_formulas():
     found = {site for site in found if site[1] is not None or not any(f == site[0] and o for f, o in found)}
     assert found == set(REVIEWED_DOWNLOADS), "a new download: make it spreadsheet-safe, then list it here"
     explore = (ROOT / "pages/explore.py").read_text()
-    assert "spreadsheet.csv_bytes(frame)" in explore and "parquet_bytes(spreadsheet.neutralise_formulas(frame))" in explore
+    assert "spreadsheet.csv_bytes(frame)" in explore
+    assert "parquet_bytes(spreadsheet.neutralise_formulas(frame))" in explore
 
 
 @pytest.fixture
 def hostile_db(make_db):
     campaigns = [{"campaign_id": "c1", "name": HYPERLINK, "channel": "email", "owner_team": "marketing",
                   "start_date": "2026-01-01", "end_date": "2026-12-31", "budget": 100, "cost": 50}]
-    leads = [{"lead_id": "@lead", "created_at": "2026-02-01 10:00", "channel": "email", "source_campaign_id": "c1",
-              "sourced_by": "marketing", "segment": "smb", "region": "NA"}]
+    leads = [{"lead_id": "@lead", "created_at": "2026-02-01 10:00", "channel": "email",
+              "source_campaign_id": "c1", "sourced_by": "marketing", "segment": "smb", "region": "NA"}]
     return make_db({"campaigns": campaigns, "leads": leads})
 
 
@@ -114,7 +115,8 @@ def test_query_csv_is_exact_and_safe_csv_neutralises(hostile_db, capsys):
     assert main([*args, "--safe-csv"]) == 0
     safe = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
     assert HYPERLINK in exact["campaign_name"].tolist()
-    assert "'" + HYPERLINK in safe["campaign_name"].tolist() and HYPERLINK not in safe["campaign_name"].tolist()
+    assert "'" + HYPERLINK in safe["campaign_name"].tolist()
+    assert HYPERLINK not in safe["campaign_name"].tolist()
     assert safe["cost_usd"].tolist() == exact["cost_usd"].tolist()
 
 
