@@ -2045,6 +2045,9 @@ class CheckedUpload:
     def write(self, db_path: db.DbPath, *, quarantine: bool = False, rejects_path: Path | None = None,
               progress: Progress | None = None) -> Written:
         """Check the saved files again (nothing was kept in memory) and write them, atomically."""
+        if not all(path.is_file() for path in self.files):  # a later upload clears earlier ones
+            raise ImportFileError("the checked files are gone (a newer upload replaced them): upload and "
+                                  "check them again; nothing was written")
         plan = check(self.files, self.mapping, progress, max_rows=upload_row_limit(),
                      max_rows_setting=UPLOAD_ROWS_SETTING)
         return write(plan, db_path, quarantine=quarantine, rejects_path=rejects_path, progress=progress)

@@ -84,3 +84,14 @@ def test_a_checked_upload_keeps_no_rows_in_session_state_and_still_imports(app, 
     no_exception(at)
     counts = db.run_query("data__table_counts", db=writable).set_index("table_name")
     assert counts.loc["leads", "row_count"] == 3000
+
+
+def test_an_import_after_a_newer_upload_cleared_the_files_says_so_and_writes_nothing(app, writable):
+    at = _check(app("data"), _leads_csv(30))
+    checked = at._session_state.filtered_state["data_checked"]
+    ingest.clear_old_uploads()  # what another session's upload does
+    before = writable.read_bytes()
+    at.button(key="data_confirm").click().run()
+    no_exception(at)
+    assert any("the checked files are gone" in e.value for e in at.error)
+    assert writable.read_bytes() == before and not checked.folder.exists()
