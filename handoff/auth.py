@@ -17,7 +17,8 @@ the administrators listed under `[handoff] admins` may import data or rebuild th
 
 This module reads plain mappings (the secrets, the signed-in user's claims) and has no Streamlit
 import; `handoff.ui` hands it `st.secrets` and `st.user`. A configuration it cannot make sense of
-fails closed: sign-in stays required and nobody is an administrator.
+fails closed: sign-in stays required and nobody is an administrator. An administrator's address must
+be one the provider vouches for: its identity token's `email_verified` claim is exactly `true`.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def viewer(config: SignInConfig, user: Mapping[str, Any]) -> Viewer:
     if not config.usable or not user.get("is_logged_in"):
         return Viewer(sign_in_required=True)
     email = str(user.get("email") or "").strip() or None
-    # An address the provider says it has not verified cannot make anyone an administrator.
-    verified = user.get("email_verified", True) not in (False, "false", "False")
+    # Only the provider's JSON `true` counts: "FALSE", "0", a missing claim are not a verification.
+    verified = user.get("email_verified") is True
     is_admin = bool(email) and verified and email.lower() in config.admins
     return Viewer(True, True, email, user.get("name") or None, is_admin)
 

@@ -13,6 +13,10 @@ import pandas as pd
 from handoff.errors import HandoffError
 
 FORMATS = ("table", "csv", "json")
+# How `--format csv --safe-csv` reaches write_frame: CSV whose text cannot run as a spreadsheet formula.
+SAFE_CSV = "safe-csv"
+# Commands whose CSV output takes --safe-csv (export adds its own).
+SAFE_CSV_COMMANDS = ("query", "sql")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,9 +31,16 @@ class CliUsageError(HandoffError):
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, out=None) -> None:
-    """Print a result as an aligned table, CSV or JSON records."""
+    """Print a result as an aligned table, CSV or JSON records.
+
+    CSV is exact; `SAFE_CSV` is CSV for a spreadsheet (CRLF, text that would run as a formula prefixed `'`).
+    """
     out = out or sys.stdout
-    if fmt == "csv":
+    if fmt == SAFE_CSV:
+        from handoff.spreadsheet import write_csv
+
+        write_csv(frame, out)
+    elif fmt == "csv":
         frame.to_csv(out, index=False, lineterminator="\n")
     elif fmt == "json":
         out.write(frame.to_json(orient="records", date_format="iso", indent=1))
@@ -60,6 +71,25 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="database file (default: $HANDOFF_DB or data/handoff.duckdb)", default=None
     )
+
+
+def add_safe_csv_argument(parser: argparse.ArgumentParser) -> None:
+    """`--safe-csv`: prefix `'` to text cells a spreadsheet would run as formulas (=, +, -, @, tab, CR)."""
+    parser.add_argument(
+        "--safe-csv", action="store_true",
+        help="for opening in a spreadsheet: text starting with = + - @ tab or CR gets a leading ' "
+             "(numbers stay as they are); the output is then no longer exact",
+    )
+
+
+def _apply_safe_csv(args: argparse.Namespace) -> None:
+    """Turn `--format csv --safe-csv` into the SAFE_CSV format every command's write_frame knows."""
+    if not getattr(args, "safe_csv", False) or not hasattr(args, "format"):
+        return
+    if args.format != "csv":
+        raise CliUsageError(f"python -m handoff {args.command}: --safe-csv goes with --format csv, "
+                            f"not --format {args.format}")
+    args.format = SAFE_CSV
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +135,7 @@ def _query_parser(sub) -> None:
                         help="a query or shared-filter parameter; lists are comma-separated")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    add_safe_csv_argument(parser)
     parser.set_defaults(run=_query)
 
 
@@ -164,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module).add_commands(sub)
+    for name in SAFE_CSV_COMMANDS:  # the sql command (handoff.console) writes through write_frame too
+        command = sub.choices.get(name)
+        if command is not None and "--safe-csv" not in command._option_string_actions:
+            add_safe_csv_argument(command)
     return parser
 
 
@@ -171,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     try:
         args = build_parser().parse_args(argv)
+        _apply_safe_csv(args)
         return args.run(args)
     except HandoffError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)

@@ -18,6 +18,7 @@ kind, never per row.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -38,6 +39,7 @@ import pandas as pd
 
 from handoff import db
 from handoff.errors import HandoffError
+from handoff.files import replacing_file, replacing_files
 from handoff.mapping import (
     CANONICAL,
     TABLE_ORDER,
@@ -57,7 +59,19 @@ SAMPLES_PER_KIND = 20
 UPLOADS_DIR = DATA_DIR / "uploads"
 # The page refuses bigger files itself; .streamlit/config.toml's server.maxUploadSize says the same.
 MAX_UPLOAD_MB = 50
-SNIFF_BYTES = 1 << 16
+SNIFF_BYTES = 1 << 16  # the header row must end within this many bytes
+CSV_BLOCK_BYTES = 1 << 22  # pyarrow reads CSV in blocks of this size; a row must fit in one
+# The Data page's limit on the rows of one upload, all files together ($HANDOFF_IMPORT_MAX_ROWS).
+MAX_IMPORT_ROWS = 500_000
+# How far a Parquet file may expand when read, so an import's memory grows with a file's size and
+# never with how well it compresses: a CSV holds at most one value a byte; a Parquet file may hold
+# 4 (real CRM exports hold under 1.1), and any file the first million values.
+PARQUET_VALUES_PER_BYTE = 4
+PARQUET_VALUES_FLOOR = 1_000_000
+# ... and the text it decodes to: 32 bytes a byte of file (real exports: 3–8), 64 MB for any file.
+PARQUET_TEXT_PER_BYTE = 32
+PARQUET_TEXT_FLOOR = 64 << 20
+PARQUET_BATCH_ROWS = 65_536
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -72,6 +86,28 @@ class ImportRefused(HandoffError):
     def __init__(self, message: str, report: Report | None = None):
         super().__init__(message)
         self.report = report
+
+
+@dataclass
+class RowBudget:
+    """The rows one import may read, all files together (`limit` None: no limit)."""
+
+    limit: int | None = None
+    how_to_raise: str = "--max-rows"  # what the person can change, named in the refusal
+    used: int = 0
+
+    def check(self, name: str, rows: int, *, so_far: bool = False) -> None:
+        """Refuse, naming the file, its rows and the limit, if `rows` more would go over it."""
+        if self.limit is None or self.used + rows <= self.limit:
+            return
+        counted = f"{'at least ' if so_far else ''}{rows:,} rows"
+        before = f" ({self.used + rows:,} with the files before it)" if self.used else ""
+        raise ImportFileError(f"{name} has {counted}{before}: over the limit of {self.limit:,} rows an "
+                              f"import may read ({self.how_to_raise}); nothing was read further")
+
+    def add(self, rows: int) -> None:
+        """Count a file's rows as read."""
+        self.used += rows
 
 
 def may_import(user: object = None) -> bool:
@@ -475,8 +511,14 @@ def sniff(path: Path, source: Source | None = None) -> _Sniffed:
         )
     encoding = _detect_encoding(path, head, source.encoding if source else "auto")
     text = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
+    if len(head) == SNIFF_BYTES and "\n" not in text:
+        columns = max(text.count(d) for d in DELIMITERS) + 1
+        raise ImportFileError(
+            f"{name}: its header row is longer than {SNIFF_BYTES // 1024} KB (over {columns:,} columns): "
+            "not an export Handoff can read; export only the columns the mapping needs"
+        )
     if len(head) == SNIFF_BYTES:  # drop the last, probably partial, line
-        text = text[: text.rfind("\n") + 1] or text
+        text = text[: text.rfind("\n") + 1]
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
     if "\x00" in text or controls > max(2, len(text) // 200):
         raise ImportFileError(f"{name} is not a text file (it holds binary data): export CSV or Parquet")
@@ -580,46 +622,54 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
-class _CountingReader(io.RawIOBase):
-    """A binary file that reports how far it has been read (for progress)."""
-
-    def __init__(self, handle, on_read: Callable[[int], None]):
-        self._handle = handle
-        self._on_read = on_read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self._handle.readinto(buffer)
-        self._on_read(self._handle.tell())
-        return count
-
-
 def read_file(
-    sniffed: _Sniffed, source: Source, collector: _Collector, progress: Callable[[float], None]
+    sniffed: _Sniffed,
+    source: Source,
+    collector: _Collector,
+    progress: Callable[[float], None],
+    columns: Sequence[str] | None = None,
+    budget: RowBudget | None = None,
 ) -> tuple[pd.DataFrame, FileRead]:
     """All rows of one file as text columns ('' for empty) plus `_file` and `_row`.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1). Rows with more or fewer
-    fields than the header are reported (a row cut off midway) and left out.
+    fields than the header are reported (a row cut off midway) and left out. A Parquet file is read
+    in batches and only its `columns` (header names; None: all). A file that would take the import
+    over `budget`'s rows is refused (ImportFileError), a Parquet file from its metadata before reading.
     """
+    budget = budget or RowBudget()
     if sniffed.kind == "parquet":
-        frame = _read_parquet(sniffed, progress)
+        frame = _read_parquet(sniffed, progress, columns, budget)
         info = FileRead(sniffed.path.name, source.name, len(frame), "parquet", "")
     else:
-        frame, info = _read_csv(sniffed, source, collector, progress)
+        frame, info = _read_csv(sniffed, source, collector, progress, budget)
+    budget.add(len(frame))
     frame.insert(0, "_file", sniffed.path.name)
     return frame, info
 
 
-def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileRead]:
+def _read_csv(sniffed, source, collector, progress, budget: RowBudget) -> tuple[pd.DataFrame, FileRead]:
+    import tempfile
+
+    encoding = sniffed.encoding
+    if encoding in ("utf-8", "utf-8-sig"):
+        _check_quotes(sniffed)
+        return _read_utf8_csv(sniffed, sniffed.path, source, collector, progress, budget)
+    # pyarrow would transcode by calling Python's codec from its reader thread, which crashes or hangs
+    # the interpreter at exit when the read fails; a UTF-8 copy keeps every byte on pyarrow's side.
+    with tempfile.TemporaryDirectory(prefix="handoff-import-") as folder:
+        copy = Path(folder) / "utf-8.csv"
+        _check_quotes(sniffed, utf8_copy=copy)
+        return _read_utf8_csv(sniffed, copy, source, collector, progress, budget)
+
+
+def _read_utf8_csv(sniffed, path: Path, source, collector, progress, budget) -> tuple[pd.DataFrame, FileRead]:
+    """Read the UTF-8 text at `path` (the file itself, or a UTF-8 copy of it) as `sniffed` describes."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     name = sniffed.path.name
-    size = max(sniffed.path.stat().st_size, 1)
-    _check_quotes(sniffed)
+    size = max(path.stat().st_size, 1)
     invalid: list[tuple[int, int, int, str]] = []
 
     def on_invalid(row) -> str:
@@ -629,10 +679,10 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
     encoding = sniffed.encoding
     read_options = pacsv.ReadOptions(
         use_threads=False,
-        block_size=1 << 22,
+        block_size=CSV_BLOCK_BYTES,
         column_names=sniffed.header,
         skip_rows=1,
-        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+        encoding="utf8",
     )
     parse_options = pacsv.ParseOptions(
         delimiter=sniffed.delimiter,
@@ -647,19 +697,22 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
+    batches = []
     try:
-        with sniffed.path.open("rb") as raw:
-            counted = io.BufferedReader(_CountingReader(raw, lambda done: progress(min(done / size, 1.0))))
-            reader = pacsv.open_csv(
-                counted,
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
-            batches = list(reader)
+        # pyarrow's own file and a closed reader: no Python object is left for its threads at exit.
+        with pa.OSFile(str(path)) as raw, pacsv.open_csv(
+            raw, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        ) as reader:
+            schema = reader.schema
+            rows = 0
+            for batch in reader:
+                rows += batch.num_rows
+                budget.check(name, rows, so_far=True)  # stop reading as soon as the file is over the limit
+                batches.append(batch)
+                progress(min(len(batches) * CSV_BLOCK_BYTES / size, 1.0))  # a batch is about one block
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"{name} cannot be read as CSV: {_first_line(exc)}") from None
-    table = pa.Table.from_batches(batches, schema=reader.schema) if batches else None
+        raise ImportFileError(f"{name} cannot be read as CSV: {_csv_reason(exc)}") from None
+    table = pa.Table.from_batches(batches, schema=schema) if batches else None
     frame = (
         table.to_pandas()
         if table is not None
@@ -711,13 +764,31 @@ def _read_csv(sniffed, source, collector, progress) -> tuple[pd.DataFrame, FileR
     return frame, info
 
 
-def _check_quotes(sniffed: _Sniffed) -> None:
-    """An odd number of quote characters means a quoted value never closes: the file is cut off."""
+def _csv_reason(exc: BaseException) -> str:
+    """pyarrow's reason a CSV cannot be read, in the words of the person who exported it."""
+    reason = _first_line(exc)
+    if "straddling" in reason or "larger than block size" in reason:
+        return (f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB "
+                "(a value that never ends, or not a CRM export)")
+    return reason
+
+
+def _check_quotes(sniffed: _Sniffed, utf8_copy: Path | None = None) -> None:
+    """An odd number of quote characters means a quoted value never closes: the file is cut off.
+
+    With `utf8_copy`, the text is also written there as UTF-8 (one pass for both).
+    """
     decoder = codecs.getincrementaldecoder(sniffed.encoding)("replace")
     quotes = 0
-    with sniffed.path.open("rb") as handle:
+    with sniffed.path.open("rb") as handle, (utf8_copy.open("w", encoding="utf-8", newline="")
+                                             if utf8_copy else contextlib.nullcontext()) as copy:
         while chunk := handle.read(1 << 22):
-            quotes += decoder.decode(chunk).count('"')
+            text = decoder.decode(chunk)
+            quotes += text.count('"')
+            if copy is not None:
+                copy.write(text)
+        if copy is not None:
+            copy.write(decoder.decode(b"", final=True))
     if quotes % 2:
         raise ImportFileError(
             f"{sniffed.path.name} has a quoted value that never closes: the last row is cut off midway, or a "
@@ -725,43 +796,137 @@ def _check_quotes(sniffed: _Sniffed) -> None:
         )
 
 
-def _read_parquet(sniffed: _Sniffed, progress) -> pd.DataFrame:
+def _read_parquet(
+    sniffed: _Sniffed, progress, columns: Sequence[str] | None, budget: RowBudget
+) -> pd.DataFrame:
+    """The `columns` of a Parquet file as text, read in batches once its metadata says it fits.
+
+    Its rows are checked against `budget`, its values and its uncompressed size against its size
+    on disk (PARQUET_VALUES_PER_BYTE, PARQUET_TEXT_PER_BYTE), before a row is decoded; the text
+    decoded is counted as it streams, so a file that compresses extremely well is refused early.
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    name = sniffed.path.name
+    wanted = set(sniffed.header if columns is None else columns)
+    positions = [i for i, header in enumerate(sniffed.header) if header in wanted]
+    headers = [sniffed.header[i] for i in positions]
     try:
         parquet = pq.ParquetFile(sniffed.path)
-        parts = []
-        for index in range(parquet.num_row_groups):
-            parts.append(parquet.read_row_group(index))
-            progress((index + 1) / max(parquet.num_row_groups, 1))
-        table = pa.concat_tables(parts) if parts else parquet.schema_arrow.empty_table()
-    except Exception as exc:
+        metadata, schema = parquet.metadata, parquet.schema_arrow
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ImportFileError(f"{name} is not a readable Parquet file ({_first_line(exc)})") from None
+    fields = [schema.field(i) for i in positions]
+    for header, field_ in zip(headers, fields, strict=True):
+        _parquet_text(pa.array([], type=field_.type), name, header)  # refuse a type it cannot import now
+    rows, size = metadata.num_rows, max(sniffed.path.stat().st_size, 1)
+    budget.check(name, rows)
+    values = rows * len(positions)
+    if values > max(PARQUET_VALUES_FLOOR, PARQUET_VALUES_PER_BYTE * size):
         raise ImportFileError(
-            f"{sniffed.path.name} is not a readable Parquet file ({_first_line(exc)})"
-        ) from None
-    columns = {}
-    for name, column in zip(sniffed.header, table.columns, strict=True):
-        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-            column = pc.cast(column, pa.timestamp(column.type.unit, "UTC"))
-            text = pc.binary_join_element_wise(
-                pc.cast(pc.cast(column, pa.timestamp(column.type.unit)), pa.string()), "Z", ""
+            f"{name} holds {rows:,} rows × {len(positions)} columns in {_bytes(size)}, "
+            f"{values / size:,.0f} values a byte: an import reads at most {PARQUET_VALUES_PER_BYTE} values "
+            "a byte of Parquet (a CSV holds at most 1); nothing was read — export it as CSV, or in "
+            "several files"
+        )
+    read_names = {field_.name for field_ in fields}
+    uncompressed = sum(
+        chunk.total_uncompressed_size
+        for group in range(metadata.num_row_groups)
+        for chunk in (metadata.row_group(group).column(c) for c in range(metadata.num_columns))
+        if chunk.path_in_schema.split(".")[0] in read_names
+    )
+    text_limit = max(PARQUET_TEXT_FLOOR, PARQUET_TEXT_PER_BYTE * size)
+    if uncompressed > text_limit:
+        raise ImportFileError(
+            f"{name} expands from {_bytes(size)} to {_bytes(uncompressed)} when read "
+            f"({uncompressed / size:,.0f}×): an import reads at most {PARQUET_TEXT_PER_BYTE}× a Parquet "
+            "file's size; nothing was read — export it as CSV"
+        )
+    unique_names = len(set(schema.names)) == len(schema.names)
+    chunks: list[list] = [[] for _ in positions]
+    read_rows = text_bytes = 0
+    try:
+        if positions:
+            # Text comes as dictionaries (a value and where it repeats), measured before it is decoded.
+            texts = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            streamed = pq.ParquetFile(sniffed.path, read_dictionary=texts if unique_names else None)
+            batches = streamed.iter_batches(
+                batch_size=PARQUET_BATCH_ROWS, use_threads=False,
+                columns=[f.name for f in fields] if unique_names else None,  # duplicate names: pick by place
             )
-        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            text = column
+            for batch in batches:
+                read_rows += batch.num_rows
+                budget.check(name, read_rows, so_far=True)  # the metadata may undercount
+                picked = batch.columns if unique_names else [batch.column(i) for i in positions]
+                text_bytes += sum(_text_bytes(column) for column in picked)
+                if text_bytes > text_limit:
+                    raise ImportFileError(
+                        f"{name} decodes to more than {_bytes(text_limit)} of text from {_bytes(size)} "
+                        f"on disk (in its first {read_rows:,} rows): an import reads at most "
+                        f"{PARQUET_TEXT_PER_BYTE}× a Parquet file's size; nothing was imported — "
+                        "export it as CSV"
+                    )
+                for chunk_list, header, column in zip(chunks, headers, picked, strict=True):
+                    chunk_list.append(_parquet_text(column, name, header))
+                progress(read_rows / max(rows, 1))
         else:
-            try:
-                text = pc.cast(column, pa.string())
-            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-                raise ImportFileError(
-                    f"{sniffed.path.name}: column {name!r} has type {column.type}, which "
-                    "cannot be imported; store it as text, a number or a timestamp"
-                ) from None
-        columns[name] = pc.fill_null(text, "").to_pandas()
-    frame = pd.DataFrame(columns, columns=sniffed.header)
-    frame.insert(0, "_row", np.arange(2, len(frame) + 2, dtype=np.int64))
+            read_rows = rows
+    except HandoffError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(f"{name} is not a readable Parquet file ({_first_line(exc)})") from None
+    frame = pd.DataFrame(
+        {header: pa.chunked_array(parts, type=pa.string()).to_pandas() if parts else pd.Series(dtype="str")
+         for header, parts in zip(headers, chunks, strict=True)},
+        columns=headers,
+        index=pd.RangeIndex(read_rows),
+    )
+    frame.insert(0, "_row", np.arange(2, read_rows + 2, dtype=np.int64))
     return frame
+
+
+def _text_bytes(column) -> int:
+    """About the bytes `column` takes as text; a dictionary column is measured without decoding it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+        return int(pc.sum(lengths).as_py() or 0) + 4 * len(column)  # the text, and an offset a value
+    return column.nbytes
+
+
+def _parquet_text(column, file_name: str, header: str):
+    """One Parquet column as text ('' for null): timestamps with a zone in UTC, `…Z`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        column = pc.cast(column, pa.timestamp(column.type.unit, "UTC"))
+        text = pc.binary_join_element_wise(
+            pc.cast(pc.cast(column, pa.timestamp(column.type.unit)), pa.string()), "Z", ""
+        )
+    elif pa.types.is_string(column.type):
+        text = column
+    else:
+        try:
+            text = pc.cast(column, pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            raise ImportFileError(
+                f"{file_name}: column {header!r} has type {column.type}, which "
+                "cannot be imported; store it as text, a number or a timestamp"
+            ) from None
+    return pc.fill_null(text, "")
+
+
+def _bytes(size: int) -> str:
+    """A file size for people: 43 KB, 2.7 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}".replace(".0 ", " ")
+    return f"{size:,} bytes"
 
 
 def _encoding_label(encoding: str) -> str:
@@ -1244,10 +1409,21 @@ class Plan:
 
 
 def check(
-    files: Sequence[str | Path], mapping: Mapping | str | Path, progress: Progress | None = None
+    files: Sequence[str | Path],
+    mapping: Mapping | str | Path,
+    progress: Progress | None = None,
+    *,
+    max_rows: int | None = None,
+    max_rows_setting: str = "--max-rows",
 ) -> Plan:
     """Read, map and validate `files` with `mapping`; write nothing. Raise ImportFileError or
-    MappingError for problems that stop reading altogether; row problems go into the report."""
+    MappingError for problems that stop reading altogether; row problems go into the report.
+
+    `max_rows` limits the rows of all files together (None: no limit); a refusal names the file, its
+    rows, the limit and `max_rows_setting`, the setting that raises it. Only the columns the mapping
+    reads are kept, and a Parquet file is checked against its size before it is read (`read_file`).
+    """
+    budget = RowBudget(max_rows, max_rows_setting)
     report_progress = progress or (lambda fraction, message: None)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
@@ -1282,11 +1458,14 @@ def check(
             def on_read(fraction, start=start, size=size, name=sniffed.path.name):
                 report_progress(0.6 * (start + fraction * size) / total, f"reading {name}")
 
-            frame, info = read_file(sniffed, source, collector, on_read)
+            wanted = list(resolved.values()) if resolved is not None else []
+            frame, info = read_file(sniffed, source, collector, on_read, columns=wanted, budget=budget)
             done += size
             report.files.append(info)
             if resolved is None:
                 continue
+            # Only the columns the mapping reads go on (a CRM export may have hundreds).
+            frame = frame[["_file", "_row", *dict.fromkeys(resolved.values())]]
             frame = frame.rename(columns={header: column for column, header in resolved.items()})
             parts.append(frame)
         if parts:
@@ -1698,8 +1877,8 @@ def write_rejects(plan: Plan, path: Path) -> Path:
     out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     out = out.sort_values(["file", "row"], kind="stable")
     out["row"] = out["row"].astype("Int64")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, lineterminator="\n")
+    with replacing_file(path) as partial:  # a full disk leaves no half-written rejects file
+        out.to_csv(partial, index=False, lineterminator="\n")
     return path
 
 
@@ -1729,32 +1908,37 @@ def import_files(
 # Export
 
 
-def export(db_path: db.DbPath, directory: str | Path) -> list[Path]:
+def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool = False) -> list[Path]:
     """One canonical CSV per table (and handoff_meta.csv with the as-of date) into `directory`.
 
     Values are written as DuckDB prints them (timestamps `2026-01-31 14:05:00`, money `1234.50`),
-    so importing the directory with the `canonical` mapping rebuilds the same tables.
+    so importing the directory with the `canonical` mapping rebuilds the same tables. With
+    `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` (for people to
+    open; such an export no longer round-trips exactly). The files are written into a folder beside
+    `directory` and moved in only when all are complete, so a failure (a full disk) leaves
+    `directory` as it was.
     """
+    from handoff.spreadsheet import write_csv
+
     out_dir = Path(directory)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for table_name in TABLE_ORDER:
-        table = CANONICAL[table_name]
-        order = ", ".join(table.key) if table_name != "targets" else "all"
-        select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
-        frame = db.execute(
-            f"select {select} from {table_name} order by {order}", db=db_path, label=f"export {table_name}"
-        )
-        path = out_dir / f"{table_name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
-        written.append(path)
-    meta = db.read_meta(db_path)
-    as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
-    rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
-    path = out_dir / "handoff_meta.csv"
-    pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
-    written.append(path)
-    return written
+    names = [f"{table_name}.csv" for table_name in TABLE_ORDER] + ["handoff_meta.csv"]
+    with replacing_files(out_dir) as staging:
+        for table_name in TABLE_ORDER:
+            table = CANONICAL[table_name]
+            order = ", ".join(table.key) if table_name != "targets" else "all"
+            select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
+            frame = db.execute(f"select {select} from {table_name} order by {order}", db=db_path,
+                               label=f"export {table_name}")
+            path = staging / f"{table_name}.csv"
+            if spreadsheet_safe:
+                write_csv(frame, path)
+            else:
+                frame.to_csv(path, index=False, lineterminator="\n")
+        meta = db.read_meta(db_path)
+        as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
+        rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
+        pd.DataFrame(rows).to_csv(staging / "handoff_meta.csv", index=False, lineterminator="\n")
+    return [out_dir / name for name in names]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1778,6 +1962,14 @@ def save_upload(folder: Path, name: str, content: bytes) -> Path:
     path = folder / safe
     path.write_bytes(content)
     return path
+
+
+def upload_row_limit() -> int:
+    """The most rows one upload on the Data page may hold, all files together ($HANDOFF_IMPORT_MAX_ROWS)."""
+    return int(float(os.environ.get("HANDOFF_IMPORT_MAX_ROWS", MAX_IMPORT_ROWS)))
+
+
+UPLOAD_ROWS_SETTING = "HANDOFF_IMPORT_MAX_ROWS; or import it with python -m handoff import"
 
 
 def upload_limit_bytes() -> int:
@@ -1807,14 +1999,68 @@ def clear_old_uploads(keep: Path | None = None) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """What the Data page keeps between reruns about a checked upload: where the files are and what
+    the check found, in small tables; never the rows, which `write` reads again from the saved files."""
+
+    folder: Path
+    files: tuple[Path, ...]
+    mapping: str | Path  # a preset's name, or the saved mapping file
+    headline: str
+    error_count: int
+    can_quarantine: bool
+    has_tables: bool
+    files_frame: pd.DataFrame
+    rows_frame: pd.DataFrame
+    rows_frame_quarantined: pd.DataFrame
+    problems_frame: pd.DataFrame  # one row per kind of problem
+    samples_frame: pd.DataFrame  # at most SAMPLES_PER_KIND rows per kind
+
+    @classmethod
+    def of(cls, plan: Plan, folder: Path, files: Sequence[Path], mapping: str | Path) -> CheckedUpload:
+        """The summary of `plan`, checked from `files` in `folder` with `mapping`."""
+        report = plan.report
+        rows = {q: report.summary_frame(q) if plan.tables else pd.DataFrame() for q in (False, True)}
+        return cls(
+            folder, tuple(files), mapping, report.headline(), report.error_count(), plan.can_quarantine,
+            bool(plan.tables), report.files_frame(), rows[False], rows[True], report.problems_frame(),
+            report.samples_frame(),
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        """The check found errors: the import is refused unless rows are set aside."""
+        return self.error_count > 0
+
+    @property
+    def has_problems(self) -> bool:
+        """The check found errors or warnings."""
+        return not self.problems_frame.empty
+
+    def rows(self, quarantine: bool) -> pd.DataFrame:
+        """Rows per table, mapped and to load (with or without rows set aside)."""
+        return self.rows_frame_quarantined if quarantine else self.rows_frame
+
+    def write(self, db_path: db.DbPath, *, quarantine: bool = False, rejects_path: Path | None = None,
+              progress: Progress | None = None) -> Written:
+        """Check the saved files again (nothing was kept in memory) and write them, atomically."""
+        if not all(path.is_file() for path in self.files):  # a later upload clears earlier ones
+            raise ImportFileError("the checked files are gone (a newer upload replaced them): upload and "
+                                  "check them again; nothing was written")
+        plan = check(self.files, self.mapping, progress, max_rows=upload_row_limit(),
+                     max_rows_setting=UPLOAD_ROWS_SETTING)
+        return write(plan, db_path, quarantine=quarantine, rejects_path=rejects_path, progress=progress)
+
+
 def check_uploads(files: Sequence, mapping: str, mapping_file: object = None,
-                  progress: Progress | None = None) -> tuple[Plan, Path]:
+                  progress: Progress | None = None) -> CheckedUpload:
     """Save uploaded files (and an uploaded mapping) under data/uploads/ and check them; write nothing.
 
     `files` and `mapping_file` are uploads: anything with a `name` and `getvalue()` (Streamlit's
-    UploadedFile), or (name, bytes) pairs.
+    UploadedFile), or (name, bytes) pairs. All files together may hold `upload_row_limit()` rows.
+    The result holds the check's summary and the saved paths only, so it may stay in session state.
     """
-    from handoff.mapping import parse_mapping_file
 
     def saved(upload) -> Path:
         name, content = upload if isinstance(upload, tuple) else (upload.name, upload.getvalue())
@@ -1823,8 +2069,9 @@ def check_uploads(files: Sequence, mapping: str, mapping_file: object = None,
     clear_old_uploads()
     folder = uploads_dir()
     paths = [saved(upload) for upload in files]
-    chosen: Mapping | str = parse_mapping_file(saved(mapping_file)) if mapping_file else mapping
-    return check(paths, chosen, progress), folder
+    chosen: str | Path = saved(mapping_file) if mapping_file else mapping
+    plan = check(paths, chosen, progress, max_rows=upload_row_limit(), max_rows_setting=UPLOAD_ROWS_SETTING)
+    return CheckedUpload.of(plan, folder, paths, chosen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1945,7 +2192,7 @@ def problems_for_people(frame: pd.DataFrame) -> pd.DataFrame:
 
 def add_commands(subparsers) -> None:
     """`import` and `export`."""
-    from handoff.cli import add_db_argument
+    from handoff.cli import add_db_argument, add_safe_csv_argument
 
     parser = subparsers.add_parser("import", help="load CRM exports through a mapping, atomically")
     add_db_argument(parser)
@@ -1965,11 +2212,14 @@ def add_commands(subparsers) -> None:
         "--as-of", type=_parse_date, default=None, help="the data's as-of day (default: from the data)"
     )
     parser.add_argument("--check", action="store_true", help="validate and report only; write nothing")
+    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
+                        help="refuse an import whose files hold more than N rows in all (default: no limit)")
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     parser.set_defaults(run=_import_command)
 
     parser = subparsers.add_parser("export", help="write one canonical CSV per table into a directory")
     add_db_argument(parser)
+    add_safe_csv_argument(parser)
     parser.add_argument("directory", metavar="DIR")
     parser.set_defaults(run=_export_command)
 
@@ -1989,7 +2239,7 @@ def _import_command(args) -> int:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
             last[0], last[1] = fraction, message
 
-    plan = check(args.files, args.mapping, progress)
+    plan = check(args.files, args.mapping, progress, max_rows=args.max_rows)
     quarantine = args.rejects is not None
     print(plan.report.as_text(quarantine=quarantine))
     if args.check:
@@ -2007,6 +2257,6 @@ def _import_command(args) -> int:
 
 
 def _export_command(args) -> int:
-    paths = export(args.db, args.directory)
+    paths = export(args.db, args.directory, spreadsheet_safe=args.safe_csv)
     print(f"wrote {len(paths)} files to {Path(args.directory).resolve()}: {', '.join(p.name for p in paths)}")
     return 0

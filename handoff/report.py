@@ -175,12 +175,17 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
 
 
 def write_report(out: str | Path, filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> Path:
-    """Write the meeting pack to `out` (a new file written whole, then renamed into place)."""
+    """Write the meeting pack to `out`: written whole under a name of its own, then renamed into place.
+
+    Parallel runs to the same file all succeed; a failure (a full disk) leaves no partial file and
+    the previous `out` as it was (`handoff.files.replacing_file`).
+    """
+    from handoff.files import replacing_file
+
     target = Path(out)
     document = build_report(filters, db_path=db_path, generated_at=generated_at)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(document, encoding="utf-8")
-    partial.replace(target)
+    with replacing_file(target) as partial:
+        partial.write_text(document, encoding="utf-8")
     return target
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, db, metrics
+from handoff import auth, db, metrics, spreadsheet
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -87,12 +87,15 @@ def require_sign_in(show_account: bool = True) -> auth.Viewer:
 
 
 def ensure_database() -> None:
-    """Build the demo database on first start; explain and stop on a file we cannot use."""
+    """Build the demo database on first start (if the viewer may write); explain and stop otherwise."""
     path = db_path()
     try:
         db.check_database(path)
         return
     except DatabaseMissing:
+        if not auth.may_write(viewer()):
+            _explain_missing_database(path)
+            st.stop()
         _build_demo_with_progress(path, reason=f"No database at `{path}` yet: building the demo company.")
         st.rerun()
     except HandoffError as exc:
@@ -100,9 +103,24 @@ def ensure_database() -> None:
         st.stop()
 
 
+def _explain_missing_database(path: Path) -> None:
+    """For a viewer who may not write: there is no database yet, and who can make one."""
+    admins = sorted(auth.sign_in_config(_secrets()).admins)
+    who = (f"an administrator ({', '.join(admins)})" if admins else "whoever runs Handoff (no administrator "
+           "is listed under `[handoff] admins` in `.streamlit/secrets.toml`)")
+    st.title("Handoff has no data yet")
+    st.warning(f"There is no database at `{path}` yet, and only administrators may build or import one.",
+               icon=":material/lock:")
+    st.markdown(f"Ask {who} to open Handoff once (it builds the demo company), to import your data on the "
+                f"Data page, or to run `python -m handoff demo --db {path}` or "
+                f"`python -m handoff import --db {path} --mapping …`.")
+
+
 def _build_demo_with_progress(path: Path, reason: str) -> None:
     from handoff.demo import build_demo
 
+    if not auth.may_write(viewer()):  # every caller checks; this keeps a new caller from forgetting
+        st.stop()
     st.title("Handoff")
     st.info(reason)
     bar = st.progress(0.0, text="Starting…")
@@ -344,9 +362,9 @@ def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
-    """A download button for `frame` as CSV."""
+    """A download button for `frame` as CSV, its text cells made safe to open in a spreadsheet."""
     st.download_button(
         # Built when clicked (Streamlit calls it), so a rerun does not format every table as CSV.
-        label, lambda: frame.to_csv(index=False).encode(), file_name=f"{filename}.csv", mime="text/csv",
+        label, lambda: spreadsheet.csv_bytes(frame), file_name=f"{filename}.csv", mime="text/csv",
         icon=":material/download:", key=f"download-{filename}",
     )

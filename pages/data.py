@@ -47,7 +47,9 @@ if not files.empty:
     ui.table(problems, "data_last_import_problems", column_config=COUNTS)
 
 st.subheader("Load your own data")
-st.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written.")
+st.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written. "
+           f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB a file and {ingest.upload_row_limit():,} rows an "
+           "upload (`HANDOFF_MAX_UPLOAD_MB`, `HANDOFF_IMPORT_MAX_ROWS`).")
 if not ingest.may_import(ui.viewer()):
     st.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
     st.stop()
@@ -58,7 +60,8 @@ with import_tab:
     uploads = st.file_uploader(
         "CRM exports: CSV (any common encoding and delimiter) or Parquet", key="data_uploads",
         type=["csv", "tsv", "txt", "parquet"], accept_multiple_files=True,
-        help=f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB per file, kept under data/uploads/ only.")
+        help=f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB per file and {ingest.upload_row_limit():,} "
+             "rows in all, kept under data/uploads/ only.")
     mapping = st.selectbox("Mapping", [*preset_names(), "upload"], key="data_mapping", bind="query-params",
                            format_func=lambda m: "Upload a mapping file (TOML)…" if m == "upload" else m,
                            help="Which columns of which export feed each table (README: write your own).")
@@ -69,40 +72,41 @@ with import_tab:
     elif st.button("Check the files", icon=":material/fact_check:", key="data_check_files",
                    on_click=st.session_state.update, kwargs={"data_action": "check"},
                    disabled=not uploads or (mapping == "upload" and not mapping_file)) or action == "check":
-        st.session_state.pop("data_plan", None)
+        st.session_state.pop("data_checked", None)
         try:
             with st.spinner("Reading and checking the files…"):
-                st.session_state["data_plan"] = ingest.check_uploads(uploads, mapping, mapping_file or None)
+                # A summary and the saved files' paths only: the rows are read again on import.
+                st.session_state["data_checked"] = ingest.check_uploads(uploads, mapping,
+                                                                        mapping_file or None)
         except HandoffError as exc:
             st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
-    if uploads and not too_big and "data_plan" in st.session_state:
-        plan, folder = st.session_state["data_plan"]
-        report = plan.report
-        (st.error if report.errors else st.success)(
-            ingest.as_markdown(f"{report.headline()}. Nothing has been written yet."))
-        ui.table(report.files_frame(), "data_check_files")
-        quarantine = bool(report.errors) and plan.can_quarantine and st.checkbox(
+    if uploads and not too_big and "data_checked" in st.session_state:
+        checked = st.session_state["data_checked"]
+        (st.error if checked.has_errors else st.success)(
+            ingest.as_markdown(f"{checked.headline}. Nothing has been written yet."))
+        ui.table(checked.files_frame, "data_check_files")
+        quarantine = checked.has_errors and checked.can_quarantine and st.checkbox(
             "Set rows with errors aside (with the rows that depend on them) and load the rest",
             key="data_quarantine")
-        if plan.tables:
-            ui.table(report.summary_frame(quarantine), "data_check_rows")
-        if report.problems:
-            ui.table(ingest.problems_for_people(report.problems_frame()), "data_check_problems")
+        if checked.has_tables:
+            ui.table(checked.rows(quarantine), "data_check_rows")
+        if checked.has_problems:
+            ui.table(ingest.problems_for_people(checked.problems_frame), "data_check_problems")
             with st.expander("Examples: file, row (the header is row 1), column and value, 20 of each"):
-                ui.table(ingest.problems_for_people(report.samples_frame()), "data_check_examples")
-        if (not report.errors or quarantine) and (st.button(
+                ui.table(ingest.problems_for_people(checked.samples_frame), "data_check_examples")
+        if (not checked.has_errors or quarantine) and (st.button(
                 f"Import into {ui.db_path().name}", type="primary", icon=":material/upload:",
                 key="data_confirm", on_click=st.session_state.update, kwargs={"data_action": "import"})
                 or action == "import"):
             bar = st.progress(0.0, text="Importing…")
             try:
-                written = ingest.write(plan, ui.db_path(), quarantine=quarantine,
-                                       rejects_path=folder / "rejects.csv" if quarantine else None,
-                                       progress=lambda f, text: bar.progress(min(f, 1.0), text=text))
+                written = checked.write(ui.db_path(), quarantine=quarantine,
+                                        rejects_path=checked.folder / "rejects.csv" if quarantine else None,
+                                        progress=lambda f, text: bar.progress(min(f, 1.0), text=text))
             except HandoffError as exc:
                 st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
             else:
-                del st.session_state["data_plan"]
+                del st.session_state["data_checked"]
                 st.session_state["data_done"] = f"{written.sentence()} Every page now shows the new data."
                 st.rerun()
 with demo_tab:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import console, pivot, ui
+from handoff import console, pivot, spreadsheet, ui
 from handoff.errors import HandoffError
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
@@ -11,13 +11,13 @@ URL = "query-params"
 
 
 def downloads(frame, name):
-    """CSV and Parquet downloads of a table."""
+    """CSV and Parquet downloads of a table, text that a spreadsheet would run made inert."""
     row = st.container(horizontal=True)
-    row.download_button("CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv",
+    row.download_button("CSV", spreadsheet.csv_bytes(frame), f"{name}.csv", "text/csv",
                         key=f"{name}-csv", icon=":material/download:", on_click="ignore")
-    row.download_button("Parquet", console.parquet_bytes(frame), f"{name}.parquet",
-                        "application/octet-stream", key=f"{name}-parquet", icon=":material/download:",
-                        on_click="ignore")
+    row.download_button("Parquet", console.parquet_bytes(spreadsheet.neutralise_formulas(frame)),
+                        f"{name}.parquet", "application/octet-stream", key=f"{name}-parquet",
+                        icon=":material/download:", on_click="ignore")
 
 
 def show_pivot():

@@ -98,10 +98,16 @@ def test_an_administrator_may_import_and_rebuild(open_as):
     assert any("(administrator)" in c.value for c in at.sidebar.caption)
 
 
-def test_an_unverified_admin_address_is_not_an_administrator(open_as):
-    at = open_as("data", {**ADMIN, "email_verified": False}, SECRETS)
+@pytest.mark.parametrize("verified", [False, "FALSE", "0", None, "missing"])
+def test_an_unverified_admin_address_is_not_an_administrator(open_as, verified):
+    user = {k: v for k, v in ADMIN.items() if k != "email_verified"}
+    if verified != "missing":
+        user["email_verified"] = verified
+    at = open_as("data", user, SECRETS)
     no_exception(at)
     assert not _writes_offered(at)
+    assert at.dataframe, "an unverified address still signs in and reads the data health"
+    assert not any("(administrator)" in c.value for c in at.sidebar.caption)
 
 
 def test_sign_in_without_any_administrator_listed_lets_nobody_import(open_as):
@@ -124,3 +130,43 @@ def test_several_providers_get_a_button_each(open_as):
                  "okta": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}}
     at = open_as("overview", SIGNED_OUT, {"auth": providers})
     assert sorted(b.label for b in at.button) == ["Sign in with google", "Sign in with okta"]
+
+
+@pytest.fixture
+def open_without_database(monkeypatch, tmp_path):
+    """open_without_database(user, secrets) → (AppTest of app.py, its missing database's path)."""
+    missing = tmp_path / "first-start" / "handoff.duckdb"
+    monkeypatch.setenv("HANDOFF_DB", str(missing))
+
+    def run(user: dict, secrets: dict) -> tuple[AppTest, object]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.secrets = dict(secrets)
+        at.user = dict(user)
+        at.run()
+        return at, missing
+
+    yield run
+    db.close_connections()
+
+
+@pytest.mark.parametrize("user", [VIEWER, {**ADMIN, "email_verified": "FALSE"}], ids=["viewer", "unverified"])
+def test_a_viewer_is_told_the_database_is_missing_and_nothing_is_built(open_without_database, user):
+    at, missing = open_without_database(user, SECRETS)
+    no_exception(at)
+    assert not missing.parent.exists() or not any(missing.parent.iterdir()), "nothing may be written"
+    assert any(f"no database at `{missing}`" in w.value for w in at.warning)
+    assert any("ana@example.com" in m.value and "python -m handoff demo" in m.value for m in at.markdown)
+    assert not at.metric and not at.get("progress")
+
+
+def test_without_administrators_a_viewer_is_told_who_runs_handoff(open_without_database):
+    at, missing = open_without_database(ADMIN, {"auth": AUTH})
+    no_exception(at)
+    assert not missing.exists()
+    assert any("whoever runs Handoff" in m.value for m in at.markdown)
+
+
+def test_an_administrator_builds_the_missing_database(open_without_database):
+    at, missing = open_without_database(ADMIN, SECRETS)
+    no_exception(at)
+    assert missing.is_file() and at.metric, "the demo company is built and the overview shows it"

@@ -268,8 +268,8 @@ def test_a_mapping_cannot_name_files_outside_the_upload(tmp_path, monkeypatch):
                b'created_at = { value = "2026-01-01" }\nchannel = { value = "x" }\n'
                b'sourced_by = { value = "marketing" }\nsegment = { value = "smb" }\nregion = { value = "NA" }\n')
     with pytest.raises(HandoffError) as refused:
-        plan, _ = ingest.check_uploads([("leads.csv", b"lead_id\nL1\n")], "upload", ("m.toml", mapping))
-        assert not plan.can_write, plan.report.as_text()
+        checked = ingest.check_uploads([("leads.csv", b"lead_id\nL1\n")], "upload", ("m.toml", mapping))
+        assert checked.has_errors, checked.headline
         raise HandoffError("not writable")
     assert "root:x:" not in str(refused.value)
     assert not _escaped_files()

@@ -52,7 +52,7 @@ def test_a_broken_configuration_fails_closed(section, needle):
         ({}, False, False),
         ({"is_logged_in": False, "email": "ana@example.com"}, False, False),
         ({"is_logged_in": True, "email": "vic@example.com"}, True, False),
-        ({"is_logged_in": True, "email": "ANA@example.com"}, True, True),
+        ({"is_logged_in": True, "email": "ANA@example.com", "email_verified": True}, True, True),
         ({"is_logged_in": True, "email": "ana@example.com", "email_verified": False}, True, False),
         ({"is_logged_in": True}, True, False),
     ],
@@ -73,4 +73,25 @@ def test_admins_that_are_not_a_list_of_addresses_make_nobody_admin(admins):
 
 def test_a_single_address_is_accepted_as_a_list_of_one():
     config = auth.sign_in_config({"auth": SHARED | PROVIDER, "handoff": {"admins": "ana@example.com"}})
-    assert auth.may_write(auth.viewer(config, {"is_logged_in": True, "email": "ana@example.com"}))
+    assert auth.may_write(auth.viewer(config, {"is_logged_in": True, "email": "ana@example.com",
+                                               "email_verified": True}))
+
+
+UNVERIFIED = object()  # the claim left out of the token altogether
+
+
+@pytest.mark.parametrize(
+    ("claim", "is_admin"),
+    [(UNVERIFIED, False), (None, False), (False, False), ("false", False), ("FALSE", False), ("False", False),
+     ("0", False), (0, False), (1, False), ("1", False), ("true", False), ("True", False), ("yes", False),
+     ("", False), ([True], False), (True, True)],
+)
+def test_only_an_email_verified_claim_that_is_exactly_true_makes_an_administrator(claim, is_admin):
+    config = auth.sign_in_config({"auth": SHARED | PROVIDER, "handoff": {"admins": ["ana@example.com"]}})
+    user = {"is_logged_in": True, "email": "ana@example.com"}
+    if claim is not UNVERIFIED:
+        user["email_verified"] = claim
+    who = auth.viewer(config, user)
+    assert who.is_admin is is_admin and auth.may_write(who) is is_admin
+    # An unverified address still signs in and may read the pages; only writing is withheld.
+    assert who.signed_in and who.may_view
