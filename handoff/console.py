@@ -2,8 +2,11 @@
 
 Safe by construction, in three layers, each judged by DuckDB itself rather than by string matching:
 
-1. The parser (`db.statement_types`): exactly one statement, and a read: SELECT-type (SELECT, WITH,
-   FROM-first, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN [ANALYZE] of one.
+1. The parser (`db.statement_types`) over the whole text: exactly one statement, and a read:
+   SELECT-type (SELECT, WITH, FROM-first, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN
+   [ANALYZE] of one. DuckDB's own tokenizer (`db.statement_tokens`) finds where an EXPLAIN's
+   statement starts, so nested block comments end where the parser ends them; that statement gets
+   every check of any other, and the console runs `explain [analyze]` + exactly the checked text.
 2. The syntax tree (DuckDB's `json_serialize_sql`): table functions only from an allow-list (range,
    unnest, catalog metadata…), so no read_csv/read_parquet/glob/query(); tables named by names,
    not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps.
@@ -122,8 +125,7 @@ EXAMPLES = {
 }
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-_EXPLAIN = re.compile(r"explain(?:\s+analy[sz]e)?\s+", re.I)
+_EXPLAIN_FORM = "EXPLAIN takes a plain SELECT: EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …"
 
 
 class ConsoleRefused(QueryError):
@@ -131,6 +133,15 @@ class ConsoleRefused(QueryError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"refused: {reason}")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A statement the console accepted: its kind, and the exact text it runs, which is the text it
+    checked (for EXPLAIN, `explain [analyze]` and the checked statement, whatever preceded them)."""
+
+    kind: str  # SELECT or EXPLAIN
+    sql: str
 
 
 @dataclass(frozen=True)
@@ -152,8 +163,9 @@ class ConsoleResult:
         return text
 
 
-def check(sql: str, *, db_path: db.DbPath = None) -> str:
-    """Judge `sql` without running it: return its kind (SELECT or EXPLAIN) or raise ConsoleRefused."""
+def check(sql: str, *, db_path: db.DbPath = None) -> Checked:
+    """Judge `sql` without running it, by DuckDB's own parser and syntax tree of the whole text:
+    return what the console will run, or raise ConsoleRefused."""
     if len(sql) > MAX_SQL_CHARS:
         raise ConsoleRefused(
             f"the statement is {len(sql):,} characters long; the console takes at most {MAX_SQL_CHARS:,}"
@@ -165,13 +177,15 @@ def check(sql: str, *, db_path: db.DbPath = None) -> str:
         raise ConsoleRefused(f"one statement at a time; this is {len(kinds)} ({', '.join(kinds)})")
     kind = kinds[0]
     if kind == "EXPLAIN":
-        _check_tree(_explained(sql), db_path)
-        return kind
+        analyze, inner = _explained(sql)
+        _check_tree(inner, db_path)
+        # Run what was checked: EXPLAIN of exactly the inner text, whatever came before it.
+        return Checked(kind, f"explain {'analyze ' if analyze else ''}{inner}")
     if kind != "SELECT":
         what = REFUSED_TYPES.get(kind, "is not a read")
         raise ConsoleRefused(f"{kind} {what}; the console runs only reads ({READS})")
     _check_tree(sql, db_path)
-    return kind
+    return Checked(kind, sql)
 
 
 def run(
@@ -182,12 +196,13 @@ def run(
     max_rows: int | None = None,
 ) -> ConsoleResult:
     """Check `sql` and run it on the read-only connection with a time limit and a row cap."""
-    kind = check(sql, db_path=db_path)
+    checked = check(sql, db_path=db_path)
     limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
     cap = DEFAULT_MAX_ROWS if max_rows is None else max_rows
     started = time.perf_counter()
-    frame, truncated = db.execute_limited(sql, db=db_path, timeout_s=limit, max_rows=cap, label="the query")
-    return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, kind)
+    frame, truncated = db.execute_limited(checked.sql, db=db_path, timeout_s=limit, max_rows=cap,
+                                          label="the query")
+    return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, checked.kind)
 
 
 def introduction() -> str:
@@ -237,18 +252,26 @@ def _statement_types(sql: str) -> list[str]:
     return kinds
 
 
-def _explained(sql: str) -> str:
-    """The statement after EXPLAIN [ANALYZE], which must itself be one SELECT."""
-    body = sql[_LEADING_COMMENTS.match(sql).end():]
-    keyword = _EXPLAIN.match(body)
-    if not keyword:
-        raise ConsoleRefused("EXPLAIN takes a plain SELECT: EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …")
-    inner = body[keyword.end():]
-    kinds = _statement_types(inner)
+def _explained(sql: str) -> tuple[bool, str]:
+    """Whether `sql` (an EXPLAIN) is EXPLAIN ANALYZE, and the statement it explains, which must itself
+    be one read. Split by DuckDB's own tokenizer, so comments of any shape end where the parser ends them."""
+    try:
+        words = [(start, text.lower()) for start, kind, text in db.statement_tokens(sql) if kind != "comment"]
+    except QueryError as exc:
+        raise ConsoleRefused(str(exc)) from None
+    analyze = len(words) > 1 and words[1][1] in ("analyze", "analyse")
+    rest = words[2:] if analyze else words[1:]
+    if not words or words[0][1] != "explain" or not rest:
+        raise ConsoleRefused(_EXPLAIN_FORM)
+    inner = sql[rest[0][0]:]
+    try:
+        kinds = db.statement_types(inner)
+    except QueryError:
+        raise ConsoleRefused(_EXPLAIN_FORM) from None
     if kinds != ["SELECT"]:
         what = ", ".join(kinds) or "missing"
         raise ConsoleRefused(f"EXPLAIN of a {what} statement; the console explains only reads")
-    return inner
+    return analyze, inner
 
 
 def _check_tree(sql: str, db_path: db.DbPath) -> None:

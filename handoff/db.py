@@ -657,3 +657,16 @@ def statement_types(sql: str) -> list[str]:
         except ValueError:  # a type the binding's enum cannot name (UPDATE EXTENSIONS)
             names.append("UNKNOWN")
     return names
+
+
+def statement_tokens(sql: str) -> list[tuple[int, str, str]]:
+    """DuckDB's own tokenizer over `sql`: (offset, kind, text) of each token, comments included
+    (kind: keyword, identifier, operator, numeric_const, string_const or comment). The scanner is the
+    parser's, so nested block comments, dollar quotes and quoted names split exactly as it sees them."""
+    try:
+        tokens = duckdb.tokenize(sql)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise QueryError(f"the statement does not parse: {first_line}") from None
+    ends = [start for start, _ in tokens[1:]] + [len(sql)]
+    return [(start, kind.name, sql[start:end].strip()) for (start, kind), end in zip(tokens, ends, strict=True)]

@@ -152,7 +152,7 @@ def test_a_hostile_statement_is_refused_or_interrupted_and_the_file_is_unchanged
 
 def test_the_guards_hold_even_when_the_statement_checks_are_bypassed(hand_db, monkeypatch):
     # Layer 3 alone: with the parser and tree checks switched off, the connection still refuses.
-    monkeypatch.setattr(console, "check", lambda sql, db_path=None: "SELECT")
+    monkeypatch.setattr(console, "check", lambda sql, db_path=None: console.Checked("SELECT", sql))
     before = sha256(hand_db)
     for statement, error in [
         ("select * from read_csv('/etc/passwd')", "disabled by configuration"),
