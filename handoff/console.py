@@ -75,13 +75,32 @@ REFUSED_TYPES = {
 ALLOWED_TABLE_FUNCTIONS = frozenset({
     "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
     "histogram", "histogram_values",
-    "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies",
+    "duckdb_columns", "duckdb_constraints", "duckdb_dependencies",
     "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences",
-    "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_settings", "duckdb_extensions",
+    "duckdb_tables", "duckdb_types", "duckdb_views",
     "duckdb_optimizers", "duckdb_memory",
     "pragma_table_info", "pragma_show", "pragma_version", "pragma_database_size",
     "pragma_storage_info", "pragma_collations", "pragma_platform",
     "pg_timezone_names", "icu_calendar_names",
+})
+
+# Catalog functions and views that show where the server keeps things (the database file, the
+# secrets, extension and temp folders): a viewer has no business with the server's paths.
+PATH_REVEALING = {
+    "duckdb_databases": "shows the database file's path",
+    "pragma_database_list": "shows the database file's path",
+    "duckdb_settings": "shows settings that are server paths",
+    "pg_settings": "shows settings that are server paths",
+    "duckdb_extensions": "shows where extensions are installed",
+}
+
+# Settings current_setting() and SHOW may read: none of them a path, a password or a user name.
+READABLE_SETTINGS = frozenset({
+    "memory_limit", "max_memory", "threads", "worker_threads", "max_temp_directory_size",
+    "enable_external_access", "lock_configuration", "autoload_known_extensions",
+    "autoinstall_known_extensions", "access_mode", "max_execution_time", "preserve_insertion_order",
+    "timezone", "calendar", "default_order", "default_null_order", "null_order", "integer_division",
+    "storage_compatibility_version",
 })
 
 # Scalar functions that change session state, write, sleep or run SQL text of their own.
@@ -291,6 +310,8 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
         node_type = node.get("type")
         if node_type == "TABLE_FUNCTION":
             name = _function_name(node.get("function") or {})
+            if name in PATH_REVEALING:
+                raise ConsoleRefused(f"{name}() {PATH_REVEALING[name]}; the console does not show the server's paths")
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise ConsoleRefused(
                     f"the table function {name}() can read files, the network or run SQL of its own; "
@@ -298,18 +319,54 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
                     "functions are allowed)"
                 )
         elif node_type in ("BASE_TABLE", "SHOW_REF"):
-            for key in ("catalog_name", "schema_name", "table_name"):
-                name = str(node.get(key) or "")
-                bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
-                if bare and not _NAME.match(bare):
-                    raise ConsoleRefused(
-                        f"{name!r} looks like a file path or URL, not a table; "
-                        "the console reads only this database's tables"
-                    )
+            _check_table_names(node)
         elif node.get("class") == "FUNCTION":
             name = _function_name(node)
             if name in REFUSED_FUNCTIONS:
                 raise ConsoleRefused(f"{name}() {REFUSED_FUNCTIONS[name]}; the console runs only reads")
+            if name == "current_setting":
+                _check_setting(_constant_text(_arguments(node)[:1]), "current_setting(…)")
+
+
+def _check_table_names(node: dict[str, Any]) -> None:
+    """A table (or what DESCRIBE, SUMMARIZE and SHOW name) must be a name of this database, not a
+    file path or URL, nor a catalog view of server paths; `SHOW name` reads a setting."""
+    for key in ("catalog_name", "schema_name", "table_name"):
+        name = str(node.get(key) or "")
+        bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
+        if bare and not _NAME.match(bare):
+            raise ConsoleRefused(
+                f"{name!r} looks like a file path or URL, not a table; "
+                "the console reads only this database's tables"
+            )
+        if key == "table_name" and bare.lower() in PATH_REVEALING:
+            raise ConsoleRefused(
+                f"{bare} {PATH_REVEALING[bare.lower()]}; the console does not show the server's paths")
+    if node.get("type") == "SHOW_REF" and node.get("show_type") == "SHOW":
+        _check_setting(str(node.get("table_name") or ""), "SHOW")
+
+
+def _check_setting(name: str | None, how: str) -> None:
+    """Refuse reading a setting that may be a server path or a secret (only READABLE_SETTINGS)."""
+    if name is None or name.strip('"').lower() not in READABLE_SETTINGS:
+        shown = "a computed setting name" if name is None else repr(name.strip('"'))
+        raise ConsoleRefused(
+            f"{how} of {shown}: the console reads only settings that are neither server paths nor secrets "
+            "(memory_limit, threads, TimeZone, enable_external_access, …); for a table's columns, use DESCRIBE"
+        )
+
+
+def _arguments(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A function node's argument expressions (DuckDB 2 wraps each in {name, expression})."""
+    return [item.get("expression", item) for item in node.get("arguments") or node.get("children") or []]
+
+
+def _constant_text(arguments: list[dict[str, Any]]) -> str | None:
+    """The text of a single constant string argument, else None."""
+    if len(arguments) != 1 or arguments[0].get("class") != "CONSTANT":
+        return None
+    literal = arguments[0].get("literal") or arguments[0].get("value") or {}
+    return literal.get("text") if isinstance(literal, dict) and isinstance(literal.get("text"), str) else None
 
 
 def _function_name(node: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -325,3 +326,67 @@ def test_cli_from_a_real_process_with_a_runaway_and_stdin(hand_db):
                            timeout=60, env=env)
     assert (piped.returncode, piped.stdout) == (0, "n\n2\n")
     assert sha256(hand_db) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The server's paths (the database file, the secrets, extension and temp folders) stay hidden
+
+
+def server_paths(hand_db) -> list[str]:
+    from handoff import connection
+
+    return [str(hand_db), str(hand_db.parent), str(ROOT), str(connection.TEMP_DIR), str(Path.home())]
+
+
+@pytest.mark.parametrize("statement", [
+    "select * from duckdb_settings()",
+    "select name, value from duckdb_settings() where value like '%/%'",
+    "select path from duckdb_databases()",
+    "select * from duckdb_databases",
+    "select * from pragma_database_list",
+    'select file from main."pragma_database_list"',
+    "summarize pragma_database_list",
+    "describe select * from duckdb_databases()",
+    "select current_setting('temp_directory')",
+    "select current_setting('secret_directory')",
+    "select current_setting('home_directory')",
+    "select current_setting('extension_directory')",
+    "select current_setting(name) from (values ('secret_directory')) as t(name)",
+    "select current_setting('secret_' || 'directory')",
+    "show secret_directory",
+    "show temp_directory",
+    "select * from pg_catalog.pg_settings",
+    "select install_path from duckdb_extensions()",
+    "explain analyze select path from duckdb_databases()",
+])
+def test_a_statement_that_would_show_a_server_path_is_refused(hand_db, statement):
+    with pytest.raises(console.ConsoleRefused) as refused:
+        console.run(statement, db_path=hand_db)
+    assert not [path for path in server_paths(hand_db) if path in str(refused.value)]
+
+
+def test_no_catalog_function_view_or_setting_the_console_allows_shows_a_server_path(hand_db):
+    import duckdb
+
+    with duckdb.connect() as con:
+        views = con.execute("select schema_name, view_name from duckdb_views() where internal").fetchall()
+    arguments = {"range": "3", "generate_series": "1, 3", "unnest": "[1]", "repeat": "1, 2", "repeat_row": "1, num_rows = 2",
+                 "json_each": "'{\"a\": 1}'", "json_tree": "'{\"a\": 1}'", "histogram": "people, name",
+                 "histogram_values": "people, name", "pragma_table_info": "'people'", "pragma_show": "'people'",
+                 "pragma_storage_info": "'people'"}
+    statements = [f"select * from {name}({arguments.get(name, '')})" for name in sorted(console.ALLOWED_TABLE_FUNCTIONS)]
+    statements += [f'select * from {schema}."{view}"' for schema, view in views]
+    statements += ["select " + ", ".join(f"current_setting('{name}')" for name in sorted(console.READABLE_SETTINGS)),
+                   "show databases", "show all tables", "describe people", "summarize people"]
+    shown = 0
+    for statement in statements:
+        try:
+            result = console.run(statement, db_path=hand_db)
+        except HandoffError as exc:
+            text = str(exc)
+        else:
+            text = result.frame.to_csv(index=False)
+            shown += 1
+        leaked = [path for path in server_paths(hand_db) if path in text]
+        assert not leaked, f"{statement} shows {leaked}"
+    assert shown >= len(statements) - len(console.PATH_REVEALING) - 5  # nearly all of them run
