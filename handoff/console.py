@@ -9,13 +9,18 @@ Safe by construction, in three layers, each judged by DuckDB itself rather than 
    every check of any other, and the console runs `explain [analyze]` + exactly the checked text.
 2. The syntax tree (DuckDB's `json_serialize_sql`): table functions only from an allow-list (range,
    unnest, catalog metadata…), so no read_csv/read_parquet/glob/query(); tables named by names,
-   not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps.
-3. The connection (`db.execute_limited`): the database file opened read-only, external access
-   (files, network, extensions) off, autoload off, a memory limit, configuration locked; the
-   query is interrupted after a time limit and at most `max_rows` rows are fetched.
+   not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps;
+   nothing that shows the server's paths (duckdb_databases, pragma_database_list, duckdb_settings,
+   current_setting and SHOW of any but READABLE_SETTINGS).
+3. The process (`db.execute_limited`, `handoff.console_worker`): the statement runs in a worker
+   process of its own, on the database file opened read-only with external access (files,
+   network, extensions) off, autoload off and the configuration locked, under hard caps the
+   kernel holds: memory (HANDOFF_CONSOLE_MEMORY_MB), spill files (HANDOFF_CONSOLE_TEMP_MB); the
+   worker is killed at the time limit (HANDOFF_CONSOLE_TIMEOUT_S), at most `max_rows` rows come
+   back and at most HANDOFF_CONSOLE_RESULT_MB of them.
 
 Anything refused raises `ConsoleRefused` with a one-line reason; a failing or runaway statement
-raises the runner's `QueryError`/`QueryTimeout`, also one line.
+raises the runner's `QueryError`, `QueryTimeout` or `QueryStopped` (which cap it hit), also one line.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import io
 import json
 import os
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +36,19 @@ from typing import Any
 import pandas as pd
 
 from handoff import db
+from handoff.console_worker import Caps
 from handoff.errors import QueryError
 
 MAX_SQL_CHARS = 20_000
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_CONSOLE_TIMEOUT_S", "15"))
 DEFAULT_MAX_ROWS = int(os.environ.get("HANDOFF_CONSOLE_MAX_ROWS", "10000"))
+# The worker process's hard caps: its memory, its spill files, and the answer the server reads.
+DEFAULT_MEMORY_MB = int(os.environ.get("HANDOFF_CONSOLE_MEMORY_MB", "1024"))
+DEFAULT_TEMP_MB = int(os.environ.get("HANDOFF_CONSOLE_TEMP_MB", "1024"))
+DEFAULT_RESULT_MB = int(os.environ.get("HANDOFF_CONSOLE_RESULT_MB", "64"))
+# A result the app keeps in the session between reruns may be at most this big; a larger one is
+# shown once, and Run shows it again.
+MAX_KEPT_BYTES = 8_000_000
 READS = "SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN"
 
 # What each refused statement type would do, in the words of the refusal.
@@ -165,13 +177,15 @@ class Checked:
 
 @dataclass(frozen=True)
 class ConsoleResult:
-    """What one console run produced: the rows shown, whether more were left, and how long it took."""
+    """What one console run produced: the rows shown, whether more were left, how long it took
+    (its worker process from start to end) and the worker's peak memory."""
 
     frame: pd.DataFrame
     truncated: bool
     elapsed_s: float
     max_rows: int
     kind: str  # SELECT or EXPLAIN
+    peak_memory_mb: float = 0.0
 
     def summary(self) -> str:
         """One line for people: '1,234 rows in 0.12 s', with the row cap when it cut the result."""
@@ -213,15 +227,29 @@ def run(
     db_path: db.DbPath = None,
     timeout_s: float | None = None,
     max_rows: int | None = None,
+    memory_mb: int | None = None,
 ) -> ConsoleResult:
-    """Check `sql` and run it on the read-only connection with a time limit and a row cap."""
+    """Check `sql`, then run exactly what was checked in a worker process of its own, read-only,
+    under the caps (time, memory, spill, result size, rows): the defaults, or those given here."""
     checked = check(sql, db_path=db_path)
-    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    cap = DEFAULT_MAX_ROWS if max_rows is None else max_rows
-    started = time.perf_counter()
-    frame, truncated = db.execute_limited(checked.sql, db=db_path, timeout_s=limit, max_rows=cap,
-                                          label="the query")
-    return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, checked.kind)
+    caps = caps_in_force(timeout_s=timeout_s, max_rows=max_rows, memory_mb=memory_mb)
+    result = db.execute_limited(checked.sql, db=db_path, caps=caps, label="the query")
+    return ConsoleResult(result.frame, result.truncated, result.elapsed_s, caps.max_rows, checked.kind,
+                         result.peak_memory_mb)
+
+
+def caps_in_force(*, timeout_s: float | None = None, max_rows: int | None = None,
+                  memory_mb: int | None = None) -> Caps:
+    """The console's caps: the HANDOFF_CONSOLE_* settings, with any of them overridden."""
+    return Caps(timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
+                memory_mb=DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
+                temp_mb=DEFAULT_TEMP_MB, result_mb=DEFAULT_RESULT_MB,
+                max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
+
+
+def worth_keeping(result: ConsoleResult) -> bool:
+    """Whether a result is small enough to keep in the app's session between reruns (8 MB)."""
+    return db.frame_bytes(result.frame) <= MAX_KEPT_BYTES
 
 
 def introduction() -> str:
@@ -236,7 +264,7 @@ def limits() -> dict[str, str]:
     return {
         "time limit": f"{DEFAULT_TIMEOUT_S:g} s",
         "row cap": f"{DEFAULT_MAX_ROWS:,} rows",
-        "memory limit": str(db.READ_ONLY_CONFIG["memory_limit"]),
+        "memory limit": f"{DEFAULT_MEMORY_MB:,} MB",
     }
 
 

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from handoff import connection
+from handoff import connection, console_worker
 from handoff.connection import READ_ONLY_CONFIG, SCHEMA_VERSION, check_schema  # noqa: F401 (part of the door)
 from handoff.errors import DatabaseMissing, DatabaseUnreadable, ParameterError, QueryError, QueryTimeout
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
@@ -454,7 +454,7 @@ class _ResultCache:
             return self._items[key][0]
 
     def put(self, key: tuple, frame: pd.DataFrame) -> None:
-        size = _frame_bytes(frame)
+        size = frame_bytes(frame)
         with self._lock:
             if key in self._items:
                 self._bytes -= self._items.pop(key)[1]
@@ -471,7 +471,7 @@ class _ResultCache:
             self._bytes = 0
 
 
-def _frame_bytes(frame: pd.DataFrame) -> int:
+def frame_bytes(frame: pd.DataFrame) -> int:
     """About how many bytes `frame` holds, cheaply: its arrays' own sizes, and for Python-object
     columns the deep size of a sample scaled up (a full deep count costs milliseconds a column)."""
     total = 0
@@ -606,37 +606,28 @@ def _from_arrow(column: pa.ChunkedArray) -> pd.Series | None:
     return None
 
 
-def execute_limited(
-    sql: str,
-    *,
-    db: DbPath = None,
-    timeout_s: float | None = None,
-    max_rows: int = 10_000,
-    label: str = "query",
-) -> tuple[pd.DataFrame, bool]:
-    """Run one statement read-only and fetch at most `max_rows` rows.
+@dataclass(frozen=True)
+class LimitedResult:
+    """One console statement's rows, whether more were left, and what it cost."""
 
-    Returns the rows and whether more were left unfetched. For the SQL console: the same
-    read-only, locked connection and time limit as named queries.
+    frame: pd.DataFrame
+    truncated: bool
+    elapsed_s: float
+    peak_memory_mb: float
+
+
+def execute_limited(sql: str, *, db: DbPath = None, caps: console_worker.Caps | None = None,
+                    label: str = "query") -> LimitedResult:
+    """Run one statement read-only in a worker process of its own, under hard caps (a
+    `console_worker.Caps`: wall-clock time, memory, spill size, result size, rows), for the SQL console.
+
+    Unlike `execute`, nothing the statement allocates or how long it runs can touch this process:
+    the worker is killed at the time limit, and its memory is capped by the kernel.
     """
     identity = db_identity(db)
-    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    cur = connection.cursor(_pool.get(identity))
-    timer = threading.Timer(limit, cur.interrupt)
-    timer.start()
-    try:
-        result = cur.execute(sql)
-        columns = [column[0] for column in (result.description or [])]
-        rows = result.fetchmany(max_rows + 1)
-    except duckdb.InterruptException:
-        raise QueryTimeout(f"{label} ran past its {limit:g} s time limit and was stopped") from None
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise QueryError(f"{label} failed: {first_line}") from None
-    finally:
-        timer.cancel()
-        cur.close()
-    return pd.DataFrame(rows[:max_rows], columns=columns), len(rows) > max_rows
+    outcome = console_worker.run(sql, identity.path, caps or console_worker.Caps(), label=label)
+    frame = pd.DataFrame(outcome.rows, columns=outcome.columns)
+    return LimitedResult(frame, outcome.truncated, outcome.elapsed_s, outcome.peak_memory_mb)
 
 
 def statement_types(sql: str) -> list[str]:
