@@ -98,7 +98,8 @@ def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outc
     started = time.monotonic()
     worker = subprocess.Popen(
         [sys.executable, "-P", "-s", "-m", "handoff.console_worker"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=connection.TEMP_DIR, env=_environment(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
+        cwd=connection.TEMP_DIR if connection.TEMP_DIR.is_dir() else "/",  # a stray relative path lands there
     )
     stopped, peak = "the server's own error", _Peak(worker.pid)
     try:
@@ -366,6 +367,7 @@ def duckdb_memory_mb(cap_mb: int) -> int:
 def _answer(request: dict[str, Any], caps: Caps) -> str:
     from handoff import connection  # imports duckdb, under the caps
 
+    connection.TEMP_DIR = Path(request["temp_dir"])  # the server's, whatever this environment says
     try:
         con = connection.open_read_only(request["db"], memory_limit=f"{duckdb_memory_mb(caps.memory_mb)}MiB",
                                         threads=WORKER_THREADS, temp_mb=caps.temp_mb)

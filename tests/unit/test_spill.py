@@ -1,12 +1,13 @@
-"""Spill files: every DuckDB instance Handoff opens spills to the ignored temp folder under data/,
-capped, never to `./.tmp` in the working directory; what a killed process left is cleaned up."""
+"""Spill files: every DuckDB instance Handoff opens (readers, writers, the console's worker) spills
+to the ignored temp folder under data/, capped, never to `./.tmp` in the working directory; what a
+killed process left is cleaned up."""
 
 import os
 import subprocess
 import sys
 import textwrap
 
-from handoff import connection, db
+from handoff import connection, console_worker, db
 from tests.fixtures import ROOT, write_db
 
 PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"}]
@@ -34,6 +35,10 @@ def test_readers_and_writers_spill_to_the_temp_folder_with_a_cap(tmp_path, monke
         assert reader.to_dict("records") == [{"folder": str(tmp_path / "spill"), "cap": "4.0 GiB"}]
     finally:
         db.close_connections()
+    # The console's worker (its own process) spills to the same folder, with the console's own cap.
+    worker = console_worker.run("select current_setting('temp_directory') as folder, "
+                                "current_setting('max_temp_directory_size') as cap", str(path), console_worker.Caps())
+    assert worker.rows == [(str(tmp_path / "spill"), "1.0 GiB")]
     assert (tmp_path / "spill" / ".gitignore").read_text().endswith("*\n")
 
 
