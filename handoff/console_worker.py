@@ -26,11 +26,13 @@ The worker imports only `handoff.connection` (duckdb) and the standard library, 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import decimal
 import json
 import math
 import os
+import re
 import resource
 import selectors
 import signal
@@ -38,7 +40,6 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ _STDERR_TAIL = 4096
 _ERRORS = {cls.__name__: cls for cls in (DatabaseUnreadable, ForeignDatabase, SchemaMismatch, QueryError)}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Caps:
     """The hard limits of one console statement; each refusal names the setting that configures it."""
 
@@ -71,7 +72,7 @@ class Caps:
     max_rows: int = 10_000
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Outcome:
     """What the worker answered: the rows (at most `max_rows`), whether more were left, and what
     the statement cost (wall-clock seconds from start to reaped, the worker's peak resident MB)."""
@@ -92,15 +93,18 @@ def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outc
     raise a one-line QueryError (QueryTimeout, QueryStopped: which cap it hit)."""
     from handoff import connection
 
-    request = json.dumps({"sql": sql, "db": db_path, "caps": caps.__dict__,
+    request = json.dumps({"sql": sql, "db": db_path, "caps": dataclasses.asdict(caps),
                           "temp_dir": str(connection.TEMP_DIR)}).encode()
     connection.spill_settings()  # creates the temp folder (the worker's working directory)
     started = time.monotonic()
-    worker = subprocess.Popen(
-        [sys.executable, "-P", "-s", "-m", "handoff.console_worker"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
-        cwd=connection.TEMP_DIR if connection.TEMP_DIR.is_dir() else "/",  # a stray relative path lands there
-    )
+    try:
+        worker = subprocess.Popen(
+            [sys.executable, "-P", "-s", "-m", "handoff.console_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
+            cwd=connection.TEMP_DIR if connection.TEMP_DIR.is_dir() else "/",  # a stray relative path lands there
+        )
+    except OSError as exc:
+        raise QueryError(f"the console's worker could not start ({exc.strerror or exc})") from None
     stopped, peak = "the server's own error", _Peak(worker.pid)
     try:
         answer, errors, stopped = _exchange(worker, request, started + caps.timeout_s, caps.result_mb << 20, peak)
@@ -195,10 +199,16 @@ def _exchange(worker: subprocess.Popen, request: bytes, deadline: float, max_byt
 
 def _reap(worker: subprocess.Popen) -> int:
     """Wait for the worker; its wait status (Popen's own wait keeps only the exit code)."""
-    _, status = os.waitpid(worker.pid, 0)
+    try:
+        _, status = os.waitpid(worker.pid, 0)
+    except ChildProcessError:  # someone else reaped it: its answer alone says how it went
+        status = 0
     worker.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
     for pipe in (worker.stdin, worker.stdout, worker.stderr):
-        pipe.close()
+        try:
+            pipe.close()
+        except OSError:  # the request never reached a worker that died first
+            pass
     return status
 
 
@@ -254,7 +264,8 @@ def _without_server_paths(error: QueryError, db_path: str) -> QueryError:
     for path, shown in ((database, database.name), (database.parent, "…"), (connection.TEMP_DIR, "…"),
                         (PACKAGE_ROOT, "…"), (Path(sys.executable), "python"), (Path(sys.prefix), "…"),
                         (Path.home(), "…")):
-        message = message.replace(str(path), shown)
+        # The path where it ends (at a separator, quote, space or the end), not inside a longer name.
+        message = re.sub(re.escape(str(path)) + r"(?=[/\s'\"()\[\]:,;]|$)", lambda _: shown, message)
     if message == str(error):
         return error
     cleaned = type(error)(message)

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from handoff import connection, console_worker
-from handoff.connection import READ_ONLY_CONFIG, SCHEMA_VERSION, check_schema  # noqa: F401 (part of the door)
+from handoff.connection import SCHEMA_VERSION
 from handoff.errors import DatabaseMissing, DatabaseUnreadable, ParameterError, QueryError, QueryTimeout
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from handoff import console, pivot, ui
-from handoff.errors import HandoffError
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
 f = ui.filters()
