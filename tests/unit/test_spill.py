@@ -7,7 +7,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from handoff import connection, console_worker, db
+from handoff.errors import QueryError
 from tests.fixtures import ROOT, write_db
 
 PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"}]
@@ -39,6 +42,10 @@ def test_readers_and_writers_spill_to_the_temp_folder_with_a_cap(tmp_path, monke
     worker = console_worker.run("select current_setting('temp_directory') as folder, "
                                 "current_setting('max_temp_directory_size') as cap", str(path), console_worker.Caps())
     assert worker.rows == [(str(tmp_path / "spill"), "1.0 GiB")]
+    # Set before the configuration is locked: no statement can move it or lift the cap.
+    for statement in ("set temp_directory = '/tmp/elsewhere'", "set max_temp_directory_size = '100GB'"):
+        with pytest.raises(QueryError, match="the configuration has been locked"):
+            console_worker.run(statement, str(path), console_worker.Caps())
     assert (tmp_path / "spill" / ".gitignore").read_text().endswith("*\n")
 
 
