@@ -2,17 +2,25 @@
 
 Safe by construction, in three layers, each judged by DuckDB itself rather than by string matching:
 
-1. The parser (`db.statement_types`): exactly one statement, and a read: SELECT-type (SELECT, WITH,
-   FROM-first, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN [ANALYZE] of one.
+1. The parser (`db.statement_types`) over the whole text: exactly one statement, and a read:
+   SELECT-type (SELECT, WITH, FROM-first, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN
+   [ANALYZE] of one. DuckDB's own tokenizer (`db.statement_tokens`) finds where an EXPLAIN's
+   statement starts, so nested block comments end where the parser ends them; that statement gets
+   every check of any other, and the console runs `explain [analyze]` + exactly the checked text.
 2. The syntax tree (DuckDB's `json_serialize_sql`): table functions only from an allow-list (range,
    unnest, catalog metadata…), so no read_csv/read_parquet/glob/query(); tables named by names,
-   not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps.
-3. The connection (`db.execute_limited`): the database file opened read-only, external access
-   (files, network, extensions) off, autoload off, a memory limit, configuration locked; the
-   query is interrupted after a time limit and at most `max_rows` rows are fetched.
+   not by file paths or URLs; no function that changes session state (setseed, nextval…) or sleeps;
+   nothing that shows the server's paths (duckdb_databases, pragma_database_list, duckdb_settings,
+   current_setting and SHOW of any but READABLE_SETTINGS).
+3. The process (`db.execute_limited`, `handoff.console_worker`): the statement runs in a worker
+   process of its own, on the database file opened read-only with external access (files,
+   network, extensions) off, autoload off and the configuration locked, under hard caps the
+   kernel holds: memory (HANDOFF_CONSOLE_MEMORY_MB), spill files (HANDOFF_CONSOLE_TEMP_MB); the
+   worker is killed at the time limit (HANDOFF_CONSOLE_TIMEOUT_S), at most `max_rows` rows come
+   back and at most HANDOFF_CONSOLE_RESULT_MB of them.
 
 Anything refused raises `ConsoleRefused` with a one-line reason; a failing or runaway statement
-raises the runner's `QueryError`/`QueryTimeout`, also one line.
+raises the runner's `QueryError`, `QueryTimeout` or `QueryStopped` (which cap it hit), also one line.
 """
 
 from __future__ import annotations
@@ -21,7 +29,6 @@ import io
 import json
 import os
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +36,19 @@ from typing import Any
 import pandas as pd
 
 from handoff import db
+from handoff.console_worker import Caps
 from handoff.errors import QueryError
 
 MAX_SQL_CHARS = 20_000
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_CONSOLE_TIMEOUT_S", "15"))
 DEFAULT_MAX_ROWS = int(os.environ.get("HANDOFF_CONSOLE_MAX_ROWS", "10000"))
+# The worker process's hard caps: its memory, its spill files, and the answer the server reads.
+DEFAULT_MEMORY_MB = int(os.environ.get("HANDOFF_CONSOLE_MEMORY_MB", "1024"))
+DEFAULT_TEMP_MB = int(os.environ.get("HANDOFF_CONSOLE_TEMP_MB", "1024"))
+DEFAULT_RESULT_MB = int(os.environ.get("HANDOFF_CONSOLE_RESULT_MB", "64"))
+# A result the app keeps in the session between reruns may be at most this big; a larger one is
+# shown once, and Run shows it again.
+MAX_KEPT_BYTES = 8_000_000
 READS = "SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN"
 
 # What each refused statement type would do, in the words of the refusal.
@@ -72,13 +87,32 @@ REFUSED_TYPES = {
 ALLOWED_TABLE_FUNCTIONS = frozenset({
     "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
     "histogram", "histogram_values",
-    "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies",
+    "duckdb_columns", "duckdb_constraints", "duckdb_dependencies",
     "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences",
-    "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_settings", "duckdb_extensions",
+    "duckdb_tables", "duckdb_types", "duckdb_views",
     "duckdb_optimizers", "duckdb_memory",
     "pragma_table_info", "pragma_show", "pragma_version", "pragma_database_size",
     "pragma_storage_info", "pragma_collations", "pragma_platform",
     "pg_timezone_names", "icu_calendar_names",
+})
+
+# Catalog functions and views that show where the server keeps things (the database file, the
+# secrets, extension and temp folders): a viewer has no business with the server's paths.
+PATH_REVEALING = {
+    "duckdb_databases": "shows the database file's path",
+    "pragma_database_list": "shows the database file's path",
+    "duckdb_settings": "shows settings that are server paths",
+    "pg_settings": "shows settings that are server paths",
+    "duckdb_extensions": "shows where extensions are installed",
+}
+
+# Settings current_setting() and SHOW may read: none of them a path, a password or a user name.
+READABLE_SETTINGS = frozenset({
+    "memory_limit", "max_memory", "threads", "worker_threads", "max_temp_directory_size",
+    "enable_external_access", "lock_configuration", "autoload_known_extensions",
+    "autoinstall_known_extensions", "access_mode", "max_execution_time", "preserve_insertion_order",
+    "timezone", "calendar", "default_order", "default_null_order", "null_order", "integer_division",
+    "storage_compatibility_version",
 })
 
 # Scalar functions that change session state, write, sleep or run SQL text of their own.
@@ -122,8 +156,7 @@ EXAMPLES = {
 }
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
-_EXPLAIN = re.compile(r"explain(?:\s+analy[sz]e)?\s+", re.I)
+_EXPLAIN_FORM = "EXPLAIN takes a plain SELECT: EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …"
 
 
 class ConsoleRefused(QueryError):
@@ -134,14 +167,25 @@ class ConsoleRefused(QueryError):
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A statement the console accepted: its kind, and the exact text it runs, which is the text it
+    checked (for EXPLAIN, `explain [analyze]` and the checked statement, whatever preceded them)."""
+
+    kind: str  # SELECT or EXPLAIN
+    sql: str
+
+
+@dataclass(frozen=True)
 class ConsoleResult:
-    """What one console run produced: the rows shown, whether more were left, and how long it took."""
+    """What one console run produced: the rows shown, whether more were left, how long it took
+    (its worker process from start to end) and the worker's peak memory."""
 
     frame: pd.DataFrame
     truncated: bool
     elapsed_s: float
     max_rows: int
     kind: str  # SELECT or EXPLAIN
+    peak_memory_mb: float = 0.0
 
     def summary(self) -> str:
         """One line for people: '1,234 rows in 0.12 s', with the row cap when it cut the result."""
@@ -152,8 +196,9 @@ class ConsoleResult:
         return text
 
 
-def check(sql: str, *, db_path: db.DbPath = None) -> str:
-    """Judge `sql` without running it: return its kind (SELECT or EXPLAIN) or raise ConsoleRefused."""
+def check(sql: str, *, db_path: db.DbPath = None) -> Checked:
+    """Judge `sql` without running it, by DuckDB's own parser and syntax tree of the whole text:
+    return what the console will run, or raise ConsoleRefused."""
     if len(sql) > MAX_SQL_CHARS:
         raise ConsoleRefused(
             f"the statement is {len(sql):,} characters long; the console takes at most {MAX_SQL_CHARS:,}"
@@ -165,13 +210,15 @@ def check(sql: str, *, db_path: db.DbPath = None) -> str:
         raise ConsoleRefused(f"one statement at a time; this is {len(kinds)} ({', '.join(kinds)})")
     kind = kinds[0]
     if kind == "EXPLAIN":
-        _check_tree(_explained(sql), db_path)
-        return kind
+        analyze, inner = _explained(sql)
+        _check_tree(inner, db_path)
+        # Run what was checked: EXPLAIN of exactly the inner text, whatever came before it.
+        return Checked(kind, f"explain {'analyze ' if analyze else ''}{inner}")
     if kind != "SELECT":
         what = REFUSED_TYPES.get(kind, "is not a read")
         raise ConsoleRefused(f"{kind} {what}; the console runs only reads ({READS})")
     _check_tree(sql, db_path)
-    return kind
+    return Checked(kind, sql)
 
 
 def run(
@@ -180,14 +227,29 @@ def run(
     db_path: db.DbPath = None,
     timeout_s: float | None = None,
     max_rows: int | None = None,
+    memory_mb: int | None = None,
 ) -> ConsoleResult:
-    """Check `sql` and run it on the read-only connection with a time limit and a row cap."""
-    kind = check(sql, db_path=db_path)
-    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    cap = DEFAULT_MAX_ROWS if max_rows is None else max_rows
-    started = time.perf_counter()
-    frame, truncated = db.execute_limited(sql, db=db_path, timeout_s=limit, max_rows=cap, label="the query")
-    return ConsoleResult(frame, truncated, time.perf_counter() - started, cap, kind)
+    """Check `sql`, then run exactly what was checked in a worker process of its own, read-only,
+    under the caps (time, memory, spill, result size, rows): the defaults, or those given here."""
+    checked = check(sql, db_path=db_path)
+    caps = caps_in_force(timeout_s=timeout_s, max_rows=max_rows, memory_mb=memory_mb)
+    result = db.execute_limited(checked.sql, db=db_path, caps=caps, label="the query")
+    return ConsoleResult(result.frame, result.truncated, result.elapsed_s, caps.max_rows, checked.kind,
+                         result.peak_memory_mb)
+
+
+def caps_in_force(*, timeout_s: float | None = None, max_rows: int | None = None,
+                  memory_mb: int | None = None) -> Caps:
+    """The console's caps: the HANDOFF_CONSOLE_* settings, with any of them overridden."""
+    return Caps(timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
+                memory_mb=DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
+                temp_mb=DEFAULT_TEMP_MB, result_mb=DEFAULT_RESULT_MB,
+                max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
+
+
+def worth_keeping(result: ConsoleResult) -> bool:
+    """Whether a result is small enough to keep in the app's session between reruns (8 MB)."""
+    return db.frame_bytes(result.frame) <= MAX_KEPT_BYTES
 
 
 def introduction() -> str:
@@ -202,7 +264,7 @@ def limits() -> dict[str, str]:
     return {
         "time limit": f"{DEFAULT_TIMEOUT_S:g} s",
         "row cap": f"{DEFAULT_MAX_ROWS:,} rows",
-        "memory limit": str(db.READ_ONLY_CONFIG["memory_limit"]),
+        "memory limit": f"{DEFAULT_MEMORY_MB:,} MB",
     }
 
 
@@ -237,18 +299,26 @@ def _statement_types(sql: str) -> list[str]:
     return kinds
 
 
-def _explained(sql: str) -> str:
-    """The statement after EXPLAIN [ANALYZE], which must itself be one SELECT."""
-    body = sql[_LEADING_COMMENTS.match(sql).end():]
-    keyword = _EXPLAIN.match(body)
-    if not keyword:
-        raise ConsoleRefused("EXPLAIN takes a plain SELECT: EXPLAIN SELECT … or EXPLAIN ANALYZE SELECT …")
-    inner = body[keyword.end():]
-    kinds = _statement_types(inner)
+def _explained(sql: str) -> tuple[bool, str]:
+    """Whether `sql` (an EXPLAIN) is EXPLAIN ANALYZE, and the statement it explains, which must itself
+    be one read. Split by DuckDB's own tokenizer, so comments of any shape end where the parser ends them."""
+    try:
+        words = [(start, text.lower()) for start, kind, text in db.statement_tokens(sql) if kind != "comment"]
+    except QueryError as exc:
+        raise ConsoleRefused(str(exc)) from None
+    analyze = len(words) > 1 and words[1][1] in ("analyze", "analyse")
+    rest = words[2:] if analyze else words[1:]
+    if not words or words[0][1] != "explain" or not rest:
+        raise ConsoleRefused(_EXPLAIN_FORM)
+    inner = sql[rest[0][0]:]
+    try:
+        kinds = db.statement_types(inner)
+    except QueryError:
+        raise ConsoleRefused(_EXPLAIN_FORM) from None
     if kinds != ["SELECT"]:
         what = ", ".join(kinds) or "missing"
         raise ConsoleRefused(f"EXPLAIN of a {what} statement; the console explains only reads")
-    return inner
+    return analyze, inner
 
 
 def _check_tree(sql: str, db_path: db.DbPath) -> None:
@@ -268,6 +338,8 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
         node_type = node.get("type")
         if node_type == "TABLE_FUNCTION":
             name = _function_name(node.get("function") or {})
+            if name in PATH_REVEALING:
+                raise ConsoleRefused(f"{name}() {PATH_REVEALING[name]}; the console does not show the server's paths")
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise ConsoleRefused(
                     f"the table function {name}() can read files, the network or run SQL of its own; "
@@ -275,18 +347,54 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
                     "functions are allowed)"
                 )
         elif node_type in ("BASE_TABLE", "SHOW_REF"):
-            for key in ("catalog_name", "schema_name", "table_name"):
-                name = str(node.get(key) or "")
-                bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
-                if bare and not _NAME.match(bare):
-                    raise ConsoleRefused(
-                        f"{name!r} looks like a file path or URL, not a table; "
-                        "the console reads only this database's tables"
-                    )
+            _check_table_names(node)
         elif node.get("class") == "FUNCTION":
             name = _function_name(node)
             if name in REFUSED_FUNCTIONS:
                 raise ConsoleRefused(f"{name}() {REFUSED_FUNCTIONS[name]}; the console runs only reads")
+            if name == "current_setting":
+                _check_setting(_constant_text(_arguments(node)[:1]), "current_setting(…)")
+
+
+def _check_table_names(node: dict[str, Any]) -> None:
+    """A table (or what DESCRIBE, SUMMARIZE and SHOW name) must be a name of this database, not a
+    file path or URL, nor a catalog view of server paths; `SHOW name` reads a setting."""
+    for key in ("catalog_name", "schema_name", "table_name"):
+        name = str(node.get(key) or "")
+        bare = name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name
+        if bare and not _NAME.match(bare):
+            raise ConsoleRefused(
+                f"{name!r} looks like a file path or URL, not a table; "
+                "the console reads only this database's tables"
+            )
+        if key == "table_name" and bare.lower() in PATH_REVEALING:
+            raise ConsoleRefused(
+                f"{bare} {PATH_REVEALING[bare.lower()]}; the console does not show the server's paths")
+    if node.get("type") == "SHOW_REF" and node.get("show_type") == "SHOW":
+        _check_setting(str(node.get("table_name") or ""), "SHOW")
+
+
+def _check_setting(name: str | None, how: str) -> None:
+    """Refuse reading a setting that may be a server path or a secret (only READABLE_SETTINGS)."""
+    if name is None or name.strip('"').lower() not in READABLE_SETTINGS:
+        shown = "a computed setting name" if name is None else repr(name.strip('"'))
+        raise ConsoleRefused(
+            f"{how} of {shown}: the console reads only settings that are neither server paths nor secrets "
+            "(memory_limit, threads, TimeZone, enable_external_access, …); for a table's columns, use DESCRIBE"
+        )
+
+
+def _arguments(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A function node's argument expressions (DuckDB 2 wraps each in {name, expression})."""
+    return [item.get("expression", item) for item in node.get("arguments") or node.get("children") or []]
+
+
+def _constant_text(arguments: list[dict[str, Any]]) -> str | None:
+    """The text of a single constant string argument, else None."""
+    if len(arguments) != 1 or arguments[0].get("class") != "CONSTANT":
+        return None
+    literal = arguments[0].get("literal") or arguments[0].get("value") or {}
+    return literal.get("text") if isinstance(literal, dict) and isinstance(literal.get("text"), str) else None
 
 
 def _function_name(node: dict[str, Any]) -> str:

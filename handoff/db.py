@@ -5,7 +5,8 @@ parameters only, a read-only connection with external access off, a cursor per c
 and a cache keyed on the database file's identity. Writers (the demo builder, the importer) go
 through `build_database`, which writes a new file beside the old one and swaps it in atomically.
 
-This is the only module that imports duckdb.
+This and `handoff.connection` (the lean half that opens the file, which the SQL console's worker
+process imports without pandas) are the only modules that import duckdb.
 """
 
 from __future__ import annotations
@@ -25,30 +26,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from handoff.errors import (
-    DatabaseMissing,
-    DatabaseUnreadable,
-    ForeignDatabase,
-    ParameterError,
-    QueryError,
-    QueryTimeout,
-    SchemaMismatch,
-)
+from handoff import connection, console_worker
+from handoff.connection import SCHEMA_VERSION
+from handoff.errors import DatabaseMissing, DatabaseUnreadable, ParameterError, QueryError, QueryTimeout
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 
-SCHEMA_VERSION = 4
 TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 DEFAULT_TIMEOUT_S = float(os.environ.get("HANDOFF_QUERY_TIMEOUT_S", "30"))
-
-# The guards of every read-only connection. External access goes off and the configuration is locked
-# right after the file is attached, so no statement can switch them back on.
-READ_ONLY_CONFIG = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "memory_limit": os.environ.get("HANDOFF_MEMORY_LIMIT", "4GB"),
-    "lock_configuration": True,
-}
 
 ParamValue = Any
 DbPath = str | os.PathLike[str] | None
@@ -87,92 +71,6 @@ def db_identity(db: DbPath = None) -> DbIdentity:
     return DbIdentity(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-# The database file is attached under this name to a private in-memory DuckDB.
-CATALOG = "handoff"
-_LOCKED_AT_ATTACH = ("enable_external_access", "lock_configuration")
-
-
-def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
-    """A private DuckDB instance with `path` attached read-only, then external access off and locked.
-
-    Not `duckdb.connect(path)`: DuckDB keeps one instance per path, so after a new file is renamed
-    over the path, a connection opened while a query still ran on the old one would get the old file.
-    """
-    startup = {k: v for k, v in READ_ONLY_CONFIG.items() if k not in _LOCKED_AT_ATTACH}
-    con = duckdb.connect(":memory:", config=startup)
-    try:
-        con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {CATALOG} (read_only)")
-        con.execute(f"use {CATALOG}")
-        for key in _LOCKED_AT_ATTACH:
-            con.execute(f"set {key} = {str(bool(READ_ONLY_CONFIG[key])).lower()}")
-    except duckdb.Error as exc:
-        con.close()
-        first_line = str(exc).strip().splitlines()[0]
-        raise DatabaseUnreadable(f"{path} is not a readable DuckDB database ({first_line})") from None
-    try:
-        _check_complete(con, path)
-        check_schema(con, path)
-    except duckdb.Error as exc:
-        con.close()
-        first_line = str(exc).strip().splitlines()[0]
-        raise DatabaseUnreadable(f"{path} is damaged and cannot be read ({first_line})") from None
-    except Exception:
-        con.close()
-        raise
-    return con
-
-
-# A DuckDB file is three 4 KiB headers, then its blocks.
-_FILE_HEADER_BYTES = 3 * 4096
-
-
-def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    """Refuse a file cut short (an interrupted copy, a full disk) before a query reads past its end."""
-    cur = _cursor(con)
-    try:
-        block_size, total_blocks = cur.execute(
-            "select block_size, total_blocks from pragma_database_size() where database_name = ?",
-            [CATALOG]).fetchone()
-    finally:
-        cur.close()
-    expected, actual = _FILE_HEADER_BYTES + block_size * total_blocks, os.path.getsize(path)
-    if actual < expected:
-        raise DatabaseUnreadable(
-            f"{path} is truncated: {actual:,} of the {expected:,} bytes its header promises "
-            "(an interrupted copy or a full disk?)"
-        )
-
-
-def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    """Refuse a database that Handoff did not write, or wrote with another schema version."""
-    cur = _cursor(con)
-    try:
-        has_meta = cur.execute(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = current_database() and table_name = 'handoff_meta'"
-        ).fetchone()[0]
-        if not has_meta:
-            raise ForeignDatabase(
-                f"{path} is a DuckDB file but not a Handoff database (no handoff_meta table)"
-            )
-        row = cur.execute("select value from handoff_meta where key = 'schema_version'").fetchone()
-    finally:
-        cur.close()
-    found = row[0] if row else "none"
-    if found != str(SCHEMA_VERSION):
-        raise SchemaMismatch(
-            f"{path} has schema version {found}; this Handoff reads version {SCHEMA_VERSION}: "
-            "rebuild it with `python -m handoff demo` or re-import your data"
-        )
-
-
-def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A new cursor reading the attached database file (a cursor starts in the in-memory catalog)."""
-    cur = con.cursor()
-    cur.execute(f"use {CATALOG}")
-    return cur
-
-
 class _ConnectionPool:
     """One read-only connection per database file, reopened when the file is swapped.
 
@@ -191,7 +89,7 @@ class _ConnectionPool:
             current = self._by_path.get(identity.path)
             if current and current[0] == identity:
                 return current[1]
-            con = _open_read_only(identity.path)
+            con = connection.open_read_only(identity.path)
             if current:
                 self._retired += [] if _closed(current[1]) else [current[1]]
             self._by_path[identity.path] = (identity, con)
@@ -226,7 +124,7 @@ def close_connections() -> None:
 @contextlib.contextmanager
 def read_cursor(db: DbPath = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the read-only connection of `db`, closed afterwards."""
-    cur = _cursor(_pool.get(db_identity(db)))
+    cur = connection.cursor(_pool.get(db_identity(db)))
     try:
         yield cur
     finally:
@@ -267,7 +165,7 @@ def build_database(
     staging = target.with_name(f".{target.name}.building-{os.getpid()}-{threading.get_ident()}")
     staging.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(staging))
+        con = connection.open_for_writing(str(staging))
         try:
             con.execute(SCHEMA_FILE.read_text())
             extra_meta = fill(con) or {}
@@ -309,18 +207,8 @@ def _remove_abandoned_builds(target: Path) -> None:
     """Delete staging files left beside `target` by builds whose process was killed."""
     for stale in target.parent.glob(f".{target.name}.building-*"):
         pid = stale.name.split("building-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not connection.process_alive(int(pid)):
             stale.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,7 +454,7 @@ class _ResultCache:
             return self._items[key][0]
 
     def put(self, key: tuple, frame: pd.DataFrame) -> None:
-        size = _frame_bytes(frame)
+        size = frame_bytes(frame)
         with self._lock:
             if key in self._items:
                 self._bytes -= self._items.pop(key)[1]
@@ -583,7 +471,7 @@ class _ResultCache:
             self._bytes = 0
 
 
-def _frame_bytes(frame: pd.DataFrame) -> int:
+def frame_bytes(frame: pd.DataFrame) -> int:
     """About how many bytes `frame` holds, cheaply: its arrays' own sizes, and for Python-object
     columns the deep size of a sample scaled up (a full deep count costs milliseconds a column)."""
     total = 0
@@ -655,7 +543,7 @@ def execute(
     limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
     for attempt in (1, 2):
         try:
-            cur = _cursor(_pool.get(identity))
+            cur = connection.cursor(_pool.get(identity))
         except duckdb.ConnectionException:  # closed as it was handed out: the file was swapped
             if attempt == 2:
                 raise
@@ -718,37 +606,28 @@ def _from_arrow(column: pa.ChunkedArray) -> pd.Series | None:
     return None
 
 
-def execute_limited(
-    sql: str,
-    *,
-    db: DbPath = None,
-    timeout_s: float | None = None,
-    max_rows: int = 10_000,
-    label: str = "query",
-) -> tuple[pd.DataFrame, bool]:
-    """Run one statement read-only and fetch at most `max_rows` rows.
+@dataclass(frozen=True)
+class LimitedResult:
+    """One console statement's rows, whether more were left, and what it cost."""
 
-    Returns the rows and whether more were left unfetched. For the SQL console: the same
-    read-only, locked connection and time limit as named queries.
+    frame: pd.DataFrame
+    truncated: bool
+    elapsed_s: float
+    peak_memory_mb: float
+
+
+def execute_limited(sql: str, *, db: DbPath = None, caps: console_worker.Caps | None = None,
+                    label: str = "query") -> LimitedResult:
+    """Run one statement read-only in a worker process of its own, under hard caps (a
+    `console_worker.Caps`: wall-clock time, memory, spill size, result size, rows), for the SQL console.
+
+    Unlike `execute`, nothing the statement allocates or how long it runs can touch this process:
+    the worker is killed at the time limit, and its memory is capped by the kernel.
     """
     identity = db_identity(db)
-    limit = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    cur = _cursor(_pool.get(identity))
-    timer = threading.Timer(limit, cur.interrupt)
-    timer.start()
-    try:
-        result = cur.execute(sql)
-        columns = [column[0] for column in (result.description or [])]
-        rows = result.fetchmany(max_rows + 1)
-    except duckdb.InterruptException:
-        raise QueryTimeout(f"{label} ran past its {limit:g} s time limit and was stopped") from None
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise QueryError(f"{label} failed: {first_line}") from None
-    finally:
-        timer.cancel()
-        cur.close()
-    return pd.DataFrame(rows[:max_rows], columns=columns), len(rows) > max_rows
+    outcome = console_worker.run(sql, identity.path, caps or console_worker.Caps(), label=label)
+    frame = pd.DataFrame(outcome.rows, columns=outcome.columns)
+    return LimitedResult(frame, outcome.truncated, outcome.elapsed_s, outcome.peak_memory_mb)
 
 
 def statement_types(sql: str) -> list[str]:
@@ -769,3 +648,16 @@ def statement_types(sql: str) -> list[str]:
         except ValueError:  # a type the binding's enum cannot name (UPDATE EXTENSIONS)
             names.append("UNKNOWN")
     return names
+
+
+def statement_tokens(sql: str) -> list[tuple[int, str, str]]:
+    """DuckDB's own tokenizer over `sql`: (offset, kind, text) of each token, comments included
+    (kind: keyword, identifier, operator, numeric_const, string_const or comment). The scanner is the
+    parser's, so nested block comments, dollar quotes and quoted names split exactly as it sees them."""
+    try:
+        tokens = duckdb.tokenize(sql)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise QueryError(f"the statement does not parse: {first_line}") from None
+    ends = [start for start, _ in tokens[1:]] + [len(sql)]
+    return [(start, kind.name, sql[start:end].strip()) for (start, kind), end in zip(tokens, ends, strict=True)]

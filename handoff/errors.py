@@ -27,6 +27,9 @@ class QueryError(HandoffError):
     """A named query is unknown, badly declared or failed to run."""
 
     exit_code = 2
+    # What a console statement cost before it failed (set by its worker): seconds, peak resident MB.
+    elapsed_s: float | None = None
+    peak_memory_mb: float | None = None
 
 
 class ParameterError(QueryError):
@@ -35,3 +38,8 @@ class ParameterError(QueryError):
 
 class QueryTimeout(QueryError):
     """A query ran past its time limit and was interrupted."""
+
+
+class QueryStopped(QueryError):
+    """A console statement hit a hard cap (memory, disk or result size) and was stopped; the
+    message says which cap and the setting that configures it."""

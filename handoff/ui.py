@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, db, metrics, spreadsheet
+from handoff import auth, console, db, metrics, spreadsheet
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -316,6 +316,47 @@ def metric_tile(where, metric_id: str, value, *, delta: str | None = None, value
     if gate is not None:
         where.caption(f":material/data_alert: {'no data: ' if gate.status == 'missing' else ''}{gate.detail}")
     return gate
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQL console (Explore)
+
+_CONSOLE_LAST = "explore_console_last"  # (statement, its outcome or None when too large to keep)
+
+
+def use_console_example(sql: str) -> None:
+    """Put an example in the console's editor and run it: the viewer asked by pressing its button."""
+    st.session_state.update(explore_sql=sql, explore_console_example=True)
+
+
+def console_outcome(sql: str, pressed: bool) -> console.ConsoleResult | None:
+    """The console's result to show for `sql`: run now if the viewer pressed Run (or an example),
+    else the one kept from the last run of this same statement. A statement not run yet (one that
+    came in a link) is only checked, never run: the page shows the refusal or asks for Run, and
+    gets None, as it does for a failure (shown) or nothing typed."""
+    last_sql, outcome = st.session_state.get(_CONSOLE_LAST, (None, None))
+    if not sql.strip():
+        return None
+    if pressed or st.session_state.pop("explore_console_example", False):
+        try:
+            outcome = console.run(sql, db_path=db_path())
+        except HandoffError as exc:
+            outcome = str(exc)
+        kept = outcome if isinstance(outcome, str) or console.worth_keeping(outcome) else None  # no large frames
+        st.session_state[_CONSOLE_LAST] = (sql, kept)
+    elif last_sql != sql or outcome is None:
+        try:
+            console.check(sql, db_path=db_path())
+        except HandoffError as exc:
+            st.error(str(exc), icon=":material/block:")
+            return None
+        again = " again (its result was too large to keep)" if last_sql == sql else ""
+        st.info(f"Press Run (or Ctrl+Enter) to run this statement{again}.", icon=":material/play_arrow:")
+        return None
+    if isinstance(outcome, str):
+        st.error(outcome, icon=":material/block:")
+        return None
+    return outcome
 
 
 def no_data(what: str = "records") -> None:

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from handoff import console, pivot, spreadsheet, ui
-from handoff.errors import HandoffError
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
 f = ui.filters()
@@ -87,23 +86,21 @@ def show_console():
         examples = st.container(horizontal=True, vertical_alignment="center")
         examples.caption("Examples:")
         for name, sql in console.EXAMPLES.items():
-            examples.button(name, key=f"explore_example_{name}", on_click=st.session_state.__setitem__,
-                            args=("explore_sql", sql), type="tertiary")
-        sql = st.text_area("SQL", key="explore_sql", bind=URL, height=200,
-                           placeholder="select channel, count(*) as lead_count from leads group by channel")
-        if not sql.strip():
+            examples.button(name, key=f"explore_example_{name}", on_click=ui.use_console_example, args=(sql,),
+                            type="tertiary")
+        with st.form("explore_console", border=False):
+            sql = st.text_area("SQL", key="explore_sql", bind=URL, height=200,
+                               placeholder="select channel, count(*) as lead_count from leads group by channel") or ""
+            pressed = st.form_submit_button("Run", key="explore_run", type="primary", icon=":material/play_arrow:")
+        outcome = ui.console_outcome(sql, pressed)
+        if outcome is None:
             return
-        try:
-            result = console.run(sql, db_path=ui.db_path())
-        except HandoffError as exc:
-            st.error(str(exc), icon=":material/block:")
-            return
-        st.caption(result.summary())
-        if result.kind == "EXPLAIN":
-            st.code(result.frame.iloc[:, -1].str.cat(sep="\n"), language=None)
+        st.caption(outcome.summary())
+        if outcome.kind == "EXPLAIN":
+            st.code(outcome.frame.iloc[:, -1].str.cat(sep="\n"), language=None)
         else:
-            st.dataframe(result.frame, hide_index=True)
-        downloads(result.frame, "console_result")
+            st.dataframe(outcome.frame, hide_index=True)
+        downloads(outcome.frame, "console_result")
 
 
 views = {"pivot": "Pivot", "console": "SQL console"}

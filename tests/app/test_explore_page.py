@@ -89,10 +89,56 @@ def test_selecting_a_row_lists_its_records(app):
 def test_the_console_runs_a_read_and_shows_the_time(app):
     at = app("explore", explore_view="SQL console", explore_sql="select count(*) as lead_count from leads")
     no_exception(at)
+    at.button(key="explore_run").click().run()
+    no_exception(at)
     assert table(at)["lead_count"].tolist() == [4000]
     assert any(c.value.startswith("1 row in ") for c in at.caption)
     expanders = [e.label for e in at.expander]
     assert "leads · canonical" in expanders and "lead_milestones · derived" in expanders
+
+
+def console_runs(monkeypatch):
+    """Count the statements the console actually runs (its worker processes)."""
+    from handoff import db
+
+    runs, real = [], db.execute_limited
+    monkeypatch.setattr(db, "execute_limited", lambda sql, **kwargs: runs.append(sql) or real(sql, **kwargs))
+    return runs
+
+
+def test_a_statement_from_a_link_is_shown_but_waits_for_run(app, monkeypatch):
+    runs = console_runs(monkeypatch)
+    statement = "select count(*) as n from leads, range(1000000000000)"  # a runaway, if it ran on opening
+    at = app("explore", explore_view="SQL console", explore_sql=statement)
+    no_exception(at)
+    assert at.text_area(key="explore_sql").value == statement
+    assert runs == [] and not at.error
+    assert "Press Run" in at.info[0].value
+    assert len(at.dataframe) == len(at.expander)  # only the schema tables: no result
+    at.text_area(key="explore_sql").input("select count(*) as n from leads")
+    at.button(key="explore_run").click().run()
+    no_exception(at)
+    assert runs == ["select count(*) as n from leads"]
+    assert [d.value for d in at.dataframe if list(d.value.columns) == ["n"]][0]["n"].tolist() == [4000]
+
+
+def test_a_small_result_is_kept_between_reruns_and_a_large_one_is_not(app, monkeypatch):
+    from handoff import console
+
+    runs = console_runs(monkeypatch)
+    at = app("explore", explore_view="SQL console", explore_sql="select * from range(3)")
+    at.button(key="explore_run").click().run()
+    at.segmented_control(key="explore_view").set_value("pivot").run()
+    at.segmented_control(key="explore_view").set_value("console").run()
+    no_exception(at)
+    assert len(runs) == 1 and table(at)["range"].tolist() == [0, 1, 2]  # shown again, not run again
+    monkeypatch.setattr(console, "MAX_KEPT_BYTES", 10)
+    at.button(key="explore_run").click().run()
+    assert table(at)["range"].tolist() == [0, 1, 2]  # shown once
+    assert at.session_state["explore_console_last"] == ("select * from range(3)", None)
+    at.segmented_control(key="explore_view").set_value("pivot").run()
+    at.segmented_control(key="explore_view").set_value("console").run()
+    assert len(runs) == 2 and "its result was too large to keep" in at.info[0].value
 
 
 def test_the_console_refuses_with_a_reason(app):

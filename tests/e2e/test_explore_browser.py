@@ -62,3 +62,15 @@ def test_the_sql_console_runs_a_read_and_refuses_a_write(server, page):
     refusal = page.locator('[data-testid="stAlertContentError"]').first
     refusal.wait_for(timeout=30_000)
     assert "refused: COPY reads or writes files" in refusal.inner_text()
+
+
+def test_a_statement_in_a_link_waits_for_run(server, page):
+    open_app(page, f"{server.url}/explore?explore_view=SQL+console&explore_sql=select+count(*)+as+n+from+leads")
+    assert_no_exception(page)
+    assert page.get_by_label("SQL").input_value() == "select count(*) as n from leads"
+    page.get_by_text("Press Run (or Ctrl+Enter) to run this statement").wait_for(timeout=30_000)
+    assert page.get_by_text("1 row in").count() == 0, "the statement from the link ran on opening"
+    page.get_by_role("button", name="Run").click()
+    wait_until_idle(page)
+    page.get_by_text("1 row in").wait_for(timeout=30_000)
+    assert_no_exception(page)
