@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from handoff import db
 from tests.fixtures import ROOT
 
-PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data"]
+PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "definitions"]
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def tiles(page) -> dict[str, str]:
 
 
 def mqls(shown: dict[str, str]) -> int | None:
-    value = next((value for label, value in shown.items() if label.endswith("MQLs")), None)
+    value = next((value for label, value in shown.items() if label.endswith("MQLs in the period")), None)
     return None if value is None else int(value.replace(",", ""))
 
 

@@ -8,7 +8,7 @@ from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
 pytestmark = pytest.mark.e2e
 
 TITLES = {"overview": "Overview", "campaigns": "Campaigns", "funnel": "Funnel", "sla": "SLA",
-          "attribution": "Attribution", "explore": "Explore", "data": "Data"}
+          "attribution": "Attribution", "explore": "Explore", "data": "Data", "definitions": "Definitions"}
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -17,14 +17,14 @@ def test_switching_cohort_and_period_changes_the_numbers(server, page):
     assert_no_exception(page)
     assert page.get_by_text("Cohort funnel").first.is_visible()
     assert page.locator(".js-plotly-plot").count() >= 4
-    cohort = metric_value(page, "MQL → SAL"), metric_value(page, "Won")
+    cohort = metric_value(page, "MQL → SAL"), metric_value(page, "Won from the period's leads")
     page.screenshot(path=str(OUTPUT / "funnel-cohort.png"), full_page=True)
 
     page.locator('[data-testid="stButtonGroup"]').first.get_by_role("radio", name="Period").click()
     wait_until_idle(page)
     page.get_by_text("Period funnel").first.wait_for()
     assert_no_exception(page)
-    assert (metric_value(page, "MQL → SAL"), metric_value(page, "Won")) != cohort
+    assert (metric_value(page, "MQL → SAL"), metric_value(page, "Won leads in the period")) != cohort
     assert "funnel_mode=Period" in page.url  # a shared link keeps the mode
     page.screenshot(path=str(OUTPUT / "funnel-period.png"), full_page=True)
 
@@ -34,7 +34,7 @@ def test_a_breakdown_table_and_the_drill_down(server, page):
     assert_no_exception(page)
     tables = page.locator('[data-testid="stDataFrame"]')
     assert tables.count() >= 6  # stages, breakdown, velocity, trend, exits, leads
-    won = metric_value(page, "Won")
+    won = metric_value(page, "Won from the period's leads")
     assert page.get_by_text(f"{won} leads counted at Won").first.is_visible()
     page.get_by_text("The leads behind a number").scroll_into_view_if_needed()
     page.screenshot(path=str(OUTPUT / "funnel-breakdown.png"), full_page=True)

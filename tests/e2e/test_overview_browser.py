@@ -8,7 +8,7 @@ pytestmark = pytest.mark.e2e
 
 
 def mql_tile(page) -> str:
-    tile = page.locator('[data-testid="stMetric"]').filter(has_text="MQLs").first
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text="MQLs in the period").first
     return tile.locator('[data-testid="stMetricValue"]').inner_text()
 
 

@@ -21,7 +21,7 @@ from handoff import cli, console, db, ingest
 from handoff.errors import HandoffError, QueryError
 from tests.fixtures import ROOT
 
-PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data"]
+PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "definitions"]
 TOKEN = f"hoffesc{uuid.uuid4().hex[:10]}"
 SEARCHED = [Path("/tmp"), ROOT.parent, Path.cwd()]
 
