@@ -272,8 +272,8 @@ def _stage_label(stage: str, owner: str) -> str:
 # The three parts of a stage's bar: who sourced its leads, and whether they joined the path there.
 FUNNEL_PARTS = (
     ("marketing_from_previous", "Marketing-sourced", TEAM_COLORS["marketing"], ""),
-    ("sales_from_previous", "Sales-sourced, from the previous stage", _SALES_LIGHT, ""),
-    ("joined_count", "Sales-sourced, joined the path here", TEAM_COLORS["sales"], "/"),
+    ("sales_from_previous", "Sales-sourced", _SALES_LIGHT, ""),
+    ("joined_count", "Sales-sourced, joined the path at this stage", TEAM_COLORS["sales"], "/"),
 )
 
 
@@ -328,7 +328,7 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
         "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
         "yaxis": {"autorange": "reversed"},
         "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
     })
 
 

@@ -239,3 +239,14 @@ def matching(*, team: str | None = None, page: str | None = None, text: str = ""
     return [m for m in registry().values()
             if (team is None or m.owner_team == team) and (page is None or page in m.pages)
             and (not words or words in f"{m.full_label} {m.definition} {m.id}".lower())]
+
+
+def readiness_for_people(rules: pd.DataFrame) -> pd.DataFrame:
+    """The data-readiness rules (data__readiness) with the metrics each one holds up, for people."""
+    status = {"ready": "Ready", "partial": "Partly", "missing": "Missing"}
+    return pd.DataFrame({
+        "What the data needs": rules["rule_label"], "Status": rules["status"].map(status),
+        "In the data": rules["detail"],
+        "Figures that rest on it": [", ".join(m.full_label for m in registry().values() if rule in m.needs)
+                                    for rule in rules["rule_id"]],
+    })

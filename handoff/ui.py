@@ -256,10 +256,18 @@ def filters() -> Filters:
 # Page helpers
 
 
+# Tile labels carry their basis ("MQLs from the period's leads"): let them wrap rather than be cut off.
+_APP_STYLE = """<style>
+[data-testid="stMetricLabel"] p { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] { height: auto !important; min-height: 1.5rem; }
+</style>"""
+
+
 def page_header(title: str, question: str) -> None:
     """A page title, the one question the page answers, and the filters in force."""
     _run_inside_app_frame()
     require_sign_in(show_account=False)
+    st.html(_APP_STYLE)
     st.title(title)
     st.markdown(question)
     st.caption(f"Filters: {filters().describe()}")
@@ -357,6 +365,13 @@ def console_outcome(sql: str, pressed: bool) -> console.ConsoleResult | None:
         st.error(outcome, icon=":material/block:")
         return None
     return outcome
+
+
+def readiness_note(metric_id: str) -> None:
+    """Under a heading or beside a table: what the data lacks for a metric, when it lacks anything."""
+    gate = readiness_gate(metrics.get(metric_id))
+    if gate is not None:
+        st.caption(f":material/data_alert: {'no data: ' if gate.status == 'missing' else ''}{gate.detail}")
 
 
 def no_data(what: str = "records") -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import ingest, ui
+from handoff import ingest, metrics, ui
 from handoff.charts import fmt_count, fmt_pct
 from handoff.demo import build_demo
 from handoff.errors import HandoffError
@@ -38,6 +38,11 @@ if failing.empty:
     st.info("Every record passes this check.", icon=":material/task_alt:")
 else:
     ui.table(ingest.failing_for_people(failing), f"data_failing_{check}")
+
+st.subheader("What the data supports")
+st.caption("Some figures need data a CRM export may leave out. Where a rule is not met, the pages say what is "
+           "missing next to the figure instead of showing a number that would mislead.")
+ui.table(metrics.readiness_for_people(ui.query("data__readiness")), "data_readiness")
 
 files = ui.query("data__import_files")
 if not files.empty:

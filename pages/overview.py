@@ -56,6 +56,7 @@ with right:
                                           ui.query("overview__targets_by_month", f, by_segment=True))
     quarter = overview.quarter_name(coverage["quarter_start"].iloc[0]) if len(coverage) else "this quarter"
     st.subheader(f"Pipeline coverage · {quarter}")
+    ui.readiness_note("pipeline_coverage_ratio")
     ui.metric_table(coverage, "pipeline_coverage", {
         "segment": "Segment", "open_pipeline_usd": "open_pipeline_usd", "remaining_target_usd": "remaining_target_usd",
         "coverage_ratio": "pipeline_coverage_ratio", "needed_ratio": "needed_coverage_ratio",

@@ -3,7 +3,7 @@
 -- lacks instead of a number that would mislead (a follow-up SLA of 0 % where no touch was ever
 -- logged); `partial` marks the number. Rules: sales touches recorded (speed to lead, the follow-up SLA,
 -- sales' attribution credit), lost deals recorded (win rate: with no losses it is 100 % by
--- construction), amounts on open deals (pipeline and coverage).
+-- construction), amounts on open deals (pipeline and coverage), amounts on won deals (bookings).
 create or replace table data_readiness as
 with
 touch_counts as (
@@ -15,7 +15,9 @@ deal_counts as (
         count(*) filter (where stage = 'lost') as lost_count,
         count(*) filter (where stage in ('won', 'lost')) as closed_count,
         count(*) filter (where stage = 'open') as open_count,
-        count(*) filter (where stage = 'open' and amount > 0) as open_with_amount_count
+        count(*) filter (where stage = 'open' and amount > 0) as open_with_amount_count,
+        count(*) filter (where stage = 'won') as won_count,
+        count(*) filter (where stage = 'won' and amount > 0) as won_with_amount_count
     from deals
 ),
 
@@ -65,6 +67,26 @@ final as (
             when d.open_count = d.open_with_amount_count then format('{:,} open deals, all with an amount', d.open_count)
             when d.open_with_amount_count = 0 then 'no amounts on open deals'
             else format('{:,} of {:,} open deals have no amount', d.open_count - d.open_with_amount_count, d.open_count)
+        end
+    from deal_counts as d
+
+    union all
+
+    select
+        4,
+        'won_deal_amounts',
+        'Amounts on won deals',
+        case
+            when d.won_count = d.won_with_amount_count then 'ready'
+            when d.won_with_amount_count = 0 then 'missing'
+            else 'partial'
+        end,
+        d.won_with_amount_count,
+        d.won_count,
+        case
+            when d.won_count = d.won_with_amount_count then format('{:,} won deals, all with an amount', d.won_count)
+            when d.won_with_amount_count = 0 then 'no amounts on won deals'
+            else format('{:,} of {:,} won deals have no amount', d.won_count - d.won_with_amount_count, d.won_count)
         end
     from deal_counts as d
 )

@@ -191,3 +191,15 @@ def test_olist_imported_then_the_funnel_page_shows_lead_mql_to_won(app, writable
     # 8,000 leads, all MQLs, 842 won: 10.5 % Lead → Won (842 / 8,000).
     assert tiles["Leads created in the period"] == "8,000" and tiles["Won from the period's leads"] == "842"
     assert tiles["Lead → Won from the period's leads"] == "10.5 %"
+
+
+def test_olist_imported_then_the_sla_page_says_the_follow_up_cannot_be_judged(app, writable):
+    # The real Olist export logs no sales touch at all: its follow-up SLA is "no data", never 0 % red.
+    require_real_data(OLIST_DIR)
+    ingest.import_files(OLIST, "olist", writable)
+    at = app("sla", period="All time")
+    no_exception(at)
+    follow_up = next(m for m in at.metric if "Follow up every MQL fast" in m.label)
+    assert follow_up.value == "no data"
+    assert "no data: no sales touches recorded" in " ".join(c.value for c in at.caption)
+    assert "Can't be judged" in " ".join(m.value for m in at.markdown)
