@@ -341,3 +341,13 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
 def _series_color(dimension: str, value: str, fallback: str) -> str:
     """Team colours when the series is a team (who sourced the lead); else the given colour."""
     return TEAM_COLORS.get(value, fallback) if dimension == "team" else fallback
+
+
+def basis_note(keys: Sequence[str], mode: str) -> str | None:
+    """A sentence when the chosen measures mix bases (a cohort figure next to an activity one), else None."""
+    chosen = [MEASURES[key].metric(mode) for key in keys if key in MEASURES]
+    if len({metric.basis for metric in chosen}) < 2:
+        return None
+    cohort = [metric.label for metric in chosen if metric.basis == "cohort"]
+    return (f"Mixed bases: {', '.join(cohort)} follow the period's leads to the as-of day (cohort); the other "
+            "measures count what happened in the period. Each header says which.")

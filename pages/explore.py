@@ -41,6 +41,8 @@ def show_pivot():
     if not keys:
         st.info("Pick at least one measure.", icon=":material/functions:")
         return
+    if note := pivot.basis_note(keys, mode):
+        st.caption(note)
     if dim1 == pivot.NONE:
         for tile, measure in zip(st.columns(len(keys)), pivot.measures(keys)):
             ui.metric_tile(tile, measure.metric(mode).id, frame[measure.column].iloc[0])

@@ -19,6 +19,9 @@ if funnel.is_empty(stages):
 values = funnel.headline_values(stages)
 for tile, (period_id, key) in zip(st.columns(4), funnel.HEADLINE, strict=True):
     ui.metric_tile(tile, funnel.headline_metric(period_id, mode), values[key])
+if mode == "cohort":
+    st.caption("Leads created in the period are the cohort; the other figures follow those leads to the "
+               "data's as-of day.")
 st.plotly_chart(funnel.funnel_chart(stages))
 st.caption(f"Marketing-sourced leads go Lead → MQL → SAL; sales-sourced leads are never MQLs and join the path "
            f"at their first sales stage (hatched). Each conversion shows the records it rests on (n); under "

@@ -162,3 +162,9 @@ def test_format_value_reads_like_people_write():
     assert pivot.format_value(0.384, "rate") == "38.4 %"
     assert pivot.format_value(3.2, "hours") == "3.2 h"
     assert pivot.format_value(1234, "count") == "1,234"
+
+
+def test_a_mix_of_bases_is_said():
+    assert pivot.basis_note(["mqls", "pipeline"], "cohort").startswith("Mixed bases: MQLs follow")
+    assert pivot.basis_note(["mqls", "pipeline"], "period") is None  # all in the period
+    assert pivot.basis_note(["pipeline", "bookings"], "cohort") is None
