@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from handoff import metrics
+from handoff import text
+from handoff.text import Markdown, md
 from handoff.attribution_models import MODEL_LABELS, MODELS, THIN_JOURNEYS, UNATTRIBUTED
 from handoff.charts import (
     HANDOFF_COLOR,
@@ -79,7 +81,7 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
     shares = credit.pivot_table(index=["key", "team"], columns="model", values="share_rate", aggfunc="sum")
     shares = shares.reindex(columns=[m for m in MODELS if m in shares.columns])
     shares = shares.loc[shares.mean(axis=1).sort_values(ascending=False).index[:TOP_KEYS]][::-1]
-    names = [f"{_label(k, labels)} ({t})" if level != "team" and k != UNATTRIBUTED else _label(k, labels)
+    names = [text.plot(f"{_label(k, labels)} ({t})" if level != "team" and k != UNATTRIBUTED else _label(k, labels))
              for k, t in shares.index]
     figure = go.Figure()
     for name, (_, team), low, high in zip(names, shares.index, shares.min(axis=1), shares.max(axis=1), strict=True):
@@ -106,7 +108,7 @@ def team_ranges(team_credit: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis: str) -> list[str]:
+def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis: str) -> list[Markdown]:
     """Sentences that hold under every model: the teams' ranges, who earns more, the channels that
     stay on top, and what no model can place."""
     words = BASIS_WORDS[basis]
@@ -115,32 +117,34 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
     for team in ("marketing", "sales"):
         if team in ranges.index:
             row = ranges.loc[team]
-            claims.append(f"**{team.capitalize()}** earns **{fmt_pct(row.lowest_rate)} – {fmt_pct(row.highest_rate)}** "
-                          f"of {words} under every model (lowest: {row.lowest_model}; highest: {row.highest_model}).")
+            claims.append(md("**{}** earns **{} – {}** of {} under every model (lowest: {}; highest: {}).",
+                             team.capitalize(), fmt_pct(row.lowest_rate), fmt_pct(row.highest_rate), words,
+                             row.lowest_model, row.highest_model))
     shares = team_credit.pivot_table(index="model", columns="key", values="share_rate", aggfunc="sum")
     if {"marketing", "sales"} <= set(shares.columns):
         ahead = shares["marketing"] > shares["sales"]
         if ahead.all() or (~ahead).all():
             leader, other = ("marketing", "sales") if ahead.all() else ("sales", "marketing")
-            claims.append(f"{leader.capitalize()} earns more than {other} under every model.")
+            claims.append(md("{} earns more than {} under every model.", leader.capitalize(), other))
         else:
-            claims.append("Which team earns more depends on the model: marketing under "
-                          f"{', '.join(MODEL_LABELS[m] for m in ahead[ahead].index)}; sales under the others.")
+            claims.append(md("Which team earns more depends on the model: marketing under {}; sales under the "
+                             "others.", ", ".join(MODEL_LABELS[m] for m in ahead[ahead].index)))
     by_channel = channel_credit[channel_credit["key"] != UNATTRIBUTED].pivot_table(
         index="key", columns="model", values="share_rate", aggfunc="sum")
     if len(by_channel) > 3:
         top = (by_channel.rank(ascending=False, method="min") <= 3).all(axis=1)
         if top.any():
             names = ", ".join(fmt_label(k) for k in by_channel[top].min(axis=1).sort_values(ascending=False).index)
-            claims.append(f"In the top 3 channels under every model: **{names}**.")
+            claims.append(md("In the top 3 channels under every model: **{}**.", names))
         else:
-            claims.append("No channel is in the top 3 under every model.")
+            claims.append(md("No channel is in the top 3 under every model."))
     floor = by_channel.min(axis=1).sort_values(ascending=False)
     if len(floor) and floor.iloc[0] >= 0.01:
-        claims.append(f"Every model gives **{fmt_label(floor.index[0])}** at least {fmt_pct(floor.iloc[0])} of {words}.")
+        claims.append(md("Every model gives **{}** at least {} of {}.", fmt_label(floor.index[0]), fmt_pct(floor.iloc[0]),
+                         words))
     if UNATTRIBUTED in ranges.index and ranges.loc[UNATTRIBUTED, "highest_rate"] > 0:
-        claims.append(f"{fmt_pct(ranges.loc[UNATTRIBUTED, 'highest_rate'])} of {words} comes from deals with no touch "
-                      "before their conversion point: no model can place it (unattributed).")
+        claims.append(md("{} of {} comes from deals with no touch before their conversion point: no model can place "
+                         "it (unattributed).", fmt_pct(ranges.loc[UNATTRIBUTED, "highest_rate"]), words))
     return claims
 
 
@@ -288,11 +292,11 @@ def grid_chart(grid: pd.DataFrame, rate: str) -> go.Figure:
     keep = counts.sum(axis=1) > 0  # drop bands with no MQL at all (e.g. unscored)
     z, counts = z[keep], counts[keep]
     thin = counts < THIN_CELL
-    text = [[("–" if n == 0 else f"{fmt_pct(v)}<br>n={fmt_count(n)}" + (" · thin" if n < THIN_CELL else ""))
+    cell_text = [[("–" if n == 0 else f"{fmt_pct(v)}<br>n={fmt_count(n)}" + (" · thin" if n < THIN_CELL else ""))
              for v, n in zip(z_row, n_row, strict=True)] for z_row, n_row in zip(z.to_numpy(), counts.to_numpy(), strict=True)]
     figure = go.Figure(go.Heatmap(
         z=100 * z.where(~thin).to_numpy(), x=list(speeds[z.columns]), y=list(bands[z.index]),
-        text=text, texttemplate="%{text}", colorscale="Blues", colorbar={"title": "%"},
+        text=cell_text, texttemplate="%{text}", colorscale="Blues", colorbar={"title": "%"},
         hovertemplate="Score %{y} · follow-up %{x}<br>%{text}<extra></extra>", xgap=2, ygap=2,
     ))
     figure.update_layout(height=120 + 60 * len(z), xaxis_title="Follow-up speed: MQL to first sales touch (sales' lever)",
@@ -318,13 +322,13 @@ def _points(rate: float) -> str:
     return f"{round(100 * rate, 1) + 0.0:+.1f} pts"  # + 0.0 turns a rounded -0.0 into 0.0
 
 
-def shift_share_sentence(parts: dict[str, float]) -> str:
+def shift_share_sentence(parts: dict[str, float]) -> Markdown:
     """One sentence reading the waterfall: the change and the part each lever explains."""
     change = parts["current"] - parts["previous"]
-    return (f"MQL → Won conversion went from **{fmt_pct(parts['previous'])}** to **{fmt_pct(parts['current'])}** "
-            f"({_points(change)}): {_points(parts['mix'])} from the mix of lead-score bands, "
-            f"{_points(parts['rate'])} from conversion within the bands, "
-            f"{_points(parts['interaction'])} from both together.")
+    return md("MQL → Won conversion went from **{}** to **{}** ({}): {} from the mix of lead-score bands, {} from "
+              "conversion within the bands, {} from both together.", fmt_pct(parts["previous"]),
+              fmt_pct(parts["current"]), _points(change), _points(parts["mix"]), _points(parts["rate"]),
+              _points(parts["interaction"]))
 
 
 def shift_share_table(bands: pd.DataFrame) -> pd.DataFrame:

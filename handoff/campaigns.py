@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from handoff import metrics
+from handoff import metrics, text
 from handoff.attribution_models import MODELS
 
 TOTAL = "Total"
@@ -83,8 +83,8 @@ def spend_figure(monthly: pd.DataFrame):
         return figure
     months = monthly.assign(month=pd.to_datetime(monthly["month_start"]).dt.strftime("%b %Y"))
     for channel, rows in months.groupby("channel", sort=True):
-        figure.add_bar(x=rows["month"], y=rows["cost_usd"], name=fmt_label(channel),
-                       hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + fmt_label(channel) + "</extra>")
+        figure.add_bar(x=rows["month"], y=rows["cost_usd"], name=text.plot(fmt_label(channel)),
+                       hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + text.plot(fmt_label(channel)) + "</extra>")
     pipeline = months.groupby("month", sort=False)["pipeline_usd"].sum()
     figure.add_scatter(x=pipeline.index, y=pipeline.to_numpy(), name=metrics.label("campaign_pipeline_usd"),
                        yaxis="y2", mode="lines+markers", line={"color": HANDOFF_COLOR, "width": 3},

@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from handoff import db, metrics
+from handoff import db, metrics, text
+from handoff.text import Markdown, md
 from handoff.charts import (
     BAD_COLOR,
     HANDOFF_COLOR,
@@ -105,15 +106,15 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> str:
+def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> Markdown:
     """The one sentence that says which funnel is shown and what each bar counts."""
     window = window_words(filters)
     if mode == "period":
-        return (f"**Period funnel**: how many leads entered each stage {window} — a different set of "
-                "leads at each stage, so a step compares flows and can exceed 100 %.")
-    return (f"**Cohort funnel**: the leads created {window}, each counted at every stage it had reached "
-            f"by {_day(as_of)} (a lead that skipped a stage counts as having reached it; a sales-sourced lead is "
-            "never an MQL and joins at its first sales stage).")
+        return md("**Period funnel**: how many leads entered each stage {} — a different set of leads at each "
+                  "stage, so a step compares flows and can exceed 100 %.", window)
+    return md("**Cohort funnel**: the leads created {}, each counted at every stage it had reached by {} (a lead "
+              "that skipped a stage counts as having reached it; a sales-sourced lead is never an MQL and joins at "
+              "its first sales stage).", window, _day(as_of))
 
 
 def velocity_caption(filters: Filters) -> str:
@@ -303,18 +304,18 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
     } for column, name, color, pattern in FUNNEL_PARTS]
     annotations = []
     for row, label in zip(table.itertuples(), labels):
-        text = f"<b>{fmt_count(row.reached_count)}</b>"
+        note = f"<b>{fmt_count(row.reached_count)}</b>"
         if row.stage_order == 1:
-            text += f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, " \
+            note += f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, " \
                     f"{fmt_count(row.sales_sourced_count)} sales-sourced"
         else:
             thin = " · <b>thin</b>" if row.is_thin else ""
-            text += (f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
+            note += (f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
                      f"  ·  {fmt_pct(row.from_first_rate)} of first")
             if row.stage_order >= 3:
-                text += (f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
+                note += (f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
                          f"{fmt_count(row.joined_count)} joined here")
-        annotations.append({"x": widest * 1.02, "y": label, "text": text, "showarrow": False, "xanchor": "left",
+        annotations.append({"x": widest * 1.02, "y": label, "text": note, "showarrow": False, "xanchor": "left",
                             "align": "left",
                             "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"}})
     # Category 1 is MQL and 2 is SAL: the handoff sits between them.
@@ -417,7 +418,7 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
     values = wide["group_value"].head(limit).tolist()
     cols = 3
     rows = max(1, -(-len(values) // cols))
-    titles = [f"{_label(v, labels)} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])]
+    titles = [f"{text.plot(_label(v, labels))} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])]
     layout = _grid_layout(rows, cols, titles, shared_xaxes=True, horizontal_spacing=0.08,
                           vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04)
     names = [name for _, name, _ in STAGES]
@@ -426,14 +427,14 @@ def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, la
     for index, value in enumerate(values):
         part = grouped[grouped["group_value"] == value].sort_values("stage_order")
         previous = step_bases(part).to_numpy()
-        text = [fmt_count(n) if order == 1 else
+        bar_text = [fmt_count(n) if order == 1 else
                 f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
                 for order, n, rate, prev in zip(part["stage_order"], part["reached_count"],
                                                 part["from_previous_rate"], previous)]
         axis = "" if index == 0 else str(index + 1)
         traces.append({
             "type": "bar", "y": part["stage"], "x": part["from_first_rate"].fillna(0), "orientation": "h",
-            "text": text, "textposition": "auto", "marker": {"color": [team_color(o) for o in part["owner_team"]]},
+            "text": bar_text, "textposition": "auto", "marker": {"color": [team_color(o) for o in part["owner_team"]]},
             "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", "showlegend": False,
             "xaxis": f"x{axis}", "yaxis": f"y{axis}",
         })
@@ -633,7 +634,7 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
         targets.append(len(labels))
         values.append(int(row.lead_count))
         link_colors.append(_fade(EXIT_COLORS[row.exit_kind]))
-        labels.append(f"{exit_label(row.exit_kind, row.exit_reason)} ({fmt_count(row.lead_count)})")
+        labels.append(f"{text.plot(exit_label(row.exit_kind, row.exit_reason))} ({fmt_count(row.lead_count)})")
         colors.append(EXIT_COLORS[row.exit_kind])
         xs.append(column_x[origin] + 0.095)
         ys.append(min(below[origin] + size / 2, 0.999))

@@ -2112,11 +2112,6 @@ HEADLINE_CHECKS = (
 )
 
 
-def as_markdown(text: str) -> str:
-    """A message for a Streamlit alert: file patterns like *deal* stay literal, not italics."""
-    return re.sub(r"([*_`\\])", r"\\\1", text)
-
-
 def tables_for_people(frame: pd.DataFrame) -> pd.DataFrame:
     """data__table_health with column names for people."""
     return frame.drop(columns="table_order").rename(

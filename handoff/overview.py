@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from handoff import funnel, metrics
-from handoff.charts import fmt_count, fmt_hours, fmt_label, fmt_pct, fmt_usd
+from handoff.charts import fmt_count, fmt_label, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 
 

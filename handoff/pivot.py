@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from handoff import db, metrics
+from handoff import db, metrics, text
 from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_label
 from handoff.filters import FILTER_PARAMS
 from handoff.paths import QUERIES_DIR
@@ -164,6 +164,11 @@ def format_value(value, unit: str) -> str:
     return metrics.format_value(value, unit)
 
 
+def _plot_labels(frame: pd.DataFrame, slot: str, dimension: Dimension) -> pd.Series:
+    """A dimension's labels for a chart: as the table shows them, escaped for Plotly."""
+    return _dim_labels(frame, slot, dimension).map(text.plot)
+
+
 def _dim_labels(frame: pd.DataFrame, slot: str, dimension: Dimension) -> pd.Series:
     labels = frame[f"{slot}_label"].astype(object)
     if dimension.key == "created_month":
@@ -285,9 +290,9 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
     measure = MEASURES[key]
     color = OWNER_COLORS[measure.owner]
     values = frame[measure.column].astype(float) * (100 if measure.unit == "rate" else 1)
-    data = frame.assign(value=values, x1=_dim_labels(frame, "dim1", DIMENSIONS[dim1]))
+    data = frame.assign(value=values, x1=_plot_labels(frame, "dim1", DIMENSIONS[dim1]))
     if dim2 != NONE:
-        data = data.assign(x2=_dim_labels(frame, "dim2", DIMENSIONS[dim2]))
+        data = data.assign(x2=_plot_labels(frame, "dim2", DIMENSIONS[dim2]))
     first, second = DIMENSIONS[dim1], DIMENSIONS.get(dim2)
     axis = measure_title(measure, mode)
     title = f"{measure.label(mode)} by {first.label.lower()}"
@@ -324,9 +329,9 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
                           legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"})
     else:
         grid = data.pivot_table(index="x1", columns="x2", values="value", aggfunc="first", sort=False)
-        text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
+        cell_text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
         fig.add_heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index),
-                        text=text.reindex_like(grid).values, texttemplate="%{text}",
+                        text=cell_text.reindex_like(grid).values, texttemplate="%{text}",
                         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
                         colorscale=[[0, "#FFFFFF"], [1, color]], colorbar_title_text=axis)
         fig.update_layout(xaxis_title=second.label, yaxis_title=first.label,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
-from handoff import db, metrics, overview
+from handoff import db, metrics, overview, text
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.filters import Filters
 
@@ -48,12 +48,6 @@ class _Figures:
         self.count += 1
         return pio.to_html(figure, full_html=False, include_plotlyjs=self.count == 1,
                            div_id=f"figure-{self.count}", config={"displaylogo": False})
-
-
-def _markdown_bold(text: str) -> str:
-    """Escape `text` and turn its **bold** spans (the pages' markdown) into <b>."""
-    pieces = html.escape(text).split("**")
-    return "".join(f"<b>{piece}</b>" if index % 2 else piece for index, piece in enumerate(pieces))
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -100,7 +94,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     # Funnel
     stages = query("funnel__stage_counts", mode="cohort")
     parts.append('<h2 id="funnel">Funnel</h2>'
-                 f"<p>{_markdown_bold(funnel.mode_sentence('cohort', filters, as_of))}</p>"
+                 f"<p>{text.to_html(funnel.mode_sentence('cohort', filters, as_of))}</p>"
                  + (figure(funnel.funnel_chart(stages))
                     + _table(metrics.labelled(funnel.stage_table(stages), funnel.stage_columns("cohort")))
                     if not funnel.is_empty(stages) else "<p>No leads in this window.</p>"))
@@ -136,7 +130,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
         leakage = "<p>Not enough MQLs in both periods to decompose the change.</p>"
     else:
         shift = attribution_view.shift_share_parts(bands)
-        leakage = (f"<p>{_markdown_bold(attribution_view.shift_share_sentence(shift))}</p>"
+        leakage = (f"<p>{text.to_html(attribution_view.shift_share_sentence(shift))}</p>"
                    + figure(attribution_view.waterfall_chart(shift, before.describe().split(" · ")[0],
                                                              filters.describe().split(" · ")[0]))
                    + _table(attribution_view.shift_share_table(bands)))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from handoff import metrics
+from handoff import metrics, text
 from handoff.charts import TEAM_COLORS
 from handoff.filters import Filters, add_months
 from handoff.sla import Policies, answered_before_opening, hours_text
@@ -195,9 +195,9 @@ def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
         same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
         figure.add_scatter(
             x=rows["period_start"], y=100 * rows["compliance_rate"], mode="lines+markers",
-            name=f"{policy.name} ({policy.owner_team})", connectgaps=False,
+            name=text.plot(f"{policy.name} ({policy.owner_team})"), connectgaps=False,
             line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
-            hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + policy.name + "</extra>",
+            hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + text.plot(policy.name) + "</extra>",
         )
     figure.update_layout(
         title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached))", height=420,

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, console, db, metrics, spreadsheet
+from handoff import auth, console, db, metrics, spreadsheet, text
+from handoff.text import Markdown, md
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 
@@ -63,22 +64,22 @@ def require_sign_in(show_account: bool = True) -> auth.Viewer:
     if who.may_view:
         if who.signed_in and show_account:
             with st.sidebar:
-                st.caption(f"Signed in as **{who.label}**" + (" (administrator)" if who.is_admin else ""))
+                caption(md("Signed in as **{}**{}", who.label, " (administrator)" if who.is_admin else ""))
                 st.button("Sign out", key="auth_sign_out", on_click=st.logout, icon=":material/logout:")
         return who
     st.title("Handoff")
     if config.problem:
-        st.error(f"Sign-in is configured but can't be used: {config.problem}. Ask whoever runs Handoff to "
-                 "fix `.streamlit/secrets.toml` (README: Sign-in).", icon=":material/lock:")
+        error(md("Sign-in is configured but can't be used: {}. Ask whoever runs Handoff to fix "
+                 "`.streamlit/secrets.toml` (README: Sign-in).", config.problem), icon=":material/lock:")
         st.stop()
-    st.markdown("Sign in to see the numbers.")
+    markdown("Sign in to see the numbers.")
     for provider in config.providers:
         if st.button(f"Sign in with {provider}" if provider else "Sign in", type="primary",
                      icon=":material/login:", key=f"auth_sign_in_{provider or 'default'}"):
             try:
                 st.login(provider) if provider else st.login()
             except Exception as exc:  # e.g. Authlib not installed: one line instead of a traceback
-                st.error(f"Sign-in failed: {str(exc).splitlines()[0]}", icon=":material/lock:")
+                error(f"Sign-in failed: {str(exc).splitlines()[0]}", icon=":material/lock:")
     st.stop()
 
 
@@ -106,14 +107,14 @@ def ensure_database() -> None:
 def _explain_missing_database(path: Path) -> None:
     """For a viewer who may not write: there is no database yet, and who can make one."""
     admins = sorted(auth.sign_in_config(_secrets()).admins)
-    who = (f"an administrator ({', '.join(admins)})" if admins else "whoever runs Handoff (no administrator "
-           "is listed under `[handoff] admins` in `.streamlit/secrets.toml`)")
+    who = (md("an administrator ({})", ", ".join(admins)) if admins else md(
+        "whoever runs Handoff (no administrator is listed under `[handoff] admins` in `.streamlit/secrets.toml`)"))
     st.title("Handoff has no data yet")
-    st.warning(f"There is no database at `{path}` yet, and only administrators may build or import one.",
-               icon=":material/lock:")
-    st.markdown(f"Ask {who} to open Handoff once (it builds the demo company), to import your data on the "
-                f"Data page, or to run `python -m handoff demo --db {path}` or "
-                f"`python -m handoff import --db {path} --mapping …`.")
+    warning(md("There is no database at {} yet, and only administrators may build or import one.", str(path)),
+            icon=":material/lock:")
+    markdown(md("Ask {} to open Handoff once (it builds the demo company), to import your data on the Data page, "
+                "or to run {} or {}.", who, f"python -m handoff demo --db {path}",
+                f"python -m handoff import --db {path} --mapping …"))
 
 
 def _build_demo_with_progress(path: Path, reason: str) -> None:
@@ -122,7 +123,7 @@ def _build_demo_with_progress(path: Path, reason: str) -> None:
     if not auth.may_write(viewer()):  # every caller checks; this keeps a new caller from forgetting
         st.stop()
     st.title("Handoff")
-    st.info(reason)
+    info(reason)
     bar = st.progress(0.0, text="Starting…")
     with _build_lock:
         if path.exists():  # another session built it while this one waited
@@ -133,19 +134,18 @@ def _build_demo_with_progress(path: Path, reason: str) -> None:
 
 def _explain_unusable_database(path: Path, exc: HandoffError) -> None:
     st.title("Handoff can't read its database")
-    st.error(str(exc))
-    st.markdown(
-        f"""
+    error(str(exc))
+    markdown(md(
+        """
 Nothing has been changed. Ways out:
 
 - **Point Handoff at another database**: restart with `HANDOFF_DB=/path/to/handoff.duckdb`.
-- **Re-import your data** with `python -m handoff import --db {path} --mapping …`.
-- **Start over with the demo company**: the button below renames this file to
-  `{path.name}.unreadable-<time>` (it is kept, not deleted) and builds a fresh demo database.
-"""
-    )
+- **Re-import your data** with {}.
+- **Start over with the demo company**: the button below renames this file to {} (it is kept, not
+  deleted) and builds a fresh demo database.
+""", f"python -m handoff import --db {path} --mapping …", f"{path.name}.unreadable-<time>"))
     if not auth.may_write(viewer()):
-        st.info("Replacing the database is for administrators.", icon=":material/lock:")
+        info("Replacing the database is for administrators.", icon=":material/lock:")
         return
     if st.button("Move the file aside and build the demo database", type="primary"):
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -165,7 +165,7 @@ def query(name: str, filters: Filters | None = None, **params) -> pd.DataFrame:
     try:
         return db.run_query(name, filters, db=db_path(), **params)
     except HandoffError as exc:
-        st.error(f"Couldn't load {name}: {exc}")
+        error(f"Couldn't load {name}: {exc}")
         st.stop()
 
 
@@ -218,7 +218,7 @@ def filter_bar() -> Filters:
                 LIST_FIELD_LABELS[field], list(names), key=key, bind="query-params", placeholder="All",
             )
     for notice in notices:
-        st.warning(notice, icon=":material/link_off:")
+        warning(notice, icon=":material/link_off:")
     filters = Filters(start=window[0], end=window[1], **selected)
     st.session_state["handoff_filters"] = filters
     return filters
@@ -269,8 +269,8 @@ def page_header(title: str, question: str) -> None:
     require_sign_in(show_account=False)
     st.html(_APP_STYLE)
     st.title(title)
-    st.markdown(question)
-    st.caption(f"Filters: {filters().describe()}")
+    markdown(question)
+    caption(f"Filters: {filters().describe()}")
 
 
 def _run_inside_app_frame() -> None:
@@ -286,8 +286,44 @@ def _run_inside_app_frame() -> None:
         st.rerun()
 
 
+# ---------------------------------------------------------------------------------------------
+# Text: the one place page text goes through. A Markdown (handoff.text.md) renders as markdown; any
+# other string from data, a file, a URL or a user is escaped and reads as its characters.
+
+
+def markdown(body, where=None, **kwargs) -> None:
+    """st.markdown of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).markdown(text.escape(body), **kwargs)
+
+
+def caption(body, where=None, **kwargs) -> None:
+    """st.caption of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).caption(text.escape(body), **kwargs)
+
+
+def info(body, where=None, **kwargs) -> None:
+    """st.info of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).info(text.escape(body), **kwargs)
+
+
+def success(body, where=None, **kwargs) -> None:
+    """st.success of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).success(text.escape(body), **kwargs)
+
+
+def warning(body, where=None, **kwargs) -> None:
+    """st.warning of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).warning(text.escape(body), **kwargs)
+
+
+def error(body, where=None, **kwargs) -> None:
+    """st.error of `body`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).error(text.escape(body), **kwargs)
+
+
 # Each team's mark before a label (a stage's or metric's owner is always visible).
-TEAM_MARK = {"marketing": ":orange[■]", "sales": ":blue[■]", "shared": ":gray[■]", None: ":gray[■]"}
+TEAM_MARK = {team: md(mark) for team, mark in
+             {"marketing": ":orange[■]", "sales": ":blue[■]", "shared": ":gray[■]", None: ":gray[■]"}.items()}
 
 
 def readiness() -> dict[str, object]:
@@ -314,16 +350,30 @@ def metric_tile(where, metric_id: str, value, *, delta: str | None = None, value
     says so instead of a misleading number ("no data: no sales touches recorded")."""
     metric = metrics.get(metric_id)
     gate = readiness_gate(metric, needs)
-    text = value_text if value_text is not None else metric.format(value)
+    shown = value_text if value_text is not None else metric.format(value)
     if gate is not None and gate.status == "missing":
-        text, delta = "no data", None
+        shown, delta = "no data", None
     color = {"up": "normal", "down": "inverse", "none": "off"}[metric.good]
-    where.metric(f"{TEAM_MARK[team or metric.owner_team]} {label or metric.full_label}", text, delta,
-                 delta_color=color, help=metric_args.pop("help", metric.help),
+    where.metric(md("{} {}", TEAM_MARK[team or metric.owner_team], label or metric.full_label), text.escape(shown),
+                 delta, delta_color=color, help=text.escape(metric_args.pop("help", Markdown(metric.help))),
                  border=metric_args.pop("border", True), **metric_args)
     if gate is not None:
-        where.caption(f":material/data_alert: {'no data: ' if gate.status == 'missing' else ''}{gate.detail}")
+        caption(_gate_text(gate), where=where)
     return gate
+
+
+def badge(label, color: str, where=None) -> None:
+    """st.badge of `label`, escaped unless it is Markdown Handoff wrote."""
+    (where or st).badge(text.escape(label), color=color)
+
+
+def check_tile(where, label: str, value: str, help_text: str) -> None:
+    """A data-health tile (a check, not a registry metric): its words escaped like any other text."""
+    where.metric(text.escape(label), text.escape(value), help=text.escape(help_text), border=True)
+
+
+def _gate_text(gate) -> Markdown:
+    return md(":material/data_alert: {}{}", "no data: " if gate.status == "missing" else "", gate.detail)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,13 +406,13 @@ def console_outcome(sql: str, pressed: bool) -> console.ConsoleResult | None:
         try:
             console.check(sql, db_path=db_path())
         except HandoffError as exc:
-            st.error(str(exc), icon=":material/block:")
+            error(str(exc), icon=":material/block:")
             return None
         again = " again (its result was too large to keep)" if last_sql == sql else ""
-        st.info(f"Press Run (or Ctrl+Enter) to run this statement{again}.", icon=":material/play_arrow:")
+        info(f"Press Run (or Ctrl+Enter) to run this statement{again}.", icon=":material/play_arrow:")
         return None
     if isinstance(outcome, str):
-        st.error(outcome, icon=":material/block:")
+        error(outcome, icon=":material/block:")
         return None
     return outcome
 
@@ -371,12 +421,12 @@ def readiness_note(metric_id: str) -> None:
     """Under a heading or beside a table: what the data lacks for a metric, when it lacks anything."""
     gate = readiness_gate(metrics.get(metric_id))
     if gate is not None:
-        st.caption(f":material/data_alert: {'no data: ' if gate.status == 'missing' else ''}{gate.detail}")
+        caption(_gate_text(gate))
 
 
 def no_data(what: str = "records") -> None:
     """The friendly message for a selection with nothing in it."""
-    st.info(
+    info(
         f"No {what} match these filters. Widen the period or clear a filter in the sidebar.",
         icon=":material/filter_alt_off:",
     )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from handoff import attribution_view as view
 from handoff import metrics, ui
+from handoff.text import md
 from handoff.charts import fmt_count, fmt_usd
 
 ui.page_header("Attribution", "Whose deal was it? Every model side by side, each team's share as a range, "
@@ -28,30 +29,29 @@ ranges = view.team_ranges(team_credit)
 labels = view.key_labels(ui.query("filters__options"))
 tiles = st.columns(4)
 ui.metric_tile(tiles[0], view.SCOPE_METRICS[basis], totals["total_usd"])
-tiles[0].caption("What every model shares out; each model's credits add up to it to the cent.")
+ui.caption("What every model shares out; each model's credits add up to it to the cent.", where=tiles[0])
 ui.metric_tile(tiles[1], "converting_journey_count", totals["attributed_deal_count"])
 for tile, team in zip(tiles[2:], ("marketing", "sales"), strict=True):
     row = ranges.loc[team] if team in ranges.index else None
     ui.metric_tile(tile, f"{team}_credit_share_rate", None, value_text="–" if row is None else
                    view.share_range(row.lowest_rate, row.highest_rate))
-st.caption(f"{metrics.label('unattributed_usd')}: {fmt_usd(totals['unattributed_usd'])}, "
-           f"{fmt_count(totals['unattributed_deal_count'])} deals with no touch before their conversion point; "
-           "they stay *unattributed* under every model.")
+ui.caption(md("{}: {}, {} deals with no touch before their conversion point; they stay *unattributed* under "
+              "every model.", metrics.label("unattributed_usd"), fmt_usd(totals["unattributed_usd"]),
+              fmt_count(totals["unattributed_deal_count"])))
 if warning := view.thin_warning(totals):
-    st.warning(warning, icon=":material/warning:")
+    ui.warning(warning, icon=":material/warning:")
 
 compare, receipt_tab, sourced_tab, leakage_tab = st.tabs(
     ["Model comparison", "Deal receipt", "Sourced vs influenced", "Leakage without blame"])
 
 with compare:
-    st.markdown("**What holds under every model**\n\n" + "\n".join(
-        f"- {claim}" for claim in view.robust_claims(
-            team_credit, ui.query("attribution__credit", f, basis=basis, level="channel"), basis)))
+    claims = view.robust_claims(team_credit, ui.query("attribution__credit", f, basis=basis, level="channel"), basis)
+    ui.markdown(md("**What holds under every model**\n\n") + md("\n").join(md("- {}", claim) for claim in claims))
     credit = ui.query("attribution__credit", f, basis=basis, level=level)
     st.plotly_chart(view.range_chart(credit, labels, level))
-    st.caption(f"Each bar runs from the lowest to the highest share a {level} gets across the models, in its "
+    ui.caption(f"Each bar runs from the lowest to the highest share a {level} gets across the models, in its "
                f"team's colour; each marker is one model. The {view.TOP_KEYS} largest by average share.")
-    st.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
+    ui.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
     st.dataframe(view.comparison_table(credit, labels, unit), hide_index=True)
     ui.download_csv(credit, f"attribution_credit_{basis}_{level}")
 
@@ -62,7 +62,7 @@ with receipt_tab:
                            bind="query-params", help="The largest 500 deals in scope, largest first.")
     receipt = ui.query("attribution__receipt", f, basis=basis, deal_id=deal_id)
     st.plotly_chart(view.receipt_chart(receipt))
-    st.caption("Each touch of the deal's lead up to the conversion point, its roles and its credit under every "
+    ui.caption("Each touch of the deal's lead up to the conversion point, its roles and its credit under every "
                "model (each column adds up to the deal's amount). Markov and Shapley share the deal by its "
                "channels' removal effects and equally among its channels.")
     st.dataframe(view.receipt_table(receipt, labels), hide_index=True)
@@ -71,7 +71,7 @@ with receipt_tab:
 with sourced_tab:
     sourced = ui.query("attribution__sourced_influenced", f, basis=basis)
     st.plotly_chart(view.sourced_chart(sourced, basis))
-    st.caption("Sourced counts each deal once, by who sourced its lead, so marketing- and sales-sourced add up to "
+    ui.caption("Sourced counts each deal once, by who sourced its lead, so marketing- and sales-sourced add up to "
                "the total. Marketing-influenced (a marketing touch before the deal was created, whoever sourced "
                "it) overlaps both and is shown apart.")
     ui.table(view.sourced_table(sourced), f"attribution_sourced_{basis}")
@@ -81,17 +81,17 @@ with leakage_tab:
     bands = ui.query("attribution__conversion_shift_share", f, previous_start=before.start, previous_end=before.end)
     st.subheader("Why MQL → Won conversion changed")
     if before == f:
-        st.info("Pick a period with a start and an end to compare it with the one before.")
+        ui.info("Pick a period with a start and an end to compare it with the one before.")
     elif bands["current_mql_count"].sum() == 0:
         ui.no_data("MQLs")
     else:
         parts = view.shift_share_parts(bands)
-        st.markdown(view.shift_share_sentence(parts))
+        ui.markdown(view.shift_share_sentence(parts))
         st.plotly_chart(view.waterfall_chart(parts, before.describe().split(" · ")[0], f.describe().split(" · ")[0]))
-        st.caption("Shift-share by lead-score band: *mix* is the change in which bands marketing sent (at last "
+        ui.caption(md("Shift-share by lead-score band: *mix* is the change in which bands marketing sent (at last "
                    "period's conversion), *rate* the change in conversion within each band (sales' lever), "
                    "*interaction* both at once; they add up to the change. Both cohorts are given the same time "
-                   "after their period to be won.")
+                   "after their period to be won."))
         st.dataframe(view.shift_share_table(bands), hide_index=True)
         ui.download_csv(bands, "attribution_shift_share")
     st.subheader("Lead quality × follow-up speed")
@@ -102,14 +102,14 @@ with leakage_tab:
     st.plotly_chart(view.grid_chart(grid, rate))
     thin = grid[(grid["mql_count"] > 0) & grid["is_thin"]]
     if len(thin):
-        st.warning(f"{len(thin)} cells rest on fewer than {view.THIN_CELL} MQLs: left uncoloured, read with care.",
+        ui.warning(f"{len(thin)} cells rest on fewer than {view.THIN_CELL} MQLs: left uncoloured, read with care.",
                    icon=":material/warning:")
     st.dataframe(view.grid_table(grid), hide_index=True)
     ui.download_csv(grid, "attribution_quality_speed")
     st.subheader("Where MQLs stop before SQL")
     loss = ui.query("attribution__mql_sql_loss", f)
     st.plotly_chart(view.loss_chart(loss))
-    st.caption("Each MQL of the window that has not reached SQL, by its one reason; colour: whose lever it is "
+    ui.caption("Each MQL of the window that has not reached SQL, by its one reason; colour: whose lever it is "
                "(marketing, sales, shared). The follow-up SLA is 24 h (1 h from score 80), wall clock.")
     st.dataframe(view.loss_table(loss), hide_index=True)
     ui.download_csv(loss, "attribution_mql_sql_loss")

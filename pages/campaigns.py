@@ -3,6 +3,7 @@
 import streamlit as st
 
 from handoff import campaigns, metrics, ui
+from handoff.text import md
 from handoff.attribution_models import MODEL_LABELS, MODELS
 from handoff.funnel import funnel_chart
 from handoff.charts import fmt_count, fmt_usd
@@ -23,12 +24,12 @@ total = campaigns.totals(table, credit)
 cols = st.columns(5)
 for tile, (metric_id, key) in zip(cols, campaigns.HEADLINE, strict=True):
     ui.metric_tile(tile, metric_id, total[key])
-cols[3].caption(f"{MODEL_LABELS[model]} model; of {fmt_usd(total['attributed_revenue_usd'])} won in all.")
+ui.caption(f"{MODEL_LABELS[model]} model; of {fmt_usd(total['attributed_revenue_usd'])} won in all.", where=cols[3])
 
 by_campaign, by_channel, over_time = st.tabs(["By campaign", "By channel", "Spend against results"])
 with by_campaign:
     ui.metric_table(table, "campaign_performance", campaigns.COLUMNS)
-    st.caption(f"Totals: {fmt_usd(total['cost_usd'])} cost, {fmt_count(total['lead_count'])} leads, "
+    ui.caption(f"Totals: {fmt_usd(total['cost_usd'])} cost, {fmt_count(total['lead_count'])} leads, "
                f"{fmt_count(total['mql_count'])} MQLs, {fmt_usd(total['pipeline_usd'])} pipeline, "
                f"{fmt_count(total['won_count'])} won deals — the Overview's figures for the same filters.")
 with by_channel:
@@ -47,12 +48,12 @@ if chosen:
     only = f.replace(campaigns=[chosen])
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Its funnel**: {metrics.label('cohort_stage_reached_count')}")
+        ui.markdown(md("**Its funnel**: {}", metrics.label("cohort_stage_reached_count")))
         st.plotly_chart(funnel_chart(ui.query("funnel__stage_counts", only, mode="cohort")), width="stretch")
     with right:
-        st.markdown("**What sales said about its leads**")
+        ui.markdown(md("**What sales said about its leads**"))
         reasons = ui.query("campaigns__rejection_reasons", only)
         if reasons.empty:
-            st.caption("No MQL from this campaign was rejected or disqualified.")
+            ui.caption("No MQL from this campaign was rejected or disqualified.")
         else:
             ui.metric_table(reasons, f"rejection_reasons_{chosen}", campaigns.REASON_COLUMNS)

@@ -9,19 +9,19 @@ from handoff.errors import HandoffError
 from handoff.mapping import preset_names
 
 ui.page_header("Data", "Is the data complete and fresh enough to trust, and how do we load our own?")
-st.caption("Data health covers everything in the database: the sidebar filters do not apply on this page.")
+ui.caption("Data health covers everything in the database: the sidebar filters do not apply on this page.")
 if done := st.session_state.pop("data_done", None):
-    st.success(done, icon=":material/check_circle:")
+    ui.success(done, icon=":material/check_circle:")
 
 checks = ui.query("data__health_checks")
 by_name = checks.set_index("check_name")
 for tile, (name, shown) in zip(st.columns(len(ingest.HEADLINE_CHECKS)), ingest.HEADLINE_CHECKS, strict=True):
     row = by_name.loc[name]
     value = fmt_pct(row.ok_rate) if shown == "rate" else fmt_count(row.issue_count)
-    tile.metric(ingest.HEADLINE_LABELS[name], value, help=ingest.HEALTH_CHECK_HELP[name])
+    ui.check_tile(tile, ingest.HEADLINE_LABELS[name], value, ingest.HEALTH_CHECK_HELP[name])
 
 st.subheader("Tables")
-st.caption("Rows, the span of each table's main date, and its freshness: days from its newest date to today.")
+ui.caption("Rows, the span of each table's main date, and its freshness: days from its newest date to today.")
 COUNTS = {c: st.column_config.NumberColumn(format="localized") for c in ingest.COUNT_COLUMNS}
 ui.table(ingest.tables_for_people(ui.query("data__table_health")), "data_tables", column_config=COUNTS)
 
@@ -35,28 +35,28 @@ check = st.selectbox("Show the records failing a check", list(checks["check_name
                                                "looks wrong can be traced to its data.")
 failing = ui.query("data__health_check_rows", check=check)
 if failing.empty:
-    st.info("Every record passes this check.", icon=":material/task_alt:")
+    ui.info("Every record passes this check.", icon=":material/task_alt:")
 else:
     ui.table(ingest.failing_for_people(failing), f"data_failing_{check}")
 
 st.subheader("What the data supports")
-st.caption("Some figures need data a CRM export may leave out. Where a rule is not met, the pages say what is "
+ui.caption("Some figures need data a CRM export may leave out. Where a rule is not met, the pages say what is "
            "missing next to the figure instead of showing a number that would mislead.")
 ui.table(metrics.readiness_for_people(ui.query("data__readiness")), "data_readiness")
 
 files = ui.query("data__import_files")
 if not files.empty:
     st.subheader("Last import")
-    st.caption(ingest.last_import_sentence(files))
+    ui.caption(ingest.last_import_sentence(files))
     problems = ingest.problems_for_people(ui.query("data__import_problems"))
     ui.table(problems, "data_last_import_problems", column_config=COUNTS)
 
 st.subheader("Load your own data")
-st.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written. "
+ui.caption("Upload exports, pick a mapping, check, confirm. Until then nothing is written. "
            f"Up to {ingest.upload_limit_bytes() / 1e6:g} MB a file and {ingest.upload_row_limit():,} rows an "
            "upload (`HANDOFF_MAX_UPLOAD_MB`, `HANDOFF_IMPORT_MAX_ROWS`).")
 if not ingest.may_import(ui.viewer()):
-    st.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
+    ui.info("Importing and rebuilding the data is for administrators.", icon=":material/lock:")
     st.stop()
 # Buttons record what they ask for in a callback, which runs before the script (and survives a rerun).
 action = st.session_state.pop("data_action", None)
@@ -73,7 +73,7 @@ with import_tab:
     mapping_file = mapping == "upload" and st.file_uploader("Mapping", type=["toml"], key="data_mapping_file")
     too_big = ingest.too_large((f.name, f.size) for f in uploads or [])
     if too_big:
-        st.error(too_big, icon=":material/block:")
+        ui.error(too_big, icon=":material/block:")
     elif st.button("Check the files", icon=":material/fact_check:", key="data_check_files",
                    on_click=st.session_state.update, kwargs={"data_action": "check"},
                    disabled=not uploads or (mapping == "upload" and not mapping_file)) or action == "check":
@@ -84,11 +84,10 @@ with import_tab:
                 st.session_state["data_checked"] = ingest.check_uploads(uploads, mapping,
                                                                         mapping_file or None)
         except HandoffError as exc:
-            st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
+            ui.error(str(exc), icon=":material/error:")
     if uploads and not too_big and "data_checked" in st.session_state:
         checked = st.session_state["data_checked"]
-        (st.error if checked.has_errors else st.success)(
-            ingest.as_markdown(f"{checked.headline}. Nothing has been written yet."))
+        (ui.error if checked.has_errors else ui.success)(f"{checked.headline}. Nothing has been written yet.")
         ui.table(checked.files_frame, "data_check_files")
         quarantine = checked.has_errors and checked.can_quarantine and st.checkbox(
             "Set rows with errors aside (with the rows that depend on them) and load the rest",
@@ -109,13 +108,13 @@ with import_tab:
                                         rejects_path=checked.folder / "rejects.csv" if quarantine else None,
                                         progress=lambda f, text: bar.progress(min(f, 1.0), text=text))
             except HandoffError as exc:
-                st.error(ingest.as_markdown(str(exc)), icon=":material/error:")
+                ui.error(str(exc), icon=":material/error:")
             else:
                 del st.session_state["data_checked"]
                 st.session_state["data_done"] = f"{written.sentence()} Every page now shows the new data."
                 st.rerun()
 with demo_tab:
-    st.markdown("Replace the data with the deterministic demo company (two years up to today).")
+    ui.markdown("Replace the data with the deterministic demo company (two years up to today).")
     leads = st.number_input("Leads", min_value=100, max_value=1_000_000, value=40_000, step=1_000,
                             key="data_demo_leads")
     sure = st.checkbox(f"Replace everything in {ui.db_path().name}", key="data_demo_sure")

@@ -3,13 +3,14 @@
 import streamlit as st
 
 from handoff import metrics, ui
+from handoff.text import md
 
 ui.page_header("Definitions", "What does each number mean, how is it computed, and where is it shown?")
-st.caption("One registry (handoff/metrics.toml) defines every metric; each tile's and column's help text is its "
+ui.caption("One registry (handoff/metrics.toml) defines every metric; each tile's and column's help text is its "
            "definition here. The sidebar filters do not change definitions.")
 
 for basis, words in metrics.BASIS_MEANING.items():
-    st.markdown(f"- **{metrics.BASIS_NAMES[basis]}** — labels say *{metrics.BASIS_WORDS[basis]}*. {words}")
+    ui.markdown(md("- **{}** — labels say *{}*. {}", metrics.BASIS_NAMES[basis], metrics.BASIS_WORDS[basis], words))
 
 left, middle, right = st.columns([1, 1, 2])
 team = left.selectbox("Owner", [None, *metrics.TEAM_NAMES], format_func=lambda t: metrics.TEAM_NAMES.get(t, "All"),
@@ -19,9 +20,9 @@ page = middle.selectbox("Shown on", [None, *metrics.PAGES], key="definitions_pag
 search = right.text_input("Search", key="definitions_search", placeholder="e.g. MQL, win rate, business hours")
 chosen = metrics.matching(team=team, page=page, text=search)
 if not chosen:
-    st.info("No metric matches; clear the search or a choice above.", icon=":material/search_off:")
+    ui.info("No metric matches; clear the search or a choice above.", icon=":material/search_off:")
     st.stop()
-st.caption(f"{len(chosen)} of {len(metrics.registry())} metrics.")
+ui.caption(f"{len(chosen)} of {len(metrics.registry())} metrics.")
 frame = metrics.definitions_frame(chosen)
 st.dataframe(frame.drop(columns="metric_id"), hide_index=True, row_height=70, column_config={
     "Metric": st.column_config.TextColumn(width="medium", pinned=True),

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from handoff import console, pivot, spreadsheet, ui
+from handoff.text import md
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
 f = ui.filters()
@@ -39,10 +40,10 @@ def show_pivot():
         ui.no_data("leads")
         return
     if not keys:
-        st.info("Pick at least one measure.", icon=":material/functions:")
+        ui.info("Pick at least one measure.", icon=":material/functions:")
         return
     if note := pivot.basis_note(keys, mode):
-        st.caption(note)
+        ui.caption(note)
     if dim1 == pivot.NONE:
         for tile, measure in zip(st.columns(len(keys)), pivot.measures(keys)):
             ui.metric_tile(tile, measure.metric(mode).id, frame[measure.column].iloc[0])
@@ -55,7 +56,7 @@ def show_pivot():
     event = st.dataframe(shown, hide_index=True, column_config=config, key="explore_table", on_select="rerun",
                          selection_mode=["multi-row", "multi-cell"])
     if sla is not None and len(sla):
-        st.caption(f"Follow-up SLA, as the SLA page measures it: {sla['sla_rule'].iloc[0]}.")
+        ui.caption(f"Follow-up SLA, as the SLA page measures it: {sla['sla_rule'].iloc[0]}.")
     downloads(shown, f"pivot_{dim1}_{dim2}")
 
     st.subheader("Records behind the selection")
@@ -63,30 +64,30 @@ def show_pivot():
                                 default="leads", required=True, key="explore_records", bind=URL)
     cells = pivot.selected_cells(frame, event.selection.rows, event.selection.cells)
     if not cells:
-        st.caption("Select rows or cells of the table above to list the leads, deals or touches they count.")
+        ui.caption("Select rows or cells of the table above to list the leads, deals or touches they count.")
         return
     members = ui.query("explore__cell_members", f, mode=mode, dim1=dim1, dim2=dim2, **cells)
     ids = pivot.member_ids(members, kind)
     records = ui.query(pivot.RECORD_QUERIES[kind], f, row_limit=pivot.RECORD_LIMIT, **ids)
     capped = " (the first of more; narrow the selection)" if len(records) == pivot.RECORD_LIMIT else ""
     rows = len(cells["dim1_values"])
-    st.caption(f"{len(records):,} {kind}{capped} behind {rows} selected row(s). {pivot.RECORDS_NOTE}")
+    ui.caption(f"{len(records):,} {kind}{capped} behind {rows} selected row(s). {pivot.RECORDS_NOTE}")
     st.dataframe(records, hide_index=True)
     downloads(records, f"records_{kind}")
 
 
 def show_console():
-    st.caption(console.introduction())
+    ui.caption(console.introduction())
     editor, schema = st.columns([3, 1])
     with schema:
-        st.markdown("**Tables**")
+        ui.markdown(md("**Tables**"))
         columns = ui.query("explore__schema_columns")
         for table, group in columns.groupby("table_name", sort=False):
             with st.expander(f"{table} · {group['table_kind'].iloc[0]}"):
                 st.dataframe(group[["column_name", "data_type"]], hide_index=True)
     with editor:
         examples = st.container(horizontal=True, vertical_alignment="center")
-        examples.caption("Examples:")
+        ui.caption("Examples:", where=examples)
         for name, sql in console.EXAMPLES.items():
             examples.button(name, key=f"explore_example_{name}", on_click=ui.use_console_example, args=(sql,),
                             type="tertiary")
@@ -97,7 +98,7 @@ def show_console():
         outcome = ui.console_outcome(sql, pressed)
         if outcome is None:
             return
-        st.caption(outcome.summary())
+        ui.caption(outcome.summary())
         if outcome.kind == "EXPLAIN":
             st.code(outcome.frame.iloc[:, -1].str.cat(sep="\n"), language=None)
         else:

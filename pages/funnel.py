@@ -10,7 +10,7 @@ f = ui.filters()
 
 mode = st.segmented_control("Which funnel", list(funnel.MODES), format_func=funnel.MODES.get,
                             default="cohort", required=True, key="funnel_mode", bind="query-params")
-st.markdown(funnel.mode_sentence(mode, f, ui.as_of()))
+ui.markdown(funnel.mode_sentence(mode, f, ui.as_of()))
 stages = ui.query("funnel__stage_counts", f, mode=mode)
 if funnel.is_empty(stages):
     ui.no_data("leads")
@@ -20,10 +20,10 @@ values = funnel.headline_values(stages)
 for tile, (period_id, key) in zip(st.columns(4), funnel.HEADLINE, strict=True):
     ui.metric_tile(tile, funnel.headline_metric(period_id, mode), values[key])
 if mode == "cohort":
-    st.caption("Leads created in the period are the cohort; the other figures follow those leads to the "
+    ui.caption("Leads created in the period are the cohort; the other figures follow those leads to the "
                "data's as-of day.")
 st.plotly_chart(funnel.funnel_chart(stages))
-st.caption(f"Marketing-sourced leads go Lead → MQL → SAL; sales-sourced leads are never MQLs and join the path "
+ui.caption(f"Marketing-sourced leads go Lead → MQL → SAL; sales-sourced leads are never MQLs and join the path "
            f"at their first sales stage (hatched). Each conversion shows the records it rests on (n); under "
            f"{funnel.THIN_RECORDS} it is marked thin.")
 ui.metric_table(funnel.stage_table(stages), "funnel_stages", funnel.stage_columns(mode))
@@ -40,13 +40,13 @@ grouped = ui.query("funnel__stage_counts", f, mode=mode, group_by=group_by)
 labels = funnel.group_labels(group_by, ui.query("filters__options"))
 wide = funnel.breakdown_table(grouped, group_by, labels, sort_by)
 counts, rates = metrics.by_basis("stage_reached_count", mode), metrics.by_basis("stage_conversion_rate", mode)
-st.caption(f"Stage columns: {counts.full_label}. Step columns: {rates.full_label}.")
+ui.caption(f"Stage columns: {counts.full_label}. Step columns: {rates.full_label}.")
 if view == "Table":
     st.dataframe(funnel.breakdown_styler(wide), hide_index=True)
-    st.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")
+    ui.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")
 else:
     st.plotly_chart(funnel.small_multiples(grouped, wide, group_by, labels))
-    st.caption(f"The first {min(12, len(wide))} of {len(wide)} groups by the chosen sort. Bars: share of the "
+    ui.caption(f"The first {min(12, len(wide))} of {len(wide)} groups by the chosen sort. Bars: share of the "
                f"group's leads; labels: count · conversion from the previous stage (thin under "
                f"{funnel.THIN_RECORDS} records).")
 ui.download_csv(wide.drop(columns="group_value"), f"funnel_by_{group_by}")
@@ -55,21 +55,21 @@ st.subheader("Velocity")
 before = f.previous()
 previous = ui.query("funnel__velocity", before, mode=mode) if before != f else None
 velocity = funnel.velocity_comparison(ui.query("funnel__velocity", f, mode=mode), previous)
-st.caption(funnel.velocity_caption(f))
+ui.caption(funnel.velocity_caption(f))
 st.plotly_chart(funnel.velocity_chart(velocity))
 ui.metric_table(velocity, "funnel_velocity", funnel.velocity_columns(mode))
 
 st.subheader("Conversion trend")
 trend_window = funnel.trend_filters(f)
 trend = ui.query("funnel__conversion_by_month", trend_window)
-st.caption(f"Leads created {funnel.window_words(trend_window)}, by created month: the share of each "
+ui.caption(f"Leads created {funnel.window_words(trend_window)}, by created month: the share of each "
            "step's first stage that has gone on to the next by now. Hollow: too young to judge (the month's "
            "median lead is younger than the median time to that stage); faint: thin.")
 st.plotly_chart(funnel.trend_chart(trend))
 ui.metric_table(funnel.trend_table(trend), "funnel_conversion_by_month", funnel.TREND_COLUMNS)
 
 st.subheader("Where leads leave")
-st.caption("Leads created in the window, from Lead to where each ended up by now: won, lost (with the "
+ui.caption("Leads created in the window, from Lead to where each ended up by now: won, lost (with the "
            "deal's reason), disqualified (with the lead's reason) or still open. Sales-sourced leads go "
            "from Lead straight to the stage where they joined.")
 exits = ui.query("funnel__exits", f)
@@ -86,5 +86,5 @@ group_value = right.selectbox(funnel.GROUP_BY[group_by], [None, *names], key="fu
 leads = ui.query("funnel__leads", f, mode=mode, stage_order=stage_order, group_by=group_by,
                  group_value=group_value, row_limit=funnel.DRILL_DOWN_ROWS)
 newest = f" (the newest {funnel.DRILL_DOWN_ROWS:,})" if len(leads) == funnel.DRILL_DOWN_ROWS else ""
-st.caption(f"{fmt_count(len(leads))} leads counted at {funnel.STAGE_NAMES[stage_order]}{newest}.")
+ui.caption(f"{fmt_count(len(leads))} leads counted at {funnel.STAGE_NAMES[stage_order]}{newest}.")
 ui.table(funnel.for_people(leads), "funnel_leads")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from handoff import overview, report, sla, ui
+from handoff.text import md
 
 ui.page_header("Overview", "Where do marketing and sales stand this period, against target and the period before?")
 f = ui.filters()
@@ -21,7 +22,7 @@ previous = ui.query("overview__kpis", f.previous()).iloc[0].to_dict()
 targets = ui.query("overview__targets_by_month", f)
 policies = sla.load_policies_or_last_good()
 if policies.error:
-    st.warning(f"The SLA policy file has a problem: {policies.error}. The SLA tiles use the {policies.source}.")
+    ui.warning(f"The SLA policy file has a problem: {policies.error}. The SLA tiles use the {policies.source}.")
 compliance = {window: ui.query("sla__compliance", window, policies=policies.text) for window in (f, f.previous())}
 sla_now, sla_before = overview.sla_by_team(compliance[f]), overview.sla_by_team(compliance[f.previous()])
 current.update(sla_now)
@@ -32,17 +33,17 @@ for row_start in range(0, len(tiles), 4):
     for column, tile in zip(st.columns(4), tiles[row_start:row_start + 4], strict=False):
         ui.metric_tile(column, tile.kpi.metric_id, tile.value, delta=tile.delta_text)
         if tile.target_text:
-            column.caption(tile.target_text)
+            ui.caption(tile.target_text, where=column)
         if tile.kpi.key in ("sla_sales", "sla_marketing"):
-            column.caption(overview.sla_counted_text(compliance[f], tile.kpi.key.removeprefix("sla_")))
+            ui.caption(overview.sla_counted_text(compliance[f], tile.kpi.key.removeprefix("sla_")), where=column)
         if tile.kpi.key == "cac":
-            column.caption(overview.cac_parts_text(current))
-st.caption(f"Compared with {f.previous().describe().split(' · ')[0]}. "
-           ":orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, prorated by day.")
+            ui.caption(overview.cac_parts_text(current), where=column)
+ui.caption(md("Compared with {}. :orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, "
+              "prorated by day.", f.previous().describe().split(" · ")[0]))
 
 st.subheader("What changed since the previous period")
 for movement in overview.what_changed(ui.query, f, compliance[f], compliance[f.previous()]):
-    st.markdown(f"- {ui.TEAM_MARK[movement.owner_team]} {movement.sentence()}")
+    ui.markdown(md("- {} {}", ui.TEAM_MARK[movement.owner_team], movement.sentence()))
 
 left, right = st.columns([3, 2])
 with left:
@@ -50,7 +51,7 @@ with left:
     months = overview.quarter_against_target(ui.query("overview__money_by_month", f), targets, as_of)
     st.plotly_chart(overview.money_vs_target_figure(months), width="stretch")
     for gap in overview.quarter_gaps(months, as_of):
-        st.caption(overview.quarter_gap_sentence(gap))
+        ui.caption(overview.quarter_gap_sentence(gap))
 with right:
     coverage = overview.pipeline_coverage(ui.query("overview__pipeline_coverage", f),
                                           ui.query("overview__targets_by_month", f, by_segment=True))
@@ -61,6 +62,6 @@ with right:
         "segment": "Segment", "open_pipeline_usd": "open_pipeline_usd", "remaining_target_usd": "remaining_target_usd",
         "coverage_ratio": "pipeline_coverage_ratio", "needed_ratio": "needed_coverage_ratio",
         "trailing_win_rate": "trailing_win_rate", "status": "Status"}, width="stretch")
-    st.caption(f"The quarter of the data's as-of day, {quarter}: coverage = open pipeline ÷ the bookings target "
+    ui.caption(f"The quarter of the data's as-of day, {quarter}: coverage = open pipeline ÷ the bookings target "
                "still to reach this quarter; needed = 1 ÷ the segment's win rate over the last four quarters, so "
                "each segment is held to its own odds.")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from handoff import metrics, sla, ui
+from handoff.text import md
 from handoff import sla_view as view
 from handoff.charts import TEAM_COLORS, fmt_count, fmt_pct
 
@@ -10,8 +11,8 @@ ui.page_header("SLA", "Is each team keeping its side of the agreement, this peri
 f = ui.filters()
 load = sla.load_policies_or_last_good()
 if load.error:
-    st.warning(f"**The policy file has a mistake**: {load.error}. Showing the {load.source} until it is "
-               "fixed.", icon=":material/rule:")
+    ui.warning(md("**The policy file has a mistake**: {}. Showing the {} until it is fixed.", load.error,
+                  load.source), icon=":material/rule:")
 
 with st.expander("What if? Change a threshold to see compliance recompute (nothing is saved)",
                  icon=":material/tune:"):
@@ -35,20 +36,21 @@ if card["due_count"].sum() == 0:
 as_of = ui.query("sla__latest_timestamp")["as_of_at"].iloc[0]
 rates = {column: st.column_config.NumberColumn(format="%.1f %%") for column in view.RATE_COLUMNS}
 if policies != load.policies:
-    st.info("**What-if**: the numbers below use the thresholds edited above, not the agreed ones.",
+    ui.info(md("**What-if**: the numbers below use the thresholds edited above, not the agreed ones."),
             icon=":material/science:")
     agreed = ui.query("sla__scorecard", f, policies=load.text)
     st.dataframe(view.for_people(view.compare_scorecards(agreed, card)), hide_index=True, column_config=rates)
 
-st.caption(f"Compliance = met / (met + breached). Items still inside their window at the data's latest "
+ui.caption(f"Compliance = met / (met + breached). Items still inside their window at the data's latest "
            f"timestamp ({as_of:%d %b %Y %H:%M} UTC) are pending and never counted as met. One rule for both "
            f"teams: green at a policy's goal, amber up to {policies.amber_points:g} points below, red "
            "further below.")
 for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
     heading, subtitle = view.TEAM_HEADINGS[team]
-    column.markdown(f"<h4 style='color:{TEAM_COLORS[team]};margin-bottom:0'>{heading}</h4>",
-                    unsafe_allow_html=True)
-    column.caption(subtitle)
+    # Our own heading in the team's colour (no data in it).
+    ui.markdown(md("<h4 style='color:{};margin-bottom:0'>{}</h4>", TEAM_COLORS[team], heading), where=column,
+                unsafe_allow_html=True)
+    ui.caption(subtitle, where=column)
     for row in card[card["owner_team"] == team].itertuples():
         with column.container(border=True):
             gate = ui.metric_tile(
@@ -59,9 +61,9 @@ for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
                 chart_data=view.trend_values(trend, row.policy_id), border=False,
                 needs=view.policy_needs(row.kind), help=view.kpi_help(row, policies.amber_points))
             label, color = view.status_badge(row.status, gate)
-            st.badge(label, color=color)
-            st.markdown(f"**{view.counted_text(row, policies)}**")
-            st.caption(f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · "
+            ui.badge(label, color)
+            ui.markdown(md("**{}**", view.counted_text(row, policies)))
+            ui.caption(f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · "
                        f"{fmt_count(row.breached_count)} breached, {fmt_count(row.pending_count)} pending")
 st.plotly_chart(view.trend_chart(trend, policies))
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
@@ -70,13 +72,13 @@ with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
 reps, sources, breaches, queue, speed = st.tabs(
     ["Per rep", "Per channel or campaign", "Breaches", "Live queue", "Effect of speed"])
 with reps:
-    st.caption("Sales' policies per lead owner, worst first; click a column header to sort.")
+    ui.caption("Sales' policies per lead owner, worst first; click a column header to sort.")
     ui.table(view.for_people(ui.query("sla__compliance_by_rep", f, policies=text)), "sla_by_rep",
              column_config=rates)
 with sources:
     group_by = st.segmented_control("Group by", ["channel", "campaign"], default="channel", required=True,
                                     key="sla_group_by", bind="query-params", format_func=str.capitalize)
-    st.caption("Marketing's quality policy per source: the months each met the acceptance minimum, and each "
+    ui.caption("Marketing's quality policy per source: the months each met the acceptance minimum, and each "
                "source's share of MQLs (volume and pipeline targets are company-wide).")
     by_source = ui.query("sla__compliance_by_source", f, policies=text, group_by=group_by)
     ui.table(view.for_people(by_source), f"sla_by_{group_by}", column_config=rates)
@@ -85,7 +87,7 @@ with breaches:
     chosen = st.selectbox("Policy", [None, *names], format_func=lambda p: names.get(p, "All policies"),
                           key="sla_breach_policy", bind="query-params")
     found = ui.query("sla__breaches", f, policies=text, policy_id=chosen)
-    st.caption(f"{fmt_count(len(found))} breaches in the window, the biggest misses of each policy first: "
+    ui.caption(f"{fmt_count(len(found))} breaches in the window, the biggest misses of each policy first: "
                "MQLs with their owner, months with the team.")
     ui.table(view.for_people(found), "sla_breaches")
 with queue:
@@ -95,7 +97,7 @@ with queue:
     for tile, hours in ((middle, 1), (right, 24)):
         ui.metric_tile(tile, "waiting_mql_count", (waiting["hours_left"] <= hours).sum(),
                        label=f"{metrics.label('waiting_mql_count')}, due within {hours} h")
-    st.caption(f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the "
+    ui.caption(f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the "
                "deadline; business hours left count only the working hours of the lead's region.")
     ui.table(view.for_people(waiting), "sla_live_queue")
 with speed:
@@ -108,7 +110,7 @@ with speed:
     for tile, (metric_id, hours) in zip(tiles, view.response_metrics(timing), strict=False):
         ui.metric_tile(tile, metric_id, hours, value_text=view.response_tile_text(hours, timing.clock))
         if sla.answered_before_opening(hours, timing.clock):
-            tile.caption(view.BEFORE_OPENING_NOTE)
+            ui.caption(view.BEFORE_OPENING_NOTE, where=tile)
     ui.metric_tile(tiles[2], "never_followed_up_count", timing.never_count)
     bands = ui.query("sla__response_bands", f, policies=text, clock=clock)
     st.plotly_chart(view.speed_chart(bands))

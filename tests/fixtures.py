@@ -76,3 +76,42 @@ def write_db(path: Path, tables: Mapping[str, Rows], meta: Mapping[str, str] | N
 def ts(text: str) -> dt.datetime:
     """A timestamp from 'YYYY-MM-DD HH:MM' (tests read better with strings)."""
     return dt.datetime.fromisoformat(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile values: markdown, HTML and Streamlit directives in the data (tests/app/test_hostile_values.py,
+# tests/e2e/test_hostile_browser.py). Each says EVIL, so what is left of it can be found where it is shown.
+
+LINKS = "![EVIL](http://evil.example/x.png) [EVIL sign in again](http://evil.example/phish)"
+MARKUP = ":red[EVIL] :material/warning: **EVIL** <img src=http://evil.example/y.png onerror=alert(1)> $EVIL$"
+HOSTILE = {
+    "channel": f"webinar {LINKS}",
+    "campaign": f"Spring {MARKUP}",
+    "person": f"Ada {LINKS}",
+    "reason": f"price {MARKUP} www.evil.example",
+    "segment": f"consumer {LINKS}",
+    "policy": f"Follow up {LINKS} {MARKUP}",
+}
+
+
+def build_hostile_db(demo: Path, path: Path) -> Path:
+    """A copy of the demo company at `path` whose channel, campaign, people, reasons and segment have
+    hostile names."""
+
+    def fill(con):
+        con.execute("attach ? as demo (read_only)", [str(demo)])
+        for table in db.TABLES:
+            con.execute(f"insert into {table} select * from demo.{table}")
+        con.execute("detach demo")
+        for table in ("leads", "touches", "campaigns"):
+            con.execute(f"update {table} set channel = ? where channel = 'webinar'", [HOSTILE["channel"]])
+        con.execute("update campaigns set name = ? where campaign_id = (select min(campaign_id) from campaigns "
+                    "where channel = ?)", [HOSTILE["campaign"], HOSTILE["channel"]])
+        con.execute("update people set name = ? where team = 'sales' and role = 'sdr'", [HOSTILE["person"]])
+        con.execute("update leads set disqualify_reason = ? where disqualify_reason = 'not_a_fit'", [HOSTILE["reason"]])
+        con.execute("update deals set lost_reason = ? where lost_reason = 'price'", [HOSTILE["reason"]])
+        con.execute("update leads set segment = ? where segment = 'consumer'", [HOSTILE["segment"]])
+        con.execute("update targets set segment = ? where segment = 'consumer'", [HOSTILE["segment"]])
+        return {"as_of": "2026-06-30", "source": f"demo {LINKS}"}
+
+    return db.build_database(path, fill)

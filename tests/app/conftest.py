@@ -7,6 +7,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from handoff import db
+from handoff.text import unescape
 from tests.fixtures import ROOT
 
 PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "definitions"]
@@ -41,14 +42,24 @@ def app(monkeypatch, demo_db):
     db.close_connections()
 
 
+def read(markdown: str) -> str:
+    """What a person reads of a page's markdown (escaped values read as their characters)."""
+    return unescape(markdown)
+
+
+def said(at: AppTest, *kinds: str) -> str:
+    """Everything the page says in these kinds of element (caption, warning, …), as people read it."""
+    return " ".join(read(element.value) for kind in kinds for element in getattr(at, kind))
+
+
 def tiles(at: AppTest) -> dict:
     """Each metric tile by its label as people read it, without the owner's colour mark."""
-    return {m.label.split("] ", 1)[-1]: m for m in at.metric}
+    return {read(m.label.split("] ", 1)[-1]): m for m in at.metric}
 
 
 def tile(at: AppTest, label: str) -> str:
-    """The value of the tile labelled `label` (the registry's label, basis included)."""
-    return tiles(at)[label].value
+    """The value of the tile labelled `label` (the registry's label, basis included), as people read it."""
+    return read(tiles(at)[label].value)
 
 
 def no_exception(at: AppTest) -> None:

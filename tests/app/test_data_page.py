@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from handoff import db, ingest
-from tests.app.conftest import no_exception
+from tests.app.conftest import no_exception, read, said
 from tests.fixtures import REAL_DATA, ROOT, require_real_data
 
 DATA = ROOT / "tests" / "data" / "import"
@@ -201,5 +201,5 @@ def test_olist_imported_then_the_sla_page_says_the_follow_up_cannot_be_judged(ap
     no_exception(at)
     follow_up = next(m for m in at.metric if "Follow up every MQL fast" in m.label)
     assert follow_up.value == "no data"
-    assert "no data: no sales touches recorded" in " ".join(c.value for c in at.caption)
+    assert "no data: no sales touches recorded" in said(at, "caption")
     assert "Can't be judged" in " ".join(m.value for m in at.markdown)

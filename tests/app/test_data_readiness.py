@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from handoff import db, metrics
-from tests.app.conftest import no_exception, tiles
+from tests.app.conftest import no_exception, said, tiles
 from tests.fixtures import ts
 
 D = dt.date
@@ -58,7 +58,7 @@ def test_the_sla_page_says_the_follow_up_cannot_be_judged(unready):
     no_exception(at)
     follow_up = next(m for m in at.metric if m.label.endswith("Follow up every MQL fast · compliance in the period"))
     assert follow_up.value == "no data"  # not 0 % red: nothing was ever logged
-    captions = " ".join(c.value for c in at.caption)
+    captions = said(at, "caption")
     assert "no data: no sales touches recorded" in captions
     assert ":gray-badge[Can't be judged]" in " ".join(m.value for m in at.markdown)
     # The acceptance decision does not rest on touches: it is judged as usual.
@@ -72,7 +72,7 @@ def test_the_overview_marks_what_the_data_lacks(unready):
     shown = tiles(at)
     assert shown[metrics.label("median_speed_to_lead_hours")].value == "no data"
     assert shown[metrics.label("sla_sales_compliance_rate")].value == "no data"
-    captions = " ".join(c.value for c in at.caption)
+    captions = said(at, "caption")
     assert "no data: no sales touches recorded" in captions
     # One won deal and no lost one: the win rate would read 100 % by construction.
     assert shown[metrics.label("win_rate")].value == "no data"

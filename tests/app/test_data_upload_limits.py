@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from handoff import db, ingest
-from tests.app.conftest import no_exception
+from tests.app.conftest import no_exception, read, said
 
 HEADER = "lead_id,created_at,channel,sourced_by,segment,region\n"
 
@@ -60,7 +60,8 @@ def test_the_page_states_the_row_limit(app, writable, monkeypatch):
     monkeypatch.setenv("HANDOFF_IMPORT_MAX_ROWS", "1234")
     at = app("data")
     no_exception(at)
-    assert any("1,234 rows an upload" in c.value and "HANDOFF_IMPORT_MAX_ROWS" in c.value for c in at.caption)
+    assert any("1,234 rows an upload" in read(c.value) and "HANDOFF_IMPORT_MAX_ROWS" in read(c.value)
+               for c in at.caption)
 
 
 def test_an_upload_over_the_row_limit_is_refused_naming_file_rows_and_limit(app, writable, monkeypatch):

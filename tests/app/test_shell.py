@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import PAGES, no_exception
+from tests.app.conftest import PAGES, no_exception, said
 from tests.fixtures import ROOT
 
 
@@ -19,7 +19,7 @@ def test_filters_come_from_the_url_and_are_described_on_the_page(app):
     no_exception(at)
     assert at.selectbox(key="period").value == "last_year"
     assert at.multiselect(key="segment").value == ["smb", "enterprise"]
-    caption = " ".join(c.value for c in at.caption)
+    caption = said(at, "caption")
     assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: smb, enterprise" in caption
     assert not at.warning
 
@@ -27,7 +27,7 @@ def test_filters_come_from_the_url_and_are_described_on_the_page(app):
 def test_a_bad_url_value_falls_back_with_a_visible_notice(app):
     at = app("overview", period="Fortnight", segment=["smb", "platinum"])
     no_exception(at)
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = said(at, "warning")
     assert "period “Fortnight” isn't one we know" in warnings
     assert "'platinum'" in warnings
     assert at.selectbox(key="period").value == "last_quarter"
@@ -37,7 +37,7 @@ def test_filters_survive_switching_pages(app):
     at = app("overview", segment=["smb"])
     at.switch_page("pages/funnel.py").run()
     assert at.multiselect(key="segment").value == ["smb"]
-    assert "segment: smb" in " ".join(c.value for c in at.caption)
+    assert "segment: smb" in said(at, "caption")
 
 
 def test_first_start_builds_the_demo_database(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 """The SLA page in AppTest on the demo company (as of 30 June 2026; last quarter = Q1 2026)."""
 
 from handoff import metrics, sla, sla_view
-from tests.app.conftest import no_exception
+from tests.app.conftest import no_exception, read, said
 
 POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliver the MQL target",
                 "Send MQLs sales accepts", "Source the pipeline target"]
@@ -71,7 +71,7 @@ def test_a_broken_policy_file_keeps_the_last_good_policies(app, tmp_path, monkey
     path.write_text(path.read_text().replace("days = 5\n", 'days = "five"\n'))
     at = app("sla", period="Last quarter")
     no_exception(at)
-    warning = at.warning[0].value
+    warning = read(at.warning[0].value)
     assert "policies[1] (acceptance_decision).days: must be a number, got 'five'" in warning
     assert "last good policies" in warning
     # Still the last good threshold (5 days), not the committed file's 3 days.

@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import cli, db, sla
+from handoff.text import unescape
 from tests.fixtures import ROOT, write_db
 
 
@@ -158,7 +159,7 @@ def test_the_app_says_the_policy_file_is_missing_and_still_shows_the_rest(no_pol
     if page != "overview":
         at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    said = [w.value for w in at.warning] + [e.value for e in at.error]
+    said = [unescape(w.value) for w in at.warning] + [unescape(e.value) for e in at.error]
     assert any("sla_policies.toml: no such policy file" in text for text in said), said
     if page == "sla":
         assert at.metric, "the scorecard still shows, on the built-in policies"

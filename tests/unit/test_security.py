@@ -35,6 +35,7 @@ URL_KEYS = {
     "explore": ["explore_dim1", "explore_dim2", "explore_mode", "explore_measures", "explore_chart",
                 "explore_records"],
     "data": ["data_check", "data_mapping"],
+    "definitions": [],
 }
 SHARED_KEYS = ["period", "start", "end", "segment", "region", "channel", "team", "owner"]
 HOSTILE_VALUES = [
