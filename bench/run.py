@@ -103,7 +103,7 @@ def run_child(args: list[str]) -> tuple[float, float]:
 def clear_caches() -> None:
     """Forget every computed result: the runner's cache and the SLA module's evaluations (not what is
     kept per database file, like the connection: see `cold`)."""
-    db._cache.clear()
+    db.RESULTS.clear()
     evaluations = getattr(sys.modules.get("handoff.sla"), "_evaluations", None)
     if evaluations is not None:
         evaluations.clear()

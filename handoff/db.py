@@ -16,7 +16,6 @@ import datetime as dt
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from handoff import connection, console_worker
+from handoff import cache, connection, console_worker
 from handoff.connection import SCHEMA_VERSION
 from handoff.errors import DatabaseMissing, DatabaseUnreadable, ParameterError, QueryError, QueryTimeout
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
@@ -118,7 +117,7 @@ _pool = _ConnectionPool()
 def close_connections() -> None:
     """Close every pooled connection (tests and the importer call this before swapping files)."""
     _pool.close_all()
-    _cache.clear()
+    RESULTS.clear()
 
 
 @contextlib.contextmanager
@@ -431,61 +430,10 @@ def bind_params(spec: QuerySpec, given: Mapping[str, ParamValue]) -> dict[str, P
     return bound
 
 
-class _ResultCache:
-    """An LRU of query results keyed on (query, parameters, database identity), bounded by entries
-    and by bytes: all-time results can be hundreds of MB, and the app process must stay small."""
-
-    def __init__(self, size: int = 256, max_bytes: int = int(float(os.environ.get("HANDOFF_CACHE_MB", "384")) * 1e6)):
-        self._size = size
-        self._max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
-        self._bytes = 0
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
-    def get(self, key: tuple) -> pd.DataFrame | None:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key][0]
-
-    def put(self, key: tuple, frame: pd.DataFrame) -> None:
-        size = frame_bytes(frame)
-        with self._lock:
-            if key in self._items:
-                self._bytes -= self._items.pop(key)[1]
-            if size > self._max_bytes // 2:  # one result may not push out everything else
-                return
-            self._items[key] = (frame, size)
-            self._bytes += size
-            while len(self._items) > self._size or self._bytes > self._max_bytes:
-                self._bytes -= self._items.popitem(last=False)[1][1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-
-def frame_bytes(frame: pd.DataFrame) -> int:
-    """About how many bytes `frame` holds, cheaply: its arrays' own sizes, and for Python-object
-    columns the deep size of a sample scaled up (a full deep count costs milliseconds a column)."""
-    total = 0
-    for _, column in frame.items():
-        if column.dtype == object and len(column) > 1000:
-            total += int(column.iloc[:1000].memory_usage(deep=True, index=False) * len(column) / 1000)
-        elif column.dtype == object:
-            total += int(column.memory_usage(deep=True, index=False))
-        else:
-            total += int(column.array.nbytes)
-    return total + int(frame.index.nbytes)
-
-
-_cache = _ResultCache()
+# Query results by (query, parameters, database identity): all-time results can be hundreds of MB,
+# so they live in the one byte-bounded store (handoff.cache) with every other cache.
+RESULTS = cache.Cache("query results", max_items=256, sizer=cache.frame_bytes)
+frame_bytes = cache.frame_bytes
 
 
 def _freeze(value: ParamValue) -> Any:
@@ -518,14 +466,14 @@ def run_query(
     identity = db_identity(db)
     key = (name, spec.sql, tuple(sorted((k, _freeze(v)) for k, v in bound.items())), identity,
            spec.cache_key() if spec.cache_key else None)
-    cached = _cache.get(key)
+    cached = RESULTS.get(key)
     if cached is not None:
         return cached.copy(deep=False)  # copy-on-write (pandas 3): callers may change theirs freely
     if spec.compute is not None:
         frame = spec.compute(bound, identity.path)
     else:
         frame = execute(spec.sql, bound, identity=identity, timeout_s=timeout_s, label=name)
-    _cache.put(key, frame)
+    RESULTS.put(key, frame)
     return frame.copy(deep=False)
 
 

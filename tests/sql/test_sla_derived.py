@@ -230,10 +230,10 @@ def test_a_window_cut_out_of_a_wider_one_answers_as_a_fresh_one(demo_db, wider, 
     window = {"start": dt.date(2026, 1, 15), "end": dt.date(2026, 4, 1), "segments": ["enterprise", "smb"]}
     fresh = {}
     for name in WINDOW_QUERIES:
-        db._cache.clear()
+        db.RESULTS.clear()
         sla._evaluations.clear()
         fresh[name] = db.run_query(name, window, db=demo_db)
-    db._cache.clear()
+    db.RESULTS.clear()
     sla._evaluations.clear()
     sla.evaluate_window({**wider, "segments": ["enterprise", "smb"]}, str(demo_db))
     fresh_evaluations = []

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import db
+from handoff import cache, db
 from handoff.errors import ParameterError, QueryError, QueryTimeout
 from handoff.filters import Filters
 from tests.fixtures import ts
@@ -182,18 +182,24 @@ def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, 
         db._computed.pop("test__doubled")
 
 
-def test_the_result_cache_is_bounded_in_bytes_and_keeps_the_most_recent():
-    cache = db._ResultCache(size=100, max_bytes=10_000)
+def test_every_cache_shares_one_store_bounded_in_bytes_that_keeps_the_most_recent(monkeypatch):
+    store = cache._Store(max_bytes=10_000)
+    monkeypatch.setattr(cache, "STORE", store)
+    results, verdicts = cache.Cache("results", sizer=cache.frame_bytes), cache.Cache("verdicts", max_items=2)
     frame = pd.DataFrame({"x": np.arange(400, dtype="int64")})  # 3,200 bytes of values + a small index
     size = int(frame.memory_usage(deep=True, index=True).sum())
     for key in "abc":
-        cache.put((key,), frame)
-    assert cache.bytes == 3 * size
-    cache.put(("d",), frame)  # a fourth would pass 10,000 bytes: the least recently used goes
-    assert cache.get(("a",)) is None and cache.get(("d",)) is not None
-    assert cache.bytes == 3 * size
-    cache.put(("huge",), pd.DataFrame({"x": np.arange(1_000, dtype="int64")}))  # over half the budget
-    assert cache.get(("huge",)) is None and cache.bytes == 3 * size
+        results.put((key,), frame)
+    assert store.bytes == 3 * size
+    verdicts.put("v1", np.zeros(100, dtype="int8"))  # another cache, the same budget: "a" goes
+    assert results.get(("a",)) is None and results.get(("b",)) is not None and len(results) == 2
+    results.put(("huge",), pd.DataFrame({"x": np.arange(1_000, dtype="int64")}))  # over half the budget
+    assert results.get(("huge",)) is None
+    verdicts.put("v2", 1)
+    verdicts.put("v3", 2)  # at most two of its own
+    assert verdicts.get("v1") is None and verdicts.get("v3") == 2 and len(verdicts) == 2
+    results.clear()
+    assert len(results) == 0 and verdicts.get("v2") == 1
 
 
 def test_a_returned_result_can_be_changed_without_touching_the_cached_one(queries_dir, tmp_path):
