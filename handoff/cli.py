@@ -143,14 +143,18 @@ def _query(args) -> int:
     from handoff import db
 
     if args.list or not args.name:
-        for name in db.list_queries():
-            spec = db.load_query(name)
-            params = ", ".join(
-                p.name + ("" if p.required else f"={'null' if p.default is None else p.default}")
-                for p in spec.params.values()
-            )
-            print(f"{name}({params})")
-            print(f"    {spec.description}")
+        public = db.list_queries(internal=False)
+        for heading, names in (("", public), ("\ninternal (what the computed queries read; not a contract):\n",
+                                              [n for n in db.list_queries() if n not in public])):
+            print(heading, end="")
+            for name in names:
+                spec = db.load_query(name)
+                params = ", ".join(
+                    p.name + ("" if p.required else f"={'null' if p.default is None else p.default}")
+                    for p in spec.params.values()
+                )
+                print(f"{name}({params})")
+                print(f"    {spec.description}")
         return 0
     params = dict(args.param)
     frame = db.run_query(args.name, db=args.db, **params)

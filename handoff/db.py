@@ -155,7 +155,7 @@ def build_database(
 
     The file is built beside the target and renamed over it only when `fill` succeeded, so a
     failed or killed build leaves the previous database byte-identical. The derived tables of
-    `handoff/derived/` are built after `fill`. `fill` may return extra meta entries (as_of,
+    `queries/derived/` are built after `fill`. `fill` may return extra meta entries (as_of,
     source…) to record.
     """
     target = resolve_db(db).resolve()
@@ -286,10 +286,20 @@ def _load_computed() -> None:
             importlib.import_module(module)
 
 
-def list_queries() -> list[str]:
-    """Names of every named query: the files in `queries/` and the computed queries, sorted."""
+def list_queries(*, internal: bool = True) -> list[str]:
+    """Names of every named query, sorted: the files in `queries/`, the computed queries and (unless
+    `internal` is False) the feeders of computed queries in `queries/internal/`."""
     _load_computed()
-    return sorted({p.stem for p in QUERIES_DIR.glob("*.sql")} | set(_computed))
+    names = {p.stem for p in QUERIES_DIR.glob("*.sql") if p.name != SCHEMA_FILE.name} | set(_computed)
+    if internal:
+        names |= {p.stem for p in (QUERIES_DIR / "internal").glob("*.sql")}
+    return sorted(names)
+
+
+def query_file(name: str) -> Path:
+    """Where the SQL of a named query is: queries/<name>.sql, or queries/internal/<name>.sql."""
+    public = QUERIES_DIR / f"{name}.sql"
+    return public if public.is_file() else QUERIES_DIR / "internal" / f"{name}.sql"
 
 
 def used_params(sql: str) -> set[str]:
@@ -303,7 +313,7 @@ def load_query(name: str) -> QuerySpec:
         raise QueryError(f"unknown query {name!r}: see `python -m handoff query --list`")
     if name in _computed:
         return _computed[name]
-    return _load_query_file(QUERIES_DIR / f"{name}.sql")
+    return _load_query_file(query_file(name))
 
 
 _INCLUDE = re.compile(r"^([ \t]*)-- @include (\w+)$", re.MULTILINE)

@@ -30,7 +30,6 @@ from handoff.charts import (
     team_color,
 )
 from handoff.filters import Filters, add_months
-from handoff.paths import QUERIES_DIR
 
 # The demand waterfall of DESIGN.md: (order, stage, owner team). Display only; the SQL holds the rules.
 STAGES = (
@@ -67,7 +66,7 @@ def is_thin(records) -> bool:
 
 def _declarations(query_file: str) -> str:
     """The `-- $name …` parameter lines of a query file, so a computed query declares the same ones."""
-    lines = (QUERIES_DIR / f"{query_file}.sql").read_text().splitlines()
+    lines = db.query_file(query_file).read_text().splitlines()
     return "\n".join(line for line in lines if line.startswith("-- $"))
 
 

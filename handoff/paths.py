@@ -1,20 +1,26 @@
 """Where things live: the project root, the query files, the default database."""
 
 import os
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
-QUERIES_DIR = ROOT / "queries"
 DATA_DIR = ROOT / "data"
-SCHEMA_FILE = Path(__file__).resolve().parent / "schema.sql"
-# Derived tables, one file each, run in name order (a later file may read an earlier table).
-DERIVED_DIR = Path(__file__).resolve().parent / "derived"
+# All SQL: the public named queries in queries/, the fragments they share in queries/shared/, the
+# feeders of computed queries in queries/internal/, the canonical schema and the derived tables.
+QUERIES_DIR = ROOT / "queries"
+SHARED_DIR = QUERIES_DIR / "shared"
+INTERNAL_DIR = QUERIES_DIR / "internal"
+SCHEMA_FILE = QUERIES_DIR / "schema.sql"
+DERIVED_DIR = QUERIES_DIR / "derived"
 
 
 def derived_files() -> list[Path]:
-    """The derived-table files every writer runs after loading the canonical tables."""
-    return sorted(DERIVED_DIR.glob("*.sql"))
+    """The derived-table files every writer runs after loading the canonical tables, in the order
+    queries/derived/build_order.toml states (a table may read the ones before it)."""
+    order = tomllib.loads((DERIVED_DIR / "build_order.toml").read_text())["order"]
+    return [DERIVED_DIR / f"{name}.sql" for name in order]
 
 
 def default_db_path() -> Path:

@@ -21,7 +21,6 @@ import plotly.graph_objects as go
 from handoff import db, metrics, text
 from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_label
 from handoff.filters import FILTER_PARAMS
-from handoff.paths import QUERIES_DIR
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ SLA_COLUMNS = ["dim1_value", "dim2_value", "sla_met_count", "sla_breached_count"
 
 
 def _pivot_declarations() -> str:
-    lines = (QUERIES_DIR / "explore__pivot.sql").read_text().splitlines()
+    lines = db.query_file("explore__pivot").read_text().splitlines()
     policies = "-- $policies  text = null  the SLA policies as TOML/JSON text; null = data/sla_policies.toml"
     return "\n".join([*(line for line in lines if line.startswith("-- $")), policies])
 

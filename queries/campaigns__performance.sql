@@ -33,7 +33,7 @@ lead_results as (
     group by all
 ),
 
--- Each deal with its lead's attributes, built at import (handoff/derived/40_deal_facts.sql):
+-- Each deal with its lead's attributes, built at import (queries/derived/deal_facts.sql):
 -- the deals of the filtered leads without joining a million leads to them.
 deal_results as (
     select

@@ -46,7 +46,7 @@ window_leads as (
 ),
 
 -- Deals created in the window from the filtered leads: each deal carries its lead's attributes
--- (handoff/derived/40_deal_facts.sql), no join of every lead to the deals.
+-- (queries/derived/deal_facts.sql), no join of every lead to the deals.
 window_deals as (
     select deal_created_at, amount, source_campaign_id
     from deal_facts

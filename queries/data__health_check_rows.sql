@@ -4,7 +4,7 @@
 -- $check  text in (leads_with_source, deals_with_lead, mqls_with_response, lead_stages_in_order, deal_cycle_not_negative, won_deals_dated, references_resolve, campaigns_used) = lead_stages_in_order  which check
 -- $limit  integer = 50  how many records at most
 with
--- Found when the file is written, by the checks' rules (handoff/derived/40_data_health_failures.sql).
+-- Found when the file is written, by the checks' rules (queries/derived/data_health_failures.sql).
 failures as (
     select * from data_health_failures
 ),

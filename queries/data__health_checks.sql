@@ -6,7 +6,7 @@
 -- timestamps are in order (MQL, SAL, SQL not before an earlier stage; first deal not before the
 -- lead), closed deals closed at or after they opened, won deals with a close date, references that
 -- resolve (no orphans: owner, campaign, lead, person and manager ids all exist), campaigns used by a
--- lead or touch. Computed when the file is written (handoff/derived/45_data_health_checks.sql): the
+-- lead or touch. Computed when the file is written (queries/derived/data_health_checks.sql): the
 -- checks depend on nothing but the file.
 with
 checks as (

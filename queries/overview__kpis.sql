@@ -41,7 +41,7 @@ stage_entries as (
     from filtered_leads
 ),
 
--- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
+-- Each deal with its lead's attributes (queries/derived/deal_facts.sql): the filtered
 -- leads' deals without joining every lead to them.
 deal_facts as (
     select

@@ -10,7 +10,7 @@
 -- $owners     text[] = null   lead owners to keep
 -- $campaigns  text[] = null   source campaigns to keep
 with
--- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
+-- Each deal with its lead's attributes (queries/derived/deal_facts.sql): the filtered
 -- leads' deals without joining every lead to them.
 filtered_deals as (
     select deal_created_at as created_at, deal_closed_at as closed_at, amount, deal_stage as stage

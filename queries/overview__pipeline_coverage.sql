@@ -13,7 +13,7 @@ this_quarter as (
     select date_trunc('quarter', max(created_at))::date as quarter_start from leads
 ),
 
--- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql): the filtered
+-- Each deal with its lead's attributes (queries/derived/deal_facts.sql): the filtered
 -- leads' deals without joining every lead to them.
 filtered_deals as (
     select deal_closed_at as closed_at, amount, deal_stage as stage, segment

@@ -3,7 +3,7 @@
 -- and deals. SLA items still inside their window at this moment are pending; the live queue
 -- counts time left from it. NULL for an empty database.
 with
--- Worked out when the file is written (handoff/derived/30_sla_as_of.sql).
+-- Worked out when the file is written (queries/derived/sla_as_of.sql).
 as_of as (
     select as_of_at from sla_as_of
 ),

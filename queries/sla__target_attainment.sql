@@ -17,7 +17,7 @@ targets as (
         and ($segments is null or list_contains($segments, segment))
 ),
 
--- Monthly actuals per segment and sourcing team, built at import (handoff/derived/30_sla_monthly_actuals.sql).
+-- Monthly actuals per segment and sourcing team, built at import (queries/derived/sla_monthly_actuals.sql).
 facts as (
     select metric, period_start, segment, sourced_by, actual_value as value from sla_monthly_actuals
 ),

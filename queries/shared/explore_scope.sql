@@ -59,7 +59,7 @@ stage_entries as (
 -- The deals created or closed in the window whose lead passes the filters.
 window_deals as materialized (
     select *
-    -- Each deal with its lead's attributes (handoff/derived/40_deal_facts.sql).
+    -- Each deal with its lead's attributes (queries/derived/deal_facts.sql).
     from deal_facts
     where
         -- @include lead_filters

@@ -1,5 +1,5 @@
 -- The window's MQLs that pass the shared lead filters, one row per MQL with its policy-independent
--- facts (handoff/derived/30_sla_mql_facts.sql, built in mql_number = (mql_at, lead_id) order and
+-- facts (queries/derived/sla_mql_facts.sql, built in mql_number = (mql_at, lead_id) order and
 -- read without sorting again: DuckDB keeps insertion order, and handoff.sla checks it).
 window_mqls as (
     select *

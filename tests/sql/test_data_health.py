@@ -304,7 +304,7 @@ def test_import_report_queries_are_empty_for_a_database_that_was_not_imported(de
 
 
 # ---------------------------------------------------------------------------------------------
-# The checks and the filter options are computed when the file is written (handoff/derived/40_*.sql)
+# The checks and the filter options are computed when the file is written (queries/derived/)
 
 
 def _computed_now(path, file: str, table: str) -> pd.DataFrame:
@@ -317,13 +317,13 @@ def _computed_now(path, file: str, table: str) -> pd.DataFrame:
 
 
 def _checks_computed_now(path) -> pd.DataFrame:
-    return _computed_now(path, "45_data_health_checks.sql", "data_health_checks")
+    return _computed_now(path, "data_health_checks.sql", "data_health_checks")
 
 
 def test_stored_health_checks_are_what_the_checks_compute_on_the_file(flawed, demo_db, make_db):
     for path in (flawed, demo_db, make_db({})):
         failures = db.execute("select * from data_health_failures order by check_name, record_id, detail", db=path)
-        now = _computed_now(path, "40_data_health_failures.sql", "data_health_failures")
+        now = _computed_now(path, "data_health_failures.sql", "data_health_failures")
         pd.testing.assert_frame_equal(failures, now.sort_values(["check_name", "record_id", "detail"], ignore_index=True),
                                       check_exact=True)
         stored = db.run_query("data__health_checks", db=path)
@@ -346,7 +346,7 @@ def test_every_writer_stores_the_health_checks(demo_db, tmp_path):
 def test_stored_filter_options_are_what_the_data_offers(flawed, demo_db, make_db):
     for path in (flawed, demo_db, make_db({})):
         stored = db.run_query("filters__options", db=path)
-        live = _computed_now(path, "40_filter_options.sql", "filter_options")
+        live = _computed_now(path, "filter_options.sql", "filter_options")
         live = live.sort_values(["dimension", "lead_count", "value"], ascending=[True, False, True])
         pd.testing.assert_frame_equal(stored, live.reset_index(drop=True), check_exact=True)
     options = db.run_query("filters__options", db=demo_db)

@@ -1,5 +1,5 @@
 -- data_health_checks: one row per data-health check (what data__health_checks returns): how many
--- records the check looked at, how many fail it (handoff/derived/40_data_health_failures.sql, where
+-- records the check looked at, how many fail it (queries/derived/data_health_failures.sql, where
 -- the rules are), the share that pass and up to five failing ids. The checks read only the file's
 -- own tables, so they are computed once when the file is written instead of on every visit to the
 -- Data page (about a second on 1M leads).
