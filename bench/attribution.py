@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handoff import db  # noqa: E402
+from handoff import catalog, db  # noqa: E402, F401  (catalog: every computed query)
 from handoff.filters import Filters  # noqa: E402
 
 CASES = [

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from handoff import db  # noqa: E402
+from handoff import catalog, db  # noqa: E402, F401  (catalog: every computed query)
 from handoff.filters import Filters  # noqa: E402
 
 D = dt.date
@@ -49,20 +49,8 @@ REQUIRED = {"sla__breaches": {"policy_id": "follow_up"}, "sla__response_bands": 
             "sla__response_time": {"policy_id": "follow_up"}, "data__health_check_rows": {"check": "references_resolve"}}
 
 
-def _load_computed() -> None:
-    """Import every module that registers computed queries (the catalog, once there is one)."""
-    try:
-        import handoff.catalog  # noqa: F401
-    except ImportError:
-        import handoff.attribution  # noqa: F401
-        import handoff.funnel  # noqa: F401
-        import handoff.pivot  # noqa: F401
-        import handoff.sla  # noqa: F401
-
-
 def results(path: str) -> dict[tuple, pd.DataFrame | str]:
     """(query, filter set, variant) → the result, or the error's text."""
-    _load_computed()
     out: dict[tuple, pd.DataFrame | str] = {}
     for name in db.list_queries():
         declared = set(db.load_query(name).params)

@@ -57,7 +57,7 @@ os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 import pandas as pd  # noqa: E402
 
-from handoff import db  # noqa: E402
+from handoff import catalog, db  # noqa: E402, F401  (catalog: every computed query)
 from handoff.filters import DEFAULT_PERIOD, Filters, period_window  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)

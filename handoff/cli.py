@@ -6,17 +6,18 @@ import argparse
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 import pandas as pd
 
-from handoff.errors import HandoffError
+from handoff import attribution, catalog, console, db, demo, ingest, metrics, report, spreadsheet
+from handoff.errors import HandoffError, ParameterError
+from handoff.filters import LIST_FIELDS, Filters
 
 FORMATS = ("table", "csv", "json")
 # How `--format csv --safe-csv` reaches write_frame: CSV whose text cannot run as a spreadsheet formula.
 SAFE_CSV = "safe-csv"
-# Commands whose CSV output takes --safe-csv (export adds its own).
-SAFE_CSV_COMMANDS = ("query", "sql")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,9 +38,7 @@ def write_frame(frame: pd.DataFrame, fmt: str, out=None) -> None:
     """
     out = out or sys.stdout
     if fmt == SAFE_CSV:
-        from handoff.spreadsheet import write_csv
-
-        write_csv(frame, out)
+        spreadsheet.write_csv(frame, out)
     elif fmt == "csv":
         frame.to_csv(out, index=False, lineterminator="\n")
     elif fmt == "json":
@@ -97,27 +96,22 @@ def _apply_safe_csv(args: argparse.Namespace) -> None:
 
 
 def _demo_parser(sub) -> None:
-    from handoff.demo import DEFAULT_LEADS, DEFAULT_SEED
-
     parser = sub.add_parser("demo", help="build the deterministic demo database")
     add_db_argument(parser)
-    parser.add_argument("--leads", type=int, default=DEFAULT_LEADS, help=f"number of leads (default {DEFAULT_LEADS:,})")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    parser.add_argument("--leads", type=int, default=demo.DEFAULT_LEADS,
+                        help=f"number of leads (default {demo.DEFAULT_LEADS:,})")
+    parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed")
     parser.add_argument("--as-of", type=_parse_date, default=None, help="last day of the data (default: today)")
     parser.set_defaults(run=_demo)
 
 
 def _demo(args) -> int:
-    import time
-
-    from handoff.demo import build_demo
-
     started = time.perf_counter()
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
-    path = build_demo(args.db, leads=args.leads, seed=args.seed, as_of=args.as_of, progress=progress)
+    path = demo.build_demo(args.db, leads=args.leads, seed=args.seed, as_of=args.as_of, progress=progress)
     size_mb = os.path.getsize(path) / 1e6
     print(f"built {path} ({args.leads:,} leads, {size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s")
     return 0
@@ -140,8 +134,6 @@ def _query_parser(sub) -> None:
 
 
 def _query(args) -> int:
-    from handoff import db
-
     if args.list or not args.name:
         public = db.list_queries(internal=False)
         for heading, names in (("", public), ("\ninternal (what the computed queries read; not a contract):\n",
@@ -173,36 +165,82 @@ def _metrics_parser(sub) -> None:
 
 
 def _metrics(args) -> int:
-    from handoff import metrics
-
     write_frame(metrics.contract_frame(), args.format)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# sql: the SQL console's guarded path
+
+
+def _sql_parser(sub) -> None:
+    parser = sub.add_parser(
+        "sql", help="run one read-only SELECT through the SQL console's guards",
+        description=f"Run one read-only statement ({console.READS}). Refused or failing statements exit 2 "
+                    "with the reason on stderr. '-' reads the statement from stdin.",
+    )
+    parser.add_argument("statement", help='the statement, e.g. "SELECT count(*) FROM leads"; - reads stdin')
+    add_db_argument(parser)
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    add_safe_csv_argument(parser)
+    parser.set_defaults(run=_sql)
+
+
+def _sql(args) -> int:
+    statement = sys.stdin.read() if args.statement == "-" else args.statement
+    result = console.run(statement, db_path=args.db)
+    write_frame(result.frame, args.format)
+    if result.truncated:
+        print(f"note: showing the first {result.max_rows:,} rows (row cap); the result has more",
+              file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# report: the meeting pack
+
+
+def _report_parser(sub) -> None:
+    parser = sub.add_parser("report", help="write the self-contained meeting pack (HTML)")
+    add_db_argument(parser)
+    parser.add_argument("--start", type=_parse_date, required=True, help="window start, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--end", type=_parse_date, required=True, help="window end, YYYY-MM-DD (exclusive)")
+    parser.add_argument("--out", required=True, help="the HTML file to write")
+    parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="KEY=VALUE",
+                        help="a shared filter, e.g. segments=smb,enterprise")
+    parser.set_defaults(run=_report)
+
+
+def _report(args) -> int:
+    lists = {}
+    for key, value in args.param:
+        if key not in LIST_FIELDS:
+            raise ParameterError(f"report takes the shared filters {', '.join(LIST_FIELDS)}; not {key}")
+        lists[key] = [part.strip() for part in value.split(",") if part.strip()] or None
+    try:
+        filters = Filters(start=args.start, end=args.end, **lists)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+    path = report.write_report(args.out, filters, db_path=args.db)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stdout)
     return 0
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-PARSERS = [_demo_parser, _query_parser, _metrics_parser]
-# Each area adds its own commands: a module listed here defines add_commands(subparsers), which
-# registers its subcommands (importing anything heavy inside the command, not at module level).
-COMMAND_MODULES = ("handoff.console", "handoff.ingest", "handoff.report", "handoff.attribution")
+PARSERS = [_demo_parser, _query_parser, _metrics_parser, _sql_parser, _report_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-    import importlib.util
-
+    """Every subcommand of `python -m handoff` (catalog: every named query is known)."""
+    assert catalog.MODULES  # importing the catalog registered the computed queries
     parser = _Parser(prog="python -m handoff", description="Handoff: one set of numbers for sales and marketing.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in PARSERS:
         add(sub)
-    for module in COMMAND_MODULES:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module).add_commands(sub)
-    for name in SAFE_CSV_COMMANDS:  # the sql command (handoff.console) writes through write_frame too
-        command = sub.choices.get(name)
-        if command is not None and "--safe-csv" not in command._option_string_actions:
-            add_safe_csv_argument(command)
+    for module in (ingest, attribution):
+        module.add_commands(sub)
     return parser
 
 

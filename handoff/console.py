@@ -411,36 +411,3 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-
-
-# ---------------------------------------------------------------------------------------------
-# python -m handoff sql
-
-
-def add_commands(subparsers) -> None:
-    """Register `sql`: the console's guarded path on the command line."""
-    from handoff.cli import add_db_argument
-
-    parser = subparsers.add_parser(
-        "sql", help="run one read-only SELECT through the SQL console's guards",
-        description=f"Run one read-only statement ({READS}). Refused or failing statements exit 2 "
-                    "with the reason on stderr. '-' reads the statement from stdin.",
-    )
-    parser.add_argument("statement", help='the statement, e.g. "SELECT count(*) FROM leads"; - reads stdin')
-    add_db_argument(parser)
-    parser.add_argument("--format", choices=("csv", "json", "table"), default="table")
-    parser.set_defaults(run=_sql_command)
-
-
-def _sql_command(args) -> int:
-    import sys
-
-    from handoff.cli import write_frame
-
-    statement = sys.stdin.read() if args.statement == "-" else args.statement
-    result = run(statement, db_path=args.db)
-    write_frame(result.frame, args.format)
-    if result.truncated:
-        print(f"note: showing the first {result.max_rows:,} rows (row cap); the result has more",
-              file=sys.stderr)
-    return 0

@@ -253,7 +253,8 @@ class QuerySpec:
 
 
 # Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
-COMPUTED_QUERY_MODULES = ("handoff.funnel", "handoff.sla", "handoff.attribution", "handoff.pivot")
+# Computed queries by name, registered by @computed_query as their modules are imported (handoff.catalog
+# imports every one of them; db imports none, since they all import db).
 _computed: dict[str, QuerySpec] = {}
 
 
@@ -277,19 +278,9 @@ def computed_query(name: str, description: str, declarations: str, *,
     return register
 
 
-def _load_computed() -> None:
-    import importlib
-    import importlib.util
-
-    for module in COMPUTED_QUERY_MODULES:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
-
-
 def list_queries(*, internal: bool = True) -> list[str]:
     """Names of every named query, sorted: the files in `queries/`, the computed queries and (unless
     `internal` is False) the feeders of computed queries in `queries/internal/`."""
-    _load_computed()
     names = {p.stem for p in QUERIES_DIR.glob("*.sql") if p.name != SCHEMA_FILE.name} | set(_computed)
     if internal:
         names |= {p.stem for p in (QUERIES_DIR / "internal").glob("*.sql")}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, console, db, metrics, spreadsheet, text
+from handoff import auth, catalog, console, db, metrics, spreadsheet, text  # noqa: F401  (catalog: every query)
 from handoff.text import Markdown, md
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from handoff import catalog  # noqa: F401  (every computed query is known, as in the app and the CLI)
 from handoff.demo import build_demo
 from tests.fixtures import AS_OF, DEMO_LEADS, DEMO_SEED, Rows, write_db
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 
-import handoff.funnel  # noqa: F401  (registers funnel__stage_counts)
 from handoff import db
 from handoff.filters import Filters
 

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import handoff.funnel  # noqa: F401  (registers funnel__stage_counts)
 from handoff import db
 from handoff.filters import Filters
 from tests.fixtures import write_db

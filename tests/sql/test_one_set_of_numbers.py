@@ -22,8 +22,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import handoff.attribution  # noqa: F401  (registers attribution__scope_totals)
-import handoff.funnel  # noqa: F401  (registers funnel__stage_counts)
 from handoff import db
 from handoff.filters import Filters, add_months
 from tests.fixtures import write_db

@@ -18,10 +18,6 @@ from contextlib import redirect_stdout
 
 import pytest
 
-import handoff.attribution  # noqa: F401  (registers the computed queries)
-import handoff.funnel  # noqa: F401
-import handoff.pivot  # noqa: F401
-import handoff.sla  # noqa: F401
 from handoff import cli, db
 from handoff.filters import Filters
 from tests.fixtures import ts

@@ -8,7 +8,7 @@ import pytest
 
 from handoff import db
 from handoff.demo import build_demo, demo_start, generate
-from tests.fixtures import AS_OF, DEMO_LEADS, DEMO_SEED
+from tests.fixtures import AS_OF, DEMO_LEADS
 
 
 @pytest.fixture(scope="module")

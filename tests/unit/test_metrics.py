@@ -12,10 +12,6 @@ import sys
 
 import pytest
 
-import handoff.attribution  # noqa: F401  (registers the computed queries)
-import handoff.funnel  # noqa: F401
-import handoff.pivot  # noqa: F401
-import handoff.sla  # noqa: F401
 from handoff import db, metrics
 from tests.fixtures import ROOT
 
