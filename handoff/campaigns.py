@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from handoff import metrics, text
+from handoff.charts import HANDOFF_COLOR, fmt_label
 from handoff.attribution_models import MODELS
 
 TOTAL = "Total"
@@ -75,8 +76,6 @@ __all__ = ["MODELS", "TOTAL", "by_channel", "performance", "totals"]
 def spend_figure(monthly: pd.DataFrame):
     """Monthly campaign spend (bars, by channel) against the pipeline its leads created (line)."""
     import plotly.graph_objects as go
-
-    from handoff.charts import HANDOFF_COLOR, fmt_label
 
     figure = go.Figure()
     if monthly.empty:

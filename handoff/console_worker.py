@@ -33,7 +33,6 @@ import json
 import math
 import os
 import re
-import resource
 import selectors
 import signal
 import subprocess
@@ -43,6 +42,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from handoff import connection
 from handoff.errors import (
     DatabaseUnreadable,
     ForeignDatabase,
@@ -88,10 +88,22 @@ class Outcome:
 # The server's side
 
 
+# The worker's first lines: the caps come before anything is imported (this module imports DuckDB
+# through handoff.connection), so nothing the statement allocates escapes them. The alarm stops the
+# worker should the server die before it can kill it.
+_BOOTSTRAP = (
+    "import resource, runpy, signal, sys\n"
+    "memory_mb, temp_mb, alarm_s = map(int, sys.argv[1:4])\n"
+    "resource.setrlimit(resource.RLIMIT_DATA, (memory_mb << 20,) * 2)\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (temp_mb << 20,) * 2)\n"
+    "signal.alarm(alarm_s)\n"
+    "runpy.run_module('handoff.console_worker', run_name='__main__', alter_sys=True)\n"
+)
+
+
 def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outcome:
     """Run `sql` on `db_path` read-only in a new worker process under `caps`; return its rows or
     raise a one-line QueryError (QueryTimeout, QueryStopped: which cap it hit)."""
-    from handoff import connection
 
     request = json.dumps({"sql": sql, "db": db_path, "caps": dataclasses.asdict(caps),
                           "temp_dir": str(connection.TEMP_DIR)}).encode()
@@ -99,7 +111,8 @@ def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outc
     started = time.monotonic()
     try:
         worker = subprocess.Popen(
-            [sys.executable, "-P", "-s", "-m", "handoff.console_worker"], stdin=subprocess.PIPE,
+            [sys.executable, "-P", "-s", "-c", _BOOTSTRAP, str(caps.memory_mb), str(caps.temp_mb),
+             str(math.ceil(caps.timeout_s) + 5)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
             cwd=connection.TEMP_DIR if connection.TEMP_DIR.is_dir() else "/",  # a stray relative path lands there
         )
@@ -155,7 +168,6 @@ def _int(value: Any) -> int:
 def _environment() -> dict[str, str]:
     """The worker's environment: just enough to run Python from this checkout; HOME is the temp
     folder, so no setting DuckDB derives from it points at the server's home."""
-    from handoff import connection
 
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PACKAGE_ROOT),
            "HOME": str(connection.TEMP_DIR), "LANG": "C.UTF-8"}
@@ -257,7 +269,6 @@ def _interpret(stopped: str, status: int, answer: bytes, errors: bytes, caps: Ca
 
 def _without_server_paths(error: QueryError, db_path: str) -> QueryError:
     """The same error with the server's paths cut from its message (DuckDB's IO errors name files)."""
-    from handoff import connection
 
     message = str(error)
     database = Path(db_path)
@@ -345,13 +356,10 @@ def _hashable(key: Any) -> Any:
 
 
 def main() -> None:
-    """Read one request on stdin, run it under the caps, answer on stdout, exit."""
+    """Read one request on stdin, run it under the caps (set by _BOOTSTRAP before this module and DuckDB
+    were imported), answer on stdout, exit."""
     request = json.loads(sys.stdin.buffer.read())
     caps = Caps(**request["caps"])
-    # The caps come first, before DuckDB is imported: nothing the statement allocates escapes them.
-    resource.setrlimit(resource.RLIMIT_DATA, (caps.memory_mb << 20,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (caps.temp_mb << 20,) * 2)
-    signal.alarm(math.ceil(caps.timeout_s) + 5)  # should the server die before it can kill this process
     answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the answer
     try:
@@ -376,8 +384,6 @@ def duckdb_memory_mb(cap_mb: int) -> int:
 
 
 def _answer(request: dict[str, Any], caps: Caps) -> str:
-    from handoff import connection  # imports duckdb, under the caps
-
     connection.TEMP_DIR = Path(request["temp_dir"])  # the server's, whatever this environment says
     try:
         con = connection.open_read_only(request["db"], memory_limit=f"{duckdb_memory_mb(caps.memory_mb)}MiB",

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from handoff import cache, connection, console_worker
 from handoff.connection import SCHEMA_VERSION
+from handoff.filters import FILTER_PARAMS, Filters
 from handoff.errors import DatabaseMissing, DatabaseUnreadable, ParameterError, QueryError, QueryTimeout
 from handoff.paths import QUERIES_DIR, SCHEMA_FILE, default_db_path, derived_files
 
@@ -412,8 +413,6 @@ def bind_params(spec: QuerySpec, given: Mapping[str, ParamValue]) -> dict[str, P
     Shared filter fields the query does not use are dropped (pages hand over the whole filter
     set); any other unknown name is an error, as is a missing parameter without a default.
     """
-    from handoff.filters import FILTER_PARAMS
-
     unknown = set(given) - spec.params.keys() - FILTER_PARAMS
     if unknown:
         takes = ", ".join(spec.params) or "no parameters"
@@ -454,8 +453,6 @@ def run_query(
     `filters` is a `Filters` value or a mapping (the shared filter set); `params` are the query's
     own parameters (mode, group_by…). Results are cached until the database file changes.
     """
-    from handoff.filters import Filters
-
     given: dict[str, ParamValue] = {}
     if isinstance(filters, Filters):
         given.update(filters.params())

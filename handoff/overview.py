@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from handoff import funnel, metrics
-from handoff.charts import fmt_count, fmt_label, fmt_pct, fmt_usd
+from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_label, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 
 
@@ -443,8 +443,6 @@ def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movemen
 def money_vs_target_figure(quarter_months: pd.DataFrame):
     """Pipeline and bookings per month as bars, each month's target as a marker."""
     import plotly.graph_objects as go
-
-    from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS
 
     figure = go.Figure()
     months = quarter_months["month_start"].dt.strftime("%b %Y")

@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
-from handoff import db, metrics, overview, text
+from handoff import attribution_view, db, funnel, metrics, overview, sla, text
+from handoff.attribution_models import MODEL_LABELS
+from handoff.files import replacing_file
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.filters import Filters
 
@@ -56,9 +58,6 @@ def _table(frame: pd.DataFrame) -> str:
 
 def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> str:
     """The meeting pack for `filters` as one HTML document."""
-    from handoff import attribution_view, funnel, sla
-    from handoff.attribution_models import MODEL_LABELS
-
     def query(name: str, scope: Filters = filters, **params) -> pd.DataFrame:
         return db.run_query(name, scope, db=db_path, **params)
 
@@ -174,8 +173,6 @@ def write_report(out: str | Path, filters: Filters, *, db_path=None, generated_a
     Parallel runs to the same file all succeed; a failure (a full disk) leaves no partial file and
     the previous `out` as it was (`handoff.files.replacing_file`).
     """
-    from handoff.files import replacing_file
-
     target = Path(out)
     document = build_report(filters, db_path=db_path, generated_at=generated_at)
     with replacing_file(target) as partial:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, catalog, console, db, metrics, spreadsheet, text  # noqa: F401  (catalog: every query)
+from handoff import auth, catalog, console, db, demo, metrics, spreadsheet, text  # noqa: F401  (catalog: every query)
 from handoff.text import Markdown, md
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
@@ -118,8 +118,6 @@ def _explain_missing_database(path: Path) -> None:
 
 
 def _build_demo_with_progress(path: Path, reason: str) -> None:
-    from handoff.demo import build_demo
-
     if not auth.may_write(viewer()):  # every caller checks; this keeps a new caller from forgetting
         st.stop()
     st.title("Handoff")
@@ -128,7 +126,7 @@ def _build_demo_with_progress(path: Path, reason: str) -> None:
     with _build_lock:
         if path.exists():  # another session built it while this one waited
             return
-        build_demo(path, progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+        demo.build_demo(path, progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
     bar.progress(1.0, text="Done")
 
 
