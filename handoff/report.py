@@ -9,11 +9,12 @@ the same named queries as the pages, so the same database and arguments give the
 from __future__ import annotations
 
 import datetime as dt
-import html
 from pathlib import Path
 
+import jinja2
 import pandas as pd
 import plotly.io as pio
+from markupsafe import Markup
 
 from handoff import attribution_view, db, funnel, metrics, overview, sla, text
 from handoff.attribution_models import MODEL_LABELS
@@ -21,23 +22,12 @@ from handoff.files import replacing_file
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.filters import Filters
 
-STYLE = f"""
-body {{ font-family: Inter, system-ui, -apple-system, sans-serif; color: #212529; margin: 0; background: #F8F9FA; }}
-main {{ max-width: 1100px; margin: 0 auto; padding: 32px 24px 64px; background: white; }}
-h1 {{ margin-bottom: 4px; }} h2 {{ margin-top: 40px; border-bottom: 2px solid #E9ECEF; padding-bottom: 6px; }}
-.meta {{ color: #495057; font-size: 14px; }}
-.tiles {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; }}
-.tile {{ border: 1px solid #DEE2E6; border-radius: 8px; padding: 12px; border-top: 4px solid #ADB5BD; }}
-.tile.marketing {{ border-top-color: {TEAM_COLORS["marketing"]}; }} .tile.sales {{ border-top-color: {TEAM_COLORS["sales"]}; }}
-.tile .label {{ font-size: 13px; color: #495057; }} .tile .value {{ font-size: 26px; font-weight: 600; }}
-.tile .note {{ font-size: 12px; color: #868E96; }}
-table {{ border-collapse: collapse; font-size: 13px; margin: 8px 0; }}
-th, td {{ border-bottom: 1px solid #E9ECEF; padding: 4px 10px; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-dt {{ font-weight: 600; margin-top: 8px; }} dd {{ margin-left: 16px; color: #495057; }}
-"""
-
-SECTIONS = ("Overview", "Funnel", "SLA scorecard", "Attribution by team", "Leakage without blame", "Definitions")
+# The sections of the pack: (anchor, heading), in order.
+SECTIONS = (("overview", "Overview"), ("funnel", "Funnel"), ("sla-scorecard", "SLA scorecard"),
+            ("attribution", "Attribution by team"), ("leakage", "Leakage without blame"),
+            ("definitions", "Definitions"))
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("handoff", "templates"), autoescape=True,
+                                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
 class _Figures:
@@ -46,125 +36,103 @@ class _Figures:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, figure) -> str:
+    def __call__(self, figure) -> Markup:
         self.count += 1
-        return pio.to_html(figure, full_html=False, include_plotlyjs=self.count == 1,
-                           div_id=f"figure-{self.count}", config={"displaylogo": False})
+        return Markup(pio.to_html(figure, full_html=False, include_plotlyjs=self.count == 1,
+                                  div_id=f"figure-{self.count}", config={"displaylogo": False}))
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, na_rep="–", escape=True)
+def _table(frame: pd.DataFrame) -> Markup:
+    """A table for the pack: every cell escaped by pandas, the markup trusted."""
+    return Markup(frame.to_html(index=False, border=0, na_rep="–", escape=True))
+
+
+class _Pack:
+    """What the meeting pack of one set of filters shows, section by section, from the named queries."""
+
+    def __init__(self, filters: Filters, db_path) -> None:
+        self.filters, self.db_path = filters, db_path
+        self.before = filters.previous()
+        self.figure = _Figures()
+        self.policies = sla.load_policies_or_last_good()
+        self.as_of = pd.Timestamp(self.query("data__as_of")["as_of_date"].iloc[0]).date()
+
+    def query(self, name: str, scope: Filters | None = None, **params) -> pd.DataFrame:
+        return db.run_query(name, scope or self.filters, db=self.db_path, **params)
+
+    def overview(self) -> dict:
+        current = self.query("overview__kpis").iloc[0].to_dict()
+        previous = self.query("overview__kpis", self.before).iloc[0].to_dict()
+        compliance_now = self.query("sla__compliance", policies=self.policies.text)
+        compliance_before = self.query("sla__compliance", self.before, policies=self.policies.text)
+        current.update(overview.sla_by_team(compliance_now))
+        previous.update(overview.sla_by_team(compliance_before))
+        targets = self.query("overview__targets_by_month")
+        tiles = [{"team": tile.kpi.owner_team or "", "label": tile.kpi.label, "value": tile.value_text,
+                  "delta": tile.delta_text or "no previous period to compare", "target": tile.target_text}
+                 for tile in overview.tiles(current, previous, targets, self.filters.start, self.filters.end)]
+        movements = overview.what_changed(self.query, self.filters, compliance_now, compliance_before)
+        return {"tiles": tiles, "movements": [m.sentence() for m in movements],
+                "previous": self.before.describe().split(" · ")[0]}
+
+    def funnel(self) -> dict:
+        stages = self.query("funnel__stage_counts", mode="cohort")
+        empty = funnel.is_empty(stages)
+        return {"sentence": Markup(text.to_html(funnel.mode_sentence("cohort", self.filters, self.as_of))),
+                "empty": empty, "figure": "" if empty else self.figure(funnel.funnel_chart(stages)),
+                "table": "" if empty else _table(metrics.labelled(funnel.stage_table(stages),
+                                                                  funnel.stage_columns("cohort")))}
+
+    def sla_table(self) -> Markup:
+        return _table(sla.for_people(self.query("sla__scorecard", policies=self.policies.text)))
+
+    def attribution(self) -> dict:
+        team_credit = self.query("attribution__credit", model="all", level="team", basis="revenue")
+        if team_credit.empty:
+            return {"ranges": [], "table": "", "figure": ""}
+        ranges = [{"label": metrics.label(f"{team}_credit_share_rate"), "low": fmt_pct(row.lowest_rate),
+                   "low_model": row.lowest_model, "high": fmt_pct(row.highest_rate), "high_model": row.highest_model}
+                  for team, row in attribution_view.team_ranges(team_credit).iterrows()]
+        wide = team_credit.pivot_table(index="key", columns="model", values="credit_usd", aggfunc="sum")
+        wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(columns=MODEL_LABELS)
+        return {"ranges": ranges, "table": _table(wide.map(fmt_usd).reset_index().rename(columns={"key": "team"})),
+                "figure": self.figure(attribution_view.range_chart(team_credit, {}, "team"))}
+
+    def leakage(self) -> dict | None:
+        bands = self.query("attribution__conversion_shift_share", previous_start=self.before.start,
+                           previous_end=self.before.end)
+        if bands.empty or bands["current_mql_count"].sum() == 0 or bands["previous_mql_count"].sum() == 0:
+            return None
+        shift = attribution_view.shift_share_parts(bands)
+        chart = attribution_view.waterfall_chart(shift, self.before.describe().split(" · ")[0],
+                                                 self.filters.describe().split(" · ")[0])
+        return {"sentence": Markup(text.to_html(attribution_view.shift_share_sentence(shift))),
+                "figure": self.figure(chart), "table": _table(attribution_view.shift_share_table(bands))}
+
+    def definitions(self) -> dict:
+        """The registry's metrics (the Definitions page's list), the policies and the models."""
+        return {
+            "metrics": [{"label": m.full_label, "owner": metrics.TEAM_NAMES[m.owner_team],
+                         "basis": metrics.BASIS_NAMES[m.basis].lower(), "definition": m.definition,
+                         "formula": m.formula} for m in metrics.registry().values()],
+            "policies": [{"name": p.name, "team": p.owner_team, "rule": sla.describe_rule(p)}
+                         for p in self.policies.policies.policies],
+            "models": list(MODEL_LABELS.values()),
+        }
 
 
 def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> str:
-    """The meeting pack for `filters` as one HTML document."""
-    def query(name: str, scope: Filters = filters, **params) -> pd.DataFrame:
-        return db.run_query(name, scope, db=db_path, **params)
-
+    """The meeting pack for `filters` as one HTML document (handoff/templates/meeting_pack.html.j2)."""
     generated_at = generated_at or dt.datetime.now(dt.UTC)
-    figure = _Figures()
+    pack = _Pack(filters, db_path)
     meta = db.read_meta(db_path)
-    as_of = pd.Timestamp(query("data__as_of")["as_of_date"].iloc[0]).date()
-    before = filters.previous()
-    parts: list[str] = []
-
-    # Overview
-    current = query("overview__kpis").iloc[0].to_dict()
-    previous = query("overview__kpis", before).iloc[0].to_dict()
-    policies = sla.load_policies_or_last_good()
-    compliance_now = query("sla__compliance", policies=policies.text)
-    compliance_before = query("sla__compliance", before, policies=policies.text)
-    current.update(overview.sla_by_team(compliance_now))
-    previous.update(overview.sla_by_team(compliance_before))
-    targets = query("overview__targets_by_month")
-    tiles = "".join(
-        f'<div class="tile {tile.kpi.owner_team or ""}"><div class="label">{html.escape(tile.kpi.label)}</div>'
-        f'<div class="value">{html.escape(tile.value_text)}</div>'
-        f'<div class="note">{html.escape(tile.delta_text or "no previous period to compare")}</div>'
-        f'<div class="note">{html.escape(tile.target_text)}</div></div>'
-        for tile in overview.tiles(current, previous, targets, filters.start, filters.end)
+    return _TEMPLATES.get_template("meeting_pack.html.j2").render(
+        title=f"Handoff meeting pack · {filters.describe().split(' · ')[0]}", filters=filters.describe(),
+        as_of=f"{pack.as_of:%d %b %Y}", source=meta.get("source", "imported"),
+        schema_version=meta.get("schema_version", "?"), generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
+        sections=SECTIONS, colors=TEAM_COLORS, **pack.overview(), funnel=pack.funnel(), sla_table=pack.sla_table(),
+        attribution=pack.attribution(), leakage=pack.leakage(), **pack.definitions(),
     )
-    movements = overview.what_changed(query, filters, compliance_now, compliance_before)
-    changed = "".join(f"<li>{html.escape(m.sentence())}</li>" for m in movements)
-    parts.append(f'<h2 id="overview">Overview</h2><div class="tiles">{tiles}</div>'
-                 f"<p class=\"meta\">Compared with {html.escape(before.describe().split(' · ')[0])}.</p>"
-                 f"<h3>What changed</h3><ul>{changed or '<li>Nothing to compare.</li>'}</ul>")
-
-    # Funnel
-    stages = query("funnel__stage_counts", mode="cohort")
-    parts.append('<h2 id="funnel">Funnel</h2>'
-                 f"<p>{text.to_html(funnel.mode_sentence('cohort', filters, as_of))}</p>"
-                 + (figure(funnel.funnel_chart(stages))
-                    + _table(metrics.labelled(funnel.stage_table(stages), funnel.stage_columns("cohort")))
-                    if not funnel.is_empty(stages) else "<p>No leads in this window.</p>"))
-
-    # SLA scorecard
-    card = query("sla__scorecard", policies=policies.text)
-    parts.append('<h2 id="sla-scorecard">SLA scorecard</h2>'
-                 "<p>Both teams' commitments, one colour rule. Compliance = met ÷ (met + breached); items still "
-                 "inside their window are pending and not counted.</p>" + _table(sla.for_people(card)))
-
-    # Attribution by team across models
-    team_credit = query("attribution__credit", model="all", level="team", basis="revenue")
-    ranges = attribution_view.team_ranges(team_credit) if not team_credit.empty else pd.DataFrame()
-    range_lines = "".join(
-        f"<li><b>{html.escape(metrics.label(f'{team}_credit_share_rate'))}</b>: {fmt_pct(row.lowest_rate)} "
-        f"({html.escape(str(row.lowest_model))}) to {fmt_pct(row.highest_rate)} ({html.escape(str(row.highest_model))})"
-        " of won revenue</li>"
-        for team, row in ranges.iterrows()
-    )
-    wide = team_credit.pivot_table(index="key", columns="model", values="credit_usd", aggfunc="sum") \
-        if not team_credit.empty else pd.DataFrame()
-    wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(columns=MODEL_LABELS)
-    parts.append('<h2 id="attribution">Attribution by team</h2>'
-                 "<p>Won revenue of deals closed in the window, credited to each team's touches under every "
-                 "model; each team's share as a range across the models.</p>"
-                 f"<ul>{range_lines or '<li>No won deals in this window.</li>'}</ul>"
-                 + (_table(wide.map(fmt_usd).reset_index().rename(columns={"key": "team"})) if not wide.empty else "")
-                 + (figure(attribution_view.range_chart(team_credit, {}, "team")) if not team_credit.empty else ""))
-
-    # Leakage without blame
-    bands = query("attribution__conversion_shift_share", previous_start=before.start, previous_end=before.end)
-    if bands.empty or bands["current_mql_count"].sum() == 0 or bands["previous_mql_count"].sum() == 0:
-        leakage = "<p>Not enough MQLs in both periods to decompose the change.</p>"
-    else:
-        shift = attribution_view.shift_share_parts(bands)
-        leakage = (f"<p>{text.to_html(attribution_view.shift_share_sentence(shift))}</p>"
-                   + figure(attribution_view.waterfall_chart(shift, before.describe().split(" · ")[0],
-                                                             filters.describe().split(" · ")[0]))
-                   + _table(attribution_view.shift_share_table(bands)))
-    parts.append('<h2 id="leakage">Leakage without blame</h2>'
-                 "<p>The change in MQL → Won conversion split into mix (the lead-score bands marketing sent), "
-                 "rate (conversion within each band: sales' lever) and their interaction.</p>" + leakage)
-
-    # Definitions: the registry's, the same list as the Definitions page
-    definitions = "".join(
-        f"<dt>{html.escape(m.full_label)} <span class=\"meta\">({html.escape(metrics.TEAM_NAMES[m.owner_team])}; "
-        f"{html.escape(metrics.BASIS_NAMES[m.basis].lower())})</span></dt>"
-        f"<dd>{html.escape(m.definition)} <i>{html.escape(m.formula)}</i></dd>"
-        for m in metrics.registry().values())
-    policy_rules = "".join(f"<dt>{html.escape(p.name)} ({html.escape(p.owner_team)})</dt>"
-                           f"<dd>{html.escape(sla.describe_rule(p))}</dd>" for p in policies.policies.policies)
-    models = "".join(f"<li>{html.escape(label)}</li>" for label in MODEL_LABELS.values())
-    parts.append('<h2 id="definitions">Definitions</h2>'
-                 "<p>Funnel stages: Lead (created_at) → MQL (mql_at) → <i>handoff</i> → SAL (sal_at) → SQL (sql_at) → "
-                 "Opportunity (first deal created) → Won (first won deal closed). Marketing-sourced leads go Lead → "
-                 "MQL → SAL; sales-sourced leads are never MQLs and join the path at their first sales stage. A lead "
-                 "has reached a stage if it is on a path through it and has that stage or any later one. "
-                 "<i>In the period</i>: the event's own date falls in the window; <i>from the period's leads</i>: "
-                 "leads created in the window, followed to the as-of day.</p>"
-                 f"<h3>Metrics</h3><dl>{definitions}</dl><h3>SLA policies</h3><dl>{policy_rules}</dl>"
-                 f"<h3>Attribution models</h3><ul>{models}</ul>")
-
-    title = f"Handoff meeting pack · {filters.describe().split(' · ')[0]}"
-    header = (f"<h1>{html.escape(title)}</h1>"
-              f'<p class="meta">Filters: {html.escape(filters.describe())}<br>'
-              f"Data as of {as_of:%d %b %Y} ({html.escape(meta.get('source', 'imported'))} data, schema "
-              f"{html.escape(meta.get('schema_version', '?'))}) · generated {generated_at:%Y-%m-%d %H:%M} UTC</p>"
-              + "<nav>" + " · ".join(f'<a href="#{s.lower().replace(" ", "-").replace("-by-team", "")}">{s}</a>'
-                                     for s in SECTIONS) + "</nav>")
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><main>{header}{''.join(parts)}</main></body></html>")
 
 
 def write_report(out: str | Path, filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> Path:
