@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from handoff import db
+from handoff import db, query_files
 from handoff.filters import Filters
 
 FILTER_SETS = {
@@ -25,7 +25,7 @@ DIMENSION_PAIRS = [("channel", "none"), ("none", "none"), ("created_month", "own
 
 
 def test_mql_cells_take_the_pivots_dimensions_word_for_word():
-    dimensions = db._expand_includes("-- @include explore_dimensions", "test")
+    dimensions = query_files._expand_includes("-- @include explore_dimensions", "test")
     assert "-- [shared dimensions]" in dimensions
     assert dimensions in db.load_query("explore__mql_cells").sql  # includes expanded
     assert dimensions in db.load_query("explore__pivot").sql

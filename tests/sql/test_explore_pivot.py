@@ -21,7 +21,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from handoff import db
+from handoff import db, query_files
 from handoff import pivot as explore  # also registers the computed query explore__pivot_sla
 from handoff.filters import Filters
 from tests.fixtures import ts
@@ -324,7 +324,7 @@ def test_schema_columns_list_every_table_the_console_reads(company):
 
 
 def test_pivot_and_cell_members_share_their_scope_and_dimensions_word_for_word():
-    shared = db._expand_includes("-- @include explore_scope\n-- @include explore_dimensions", "test")
+    shared = query_files._expand_includes("-- @include explore_scope\n-- @include explore_dimensions", "test")
     assert "-- [shared scope and events]" in shared and "-- [shared dimensions]" in shared
     for name in ("explore__pivot", "explore__cell_members"):
         assert shared in db.load_query(name).sql, name  # the SQL the runner runs, includes expanded

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import cache, db
+from handoff import cache, db, query_files
 from handoff.errors import ParameterError, QueryError, QueryTimeout
 from handoff.filters import Filters
 from tests.fixtures import ts
@@ -28,7 +28,7 @@ def queries_dir(tmp_path, monkeypatch):
     """A private queries/ folder so each test can declare the query it needs."""
     folder = tmp_path / "queries"
     folder.mkdir()
-    monkeypatch.setattr(db, "QUERIES_DIR", folder)
+    monkeypatch.setattr(query_files, "QUERIES_DIR", folder)
 
     def write(name: str, sql: str) -> None:
         (folder / f"{name}.sql").write_text(sql)
@@ -179,7 +179,7 @@ def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, 
         with pytest.raises(ParameterError, match="factor='x' is not a valid integer"):
             db.run_query("test__doubled", db=path, factor="x")
     finally:
-        db._computed.pop("test__doubled")
+        query_files._computed.pop("test__doubled")
 
 
 def test_every_cache_shares_one_store_bounded_in_bytes_that_keeps_the_most_recent(monkeypatch):
@@ -260,7 +260,7 @@ def test_the_common_kinds_skip_duckdbs_conversion():
 def test_a_query_can_include_shared_ctes_and_their_parameters_are_checked(queries_dir, tmp_path):
     from tests.fixtures import write_db
 
-    shared = db.QUERIES_DIR / "shared"
+    shared = query_files.QUERIES_DIR / "shared"
     shared.mkdir()
     (shared / "recent_leads.sql").write_text("recent as (select * from leads where $start is null or created_at >= $start),")
     queries_dir("test__recent", "-- test__recent\n-- One row: recent leads.\n-- $start date = null  from\n"
