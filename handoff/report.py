@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
 
-from handoff import attribution_view, db, funnel, metrics, overview, sla, text
+from handoff import attribution_view, db, funnel, funnel_charts, metrics, overview, sla, text
 from handoff.attribution_models import MODEL_LABELS
 from handoff.files import replacing_file
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
@@ -79,7 +79,7 @@ class _Pack:
         stages = self.query("funnel__stage_counts", mode="cohort")
         empty = funnel.is_empty(stages)
         return {"sentence": Markup(text.to_html(funnel.mode_sentence("cohort", self.filters, self.as_of))),
-                "empty": empty, "figure": "" if empty else self.figure(funnel.funnel_chart(stages)),
+                "empty": empty, "figure": "" if empty else self.figure(funnel_charts.funnel_chart(stages)),
                 "table": "" if empty else _table(metrics.labelled(funnel.stage_table(stages),
                                                                   funnel.stage_columns("cohort")))}
 

@@ -5,7 +5,7 @@ import streamlit as st
 from handoff import campaigns, metrics, ui
 from handoff.text import md
 from handoff.attribution_models import MODEL_LABELS, MODELS
-from handoff.funnel import funnel_chart
+from handoff.funnel_charts import funnel_chart
 from handoff.charts import fmt_count, fmt_usd
 
 ui.page_header("Campaigns", "What does each program cost, and what does it return?")

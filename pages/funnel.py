@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import funnel, metrics, ui
+from handoff import funnel, funnel_charts, metrics, ui
 from handoff.charts import fmt_count
 
 ui.page_header("Funnel", "Where do leads convert and where do they leave, on both sides of the handoff?")
@@ -22,7 +22,7 @@ for tile, (period_id, key) in zip(st.columns(4), funnel.HEADLINE, strict=True):
 if mode == "cohort":
     ui.caption("Leads created in the period are the cohort; the other figures follow those leads to the "
                "data's as-of day.")
-st.plotly_chart(funnel.funnel_chart(stages))
+st.plotly_chart(funnel_charts.funnel_chart(stages))
 ui.caption(f"Marketing-sourced leads go Lead → MQL → SAL; sales-sourced leads are never MQLs and join the path "
            f"at their first sales stage (hatched). Each conversion shows the records it rests on (n); under "
            f"{funnel.THIN_RECORDS} it is marked thin.")
@@ -45,7 +45,7 @@ if view == "Table":
     st.dataframe(funnel.breakdown_styler(wide), hide_index=True)
     ui.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")
 else:
-    st.plotly_chart(funnel.small_multiples(grouped, wide, group_by, labels))
+    st.plotly_chart(funnel_charts.small_multiples(grouped, wide, group_by, labels))
     ui.caption(f"The first {min(12, len(wide))} of {len(wide)} groups by the chosen sort. Bars: share of the "
                f"group's leads; labels: count · conversion from the previous stage (thin under "
                f"{funnel.THIN_RECORDS} records).")
@@ -56,7 +56,7 @@ before = f.previous()
 previous = ui.query("funnel__velocity", before, mode=mode) if before != f else None
 velocity = funnel.velocity_comparison(ui.query("funnel__velocity", f, mode=mode), previous)
 ui.caption(funnel.velocity_caption(f))
-st.plotly_chart(funnel.velocity_chart(velocity))
+st.plotly_chart(funnel_charts.velocity_chart(velocity))
 ui.metric_table(velocity, "funnel_velocity", funnel.velocity_columns(mode))
 
 st.subheader("Conversion trend")
@@ -65,7 +65,7 @@ trend = ui.query("funnel__conversion_by_month", trend_window)
 ui.caption(f"Leads created {funnel.window_words(trend_window)}, by created month: the share of each "
            "step's first stage that has gone on to the next by now. Hollow: too young to judge (the month's "
            "median lead is younger than the median time to that stage); faint: thin.")
-st.plotly_chart(funnel.trend_chart(trend))
+st.plotly_chart(funnel_charts.trend_chart(trend))
 ui.metric_table(funnel.trend_table(trend), "funnel_conversion_by_month", funnel.TREND_COLUMNS)
 
 st.subheader("Where leads leave")
@@ -73,7 +73,7 @@ ui.caption("Leads created in the window, from Lead to where each ended up by now
            "deal's reason), disqualified (with the lead's reason) or still open. Sales-sourced leads go "
            "from Lead straight to the stage where they joined.")
 exits = ui.query("funnel__exits", f)
-st.plotly_chart(funnel.exits_sankey(exits))
+st.plotly_chart(funnel_charts.exits_sankey(exits))
 ui.metric_table(funnel.exits_table(exits), "funnel_exits", funnel.EXIT_COLUMNS)
 
 st.subheader("The leads behind a number")

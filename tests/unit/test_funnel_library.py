@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import funnel
+from handoff import funnel, funnel_charts
 from handoff.charts import BAD_COLOR, HANDOFF_COLOR, NEUTRAL_COLOR, TEAM_COLORS, WARN_COLOR
 from handoff.filters import Filters
 
@@ -51,7 +51,7 @@ def test_stage_table_marks_a_conversion_on_fewer_than_30_records_as_thin():
 
 
 def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_between_mql_and_sal():
-    figure = funnel.funnel_chart(stages([400, 100, 80, 20, 10, 5], marketing=[350, 100, 60, 15, 8, 4],
+    figure = funnel_charts.funnel_chart(stages([400, 100, 80, 20, 10, 5], marketing=[350, 100, 60, 15, 8, 4],
                                         joined=[0, 0, 20, 1, 0, 0]))
     marketing, carried, joined = figure.data
     # Marketing-sourced in marketing's colour; sales-sourced in sales' (joining there hatched).
@@ -110,7 +110,7 @@ def test_owner_breakdowns_show_names():
     labels = funnel.group_labels("owner", options)
     wide = funnel.breakdown_table(stages([5, 4, 3, 2, 1, 1], "P1"), "owner", labels)
     assert wide["Owner"].tolist() == ["Ada Okafor (sdr)"]
-    figure = funnel.small_multiples(stages([5, 4, 3, 2, 1, 1], "P1"), wide, "owner", labels)
+    figure = funnel_charts.small_multiples(stages([5, 4, 3, 2, 1, 1], "P1"), wide, "owner", labels)
     assert figure.layout.annotations[0].text == "Ada Okafor (sdr) · 5 leads"
 
 
@@ -118,7 +118,7 @@ def test_small_multiples_follow_the_table_order_and_cap_the_count():
     grouped = pd.concat([stages([n, n // 2, n // 3, n // 4, n // 5, n // 6], f"g{n}")
                          for n in range(10, 160, 10)])
     wide = funnel.breakdown_table(grouped, "region", {}, "Lead")
-    figure = funnel.small_multiples(grouped, wide, "region", {}, limit=12)
+    figure = funnel_charts.small_multiples(grouped, wide, "region", {}, limit=12)
     assert len(figure.data) == 12
     assert figure.layout.annotations[0].text.startswith("G150")
     assert list(figure.data[0].marker.color) == [TEAM_COLORS[o] for o in OWNERS]
@@ -143,7 +143,7 @@ def test_velocity_comparison_and_its_deltas():
     assert funnel.velocity_delta(-0.01) == ("+0.0 d", "off")  # no change: grey, never "-0.0"
     assert funnel.velocity_delta(np.nan) == (None, "off")
     assert funnel.velocity_comparison(now, None)["previous_median_days"].isna().all()
-    chart = funnel.velocity_chart(table)
+    chart = funnel_charts.velocity_chart(table)
     assert chart.layout.xaxis.type == "log" and "days" in chart.layout.xaxis.title.text
 
 
@@ -168,7 +168,7 @@ def test_trend_chart_marks_young_months_hollow_and_thin_ones_faint():
         "owner_team": OWNERS[1:] * 3, "from_count": [100] * 10 + [100, 50, 20, 10, 5],
         "conversion_rate": [0.5] * 15, "is_too_young": [False] * 14 + [True],
     })
-    figure = funnel.trend_chart(trend)
+    figure = funnel_charts.trend_chart(trend)
     won = figure.data[4]  # Opportunity → Won
     assert list(won.marker.color) == [TEAM_COLORS["sales"], TEAM_COLORS["sales"], "white"]
     assert list(won.marker.opacity) == [1.0, 1.0, 0.35]  # March rests on 5 records
@@ -198,7 +198,7 @@ def exits_frame() -> pd.DataFrame:
 
 
 def test_sankey_splits_every_exit_by_reason_and_colours_it():
-    figure = funnel.exits_sankey(exits_frame(), per_stage=2)
+    figure = funnel_charts.exits_sankey(exits_frame(), per_stage=2)
     sankey = figure.data[0]
     labels = list(sankey.node.label)
     assert labels[:6] == ["Lead (100)", "MQL (60)", "SAL (40)", "SQL (30)", "Opportunity (30)", "Won (12)"]
@@ -252,7 +252,7 @@ def test_grid_layouts_are_make_subplots_own(rows, cols, titles):
     expected = json.loads(make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True,
                                         **spacing).to_json())["layout"]
     expected.pop("template")
-    assert funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing) == expected
+    assert funnel_charts._grid_layout(rows, cols, names, shared_xaxes=True, **spacing) == expected
     # A copy each time: filling one figure's layout leaves the next one's alone.
-    funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]["range"] = [0, 1]
-    assert "range" not in funnel._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]
+    funnel_charts._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]["range"] = [0, 1]
+    assert "range" not in funnel_charts._grid_layout(rows, cols, names, shared_xaxes=True, **spacing)["xaxis"]
