@@ -4,10 +4,12 @@ import datetime as dt
 import hashlib
 
 import duckdb
+import pandas as pd
 import pytest
 
 from handoff import db
 from handoff.demo import build_demo, demo_start, generate
+from handoff.demo.build import DEMO_QUERIES_DIR
 from tests.fixtures import AS_OF, DEMO_LEADS
 
 
@@ -188,3 +190,15 @@ def test_touches_come_from_both_teams_before_and_after_the_handoff(con):
         count(*) from touches t join leads l using (lead_id) where l.mql_at is not null group by 1""").fetchall())
     assert min(counts.values()) > 50
     assert set(counts) == {"marketing-before", "marketing-after", "sales-after"} | ({"sales-before"} & set(counts))
+
+
+def test_ids_keep_every_digit_past_the_padding():
+    """Lead 12,345,678 is L12345678, not L1234567 (lpad cuts a longer string short)."""
+    frame = pd.DataFrame({"touch_number": [7, 123_456_789], "lead_number": [5, 12_345_678],
+                          "campaign_id": ["C1", None], "channel": ["email", "email"], "team": ["sales", "sales"],
+                          "kind": ["call", "call"], "touched_at": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+                          "person_id": ["P1", "P1"]})
+    con = duckdb.connect()
+    con.register("frame", frame)
+    ids = con.execute((DEMO_QUERIES_DIR / "touches.sql").read_text()).fetchall()
+    assert [row[:2] for row in ids] == [("T00000007", "L0000005"), ("T123456789", "L12345678")]
