@@ -25,7 +25,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,8 +40,10 @@ OUTPUT = ROOT / "bench" / "output"
 sys.path.insert(0, str(ROOT))
 
 from bench.streamlit_client import PageRun, StreamlitSession  # noqa: E402
+from tests.support import PAGES as SLUGS  # noqa: E402
+from tests.support import Server, page_path  # noqa: E402
 
-PAGES = ["", "campaigns", "funnel", "sla", "attribution", "explore", "data"]  # "" is the Overview
+PAGES = [page_path(slug) for slug in SLUGS]  # "" is the Overview
 QUERIES = [
     {},
     {"period": "This year", "segment": "smb"},
@@ -59,51 +60,6 @@ def query_string(params: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The server and the databases
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`streamlit run app.py` on one database, as a user would start it."""
-
-    def __init__(self, db: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "HANDOFF_DB": str(db)}, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start; see {log}")
-
-    def peak_rss_mb(self) -> float:
-        """The server process's peak resident memory (VmHWM), in MB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
 
 
 def handoff_cli(*args: str) -> float:

@@ -59,10 +59,10 @@ import pandas as pd  # noqa: E402
 
 from handoff import catalog, db  # noqa: E402, F401  (catalog: every computed query)
 from handoff.filters import DEFAULT_PERIOD, Filters, period_window  # noqa: E402
+from tests.support import PAGES, Server, page_path  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
 SEED = 7
-PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data"]
 CA_VENV = OUTPUT / "ca-venv"
 CA_PACKAGE = "channelattribution==2.2.5"
 TARGETS = {"query_ms": 150, "page_cold_s": 1.5, "page_warm_s": 0.5, "attribution_s": 1.5, "demo_s": 60,
@@ -225,7 +225,6 @@ def bench_import(path: Path) -> dict:
 
 def bench_server(path: Path) -> dict:
     from bench.load import OUTPUT as LOAD_OUTPUT
-    from bench.load import Server
     from bench.streamlit_client import StreamlitSession
 
     server = Server(path, LOAD_OUTPUT / "bench-streamlit.log")
@@ -240,7 +239,7 @@ def bench_server(path: Path) -> dict:
                               ("all time", ("period=All+time",))):
             for query in queries:
                 async with StreamlitSession(server.url, timeout_s=900) as session:
-                    for page in ["", *PAGES[1:]]:
+                    for page in map(page_path, PAGES):
                         runs.append(await session.open(page, query))
             peaks[name] = server.peak_rss_mb()
         return runs

@@ -16,14 +16,15 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from handoff import site
 from handoff.charts import fmt_count, fmt_days, fmt_hours, fmt_pct, fmt_usd
 from handoff.errors import HandoffError
 from handoff.paths import PACKAGE_DIR
 
 REGISTRY_FILE = PACKAGE_DIR / "metrics.toml"
-PAGES = ("overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "report")
-PAGE_TITLES = {"overview": "Overview", "campaigns": "Campaigns", "funnel": "Funnel", "sla": "SLA",
-               "attribution": "Attribution", "explore": "Explore", "data": "Data", "report": "Meeting pack"}
+# Where a metric may be shown: the app's pages that show metrics, and the meeting pack.
+PAGES = (*(slug for slug in site.PAGE_SLUGS if slug != "definitions"), "report")
+PAGE_TITLES = {**{page.slug: page.title for page in site.PAGES}, "report": "Meeting pack"}
 BASIS_WORDS = {"activity": "in the period", "cohort": "from the period's leads", "snapshot": "now",
                "trailing": "over the last four quarters"}
 COHORT_WORDS = {"leads": "from the period's leads", "mqls": "from the period's MQLs"}

@@ -7,13 +7,14 @@ The only module of the library that imports Streamlit. Pages call `ui.query(...)
 from __future__ import annotations
 
 import datetime as dt
+import html
 import threading
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, catalog, console, db, demo, metrics, spreadsheet, text  # noqa: F401  (catalog: every query)
+from handoff import auth, catalog, console, db, demo, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
 from handoff.text import Markdown, md
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
@@ -263,7 +264,9 @@ _APP_STYLE = """<style>
 
 def page_header(title: str, question: str) -> None:
     """A page title, the one question the page answers, and the filters in force."""
-    _run_inside_app_frame()
+    if not st.session_state.pop(_FRAMED, False):
+        app_frame()  # the page was run on its own, not through app.py: draw the frame around it here
+        st.session_state.pop(_FRAMED, None)
     require_sign_in(show_account=False)
     st.html(_APP_STYLE)
     st.title(title)
@@ -271,17 +274,46 @@ def page_header(title: str, question: str) -> None:
     caption(f"Filters: {filters().describe()}")
 
 
-def _run_inside_app_frame() -> None:
-    """Make sure app.py (database check, navigation, filters) wraps this page.
+# Set by app_frame for the page it is about to run; the page's header takes it.
+_FRAMED = "handoff_framed"
 
-    Streamlit sees our `pages/` folder and, on a server's first run or in AppTest, may run a page
-    file alone as an old-style page; switching that mode off and rerunning goes through app.py.
+
+def app_frame():
+    """What surrounds every page: sign-in, the database check, the navigation and the filters.
+
+    Returns the page the URL asks for. The sidebar's links are drawn here and Streamlit's own list
+    is hidden (`client.showSidebarNavigation = false`): with a `pages/` folder beside app.py,
+    Streamlit would otherwise list its file names on a server's first run, and run a page file
+    alone; that page's header then draws this frame itself.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    st.set_page_config(page_title="Handoff", page_icon=":material/handshake:", layout="wide")
+    navigation = st.navigation(
+        [st.Page(f"pages/{page.slug}.py", title=page.title, icon=page.icon, default=page == site.DEFAULT_PAGE)
+         for page in site.PAGES],
+        position="hidden",
+    )
+    require_sign_in()  # only when .streamlit/secrets.toml configures sign-in
+    ensure_database()
+    _page_links()
+    filter_bar()
+    st.session_state[_FRAMED] = True
+    return navigation
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+
+def _page_links() -> None:
+    with st.sidebar:
+        st.html(_NAV_STYLE)
+        for section, pages in site.sections().items():
+            st.html(f'<div class="handoff-nav-section">{html.escape(section)}</div>')
+            for page in pages:
+                st.page_link(f"pages/{page.slug}.py", label=page.title, icon=page.icon)
+
+
+# Section headings in the sidebar, in the look of Streamlit's own navigation.
+_NAV_STYLE = """<style>
+.handoff-nav-section { font-size: 0.8rem; font-weight: 600; color: rgba(49, 51, 63, 0.6);
+  margin: 0.5rem 0 -0.6rem 0.5rem; }
+</style>"""
 
 
 # ---------------------------------------------------------------------------------------------

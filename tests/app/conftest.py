@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from handoff import db
 from handoff.text import unescape
 from tests.fixtures import ROOT
 
-PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "definitions"]
-
 
 @pytest.fixture
 def app(monkeypatch, demo_db):
     """A function that opens app.py on the demo database at a page, with URL parameters."""
     monkeypatch.setenv("HANDOFF_DB", str(demo_db))
-    # AppTest starts every run as an old-style pages/ app; a real server does so only on its very
-    # first run (ui._run_inside_app_frame covers that). Start like a running server, so a click
-    # is not lost to that one-off rerun.
-    original_init = PagesManager.__init__
-
-    def init_as_running_server(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init_as_running_server)
 
     def open_page(page: str = "overview", **query_params) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import db
-from tests.app.conftest import PAGES, no_exception, said
+from tests.app.conftest import no_exception, said
+from tests.support import PAGES
 from tests.fixtures import ROOT
 
 AUTH = {

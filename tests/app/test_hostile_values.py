@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import db, sla
-from tests.app.conftest import PAGES
+from tests.support import PAGES
 from tests.fixtures import HOSTILE, LINKS, ROOT, build_hostile_db
 
 def _unescaped_markup(body: str) -> list[str]:

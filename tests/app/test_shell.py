@@ -3,7 +3,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import PAGES, no_exception, said
+from tests.app.conftest import no_exception, said
+from tests.support import PAGES
 from tests.fixtures import ROOT
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.app.conftest import PAGES
+from tests.support import PAGES
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app, wait_until_idle
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.app.conftest import PAGES
+from tests.support import PAGES
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
 
 pytestmark = pytest.mark.e2e

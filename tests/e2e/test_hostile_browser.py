@@ -5,8 +5,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.app.conftest import PAGES
-from tests.e2e.conftest import OUTPUT, Server, assert_no_exception, open_app
+from tests.support import PAGES
+from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
+from tests.support import Server
 from tests.fixtures import HOSTILE, build_hostile_db
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,8 @@ import pytest
 
 from bench.load import canonical_export, run_load
 from handoff.demo import build_demo
-from tests.e2e.conftest import OUTPUT, Server
+from tests.e2e.conftest import OUTPUT
+from tests.support import Server
 from tests.fixtures import AS_OF
 
 pytestmark = pytest.mark.e2e

@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 from handoff import cli, console, db, ingest
 from handoff.errors import HandoffError, QueryError
 from tests.fixtures import ROOT
+from tests.support import PAGES
 
-PAGES = ["overview", "campaigns", "funnel", "sla", "attribution", "explore", "data", "definitions"]
 TOKEN = f"hoffesc{uuid.uuid4().hex[:10]}"
 SEARCHED = [Path("/tmp"), ROOT.parent, Path.cwd()]
 
@@ -177,16 +177,6 @@ def test_sql_in_a_shared_url_is_refused_before_it_touches_anything(statement, se
 
 
 def test_a_read_in_a_shared_url_waits_for_run_then_runs(served_db, monkeypatch):
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # As in tests/app/conftest.py: run like a server past its first run, so the click is not lost.
-    original_init = PagesManager.__init__
-
-    def init_as_running_server(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init_as_running_server)
     at = _run_page("explore", {"explore_view": "SQL console", "explore_sql": "select count(*) as n from leads"})
     assert not at.exception and not at.error
     assert not [d for d in at.dataframe if list(d.value.columns) == ["n"]], "nothing runs before Run"
