@@ -14,7 +14,7 @@ TEAM_COLORS = {"marketing": "#E8590C", "sales": "#1971C2"}
 HANDOFF_COLOR = "#5F3DC4"
 NEUTRAL_COLOR = "#868E96"
 UNATTRIBUTED_COLOR = "#ADB5BD"
-GOOD_COLOR, WARN_COLOR, BAD_COLOR = "#2B8A3E", "#E67700", "#C92A2A"
+WARN_COLOR, BAD_COLOR = "#E67700", "#C92A2A"
 SEQUENCE = ["#E8590C", "#1971C2", "#5F3DC4", "#2B8A3E", "#C2255C", "#0B7285", "#E67700",
             "#495057", "#9C36B5", "#5C940D", "#1864AB", "#D9480F"]
 
@@ -95,14 +95,6 @@ def fmt_days(days) -> str:
     if _missing(days):
         return "–"
     return f"{float(days):.1f} d"
-
-
-def fmt_delta_pct(current, previous) -> str | None:
-    """The relative change from `previous` to `current` as '+12.3 %', or None if undefined."""
-    if _missing(current) or _missing(previous) or float(previous) == 0:
-        return None
-    change = (float(current) - float(previous)) / abs(float(previous))
-    return f"{100 * change:+.1f} %"
 
 
 # Words that keep their capitals when a stored value becomes a label.

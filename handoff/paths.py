@@ -10,8 +10,6 @@ DATA_DIR = ROOT / "data"
 # All SQL: the public named queries in queries/, the fragments they share in queries/shared/, the
 # feeders of computed queries in queries/internal/, the canonical schema and the derived tables.
 QUERIES_DIR = ROOT / "queries"
-SHARED_DIR = QUERIES_DIR / "shared"
-INTERNAL_DIR = QUERIES_DIR / "internal"
 SCHEMA_FILE = QUERIES_DIR / "schema.sql"
 DERIVED_DIR = QUERIES_DIR / "derived"
 
