@@ -4,7 +4,7 @@
 
 Starts `streamlit run app.py` on a demo database (built under bench/output/ if missing), opens
 `--sessions` websocket sessions (bench/streamlit_client.py: what a browser tab sends and reads) that
-each keep opening the seven pages with varied filters in the URL, and halfway through imports the
+each keep opening every page with varied filters in the URL, and halfway through imports the
 canonical export of another demo company over the served file (`python -m handoff import --mapping
 canonical`, which builds beside it and renames into place). It then checks that:
 

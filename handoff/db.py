@@ -208,7 +208,7 @@ def check_touch_references(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build every derived table on a writable connection, in file-name order."""
+    """(Re)build every derived table on a writable connection, in the order build_order.toml states."""
     for path in derived_files():
         con.execute(path.read_text())
 
