@@ -22,12 +22,12 @@ README_MAX_LINES = 200
 
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.DOTALL | re.MULTILINE)
 
 
 def _subcommands() -> list[str]:
     parser = cli.build_parser()
-    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     assert len(actions) == 1, "python -m handoff has one level of subcommands"
     return sorted(actions[0].choices)
 
@@ -65,19 +65,21 @@ def _slug(heading: str) -> str:
 
 
 def _anchors(path: Path) -> set[str]:
-    headings = re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", _outside_code(path.read_text()), re.M)
-    return {_slug(h) for h in headings}
+    text = _outside_code(path.read_text())
+    return {_slug(h) for h in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.MULTILINE)}
 
 
 def test_the_readme_is_at_most_200_lines():
     lines = README.read_text().splitlines()
     assert len(lines) <= README_MAX_LINES, (
-        f"README.md has {len(lines)} lines; it holds at most {README_MAX_LINES}: move the detail to a page of docs/")
+        f"README.md has {len(lines)} lines; it holds at most {README_MAX_LINES}: "
+        "move the detail to a page of docs/")
 
 
 def test_every_subcommand_is_in_the_readmes_command_table():
     table = _command_table(README.read_text())
-    missing = [name for name in _subcommands() if not re.search(rf"^\| `{re.escape(name)}[ `]", table, re.M)]
+    missing = [name for name in _subcommands()
+               if not re.search(rf"^\| `{re.escape(name)}[ `]", table, re.MULTILINE)]
     assert not missing, f"python -m handoff commands missing from README.md's command table: {missing}"
 
 
@@ -92,7 +94,8 @@ def test_every_public_named_query_is_named_on_some_docs_page():
 def test_every_docs_page_is_in_the_nav_and_every_nav_entry_exists():
     nav = _nav_pages()
     assert "index.md" in nav, "mkdocs.yml's nav has no index.md"
-    assert len(nav) == len(set(nav)), f"pages listed twice in mkdocs.yml's nav: {sorted(p for p in nav if nav.count(p) > 1)}"
+    twice = sorted({page for page in nav if nav.count(page) > 1})
+    assert not twice, f"pages listed twice in mkdocs.yml's nav: {twice}"
     pages = {path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md")}
     assert not pages - set(nav), f"docs pages missing from mkdocs.yml's nav: {sorted(pages - set(nav))}"
     assert not set(nav) - pages, f"mkdocs.yml's nav names pages that do not exist: {sorted(set(nav) - pages)}"
@@ -111,7 +114,7 @@ def test_every_relative_link_in_the_readme_points_to_an_existing_file(target):
     path = (README.parent / unquote(path_part)).resolve() if path_part else README
     assert path.exists(), f"README.md links to {target}, but {path_part} does not exist"
     if anchor and path.suffix == ".md":
-        assert anchor in _anchors(path), f"README.md links to {target}, but {path_part} has no heading #{anchor}"
+        assert anchor in _anchors(path), f"README.md links to {target}, but {path_part} has no such heading"
 
 
 def test_the_link_checks_see_the_readmes_links():
