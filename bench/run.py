@@ -1,4 +1,4 @@
-"""The benchmark: Handoff on a large demo company, against the targets of the README.
+"""The benchmark: Handoff on a large demo company, against the targets of docs/performance.md.
 
     python bench/run.py --leads 1000000            # everything (about 20 minutes on 2 cores)
     python bench/run.py --leads 1000000 --only queries,pages
@@ -28,7 +28,7 @@ each as median and p95 over `--runs` runs:
 - versus pandas: the cohort funnel (funnel__stage_counts) against the same computation in plain
   pandas on the same inputs (leads and lead_milestones, already in memory).
 
-Prints Markdown (pasted into the README) and writes bench/output/results-<time>.json.
+Prints Markdown (pasted into docs/performance.md) and writes bench/output/results-<time>.json.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def require_sign_in(show_account: bool = True) -> auth.Viewer:
     st.title("Handoff")
     if config.problem:
         error(md("Sign-in is configured but can't be used: {}. Ask whoever runs Handoff to fix "
-                 "`.streamlit/secrets.toml` (README: Sign-in).", config.problem), icon=":material/lock:")
+                 "`.streamlit/secrets.toml` (docs/security.md: Sign-in).", config.problem), icon=":material/lock:")
         st.stop()
     markdown("Sign in to see the numbers.")
     for provider in config.providers:

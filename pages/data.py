@@ -69,7 +69,7 @@ with import_tab:
              "rows in all, kept under data/uploads/ only.")
     mapping = st.selectbox("Mapping", [*preset_names(), "upload"], key="data_mapping", bind="query-params",
                            format_func=lambda m: "Upload a mapping file (TOML)…" if m == "upload" else m,
-                           help="Which columns of which export feed each table (README: write your own).")
+                           help="Which columns of which export feed each table (docs/import.md: Writing your own mapping).")
     mapping_file = mapping == "upload" and st.file_uploader("Mapping", type=["toml"], key="data_mapping_file")
     too_big = ingest.too_large((f.name, f.size) for f in uploads or [])
     if too_big:

@@ -1,6 +1,6 @@
 """The short load test: 20 browser-like sessions open the pages while an import swaps the database.
 
-The full version with figures is `python bench/load.py` (README: Performance and security); this one
+The full version with figures is `python bench/load.py` (docs/security.md: Swapping the database); this one
 keeps the suite quick: each session opens three pages once (together every page, with two sets of
 filters), and the canonical export of another demo company is imported over the served file after
 a third of the page runs. No page may fail, and every tile must show what the database before or
