@@ -63,9 +63,9 @@ class QuerySpec:
     cache_key: Callable[[], object] | None = None
 
 
-# Modules that register computed queries (work SQL alone cannot do: Markov solves, business hours).
-# Computed queries by name, registered by @computed_query as their modules are imported (handoff.catalog
-# imports every one of them; db imports none, since they all import db).
+# Computed queries (work SQL alone cannot do: Markov solves, business hours) by name, registered by
+# @computed_query as their modules are imported (handoff.catalog imports every one of them; db
+# imports none, since they all import db).
 _computed: dict[str, QuerySpec] = {}
 
 

@@ -48,7 +48,7 @@ create table leads (
 );
 
 -- Touches' references (lead_id → leads, campaign_id → campaigns, person_id → people) are checked
--- in bulk by every writer (handoff/touch_references.sql) instead of row by row: per-row checks
+-- in bulk by every writer (db.check_touch_references, reading data_health_failures) instead of row by row: per-row checks
 -- cost 22 of the 29 seconds of writing 5 million touches.
 create table touches (
     touch_id    text primary key,
