@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from handoff import db, metrics, text
+from handoff import db, metrics, sla, text
 from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_label
 from handoff.filters import FILTER_PARAMS
 from handoff.paths import QUERIES_DIR
@@ -246,8 +246,6 @@ def _pivot_declarations() -> str:
 )
 def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     """Follow-up SLA statuses of the window's MQLs (handoff.sla), counted per pivot cell."""
-    from handoff import sla
-
     filters = {name: value for name, value in params.items() if name in FILTER_PARAMS}
     policies = sla.policies_from_param(params.get("policies"))
     follow_up = next((p for p in policies.policies if p.kind == "follow_up"), None)

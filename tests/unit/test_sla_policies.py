@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff import sla
+from handoff.sla import policy_file
 from handoff.cli import main
 
 COMMITTED = sla.POLICY_FILE.read_text()
@@ -130,7 +131,7 @@ def test_a_file_that_never_loaded_falls_back_to_the_built_in_defaults(tmp_path):
 def test_the_cli_reports_a_broken_policy_file_in_one_line(tmp_path, monkeypatch, capsys, demo_db):
     bad = tmp_path / "sla_policies.toml"
     bad.write_text(COMMITTED.replace("goal_pct = 95", "goal_pct = 195"))
-    monkeypatch.setattr(sla, "POLICY_FILE", bad)
+    monkeypatch.setattr(policy_file, "POLICY_FILE", bad)
     assert main(["query", "sla__compliance", "--db", str(demo_db), "--param", "start=2026-04-01",
                  "--param", "end=2026-04-02"]) == 1
     err = capsys.readouterr().err
