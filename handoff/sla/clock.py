@@ -14,12 +14,13 @@ daylight-saving change moves them in UTC and never adds or loses a working hour.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from handoff import cache
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 US_PER_SECOND = 1_000_000
@@ -67,9 +68,14 @@ class Calendar:
         return np.busday_offset(_EPOCH, 0, roll="forward", busdaycal=self.busdaycalendar())
 
 
-@functools.cache
 def _busdaycalendar(weekmask: str, holidays: tuple[dt.date, ...]) -> np.busdaycalendar:
-    return np.busdaycalendar(weekmask=weekmask, holidays=list(holidays))
+    key = (weekmask, holidays)
+    return _BUSDAY_CALENDARS.get(key) or _BUSDAY_CALENDARS.put(
+        key, np.busdaycalendar(weekmask=weekmask, holidays=list(holidays)))
+
+
+_BUSDAY_CALENDARS = cache.Cache("sla.busday_calendars", max_items=64,
+                                sizer=lambda calendar: calendar.holidays.nbytes + 200)
 
 
 def _time_us(value: dt.time) -> int:

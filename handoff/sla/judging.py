@@ -13,7 +13,6 @@ mql_number (`judged_verdicts`): a window judges only MQLs no earlier window of t
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from handoff import db
+from handoff import cache, db
 from handoff.sla.clock import RegionalClock, add_wall_hours, wall_hours_between
 from handoff.sla.policies import MONEY_METRICS, MQL_KINDS, STATUSES, Policies, Policy
 
@@ -391,6 +390,11 @@ class _JudgedMqls:
         self.status = np.zeros(0, dtype=np.int8)
         self.judged = np.zeros(0, dtype=bool)
 
+    @property
+    def nbytes(self) -> int:
+        """What the store holds, in bytes (its size in the shared cache)."""
+        return self.threshold.nbytes + self.measured.nbytes + self.status.nbytes + self.judged.nbytes
+
     def _make_room(self, size: int) -> None:
         if size <= len(self.judged):
             return
@@ -422,12 +426,11 @@ class _JudgedMqls:
                            clock if policy.clock == "business" else None)
 
 
-# Per database file, like its connection (not cleared with the evaluations; bench/run.py's cold
-# start clears it): each per-MQL policy's verdicts by mql_number, at most 8 policy versions, about
-# 18 bytes an MQL each (8 MB for the 438,000 MQLs of a million leads).
-_judged: OrderedDict[tuple, _JudgedMqls] = OrderedDict()
+# Per database file, like its connection (not cleared with the evaluations; a cold start clears
+# it, `clear_caches(per_file=True)`): each per-MQL policy's verdicts by mql_number, at most 8 policy
+# versions, about 18 bytes an MQL each (8 MB for the 438,000 MQLs of a million leads).
+_JUDGED = cache.Cache("sla.judged_verdicts", max_items=8, sizer=lambda store: store.nbytes)
 _judged_lock = threading.Lock()
-_JUDGED_KEEP = 8
 
 
 def _judging_key(policy: Policy, clock: RegionalClock) -> tuple:
@@ -444,16 +447,14 @@ def _judged_verdicts(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, a
         return judge_mqls(policy, mqls, clock, as_of)
     key = (db.db_identity(db_path), pd.Timestamp(as_of), _judging_key(policy, clock))
     with _judged_lock:
-        store = _judged.get(key)
-        if store is None:
-            store = _judged[key] = _JudgedMqls()
-            while len(_judged) > _JUDGED_KEEP:
-                _judged.popitem(last=False)
-        _judged.move_to_end(key)
-    return store.verdicts(policy, mqls, clock, as_of)
+        store = _JUDGED.get(key) or _JUDGED.put(key, _JudgedMqls())
+    size = store.nbytes
+    verdicts = store.verdicts(policy, mqls, clock, as_of)
+    if store.nbytes != size:  # it grew: kept again at its new size
+        _JUDGED.put(key, store)
+    return verdicts
 
 
 def clear_judged() -> None:
     """Forget the verdicts kept per database file."""
-    with _judged_lock:
-        _judged.clear()
+    _JUDGED.clear()

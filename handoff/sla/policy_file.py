@@ -15,13 +15,13 @@ import threading
 import time
 import tomllib
 import zoneinfo
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from handoff import cache
 from handoff.paths import DATA_DIR, ROOT
 from handoff.sla.clock import WEEKDAYS, Calendar, RegionalClock
 from handoff.sla.policies import (
@@ -176,21 +176,10 @@ def parse_policies(text: str, source: str = "the policies") -> Policies:
     `data/sla_policies.toml: policies[0] (follow_up).tiers[1].hours: must be more than 0, got -1`.
     """
     # Every sla__* query reads the policies again; the same text parses to the same (frozen) value.
-    with _parsed_lock:
-        parsed = _parsed.get(text)
-        if parsed is not None:
-            _parsed.move_to_end(text)
-            return parsed
-    parsed = _parse_policies(text, source)
-    with _parsed_lock:
-        _parsed[text] = parsed
-        while len(_parsed) > 32:
-            _parsed.popitem(last=False)
-    return parsed
+    return _PARSED.get(text) or _PARSED.put(text, _parse_policies(text, source))
 
 
-_parsed: OrderedDict[str, Policies] = OrderedDict()
-_parsed_lock = threading.Lock()
+_PARSED = cache.Cache("sla.parsed_policies", max_items=32)
 
 
 def _parse_policies(text: str, source: str) -> Policies:
@@ -347,6 +336,8 @@ class PolicyLoad:
         return self.policies.to_text()
 
 
+# Not a cache: the policies that stay in use while the file is broken must not be forgotten to make
+# room (one entry per policy file).
 _last_good: dict[str, tuple[Policies, float]] = {}
 _last_good_lock = threading.Lock()
 

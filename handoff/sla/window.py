@@ -10,14 +10,13 @@ are read through `sla__mql_clock` (times, score, region, decision; no names); te
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from handoff import db
+from handoff import cache, db
 from handoff.filters import FILTER_PARAMS
 from handoff.sla.judging import (
     ITEM_COLUMNS,
@@ -156,7 +155,10 @@ def _in_mql_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_evaluations: OrderedDict[tuple, WindowEvaluation] = OrderedDict()
+# Evaluations grouped by what does not move with the window (database file, policies, the other
+# filters), so that a window finds a wider one of its group: at most 8 groups of 8 windows.
+_EVALUATIONS = cache.Cache("sla.window_evaluations", max_items=8)
+_WINDOWS_PER_GROUP = 8
 _evaluations_lock = threading.Lock()
 
 
@@ -181,14 +183,22 @@ def _covers(start, end, inner_start, inner_end) -> bool:
 def _known_evaluation(key: tuple) -> WindowEvaluation | None:
     """The kept evaluation of this window, or of a wider one with the same filters and policies."""
     base, start, end = key
-    with _evaluations_lock:
-        if key in _evaluations:
-            _evaluations.move_to_end(key)
-            return _evaluations[key]
-        for (other, other_start, other_end), evaluation in reversed(_evaluations.items()):
-            if other == base and _covers(other_start, other_end, start, end):
-                return evaluation
+    group = _EVALUATIONS.get(base) or ()
+    for window, evaluation in group:
+        if window == (start, end):
+            return evaluation
+    for (other_start, other_end), evaluation in reversed(group):  # the latest first
+        if _covers(other_start, other_end, start, end):
+            return evaluation
     return None
+
+
+def _keep(key: tuple, evaluation: WindowEvaluation) -> None:
+    """Keep an evaluation in its group (the group's oldest window goes when it is full)."""
+    base, start, end = key
+    with _evaluations_lock:
+        others = tuple(item for item in _EVALUATIONS.get(base) or () if item[0] != (start, end))
+        _EVALUATIONS.put(base, (*others, ((start, end), evaluation))[-_WINDOWS_PER_GROUP:])
 
 
 def knows_window(params: Mapping[str, object], db_path: str) -> bool:
@@ -213,10 +223,7 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
         result = _cut(known, filters)
     else:
         result = _evaluate(filters, params.get("policies"), db_path)
-    with _evaluations_lock:
-        _evaluations[key] = result
-        while len(_evaluations) > 8:
-            _evaluations.popitem(last=False)
+    _keep(key, result)
     return result
 
 
@@ -303,7 +310,6 @@ def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvalua
 def clear_caches(per_file: bool = False) -> None:
     """Forget the window evaluations (a new filter combination's cost, in the benchmark and the
     tests); with `per_file`, also the verdicts kept per database file (a cold start)."""
-    with _evaluations_lock:
-        _evaluations.clear()
+    _EVALUATIONS.clear()
     if per_file:
         clear_judged()
