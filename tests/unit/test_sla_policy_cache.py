@@ -4,8 +4,8 @@ import datetime as dt
 import os
 
 from handoff import db
-from handoff.sla import policy_file as sla_policy_file
 from handoff.filters import Filters
+from handoff.sla import policy_file as sla_policy_file
 from tests.fixtures import ROOT
 
 Q2 = Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1))
