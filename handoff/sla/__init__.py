@@ -60,11 +60,12 @@ from handoff.sla.what_if import Threshold, apply_thresholds, editable_thresholds
 from handoff.sla.window import WindowEvaluation, clear_caches, evaluate_window, latest_timestamp
 
 __all__ = [
-    "BAND_LABELS", "CLOCKS", "ITEM_COLUMNS", "KINDS", "MQL_KINDS", "NEVER_BAND", "PERIOD_KINDS", "POLICY_FILE",
-    "STATUSES", "TEAMS", "MqlVerdicts", "Policies", "Policy", "PolicyError", "PolicyLoad", "Threshold", "Tier",
-    "WindowEvaluation", "answered_before_opening", "apply_thresholds", "clear_caches", "compliance_by_month",
-    "count_statuses", "default_policies", "describe_rule", "editable_thresholds", "evaluate", "evaluate_mql_policy",
-    "evaluate_quality_policy", "evaluate_target_policy", "evaluate_window", "for_people", "hours_text",
-    "judge_mqls", "latest_timestamp", "load_policies", "load_policies_or_last_good", "month_start",
-    "parse_policies", "policies_from_param", "quality_months", "response_band", "response_text", "scorecard",
+    "BAND_LABELS", "CLOCKS", "ITEM_COLUMNS", "KINDS", "MQL_KINDS", "NEVER_BAND", "PERIOD_KINDS",
+    "POLICY_FILE", "STATUSES", "TEAMS", "MqlVerdicts", "Policies", "Policy", "PolicyError", "PolicyLoad",
+    "Threshold", "Tier", "WindowEvaluation", "answered_before_opening", "apply_thresholds", "clear_caches",
+    "compliance_by_month", "count_statuses", "default_policies", "describe_rule", "editable_thresholds",
+    "evaluate", "evaluate_mql_policy", "evaluate_quality_policy", "evaluate_target_policy",
+    "evaluate_window", "for_people", "hours_text", "judge_mqls", "latest_timestamp", "load_policies",
+    "load_policies_or_last_good", "month_start", "parse_policies", "policies_from_param", "quality_months",
+    "response_band", "response_text", "scorecard",
 ]

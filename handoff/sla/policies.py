@@ -135,13 +135,19 @@ class Policies:
 
 
 def _calendar_dict(cal: Calendar) -> dict:
-    return {
+    out = {
         "time_zone": cal.time_zone,
         "opens": cal.opens.strftime("%H:%M:%S" if cal.opens.second else "%H:%M"),
         "closes": cal.closes.strftime("%H:%M:%S" if cal.closes.second else "%H:%M"),
         "days": list(cal.days),
         "holidays": [day.isoformat() for day in cal.holidays],
     }
+    if cal.country is not None:  # public holidays: named, not listed
+        out["country"] = cal.country
+        if cal.subdivision is not None:
+            out["subdivision"] = cal.subdivision
+        out["remove_holidays"] = [day if isinstance(day, str) else day.isoformat() for day in cal.removed]
+    return out
 
 
 def _policy_dict(policy: Policy) -> dict:

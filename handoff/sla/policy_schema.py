@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from handoff.sla.clock import WEEKDAYS, Calendar, RegionalClock
+from handoff.sla.clock import WEEKDAYS, Calendar, RegionalClock, countries, public_holidays
 from handoff.sla.policies import (
     CLOCKS,
     KINDS,
@@ -101,6 +101,24 @@ def _date(value: object) -> dt.date:
         raise _error("date") from None
 
 
+def _removal(value: object) -> dt.date | str:
+    """A public holiday worked anyway: a day (a date, or text like 2026-12-28), or a holiday's name."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value.strip()
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise _error("removal")
+    return value
+
+
+def _country(value: str) -> str:
+    if value not in countries():
+        raise _error("country")
+    return value
+
+
 def _weekday(value: object) -> object:
     if value not in WEEKDAYS:
         raise _error("weekday")
@@ -123,8 +141,11 @@ def _choice(*choices: str):
 Text = Annotated[str, BeforeValidator(_text)]
 Id = Annotated[str, BeforeValidator(_text), StringConstraints(pattern=_ID)]
 TimeZone = Annotated[str, BeforeValidator(_text), AfterValidator(_time_zone)]
+Country = Annotated[str, BeforeValidator(_text), AfterValidator(_country)]
 TimeOfDay = Annotated[dt.time, BeforeValidator(_time_of_day)]
 Dates = Annotated[tuple[Annotated[dt.date, BeforeValidator(_date)], ...], BeforeValidator(_list("dates"))]
+Removals = Annotated[tuple[Annotated[dt.date | str, BeforeValidator(_removal)], ...],
+                     BeforeValidator(_list("removals"))]
 Weekdays = Annotated[tuple[Annotated[str, BeforeValidator(_weekday)], ...],
                      BeforeValidator(_list("weekdays", non_empty=True))]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
@@ -150,13 +171,30 @@ class _Scorecard(_Table):
 
 class _CalendarKeys(_Table):
     time_zone: TimeZone = "UTC"
+    country: Country | None = None
+    subdivision: Text | None = None
     opens: TimeOfDay = dt.time(9)
     closes: TimeOfDay = dt.time(17)
     days: Weekdays = WEEKDAYS[:5]
-    holidays: Dates = ()
+    holidays: Dates = ()  # days off besides the country's public holidays
+    remove_holidays: Removals = ()  # public holidays of the country worked anyway: days or names
+
+    @model_validator(mode="after")
+    def _public_holidays(self) -> _CalendarKeys:
+        """A subdivision or removed holiday belongs to the country named in the same table."""
+        for key in ("subdivision", "remove_holidays"):
+            if getattr(self, key) and self.country is None:
+                raise _rule('needs a country in the same table (like country = "US")', key)
+        known = countries()[self.country] if self.country else ()
+        if self.subdivision is not None and self.subdivision not in known:
+            raise _rule(f"is not a subdivision of {self.country} the holidays package knows (one of: "
+                        f"{', '.join(known) or 'none'}), got {self.subdivision!r}", "subdivision")
+        for index, removal in enumerate(self.remove_holidays):
+            _check_removal(removal, self.country, self.subdivision, index)
+        return self
 
     def keys(self) -> dict:
-        return {key: getattr(self, key) for key in ("time_zone", "opens", "closes", "days", "holidays")}
+        return {key: getattr(self, key) for key in _CalendarKeys.model_fields}
 
 
 class _Hours(_CalendarKeys):
@@ -175,10 +213,30 @@ class _RegionHours(_CalendarKeys):
     time_zone: TimeZone
 
     def resolved(self, base: _Hours) -> dict:
-        """The calendar's keys, each from this table or, left out, from `base` (holidays: both)."""
+        """The calendar's keys, each from this table or, left out, from `base`: the holidays typed in
+        are both tables'; the public holidays are this table's country's, or without one, the base's."""
         keys = {key: getattr(self if key in self.model_fields_set else base, key)
                 for key in ("opens", "closes", "days")}
-        return {"time_zone": self.time_zone, **keys, "holidays": (*self.holidays, *base.holidays)}
+        public = self if "country" in self.model_fields_set else base
+        return {"time_zone": self.time_zone, **keys, "holidays": (*self.holidays, *base.holidays),
+                "country": public.country, "subdivision": public.subdivision,
+                "remove_holidays": public.remove_holidays}
+
+
+def _check_removal(removal: dt.date | str, country: str, subdivision: str | None, index: int) -> None:
+    """A removed day must be a public holiday; a removed name, one of the country's holidays."""
+    public = public_holidays(country, subdivision)
+    where = country + (f" ({subdivision})" if subdivision else "")
+    if isinstance(removal, dt.date):
+        if removal not in public:
+            raise _rule(f"{removal} is not a public holiday of {where}", "remove_holidays", index)
+        return
+    names = sorted(set().union(*public.values()))
+    if removal not in names:
+        close = difflib.get_close_matches(removal, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise _rule(f"{removal!r} is not the name of a public holiday of {where}{hint}",
+                    "remove_holidays", index)
 
 
 def _check_hours(opens: dt.time, closes: dt.time, at: tuple) -> None:
@@ -226,7 +284,7 @@ class _FollowUp(_Kind):
         return tiers
 
     def policy(self) -> Policy:
-        tiers = sorted((Tier(tier.min_score, tier.hours) for tier in self.tiers), key=lambda tier: -tier.min_score)
+        tiers = sorted((Tier(tier.min_score, tier.hours) for tier in self.tiers), key=lambda t: -t.min_score)
         return Policy(**self.common(), clock=self.clock, tiers=tuple(tiers))
 
 
@@ -265,7 +323,8 @@ class _Quality(_Kind):
     settle_days: Annotated[float, Field(ge=0, le=366, allow_inf_nan=False)] = 7.0
 
     def policy(self) -> Policy:
-        return Policy(**self.common(), min_acceptance_pct=self.min_acceptance_pct, settle_days=self.settle_days)
+        return Policy(**self.common(), min_acceptance_pct=self.min_acceptance_pct,
+                      settle_days=self.settle_days)
 
 
 _KIND_MODELS: dict[str, type[_Common]] = {
@@ -325,14 +384,20 @@ def read_policies(data: object) -> Policies:
     except ValidationError as exc:
         raise PolicyError(problem_of(exc.errors()[0], data)) from None
     base = _calendar(file.business_hours.keys())
-    calendars = {name: _calendar(region.resolved(file.business_hours)) for name, region in file.regions.items()}
+    calendars = {name: _calendar(region.resolved(file.business_hours))
+                 for name, region in file.regions.items()}
     return Policies(tuple(policy.policy() for policy in file.policies), RegionalClock(calendars, base),
                     file.scorecard.amber_points)
 
 
 def _calendar(keys: dict) -> Calendar:
     days = tuple(day for day in WEEKDAYS if day in keys["days"])
-    return Calendar(keys["time_zone"], keys["opens"], keys["closes"], days, tuple(sorted(set(keys["holidays"]))))
+    removals = set(keys["remove_holidays"])
+    removed = (*sorted(day for day in removals if isinstance(day, dt.date)),
+               *sorted(name for name in removals if isinstance(name, str)))  # days first, then names
+    holidays = tuple(sorted(set(keys["holidays"])))
+    return Calendar(keys["time_zone"], keys["opens"], keys["closes"], days, holidays, keys["country"],
+                    keys["subdivision"], removed)
 
 
 def _describe(value: object) -> str:
@@ -354,8 +419,8 @@ _PROBLEMS: dict[str, Callable[[dict], str]] = {
     "missing": lambda e: "is missing",
     "text": lambda e: f"must be a non-empty string, got {_describe(e['input'])}",
     "literal_error": lambda e: f"must be one of {_choices(e)}, got {e['input']!r}",
-    "string_pattern_mismatch": lambda e: ("must be lower-case letters, digits and underscores, starting with a "
-                                          f"letter; got {e['input']!r}"),
+    "string_pattern_mismatch": lambda e: ("must be lower-case letters, digits and underscores, starting "
+                                          f"with a letter; got {e['input']!r}"),
     "float_type": lambda e: f"must be a number, got {_describe(e['input'])}",
     "whole_number": lambda e: f"must be a whole number, got {_describe(e['input'])}",
     "finite_number": lambda e: f"must be a finite number, got {e['input']!r}",
@@ -366,9 +431,15 @@ _PROBLEMS: dict[str, Callable[[dict], str]] = {
     "time_of_day": lambda e: f'must be a time of day like "09:00", got {_describe(e["input"])}',
     "time_zone": lambda e: ('is not a time zone the tz database knows (like "Europe/London"), '
                             f"got {e['input']!r}"),
+    "country": lambda e: ('is not a country the holidays package knows (an ISO 3166 code like "US" or "GB"), '
+                          f"got {e['input']!r}"),
     "dates": lambda e: f"must be a list of dates like 2026-12-25, got {_describe(e['input'])}",
     "date": lambda e: f"must be a date like 2026-12-25, got {_describe(e['input'])}",
-    "weekdays": lambda e: f'must be a non-empty list of days like ["mon", "tue"], got {_describe(e["input"])}',
+    "removals": lambda e: f"must be a list of dates or holiday names, got {_describe(e['input'])}",
+    "removal": lambda e: ('must be a date like 2026-12-25 or a holiday\'s name like "Columbus Day", '
+                          f"got {_describe(e['input'])}"),
+    "weekdays": lambda e: ('must be a non-empty list of days like ["mon", "tue"], '
+                           f"got {_describe(e['input'])}"),
     "weekday": lambda e: f"must be one of {', '.join(WEEKDAYS)}, got {_describe(e['input'])}",
     "tiers": lambda e: ("must be a non-empty list like [{ min_score = 0, hours = 24 }], "
                         f"got {_describe(e['input'])}"),
@@ -398,7 +469,8 @@ def _unknown_key(loc: tuple, data: object) -> str:
     close = difflib.get_close_matches(str(key), expected, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     where = _path(_untagged(tuple(table)), data)
-    return f"{where + ': ' if where else ''}unknown key {key!r} (expected one of: {', '.join(expected)}{hint})"
+    problem = f"unknown key {key!r} (expected one of: {', '.join(expected)}{hint})"
+    return f"{where}: {problem}" if where else problem
 
 
 def _model_at(loc: tuple) -> type[BaseModel]:
