@@ -52,11 +52,11 @@ def _items_frame(n: int, values: Mapping[str, object]) -> pd.DataFrame:
         elif name in _BOOL_ITEM_COLUMNS:
             columns[name] = np.zeros(n, dtype=bool)
         else:
-            columns[name] = _repeat(None, n)
+            columns[name] = repeated(None, n)
     return pd.DataFrame(columns, columns=ITEM_COLUMNS)
 
 
-def _text(column: pd.Series):
+def text_array(column: pd.Series):
     """A text column as pandas' own string array: no round trip through Python objects."""
     return column.astype("str").array
 
@@ -66,18 +66,18 @@ def _labels(choices: Sequence[str | None], codes: np.ndarray):
     return pd.array(pa.array(list(choices), type=pa.large_string()).take(pa.array(codes)), dtype="str")
 
 
-def _repeat(value: str | None, n: int):
+def repeated(value: str | None, n: int):
     """A text column holding one value n times."""
     return _labels([value], np.zeros(n, dtype=np.int8))
 
 
 def month_start(values) -> pd.Series:
     """The first day of each timestamp's month (UTC), as a Timestamp."""
-    months = _month_numbers(values).astype("datetime64[M]").astype("datetime64[us]")
+    months = month_numbers(values).astype("datetime64[M]").astype("datetime64[us]")
     return pd.Series(months)
 
 
-def _month_numbers(values) -> np.ndarray:
+def month_numbers(values) -> np.ndarray:
     """Each timestamp's month as numpy numbers it (months since 1970-01), exactly as
     `astype("datetime64[M]")` gives it. numpy's month arithmetic costs about 30 ns a value; a
     window's timestamps span few days, so each day is converted once and the rows look theirs up."""
@@ -169,17 +169,17 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
     verdicts = judge_mqls(policy, mqls, clock, as_of)
     n = len(mqls)
     return _items_frame(n, {
-        "policy_id": _repeat(policy.id, n),
+        "policy_id": repeated(policy.id, n),
         "period_start": month_start(mqls["mql_at"]).to_numpy(),
-        "item": _text(mqls["lead_id"]),
-        "lead_id": _text(mqls["lead_id"]),
-        "segment": _text(mqls["segment"]),
-        "owner_id": _text(mqls["owner_id"]),
-        "owner_name": _text(mqls["owner_name"]),
-        "region": _text(mqls["region"]),
-        "channel": _text(mqls["channel"]),
-        "source_campaign_id": _text(mqls["source_campaign_id"]),
-        "campaign_name": _text(mqls["campaign_name"]),
+        "item": text_array(mqls["lead_id"]),
+        "lead_id": text_array(mqls["lead_id"]),
+        "segment": text_array(mqls["segment"]),
+        "owner_id": text_array(mqls["owner_id"]),
+        "owner_name": text_array(mqls["owner_name"]),
+        "region": text_array(mqls["region"]),
+        "channel": text_array(mqls["channel"]),
+        "source_campaign_id": text_array(mqls["source_campaign_id"]),
+        "campaign_name": text_array(mqls["campaign_name"]),
         "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
         "started_at": mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
         "due_at": verdicts.due_at(),
@@ -188,14 +188,14 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
         "measured": verdicts.measured,
         "status": _labels(STATUSES, verdicts.status),
         "missed_by": verdicts.missed_by,
-        "unit": _repeat(_mql_unit(policy), n),
-        "clock": _repeat(policy.clock, n),
+        "unit": repeated(mql_unit(policy), n),
+        "clock": repeated(policy.clock, n),
         "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
         "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
     })
 
 
-def _mql_unit(policy: Policy) -> str:
+def mql_unit(policy: Policy) -> str:
     return "business hours" if policy.clock == "business" else "hours"
 
 
@@ -205,11 +205,11 @@ def evaluate_target_policy(policy: Policy, attainment: pd.DataFrame, as_of: pd.T
     Met as soon as the actual reaches min_attainment × target (counts only grow); breached once
     the month is over without it; pending until then. Months that have not started are left out.
     """
-    values = _target_values(policy, attainment, as_of)
+    values = target_values(policy, attainment, as_of)
     return _items_frame(len(values["period_start"]), values)
 
 
-def _target_values(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
+def target_values(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
     """The columns of `evaluate_target_policy` that are not blank (a few rows: numpy, not pandas)."""
     metric, team = attainment["metric"].to_numpy(dtype=object), attainment["team"].to_numpy(dtype=object)
     actual = attainment["actual_value"].to_numpy(dtype=float, na_value=np.nan)
@@ -224,7 +224,7 @@ def _target_values(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp
     reached = actual >= required - 1e-9
     open_month = month_end.astype("datetime64[us]") > pd.Timestamp(as_of).to_datetime64()
     status = np.where(reached, "met", np.where(open_month, "pending", "breached"))
-    segment = _text(attainment["segment"][keep])
+    segment = text_array(attainment["segment"][keep])
     label = np.where(pd.isna(segment), "all segments", np.asarray(segment, dtype=object))
     money = policy.metric in MONEY_METRICS
     return {
@@ -274,7 +274,7 @@ def _judge_quality_months(period_start: np.ndarray, accepted: np.ndarray, reject
 def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np.ndarray]:
     """MQLs, accepted and rejected per month (and `by` group, missing as "(none)"), sorted by group
     then month: counted with numpy on month and group codes, not a groupby over every MQL."""
-    month = _month_numbers(mqls["mql_at"])
+    month = month_numbers(mqls["mql_at"])
     first = int(month.min()) if len(month) else 0
     months = np.arange(first, int(month.max()) + 1 if len(month) else first)  # every month of the span
     group_codes, groups = (pd.factorize(mqls[by].fillna("(none)"), sort=True) if by
@@ -299,11 +299,11 @@ def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np
 
 def evaluate_quality_policy(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Quality items in the common item shape (measured = rate, missed_by in percentage points)."""
-    values = _quality_values(policy, mqls, as_of)
+    values = quality_values(policy, mqls, as_of)
     return _items_frame(len(values["period_start"]), values)
 
 
-def _quality_values(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
+def quality_values(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
     """The columns of `evaluate_quality_policy` that are not blank (as `quality_months` judges them,
     on numpy columns: a few rows, where pandas' own overhead would be most of the cost)."""
     months = _monthly_decision_values(mqls, None)
@@ -440,7 +440,7 @@ def _judging_key(policy: Policy, clock: RegionalClock) -> tuple:
     return policy.kind, policy.tiers, policy.days, policy.clock, calendars
 
 
-def _judged_verdicts(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of, db_path: str) -> MqlVerdicts:
+def judged_verdicts(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of, db_path: str) -> MqlVerdicts:
     """The verdicts of `judge_mqls`, kept per database file so that no MQL is judged twice."""
     numbers = mqls["mql_number"].to_numpy(dtype=np.int64)
     if not len(numbers) or numbers.min() < 1:

@@ -25,20 +25,20 @@ from handoff.sla.judging import (
     BREACHED,
     PENDING,
     MqlVerdicts,
-    _judged_verdicts,
-    _mql_unit,
-    _repeat,
-    _text,
     count_statuses,
     evaluate_mql_policy,
     judge_mqls,
+    judged_verdicts,
     month_start,
+    mql_unit,
     quality_months,
+    repeated,
+    text_array,
 )
 from handoff.sla.policies import CLOCKS, STATUSES, Policies, Policy, hours_text
 from handoff.sla.policy_file import file_version, policies_from_param
 from handoff.sla.scorecard import compliance_grid, scorecard_rows, window_measure, window_months
-from handoff.sla.window import WindowEvaluation, _filters_of, evaluate_window, knows_window, latest_timestamp
+from handoff.sla.window import WindowEvaluation, evaluate_window, filters_of, knows_window, latest_timestamp
 
 # Response-time bands of the follow-up SLA, fastest first (see `response_band`).
 BAND_LABELS = ("< 5 min", "5–60 min", "1–24 h", "> 24 h")
@@ -136,7 +136,7 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     first_rows = np.unique(group, return_index=True)[1]
     owner_id = pd.Series(owner_ids.array[owner[first_rows]])
     owner_name = pd.Series(owner_names.array[owner[first_rows]])
-    region = pd.Series(_text(window.mqls["region"].iloc[first_rows]))
+    region = pd.Series(text_array(window.mqls["region"].iloc[first_rows]))
     id_codes, id_values = pd.factorize(owner_ids)
     owner_codes = id_codes[owner]
     frames, medians = [], []
@@ -144,7 +144,7 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
         verdicts = window.verdicts[policy.id]
         per_status = np.bincount(group * len(STATUSES) + verdicts.status.astype(np.int64),
                                  minlength=len(first_rows) * len(STATUSES)).reshape(-1, len(STATUSES))
-        frame = pd.DataFrame({"policy_id": _repeat(policy.id, len(first_rows)), "owner_id": owner_id.array,
+        frame = pd.DataFrame({"policy_id": repeated(policy.id, len(first_rows)), "owner_id": owner_id.array,
                               "owner_name": owner_name.array, "region": region.array,
                               "due_count": per_status.sum(axis=1)})
         for index, status_name in enumerate(STATUSES):
@@ -152,7 +152,7 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
         frames.append(frame)
         resolved = ~np.isnat(verdicts.resolved_at)
         hours = pd.Series(verdicts.measured[resolved]).groupby(owner_codes[resolved]).median()
-        medians.append(pd.DataFrame({"policy_id": _repeat(policy.id, len(hours)),
+        medians.append(pd.DataFrame({"policy_id": repeated(policy.id, len(hours)),
                                      "owner_id": id_values[hours.index.to_numpy()],
                                      "median_hours": hours.to_numpy()}))
     counts = pd.concat(frames, ignore_index=True)
@@ -276,23 +276,23 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
                 continue
             if names is None:
                 names = window.lead_owners()
-            lead_id = _text(names["lead_id"].iloc[rows])
+            lead_id = text_array(names["lead_id"].iloc[rows])
             # The list's order within the policy (the whole list is sorted policy by policy).
             worst = _worst_first(verdicts.missed_by[rows], lead_id)
             rows, lead_id = rows[worst], lead_id[worst]
             frame = {
                 "owner_id": names["owner_id"].array[rows], "owner_name": names["owner_name"].array[rows],
-                "item": lead_id, "lead_id": lead_id, "segment": _text(names["segment"].iloc[rows]),
+                "item": lead_id, "lead_id": lead_id, "segment": text_array(names["segment"].iloc[rows]),
                 "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
                 "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
                 "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
-                "missed_by": verdicts.missed_by[rows], "unit": _repeat(_mql_unit(policy), len(rows)),
+                "missed_by": verdicts.missed_by[rows], "unit": repeated(mql_unit(policy), len(rows)),
             }
         n = len(frame["item"])
-        blank_text, no_time = _repeat(None, n), np.full(n, np.datetime64("NaT", "us"))
+        blank_text, no_time = repeated(None, n), np.full(n, np.datetime64("NaT", "us"))
         frames.append(pd.DataFrame({
-            "policy_id": _repeat(policy.id, n), "policy_name": _repeat(policy.name, n),
-            "owner_team": _repeat(policy.owner_team, n), "policy_order": np.full(n, order, dtype=np.int64),
+            "policy_id": repeated(policy.id, n), "policy_name": repeated(policy.name, n),
+            "owner_team": repeated(policy.owner_team, n), "policy_order": np.full(n, order, dtype=np.int64),
             **{column: frame.get(column, no_time if column.endswith("_at") else blank_text)
                for column in _BREACH_COLUMNS if column != "policy_id"},
         }))
@@ -352,7 +352,7 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
         else (now - np.timedelta64(int(np.ceil(max(t.hours for t in policy.tiers) * 3600 + 1)), "s")).astype(
             "datetime64[D]") - np.timedelta64(1, "D")
         for policy in follow_ups)
-    recent = {**_filters_of(params), "start": earliest.astype("datetime64[D]").item()}
+    recent = {**filters_of(params), "start": earliest.astype("datetime64[D]").item()}
     mqls = db.run_query("sla__mqls", recent, db=db_path, unanswered_only=True)
     frames = []
     for policy in follow_ups:
@@ -399,7 +399,7 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, Windo
         return policy, window, None
     if params.get("clock") in CLOCKS and params["clock"] != policy.clock:
         policy = dataclasses.replace(policy, clock=params["clock"])
-        return policy, window, _judged_verdicts(policy, window.mqls, window.policies.clock, window.as_of,
+        return policy, window, judged_verdicts(policy, window.mqls, window.policies.clock, window.as_of,
                                                 window.db_path)
     return policy, window, window.verdicts[policy.id]
 

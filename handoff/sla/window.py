@@ -21,18 +21,18 @@ from handoff.filters import FILTER_PARAMS
 from handoff.sla.judging import (
     ITEM_COLUMNS,
     MqlVerdicts,
-    _judged_verdicts,
-    _month_numbers,
-    _quality_values,
-    _target_values,
     clear_judged,
     count_statuses,
+    judged_verdicts,
+    month_numbers,
+    quality_values,
+    target_values,
 )
 from handoff.sla.policies import MQL_KINDS, PERIOD_KINDS, STATUSES, Policies, Policy
 from handoff.sla.policy_file import file_version, policies_from_param
 
 
-def _filters_of(params: Mapping[str, object]) -> dict[str, object]:
+def filters_of(params: Mapping[str, object]) -> dict[str, object]:
     return {name: value for name, value in params.items() if name in FILTER_PARAMS}
 
 
@@ -130,7 +130,7 @@ class WindowEvaluation:
 
     def _months(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct months of the MQLs (as numpy month numbers) and each MQL's place among them."""
-        month = _month_numbers(self.mqls["mql_at"].to_numpy(dtype="datetime64[us]"))
+        month = month_numbers(self.mqls["mql_at"].to_numpy(dtype="datetime64[us]"))
         if not len(month):
             return month, month
         first = int(month.min())
@@ -164,7 +164,7 @@ _evaluations_lock = threading.Lock()
 
 def _evaluation_key(params: Mapping[str, object], db_path: str) -> tuple:
     """(what does not move with the window, start, end) of one evaluation."""
-    filters = _filters_of(params)
+    filters = filters_of(params)
     text = params.get("policies")
     # Without policy text the file is read: its modification time keeps an edit from going unseen.
     source = text if text is not None else ("file", *file_version())
@@ -218,7 +218,7 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
     known = _known_evaluation(key)
     if known is not None and key[1:] == (known.filters.get("start"), known.filters.get("end")):
         return known
-    filters = _filters_of(params)
+    filters = filters_of(params)
     if known is not None:
         result = _cut(known, filters)
     else:
@@ -236,17 +236,17 @@ def _evaluate(filters: Mapping[str, object], text: str | None, db_path: str) -> 
     verdicts = {}
     if as_of is not None:
         for policy in policies.of_kind(*MQL_KINDS):
-            verdicts[policy.id] = _judged_verdicts(policy, mqls, policies.clock, as_of, db_path)
+            verdicts[policy.id] = judged_verdicts(policy, mqls, policies.clock, as_of, db_path)
 
     def period_items() -> dict[str, pd.DataFrame]:
         items, attainment = {}, None
         for policy in policies.of_kind(*PERIOD_KINDS) if as_of is not None else ():
             if policy.kind == "quality":
-                items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, as_of))
+                items[policy.id] = pd.DataFrame(quality_values(policy, mqls, as_of))
             else:
                 if attainment is None:
                     attainment = db.run_query("sla__target_attainment", filters, db=db_path)
-                items[policy.id] = pd.DataFrame(_target_values(policy, attainment, as_of))
+                items[policy.id] = pd.DataFrame(target_values(policy, attainment, as_of))
         return {policy_id: frame for policy_id, frame in items.items() if len(frame)}
 
     return WindowEvaluation(policies, as_of, mqls, verdicts, _OnFirstUse(period_items), filters, db_path)
@@ -291,7 +291,7 @@ def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvalua
         items = {}
         for policy in wider.policies.policies if wider.as_of is not None else ():
             if policy.kind == "quality":
-                items[policy.id] = pd.DataFrame(_quality_values(policy, mqls, wider.as_of))
+                items[policy.id] = pd.DataFrame(quality_values(policy, mqls, wider.as_of))
             elif policy.id in wider.period_items:
                 months = wider.period_items[policy.id]
                 period = months["period_start"].to_numpy(dtype="datetime64[us]")

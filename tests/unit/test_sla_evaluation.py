@@ -228,7 +228,7 @@ def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
     for window in (quarter, half):
         mqls = db.run_query("sla__mql_clock", window, db=demo_db)
         for policy in policies.of_kind(*sla.MQL_KINDS):
-            kept = judging._judged_verdicts(policy, mqls, policies.clock, as_of, str(demo_db))
+            kept = judging.judged_verdicts(policy, mqls, policies.clock, as_of, str(demo_db))
             alone = real_judge(policy, mqls, policies.clock, as_of)
             for field in ("threshold", "measured", "status", "resolved_at", "started_at"):
                 np.testing.assert_array_equal(getattr(kept, field), getattr(alone, field))
