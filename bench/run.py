@@ -11,7 +11,7 @@ each as median and p95 over `--runs` runs:
   and the SLA window evaluations cleared before each run: what a new filter combination costs. (A
   repeat of the same combination is a cache hit: microseconds.) What stays warm, like the
   connection, is what is kept per database file: the SLA verdicts of every MQL judged so far
-  (`handoff.sla._judged`, by mql_number; a verdict does not depend on the window or the filters),
+  (kept by `handoff.sla.judging`, by mql_number; a verdict does not depend on the window or the filters),
   filled by the untimed first run, so the timed runs read the quarter's verdicts instead of judging
   its MQLs again; and the names of the attribution touch keys (`handoff.attribution._touch_keys`).
 - pages: every page through AppTest (the real app.py), cold = connections closed and every cache
@@ -104,9 +104,8 @@ def clear_caches() -> None:
     """Forget every computed result: the runner's cache and the SLA module's evaluations (not what is
     kept per database file, like the connection: see `cold`)."""
     db.RESULTS.clear()
-    evaluations = getattr(sys.modules.get("handoff.sla"), "_evaluations", None)
-    if evaluations is not None:
-        evaluations.clear()
+    if "handoff.sla" in sys.modules:
+        sys.modules["handoff.sla"].clear_caches()
 
 
 def cold() -> None:
@@ -114,7 +113,9 @@ def cold() -> None:
     forgotten as well: the state of a server that has just started or swapped files."""
     db.close_connections()
     clear_caches()
-    for module, kept in (("handoff.sla", "_judged"), ("handoff.attribution", "_touch_keys")):
+    if "handoff.sla" in sys.modules:
+        sys.modules["handoff.sla"].clear_caches(per_file=True)
+    for module, kept in (("handoff.attribution", "_touch_keys"),):
         per_file = getattr(sys.modules.get(module), kept, None)
         if per_file is not None:
             per_file.clear()

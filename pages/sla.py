@@ -4,7 +4,7 @@ import streamlit as st
 
 from handoff import metrics, sla, ui
 from handoff.text import md
-from handoff import sla_view as view
+from handoff.sla import view
 from handoff.charts import TEAM_COLORS, fmt_count, fmt_pct
 
 ui.page_header("SLA", "Is each team keeping its side of the agreement, this period and over time?")

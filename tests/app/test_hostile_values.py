@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import db, sla
+from handoff.sla import policy_file
 from tests.support import PAGES
 from tests.fixtures import HOSTILE, LINKS, ROOT, build_hostile_db
 
@@ -68,7 +69,7 @@ def hostile_app(hostile_db, monkeypatch, tmp_path):
     policies = tmp_path / "sla_policies.toml"
     policies.write_text(sla.POLICY_FILE.read_text().replace('name = "Follow up every MQL fast"',
                                                             f"name = {json.dumps(HOSTILE['policy'])}"))
-    monkeypatch.setattr(sla, "POLICY_FILE", policies)
+    monkeypatch.setattr(policy_file, "POLICY_FILE", policies)
 
     def open_page(page: str, **params) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)

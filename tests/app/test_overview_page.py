@@ -41,9 +41,9 @@ def test_an_empty_selection_says_so(app):
 
 
 def test_a_missing_policy_file_still_shows_the_sla_tiles(app, tmp_path, monkeypatch):
-    from handoff import sla
+    from handoff.sla import policy_file
 
-    monkeypatch.setattr(sla, "POLICY_FILE", tmp_path / "sla_policies.toml")
+    monkeypatch.setattr(policy_file, "POLICY_FILE", tmp_path / "sla_policies.toml")
     at = app("overview", period="Last quarter")
     no_exception(at)
     assert "no such policy file" in at.warning[0].value

@@ -1,6 +1,8 @@
 """The SLA page in AppTest on the demo company (as of 30 June 2026; last quarter = Q1 2026)."""
 
-from handoff import metrics, sla, sla_view
+from handoff import metrics, sla
+from handoff.sla import policy_file
+from handoff.sla import view as sla_view
 from tests.app.conftest import no_exception, read, said
 
 POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliver the MQL target",
@@ -66,7 +68,7 @@ def test_no_data_when_the_filters_match_nothing(app):
 def test_a_broken_policy_file_keeps_the_last_good_policies(app, tmp_path, monkeypatch):
     path = tmp_path / "sla_policies.toml"
     path.write_text(sla.POLICY_FILE.read_text().replace("days = 3\n", "days = 5\n"))
-    monkeypatch.setattr(sla, "POLICY_FILE", path)
+    monkeypatch.setattr(policy_file, "POLICY_FILE", path)
     sla.load_policies(path)  # the page loaded it once while it was good
     path.write_text(path.read_text().replace("days = 5\n", 'days = "five"\n'))
     at = app("sla", period="Last quarter")

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from handoff import db, sla
+from handoff.sla import window as sla_window
 
 PREVIOUS_MQLS = """
 with
@@ -231,17 +232,17 @@ def test_a_window_cut_out_of_a_wider_one_answers_as_a_fresh_one(demo_db, wider, 
     fresh = {}
     for name in WINDOW_QUERIES:
         db.RESULTS.clear()
-        sla._evaluations.clear()
+        sla.clear_caches()
         fresh[name] = db.run_query(name, window, db=demo_db)
     db.RESULTS.clear()
-    sla._evaluations.clear()
+    sla.clear_caches()
     sla.evaluate_window({**wider, "segments": ["enterprise", "smb"]}, str(demo_db))
     fresh_evaluations = []
-    monkeypatch.setattr(sla, "_evaluate", lambda *args: fresh_evaluations.append(args))
+    monkeypatch.setattr(sla_window, "_evaluate", lambda *args: fresh_evaluations.append(args))
     for name in WINDOW_QUERIES:
         pd.testing.assert_frame_equal(db.run_query(name, window, db=demo_db), fresh[name])
     assert not fresh_evaluations  # every window (and the scorecard's previous one) was cut out
-    sla._evaluations.clear()
+    sla.clear_caches()
 
 
 @pytest.mark.parametrize("params", [p for p in FILTER_SETS if "unanswered_only" not in p])

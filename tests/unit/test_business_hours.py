@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.business_hours import (
+from handoff.sla.clock import (
     Calendar,
     RegionalClock,
     add_business_hours,

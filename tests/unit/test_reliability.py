@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import cli, db, sla
+from handoff.sla import policy_file
 from handoff.text import unescape
 from tests.fixtures import ROOT, write_db
 
@@ -140,7 +141,7 @@ def test_moving_a_damaged_file_aside_keeps_it_and_builds_the_demo(demo_db, tmp_p
 @pytest.fixture
 def no_policy_file(monkeypatch, tmp_path, demo_db):
     missing = tmp_path / "sla_policies.toml"
-    monkeypatch.setattr(sla, "POLICY_FILE", missing)
+    monkeypatch.setattr(policy_file, "POLICY_FILE", missing)
     monkeypatch.setenv("HANDOFF_DB", str(demo_db))
     yield missing
     db.close_connections()

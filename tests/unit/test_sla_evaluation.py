@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff import sla
+from handoff.sla import judging, queries
 
 POLICIES = sla.parse_policies("""
 [regions.NA]
@@ -207,7 +208,7 @@ def test_the_breach_list_order_is_the_sort_it_replaces(rows):
     items = pd.array([i for _, i in rows], dtype="str")
     frame = pd.DataFrame({"missed_by": missed, "item": items})
     expected = frame.sort_values(["missed_by", "item"], ascending=[False, True]).index.to_numpy()
-    assert sla._worst_first(missed, items).tolist() == expected.tolist()
+    assert queries._worst_first(missed, items).tolist() == expected.tolist()
 
 
 def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
@@ -220,14 +221,14 @@ def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
     half = {"start": dt.date(2025, 12, 1), "end": dt.date(2026, 5, 1), "regions": ["EMEA", "NA"]}
     judged_sizes = []
     real_judge = sla.judge_mqls
-    monkeypatch.setattr(sla, "judge_mqls", lambda policy, mqls, *a: judged_sizes.append(len(mqls)) or
+    monkeypatch.setattr(judging, "judge_mqls", lambda policy, mqls, *a: judged_sizes.append(len(mqls)) or
                         real_judge(policy, mqls, *a))
-    sla._judged.clear()
+    sla.clear_caches(per_file=True)
     as_of = sla.latest_timestamp(str(demo_db))
     for window in (quarter, half):
         mqls = db.run_query("sla__mql_clock", window, db=demo_db)
         for policy in policies.of_kind(*sla.MQL_KINDS):
-            kept = sla._judged_verdicts(policy, mqls, policies.clock, as_of, str(demo_db))
+            kept = judging.judged_verdicts(policy, mqls, policies.clock, as_of, str(demo_db))
             alone = real_judge(policy, mqls, policies.clock, as_of)
             for field in ("threshold", "measured", "status", "resolved_at", "started_at"):
                 np.testing.assert_array_equal(getattr(kept, field), getattr(alone, field))
@@ -236,4 +237,4 @@ def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
     half_count = len(db.run_query("sla__mql_clock", half, db=demo_db))
     assert judged_sizes[:2] == [quarter_count, quarter_count]
     assert 0 < judged_sizes[2] < half_count  # the quarter's EMEA and NA MQLs were not judged again
-    sla._judged.clear()
+    sla.clear_caches(per_file=True)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from handoff import sla
 from handoff.cli import main
+from handoff.sla import policy_file
 
 COMMITTED = sla.POLICY_FILE.read_text()
 
@@ -130,7 +131,7 @@ def test_a_file_that_never_loaded_falls_back_to_the_built_in_defaults(tmp_path):
 def test_the_cli_reports_a_broken_policy_file_in_one_line(tmp_path, monkeypatch, capsys, demo_db):
     bad = tmp_path / "sla_policies.toml"
     bad.write_text(COMMITTED.replace("goal_pct = 95", "goal_pct = 195"))
-    monkeypatch.setattr(sla, "POLICY_FILE", bad)
+    monkeypatch.setattr(policy_file, "POLICY_FILE", bad)
     assert main(["query", "sla__compliance", "--db", str(demo_db), "--param", "start=2026-04-01",
                  "--param", "end=2026-04-02"]) == 1
     err = capsys.readouterr().err
@@ -188,3 +189,11 @@ def test_any_what_if_survives_the_trip_through_a_query_parameter(hours, days, pc
         "sla_follow_up_tier_0_hours": hours, "sla_follow_up_clock": clock,
         "sla_acceptance_decision_days": days, "sla_mql_quality_min_acceptance_pct": pct})
     assert sla.parse_policies(edited.to_text()) == edited
+
+
+def test_a_misspelt_key_gets_a_suggestion():
+    with pytest.raises(sla.PolicyError) as raised:
+        sla.parse_policies(COMMITTED.replace("settle_days = 7", "setle_days = 7"), "data/sla_policies.toml")
+    assert str(raised.value) == (
+        "data/sla_policies.toml: policies[3] (mql_quality): unknown key 'setle_days' (expected one of: goal_pct, "
+        "id, kind, min_acceptance_pct, name, owner_team, settle_days; did you mean 'settle_days'?)")

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from handoff import metrics, text
 from handoff.charts import TEAM_COLORS
 from handoff.filters import Filters, add_months
-from handoff.sla import Policies, answered_before_opening, hours_text
+from handoff.sla.policies import Policies, answered_before_opening, hours_text
 
 TEAM_HEADINGS = {
     "sales": ("Sales → marketing", "What sales promises to do with every MQL"),

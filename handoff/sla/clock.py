@@ -9,17 +9,23 @@ so elapsed business time is F(end) − F(start) and a deadline is F⁻¹(F(start
 are whole-array numpy (`np.busday_count`, `np.busday_offset`, pandas' vectorised time-zone
 conversion): one pass per region, never a Python loop per lead. Working hours are local, so a
 daylight-saving change moves them in UTC and never adds or loses a working hour.
+
+A calendar's days off are the public holidays of its country (and subdivision), from the `holidays`
+package for 2000–2080 with its observed-day rules, less those the company works anyway, plus any
+days typed in; a calendar with no country has only the days typed in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from handoff import cache
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 US_PER_SECOND = 1_000_000
@@ -27,17 +33,23 @@ US_PER_HOUR = 3_600 * US_PER_SECOND
 NAT = np.datetime64("NaT", "us")
 # Day 0 of the cumulative clock; each calendar rolls it forward to its first working day.
 _EPOCH = np.datetime64("1970-01-01", "D")
+# The years whose public holidays a calendar with a country observes (a few milliseconds a year to
+# work out, once per process).
+HOLIDAY_YEARS = range(2000, 2081)
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """A working week in one time zone: which days, which hours, which holidays."""
+    """A working week in one time zone: which days, which hours, which days off (see `days_off`)."""
 
     time_zone: str = "UTC"
     opens: dt.time = dt.time(9, 0)
     closes: dt.time = dt.time(17, 0)
     days: tuple[str, ...] = WEEKDAYS[:5]
-    holidays: tuple[dt.date, ...] = ()
+    holidays: tuple[dt.date, ...] = ()  # days off typed in (besides the country's public holidays)
+    country: str | None = None  # whose public holidays are days off (ISO 3166 code, as `holidays` knows it)
+    subdivision: str | None = None  # the country's state, province or nation, for its own holidays
+    removed: tuple[dt.date | str, ...] = ()  # public holidays worked anyway: days, or names (every year)
 
     def __post_init__(self) -> None:
         if not self.days or set(self.days) - set(WEEKDAYS):
@@ -59,17 +71,54 @@ class Calendar:
         """numpy's week mask: '1111100' for Monday to Friday."""
         return "".join("1" if day in self.days else "0" for day in WEEKDAYS)
 
+    @property
+    def days_off(self) -> tuple[dt.date, ...]:
+        """Every day off, in order: the country's public holidays not worked, and the days typed in."""
+        if self.country is None:
+            return tuple(sorted(set(self.holidays)))
+        worked = set(self.removed)
+        public = {day for day, names in public_holidays(self.country, self.subdivision).items()
+                  if day not in worked and not worked.issuperset(names)}
+        return tuple(sorted(public | set(self.holidays)))
+
     def busdaycalendar(self) -> np.busdaycalendar:
-        return _busdaycalendar(self.weekmask, tuple(sorted(set(self.holidays))))
+        return _BUSDAY_CALENDARS.get(self) or _BUSDAY_CALENDARS.put(
+            self, np.busdaycalendar(weekmask=self.weekmask, holidays=list(self.days_off)))
 
     def epoch(self) -> np.datetime64:
         """The first working day on or after 1970-01-01: business day number 0."""
         return np.busday_offset(_EPOCH, 0, roll="forward", busdaycal=self.busdaycalendar())
 
 
-@functools.cache
-def _busdaycalendar(weekmask: str, holidays: tuple[dt.date, ...]) -> np.busdaycalendar:
-    return np.busdaycalendar(weekmask=weekmask, holidays=list(holidays))
+_BUSDAY_CALENDARS = cache.Cache("sla.busday_calendars", max_items=64,
+                                sizer=lambda calendar: calendar.holidays.nbytes + 200)
+
+
+def countries() -> dict[str, list[str]]:
+    """The countries the `holidays` package knows (codes and aliases), each with its subdivisions."""
+    import holidays  # when first needed: importing it takes 0.16 s
+
+    return holidays.list_supported_countries()
+
+
+def public_holidays(country: str, subdivision: str | None = None) -> dict[dt.date, frozenset[str]]:
+    """The public holidays of a country (and subdivision) in HOLIDAY_YEARS, observed days included:
+    each day with the names of its holidays ("Christmas Day" for "Christmas Day (observed)" too)."""
+    key = (country, subdivision)
+    found = _PUBLIC_HOLIDAYS.get(key)
+    if found is None:
+        import holidays  # when first needed: importing it takes 0.16 s
+
+        days = holidays.country_holidays(country, subdiv=subdivision, years=HOLIDAY_YEARS)
+        names = {day: frozenset(_QUALIFIER.sub("", name) for name in days.get_list(day))
+                 for day in sorted(days)}
+        found = _PUBLIC_HOLIDAYS.put(key, names)
+    return found
+
+
+_PUBLIC_HOLIDAYS = cache.Cache("sla.public_holidays", max_items=32)
+# What `holidays` adds to a holiday's name on a day in lieu or a date worked out ahead.
+_QUALIFIER = re.compile(r" \((?:observed|estimated|observed, estimated)\)$")
 
 
 def _time_us(value: dt.time) -> int:
