@@ -1,0 +1,227 @@
+"""Writing: the new database built from a checked plan, atomically; the rejects file; the export.
+
+`write(plan, db)` builds the new database beside the old one with `db.build_database`, which swaps
+it in only when everything succeeded. With `quarantine=True` rows with errors (and rows that
+depend on them) are set aside, written to a rejects file, and the rest loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from handoff import db
+from handoff.errors import HandoffError
+from handoff.files import replacing_file, replacing_files
+from handoff.ingest.canonical import CANONICAL, TABLE_ORDER
+from handoff.ingest.check import Plan, Progress, check
+from handoff.ingest.mapping import Mapping
+from handoff.ingest.report import DELIMITER_NAMES, ImportRefused, Report, counted, first_line
+from handoff.spreadsheet import write_csv
+
+
+@dataclass
+class Written:
+    """What an import wrote."""
+
+    path: Path
+    loaded: dict[str, int]
+    set_aside: int
+    rejects_path: Path | None
+
+    def sentence(self) -> str:
+        """'Imported 5 people, 22 leads, 8 deals; 3 rows set aside (rejects.csv).'"""
+        loaded = ", ".join(f"{n:,} {table}" for table, n in self.loaded.items() if n)
+        aside = f"; {counted(self.set_aside, 'row')} set aside" if self.set_aside else ""
+        where = f" ({self.rejects_path})" if self.set_aside and self.rejects_path else ""
+        return f"Imported {loaded}{aside}{where}."
+
+
+def write(
+    plan: Plan,
+    db_path: db.DbPath,
+    *,
+    quarantine: bool = False,
+    rejects_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Written:
+    """Build the new database from a checked plan, atomically; refuse if it has errors.
+
+    With `quarantine`, rows with errors and rows depending on them are set aside (listed in
+    `rejects_path` if given) and the rest loads.
+    """
+    report_progress = progress or (lambda fraction, message: None)
+    report = plan.report
+    if report.fatal or not plan.tables:
+        raise ImportRefused(f"import refused: {report.headline()}; nothing was written", report)
+    if report.errors and not quarantine:
+        raise ImportRefused(
+            f"import refused: {counted(report.error_count(), 'error')} "
+            f"of {counted(len(report.errors), 'kind')} "
+            f"(first: {report.errors[0].title} in {report.errors[0].where}); nothing was written — fix the "
+            "files, or set the rows aside with --rejects FILE",
+            report,
+        )
+    keep = {
+        t: ~(plan.row_errors[t] | plan.dependent[t]) if quarantine else np.ones(len(f), dtype=bool)
+        for t, f in plan.tables.items()
+    }
+    if int(keep["leads"].sum()) == 0:
+        raise ImportRefused("import refused: every lead has an error, so nothing would load", report)
+    written_rejects = None
+    set_aside = sum(int((~k).sum()) for k in keep.values())
+    if rejects_path is not None and quarantine:
+        written_rejects = write_rejects(plan, Path(rejects_path))
+    meta = {
+        "source": f"import:{plan.mapping.name}",
+        "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "import_mapping": plan.mapping.name,
+        "import_files": json.dumps(
+            [
+                {
+                    "file_name": f.name,
+                    "source_name": f.source,
+                    "rows_read": f.rows,
+                    "encoding": f.encoding,
+                    "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter),
+                }
+                for f in report.files
+            ]
+        ),
+        "import_problems": report.to_json()
+        if quarantine
+        else Report(report.mapping, problems=report.warnings).to_json(),
+        **plan.meta,
+    }
+    if as_of is not None:
+        meta["as_of"] = as_of.isoformat()
+    loaded = {t: int(k.sum()) for t, k in keep.items()}
+
+    def fill(con) -> dict[str, str]:
+        for index, table_name in enumerate(TABLE_ORDER):
+            if table_name not in plan.tables:
+                continue
+            frame = plan.tables[table_name].loc[keep[table_name]]
+            report_progress(
+                0.82 + 0.15 * index / len(TABLE_ORDER), f"writing {table_name} ({len(frame):,} rows)"
+            )
+            _insert(con, table_name, frame)
+        report_progress(0.98, "rebuilding lead_milestones and saving")
+        return meta
+
+    try:
+        path = db.build_database(db_path, fill)
+    except HandoffError:
+        raise
+    except Exception as exc:  # DuckDB refusing a row the checks let through: still nothing written
+        raise ImportRefused(f"import failed while writing, nothing was changed: {first_line(exc)}") from None
+    db.close_connections()
+    report_progress(1.0, f"imported into {path}")
+    return Written(path, loaded, set_aside, written_rejects)
+
+
+_SQL_TYPES = {
+    "text": "text",
+    "timestamp": "timestamp",
+    "date": "date",
+    "integer": "integer",
+    "decimal": "decimal(18, 2)",
+}
+
+
+def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
+    """Insert typed rows; column names and types come from the canonical definition, not the input."""
+    if frame.empty:
+        return
+    table = CANONICAL[table_name]
+    data = pd.DataFrame(
+        {
+            c.name: frame[c.name].astype("str") if c.type in ("text", "decimal") else frame[c.name]
+            for c in table.columns
+        }
+    )
+    con.register("import_frame", data)
+    try:
+        select = ", ".join(f"cast({c.name} as {_SQL_TYPES[c.type]})" for c in table.columns)
+        con.execute(
+            f"insert into {table_name} ({', '.join(table.column_names)}) select {select} from import_frame"
+        )
+    finally:
+        con.unregister("import_frame")
+
+
+def write_rejects(plan: Plan, path: Path) -> Path:
+    """Every row set aside, with why: file, row, table, problem, column, value, expected."""
+    frames = []
+    for group in plan.report.problems:
+        if group.severity in ("error", "rejected") and len(group.rows):
+            frames.append(
+                group.rows.assign(table=group.table or "", problem=group.title, expected=group.expected)
+            )
+    columns = ["file", "row", "table", "problem", "column", "value", "expected"]
+    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    out = out.sort_values(["file", "row"], kind="stable")
+    out["row"] = out["row"].astype("Int64")
+    with replacing_file(path) as partial:  # a full disk leaves no half-written rejects file
+        out.to_csv(partial, index=False, lineterminator="\n")
+    return path
+
+
+def import_files(
+    files: Sequence[str | Path],
+    mapping: str | Path | Mapping,
+    db_path: db.DbPath,
+    *,
+    rejects_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> tuple[Plan, Written]:
+    """Check and write in one go (the CLI's path): quarantine when a rejects file is given."""
+    plan = check(files, mapping, progress)
+    written = write(
+        plan,
+        db_path,
+        quarantine=rejects_path is not None,
+        rejects_path=rejects_path,
+        as_of=as_of,
+        progress=progress,
+    )
+    return plan, written
+
+
+def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool = False) -> list[Path]:
+    """One canonical CSV per table (and handoff_meta.csv with the as-of date) into `directory`.
+
+    Values are written as DuckDB prints them (timestamps `2026-01-31 14:05:00`, money `1234.50`),
+    so importing the directory with the `canonical` mapping rebuilds the same tables. With
+    `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` (for people to
+    open; such an export no longer round-trips exactly). The files are written into a folder beside
+    `directory` and moved in only when all are complete, so a failure (a full disk) leaves
+    `directory` as it was.
+    """
+    out_dir = Path(directory)
+    names = [f"{table_name}.csv" for table_name in TABLE_ORDER] + ["handoff_meta.csv"]
+    with replacing_files(out_dir) as staging:
+        for table_name in TABLE_ORDER:
+            table = CANONICAL[table_name]
+            order = ", ".join(table.key) if table_name != "targets" else "all"
+            select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
+            frame = db.execute(f"select {select} from {table_name} order by {order}", db=db_path,
+                               label=f"export {table_name}")
+            path = staging / f"{table_name}.csv"
+            if spreadsheet_safe:
+                write_csv(frame, path)
+            else:
+                frame.to_csv(path, index=False, lineterminator="\n")
+        meta = db.read_meta(db_path)
+        as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
+        rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
+        pd.DataFrame(rows).to_csv(staging / "handoff_meta.csv", index=False, lineterminator="\n")
+    return [out_dir / name for name in names]
