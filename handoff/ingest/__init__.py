@@ -55,10 +55,10 @@ from handoff.ingest.write import Written, export, import_files, write, write_rej
 __all__ = [
     "COUNT_COLUMNS", "HEADLINE_CHECKS", "HEADLINE_LABELS", "HEALTH_CHECK_HELP", "KINDS", "MAX_IMPORT_ROWS",
     "MAX_UPLOAD_MB", "SAMPLES_PER_KIND", "UPLOAD_ROWS_SETTING", "CheckedUpload", "FileRead",
-    "ImportFileError", "ImportRefused", "Mapping", "MappingError", "Plan", "ProblemGroup", "Progress", "Report", "RowBudget",
-    "Written", "add_commands", "assign_sources", "check", "check_uploads", "checks_for_people",
-    "clear_old_uploads", "export", "failing_for_people", "import_files", "last_import_sentence",
-    "load_mapping", "may_import", "parse_numbers", "parse_timestamps", "preset_names", "problems_for_people",
-    "read_file", "save_upload", "sniff", "tables_for_people", "too_large", "upload_limit_bytes",
-    "upload_row_limit", "uploads_dir", "write", "write_rejects",
+    "ImportFileError", "ImportRefused", "Mapping", "MappingError", "Plan", "ProblemGroup", "Progress",
+    "Report", "RowBudget", "Written", "add_commands", "assign_sources", "check", "check_uploads",
+    "checks_for_people", "clear_old_uploads", "export", "failing_for_people", "import_files",
+    "last_import_sentence", "load_mapping", "may_import", "parse_numbers", "parse_timestamps",
+    "preset_names", "problems_for_people", "read_file", "save_upload", "sniff", "tables_for_people",
+    "too_large", "upload_limit_bytes", "upload_row_limit", "uploads_dir", "write", "write_rejects",
 ]

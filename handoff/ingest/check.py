@@ -151,58 +151,101 @@ def check(
     report_progress = progress or (lambda fraction, message: None)
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
+    paths = _existing_files(files)
+    collector = Collector()
+    report = Report(mapping.name)
+    sniffs = [sniff(path, _source_for_sniff(path, mapping)) for path in paths]
+    assigned = assign_sources(sniffs, mapping, collector)
+    reading = _Reading(mapping, collector, report, budget, report_progress,
+                       total=sum(s.path.stat().st_size for s in sniffs) or 1)
+    frames = reading.sources(assigned)
+    if collector.has_fatal():
+        return _plan_without_tables(mapping, report, collector)
+    for source_name in mapping.sources:
+        if frames.get(source_name) is None:
+            frames[source_name] = _empty_source(mapping, source_name)
+
+    report_progress(0.65, "mapping rows onto the canonical tables")
+    tables, labels = _map_tables(mapping, frames, collector)
+    if tables["leads"].empty:
+        _report_no_leads(mapping, report, collector)
+    report_progress(0.75, "checking keys, references and stage order")
+    row_errors, dependent = validate_tables(tables, labels, collector)
+    meta = _meta_from_source(frames.get(mapping.meta_source)) if mapping.meta_source else {}
+    report.problems = collector.sorted()
+    report.tables = {
+        t: {"mapped": len(f), "errors": int(row_errors[t].sum()), "dependent": int(dependent[t].sum())}
+        for t, f in tables.items()
+    }
+    report_progress(0.8, "checked")
+    return Plan(mapping, report, tables, row_errors, dependent, meta)
+
+
+def _existing_files(files: Sequence[str | Path]) -> list[Path]:
+    """The files as paths; refuse none at all, or one that does not exist."""
     paths = [Path(f) for f in files]
     if not paths:
         raise ImportFileError("no files to import: name at least one CSV or Parquet file")
     for path in paths:
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file")
-    collector = Collector()
-    report = Report(mapping.name)
+    return paths
 
-    sniffs = []
-    for path in paths:
-        source = _source_for_sniff(path, mapping)
-        sniffs.append(sniff(path, source))
-    assigned = assign_sources(sniffs, mapping, collector)
-    # Re-sniff with the assigned source's declared encoding/delimiter where it has one.
-    frames: dict[str, pd.DataFrame] = {}
-    total = sum(s.path.stat().st_size for s in sniffs) or 1
-    done = 0
-    for source_name, items in assigned.items():
-        source = mapping.sources[source_name]
-        parts = []
-        for sniffed in items:
-            if source.encoding != "auto" or source.delimiter != "auto":
-                sniffed = sniff(sniffed.path, source)
-            resolved = _resolve_columns(sniffed, mapping, source_name, collector)
-            size = sniffed.path.stat().st_size
-            start = done
 
-            def on_read(fraction, start=start, size=size, name=sniffed.path.name):
-                report_progress(0.6 * (start + fraction * size) / total, f"reading {name}")
+@dataclass
+class _Reading:
+    """Reads the files assigned to each source, reporting progress over all of them (`total` bytes)."""
 
-            wanted = list(resolved.values()) if resolved is not None else []
-            frame, info = read_file(sniffed, source, collector, on_read, columns=wanted, budget=budget)
-            done += size
-            report.files.append(info)
-            if resolved is None:
-                continue
-            # Only the columns the mapping reads go on (a CRM export may have hundreds).
-            frame = frame[["_file", "_row", *dict.fromkeys(resolved.values())]]
-            frame = frame.rename(columns={header: column for column, header in resolved.items()})
-            parts.append(frame)
-        if parts:
-            frames[source_name] = pd.concat(parts, ignore_index=True).fillna("")
-        elif items:
-            frames[source_name] = None  # a file was there but cannot be used
-    if collector.has_fatal():
-        return _plan_without_tables(mapping, report, collector)
-    for source_name, source in mapping.sources.items():
-        if frames.get(source_name) is None:
-            frames[source_name] = _empty_source(mapping, source_name)
+    mapping: Mapping
+    collector: Collector
+    report: Report
+    budget: RowBudget
+    progress: Progress
+    total: int
+    done: int = 0
 
-    report_progress(0.65, "mapping rows onto the canonical tables")
+    def sources(self, assigned: dict[str, list[Sniffed]]) -> dict[str, pd.DataFrame | None]:
+        """One frame per source, its files' rows together (None: a file was there but cannot be used)."""
+        frames: dict[str, pd.DataFrame | None] = {}
+        for source_name, items in assigned.items():
+            source = self.mapping.sources[source_name]
+            parts = []
+            for sniffed in items:
+                # Re-sniff with the assigned source's declared encoding/delimiter where it has one.
+                if source.encoding != "auto" or source.delimiter != "auto":
+                    sniffed = sniff(sniffed.path, source)
+                frame = self.file(sniffed, source_name)
+                if frame is not None:
+                    parts.append(frame)
+            if parts:
+                frames[source_name] = pd.concat(parts, ignore_index=True).fillna("")
+            elif items:
+                frames[source_name] = None
+        return frames
+
+    def file(self, sniffed: Sniffed, source_name: str) -> pd.DataFrame | None:
+        """One file's rows with only the columns the mapping reads, named as the mapping names them;
+        None if a column it reads is missing (the file is still read, for its other problems)."""
+        resolved = _resolve_columns(sniffed, self.mapping, source_name, self.collector)
+        size, start = sniffed.path.stat().st_size, self.done
+
+        def on_read(fraction: float) -> None:
+            self.progress(0.6 * (start + fraction * size) / self.total, f"reading {sniffed.path.name}")
+
+        wanted = list(resolved.values()) if resolved is not None else []
+        frame, info = read_file(sniffed, self.mapping.sources[source_name], self.collector, on_read,
+                                columns=wanted, budget=self.budget)
+        self.done += size
+        self.report.files.append(info)
+        if resolved is None:
+            return None
+        # Only the columns the mapping reads go on (a CRM export may have hundreds).
+        frame = frame[["_file", "_row", *dict.fromkeys(resolved.values())]]
+        return frame.rename(columns={header: column for column, header in resolved.items()})
+
+
+def _map_tables(mapping: Mapping, frames: dict[str, pd.DataFrame], collector: Collector):
+    """Every feed run, one frame per canonical table, and per table each feed's column labels."""
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, list[dict[str, str]]] = {}
     for table_name, feeds in mapping.feeds.items():
@@ -217,26 +260,19 @@ def check(
             frame = frame.loc[~drop].reset_index(drop=True)
         tables[table_name] = frame
         labels[table_name] = [r.labels for r in results]
-    if tables["leads"].empty:
-        leads_files = ", ".join(
-            f.name for f in report.files if f.source in {f.source for f in mapping.feeds["leads"]}
-        )
-        collector.file_problem(
-            "empty_table",
-            leads_files or "(none)",
-            f"no leads: {leads_files or 'the leads export'} has a header but no data rows "
-            "(a Handoff database needs at least one lead)",
-        )
-    report_progress(0.75, "checking keys, references and stage order")
-    row_errors, dependent = validate_tables(tables, labels, collector)
-    meta = _meta_from_source(frames.get(mapping.meta_source)) if mapping.meta_source else {}
-    report.problems = collector.sorted()
-    report.tables = {
-        t: {"mapped": len(f), "errors": int(row_errors[t].sum()), "dependent": int(dependent[t].sum())}
-        for t, f in tables.items()
-    }
-    report_progress(0.8, "checked")
-    return Plan(mapping, report, tables, row_errors, dependent, meta)
+    return tables, labels
+
+
+def _report_no_leads(mapping: Mapping, report: Report, collector: Collector) -> None:
+    leads_files = ", ".join(
+        f.name for f in report.files if f.source in {f.source for f in mapping.feeds["leads"]}
+    )
+    collector.file_problem(
+        "empty_table",
+        leads_files or "(none)",
+        f"no leads: {leads_files or 'the leads export'} has a header but no data rows "
+        "(a Handoff database needs at least one lead)",
+    )
 
 
 def _source_for_sniff(path: Path, mapping: Mapping) -> Source | None:

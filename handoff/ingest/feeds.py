@@ -38,6 +38,27 @@ def _evaluate(
     spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """The text of one canonical column for every row: (value, raw value, default used)."""
+    text = _source_text(spec, frame, frames, source)
+    raw = text
+    if spec.split:
+        parts = text.str.split(spec.split, regex=False)
+        text = parts.map(lambda items: next((p.strip() for p in items if p.strip()), ""), na_action="ignore")
+        text = text.fillna("").astype("str")
+    text = text.str.strip()
+    if spec.when:
+        text = text.where(_condition_mask(frame, spec.when), "")
+    text = _recoded(text, spec, source)
+    used_default = pd.Series(False, index=frame.index)
+    if spec.default is not None:
+        used_default = text == ""
+        text = text.where(~used_default, spec.default)
+    return text.astype("str"), raw.astype("str"), used_default
+
+
+def _source_text(
+    spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
+) -> pd.Series:
+    """What the spec reads, per row: a template, a lookup, its column(s) or a constant."""
     index = frame.index
     if spec.template:
         text = pd.Series("", index=index, dtype="str")
@@ -49,32 +70,26 @@ def _evaluate(
                 text = text + column
             elif part:
                 text = text + part
-        text = text.where(~empty, "")
-    elif spec.lookup:
+        return text.where(~empty, "")
+    if spec.lookup:
         lookup = spec.lookup
         other = frames.get(lookup.source)
         if other is None or other.empty:
-            text = pd.Series("", index=index, dtype="str")
-        else:
-            keys = other[lookup.key].str.strip()
-            table = pd.Series(other[lookup.value].to_numpy(), index=keys.to_numpy())
-            table = table[(keys != "").to_numpy()]
-            table = table[~table.index.duplicated()]
-            text = frame[spec.columns[0]].str.strip().map(table).fillna("").astype("str")
-    elif spec.columns:
+            return pd.Series("", index=index, dtype="str")
+        keys = other[lookup.key].str.strip()
+        table = pd.Series(other[lookup.value].to_numpy(), index=keys.to_numpy())
+        table = table[(keys != "").to_numpy()]
+        table = table[~table.index.duplicated()]
+        return frame[spec.columns[0]].str.strip().map(table).fillna("").astype("str")
+    if spec.columns:
         present = [c for c in spec.columns if c in frame]
         columns = [frame[c].str.strip() for c in present] or [pd.Series("", index=index, dtype="str")]
-        text = _pick(columns, spec, source)
-    else:
-        text = pd.Series(spec.value, index=index, dtype="str")
-    raw = text
-    if spec.split:
-        parts = text.str.split(spec.split, regex=False)
-        text = parts.map(lambda items: next((p.strip() for p in items if p.strip()), ""), na_action="ignore")
-        text = text.fillna("").astype("str")
-    text = text.str.strip()
-    if spec.when:
-        text = text.where(_condition_mask(frame, spec.when), "")
+        return _pick(columns, spec, source)
+    return pd.Series(spec.value, index=index, dtype="str")
+
+
+def _recoded(text: pd.Series, spec: ColumnSpec, source: Source) -> pd.Series:
+    """Text through the spec's bins or value map; `other` for non-empty values neither names."""
     if spec.bins is not None:
         numbers = parse_numbers(text, source.decimal)[0].to_numpy(dtype="float64")
         bounds = np.array([b for b, _ in spec.bins])
@@ -82,23 +97,19 @@ def _evaluate(
         position = np.searchsorted(bounds, np.nan_to_num(numbers, nan=-np.inf), side="right") - 1
         binned = ~np.isnan(numbers) & (position >= 0)
         fallback = text if spec.other is None else text.where(text == "", spec.other)
-        text = pd.Series(
+        return pd.Series(
             np.where(binned, labels[np.clip(position, 0, None)], fallback.to_numpy(dtype=object)),
-            index=index,
+            index=text.index,
             dtype="str",
         )
-    elif spec.value_map is not None:
+    if spec.value_map is not None:
         mapped = text.str.casefold().map(spec.value_map)
         unmapped = mapped.isna()
         fallback = text if spec.other is None else text.where(text == "", spec.other)
-        text = mapped.where(~unmapped, fallback).astype("str")
-    elif spec.other is not None:
-        text = text.where(text == "", spec.other)
-    used_default = pd.Series(False, index=index)
-    if spec.default is not None:
-        used_default = text == ""
-        text = text.where(~used_default, spec.default)
-    return text.astype("str"), raw.astype("str"), used_default
+        return mapped.where(~unmapped, fallback).astype("str")
+    if spec.other is not None:
+        return text.where(text == "", spec.other)
+    return text
 
 
 def _pick(columns: list[pd.Series], spec: ColumnSpec, source: Source) -> pd.Series:
@@ -175,90 +186,89 @@ def run_feed(
     return _FeedResult(out, labels)
 
 
+@dataclass
+class _Found:
+    """Where one column's problems go: its table and column, the rows and raw values to show."""
+
+    collector: Collector
+    table: str
+    column: str
+    out: pd.DataFrame
+    label: str
+    raw: pd.Series
+
+    def add(self, kind: str, expected: str, mask) -> None:
+        self.collector.add(kind, self.table, self.column, expected,
+                           problem_rows(self.out, mask, self.label, self.raw))
+
+
 def _typed(column, spec, text, raw, out, source, table_name, collector, rows) -> pd.Series:
     """Parse one column's text into its canonical type, reporting what does not parse."""
-    label = spec.label
+    found = _Found(collector, table_name, column.name, out, spec.label, raw)
     if column.type in ("timestamp", "date"):
-        values, bad = parse_timestamps(text, spec.formats or source.date_formats, source.timezone)
-        if column.type == "date":
-            values = values.dt.normalize()
-        formats = ", ".join(
-            "ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f
-            for f in (spec.formats or source.date_formats)
-        )
-        kind = "bad_timestamp" if column.type == "timestamp" else "bad_date"
-        collector.add(
-            kind,
-            table_name,
-            column.name,
-            f"a {column.type} as {formats}",
-            problem_rows(out, bad, label, raw),
-        )
+        values, bad = _as_times(column, spec, text, source, found)
     elif column.type in ("integer", "decimal"):
-        numbers, canonical, bad = parse_numbers(text, source.decimal)
-        if column.type == "integer":
-            whole = numbers.isna() | (numbers == numbers.round())
-            collector.add(
-                "bad_number",
-                table_name,
-                column.name,
-                "a whole number",
-                problem_rows(out, (bad | ~whole).to_numpy(), label, raw),
-            )
-            bad = bad | ~whole
-            if spec.clip:
-                numbers = numbers.clip(*spec.clip)
-            values = numbers.where(~bad).round().astype("Int64")
-        else:
-            collector.add(
-                "bad_number",
-                table_name,
-                column.name,
-                "a number such as 1234.50",
-                problem_rows(out, bad.to_numpy(), label, raw),
-            )
-            if spec.clip:
-                clipped = numbers.clip(*spec.clip)
-                canonical = canonical.where(
-                    clipped == numbers, clipped.map(lambda x: f"{x:.6f}", na_action="ignore")
-                )
-                numbers = clipped
-            values = canonical
-        out[f"_num_{column.name}"] = numbers.where(~bad).to_numpy()
+        values, bad = _as_numbers(column, spec, text, source, found)
     else:
         values = text.where(text != "", None).astype("str")
         bad = pd.Series(False, index=text.index)
         if column.allowed:
             folded = values.str.casefold()
             values = folded.where(folded.isin(column.allowed), values)
+    _check_values(column, spec, values, bad, rows, found)
+    return values
+
+
+def _as_times(column, spec, text, source, found: _Found) -> tuple[pd.Series, pd.Series]:
+    """Timestamps (or dates, at midnight) and the mask of values that do not parse."""
+    values, bad = parse_timestamps(text, spec.formats or source.date_formats, source.timezone)
+    if column.type == "date":
+        values = values.dt.normalize()
+    formats = ", ".join(
+        "ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f
+        for f in (spec.formats or source.date_formats)
+    )
+    kind = "bad_timestamp" if column.type == "timestamp" else "bad_date"
+    found.add(kind, f"a {column.type} as {formats}", bad)
+    return values, bad
+
+
+def _as_numbers(column, spec, text, source, found: _Found) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (Int64) or decimals (canonical text such as '1234.50'), clipped if the spec says,
+    and the mask of values that are not such numbers; the numbers go to `_num_<column>` for the
+    range check."""
+    numbers, canonical, bad = parse_numbers(text, source.decimal)
+    if column.type == "integer":
+        whole = numbers.isna() | (numbers == numbers.round())
+        found.add("bad_number", "a whole number", (bad | ~whole).to_numpy())
+        bad = bad | ~whole
+        if spec.clip:
+            numbers = numbers.clip(*spec.clip)
+        values = numbers.where(~bad).round().astype("Int64")
+    else:
+        found.add("bad_number", "a number such as 1234.50", bad.to_numpy())
+        if spec.clip:
+            clipped = numbers.clip(*spec.clip)
+            as_text = clipped.map(lambda x: f"{x:.6f}", na_action="ignore")
+            canonical = canonical.where(clipped == numbers, as_text)
+            numbers = clipped
+        values = canonical
+    found.out[f"_num_{column.name}"] = numbers.where(~bad).to_numpy()
+    return values, bad
+
+
+def _check_values(column, spec, values: pd.Series, bad: pd.Series, rows: pd.DataFrame, found: _Found) -> None:
+    """Values missing (required, or optional but used by pages), outside the allowed set or range."""
     missing = values.isna() & ~bad
     if column.required:
-        collector.add(
-            "missing_required",
-            table_name,
-            column.name,
-            "a value (the column is required)",
-            problem_rows(out, missing.to_numpy(), label, raw),
-        )
+        found.add("missing_required", "a value (the column is required)", missing.to_numpy())
     elif column.warn_if_missing and (spec.template or spec.lookup or any(c in rows for c in spec.columns)):
-        collector.add(
-            "optional_missing",
-            table_name,
-            column.name,
-            "a value (optional, but pages use it)",
-            problem_rows(out, missing.to_numpy(), label, raw),
-        )
+        found.add("optional_missing", "a value (optional, but pages use it)", missing.to_numpy())
     if column.allowed:
         outside = values.notna() & ~values.isin(column.allowed)
-        collector.add(
-            "not_allowed",
-            table_name,
-            column.name,
-            f"one of {', '.join(column.allowed)}",
-            problem_rows(out, outside.to_numpy(), label, raw),
-        )
+        found.add("not_allowed", f"one of {', '.join(column.allowed)}", outside.to_numpy())
     if column.minimum is not None or column.maximum is not None:
-        numbers = pd.Series(out[f"_num_{column.name}"], index=text.index, dtype="float64")
+        numbers = pd.Series(found.out[f"_num_{column.name}"], index=values.index, dtype="float64")
         low = numbers < column.minimum if column.minimum is not None else False
         high = numbers > column.maximum if column.maximum is not None else False
         outside = (low | high) & numbers.notna()
@@ -267,11 +277,4 @@ def _typed(column, spec, text, raw, out, source, table_name, collector, rows) ->
             if column.maximum is not None
             else f"at least {column.minimum:g}"
         )
-        collector.add(
-            "out_of_range",
-            table_name,
-            column.name,
-            f"a number {bounds}",
-            problem_rows(out, outside.to_numpy(), label, raw),
-        )
-    return values
+        found.add("out_of_range", f"a number {bounds}", outside.to_numpy())

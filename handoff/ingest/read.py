@@ -10,12 +10,17 @@ import codecs
 import contextlib
 import csv
 import io
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from handoff.errors import HandoffError
 from handoff.ingest.mapping import Source
@@ -114,8 +119,6 @@ def sniff(path: Path, source: Source | None = None) -> Sniffed:
 
 
 def _sniff_parquet(path: Path) -> Sniffed:
-    import pyarrow.parquet as pq
-
     try:
         schema = pq.read_schema(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -229,8 +232,6 @@ def read_file(
 
 
 def _read_csv(sniffed, source, collector, progress, budget: RowBudget) -> tuple[pd.DataFrame, FileRead]:
-    import tempfile
-
     encoding = sniffed.encoding
     if encoding in ("utf-8", "utf-8-sig"):
         _check_quotes(sniffed)
@@ -245,44 +246,34 @@ def _read_csv(sniffed, source, collector, progress, budget: RowBudget) -> tuple[
 
 def _read_utf8_csv(sniffed, path: Path, source, collector, progress, budget) -> tuple[pd.DataFrame, FileRead]:
     """Read the UTF-8 text at `path` (the file itself, or a UTF-8 copy of it) as `sniffed` describes."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    invalid: list[tuple[int, int, int, str]] = []  # (record number, fields expected, fields found, text)
+    frame = _csv_records(sniffed, path, invalid, progress, budget)
+    # pyarrow numbers every record (the header is 1); valid rows take the numbers the bad ones left.
+    bad_numbers = np.array(sorted(n for n, *_ in invalid), dtype=np.int64)
+    all_numbers = np.arange(2, len(frame) + len(invalid) + 2, dtype=np.int64)
+    frame.insert(0, "_row", np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)[: len(frame)])
+    frame, invalid, blank_count, footer = _without_blank_rows(frame, invalid, sniffed.header, source)
+    if invalid:
+        _report_malformed(sniffed, invalid, collector)
+    info = FileRead(sniffed.path.name, source.name, len(frame), _encoding_label(sniffed.encoding),
+                    sniffed.delimiter, blank_count, footer)
+    return frame, info
 
+
+def _csv_records(sniffed: Sniffed, path: Path, invalid: list, progress, budget: RowBudget) -> pd.DataFrame:
+    """Every record of the CSV text at `path` as text columns, read by pyarrow a block at a time;
+    records with more or fewer fields than the header are left out and noted in `invalid`."""
     name = sniffed.path.name
     size = max(path.stat().st_size, 1)
-    invalid: list[tuple[int, int, int, str]] = []
 
     def on_invalid(row) -> str:
         invalid.append((row.number or 0, row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
-    encoding = sniffed.encoding
-    read_options = pacsv.ReadOptions(
-        use_threads=False,
-        block_size=CSV_BLOCK_BYTES,
-        column_names=sniffed.header,
-        skip_rows=1,
-        encoding="utf8",
-    )
-    parse_options = pacsv.ParseOptions(
-        delimiter=sniffed.delimiter,
-        quote_char='"',
-        double_quote=True,
-        newlines_in_values=True,
-        ignore_empty_lines=False,
-        invalid_row_handler=on_invalid,
-    )
-    convert_options = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in sniffed.header},
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
     batches = []
     try:
         # pyarrow's own file and a closed reader: no Python object is left for its threads at exit.
-        with pa.OSFile(str(path)) as raw, pacsv.open_csv(
-            raw, read_options=read_options, parse_options=parse_options, convert_options=convert_options
-        ) as reader:
+        with pa.OSFile(str(path)) as raw, pacsv.open_csv(raw, **_csv_options(sniffed, on_invalid)) as reader:
             schema = reader.schema
             rows = 0
             for batch in reader:
@@ -299,15 +290,42 @@ def _read_utf8_csv(sniffed, path: Path, source, collector, progress, budget) -> 
         else pd.DataFrame({c: pd.Series(dtype="str") for c in sniffed.header})
     )
     frame.columns = sniffed.header
+    return frame
 
-    # pyarrow numbers every record (the header is 1); valid rows take the numbers the bad ones left.
-    bad_numbers = np.array(sorted(n for n, *_ in invalid), dtype=np.int64)
-    all_numbers = np.arange(2, len(frame) + len(invalid) + 2, dtype=np.int64)
-    frame.insert(0, "_row", np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)[: len(frame)])
 
+def _csv_options(sniffed: Sniffed, on_invalid) -> dict:
+    """pyarrow's options for reading the file: every value text, as written ('' for empty), quoted
+    values with delimiters, quotes and line breaks inside, no row dropped before it is counted."""
+    return {
+        "read_options": pacsv.ReadOptions(
+            use_threads=False,
+            block_size=CSV_BLOCK_BYTES,
+            column_names=sniffed.header,
+            skip_rows=1,
+            encoding="utf8",
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=sniffed.delimiter,
+            quote_char='"',
+            double_quote=True,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in sniffed.header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _without_blank_rows(frame: pd.DataFrame, invalid: list, header: list[str], source: Source):
+    """`frame` without blank rows (and, if the source stops at a blank row, without what follows the
+    first): (frame, the invalid records left, blank rows skipped, footer rows skipped)."""
     # Blank lines come through as rows of empty values, a lone "" line (Salesforce footers) as a bad row.
-    frame[sniffed.header] = frame[sniffed.header].fillna("")
-    blank_rows = set(frame.loc[(frame[sniffed.header] == "").all(axis=1), "_row"].tolist())
+    frame[header] = frame[header].fillna("")
+    blank_rows = set(frame.loc[(frame[header] == "").all(axis=1), "_row"].tolist())
     blank_rows |= {n for n, _, actual, text in invalid if actual == 1 and text.strip() in ("", '""')}
     invalid = [i for i in invalid if i[0] not in blank_rows]
     footer = 0
@@ -320,28 +338,28 @@ def _read_utf8_csv(sniffed, path: Path, source, collector, progress, budget) -> 
         frame = frame.loc[frame["_row"] < first_blank]
     blank_count = len(blank_rows) if not source.stop_at_blank_row else 0
     frame = frame.loc[~frame["_row"].isin(blank_rows)].reset_index(drop=True)
-    if invalid:
-        rows = pd.DataFrame(
-            {
-                "file": name,
-                "row": [n for n, *_ in invalid],
-                "column": None,
-                "value": [f"{actual} fields: {text[:120]}" for _, _, actual, text in invalid],
-            }
-        )
-        width = len(sniffed.header)
-        collector.add(
-            "malformed_row",
-            None,
-            None,
-            f"{width} fields like the header (a row cut off, or a "
-            f"{DELIMITER_NAMES[sniffed.delimiter]} inside an unquoted value)",
-            rows,
-        )
-    info = FileRead(
-        name, source.name, len(frame), _encoding_label(encoding), sniffed.delimiter, blank_count, footer
+    return frame, invalid, blank_count, footer
+
+
+def _report_malformed(sniffed: Sniffed, invalid: list, collector: Collector) -> None:
+    """Rows with more or fewer fields than the header: cut off, or a delimiter in an unquoted value."""
+    rows = pd.DataFrame(
+        {
+            "file": sniffed.path.name,
+            "row": [n for n, *_ in invalid],
+            "column": None,
+            "value": [f"{actual} fields: {text[:120]}" for _, _, actual, text in invalid],
+        }
     )
-    return frame, info
+    width = len(sniffed.header)
+    collector.add(
+        "malformed_row",
+        None,
+        None,
+        f"{width} fields like the header (a row cut off, or a "
+        f"{DELIMITER_NAMES[sniffed.delimiter]} inside an unquoted value)",
+        rows,
+    )
 
 
 def _csv_reason(exc: BaseException) -> str:
@@ -385,9 +403,6 @@ def _read_parquet(
     on disk (PARQUET_VALUES_PER_BYTE, PARQUET_TEXT_PER_BYTE), before a row is decoded; the text
     decoded is counted as it streams, so a file that compresses extremely well is refused early.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     name = sniffed.path.name
     wanted = set(sniffed.header if columns is None else columns)
     positions = [i for i, header in enumerate(sniffed.header) if header in wanted]
@@ -402,10 +417,31 @@ def _read_parquet(
         _parquet_text(pa.array([], type=field_.type), name, header)  # refuse a type it cannot import now
     rows, size = metadata.num_rows, max(sniffed.path.stat().st_size, 1)
     budget.check(name, rows)
-    values = rows * len(positions)
+    text_limit = _check_parquet_size(name, metadata, fields, rows, size)
+    stream = _ParquetStream(sniffed.path, name, size, text_limit, budget, progress)
+    try:
+        chunks, read_rows = stream.read(schema, fields, positions, headers, rows) if positions else ([], rows)
+    except HandoffError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(f"{name} is not a readable Parquet file ({first_line(exc)})") from None
+    frame = pd.DataFrame(
+        {header: pa.chunked_array(parts, type=pa.string()).to_pandas() if parts else pd.Series(dtype="str")
+         for header, parts in zip(headers, chunks, strict=True)},
+        columns=headers,
+        index=pd.RangeIndex(read_rows),
+    )
+    frame.insert(0, "_row", np.arange(2, read_rows + 2, dtype=np.int64))
+    return frame
+
+
+def _check_parquet_size(name: str, metadata, fields: list, rows: int, size: int) -> int:
+    """Refuse a file whose values or uncompressed size are out of proportion to its size on disk;
+    return the most text its columns may decode to."""
+    values = rows * len(fields)
     if values > max(PARQUET_VALUES_FLOOR, PARQUET_VALUES_PER_BYTE * size):
         raise ImportFileError(
-            f"{name} holds {rows:,} rows × {len(positions)} columns in {_bytes(size)}, "
+            f"{name} holds {rows:,} rows × {len(fields)} columns in {_bytes(size)}, "
             f"{values / size:,.0f} values a byte: an import reads at most {PARQUET_VALUES_PER_BYTE} values "
             "a byte of Parquet (a CSV holds at most 1); nothing was read — export it as CSV, or in "
             "several files"
@@ -424,54 +460,52 @@ def _read_parquet(
             f"({uncompressed / size:,.0f}×): an import reads at most {PARQUET_TEXT_PER_BYTE}× a Parquet "
             "file's size; nothing was read — export it as CSV"
         )
-    unique_names = len(set(schema.names)) == len(schema.names)
-    chunks: list[list] = [[] for _ in positions]
-    read_rows = text_bytes = 0
-    try:
-        if positions:
-            # Text comes as dictionaries (a value and where it repeats), measured before it is decoded.
-            texts = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-            streamed = pq.ParquetFile(sniffed.path, read_dictionary=texts if unique_names else None)
-            batches = streamed.iter_batches(
-                batch_size=PARQUET_BATCH_ROWS, use_threads=False,
-                columns=[f.name for f in fields] if unique_names else None,  # duplicate names: pick by place
-            )
-            for batch in batches:
-                read_rows += batch.num_rows
-                budget.check(name, read_rows, so_far=True)  # the metadata may undercount
-                picked = batch.columns if unique_names else [batch.column(i) for i in positions]
-                text_bytes += sum(_text_bytes(column) for column in picked)
-                if text_bytes > text_limit:
-                    raise ImportFileError(
-                        f"{name} decodes to more than {_bytes(text_limit)} of text from {_bytes(size)} "
-                        f"on disk (in its first {read_rows:,} rows): an import reads at most "
-                        f"{PARQUET_TEXT_PER_BYTE}× a Parquet file's size; nothing was imported — "
-                        "export it as CSV"
-                    )
-                for chunk_list, header, column in zip(chunks, headers, picked, strict=True):
-                    chunk_list.append(_parquet_text(column, name, header))
-                progress(read_rows / max(rows, 1))
-        else:
-            read_rows = rows
-    except HandoffError:
-        raise
-    except Exception as exc:
-        raise ImportFileError(f"{name} is not a readable Parquet file ({first_line(exc)})") from None
-    frame = pd.DataFrame(
-        {header: pa.chunked_array(parts, type=pa.string()).to_pandas() if parts else pd.Series(dtype="str")
-         for header, parts in zip(headers, chunks, strict=True)},
-        columns=headers,
-        index=pd.RangeIndex(read_rows),
-    )
-    frame.insert(0, "_row", np.arange(2, read_rows + 2, dtype=np.int64))
-    return frame
+    return text_limit
+
+
+@dataclass
+class _ParquetStream:
+    """Reads a Parquet file's columns batch by batch, counting rows against the budget and the text
+    decoded against `text_limit`."""
+
+    path: Path
+    name: str
+    size: int
+    text_limit: int
+    budget: RowBudget
+    progress: Callable[[float], None]
+
+    def read(self, schema, fields: list, positions: list[int], headers: list[str], rows: int):
+        """(text chunks per column, rows read)."""
+        unique_names = len(set(schema.names)) == len(schema.names)
+        chunks: list[list] = [[] for _ in positions]
+        read_rows = text_bytes = 0
+        # Text comes as dictionaries (a value and where it repeats), measured before it is decoded.
+        texts = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        streamed = pq.ParquetFile(self.path, read_dictionary=texts if unique_names else None)
+        batches = streamed.iter_batches(
+            batch_size=PARQUET_BATCH_ROWS, use_threads=False,
+            columns=[f.name for f in fields] if unique_names else None,  # duplicate names: pick by place
+        )
+        for batch in batches:
+            read_rows += batch.num_rows
+            self.budget.check(self.name, read_rows, so_far=True)  # the metadata may undercount
+            picked = batch.columns if unique_names else [batch.column(i) for i in positions]
+            text_bytes += sum(_text_bytes(column) for column in picked)
+            if text_bytes > self.text_limit:
+                raise ImportFileError(
+                    f"{self.name} decodes to more than {_bytes(self.text_limit)} of text from "
+                    f"{_bytes(self.size)} on disk (in its first {read_rows:,} rows): an import reads at most "
+                    f"{PARQUET_TEXT_PER_BYTE}× a Parquet file's size; nothing was imported — export it as CSV"
+                )
+            for chunk_list, header, column in zip(chunks, headers, picked, strict=True):
+                chunk_list.append(_parquet_text(column, self.name, header))
+            self.progress(read_rows / max(rows, 1))
+        return chunks, read_rows
 
 
 def _text_bytes(column) -> int:
     """About the bytes `column` takes as text; a dictionary column is measured without decoding it."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if pa.types.is_dictionary(column.type):
         lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
         return int(pc.sum(lengths).as_py() or 0) + 4 * len(column)  # the text, and an offset a value
@@ -480,9 +514,6 @@ def _text_bytes(column) -> int:
 
 def _parquet_text(column, file_name: str, header: str):
     """One Parquet column as text ('' for null): timestamps with a zone in UTC, `…Z`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:
         column = pc.cast(column, pa.timestamp(column.type.unit, "UTC"))
         text = pc.binary_join_element_wise(

@@ -58,50 +58,18 @@ def write(
     `rejects_path` if given) and the rest loads.
     """
     report_progress = progress or (lambda fraction, message: None)
-    report = plan.report
-    if report.fatal or not plan.tables:
-        raise ImportRefused(f"import refused: {report.headline()}; nothing was written", report)
-    if report.errors and not quarantine:
-        raise ImportRefused(
-            f"import refused: {counted(report.error_count(), 'error')} "
-            f"of {counted(len(report.errors), 'kind')} "
-            f"(first: {report.errors[0].title} in {report.errors[0].where}); nothing was written — fix the "
-            "files, or set the rows aside with --rejects FILE",
-            report,
-        )
+    _refuse_errors(plan.report, plan, quarantine)
     keep = {
         t: ~(plan.row_errors[t] | plan.dependent[t]) if quarantine else np.ones(len(f), dtype=bool)
         for t, f in plan.tables.items()
     }
     if int(keep["leads"].sum()) == 0:
-        raise ImportRefused("import refused: every lead has an error, so nothing would load", report)
+        raise ImportRefused("import refused: every lead has an error, so nothing would load", plan.report)
     written_rejects = None
     set_aside = sum(int((~k).sum()) for k in keep.values())
     if rejects_path is not None and quarantine:
         written_rejects = write_rejects(plan, Path(rejects_path))
-    meta = {
-        "source": f"import:{plan.mapping.name}",
-        "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "import_mapping": plan.mapping.name,
-        "import_files": json.dumps(
-            [
-                {
-                    "file_name": f.name,
-                    "source_name": f.source,
-                    "rows_read": f.rows,
-                    "encoding": f.encoding,
-                    "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter),
-                }
-                for f in report.files
-            ]
-        ),
-        "import_problems": report.to_json()
-        if quarantine
-        else Report(report.mapping, problems=report.warnings).to_json(),
-        **plan.meta,
-    }
-    if as_of is not None:
-        meta["as_of"] = as_of.isoformat()
+    meta = _import_meta(plan, quarantine, as_of)
     loaded = {t: int(k.sum()) for t, k in keep.items()}
 
     def fill(con) -> dict[str, str]:
@@ -125,6 +93,50 @@ def write(
     db.close_connections()
     report_progress(1.0, f"imported into {path}")
     return Written(path, loaded, set_aside, written_rejects)
+
+
+def _refuse_errors(report: Report, plan: Plan, quarantine: bool) -> None:
+    """Refuse a plan with problems no quarantine fixes, or with errors unless they are set aside."""
+    if report.fatal or not plan.tables:
+        raise ImportRefused(f"import refused: {report.headline()}; nothing was written", report)
+    if report.errors and not quarantine:
+        raise ImportRefused(
+            f"import refused: {counted(report.error_count(), 'error')} "
+            f"of {counted(len(report.errors), 'kind')} "
+            f"(first: {report.errors[0].title} in {report.errors[0].where}); nothing was written — fix the "
+            "files, or set the rows aside with --rejects FILE",
+            report,
+        )
+
+
+def _import_meta(plan: Plan, quarantine: bool, as_of: dt.date | None) -> dict[str, str]:
+    """What the import records in handoff_meta: where the data came from, when, the files read and
+    the problems that loaded (and, quarantined, the rows set aside)."""
+    report = plan.report
+    meta = {
+        "source": f"import:{plan.mapping.name}",
+        "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "import_mapping": plan.mapping.name,
+        "import_files": json.dumps(
+            [
+                {
+                    "file_name": f.name,
+                    "source_name": f.source,
+                    "rows_read": f.rows,
+                    "encoding": f.encoding,
+                    "delimiter": DELIMITER_NAMES.get(f.delimiter, f.delimiter),
+                }
+                for f in report.files
+            ]
+        ),
+        "import_problems": report.to_json()
+        if quarantine
+        else Report(report.mapping, problems=report.warnings).to_json(),
+        **plan.meta,
+    }
+    if as_of is not None:
+        meta["as_of"] = as_of.isoformat()
+    return meta
 
 
 _SQL_TYPES = {
