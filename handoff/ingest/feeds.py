@@ -155,10 +155,8 @@ def run_feed(
     labels = {}
     for column in table.columns:
         spec = feed.columns.get(column.name)
-        if spec is None:
-            spec = (
-                ColumnSpec(target=column.name, value=column.default) if column.default is not None else None
-            )
+        if spec is None and column.default is not None:
+            spec = ColumnSpec(value=column.default)
         if spec is None:
             out[column.name] = pd.Series(
                 [None] * len(out), dtype="str" if column.type == "text" else "object"

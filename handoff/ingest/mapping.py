@@ -6,75 +6,231 @@ and how each canonical column is made from the source's columns (a column, a con
 template, a lookup into another source, value maps, defaults and date formats). Presets ship in
 `handoff/mappings/`; a user may write their own (the README has a full example).
 
-This module only reads and checks the mapping itself. Reading files and validating rows is
-the rest of `handoff.ingest`.
+The file is validated by the pydantic models below, which are also what the importer reads. Every
+mistake becomes one line naming the file, where in it and what is wrong, before any data file is
+read (`handoff.ingest.mistakes` has the wording). Reading files and validating rows is the rest of
+`handoff.ingest`.
 """
 
 from __future__ import annotations
 
-import difflib
+import codecs
 import re
 import tomllib
-from dataclasses import dataclass, field
+import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from handoff.errors import HandoffError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
 from handoff.ingest.canonical import CANONICAL, TABLE_ORDER, Table
+from handoff.ingest.mistakes import MappingError, mapping_error, problem
 from handoff.paths import PACKAGE_DIR
 
 PRESETS_DIR = PACKAGE_DIR / "mappings"
+DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
+PICKS = ("first", "earliest", "latest")
 
 
-class MappingError(HandoffError):
-    """The mapping file is missing, is not valid TOML, or says something that cannot work."""
+# ---------------------------------------------------------------------------------------------
+# Values: text (numbers read as text), lists of text, true/false
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _one_or_more_texts(value: Any) -> Any:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not value:
+        raise problem("not_texts")
+    return value
+
+
+def _one_or_many(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+Text = Annotated[str, BeforeValidator(_number_as_text)]
+Texts = Annotated[tuple[Text, ...], BeforeValidator(_one_or_more_texts)]
+Flag = StrictBool
+
+
+class _Settings(BaseModel):
+    """A table of settings in the file: anything but a table, or a key it does not know, is a mistake."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_settings(cls, raw: Any, info: ValidationInfo) -> Any:
+        raw = cls._before(raw)
+        if not isinstance(raw, dict):
+            raise problem("not_a_table", type_name=type(raw).__name__)
+        settings = cls.settings()
+        for key in raw:
+            if key not in settings:
+                cls._unknown(key, sorted(settings))
+        cls._check_raw(raw, info.context or {})
+        return raw
+
+    @classmethod
+    def settings(cls) -> set[str]:
+        """The keys a file may give (fields marked `exclude` are filled in, never read)."""
+        return {field.alias or name for name, field in cls.model_fields.items() if not field.exclude}
+
+    @classmethod
+    def _before(cls, raw: Any) -> Any:
+        return raw
+
+    @classmethod
+    def _unknown(cls, key: str, settings: list[str]) -> None:
+        raise problem("unknown_setting", key=key, choices=settings, allowed=", ".join(settings))
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        """Checks of the settings as written, before each is read (what must be there, what not together)."""
 
 
 # ---------------------------------------------------------------------------------------------
 # The parsed mapping
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(_Settings):
     """A test on one source column: `in`/`not_in` a list of values, or (not) empty."""
 
-    column: str
-    values_in: tuple[str, ...] | None = None
-    values_not_in: tuple[str, ...] | None = None
-    not_empty: bool | None = None
+    column: Text = ""
+    values_in: Texts | None = Field(None, alias="in")
+    values_not_in: Texts | None = Field(None, alias="not_in")
+    not_empty: Flag | None = None
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        if "column" not in raw:
+            raise problem("condition_column")
+        if not {"in", "not_in", "not_empty"} & raw.keys():
+            raise problem("condition_test")
 
     def columns(self) -> set[str]:
         return {self.column}
 
 
-@dataclass(frozen=True)
-class Lookup:
+Conditions = Annotated[tuple[Condition, ...], BeforeValidator(_one_or_many)]
+
+
+class Lookup(_Settings):
     """Find this row's key in another source's `key` column and take that row's `value` column."""
 
-    source: str
-    key: str
-    value: str
+    source: Any = None  # checked against the sources by name (ColumnSpec), as written
+    key: Text | None = None
+    value: Text | None = None
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    """How one canonical column is made from one source row."""
+class ColumnSpec(_Settings):
+    """How one canonical column is made from one source row (`"Name"` alone: that column)."""
 
-    target: str
-    columns: tuple[str, ...] = ()  # one column, or several: the first non-empty (or pick)
-    value: str | None = None  # a constant
-    template: str | None = None  # "{Campaign ID}-{Lead ID}"
+    columns: Texts = Field((), alias="column")  # one column, or several: the first non-empty (or pick)
     lookup: Lookup | None = None
-    value_map: dict[str, str] | None = None  # keys compared trimmed and case-insensitively
-    other: str | None = None  # for non-empty values the map does not name
-    default: str | None = None  # for empty values
-    when: tuple[Condition, ...] = ()
-    split: str | None = None  # take the first non-empty part ("123;456" -> "123")
-    formats: tuple[str, ...] | None = None  # date formats for this column
-    pick: str = "first"  # with several columns: first (non-empty), earliest, latest
-    optional: bool = False  # the column may be absent from the file (then empty, with a warning)
+    value_map: dict[str, Text] | None = Field(None, alias="map")  # keys compared trimmed, case-insensitively
+    pick: Text = "first"  # with several columns: first (non-empty), earliest, latest
     clip: tuple[float, float] | None = None
     bins: tuple[tuple[float, str], ...] | None = None  # (lowest number, label), ascending
+    template: Text | None = None  # "{Campaign ID}-{Lead ID}"
+    value: Text | None = None  # a constant
+    other: Text | None = None  # for non-empty values the map does not name
+    default: Text | None = None  # for empty values
+    when: Conditions = ()
+    split: Text | None = None  # take the first non-empty part ("123;456" -> "123")
+    formats: Texts | None = Field(None, alias="format")  # date formats for this column
+    optional: Flag = False  # the column may be absent from the file (then empty, with a warning)
+
+    @classmethod
+    def _before(cls, raw: Any) -> Any:
+        return {"column": raw} if isinstance(raw, str) else raw
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        kinds = [k for k in ("value", "template", "lookup") if k in raw]
+        if len(kinds) > 1:
+            raise problem("one_kind", kinds=", ".join(kinds))
+        if "value" in raw and "column" in raw:
+            raise problem("column_or_value")
+        if not kinds and "column" not in raw:
+            raise problem("no_value")
+        if "map" in raw and "bins" in raw:
+            raise problem("map_and_bins")
+
+    @field_validator("value_map", mode="before")
+    @classmethod
+    def _map_is_a_table(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise problem("map_not_table")
+        return value
+
+    @field_validator("value_map")
+    @classmethod
+    def _fold_map(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else {fold(str(k)): v for k, v in value.items()}
+
+    @field_validator("pick")
+    @classmethod
+    def _known_pick(cls, value: str) -> str:
+        if value not in PICKS:
+            raise problem("pick")
+        return value
+
+    @field_validator("clip", mode="before")
+    @classmethod
+    def _bounds(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, list) or len(value) != 2 or not all(map(_is_number, value)):
+            raise problem("clip")
+        return value
+
+    @field_validator("bins", mode="before")
+    @classmethod
+    def _ascending_bins(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, list) or not value or not all(
+            isinstance(b, list) and len(b) == 2 and _is_number(b[0]) and isinstance(b[1], str) for b in value
+        ):
+            raise problem("bins")
+        bounds = [float(b[0]) for b in value]
+        if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
+            raise problem("bins_order")
+        return value
+
+    @field_validator("template")
+    @classmethod
+    def _names_columns(cls, value: str | None) -> str | None:
+        if value is not None and not template_fields(value):
+            raise problem("template")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_lookup(self, info: ValidationInfo) -> ColumnSpec:
+        lookup = self.lookup
+        if lookup is None:
+            return self
+        if None in (lookup.source, lookup.key, lookup.value) or len(self.columns) != 1:
+            raise problem("lookup_needs")
+        if lookup.source not in (info.context or {}).get("sources", ()):
+            raise problem("no_source", below="lookup", name=lookup.source, listed="")
+        return self
 
     def source_columns(self) -> set[str]:
         """Columns of this feed's own source that the spec reads."""
@@ -97,42 +253,193 @@ class ColumnSpec:
         return " / ".join(self.columns)
 
 
-@dataclass(frozen=True)
-class Feed:
-    """One source feeding one canonical table."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
-    table: str
-    source: str
+
+class Feed(_Settings):
+    """One source feeding one canonical table (each table has its own subclass, which knows it)."""
+
+    TABLE: ClassVar[Table]
+    source: Text = Field(alias="from")
     columns: dict[str, ColumnSpec]
-    where: tuple[Condition, ...] = ()
-    distinct: bool = False  # drop rows whose key an earlier row already has (dimension tables)
+    where: Conditions = ()
+    distinct: Flag = False  # drop rows whose key an earlier row already has (dimension tables)
+
+    @property
+    def table(self) -> str:
+        return self.TABLE.name
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        sources = context.get("sources", ())
+        if "from" not in raw:
+            raise problem("no_from")
+        if raw["from"] not in sources:
+            raise problem("no_source", below="from", name=raw["from"],
+                           listed=f"; the sources are {', '.join(sources)}")
+        columns = raw.get("columns")
+        if not isinstance(columns, dict) or not columns:
+            raise problem("no_columns", table=cls.TABLE.name)
+        for target in columns:
+            if target not in cls.TABLE.column_names:
+                raise problem("no_column", below="columns", table=cls.TABLE.name, key=target,
+                               choices=cls.TABLE.column_names)
+
+    @model_validator(mode="after")
+    def _fills_the_table(self) -> Feed:
+        for target, spec in self.columns.items():
+            if spec.pick != "first" and self.TABLE.column(target).type not in ("timestamp", "date"):
+                raise problem("pick_needs_dates", below=f"columns.{target} pick")
+        missing = [c.name for c in self.TABLE.columns
+                   if c.required and c.default is None and c.name not in self.columns]
+        if missing:
+            raise problem("columns_missing", table=self.TABLE.name, missing=", ".join(missing),
+                           they="it comes" if len(missing) == 1 else "they come")
+        return self
 
 
-@dataclass(frozen=True)
-class Source:
+FEEDS: dict[str, type[Feed]] = {
+    name: type(f"{name.title()}Feed", (Feed,), {"TABLE": table, "__module__": __name__})
+    for name, table in CANONICAL.items()
+}
+
+
+class _TableSettings(_Settings):
+    """The [tables] section: one or more feeds per canonical table, leads among them."""
+
+    @classmethod
+    def _before(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or not raw:
+            raise problem("no_tables")
+        return raw
+
+    @classmethod
+    def _unknown(cls, key: str, settings: list[str]) -> None:
+        raise problem("no_table", at=f"[tables.{key}]", key=key, choices=list(CANONICAL),
+                       tables=", ".join(TABLE_ORDER))
+
+    @model_validator(mode="after")
+    def _fills_leads(self) -> _TableSettings:
+        if not self.leads:  # a field of Tables, made below from CANONICAL
+            raise problem("no_leads")
+        return self
+
+
+# One field per canonical table, each a tuple of that table's feeds ([tables.x] or [[tables.x]]).
+_FEEDS_OF_EACH_TABLE: dict[str, Any] = {
+    name: (Annotated[tuple[feed, ...], BeforeValidator(_one_or_many)], ()) for name, feed in FEEDS.items()
+}
+Tables = create_model("Tables", __base__=_TableSettings, __module__=__name__, **_FEEDS_OF_EACH_TABLE)
+
+
+class Source(_Settings):
     """One kind of input file (an export)."""
 
-    name: str
-    files: tuple[str, ...]  # file-name patterns, case-insensitive (fnmatch)
-    required: bool = False
-    encoding: str = "auto"
-    delimiter: str = "auto"
-    stop_at_blank_row: bool = False
-    date_formats: tuple[str, ...] = ("iso",)
-    timezone: str = "UTC"
-    decimal: str = "."
+    name: str = Field("", exclude=True)  # the [sources.NAME] it is under
+    delimiter: Text = "auto"
+    encoding: Text = "auto"
+    decimal: Text = "."
+    timezone: Text | None = None  # None: the mapping's
+    files: Texts | None = None  # file-name patterns, case-insensitive (fnmatch); None: "NAME*"
+    required: Flag = False
+    stop_at_blank_row: Flag = False
+    date_formats: Texts | None = None  # None: the mapping's
+
+    @field_validator("delimiter")
+    @classmethod
+    def _known_delimiter(cls, value: str) -> str:
+        if value.lower() not in DELIMITERS and value not in DELIMITERS:
+            raise problem("delimiter", value=value)
+        return DELIMITERS.get(value.lower(), DELIMITERS.get(value, "auto"))
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise problem("encoding", value=value) from None
+        return value
+
+    @field_validator("decimal")
+    @classmethod
+    def _known_decimal(cls, value: str) -> str:
+        if value not in (".", ","):
+            raise problem("decimal")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return value if value is None else _time_zone(value)
 
 
-@dataclass(frozen=True)
-class Mapping:
+def _time_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise problem("time_zone", value=name) from None
+    return name
+
+
+class Mapping(_Settings):
     """A whole mapping: sources, feeds per table, and where the data's as-of date comes from."""
 
-    name: str
-    description: str
-    sources: dict[str, Source]
-    feeds: dict[str, list[Feed]]
-    meta_source: str | None = None
-    path: Path | None = field(default=None, compare=False)
+    date_formats: Texts = ("iso",)  # tried in turn; "iso" = ISO 8601
+    timezone: Text = "UTC"  # times without an offset are local to it
+    sources: dict[str, Source] = Field(default_factory=dict, validate_default=True)
+    tables: Tables = Field(default_factory=dict, validate_default=True)
+    meta_source: Any = None  # the source holding key/value facts (the canonical as-of day), by name
+    name: Text | None = None  # None: the file's name
+    description: Text = ""
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _time_zone(value)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_section_per_export(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise problem("not_sections")
+        if not value:
+            raise problem("no_sources", at="[sources]")
+        return value
+
+    @field_validator("meta_source")
+    @classmethod
+    def _known_source(cls, value: Any, info: ValidationInfo) -> str | None:
+        if value is not None and value not in (info.context or {}).get("sources", ()):
+            raise problem("no_source", name=value, listed="")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> Mapping:
+        """Each source named and given the mapping's defaults; every source read by some table."""
+        context = info.context or {}
+        sources = {name: source.model_copy(update={
+            "name": name,
+            "files": (f"{name}*",) if source.files is None else source.files,
+            "date_formats": self.date_formats if source.date_formats is None else source.date_formats,
+            "timezone": self.timezone if source.timezone is None else source.timezone,
+        }) for name, source in self.sources.items()}
+        mapping = self.model_copy(update={
+            "sources": sources, "name": context.get("name", "mapping") if self.name is None else self.name,
+            "path": context.get("path"),
+        })
+        for name in sources:
+            if not mapping.columns_used(name) and not mapping.optional_columns(name):
+                raise problem("source_unused", at=f"[sources.{name}]")
+        return mapping
+
+    @property
+    def feeds(self) -> dict[str, tuple[Feed, ...]]:
+        """The feeds of each table the mapping fills, in TABLE_ORDER."""
+        return {t: getattr(self.tables, t) for t in TABLE_ORDER if getattr(self.tables, t)}
 
     def columns_used(self, source: str) -> set[str]:
         """Every column of `source` the mapping reads (lookups into it included)."""
@@ -169,8 +476,13 @@ def template_fields(template: str) -> list[str]:
     return re.findall(r"\{([^{}]+)\}", template)
 
 
+def fold(value: str) -> str:
+    """How value maps and conditions compare text: trimmed, case-insensitive."""
+    return value.strip().casefold()
+
+
 # ---------------------------------------------------------------------------------------------
-# Loading and checking a mapping file
+# Loading a mapping file
 
 
 def preset_names() -> list[str]:
@@ -209,314 +521,14 @@ def parse_mapping(text: str, name: str = "mapping", path: Path | None = None) ->
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping {where} is not valid TOML: {exc}") from None
-    return _Parser(where).mapping(document, name, path)
+    return mapping_from(document, where, name=name, path=path)
 
 
-_TOP_KEYS = {"name", "description", "date_formats", "timezone", "sources", "tables", "meta_source"}
-_SOURCE_KEYS = {
-    "files",
-    "required",
-    "encoding",
-    "delimiter",
-    "stop_at_blank_row",
-    "date_formats",
-    "timezone",
-    "decimal",
-}
-_FEED_KEYS = {"from", "where", "distinct", "columns"}
-_SPEC_KEYS = {
-    "column",
-    "value",
-    "template",
-    "lookup",
-    "map",
-    "bins",
-    "other",
-    "default",
-    "when",
-    "split",
-    "format",
-    "pick",
-    "optional",
-    "clip",
-}
-_CONDITION_KEYS = {"column", "in", "not_in", "not_empty"}
-_DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
-
-
-class _Parser:
-    def __init__(self, where: str):
-        self.where = where
-
-    def fail(self, at: str, message: str):
-        raise MappingError(f"mapping {self.where}, {at}: {message}")
-
-    def keys(self, value: Any, allowed: set[str], at: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(at, f"expected a table of settings, found {type(value).__name__} {value!r}")
-        for key in value:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(at, f"unknown setting {key!r}{hint}; allowed: {', '.join(sorted(allowed))}")
-        return value
-
-    def text(self, value: Any, at: str) -> str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(at, f"expected text, found {value!r}")
-        return str(value)
-
-    def texts(self, value: Any, at: str) -> tuple[str, ...]:
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list) or not value:
-            self.fail(at, f"expected text or a list of text, found {value!r}")
-        return tuple(self.text(v, at) for v in value)
-
-    def boolean(self, value: Any, at: str) -> bool:
-        if not isinstance(value, bool):
-            self.fail(at, f"expected true or false, found {value!r}")
-        return value
-
-    def mapping(self, document: dict, name: str, path: Path | None) -> Mapping:
-        self.keys(document, _TOP_KEYS, "top level")
-        date_formats = self.texts(document.get("date_formats", "iso"), "date_formats")
-        timezone = self.text(document.get("timezone", "UTC"), "timezone")
-        _check_timezone(timezone, self, "timezone")
-        raw_sources = document.get("sources", {})
-        if not isinstance(raw_sources, dict):
-            self.fail("sources", "expected [sources.NAME] sections, one per export file")
-        if not raw_sources:
-            self.fail(
-                "[sources]", "the mapping names no sources: add a [sources.NAME] section per export file"
-            )
-        sources = {
-            source_name: self.source(source_name, raw, date_formats, timezone)
-            for source_name, raw in raw_sources.items()
-        }
-        raw_tables = document.get("tables", {})
-        if not isinstance(raw_tables, dict) or not raw_tables:
-            self.fail("[tables]", "the mapping fills no tables: add a [tables.leads] section at least")
-        feeds: dict[str, list[Feed]] = {}
-        for table_name, raw in raw_tables.items():
-            if table_name not in CANONICAL:
-                close = difflib.get_close_matches(table_name, list(CANONICAL), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(
-                    f"[tables.{table_name}]",
-                    f"no canonical table {table_name!r}{hint}; the tables are {', '.join(TABLE_ORDER)}",
-                )
-            items = raw if isinstance(raw, list) else [raw]
-            feeds[table_name] = [self.feed(table_name, item, sources, i) for i, item in enumerate(items)]
-        if "leads" not in feeds:
-            self.fail("[tables]", "the mapping must fill the leads table")
-        meta_source = document.get("meta_source")
-        if meta_source is not None and meta_source not in sources:
-            self.fail("meta_source", f"no source named {meta_source!r}")
-        mapping = Mapping(
-            name=self.text(document.get("name", name), "name"),
-            description=self.text(document.get("description", ""), "description"),
-            sources=sources,
-            feeds={t: feeds[t] for t in TABLE_ORDER if t in feeds},
-            meta_source=meta_source,
-            path=path,
-        )
-        for source_name in sources:
-            if not mapping.columns_used(source_name) and not mapping.optional_columns(source_name):
-                self.fail(f"[sources.{source_name}]", "no table reads this source")
-        return mapping
-
-    def source(self, name: str, raw: Any, date_formats, timezone) -> Source:
-        at = f"[sources.{name}]"
-        raw = self.keys(raw, _SOURCE_KEYS, at)
-        delimiter = self.text(raw.get("delimiter", "auto"), f"{at} delimiter")
-        if delimiter.lower() not in _DELIMITERS and delimiter not in _DELIMITERS:
-            self.fail(f"{at} delimiter", f"{delimiter!r} is not one of auto, ',', ';', tab, '|'")
-        encoding = self.text(raw.get("encoding", "auto"), f"{at} encoding")
-        if encoding != "auto":
-            import codecs
-
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                self.fail(f"{at} encoding", f"unknown encoding {encoding!r} (try utf-8, cp1252, utf-16)")
-        decimal = self.text(raw.get("decimal", "."), f"{at} decimal")
-        if decimal not in (".", ","):
-            self.fail(f"{at} decimal", "the decimal separator is '.' or ','")
-        tz = self.text(raw.get("timezone", timezone), f"{at} timezone")
-        _check_timezone(tz, self, f"{at} timezone")
-        return Source(
-            name=name,
-            files=self.texts(raw.get("files", [f"{name}*"]), f"{at} files"),
-            required=self.boolean(raw.get("required", False), f"{at} required"),
-            encoding=encoding,
-            delimiter=_DELIMITERS.get(delimiter.lower(), _DELIMITERS.get(delimiter, "auto")),
-            stop_at_blank_row=self.boolean(raw.get("stop_at_blank_row", False), f"{at} stop_at_blank_row"),
-            date_formats=self.texts(raw.get("date_formats", list(date_formats)), f"{at} date_formats"),
-            timezone=tz,
-            decimal=decimal,
-        )
-
-    def condition(self, raw: Any, at: str) -> tuple[Condition, ...]:
-        items = raw if isinstance(raw, list) else [raw]
-        conditions = []
-        for item in items:
-            item = self.keys(item, _CONDITION_KEYS, at)
-            if "column" not in item:
-                self.fail(at, "a condition needs a column")
-            if not {"in", "not_in", "not_empty"} & item.keys():
-                self.fail(at, "a condition needs one of in, not_in, not_empty")
-            conditions.append(
-                Condition(
-                    column=self.text(item["column"], at),
-                    values_in=self.texts(item["in"], at) if "in" in item else None,
-                    values_not_in=self.texts(item["not_in"], at) if "not_in" in item else None,
-                    not_empty=self.boolean(item["not_empty"], at) if "not_empty" in item else None,
-                )
-            )
-        return tuple(conditions)
-
-    def feed(self, table_name: str, raw: Any, sources: dict[str, Source], index: int) -> Feed:
-        at = f"[tables.{table_name}]" + (f" #{index + 1}" if index else "")
-        raw = self.keys(raw, _FEED_KEYS, at)
-        source = raw.get("from")
-        if source is None:
-            self.fail(at, 'say which source feeds the table: from = "<source name>"')
-        if source not in sources:
-            self.fail(f"{at} from", f"no source named {source!r}; the sources are {', '.join(sources)}")
-        table = CANONICAL[table_name]
-        raw_columns = raw.get("columns")
-        if not isinstance(raw_columns, dict) or not raw_columns:
-            self.fail(at, f"add a [tables.{table_name}.columns] section saying where each column comes from")
-        columns = {}
-        for target, spec in raw_columns.items():
-            if target not in table.column_names:
-                close = difflib.get_close_matches(target, table.column_names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(f"{at} columns", f"{table_name} has no column {target!r}{hint}")
-            columns[target] = self.spec(target, spec, f"{at} columns.{target}", sources, table)
-        missing = [
-            c.name for c in table.columns if c.required and c.default is None and c.name not in columns
-        ]
-        if missing:
-            self.fail(
-                at,
-                f"{table_name} needs {', '.join(missing)}, but the mapping does not say where "
-                f"{'it comes' if len(missing) == 1 else 'they come'} from",
-            )
-        return Feed(
-            table=table_name,
-            source=source,
-            columns=columns,
-            where=self.condition(raw["where"], f"{at} where") if "where" in raw else (),
-            distinct=self.boolean(raw.get("distinct", False), f"{at} distinct"),
-        )
-
-    def spec(self, target: str, raw: Any, at: str, sources: dict[str, Source], table: Table) -> ColumnSpec:
-        if isinstance(raw, str):
-            return ColumnSpec(target=target, columns=(raw,))
-        raw = self.keys(raw, _SPEC_KEYS, at)
-        kinds = [k for k in ("value", "template", "lookup") if k in raw]
-        if len(kinds) > 1:
-            self.fail(at, f"use one of value, template, lookup (found {', '.join(kinds)})")
-        if "value" in raw and "column" in raw:
-            self.fail(at, "use column or value, not both")
-        if not kinds and "column" not in raw:
-            self.fail(at, "say where the value comes from: column, value, template or lookup")
-        columns = self.texts(raw["column"], at) if "column" in raw else ()
-        lookup = None
-        if "lookup" in raw:
-            spec = self.keys(raw["lookup"], {"source", "key", "value"}, f"{at} lookup")
-            if set(spec) != {"source", "key", "value"} or len(columns) != 1:
-                self.fail(
-                    at,
-                    'a lookup needs column = "<this row\'s key>" and '
-                    "lookup = { source = ..., key = ..., value = ... }",
-                )
-            if spec["source"] not in sources:
-                self.fail(f"{at} lookup", f"no source named {spec['source']!r}")
-            lookup = Lookup(
-                self.text(spec["source"], at), self.text(spec["key"], at), self.text(spec["value"], at)
-            )
-        value_map = None
-        if "map" in raw:
-            if not isinstance(raw["map"], dict):
-                self.fail(f"{at} map", 'expected a table of "source value" = "canonical value"')
-            value_map = {_fold(str(k)): self.text(v, f"{at} map") for k, v in raw["map"].items()}
-        pick = self.text(raw.get("pick", "first"), at)
-        if pick not in ("first", "earliest", "latest"):
-            self.fail(f"{at} pick", "pick is first, earliest or latest")
-        column_type = table.column(target).type
-        if pick != "first" and column_type not in ("timestamp", "date"):
-            self.fail(f"{at} pick", "earliest and latest apply to dates and timestamps only")
-        clip = None
-        if "clip" in raw:
-            bounds = raw["clip"]
-            if (
-                not isinstance(bounds, list)
-                or len(bounds) != 2
-                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-            ):
-                self.fail(f"{at} clip", "clip is [lowest, highest]")
-            clip = (float(bounds[0]), float(bounds[1]))
-        bins = None
-        if "bins" in raw:
-            if value_map is not None:
-                self.fail(at, "use map or bins, not both")
-            items = raw["bins"]
-            if (
-                not isinstance(items, list)
-                or not items
-                or not all(
-                    isinstance(b, list)
-                    and len(b) == 2
-                    and isinstance(b[0], int | float)
-                    and not isinstance(b[0], bool)
-                    and isinstance(b[1], str)
-                    for b in items
-                )
-            ):
-                self.fail(
-                    f"{at} bins",
-                    'bins is a list of [lowest number, "label"], e.g. [[0, "smb"], [200, "mid_market"]]',
-                )
-            bins = tuple((float(b[0]), b[1]) for b in items)
-            if list(bins) != sorted(bins, key=lambda b: b[0]) or len({b[0] for b in bins}) != len(bins):
-                self.fail(f"{at} bins", "list the bins from the lowest number up, each number once")
-        template = self.text(raw["template"], at) if "template" in raw else None
-        if template is not None and not template_fields(template):
-            self.fail(f"{at} template", 'a template names columns in braces, e.g. "{Lead ID}-{Campaign ID}"')
-        return ColumnSpec(
-            target=target,
-            columns=columns,
-            value=self.text(raw["value"], at) if "value" in raw else None,
-            template=template,
-            lookup=lookup,
-            value_map=value_map,
-            other=self.text(raw["other"], at) if "other" in raw else None,
-            default=self.text(raw["default"], at) if "default" in raw else None,
-            when=self.condition(raw["when"], f"{at} when") if "when" in raw else (),
-            split=self.text(raw["split"], at) if "split" in raw else None,
-            formats=self.texts(raw["format"], at) if "format" in raw else None,
-            pick=pick,
-            optional=self.boolean(raw.get("optional", False), at),
-            clip=clip,
-            bins=bins,
-        )
-
-
-def _check_timezone(name: str, parser: _Parser, at: str) -> None:
-    import zoneinfo
-
+def mapping_from(document: dict, where: str, *, name: str = "mapping", path: Path | None = None) -> Mapping:
+    """Validate a parsed mapping document (`where` names it in messages)."""
+    sources = document.get("sources")
+    context = {"sources": list(sources) if isinstance(sources, dict) else [], "name": name, "path": path}
     try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        parser.fail(at, f"unknown time zone {name!r} (use a name like UTC or America/New_York)")
-
-
-def _fold(value: str) -> str:
-    """How value maps and conditions compare text: trimmed, case-insensitive."""
-    return value.strip().casefold()
-
-
-fold = _fold
+        return Mapping.model_validate(document, context=context)
+    except ValidationError as exc:
+        raise mapping_error(exc, where) from None
