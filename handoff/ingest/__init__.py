@@ -16,15 +16,19 @@ kind, never per row. The modules, in the order an import passes through them:
 - `read`: files as text columns, within bounded memory;
 - `feeds` and `parse`: rows of an export become typed rows of a table;
 - `validate`: keys, references, rows depending on rows with errors, warnings;
-- `check`: all of the above for a set of files, into a `Plan`; `report`: what it found;
-- `write`: the database, the rejects file, the export;
+- `plan`: `check`, all of the above for a set of files, into a `Plan`; `report`: what it found;
+- `output`: `write` (the database), the rejects file, `export`;
 - `view`: the Data page's uploads and wording; `commands`: `python -m handoff import/export`.
+
+No module is named like a function re-exported here (`check`, `write`, `export`), so
+`handoff.ingest.<module>` always names the module.
 """
 
-from handoff.ingest.check import Plan, Progress, assign_sources, check
 from handoff.ingest.commands import add_commands
 from handoff.ingest.mapping import Mapping, MappingError, load_mapping, preset_names
+from handoff.ingest.output import Written, export, import_files, write, write_rejects
 from handoff.ingest.parse import parse_numbers, parse_timestamps
+from handoff.ingest.plan import Plan, Progress, assign_sources, check
 from handoff.ingest.read import ImportFileError, RowBudget, read_file, sniff
 from handoff.ingest.report import KINDS, SAMPLES_PER_KIND, FileRead, ImportRefused, ProblemGroup, Report
 from handoff.ingest.view import (
@@ -50,7 +54,6 @@ from handoff.ingest.view import (
     upload_row_limit,
     uploads_dir,
 )
-from handoff.ingest.write import Written, export, import_files, write, write_rejects
 
 __all__ = [
     "COUNT_COLUMNS", "HEADLINE_CHECKS", "HEADLINE_LABELS", "HEALTH_CHECK_HELP", "KINDS", "MAX_IMPORT_ROWS",

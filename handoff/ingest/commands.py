@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from handoff.cli import add_db_argument, add_safe_csv_argument
-from handoff.ingest.check import check
+from handoff.ingest.output import export, write
+from handoff.ingest.plan import check
 from handoff.ingest.report import ImportRefused
-from handoff.ingest.write import export, write
 
 
 def add_commands(subparsers) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from handoff import auth, db
-from handoff.ingest.check import Plan, Progress, check
+from handoff.ingest.output import Written, write
+from handoff.ingest.plan import Plan, Progress, check
 from handoff.ingest.read import ImportFileError
-from handoff.ingest.write import Written, write
 from handoff.paths import DATA_DIR
 
 UPLOADS_DIR = DATA_DIR / "uploads"

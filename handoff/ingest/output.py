@@ -20,8 +20,8 @@ from handoff import db
 from handoff.errors import HandoffError
 from handoff.files import replacing_file, replacing_files
 from handoff.ingest.canonical import CANONICAL, TABLE_ORDER
-from handoff.ingest.check import Plan, Progress, check
 from handoff.ingest.mapping import Mapping
+from handoff.ingest.plan import Plan, Progress, check
 from handoff.ingest.report import DELIMITER_NAMES, ImportRefused, Report, counted, first_line
 from handoff.spreadsheet import write_csv
 
