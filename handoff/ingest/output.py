@@ -16,14 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from handoff import db
+from handoff import connection, db, spreadsheet
 from handoff.errors import HandoffError
 from handoff.files import replacing_file, replacing_files
 from handoff.ingest.canonical import CANONICAL, TABLE_ORDER
 from handoff.ingest.mapping import Mapping
 from handoff.ingest.plan import Plan, Progress, check
 from handoff.ingest.report import DELIMITER_NAMES, ImportRefused, Report, counted, first_line
-from handoff.spreadsheet import write_csv
 
 
 @dataclass
@@ -213,27 +212,55 @@ def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool 
 
     Values are written as DuckDB prints them (timestamps `2026-01-31 14:05:00`, money `1234.50`),
     so importing the directory with the `canonical` mapping rebuilds the same tables. With
-    `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` (for people to
-    open; such an export no longer round-trips exactly). The files are written into a folder beside
-    `directory` and moved in only when all are complete, so a failure (a full disk) leaves
-    `directory` as it was.
+    `spreadsheet_safe`, text a spreadsheet would run as a formula gets a leading `'` and lines end
+    in CRLF (for people to open; such an export no longer round-trips exactly). DuckDB writes each
+    file (`COPY … TO`) into a folder beside `directory`, and the files are moved in only when all
+    are complete, so a failure (a full disk) leaves `directory` as it was.
     """
     out_dir = Path(directory)
     names = [f"{table_name}.csv" for table_name in TABLE_ORDER] + ["handoff_meta.csv"]
     with replacing_files(out_dir) as staging:
-        for table_name in TABLE_ORDER:
-            table = CANONICAL[table_name]
-            order = ", ".join(table.key) if table_name != "targets" else "all"
-            select = ", ".join(f"cast({c} as text) as {c}" for c in table.column_names)
-            frame = db.execute(f"select {select} from {table_name} order by {order}", db=db_path,
-                               label=f"export {table_name}")
-            path = staging / f"{table_name}.csv"
-            if spreadsheet_safe:
-                write_csv(frame, path)
-            else:
-                frame.to_csv(path, index=False, lineterminator="\n")
-        meta = db.read_meta(db_path)
-        as_of = db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]
-        rows = [{"key": "as_of", "value": meta.get("as_of") or pd.Timestamp(as_of).date().isoformat()}]
-        pd.DataFrame(rows).to_csv(staging / "handoff_meta.csv", index=False, lineterminator="\n")
+        con = connection.open_read_only(db.db_identity(db_path).path, write_folder=str(staging))
+        try:
+            line_end = spreadsheet.LINE_END if spreadsheet_safe else "\n"
+            for table_name in TABLE_ORDER:
+                connection.copy_to_file(con, _export_rows(table_name, line_end, spreadsheet_safe),
+                                        str(staging / f"{table_name}.csv"), _csv_options(line_end),
+                                        label=f"export {table_name}")
+            meta = db.read_meta(db_path)
+            as_of = meta.get("as_of") or pd.Timestamp(
+                db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]).date().isoformat()
+            value = _csv_field("$1", "\n")  # handoff_meta.csv is exact in either case, as it always was
+            connection.copy_to_file(con, f"select 'as_of' as key, {value} as value",
+                                    str(staging / "handoff_meta.csv"), _csv_options("\n"), [as_of],
+                                    label="export handoff_meta")
+        finally:
+            con.close()
     return [out_dir / name for name in names]
+
+
+def _export_rows(table_name: str, line_end: str, spreadsheet_safe: bool) -> str:
+    """The query for one table's CSV: each value as text, formatted as a field of the file."""
+    table = CANONICAL[table_name]
+    names = table.column_names
+    as_text = ", ".join(f"cast({c} as text) as {c}" for c in names)
+    order = ", ".join(f"t.{c}" for c in (table.key if table_name != "targets" else names))
+    made_safe = spreadsheet.neutralised_sql if spreadsheet_safe else str
+    fields = ", ".join(f"{_csv_field(made_safe(f't.{c}'), line_end)} as {c}" for c in names)
+    return f"select {fields} from (select {as_text} from {table_name}) as t order by {order}"
+
+
+def _csv_field(text: str, line_end: str) -> str:
+    """SQL for the text expression `text` as one field of a CSV file, byte for byte what Python's csv
+    writer (and so pandas) writes: empty for NULL (and for an empty text), and in double quotes, its
+    quotes doubled, if it holds a comma, a double quote or a character of the line ending. (DuckDB's
+    own quoting differs: it quotes an empty text, a lone CR and a leading #.) The file is then
+    written with DuckDB's quoting off."""
+    special = "[,\"" + "".join({"\r": "\\r", "\n": "\\n"}[c] for c in line_end) + "]"
+    return (f"(case when {text} is null then '' when regexp_matches({text}, '{special}') "
+            f"then '\"' || replace({text}, '\"', '\"\"') || '\"' else {text} end)")
+
+
+def _csv_options(line_end: str) -> str:
+    escaped = line_end.replace("\r", "\\r").replace("\n", "\\n")
+    return f"format csv, header true, quote '', escape '', new_line e'{escaped}'"
