@@ -15,12 +15,14 @@ process that was killed are deleted by the next process that opens a connection.
 from __future__ import annotations
 
 import os
+import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
-from handoff.errors import DatabaseUnreadable, ForeignDatabase, SchemaMismatch
+from handoff.errors import DatabaseUnreadable, ForeignDatabase, QueryError, SchemaMismatch
 from handoff.paths import DATA_DIR
 
 SCHEMA_VERSION = 4
@@ -118,12 +120,15 @@ def open_read_only(
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_mb: int | None = None,
+    write_folder: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A private DuckDB instance with `path` attached read-only, then external access off and locked.
 
     Not `duckdb.connect(path)`: DuckDB keeps one instance per path, so after a new file is renamed
     over the path, a connection opened while a query still ran on the old one would get the old file.
     `memory_limit`, `threads` and `temp_mb` override the defaults (the console's worker runs tighter).
+    `write_folder` is the one folder its statements may reach besides the database (the export's
+    staging folder, for `copy_to_file`); the lock keeps every other file out of reach.
     """
     startup = {k: v for k, v in READ_ONLY_CONFIG.items() if k not in _LOCKED_AT_ATTACH}
     startup.update(spill_settings(temp_mb))  # before the lock: afterwards nothing can move it
@@ -133,8 +138,10 @@ def open_read_only(
         startup["threads"] = threads
     con = duckdb.connect(":memory:", config=startup)
     try:
-        con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {CATALOG} (read_only)")
+        con.execute(f"attach '{_quoted(path)}' as {CATALOG} (read_only)")
         con.execute(f"use {CATALOG}")
+        if write_folder:
+            con.execute(f"set allowed_directories = ['{_quoted(write_folder.rstrip('/') + '/')}']")
         for key in _LOCKED_AT_ATTACH:
             con.execute(f"set {key} = {str(bool(READ_ONLY_CONFIG[key])).lower()}")
     except duckdb.Error as exc:
@@ -221,6 +228,26 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> tuple
     return columns, rows[:max_rows], len(rows) > max_rows
 
 
+def copy_to_file(con: duckdb.DuckDBPyConnection, query: str, target: str, options: str,
+                 params: Sequence[object] = (), *, label: str = "copy") -> None:
+    """Write the rows of `query` to the file `target` with DuckDB's `COPY … TO` (`options` as COPY
+    takes them: `format csv, header true`), on a new cursor. A failure to write the file is an
+    OSError with the system's reason and errno (a full disk is ENOSPC), as a Python write's would be;
+    any other failure a QueryError naming `label`."""
+    cur = cursor(con)
+    try:
+        cur.execute(f"copy ({query}) to '{_quoted(target)}' ({options})", list(params))
+    except duckdb.IOException as exc:
+        found = re.search(r'"errno":"(\d+)"', str(exc))
+        if found:
+            raise OSError(int(found[1]), os.strerror(int(found[1])), target) from None
+        raise OSError(f"{target}: {_first_line(exc)}") from None
+    except duckdb.Error as exc:
+        raise QueryError(f"{label} failed: {_first_line(exc)}") from None
+    finally:
+        cur.close()
+
+
 def failure(exc: BaseException) -> tuple[str, str]:
     """What a failed statement ran into, as (cap, first line of the error): cap is "memory" (out of
     memory under the cap), "disk" (the spill cap) or "" (any other failure)."""
@@ -233,6 +260,11 @@ def failure(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, duckdb.IOException) and "File too large" in str(exc):  # RLIMIT_FSIZE
         return "disk", message
     return "", message
+
+
+def _quoted(text: str) -> str:
+    """`text` inside a SQL string literal (a path: it cannot be a bound parameter)."""
+    return text.replace("'", "''")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -34,6 +34,17 @@ def neutralise_text(text: str) -> str:
     return PREFIX + text if is_formula(text) else text
 
 
+def neutralised_sql(text: str) -> str:
+    """SQL for the text expression `text` made inert as `neutralise_text` does, for files DuckDB writes
+    itself (`export --safe-csv`): the same starts, and the same plain numbers (RE2's `\\p{Nd}` is
+    Python's `\\d`: any decimal digit)."""
+    starts = "".join({"\t": "\\t", "\r": "\\r", "-": "\\-"}.get(c, c) for c in FORMULA_STARTS)
+    number = _PLAIN_NUMBER.replace("\\d", "\\p{Nd}")
+    prefix = PREFIX.replace("'", "''")  # inside a SQL string literal
+    return (f"(case when regexp_matches({text}, '^[{starts}]') and not regexp_full_match({text}, '{number}') "
+            f"then '{prefix}' || {text} else {text} end)")
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells and column names cannot start a spreadsheet formula."""
     out = frame.copy()

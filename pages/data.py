@@ -6,7 +6,7 @@ from handoff import ingest, metrics, ui
 from handoff.charts import fmt_count, fmt_pct
 from handoff.demo import build_demo
 from handoff.errors import HandoffError
-from handoff.mapping import preset_names
+from handoff.ingest.mapping import preset_names
 
 ui.page_header("Data", "Is the data complete and fresh enough to trust, and how do we load our own?")
 ui.caption("Data health covers everything in the database: the sidebar filters do not apply on this page.")

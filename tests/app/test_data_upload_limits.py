@@ -22,7 +22,7 @@ def writable(monkeypatch, demo_db, tmp_path):
     path = tmp_path / "handoff.duckdb"
     shutil.copy(demo_db, path)
     monkeypatch.setenv("HANDOFF_DB", str(path))
-    monkeypatch.setattr(ingest, "UPLOADS_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "uploads")
     return path
 
 

@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 
-from handoff import ingest, report
+from handoff import connection, ingest, report
 from handoff.cli import main
 from handoff.filters import Filters
 from tests.fixtures import ROOT
@@ -106,6 +106,7 @@ def full_disk(monkeypatch):
 
     def fill_up(name: str) -> None:
         write_text, to_csv = pathlib.Path.write_text, pd.DataFrame.to_csv
+        copy_to_file = connection.copy_to_file
 
         def failing_write_text(self, *args, **kwargs):
             written = write_text(self, *args, **kwargs)
@@ -119,8 +120,14 @@ def full_disk(monkeypatch):
                 _half_then_no_space(pathlib.Path(path_or_buf))
             return written
 
+        def failing_copy_to_file(con, query, target, *args, **kwargs):  # what DuckDB writes itself (export)
+            copy_to_file(con, query, target, *args, **kwargs)
+            if name in pathlib.Path(target).name:
+                _half_then_no_space(pathlib.Path(target))
+
         monkeypatch.setattr(pathlib.Path, "write_text", failing_write_text)
         monkeypatch.setattr(pd.DataFrame, "to_csv", failing_to_csv)
+        monkeypatch.setattr(connection, "copy_to_file", failing_copy_to_file)
 
     return fill_up
 
@@ -158,6 +165,35 @@ def test_a_first_export_on_a_full_disk_creates_nothing(demo_db, tmp_path, capsys
     code = main(["export", "--db", str(demo_db), str(tmp_path / "new")])
     assert code == 1 and "No space left on device" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [], "not even an empty people.csv"
+
+
+def test_a_full_disk_under_duckdb_is_an_os_error_with_its_reason(demo_db):
+    # A real ENOSPC: /dev/full takes no byte. DuckDB's IO error becomes the OSError a Python write gives.
+    con = connection.open_read_only(str(demo_db), write_folder="/dev")
+    try:
+        with pytest.raises(OSError) as raised:
+            connection.copy_to_file(con, "select * from leads", "/dev/full", "format csv, header true")
+    finally:
+        con.close()
+    assert raised.value.errno == errno.ENOSPC and raised.value.strerror == "No space left on device"
+
+
+def test_an_export_can_reach_only_its_own_folder(demo_db, tmp_path):
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "other.txt").write_text("not for the export")
+    con = connection.open_read_only(str(demo_db), write_folder=str(tmp_path / "staging"))
+    try:
+        connection.copy_to_file(con, "select 1 as one", str(tmp_path / "staging" / "one.csv"), "format csv")
+        for statement in (f"copy (select 1) to '{tmp_path / 'elsewhere.csv'}'",
+                          f"copy (select 1) to '{tmp_path / 'staging' / '..' / 'elsewhere.csv'}'",
+                          f"select * from read_text('{tmp_path / 'other.txt'}')",
+                          "set allowed_directories = ['/']"):
+            with pytest.raises(Exception, match="disabled by configuration|configuration has been locked"):
+                con.execute(statement)
+    finally:
+        con.close()
+    assert (tmp_path / "staging" / "one.csv").read_text() == "one\n1\n"
+    assert not (tmp_path / "elsewhere.csv").exists()
 
 
 def test_an_export_replaces_its_files_and_keeps_others(demo_db, tmp_path):

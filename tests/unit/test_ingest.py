@@ -15,7 +15,7 @@ import pytest
 
 from handoff import db, ingest
 from handoff.cli import main
-from handoff.mapping import CANONICAL, TABLE_ORDER
+from handoff.ingest.canonical import CANONICAL, TABLE_ORDER
 from tests.fixtures import REAL_DATA, ROOT, require_real_data
 
 DATA = ROOT / "tests" / "data" / "import"
@@ -418,7 +418,7 @@ def test_upload_limit_message_names_the_limit(monkeypatch):
 
 
 def test_uploads_are_saved_under_data_uploads_and_kept_out_of_git(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "UPLOADS_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "uploads")
     folder = ingest.uploads_dir()
     saved = ingest.save_upload(folder, "../../etc/evil name?.csv", b"x")
     assert saved.parent == folder and saved.name == "evil name_.csv"

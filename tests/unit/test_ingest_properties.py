@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import db, ingest
-from handoff.mapping import TABLE_ORDER
+from handoff.ingest.canonical import TABLE_ORDER
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from handoff import ingest
-from handoff.mapping import MappingError, load_mapping, parse_mapping, preset_names
+from handoff.ingest.mapping import MappingError, load_mapping, parse_mapping, preset_names
 
 LEADS_HEAD = """
 [sources.crm]

@@ -87,7 +87,7 @@ def no_network(monkeypatch):
 def served_db(demo_db, monkeypatch, tmp_path):
     """The app serves the demo database; uploads go to tmp_path (as they would go to data/uploads/)."""
     monkeypatch.setenv("HANDOFF_DB", str(demo_db))
-    monkeypatch.setattr(ingest, "UPLOADS_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "uploads")
     yield demo_db
     db.close_connections()
 
@@ -240,7 +240,7 @@ def test_the_cli_refuses_a_query_name_with_a_path(served_db, capsys):
      f"{TOKEN}\x00.csv", "..", "", ".", f"~/{TOKEN}.csv"],
 )
 def test_an_upload_name_cannot_leave_its_folder(name, tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "UPLOADS_DIR", tmp_path / "data" / "uploads")
+    monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "data" / "uploads")
     folder = ingest.uploads_dir()
     saved = ingest.save_upload(folder, name, b"lead_id\nL1\n")
     assert saved.parent == folder and saved.read_bytes() == b"lead_id\nL1\n"
@@ -265,7 +265,7 @@ def test_an_upload_named_to_escape_through_the_data_page_stays_under_uploads(ser
 
 def test_a_mapping_cannot_name_files_outside_the_upload(tmp_path, monkeypatch):
     """A mapping's file patterns match the uploaded names only: a path in it reads nothing else."""
-    monkeypatch.setattr(ingest, "UPLOADS_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "uploads")
     mapping = (b'name = "escape"\n[sources.leads]\nfiles = ["/etc/passwd", "../../*"]\nrequired = true\n'
                b'[tables.leads]\nfrom = "leads"\n[tables.leads.columns]\nlead_id = "root"\n'
                b'created_at = { value = "2026-01-01" }\nchannel = { value = "x" }\n'
