@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from handoff import metrics, text
-from handoff.attribution_models import MODELS
+from handoff.attribution.models import MODELS
 
 TOTAL = "Total"
 # The headline tiles: (registry metric, key of `totals`).

@@ -56,8 +56,9 @@ def _table(frame: pd.DataFrame) -> str:
 
 def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> str:
     """The meeting pack for `filters` as one HTML document."""
-    from handoff import attribution_view, funnel, sla
-    from handoff.attribution_models import MODEL_LABELS
+    from handoff import funnel, sla
+    from handoff.attribution import view as attribution_view
+    from handoff.attribution.models import MODEL_LABELS
 
     def query(name: str, scope: Filters = filters, **params) -> pd.DataFrame:
         return db.run_query(name, scope, db=db_path, **params)

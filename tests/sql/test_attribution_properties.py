@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import db
-from handoff.attribution_models import MODELS
+from handoff.attribution.models import MODELS
 from handoff.filters import Filters
 from tests.fixtures import write_db
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from handoff import db
-from handoff.attribution_models import MODELS
+from handoff.attribution.models import MODELS
 from handoff.filters import Filters
 from tests.fixtures import ts, write_db
 
