@@ -72,45 +72,59 @@ def touch_credit(journeys: Journeys, models, effects=None) -> pd.DataFrame:
             credit[i] = np.where(journeys.attributed, 0.0, amount)
     attributed = np.flatnonzero(journeys.attributed)
     if any(m in POPULATION_MODELS for m in models) and len(attributed):
-        # The attributed rows on numbers: deals by code in deal order, channels by number in name order.
+        played = _ChannelGame(journeys, attributed)
+        if "markov" in models:
+            credit[models.index("markov"), attributed] = played.markov(effects())
+        if "shapley" in models:
+            credit[models.index("shapley"), attributed] = played.shapley()
+    return pd.DataFrame(credit.T, index=rows.index, columns=list(models), copy=False)
+
+
+class _ChannelGame:
+    """The attributed rows on numbers, for the models played over channels: deals by code in deal
+    order, channels by number in name order, and per row its journey's shape."""
+
+    def __init__(self, journeys: Journeys, attributed: np.ndarray) -> None:
         deal = journeys.deal[attributed]
         if (deal[1:] >= deal[:-1]).all():  # rows come in deal order: a deal's code counts the deals before
-            deal_code = np.cumsum(np.concatenate(([True], deal[1:] != deal[:-1]))) - 1
+            self.deal_code = np.cumsum(np.concatenate(([True], deal[1:] != deal[:-1]))) - 1
         else:
-            deal_code = np.unique(deal, return_inverse=True)[1]
-        deals = int(deal_code.max()) + 1
-        channel = journeys.channel[attributed]
-        channels = len(journeys.channels)
-        row_amount = journeys.amount[attributed]
-        deal_amount = np.zeros(deals, dtype=row_amount.dtype)
-        deal_amount[deal_code] = row_amount
-        channel_touches, deal_channels = _touch_counts(deal_code, deals, channel, channels)
-        present = np.flatnonzero(np.bincount(channel, minlength=channels))  # by number, in name order
-        equal = 1.0 / channel_touches
+            self.deal_code = np.unique(deal, return_inverse=True)[1]
+        self.deals = int(self.deal_code.max()) + 1
+        self.names = journeys.channels
+        self.channel = journeys.channel[attributed]
+        self.channels = len(journeys.channels)
+        self.row_amount = journeys.amount[attributed]
+        self.deal_amount = np.zeros(self.deals, dtype=self.row_amount.dtype)
+        self.deal_amount[self.deal_code] = self.row_amount
+        self.channel_touches, self.deal_channels = _touch_counts(self.deal_code, self.deals, self.channel,
+                                                                 self.channels)
+        self.present = np.flatnonzero(np.bincount(self.channel, minlength=self.channels))  # in name order
+        self.equal = 1.0 / self.channel_touches
 
-        if "markov" in models:
-            # Markov: the attributed total shared by removal effect, among channels that converted.
-            named = effects().reindex([journeys.channels[c] for c in present], fill_value=0.0)
-            effect = pd.Series(named.to_numpy(), index=present)
-            share = (effect / effect.sum() if effect.sum() > 0
-                     else pd.Series(1.0 / len(present), index=present))
-            channel_credit = np.zeros(channels)
-            channel_credit[present] = (deal_amount.sum() * share).to_numpy()
-            per_journey = row_amount / channel_touches
-            credit[models.index("markov"), attributed] = _hand_down(channel_credit, channel, channels,
-                                                                    per_journey, equal)
+    def markov(self, effects: pd.Series) -> np.ndarray:
+        """Each row's Markov credit: the attributed total shared by removal effect (`effects`, by
+        channel name), among the channels that converted."""
+        present = self.present
+        named = effects.reindex([self.names[c] for c in present], fill_value=0.0)
+        effect = pd.Series(named.to_numpy(), index=present)
+        share = (effect / effect.sum() if effect.sum() > 0
+                 else pd.Series(1.0 / len(present), index=present))
+        channel_credit = np.zeros(self.channels)
+        channel_credit[present] = (self.deal_amount.sum() * share).to_numpy()
+        per_journey = self.row_amount / self.channel_touches
+        return _hand_down(channel_credit, self.channel, self.channels, per_journey, self.equal)
 
-        if "shapley" in models:
-            # Shapley over channels, handed down by each journey's equal split.
-            masks = np.zeros(deals, dtype=np.int64)
-            np.bitwise_or.at(masks, deal_code, np.left_shift(1, np.searchsorted(present, channel)))
-            values = shapley(masks, deal_amount.astype(float), len(present))[:, 0]
-            channel_credit = np.zeros(channels)
-            channel_credit[present] = values
-            per_journey = row_amount / deal_channels / channel_touches
-            credit[models.index("shapley"), attributed] = _hand_down(channel_credit, channel, channels,
-                                                                     per_journey, equal)
-    return pd.DataFrame(credit.T, index=rows.index, columns=list(models), copy=False)
+    def shapley(self) -> np.ndarray:
+        """Each row's Shapley credit: the channels' Shapley values, handed down by each journey's
+        equal split."""
+        masks = np.zeros(self.deals, dtype=np.int64)
+        np.bitwise_or.at(masks, self.deal_code, np.left_shift(1, np.searchsorted(self.present, self.channel)))
+        values = shapley(masks, self.deal_amount.astype(float), len(self.present))[:, 0]
+        channel_credit = np.zeros(self.channels)
+        channel_credit[self.present] = values
+        per_journey = self.row_amount / self.deal_channels / self.channel_touches
+        return _hand_down(channel_credit, self.channel, self.channels, per_journey, self.equal)
 
 
 def _hand_down(channel_credit: np.ndarray, channel: np.ndarray, channels: int, weight: np.ndarray,
