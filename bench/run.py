@@ -13,7 +13,7 @@ each as median and p95 over `--runs` runs:
   connection, is what is kept per database file: the SLA verdicts of every MQL judged so far
   (`handoff.sla._judged`, by mql_number; a verdict does not depend on the window or the filters),
   filled by the untimed first run, so the timed runs read the quarter's verdicts instead of judging
-  its MQLs again; and the names of the attribution touch keys (`handoff.attribution.journeys._touch_keys`).
+  its MQLs again; and the names of the attribution touch keys (`handoff.attribution.clear_file_caches`).
 - pages: every page through AppTest (the real app.py), cold = connections closed and every cache
   cleared, what is kept per file too, warm = the same page run again (what a rerun after a
   click costs when its queries are cached).
@@ -57,7 +57,7 @@ os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 import pandas as pd  # noqa: E402
 
-from handoff import db  # noqa: E402
+from handoff import attribution, db  # noqa: E402
 from handoff.filters import DEFAULT_PERIOD, Filters, period_window  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
@@ -114,10 +114,11 @@ def cold() -> None:
     forgotten as well: the state of a server that has just started or swapped files."""
     db.close_connections()
     clear_caches()
-    for module, kept in (("handoff.sla", "_judged"), ("handoff.attribution.journeys", "_touch_keys")):
+    for module, kept in (("handoff.sla", "_judged"),):
         per_file = getattr(sys.modules.get(module), kept, None)
         if per_file is not None:
             per_file.clear()
+    attribution.clear_file_caches()
 
 
 def default_filters() -> Filters:

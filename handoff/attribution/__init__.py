@@ -25,9 +25,9 @@ Importing the package registers the computed queries (the runner imports it by n
 
 from handoff.attribution.commands import add_commands
 from handoff.attribution.credit import touch_credit
-from handoff.attribution.journeys import BASES, LEVELS
+from handoff.attribution.journeys import BASES, LEVELS, clear_file_caches
 from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.attribution.queries import credit, deals, receipt, scope_totals
 
-__all__ = ["BASES", "LEVELS", "MODELS", "MODEL_LABELS", "add_commands", "credit", "deals",
+__all__ = ["BASES", "LEVELS", "MODELS", "MODEL_LABELS", "add_commands", "clear_file_caches", "credit", "deals",
            "receipt", "scope_totals", "touch_credit"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from handoff import db
+from handoff import cache, db
 from handoff.attribution.models import UNATTRIBUTED, markov_removal_effects
 
 LEVELS = ("channel", "campaign", "team")
@@ -83,9 +83,16 @@ class TouchKeys:
             raise ValueError(f"unknown level {level!r}")
         return self._levels[level]
 
+    def nbytes(self) -> int:
+        """About how many bytes it holds (for the shared cache's bound)."""
+        arrays = [self.slot_channel, *(array for arrays in self._levels.values() for array in arrays)]
+        return cache.frame_bytes(self.keys) + sum(cache.sizeof(array) for array in arrays)
 
-# The touch keys of each database file, with the file's identity: (identity, TouchKeys) by path.
-_touch_keys: dict[str, tuple[db.DbIdentity, TouchKeys]] = {}
+
+# The touch keys of each database file, by path, with the file's identity: (identity, TouchKeys).
+# A handful of files at most (the tests make many).
+TOUCH_KEYS = cache.Cache("attribution touch keys", max_items=8,
+                         sizer=lambda held: cache.sizeof(held[0]) + held[1].nbytes())
 
 
 def touch_keys(db_path) -> TouchKeys:
@@ -93,14 +100,16 @@ def touch_keys(db_path) -> TouchKeys:
     and hold for every scope, so they are read once per file (by its identity: a rebuilt or swapped
     file is read again), not once per scope as the runner's cache would."""
     identity = db.db_identity(db_path)
-    held = _touch_keys.get(identity.path)
+    held = TOUCH_KEYS.get(identity.path)
     if held is None or held[0] != identity:
-        held = (identity, TouchKeys(db.run_query("attribution__journey_keys", db=identity.path)))
-        _touch_keys.pop(identity.path, None)
-        while len(_touch_keys) >= 8:  # a handful of files at most (tests make many)
-            _touch_keys.pop(next(iter(_touch_keys)), None)
-        _touch_keys[identity.path] = held
+        held = TOUCH_KEYS.put(identity.path, (identity, TouchKeys(
+            db.run_query("attribution__journey_keys", db=identity.path))))
     return held[1]
+
+
+def clear_file_caches() -> None:
+    """Forget what attribution keeps per database file (the touch keys): a server just started."""
+    TOUCH_KEYS.clear()
 
 
 class Journeys:
