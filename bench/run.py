@@ -13,7 +13,7 @@ each as median and p95 over `--runs` runs:
   connection, is what is kept per database file: the SLA verdicts of every MQL judged so far
   (kept by `handoff.sla.judging`, by mql_number; a verdict does not depend on the window or the filters),
   filled by the untimed first run, so the timed runs read the quarter's verdicts instead of judging
-  its MQLs again; and the names of the attribution touch keys (`handoff.attribution._touch_keys`).
+  its MQLs again; and the names of the attribution touch keys (`handoff.attribution.clear_file_caches`).
 - pages: every page through AppTest (the real app.py), cold = connections closed and every cache
   cleared, what is kept per file too, warm = the same page run again (what a rerun after a
   click costs when its queries are cached).
@@ -57,7 +57,7 @@ os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 import pandas as pd  # noqa: E402
 
-from handoff import catalog, db  # noqa: E402, F401  (catalog: every computed query)
+from handoff import cache, catalog, db, sla  # noqa: E402, F401  (catalog: every computed query)
 from handoff.filters import DEFAULT_PERIOD, Filters, period_window  # noqa: E402
 from tests.support import PAGES, Server, page_path  # noqa: E402
 
@@ -101,24 +101,17 @@ def run_child(args: list[str]) -> tuple[float, float]:
 
 
 def clear_caches() -> None:
-    """Forget every computed result: the runner's cache and the SLA module's evaluations (not what is
+    """Forget every computed result: the runner's cache and the SLA's window evaluations (not what is
     kept per database file, like the connection: see `cold`)."""
     db.RESULTS.clear()
-    if "handoff.sla" in sys.modules:
-        sys.modules["handoff.sla"].clear_caches()
+    sla.clear_caches()
 
 
 def cold() -> None:
     """Connections closed and what is kept per file (the SLA verdicts, the attribution touch keys)
     forgotten as well: the state of a server that has just started or swapped files."""
     db.close_connections()
-    clear_caches()
-    if "handoff.sla" in sys.modules:
-        sys.modules["handoff.sla"].clear_caches(per_file=True)
-    for module, kept in (("handoff.attribution", "_touch_keys"),):
-        per_file = getattr(sys.modules.get(module), kept, None)
-        if per_file is not None:
-            per_file.clear()
+    cache.clear_all()
 
 
 def default_filters() -> Filters:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from handoff import metrics, text
+from handoff.attribution.models import MODELS
 from handoff.charts import HANDOFF_COLOR, fmt_label
-from handoff.attribution_models import MODELS
 
 TOTAL = "Total"
 # The headline tiles: (registry metric, key of `totals`).

@@ -294,9 +294,36 @@ def _export(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# attribution-paths: the path-level models over aggregated journeys (handoff.attribution.paths)
 
 
-PARSERS = [_demo_parser, _query_parser, _metrics_parser, _sql_parser, _report_parser, _import_parser, _export_parser]
+def _attribution_paths_parser(sub) -> None:
+    parser = sub.add_parser(
+        "attribution-paths",
+        help="every path-level attribution model over aggregated journeys (ChannelAttribution format)",
+        description="Read paths (column `path`: channels joined by '>'; total_conversions, "
+                    "total_conversion_value, total_null) and print model, channel, conversions, value "
+                    "for first_touch, last_touch, linear, u_shaped (40/20/40), markov (needs total_null) "
+                    "and shapley. Time decay, W-shaped and full path need CRM milestones and are left out.",
+    )
+    parser.add_argument("file", help="the paths CSV")
+    parser.add_argument("--format", choices=("csv", "table"), default="csv")
+    parser.set_defaults(run=_attribution_paths)
+
+
+def _attribution_paths(args) -> int:
+    credit = attribution.path_credit(attribution.read_paths(args.file))
+    if args.format == "table":
+        credit = credit.assign(conversions=credit["conversions"].round(6), value=credit["value"].round(6))
+    write_frame(credit, args.format)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+PARSERS = [_demo_parser, _query_parser, _metrics_parser, _sql_parser, _report_parser, _import_parser, _export_parser,
+           _attribution_paths_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,7 +333,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in PARSERS:
         add(sub)
-    attribution.add_commands(sub)
     return parser
 
 

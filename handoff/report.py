@@ -16,10 +16,11 @@ import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
 
-from handoff import attribution_view, db, funnel, funnel_charts, metrics, overview, sla, text
-from handoff.attribution_models import MODEL_LABELS
-from handoff.files import replacing_file
+from handoff import db, funnel, funnel_charts, metrics, overview, sla, text
+from handoff.attribution import view as attribution_view
+from handoff.attribution.models import MODEL_LABELS
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
+from handoff.files import replacing_file
 from handoff.filters import Filters
 
 # The sections of the pack: (anchor, heading), in order.

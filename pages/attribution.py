@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from handoff import attribution_view as view
 from handoff import metrics, ui
-from handoff.text import md
+from handoff.attribution import view
 from handoff.charts import fmt_count, fmt_usd
+from handoff.text import md
 
 ui.page_header("Attribution", "Whose deal was it? Every model side by side, each team's share as a range, "
                "and leakage split into what marketing sent and how sales converted it.")

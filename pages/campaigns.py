@@ -4,7 +4,7 @@ import streamlit as st
 
 from handoff import campaigns, metrics, ui
 from handoff.text import md
-from handoff.attribution_models import MODEL_LABELS, MODELS
+from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.funnel_charts import funnel_chart
 from handoff.charts import fmt_count, fmt_usd
 

@@ -22,8 +22,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from handoff import db
-from handoff.attribution_models import MODELS
+from handoff import attribution, cache, db
+from handoff.attribution import journeys
+from handoff.attribution.models import MODELS
 from handoff.filters import Filters
 from tests.fixtures import ts, write_db
 
@@ -393,3 +394,22 @@ def test_touch_key_names_are_read_again_when_the_database_file_changes(tmp_path)
     assert credit_with("webinar") == {("webinar", "marketing"): 100.0}
     assert credit_with("events") == {("events", "marketing"): 100.0}
     db.close_connections()
+
+
+def test_touch_keys_live_in_the_shared_cache_and_clear_per_file(company, monkeypatch):
+    # The names behind the touch keys are one entry of the shared store per database file: read once,
+    # then kept (a second scope reads no keys), forgotten by clear_file_caches (a server just started).
+    read = []
+    run_query = db.run_query
+    monkeypatch.setattr(db, "run_query", lambda name, *a, **k: (read.append(name), run_query(name, *a, **k))[1])
+    attribution.clear_file_caches()
+    credit(company, "linear")
+    credit(company, "linear", level="team", window=JAN, basis="pipeline")
+    assert read.count("attribution__journey_keys") == 1
+    held = [key for key in cache.STORE.items if key[0] == journeys.TOUCH_KEYS.name]
+    assert held == [(journeys.TOUCH_KEYS.name, str(db.db_identity(company).path))]
+    attribution.clear_file_caches()
+    assert len(journeys.TOUCH_KEYS) == 0
+    db.RESULTS.clear()
+    credit(company, "linear")
+    assert read.count("attribution__journey_keys") == 2

@@ -1,9 +1,9 @@
 """The pivot's numbers agree with the Funnel, Overview and SLA pages for the same filters.
 
-Four references, on the demo company: the DESIGN.md definitions written directly against
-`lead_milestones` and `deals` here, the Funnel's `funnel__stage_counts` (cohort and period, whole
+Three references, on the demo company: the Funnel's `funnel__stage_counts` (cohort and period, whole
 and grouped), the Overview's `overview__kpis` (money, win rate, speed to lead) and the SLA page's
-`sla__compliance` (the follow-up policy's met, breached and pending).
+`sla__compliance` (the follow-up policy's met, breached and pending). The pivot's totals against
+DESIGN.md's definitions are worked out by hand in test_explore_pivot.py.
 """
 
 import datetime as dt
@@ -27,57 +27,11 @@ FILTER_SETS = {
     "sales-sourced": Filters(start=dt.date(2025, 10, 1), end=dt.date(2026, 4, 1), teams=("sales",)),
 }
 
-# DESIGN.md's cohort funnel straight from lead_milestones' reached flags, and its money definitions
-# straight from deals: written independently of explore__pivot.
-REFERENCE_SQL = """
-with scoped as (
-    select l.*, m.* exclude (lead_id, created_at, mql_at, sal_at, sql_at)
-    from leads as l join lead_milestones as m using (lead_id)
-    where ($segments is null or list_contains($segments, l.segment))
-      and ($regions is null or list_contains($regions, l.region))
-      and ($channels is null or list_contains($channels, l.channel))
-      and ($teams is null or list_contains($teams, l.sourced_by))
-      and ($owners is null or list_contains($owners, l.owner_id))
-      and ($campaigns is null or list_contains($campaigns, l.source_campaign_id))
-),
-cohort as (
-    select * from scoped
-    where ($start is null or created_at >= $start) and ($end is null or created_at < $end)
-),
-in_window_deals as (
-    select d.*,
-           ($start is null or d.created_at >= $start) and ($end is null or d.created_at < $end) as created_in,
-           d.closed_at is not null and ($start is null or d.closed_at >= $start) and ($end is null or d.closed_at < $end) as closed_in
-    from deals as d join scoped using (lead_id)
-)
-select
-    (select count(*) from cohort) as lead_count,
-    (select count(*) from cohort where reached_mql) as mql_count,
-    (select count(*) from cohort where reached_sal) as sal_count,
-    (select count(*) from cohort where reached_sql) as sql_count,
-    (select count(*) from cohort where reached_opportunity) as opportunity_count,
-    (select count(*) from cohort where reached_won) as won_count,
-    (select coalesce(sum(amount), 0)::double from in_window_deals where created_in) as pipeline_usd,
-    (select coalesce(sum(amount), 0)::double from in_window_deals where closed_in and stage = 'won') as bookings_usd,
-    (select count(*) from in_window_deals where closed_in and stage = 'won') as deals_won_count,
-    (select count(*) from in_window_deals where closed_in and stage = 'lost') as deals_lost_count
-"""
-
 
 def total(demo_db, filters, **params) -> pd.Series:
     frame = db.run_query("explore__pivot", filters, db=demo_db, dim1="none", **params)
     assert len(frame) == 1
     return frame.iloc[0]
-
-
-@pytest.mark.parametrize("name", FILTER_SETS)
-def test_the_pivot_agrees_with_the_design_definitions(demo_db, name):
-    filters = FILTER_SETS[name]
-    expected = db.execute(REFERENCE_SQL, filters.params(), db=demo_db).iloc[0]
-    got = total(demo_db, filters)
-    for column in expected.index:
-        assert got[column] == pytest.approx(expected[column]), column
-    assert got["lead_count"] > 0
 
 
 def _funnel_available() -> bool:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.attribution_models import (
+from handoff.attribution.models import (
     MAX_SHAPLEY_PLAYERS,
     markov_removal_effects,
     round_groups_to_cents,

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from handoff.attribution_paths import path_credit, read_paths
+from handoff.attribution.paths import path_credit, read_paths
 from handoff.cli import main
 from tests.fixtures import REAL_DATA, ROOT, require_real_data
 

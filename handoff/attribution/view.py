@@ -8,10 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from handoff import metrics
-from handoff import text
-from handoff.text import Markdown, md
-from handoff.attribution_models import MODEL_LABELS, MODELS, THIN_JOURNEYS, UNATTRIBUTED
+from handoff import metrics, text
+from handoff.attribution.models import MODEL_LABELS, MODELS, THIN_JOURNEYS, UNATTRIBUTED
 from handoff.charts import (
     HANDOFF_COLOR,
     NEUTRAL_COLOR,
@@ -23,6 +21,7 @@ from handoff.charts import (
     fmt_usd,
     team_color,
 )
+from handoff.text import Markdown, md
 
 BASES = {"revenue": "Revenue", "pipeline": "Pipeline"}
 # The registry metric of what every model shares out, per basis.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from handoff.attribution_models import (
+from handoff.attribution.models import (
     CONVERSION,
     MODELS,
     NULL,
