@@ -88,11 +88,6 @@ class Cache:
         STORE.put(self.name, key, value, self._sizer(value), self.max_items)
         return value
 
-    def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The value kept for `key`, else `make()` kept and returned."""
-        found = self.get(key)
-        return found if found is not None else self.put(key, make())
-
     def clear(self) -> None:
         """Forget everything this cache keeps."""
         STORE.clear(self.name)

@@ -1,7 +1,7 @@
 """The scope's journeys as the models read them: its deals, its journey rows as numbers, and the
 names behind the touch keys.
 
-The journeys are built once, when the database is written (`handoff/derived/20_attribution_journeys.sql`).
+The journeys are built once, when the database is written (`queries/derived/attribution_journeys.sql`).
 A scope reads its own rows of them (`attribution__journey_touches`, cached by the runner and shared by
 every level and model) and its deals (`attribution__journey_deals`); the names behind the touch keys
 (`attribution__journey_keys`) hold for every scope, so they are read once per database file and kept

@@ -118,10 +118,6 @@ class Plan:
     meta: dict[str, str]
 
     @property
-    def can_write(self) -> bool:
-        return not self.report.errors
-
-    @property
     def can_quarantine(self) -> bool:
         return not self.report.fatal and self.rows_to_load(quarantine=True).get("leads", 0) > 0
 

@@ -54,7 +54,7 @@ from handoff.sla.policy_file import (
     policies_from_param,
 )
 from handoff.sla.queries import BAND_LABELS, NEVER_BAND, response_band
-from handoff.sla.scorecard import compliance_by_month, scorecard
+from handoff.sla.scorecard import scorecard
 from handoff.sla.view import for_people
 from handoff.sla.what_if import Threshold, apply_thresholds, editable_thresholds
 from handoff.sla.window import WindowEvaluation, clear_caches, evaluate_window, latest_timestamp
@@ -63,7 +63,7 @@ __all__ = [
     "BAND_LABELS", "CLOCKS", "ITEM_COLUMNS", "KINDS", "MQL_KINDS", "NEVER_BAND", "PERIOD_KINDS",
     "POLICY_FILE", "STATUSES", "TEAMS", "MqlVerdicts", "Policies", "Policy", "PolicyError", "PolicyLoad",
     "Threshold", "Tier", "WindowEvaluation", "answered_before_opening", "apply_thresholds", "clear_caches",
-    "compliance_by_month", "count_statuses", "default_policies", "describe_rule", "editable_thresholds",
+    "count_statuses", "default_policies", "describe_rule", "editable_thresholds",
     "evaluate", "evaluate_mql_policy", "evaluate_quality_policy", "evaluate_target_policy",
     "evaluate_window", "for_people", "hours_text", "judge_mqls", "latest_timestamp", "load_policies",
     "load_policies_or_last_good", "month_start", "parse_policies", "policies_from_param", "quality_months",

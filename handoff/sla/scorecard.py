@@ -40,13 +40,9 @@ def window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
     return list(pd.date_range(first, min(end_month, last), freq="MS"))
 
 
-def compliance_by_month(items: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
-    """The contract table: one row per policy and month, zero counts where nothing was due."""
-    return compliance_grid(count_statuses(items, ["policy_id", "period_start"]), policies, months)
-
-
 def compliance_grid(counts: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
-    """`compliance_by_month` from counts per (policy_id, period_start)."""
+    """sla__compliance_by_month from counts per (policy_id, period_start): one row per policy and month,
+    zero counts where nothing was due."""
     columns = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
                "breached_count", "pending_count", "compliance_rate"]
     grid = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""deal_facts (handoff/derived/40_deal_facts.sql) holds every deal with its lead's own attributes, on a
+"""deal_facts (queries/derived/deal_facts.sql) holds every deal with its lead's own attributes, on a
 hand-made company, and holds the same after an export and an import of it.
 
 | lead | sourced | created | channel, campaign, segment, region, industry, size, owner | score | MQL | first sales touch | deals |

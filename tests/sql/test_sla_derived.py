@@ -1,4 +1,4 @@
-"""The SLA tables built at import (handoff/derived/30_sla_*.sql): sla_mql_facts holds each MQL's facts,
+"""The SLA tables built at import (queries/derived/sla_*.sql): sla_mql_facts holds each MQL's facts,
 sla_monthly_actuals what counts against each monthly target and sla_as_of the latest timestamp, on a
 hand-made company whose answers are worked out below; and, on the demo company, the lean
 sla__mql_clock and sla__mql_labels are sla__mqls' rows, sla__mql_groups names every MQL once, and a

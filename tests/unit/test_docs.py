@@ -121,3 +121,22 @@ def test_the_link_checks_see_the_readmes_links():
     targets = _readme_links()
     assert "docs/overview.png" in targets  # the screenshot
     assert any(t.startswith("docs/cli.md") for t in targets)
+
+
+ARCHITECTURE = DOCS / "architecture.md"
+
+
+def test_the_architecture_page_names_folders_that_exist_and_every_room_of_the_house():
+    text = ARCHITECTURE.read_text()
+    named_folders = set(re.findall(r"`([a-z_./]+/)`", text))
+    assert named_folders, "the page names its folders in backticks"
+    assert not [f for f in named_folders if not (ROOT / f).is_dir()], "every folder it names exists"
+    packages = {f"{p.parent.relative_to(ROOT)}/" for p in (ROOT / "handoff").glob("*/__init__.py")}
+    query_folders = {f"{p.relative_to(ROOT)}/" for p in (ROOT / "queries").iterdir() if p.is_dir()}
+    assert packages | query_folders <= named_folders, "every package of handoff/ and folder of queries/"
+    in_backticks = set(re.findall(r"`([a-z_.]+)`", text))
+    modules = {p.stem for p in (ROOT / "handoff").glob("*.py") if not p.stem.startswith("__")}
+    modules |= {p.stem for p in (ROOT / "handoff").glob("*/*.py") if not p.stem.startswith("__")}
+    modules |= {p.parent.name for p in (ROOT / "handoff").glob("*/__init__.py")}
+    unnamed = {m for m in modules if m not in in_backticks and not {f"{m}/", f"handoff.{m}"} & (in_backticks | named_folders)}
+    assert not unnamed, f"modules the page does not name: {sorted(unnamed)}"
