@@ -49,8 +49,10 @@ def main() -> int:
         totals = db.run_query("attribution__scope_totals", window, db=args.db, basis=basis).iloc[0]
         cents = (frame["credit_usd"] * 100).round().astype("int64").groupby(frame["model"]).sum()
         exact = bool((cents == round(totals["total_usd"] * 100)).all())
-        print(f"{name:<26} level={level:<8} deals={totals['deal_count']:>7,} touches={totals['touch_count']:>9,} "
-              f"models={cents.size} {seconds:5.1f} s wall {cpu_seconds:5.1f} s CPU  to the cent: {'yes' if exact else 'NO'}")
+        print(
+            f"{name:<26} level={level:<8} deals={totals['deal_count']:>7,} touches={totals['touch_count']:>9,} "
+            f"models={cents.size} {seconds:5.1f} s wall {cpu_seconds:5.1f} s CPU  to the cent: {'yes' if exact else 'NO'}"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak_mb:,.0f} MB")
     return 0

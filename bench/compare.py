@@ -33,20 +33,33 @@ FILTER_SETS = {
     "since January": Filters(start=D(2026, 1, 1)),
     "smb this year": Filters(start=D(2026, 1, 1), end=D(2026, 7, 1), segments=("smb",)),
     "two segments": Filters(start=D(2025, 10, 1), end=D(2026, 4, 1), segments=("enterprise", "mid_market")),
-    "webinar and events in NA": Filters(start=D(2025, 7, 1), end=D(2026, 7, 1), channels=("webinar", "events"),
-                                        regions=("NA",)),
+    "webinar and events in NA": Filters(
+        start=D(2025, 7, 1), end=D(2026, 7, 1), channels=("webinar", "events"), regions=("NA",)
+    ),
     "sales-sourced": Filters(start=D(2025, 10, 1), end=D(2026, 4, 1), teams=("sales",)),
-    "marketing-sourced EMEA": Filters(start=D(2026, 1, 1), end=D(2026, 4, 1), teams=("marketing",),
-                                      regions=("EMEA",)),
+    "marketing-sourced EMEA": Filters(
+        start=D(2026, 1, 1), end=D(2026, 4, 1), teams=("marketing",), regions=("EMEA",)
+    ),
     "a month": Filters(start=D(2026, 3, 1), end=D(2026, 4, 1)),
     "empty": Filters(start=D(2030, 1, 1), end=D(2030, 2, 1)),
 }
 # Choices worth running besides each query's defaults (only those a query declares are used).
-VARIANTS = [{}, {"mode": "period"}, {"group_by": "channel"}, {"basis": "pipeline"}, {"level": "campaign"},
-            {"dim1": "segment", "dim2": "created_month"}, {"clock": "wall"}]
+VARIANTS = [
+    {},
+    {"mode": "period"},
+    {"group_by": "channel"},
+    {"basis": "pipeline"},
+    {"level": "campaign"},
+    {"dim1": "segment", "dim2": "created_month"},
+    {"clock": "wall"},
+]
 # Parameters some queries need to say anything.
-REQUIRED = {"sla__breaches": {"policy_id": "follow_up"}, "sla__response_bands": {"policy_id": "follow_up"},
-            "sla__response_time": {"policy_id": "follow_up"}, "data__health_check_rows": {"check": "references_resolve"}}
+REQUIRED = {
+    "sla__breaches": {"policy_id": "follow_up"},
+    "sla__response_bands": {"policy_id": "follow_up"},
+    "sla__response_time": {"policy_id": "follow_up"},
+    "data__health_check_rows": {"check": "references_resolve"},
+}
 # Columns that count to today's date, not the data's: they change overnight whatever the code does.
 TODAY_COLUMNS = {"days_since_latest"}
 
@@ -62,7 +75,9 @@ def results(path: str) -> dict[tuple, pd.DataFrame | str]:
             for label, filters in FILTER_SETS.items():
                 params = {**REQUIRED.get(name, {}), **variant}
                 try:
-                    out[(name, label, tuple(sorted(variant.items())))] = db.run_query(name, filters, db=path, **params)
+                    out[(name, label, tuple(sorted(variant.items())))] = db.run_query(
+                        name, filters, db=path, **params
+                    )
                 except Exception as exc:  # a failure is a result too: it must fail the same way
                     out[(name, label, tuple(sorted(variant.items())))] = f"{type(exc).__name__}: {exc}"
                 db.RESULTS.clear()
@@ -82,7 +97,9 @@ def _differences(before: dict, after: dict) -> list[str]:
             continue
         old, new = (frame.drop(columns=[c for c in TODAY_COLUMNS if c in frame]) for frame in (old, new))
         try:
-            pd.testing.assert_frame_equal(old.reset_index(drop=True), new.reset_index(drop=True), check_exact=True)
+            pd.testing.assert_frame_equal(
+                old.reset_index(drop=True), new.reset_index(drop=True), check_exact=True
+            )
         except AssertionError as exc:
             found.append(f"{key}: {str(exc).splitlines()[0]}")
     return found

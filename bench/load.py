@@ -65,7 +65,9 @@ def query_string(params: dict) -> str:
 def handoff_cli(*args: str) -> float:
     """Run `python -m handoff ...`; return its wall-clock seconds (raise on failure)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "handoff", *args], cwd=ROOT, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "handoff", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    )
     return time.perf_counter() - started
 
 
@@ -113,8 +115,9 @@ def session_query(index: int, queries: list[dict]) -> str:
     return query_string(queries[index % len(queries)])
 
 
-async def browse(url: str, params: str, seed: int, until: float, runs: list[PageRun], min_rounds: int,
-                 pages: list[str]) -> None:
+async def browse(
+    url: str, params: str, seed: int, until: float, runs: list[PageRun], min_rounds: int, pages: list[str]
+) -> None:
     """One session: open the pages in its own order until time is up. Its filters come from the link
     it was opened with (a session keeps its filters from page to page, as in a browser tab)."""
     rng = random.Random(seed)
@@ -128,8 +131,9 @@ async def browse(url: str, params: str, seed: int, until: float, runs: list[Page
             rounds += 1
 
 
-async def tiles_of_every_page(url: str, queries: list[str], pages: list[str] = PAGES
-                              ) -> dict[tuple[str, str], dict[str, str]]:
+async def tiles_of_every_page(
+    url: str, queries: list[str], pages: list[str] = PAGES
+) -> dict[tuple[str, str], dict[str, str]]:
     """What each page shows for each set of filters, each in a fresh session (the reference)."""
     seen = {}
     for params in queries:
@@ -140,8 +144,9 @@ async def tiles_of_every_page(url: str, queries: list[str], pages: list[str] = P
     return seen
 
 
-async def swap_database(served: Path, files: list[Path], at: float, swap: Swap,
-                        runs: list[PageRun], after_runs: int | None) -> None:
+async def swap_database(
+    served: Path, files: list[Path], at: float, swap: Swap, runs: list[PageRun], after_runs: int | None
+) -> None:
     """Import `files` over `served` at time `at`, or once `after_runs` page runs have finished."""
     if after_runs is None:
         await asyncio.sleep(max(0.0, at - time.monotonic()))
@@ -149,8 +154,19 @@ async def swap_database(served: Path, files: list[Path], at: float, swap: Swap,
         await asyncio.sleep(0.1)
     swap.started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handoff", "import", "--mapping", "canonical", "--db", str(served),
-        *map(str, files), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "handoff",
+        "import",
+        "--mapping",
+        "canonical",
+        "--db",
+        str(served),
+        *map(str, files),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await process.communicate()
     swap.finished = time.monotonic()
     swap.seconds = swap.finished - swap.started
@@ -158,9 +174,17 @@ async def swap_database(served: Path, files: list[Path], at: float, swap: Swap,
         swap.error = err.decode().strip()
 
 
-async def run_load(url: str, served: Path, import_files: list[Path], sessions: int, seconds: float,
-                   min_rounds: int = 1, queries: list[dict] = QUERIES, pages_per_session: int | None = None,
-                   swap_after_runs: int | None = None) -> LoadResult:
+async def run_load(
+    url: str,
+    served: Path,
+    import_files: list[Path],
+    sessions: int,
+    seconds: float,
+    min_rounds: int = 1,
+    queries: list[dict] = QUERIES,
+    pages_per_session: int | None = None,
+    swap_after_runs: int | None = None,
+) -> LoadResult:
     """Browse with `sessions` sessions for `seconds` (each at least `min_rounds` rounds of its pages:
     all of them, or `pages_per_session` of them, chosen so that together they cover every page),
     importing `import_files` over `served` halfway through (or after `swap_after_runs` page runs);
@@ -173,8 +197,10 @@ async def run_load(url: str, served: Path, import_files: list[Path], sessions: i
     swap = Swap()
     started = time.monotonic()
     until = started + seconds
-    tasks = [browse(url, session_query(i, queries), i, until, runs, min_rounds, pages_of[i])
-             for i in range(sessions)]
+    tasks = [
+        browse(url, session_query(i, queries), i, until, runs, min_rounds, pages_of[i])
+        for i in range(sessions)
+    ]
     tasks.append(swap_database(served, import_files, started + seconds / 2, swap, runs, swap_after_runs))
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
@@ -210,10 +236,14 @@ def check(result: LoadResult) -> list[str]:
             wrong = {label: v for label, v in run.metrics.items() if v != new.get(label)}
         else:  # overlapping the swap: each tile from one file or the other
             allowed = "either database"
-            wrong = {label: v for label, v in run.metrics.items() if v not in (old.get(label), new.get(label))}
+            wrong = {
+                label: v for label, v in run.metrics.items() if v not in (old.get(label), new.get(label))
+            }
         for label, value in wrong.items():
-            problems.append(f"/{run.page}?{run.query} tile {label!r} showed {value!r}, not what {allowed} gives "
-                            f"({old.get(label)!r} before, {new.get(label)!r} after)")
+            problems.append(
+                f"/{run.page}?{run.query} tile {label!r} showed {value!r}, not what {allowed} gives "
+                f"({old.get(label)!r} before, {new.get(label)!r} after)"
+            )
     return problems
 
 
@@ -240,13 +270,23 @@ def summary(result: LoadResult, peak_mb: float) -> dict:
         "runs_per_minute": round(len(result.runs) / result.seconds * 60, 1),
         "median_s": round(statistics.median(every), 2),
         "p95_s": round(percentile(every, 95), 2),
-        "by_page": {page: {"runs": len(v), "median_s": round(statistics.median(v), 2),
-                           "p95_s": round(percentile(v, 95), 2)} for page, v in by_page.items()},
+        "by_page": {
+            page: {
+                "runs": len(v),
+                "median_s": round(statistics.median(v), 2),
+                "p95_s": round(percentile(v, 95), 2),
+            }
+            for page, v in by_page.items()
+        },
         "swap_s": round(result.swap.seconds, 1),
         "swap_at_s": round(result.swap.started - min(r.started for r in result.runs), 1)
-        if result.swap.started != float("inf") else None,
-        "runs_overlapping_swap": sum(1 for r in result.runs
-                                     if r.started <= result.swap.finished and r.started + r.seconds >= result.swap.started),
+        if result.swap.started != float("inf")
+        else None,
+        "runs_overlapping_swap": sum(
+            1
+            for r in result.runs
+            if r.started <= result.swap.finished and r.started + r.seconds >= result.swap.started
+        ),
         "server_peak_mb": round(peak_mb),
         "problems": result.problems,
     }

@@ -65,8 +65,15 @@ AS_OF = dt.date(2026, 6, 30)
 SEED = 7
 CA_VENV = OUTPUT / "ca-venv"
 CA_PACKAGE = "channelattribution==2.2.5"
-TARGETS = {"query_ms": 150, "page_cold_s": 1.5, "page_warm_s": 0.5, "attribution_s": 1.5, "demo_s": 60,
-           "memory_mb": 2048, "vs_channelattribution": 3.0}
+TARGETS = {
+    "query_ms": 150,
+    "page_cold_s": 1.5,
+    "page_warm_s": 0.5,
+    "attribution_s": 1.5,
+    "demo_s": 60,
+    "memory_mb": 2048,
+    "vs_channelattribution": 3.0,
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -133,8 +140,22 @@ def bench_database(leads: int) -> Path:
     except Exception:
         pass
     print(f"building {path.name} …", file=sys.stderr)
-    run_child([sys.executable, "-m", "handoff", "demo", "--db", str(path), "--leads", str(leads),
-               "--seed", str(SEED), "--as-of", AS_OF.isoformat()])
+    run_child(
+        [
+            sys.executable,
+            "-m",
+            "handoff",
+            "demo",
+            "--db",
+            str(path),
+            "--leads",
+            str(leads),
+            "--seed",
+            str(SEED),
+            "--as-of",
+            AS_OF.isoformat(),
+        ]
+    )
     return path
 
 
@@ -148,8 +169,10 @@ def bench_queries(path: Path, runs: int, names: list[str] | None = None) -> dict
     for name in db.list_queries():
         if names and not any(fnmatch.fnmatch(name, pattern) for pattern in names):
             continue
+
         def once(name=name):
             return db.run_query(name, filters, db=path)
+
         clear_caches()
         once()  # connection, OS cache and imports warm
         seconds = timed(once, runs, before=clear_caches)
@@ -170,20 +193,24 @@ def bench_pages(path: Path, runs: int, pages: list[str] | None = None) -> dict:
         at.run()
         if page != "overview":
             at.switch_page(f"pages/{page}.py")
-        cold_s = timed(lambda: at.run(), runs, before=cold)
+        cold_s = timed(lambda at=at: at.run(), runs, before=cold)
         problems = [str(e.value)[:200] for e in at.exception] + [e.value[:200] for e in at.error]
-        warm = timed(lambda: at.run(), runs)
+        warm = timed(lambda at=at: at.run(), runs)
         problems += [str(e.value)[:200] for e in at.exception]
         results[page] = {"cold": stats(cold_s), "warm": stats(warm), "problems": problems}
-        print(f"  {page:<12} cold {statistics.median(cold_s):6.2f} s  warm {statistics.median(warm):6.2f} s "
-              f"{problems[:1]}", file=sys.stderr)
+        print(
+            f"  {page:<12} cold {statistics.median(cold_s):6.2f} s  warm {statistics.median(warm):6.2f} s "
+            f"{problems[:1]}",
+            file=sys.stderr,
+        )
     return results
 
 
 def bench_attribution(path: Path, runs: int) -> dict:
     filters = default_filters()
-    seconds = timed(lambda: db.run_query("attribution__credit", filters, db=path, model="all"), runs,
-                    before=clear_caches)
+    seconds = timed(
+        lambda: db.run_query("attribution__credit", filters, db=path, model="all"), runs, before=clear_caches
+    )
     totals = db.run_query("attribution__scope_totals", filters, db=path).iloc[0]
     return {**stats(seconds), "deals": int(totals["deal_count"]), "touches": int(totals["touch_count"])}
 
@@ -194,27 +221,50 @@ def bench_attribution(path: Path, runs: int) -> dict:
 
 def bench_demo(leads: int) -> dict:
     with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch:
-        seconds, peak = run_child([sys.executable, "-m", "handoff", "demo", "--db", f"{scratch}/demo.duckdb",
-                                   "--leads", str(leads), "--seed", str(SEED), "--as-of", AS_OF.isoformat()])
+        seconds, peak = run_child(
+            [
+                sys.executable,
+                "-m",
+                "handoff",
+                "demo",
+                "--db",
+                f"{scratch}/demo.duckdb",
+                "--leads",
+                str(leads),
+                "--seed",
+                str(SEED),
+                "--as-of",
+                AS_OF.isoformat(),
+            ]
+        )
     return {"seconds": seconds, "peak_mb": peak}
 
 
 def bench_import(path: Path) -> dict:
     folder = OUTPUT / f"{path.stem}.export"
     shutil.rmtree(folder, ignore_errors=True)
-    export_s, export_mb = run_child([sys.executable, "-m", "handoff", "export", "--db", str(path), str(folder)])
+    export_s, export_mb = run_child(
+        [sys.executable, "-m", "handoff", "export", "--db", str(path), str(folder)]
+    )
     files = sorted(str(p) for p in folder.glob("*.csv"))
     size_mb = sum(os.path.getsize(f) for f in files) / 1e6
     target = OUTPUT / "imported.duckdb"
-    import_s, import_mb = run_child([sys.executable, "-m", "handoff", "import", "--mapping", "canonical",
-                                     "--db", str(target), *files])
+    import_s, import_mb = run_child(
+        [sys.executable, "-m", "handoff", "import", "--mapping", "canonical", "--db", str(target), *files]
+    )
     counts = db.run_query("data__table_counts", db=target).set_index("table_name")["row_count"]
     original = db.run_query("data__table_counts", db=path).set_index("table_name")["row_count"]
     db.close_connections()
     target.unlink()
     shutil.rmtree(folder, ignore_errors=True)
-    return {"export_s": export_s, "export_peak_mb": export_mb, "csv_mb": size_mb, "import_s": import_s,
-            "import_peak_mb": import_mb, "same_row_counts": bool((counts == original).all())}
+    return {
+        "export_s": export_s,
+        "export_peak_mb": export_mb,
+        "csv_mb": size_mb,
+        "import_s": import_s,
+        "import_peak_mb": import_mb,
+        "same_row_counts": bool((counts == original).all()),
+    }
 
 
 def bench_server(path: Path) -> dict:
@@ -229,8 +279,10 @@ def bench_server(path: Path) -> dict:
         runs = []
         # Everyday use first (the default period, then a year of one segment), then every page over
         # all time: the peak after each.
-        for name, queries in (("everyday", ("", "period=This+year&segment=enterprise")),
-                              ("all time", ("period=All+time",))):
+        for name, queries in (
+            ("everyday", ("", "period=This+year&segment=enterprise")),
+            ("all time", ("period=All+time",)),
+        ):
             for query in queries:
                 async with StreamlitSession(server.url, timeout_s=900) as session:
                     for page in map(page_path, PAGES):
@@ -244,9 +296,17 @@ def bench_server(path: Path) -> dict:
     finally:
         server.stop()
     first = {(r.page or "overview"): round(r.seconds, 2) for r in runs[: len(PAGES)]}
-    return {"peak_mb": peak, "peaks_mb": peaks, "first_run_s": first, "page_runs": len(runs),
-            "failed": [f"{r.page}?{r.query}: {(r.exceptions or r.errors or [r.status])[0][:200]}"
-                       for r in runs if not r.ok]}
+    return {
+        "peak_mb": peak,
+        "peaks_mb": peaks,
+        "first_run_s": first,
+        "page_runs": len(runs),
+        "failed": [
+            f"{r.page}?{r.query}: {(r.exceptions or r.errors or [r.status])[0][:200]}"
+            for r in runs
+            if not r.ok
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,8 +399,9 @@ def channelattribution_python() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(CA_VENV)], check=True)
     check = subprocess.run([str(python), "-c", "import ChannelAttribution"], capture_output=True)
     if check.returncode:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", CA_PACKAGE, "matplotlib", "pandas"],
-                       check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", CA_PACKAGE, "matplotlib", "pandas"], check=True
+        )
     return python
 
 
@@ -349,7 +410,9 @@ def bench_channelattribution(path: Path, runs: int) -> dict:
     models = ("first_touch", "last_touch", "linear", "markov")
 
     def handoff_models():
-        return [db.run_query("attribution__credit", filters, db=path, model=m, level="channel") for m in models]
+        return [
+            db.run_query("attribution__credit", filters, db=path, model=m, level="channel") for m in models
+        ]
 
     ours = timed(handoff_models, runs, before=clear_caches)
     credit = db.run_query("attribution__credit", filters, db=path, model="first_touch", level="channel")
@@ -366,15 +429,25 @@ def bench_channelattribution(path: Path, runs: int) -> dict:
             paths.to_csv(file, index=False)
             script = Path(scratch) / "ca.py"
             script.write_text(CA_SCRIPT)
-            done = subprocess.run([str(python), str(script), str(file), str(runs)], capture_output=True,
-                                  text=True, check=True, cwd=scratch)
+            done = subprocess.run(
+                [str(python), str(script), str(file), str(runs)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=scratch,
+            )
         result = json.loads(done.stdout.strip().splitlines()[-1])
         total = [c + m for c, m in zip(convert, result["runs"], strict=True)]
         gap = max(abs(first.get(ch, 0.0) - v) for ch, v in result["first_touch_value"].items())
-        return {"conversion": stats(convert), "channelattribution": stats(result["runs"]),
-                "channelattribution_total": stats(total), "ratio": statistics.median(total) / statistics.median(ours),
-                "paths": len(paths), "journeys": int(paths["total_conversions"].sum() + paths["total_null"].sum()),
-                "first_touch_max_gap_usd": gap}
+        return {
+            "conversion": stats(convert),
+            "channelattribution": stats(result["runs"]),
+            "channelattribution_total": stats(total),
+            "ratio": statistics.median(total) / statistics.median(ours),
+            "paths": len(paths),
+            "journeys": int(paths["total_conversions"].sum() + paths["total_null"].sum()),
+            "first_touch_max_gap_usd": gap,
+        }
 
     # Paths from the canonical tables (what a user of the package starts from), and from the journeys
     # Handoff built at import (both sides then start from the same table).
@@ -385,10 +458,17 @@ def pandas_funnel(leads: pd.DataFrame, milestones: pd.DataFrame, filters: Filter
     """The cohort funnel in plain pandas: leads created in [start, end) that pass the shared filters,
     each counted at every stage it has reached (its own timestamp or any later one). `leads` and
     `milestones` hold the same leads in the same order, so the filters apply by position (no join)."""
-    keep = (milestones["created_at"] >= pd.Timestamp(filters.start)) & (milestones["created_at"] < pd.Timestamp(filters.end))
-    for column, values in (("segment", filters.segments), ("region", filters.regions), ("channel", filters.channels),
-                           ("sourced_by", filters.teams), ("owner_id", filters.owners),
-                           ("source_campaign_id", filters.campaigns)):
+    keep = (milestones["created_at"] >= pd.Timestamp(filters.start)) & (
+        milestones["created_at"] < pd.Timestamp(filters.end)
+    )
+    for column, values in (
+        ("segment", filters.segments),
+        ("region", filters.regions),
+        ("channel", filters.channels),
+        ("sourced_by", filters.teams),
+        ("owner_id", filters.owners),
+        ("source_campaign_id", filters.campaigns),
+    ):
         if values:
             keep &= leads[column].isin(values).to_numpy()
     cohort = milestones[keep]
@@ -397,7 +477,14 @@ def pandas_funnel(leads: pd.DataFrame, milestones: pd.DataFrame, filters: Filter
     sql = opportunity | cohort["sql_at"].notna()
     sal = sql | cohort["sal_at"].notna()
     mql = sal | cohort["mql_at"].notna()
-    return [len(cohort), int(mql.sum()), int(sal.sum()), int(sql.sum()), int(opportunity.sum()), int(won.sum())]
+    return [
+        len(cohort),
+        int(mql.sum()),
+        int(sal.sum()),
+        int(sql.sum()),
+        int(opportunity.sum()),
+        int(won.sum()),
+    ]
 
 
 def bench_pandas(path: Path, runs: int) -> dict:
@@ -405,15 +492,26 @@ def bench_pandas(path: Path, runs: int) -> dict:
     ours = timed(lambda: db.run_query("funnel__stage_counts", filters, db=path), runs, before=clear_caches)
     duck = db.run_query("funnel__stage_counts", filters, db=path)["reached_count"].astype(int).tolist()
     started = time.perf_counter()
-    leads = db.execute("select lead_id, segment, region, channel, sourced_by, owner_id, source_campaign_id "
-                       "from leads order by lead_id", db=path)
-    milestones = db.execute("select lead_id, created_at, mql_at, sal_at, sql_at, opportunity_at, won_at "
-                            "from lead_milestones order by lead_id", db=path)
+    leads = db.execute(
+        "select lead_id, segment, region, channel, sourced_by, owner_id, source_campaign_id "
+        "from leads order by lead_id",
+        db=path,
+    )
+    milestones = db.execute(
+        "select lead_id, created_at, mql_at, sal_at, sql_at, opportunity_at, won_at "
+        "from lead_milestones order by lead_id",
+        db=path,
+    )
     load_s = time.perf_counter() - started
     theirs = timed(lambda: pandas_funnel(leads, milestones, filters), runs)
     same = pandas_funnel(leads, milestones, filters) == duck
-    return {"duckdb": stats(ours), "pandas": stats(theirs), "pandas_load_s": load_s,
-            "ratio": statistics.median(theirs) / statistics.median(ours), "same_counts": same}
+    return {
+        "duckdb": stats(ours),
+        "pandas": stats(theirs),
+        "pandas_load_s": load_s,
+        "ratio": statistics.median(theirs) / statistics.median(ours),
+        "same_counts": same,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,65 +528,96 @@ def sec(value: float) -> str:
 
 def report(results: dict) -> str:
     machine = results["machine"]
-    lines = [f"Measured {results['when']} on {machine['cpus']} cores ({machine['cpu']}), "
-             f"{machine['memory_gb']:.0f} GB, load average {machine['load_before']:.2f} before and "
-             f"{machine['load_after']:.2f} after; {results['leads']:,} leads, filters "
-             f"{results['filters']}, {results['runs']} runs each.", ""]
+    lines = [
+        f"Measured {results['when']} on {machine['cpus']} cores ({machine['cpu']}), "
+        f"{machine['memory_gb']:.0f} GB, load average {machine['load_before']:.2f} before and "
+        f"{machine['load_after']:.2f} after; {results['leads']:,} leads, filters "
+        f"{results['filters']}, {results['runs']} runs each.",
+        "",
+    ]
     if "queries" in results:
         queries = results["queries"]
         slow = {n: r for n, r in queries.items() if r["median_s"] * 1000 > TARGETS["query_ms"]}
         lines += ["| query | median | p95 |", "|---|---|---|"]
         lines += [f"| `{n}` | {ms(r['median_s'])} | {ms(r['p95_s'])} |" for n, r in queries.items()]
-        lines += ["", f"{len(queries) - len(slow)} of {len(queries)} queries within {TARGETS['query_ms']} ms "
-                      f"(median).", ""]
+        lines += [
+            "",
+            f"{len(queries) - len(slow)} of {len(queries)} queries within {TARGETS['query_ms']} ms (median).",
+            "",
+        ]
     if "pages" in results:
         lines += ["| page | cold median | cold p95 | warm median | warm p95 |", "|---|---|---|---|---|"]
         for page, r in results["pages"].items():
-            lines.append(f"| {page} | {sec(r['cold']['median_s'])} | {sec(r['cold']['p95_s'])} | "
-                         f"{sec(r['warm']['median_s'])} | {sec(r['warm']['p95_s'])} |")
+            lines.append(
+                f"| {page} | {sec(r['cold']['median_s'])} | {sec(r['cold']['p95_s'])} | "
+                f"{sec(r['warm']['median_s'])} | {sec(r['warm']['p95_s'])} |"
+            )
         lines.append("")
     rows = []
     if "attribution" in results:
         a = results["attribution"]
-        rows.append(f"| all nine attribution models ({a['deals']:,} deals, {a['touches']:,} touches) | "
-                    f"{sec(a['median_s'])} (p95 {sec(a['p95_s'])}) | ≤ {TARGETS['attribution_s']} s |")
+        rows.append(
+            f"| all nine attribution models ({a['deals']:,} deals, {a['touches']:,} touches) | "
+            f"{sec(a['median_s'])} (p95 {sec(a['p95_s'])}) | ≤ {TARGETS['attribution_s']} s |"
+        )
     if "demo" in results:
         d = results["demo"]
-        rows.append(f"| demo generator | {sec(d['seconds'])}, peak {d['peak_mb']:,.0f} MB | ≤ {TARGETS['demo_s']} s |")
+        rows.append(
+            f"| demo generator | {sec(d['seconds'])}, peak {d['peak_mb']:,.0f} MB | ≤ {TARGETS['demo_s']} s |"
+        )
     if "import" in results:
         i = results["import"]
-        rows.append(f"| export ({i['csv_mb']:,.0f} MB of CSV) | {sec(i['export_s'])}, peak {i['export_peak_mb']:,.0f} MB | – |")
-        rows.append(f"| import --mapping canonical | {sec(i['import_s'])}, peak {i['import_peak_mb']:,.0f} MB"
-                    f"{'' if i['same_row_counts'] else ' (ROW COUNTS DIFFER)'} | – |")
+        rows.append(
+            f"| export ({i['csv_mb']:,.0f} MB of CSV) | {sec(i['export_s'])}, peak {i['export_peak_mb']:,.0f} MB | – |"
+        )
+        rows.append(
+            f"| import --mapping canonical | {sec(i['import_s'])}, peak {i['import_peak_mb']:,.0f} MB"
+            f"{'' if i['same_row_counts'] else ' (ROW COUNTS DIFFER)'} | – |"
+        )
     if "server" in results:
         s = results["server"]
-        rows.append(f"| app server peak memory, every page with the default period and with a year of one "
-                    f"segment | {s['peaks_mb']['everyday']:,.0f} MB | ≤ {TARGETS['memory_mb']:,} MB |")
-        rows.append(f"| … then every page over all time ({s['page_runs']} page runs in all, {len(s['failed'])} "
-                    f"failed) | {s['peaks_mb']['all time']:,.0f} MB | ≤ {TARGETS['memory_mb']:,} MB |")
-        rows.append("| first (cold) page runs in the server | " + ", ".join(
-            f"{page} {seconds} s" for page, seconds in s["first_run_s"].items()) + " | – |")
+        rows.append(
+            f"| app server peak memory, every page with the default period and with a year of one "
+            f"segment | {s['peaks_mb']['everyday']:,.0f} MB | ≤ {TARGETS['memory_mb']:,} MB |"
+        )
+        rows.append(
+            f"| … then every page over all time ({s['page_runs']} page runs in all, {len(s['failed'])} "
+            f"failed) | {s['peaks_mb']['all time']:,.0f} MB | ≤ {TARGETS['memory_mb']:,} MB |"
+        )
+        rows.append(
+            "| first (cold) page runs in the server | "
+            + ", ".join(f"{page} {seconds} s" for page, seconds in s["first_run_s"].items())
+            + " | – |"
+        )
     if "channelattribution" in results:
         c = results["channelattribution"]
         rows.append(f"| first/last/linear + Markov: Handoff | {sec(c['handoff']['median_s'])} | – |")
-        rows.append(f"| … channelattribution incl. conversion ({sec(c['conversion']['median_s'])}), "
-                    f"{c['paths']:,} paths, {c['journeys']:,} journeys | {sec(c['channelattribution_total']['median_s'])}"
-                    f" → Handoff {c['ratio']:.1f}× faster | ≥ {TARGETS['vs_channelattribution']}× |")
+        rows.append(
+            f"| … channelattribution incl. conversion ({sec(c['conversion']['median_s'])}), "
+            f"{c['paths']:,} paths, {c['journeys']:,} journeys | {sec(c['channelattribution_total']['median_s'])}"
+            f" → Handoff {c['ratio']:.1f}× faster | ≥ {TARGETS['vs_channelattribution']}× |"
+        )
         if "from_journeys" in c:  # their paths built from Handoff's journey table: the stricter view
             j = c["from_journeys"]
-            rows.append(f"| … channelattribution with its paths built from `attribution_journeys` "
-                        f"({sec(j['conversion']['median_s'])}, {j['paths']:,} paths) | "
-                        f"{sec(j['channelattribution_total']['median_s'])} → Handoff {j['ratio']:.1f}× faster | "
-                        f"≥ {TARGETS['vs_channelattribution']}× |")
+            rows.append(
+                f"| … channelattribution with its paths built from `attribution_journeys` "
+                f"({sec(j['conversion']['median_s'])}, {j['paths']:,} paths) | "
+                f"{sec(j['channelattribution_total']['median_s'])} → Handoff {j['ratio']:.1f}× faster | "
+                f"≥ {TARGETS['vs_channelattribution']}× |"
+            )
         if "attribution" in results:  # one call computes all nine models, those four included
             one_call = c["channelattribution_total"]["median_s"] / results["attribution"]["median_s"]
-            rows.append(f"| … against Handoff's one call for all nine models | {one_call:.1f}× faster | "
-                        f"≥ {TARGETS['vs_channelattribution']}× |")
+            rows.append(
+                f"| … against Handoff's one call for all nine models | {one_call:.1f}× faster | "
+                f"≥ {TARGETS['vs_channelattribution']}× |"
+            )
     if "pandas" in results:
         p = results["pandas"]
-        rows.append(f"| cohort funnel: DuckDB vs plain pandas (same inputs in memory"
-                    f"{'' if p['same_counts'] else ', COUNTS DIFFER'}) | {ms(p['duckdb']['median_s'])} vs "
-                    f"{ms(p['pandas']['median_s'])} → {p['ratio']:.1f}× | – |")
+        rows.append(
+            f"| cohort funnel: DuckDB vs plain pandas (same inputs in memory"
+            f"{'' if p['same_counts'] else ', COUNTS DIFFER'}) | {ms(p['duckdb']['median_s'])} vs "
+            f"{ms(p['pandas']['median_s'])} → {p['ratio']:.1f}× | – |"
+        )
     if rows:
         lines += ["| measure | result | target |", "|---|---|---|", *rows]
     return "\n".join(lines)
@@ -502,8 +631,12 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
-    parser.add_argument("--db", type=Path, help="measure this database instead of bench/output/bench-<leads>.duckdb")
-    parser.add_argument("--queries", help="comma-separated query names or patterns (sla__*) to measure; default all")
+    parser.add_argument(
+        "--db", type=Path, help="measure this database instead of bench/output/bench-<leads>.duckdb"
+    )
+    parser.add_argument(
+        "--queries", help="comma-separated query names or patterns (sla__*) to measure; default all"
+    )
     parser.add_argument("--pages", help=f"comma-separated pages to measure ({', '.join(PAGES)}); default all")
     args = parser.parse_args()
     names = [n.strip() for n in (args.queries or "").split(",") if n.strip()]
@@ -516,11 +649,17 @@ def main() -> int:
     path = args.db.resolve() if args.db else bench_database(args.leads)
     filters = default_filters()
     results: dict = {
-        "when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "leads": args.leads, "runs": args.runs,
-        "filters": filters.describe(), "database": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-        "machine": {"cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
-                    "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
-                    "load_before": os.getloadavg()[0]},
+        "when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "leads": args.leads,
+        "runs": args.runs,
+        "filters": filters.describe(),
+        "database": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": platform.processor() or platform.machine(),
+            "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
+            "load_before": os.getloadavg()[0],
+        },
     }
     steps = {
         "queries": lambda: bench_queries(path, args.runs, names),

@@ -59,8 +59,9 @@ class StreamlitSession:
         self.pages: dict[str, str] = {}  # url path -> page script hash
 
     async def __aenter__(self) -> StreamlitSession:
-        self._ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
-                                            open_timeout=60, ping_interval=None)
+        self._ws = await websockets.connect(
+            self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60, ping_interval=None
+        )
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -61,20 +61,23 @@ def sign_in_config(secrets: Mapping[str, Any]) -> SignInConfig:
         return SignInConfig(True, admins=admins, problem="[auth] in secrets.toml must be a table")
     missing = [key for key in SHARED_AUTH_KEYS if not auth.get(key)]
     if missing:
-        return SignInConfig(True, admins=admins,
-                            problem=f"[auth] in secrets.toml lacks {', '.join(missing)}")
+        return SignInConfig(True, admins=admins, problem=f"[auth] in secrets.toml lacks {', '.join(missing)}")
     named = tuple(name for name, value in auth.items() if isinstance(value, Mapping))
     if named:
         incomplete = [name for name in named if not all(auth[name].get(k) for k in PROVIDER_KEYS)]
-        problem = (f"[auth.{incomplete[0]}] in secrets.toml needs {', '.join(PROVIDER_KEYS)}"
-                   if incomplete else None)
+        problem = (
+            f"[auth.{incomplete[0]}] in secrets.toml needs {', '.join(PROVIDER_KEYS)}" if incomplete else None
+        )
         if any("_" in name for name in named):  # st.login cannot take a provider name with "_"
             problem = f"provider names in [auth] may not contain '_' ({', '.join(named)})"
         return SignInConfig(True, tuple(sorted(named)), admins, problem)
     if not all(auth.get(key) for key in PROVIDER_KEYS):
-        return SignInConfig(True, admins=admins,
-                            problem=f"[auth] in secrets.toml needs {', '.join(PROVIDER_KEYS)} "
-                                    "(or one [auth.<provider>] section per provider)")
+        return SignInConfig(
+            True,
+            admins=admins,
+            problem=f"[auth] in secrets.toml needs {', '.join(PROVIDER_KEYS)} "
+            "(or one [auth.<provider>] section per provider)",
+        )
     return SignInConfig(True, (None,), admins)
 
 

@@ -127,9 +127,13 @@ def sizeof(value: Any, _depth: int = 0) -> int:
     if _depth > 4:
         return sys.getsizeof(value)
     if isinstance(value, dict):
-        return sys.getsizeof(value) + sum(sizeof(k, _depth + 1) + sizeof(v, _depth + 1) for k, v in value.items())
+        return sys.getsizeof(value) + sum(
+            sizeof(k, _depth + 1) + sizeof(v, _depth + 1) for k, v in value.items()
+        )
     if isinstance(value, (list, tuple, set, frozenset)):
         return sys.getsizeof(value) + sum(sizeof(v, _depth + 1) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return sys.getsizeof(value) + sum(sizeof(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value))
+        return sys.getsizeof(value) + sum(
+            sizeof(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value)
+        )
     return sys.getsizeof(value)

@@ -16,16 +16,35 @@ from handoff.charts import HANDOFF_COLOR, fmt_label
 
 TOTAL = "Total"
 # The headline tiles: (registry metric, key of `totals`).
-HEADLINE = (("campaign_cost_usd", "cost_usd"), ("cost_per_mql_usd", "cost_per_mql_usd"), ("cac_usd", "cac_usd"),
-            ("attributed_revenue_usd", "campaign_revenue_usd"), ("roi_rate", "roi_rate"))
+HEADLINE = (
+    ("campaign_cost_usd", "cost_usd"),
+    ("cost_per_mql_usd", "cost_per_mql_usd"),
+    ("cac_usd", "cac_usd"),
+    ("attributed_revenue_usd", "campaign_revenue_usd"),
+    ("roi_rate", "roi_rate"),
+)
 # The performance table: each column's registry metric, or the label of a column that is not one.
-COLUMNS = {"campaign_name": "Campaign", "channel": "Channel", "owner_team": "Owner team",
-           "cost_usd": "campaign_cost_usd", "lead_count": "lead_count", "mql_count": "mql_count",
-           "sal_count": "sal_count", "pipeline_usd": "pipeline_created_usd", "won_count": "won_deal_count",
-           "attributed_revenue_usd": "attributed_revenue_usd", "cost_per_mql_usd": "cost_per_mql_usd",
-           "cac_usd": "cac_usd", "roi_rate": "roi_rate"}
-REASON_COLUMNS = {"outcome": "Outcome", "disqualify_reason": "Reason", "lead_count": "Leads",
-                  "share_rate": "Share of the campaign's disqualified leads"}
+COLUMNS = {
+    "campaign_name": "Campaign",
+    "channel": "Channel",
+    "owner_team": "Owner team",
+    "cost_usd": "campaign_cost_usd",
+    "lead_count": "lead_count",
+    "mql_count": "mql_count",
+    "sal_count": "sal_count",
+    "pipeline_usd": "pipeline_created_usd",
+    "won_count": "won_deal_count",
+    "attributed_revenue_usd": "attributed_revenue_usd",
+    "cost_per_mql_usd": "cost_per_mql_usd",
+    "cac_usd": "cac_usd",
+    "roi_rate": "roi_rate",
+}
+REASON_COLUMNS = {
+    "outcome": "Outcome",
+    "disqualify_reason": "Reason",
+    "lead_count": "Leads",
+    "share_rate": "Share of the campaign's disqualified leads",
+}
 
 
 def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -51,16 +70,28 @@ def performance(perf: pd.DataFrame, credit: pd.DataFrame) -> pd.DataFrame:
 
 def by_channel(campaigns: pd.DataFrame) -> pd.DataFrame:
     """The campaign rows summed per channel, with the same ratios."""
-    sums = ["cost_usd", "lead_count", "mql_count", "sal_count", "pipeline_usd", "won_count",
-            "sourced_bookings_usd", "attributed_revenue_usd"]
+    sums = [
+        "cost_usd",
+        "lead_count",
+        "mql_count",
+        "sal_count",
+        "pipeline_usd",
+        "won_count",
+        "sourced_bookings_usd",
+        "attributed_revenue_usd",
+    ]
     frame = campaigns.assign(channel=campaigns["channel"].fillna("(no source campaign)"))
-    return _ratios(frame.groupby("channel", as_index=False)[sums].sum()).sort_values("cost_usd", ascending=False)
+    return _ratios(frame.groupby("channel", as_index=False)[sums].sum()).sort_values(
+        "cost_usd", ascending=False
+    )
 
 
 def totals(campaigns: pd.DataFrame, credit: pd.DataFrame) -> dict[str, float]:
     """Sums over every campaign row; attributed revenue is the model's whole scope."""
-    out = {column: float(campaigns[column].sum()) for column in
-           ("cost_usd", "lead_count", "mql_count", "sal_count", "pipeline_usd", "won_count")}
+    out = {
+        column: float(campaigns[column].sum())
+        for column in ("cost_usd", "lead_count", "mql_count", "sal_count", "pipeline_usd", "won_count")
+    }
     out["attributed_revenue_usd"] = float(credit["credit_usd"].sum())
     out["campaign_revenue_usd"] = float(campaigns["attributed_revenue_usd"].sum())
     cost = out["cost_usd"]
@@ -82,15 +113,32 @@ def spend_figure(monthly: pd.DataFrame):
         return figure
     months = monthly.assign(month=pd.to_datetime(monthly["month_start"]).dt.strftime("%b %Y"))
     for channel, rows in months.groupby("channel", sort=True):
-        figure.add_bar(x=rows["month"], y=rows["cost_usd"], name=text.plot(fmt_label(channel)),
-                       hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + text.plot(fmt_label(channel)) + "</extra>")
+        figure.add_bar(
+            x=rows["month"],
+            y=rows["cost_usd"],
+            name=text.plot(fmt_label(channel)),
+            hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + text.plot(fmt_label(channel)) + "</extra>",
+        )
     pipeline = months.groupby("month", sort=False)["pipeline_usd"].sum()
-    figure.add_scatter(x=pipeline.index, y=pipeline.to_numpy(), name=metrics.label("campaign_pipeline_usd"),
-                       yaxis="y2", mode="lines+markers", line={"color": HANDOFF_COLOR, "width": 3},
-                       hovertemplate="%{x}: $%{y:,.0f} pipeline<extra></extra>")
-    figure.update_layout(barmode="stack", height=420,
-                         yaxis={"title": f"{metrics.label('spend_usd')} (USD)", "tickformat": "$~s"},
-                         yaxis2={"title": f"{metrics.label('campaign_pipeline_usd')} (USD)", "overlaying": "y",
-                                 "side": "right",
-                                 "tickformat": "$~s", "showgrid": False})
+    figure.add_scatter(
+        x=pipeline.index,
+        y=pipeline.to_numpy(),
+        name=metrics.label("campaign_pipeline_usd"),
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": HANDOFF_COLOR, "width": 3},
+        hovertemplate="%{x}: $%{y:,.0f} pipeline<extra></extra>",
+    )
+    figure.update_layout(
+        barmode="stack",
+        height=420,
+        yaxis={"title": f"{metrics.label('spend_usd')} (USD)", "tickformat": "$~s"},
+        yaxis2={
+            "title": f"{metrics.label('campaign_pipeline_usd')} (USD)",
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": "$~s",
+            "showgrid": False,
+        },
+    )
     return figure

@@ -15,22 +15,37 @@ HANDOFF_COLOR = "#5F3DC4"
 NEUTRAL_COLOR = "#868E96"
 UNATTRIBUTED_COLOR = "#ADB5BD"
 WARN_COLOR, BAD_COLOR = "#E67700", "#C92A2A"
-SEQUENCE = ["#E8590C", "#1971C2", "#5F3DC4", "#2B8A3E", "#C2255C", "#0B7285", "#E67700",
-            "#495057", "#9C36B5", "#5C940D", "#1864AB", "#D9480F"]
+SEQUENCE = [
+    "#E8590C",
+    "#1971C2",
+    "#5F3DC4",
+    "#2B8A3E",
+    "#C2255C",
+    "#0B7285",
+    "#E67700",
+    "#495057",
+    "#9C36B5",
+    "#5C940D",
+    "#1864AB",
+    "#D9480F",
+]
 
-pio.templates["handoff"] = pio.templates.merge_templates("plotly_white", go.layout.Template(
-    layout=go.Layout(
-        font={"family": "Inter, system-ui, sans-serif", "size": 13, "color": "#212529"},
-        colorway=SEQUENCE,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        hoverlabel={"font_size": 12},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        xaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
-        yaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-    )
-))
+pio.templates["handoff"] = pio.templates.merge_templates(
+    "plotly_white",
+    go.layout.Template(
+        layout=go.Layout(
+            font={"family": "Inter, system-ui, sans-serif", "size": 13, "color": "#212529"},
+            colorway=SEQUENCE,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            hoverlabel={"font_size": 12},
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+            xaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
+            yaxis={"gridcolor": "#E9ECEF", "zerolinecolor": "#DEE2E6"},
+            plot_bgcolor="white",
+            paper_bgcolor="white",
+        )
+    ),
+)
 # Merged once above: a "plotly_white+handoff" default would merge the two on every figure (~30 ms each).
 pio.templates.default = "handoff"
 
@@ -98,8 +113,21 @@ def fmt_days(days) -> str:
 
 
 # Words that keep their capitals when a stored value becomes a label.
-_UPPER = {"na": "NA", "emea": "EMEA", "apac": "APAC", "sdr": "SDR", "ae": "AE", "mql": "MQL",
-          "sal": "SAL", "sql": "SQL", "smb": "SMB", "seo": "SEO", "usd": "USD", "cac": "CAC", "roi": "ROI"}
+_UPPER = {
+    "na": "NA",
+    "emea": "EMEA",
+    "apac": "APAC",
+    "sdr": "SDR",
+    "ae": "AE",
+    "mql": "MQL",
+    "sal": "SAL",
+    "sql": "SQL",
+    "smb": "SMB",
+    "seo": "SEO",
+    "usd": "USD",
+    "cac": "CAC",
+    "roi": "ROI",
+}
 
 
 def fmt_label(value) -> str:

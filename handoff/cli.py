@@ -76,9 +76,10 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 def add_safe_csv_argument(parser: argparse.ArgumentParser) -> None:
     """`--safe-csv`: prefix `'` to text cells a spreadsheet would run as formulas (=, +, -, @, tab, CR)."""
     parser.add_argument(
-        "--safe-csv", action="store_true",
+        "--safe-csv",
+        action="store_true",
         help="for opening in a spreadsheet: text starting with = + - @ tab or CR gets a leading ' "
-             "(numbers stay as they are); the output is then no longer exact",
+        "(numbers stay as they are); the output is then no longer exact",
     )
 
 
@@ -87,8 +88,9 @@ def _apply_safe_csv(args: argparse.Namespace) -> None:
     if not getattr(args, "safe_csv", False) or not hasattr(args, "format"):
         return
     if args.format != "csv":
-        raise CliUsageError(f"python -m handoff {args.command}: --safe-csv goes with --format csv, "
-                            f"not --format {args.format}")
+        raise CliUsageError(
+            f"python -m handoff {args.command}: --safe-csv goes with --format csv, not --format {args.format}"
+        )
     args.format = SAFE_CSV
 
 
@@ -99,10 +101,16 @@ def _apply_safe_csv(args: argparse.Namespace) -> None:
 def _demo_parser(sub) -> None:
     parser = sub.add_parser("demo", help="build the deterministic demo database")
     add_db_argument(parser)
-    parser.add_argument("--leads", type=int, default=demo.DEFAULT_LEADS,
-                        help=f"number of leads (default {demo.DEFAULT_LEADS:,})")
+    parser.add_argument(
+        "--leads",
+        type=int,
+        default=demo.DEFAULT_LEADS,
+        help=f"number of leads (default {demo.DEFAULT_LEADS:,})",
+    )
     parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed")
-    parser.add_argument("--as-of", type=_parse_date, default=None, help="last day of the data (default: today)")
+    parser.add_argument(
+        "--as-of", type=_parse_date, default=None, help="last day of the data (default: today)"
+    )
     parser.set_defaults(run=_demo)
 
 
@@ -126,8 +134,14 @@ def _query_parser(sub) -> None:
     parser = sub.add_parser("query", help="run a named query from queries/")
     parser.add_argument("name", nargs="?", help="query name, e.g. funnel__stage_counts")
     add_db_argument(parser)
-    parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="KEY=VALUE",
-                        help="a query or shared-filter parameter; lists are comma-separated")
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a query or shared-filter parameter; lists are comma-separated",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--list", action="store_true", help="list the named queries and their parameters")
     add_safe_csv_argument(parser)
@@ -137,8 +151,13 @@ def _query_parser(sub) -> None:
 def _query(args) -> int:
     if args.list or not args.name:
         public = db.list_queries(internal=False)
-        for heading, names in (("", public), ("\ninternal (what the computed queries read; not a contract):\n",
-                                              [n for n in db.list_queries() if n not in public])):
+        for heading, names in (
+            ("", public),
+            (
+                "\ninternal (what the computed queries read; not a contract):\n",
+                [n for n in db.list_queries() if n not in public],
+            ),
+        ):
             print(heading, end="")
             for name in names:
                 spec = db.load_query(name)
@@ -176,9 +195,10 @@ def _metrics(args) -> int:
 
 def _sql_parser(sub) -> None:
     parser = sub.add_parser(
-        "sql", help="run one read-only SELECT through the SQL console's guards",
+        "sql",
+        help="run one read-only SELECT through the SQL console's guards",
         description=f"Run one read-only statement ({console.READS}). Refused or failing statements exit 2 "
-                    "with the reason on stderr. '-' reads the statement from stdin.",
+        "with the reason on stderr. '-' reads the statement from stdin.",
     )
     parser.add_argument("statement", help='the statement, e.g. "SELECT count(*) FROM leads"; - reads stdin')
     add_db_argument(parser)
@@ -192,8 +212,10 @@ def _sql(args) -> int:
     result = console.run(statement, db_path=args.db)
     write_frame(result.frame, args.format)
     if result.truncated:
-        print(f"note: showing the first {result.max_rows:,} rows (row cap); the result has more",
-              file=sys.stderr)
+        print(
+            f"note: showing the first {result.max_rows:,} rows (row cap); the result has more",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -204,11 +226,19 @@ def _sql(args) -> int:
 def _report_parser(sub) -> None:
     parser = sub.add_parser("report", help="write the self-contained meeting pack (HTML)")
     add_db_argument(parser)
-    parser.add_argument("--start", type=_parse_date, required=True, help="window start, YYYY-MM-DD (inclusive)")
+    parser.add_argument(
+        "--start", type=_parse_date, required=True, help="window start, YYYY-MM-DD (inclusive)"
+    )
     parser.add_argument("--end", type=_parse_date, required=True, help="window end, YYYY-MM-DD (exclusive)")
     parser.add_argument("--out", required=True, help="the HTML file to write")
-    parser.add_argument("--param", action="append", type=_parse_param, default=[], metavar="KEY=VALUE",
-                        help="a shared filter, e.g. segments=smb,enterprise")
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a shared filter, e.g. segments=smb,enterprise",
+    )
     parser.set_defaults(run=_report)
 
 
@@ -250,8 +280,13 @@ def _import_parser(sub) -> None:
         "--as-of", type=_parse_date, default=None, help="the data's as-of day (default: from the data)"
     )
     parser.add_argument("--check", action="store_true", help="validate and report only; write nothing")
-    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
-                        help="refuse an import whose files hold more than N rows in all (default: no limit)")
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse an import whose files hold more than N rows in all (default: no limit)",
+    )
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
     parser.set_defaults(run=_import)
 
@@ -275,7 +310,9 @@ def _import(args) -> int:
     print(plan.report.as_text(quarantine=quarantine))
     if args.check:
         if plan.report.errors:
-            raise ingest.ImportRefused(f"check found {plan.report.error_count():,} errors; nothing was written")
+            raise ingest.ImportRefused(
+                f"check found {plan.report.error_count():,} errors; nothing was written"
+            )
         return 0
     written = ingest.write(
         plan, args.db, quarantine=quarantine, rejects_path=args.rejects, as_of=args.as_of, progress=progress
@@ -302,9 +339,9 @@ def _attribution_paths_parser(sub) -> None:
         "attribution-paths",
         help="every path-level attribution model over aggregated journeys (ChannelAttribution format)",
         description="Read paths (column `path`: channels joined by '>'; total_conversions, "
-                    "total_conversion_value, total_null) and print model, channel, conversions, value "
-                    "for first_touch, last_touch, linear, u_shaped (40/20/40), markov (needs total_null) "
-                    "and shapley. Time decay, W-shaped and full path need CRM milestones and are left out.",
+        "total_conversion_value, total_null) and print model, channel, conversions, value "
+        "for first_touch, last_touch, linear, u_shaped (40/20/40), markov (needs total_null) "
+        "and shapley. Time decay, W-shaped and full path need CRM milestones and are left out.",
     )
     parser.add_argument("file", help="the paths CSV")
     parser.add_argument("--format", choices=("csv", "table"), default="csv")
@@ -322,14 +359,24 @@ def _attribution_paths(args) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-PARSERS = [_demo_parser, _query_parser, _metrics_parser, _sql_parser, _report_parser, _import_parser, _export_parser,
-           _attribution_paths_parser]
+PARSERS = [
+    _demo_parser,
+    _query_parser,
+    _metrics_parser,
+    _sql_parser,
+    _report_parser,
+    _import_parser,
+    _export_parser,
+    _attribution_paths_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand of `python -m handoff` (catalog: every named query is known)."""
     assert catalog.MODULES  # importing the catalog registered the computed queries
-    parser = _Parser(prog="python -m handoff", description="Handoff: one set of numbers for sales and marketing.")
+    parser = _Parser(
+        prog="python -m handoff", description="Handoff: one set of numbers for sales and marketing."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in PARSERS:
         add(sub)
@@ -358,8 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the promise is one line, never a traceback
         if os.environ.get("HANDOFF_DEBUG"):
             raise
-        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (set HANDOFF_DEBUG=1 for details)",
-              file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (set HANDOFF_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

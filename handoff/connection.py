@@ -176,8 +176,8 @@ def check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
     cur = cursor(con)
     try:
         block_size, total_blocks = cur.execute(
-            "select block_size, total_blocks from pragma_database_size() where database_name = ?",
-            [CATALOG]).fetchone()
+            "select block_size, total_blocks from pragma_database_size() where database_name = ?", [CATALOG]
+        ).fetchone()
     finally:
         cur.close()
     expected, actual = _FILE_HEADER_BYTES + block_size * total_blocks, os.path.getsize(path)
@@ -215,7 +215,9 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
 # Running one statement (the console's worker)
 
 
-def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> tuple[list[str], list[tuple], bool]:
+def fetch_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, max_rows: int
+) -> tuple[list[str], list[tuple], bool]:
     """Run `sql` on a new cursor and fetch at most `max_rows` rows: (column names, rows, whether
     more were left). A failure raises the DuckDB error; `failure` says what it means."""
     cur = cursor(con)
@@ -228,8 +230,15 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> tuple
     return columns, rows[:max_rows], len(rows) > max_rows
 
 
-def copy_to_file(con: duckdb.DuckDBPyConnection, query: str, target: str, options: str,
-                 params: Sequence[object] = (), *, label: str = "copy") -> None:
+def copy_to_file(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    target: str,
+    options: str,
+    params: Sequence[object] = (),
+    *,
+    label: str = "copy",
+) -> None:
     """Write the rows of `query` to the file `target` with DuckDB's `COPY … TO` (`options` as COPY
     takes them: `format csv, header true`), on a new cursor. A failure to write the file is an
     OSError with the system's reason and errno (a full disk is ENOSPC), as a Python write's would be;

@@ -84,17 +84,41 @@ REFUSED_TYPES = {
 }
 
 # Table functions that read nothing but this database or their own arguments.
-ALLOWED_TABLE_FUNCTIONS = frozenset({
-    "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
-    "histogram", "histogram_values",
-    "duckdb_columns", "duckdb_constraints", "duckdb_dependencies",
-    "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences",
-    "duckdb_tables", "duckdb_types", "duckdb_views",
-    "duckdb_optimizers", "duckdb_memory",
-    "pragma_table_info", "pragma_show", "pragma_version", "pragma_database_size",
-    "pragma_storage_info", "pragma_collations", "pragma_platform",
-    "pg_timezone_names", "icu_calendar_names",
-})
+ALLOWED_TABLE_FUNCTIONS = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "histogram",
+        "histogram_values",
+        "duckdb_columns",
+        "duckdb_constraints",
+        "duckdb_dependencies",
+        "duckdb_functions",
+        "duckdb_indexes",
+        "duckdb_keywords",
+        "duckdb_schemas",
+        "duckdb_sequences",
+        "duckdb_tables",
+        "duckdb_types",
+        "duckdb_views",
+        "duckdb_optimizers",
+        "duckdb_memory",
+        "pragma_table_info",
+        "pragma_show",
+        "pragma_version",
+        "pragma_database_size",
+        "pragma_storage_info",
+        "pragma_collations",
+        "pragma_platform",
+        "pg_timezone_names",
+        "icu_calendar_names",
+    }
+)
 
 # Catalog functions and views that show where the server keeps things (the database file, the
 # secrets, extension and temp folders): a viewer has no business with the server's paths.
@@ -107,13 +131,29 @@ PATH_REVEALING = {
 }
 
 # Settings current_setting() and SHOW may read: none of them a path, a password or a user name.
-READABLE_SETTINGS = frozenset({
-    "memory_limit", "max_memory", "threads", "worker_threads", "max_temp_directory_size",
-    "enable_external_access", "lock_configuration", "autoload_known_extensions",
-    "autoinstall_known_extensions", "access_mode", "max_execution_time", "preserve_insertion_order",
-    "timezone", "calendar", "default_order", "default_null_order", "null_order", "integer_division",
-    "storage_compatibility_version",
-})
+READABLE_SETTINGS = frozenset(
+    {
+        "memory_limit",
+        "max_memory",
+        "threads",
+        "worker_threads",
+        "max_temp_directory_size",
+        "enable_external_access",
+        "lock_configuration",
+        "autoload_known_extensions",
+        "autoinstall_known_extensions",
+        "access_mode",
+        "max_execution_time",
+        "preserve_insertion_order",
+        "timezone",
+        "calendar",
+        "default_order",
+        "default_null_order",
+        "null_order",
+        "integer_division",
+        "storage_compatibility_version",
+    }
+)
 
 # Scalar functions that change session state, write, sleep or run SQL text of their own.
 REFUSED_FUNCTIONS = {
@@ -234,17 +274,22 @@ def run(
     checked = check(sql, db_path=db_path)
     caps = caps_in_force(timeout_s=timeout_s, max_rows=max_rows, memory_mb=memory_mb)
     result = db.execute_limited(checked.sql, db=db_path, caps=caps, label="the query")
-    return ConsoleResult(result.frame, result.truncated, result.elapsed_s, caps.max_rows, checked.kind,
-                         result.peak_memory_mb)
+    return ConsoleResult(
+        result.frame, result.truncated, result.elapsed_s, caps.max_rows, checked.kind, result.peak_memory_mb
+    )
 
 
-def caps_in_force(*, timeout_s: float | None = None, max_rows: int | None = None,
-                  memory_mb: int | None = None) -> Caps:
+def caps_in_force(
+    *, timeout_s: float | None = None, max_rows: int | None = None, memory_mb: int | None = None
+) -> Caps:
     """The console's caps: the HANDOFF_CONSOLE_* settings, with any of them overridden."""
-    return Caps(timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
-                memory_mb=DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
-                temp_mb=DEFAULT_TEMP_MB, result_mb=DEFAULT_RESULT_MB,
-                max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
+    return Caps(
+        timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s,
+        memory_mb=DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
+        temp_mb=DEFAULT_TEMP_MB,
+        result_mb=DEFAULT_RESULT_MB,
+        max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows,
+    )
 
 
 def worth_keeping(result: ConsoleResult) -> bool:
@@ -255,8 +300,10 @@ def worth_keeping(result: ConsoleResult) -> bool:
 def introduction() -> str:
     """What the console is and its guards, in one caption."""
     guards = ", ".join(f"{name} {value}" for name, value in limits().items())
-    return (f"Read-only SQL over the whole database: the sidebar filters don't apply here. One statement "
-            f"at a time ({READS}); {guards}.")
+    return (
+        f"Read-only SQL over the whole database: the sidebar filters don't apply here. One statement "
+        f"at a time ({READS}); {guards}."
+    )
 
 
 def limits() -> dict[str, str]:
@@ -276,7 +323,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     except (TypeError, ValueError, NotImplementedError):  # pyarrow refuses columns of mixed objects
         buffer = io.BytesIO()
         safe = frame.copy()
-        for column in safe.columns[safe.dtypes == object]:
+        for column in safe.columns[safe.dtypes == object]:  # noqa: E721 - a column mask, not a type test
             safe[column] = safe[column].map(lambda v: None if v is None else str(v))
         safe.to_parquet(buffer, index=False)
     return buffer.getvalue()
@@ -310,7 +357,7 @@ def _explained(sql: str) -> tuple[bool, str]:
     rest = words[2:] if analyze else words[1:]
     if not words or words[0][1] != "explain" or not rest:
         raise ConsoleRefused(_EXPLAIN_FORM)
-    inner = sql[rest[0][0]:]
+    inner = sql[rest[0][0] :]
     try:
         kinds = db.statement_types(inner)
     except QueryError:
@@ -324,8 +371,12 @@ def _explained(sql: str) -> tuple[bool, str]:
 def _check_tree(sql: str, db_path: db.DbPath) -> None:
     """Walk DuckDB's own syntax tree of a SELECT for table functions, table names and functions."""
     try:
-        frame = db.execute("select json_serialize_sql($sql::varchar) as tree", {"sql": sql}, db=db_path,
-                           label="checking the statement")
+        frame = db.execute(
+            "select json_serialize_sql($sql::varchar) as tree",
+            {"sql": sql},
+            db=db_path,
+            label="checking the statement",
+        )
     except QueryError as exc:
         raise ConsoleRefused(f"the statement could not be checked ({exc})") from None
     tree = json.loads(frame["tree"].iloc[0])
@@ -339,7 +390,9 @@ def _check_tree(sql: str, db_path: db.DbPath) -> None:
         if node_type == "TABLE_FUNCTION":
             name = _function_name(node.get("function") or {})
             if name in PATH_REVEALING:
-                raise ConsoleRefused(f"{name}() {PATH_REVEALING[name]}; the console does not show the server's paths")
+                raise ConsoleRefused(
+                    f"{name}() {PATH_REVEALING[name]}; the console does not show the server's paths"
+                )
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise ConsoleRefused(
                     f"the table function {name}() can read files, the network or run SQL of its own; "
@@ -369,7 +422,8 @@ def _check_table_names(node: dict[str, Any]) -> None:
             )
         if key == "table_name" and bare.lower() in PATH_REVEALING:
             raise ConsoleRefused(
-                f"{bare} {PATH_REVEALING[bare.lower()]}; the console does not show the server's paths")
+                f"{bare} {PATH_REVEALING[bare.lower()]}; the console does not show the server's paths"
+            )
     if node.get("type") == "SHOW_REF" and node.get("show_type") == "SHOW":
         _check_setting(str(node.get("table_name") or ""), "SHOW")
 

@@ -105,22 +105,38 @@ def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outc
     """Run `sql` on `db_path` read-only in a new worker process under `caps`; return its rows or
     raise a one-line QueryError (QueryTimeout, QueryStopped: which cap it hit)."""
 
-    request = json.dumps({"sql": sql, "db": db_path, "caps": dataclasses.asdict(caps),
-                          "temp_dir": str(connection.TEMP_DIR)}).encode()
+    request = json.dumps(
+        {"sql": sql, "db": db_path, "caps": dataclasses.asdict(caps), "temp_dir": str(connection.TEMP_DIR)}
+    ).encode()
     connection.spill_settings()  # creates the temp folder (the worker's working directory)
     started = time.monotonic()
     try:
         worker = subprocess.Popen(
-            [sys.executable, "-P", "-s", "-c", _BOOTSTRAP, str(caps.memory_mb), str(caps.temp_mb),
-             str(math.ceil(caps.timeout_s) + 5)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment(),
-            cwd=connection.TEMP_DIR if connection.TEMP_DIR.is_dir() else "/",  # a stray relative path lands there
+            [
+                sys.executable,
+                "-P",
+                "-s",
+                "-c",
+                _BOOTSTRAP,
+                str(caps.memory_mb),
+                str(caps.temp_mb),
+                str(math.ceil(caps.timeout_s) + 5),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_environment(),
+            cwd=connection.TEMP_DIR
+            if connection.TEMP_DIR.is_dir()
+            else "/",  # a stray relative path lands there
         )
     except OSError as exc:
         raise QueryError(f"the console's worker could not start ({exc.strerror or exc})") from None
     stopped, peak = "the server's own error", _Peak(worker.pid)
     try:
-        answer, errors, stopped = _exchange(worker, request, started + caps.timeout_s, caps.result_mb << 20, peak)
+        answer, errors, stopped = _exchange(
+            worker, request, started + caps.timeout_s, caps.result_mb << 20, peak
+        )
     finally:
         if stopped:  # past the deadline or the result cap (or the server failed): no more waiting
             peak.measure()
@@ -133,7 +149,9 @@ def run(sql: str, db_path: str, caps: Caps, *, label: str = "the query") -> Outc
     if failure is not None:
         failure.elapsed_s, failure.peak_memory_mb = elapsed, peak_mb
         raise _without_server_paths(failure, db_path)
-    return Outcome(reply["columns"], [tuple(row) for row in reply["rows"]], reply["truncated"], elapsed, peak_mb)
+    return Outcome(
+        reply["columns"], [tuple(row) for row in reply["rows"]], reply["truncated"], elapsed, peak_mb
+    )
 
 
 class _Peak:
@@ -169,16 +187,21 @@ def _environment() -> dict[str, str]:
     """The worker's environment: just enough to run Python from this checkout; HOME is the temp
     folder, so no setting DuckDB derives from it points at the server's home."""
 
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PACKAGE_ROOT),
-           "HOME": str(connection.TEMP_DIR), "LANG": "C.UTF-8"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PACKAGE_ROOT),
+        "HOME": str(connection.TEMP_DIR),
+        "LANG": "C.UTF-8",
+    }
     for name in ("TZ", "LD_LIBRARY_PATH"):  # the server's time zone; how its Python finds its libraries
         if name in os.environ:
             env[name] = os.environ[name]
     return env
 
 
-def _exchange(worker: subprocess.Popen, request: bytes, deadline: float, max_bytes: int,
-              peak: _Peak) -> tuple[bytes, bytes, str]:
+def _exchange(
+    worker: subprocess.Popen, request: bytes, deadline: float, max_bytes: int, peak: _Peak
+) -> tuple[bytes, bytes, str]:
     """Send the request, then read the answer until the worker closes it, the deadline passes
     ("time") or the answer passes `max_bytes` ("result"), measuring its memory every 50 ms.
     Returns (answer, stderr's tail, stopped)."""
@@ -224,17 +247,23 @@ def _reap(worker: subprocess.Popen) -> int:
     return status
 
 
-def _interpret(stopped: str, status: int, answer: bytes, errors: bytes, caps: Caps,
-               label: str) -> tuple[QueryError | None, dict[str, Any]]:
+def _interpret(
+    stopped: str, status: int, answer: bytes, errors: bytes, caps: Caps, label: str
+) -> tuple[QueryError | None, dict[str, Any]]:
     """What the worker's end means: (the error to raise, None) or (None, its answer with the rows)."""
     stops = {
         "time": QueryTimeout(f"stopped after {caps.timeout_s:g} s (HANDOFF_CONSOLE_TIMEOUT_S)"),
-        "memory": QueryStopped(f"stopped: the statement needed more than {caps.memory_mb:,} MB of memory "
-                               "(HANDOFF_CONSOLE_MEMORY_MB)"),
-        "disk": QueryStopped(f"stopped: the statement spilled more than {caps.temp_mb:,} MB to disk "
-                             "(HANDOFF_CONSOLE_TEMP_MB)"),
-        "result": QueryStopped(f"stopped: the result is larger than {caps.result_mb:,} MB (HANDOFF_CONSOLE_RESULT_MB); "
-                               "select fewer rows or columns"),
+        "memory": QueryStopped(
+            f"stopped: the statement needed more than {caps.memory_mb:,} MB of memory "
+            "(HANDOFF_CONSOLE_MEMORY_MB)"
+        ),
+        "disk": QueryStopped(
+            f"stopped: the statement spilled more than {caps.temp_mb:,} MB to disk (HANDOFF_CONSOLE_TEMP_MB)"
+        ),
+        "result": QueryStopped(
+            f"stopped: the result is larger than {caps.result_mb:,} MB (HANDOFF_CONSOLE_RESULT_MB); "
+            "select fewer rows or columns"
+        ),
     }
     if stopped:
         return stops[stopped], {}
@@ -272,11 +301,19 @@ def _without_server_paths(error: QueryError, db_path: str) -> QueryError:
 
     message = str(error)
     database = Path(db_path)
-    for path, shown in ((database, database.name), (database.parent, "…"), (connection.TEMP_DIR, "…"),
-                        (PACKAGE_ROOT, "…"), (Path(sys.executable), "python"), (Path(sys.prefix), "…"),
-                        (Path.home(), "…")):
+    for path, shown in (
+        (database, database.name),
+        (database.parent, "…"),
+        (connection.TEMP_DIR, "…"),
+        (PACKAGE_ROOT, "…"),
+        (Path(sys.executable), "python"),
+        (Path(sys.prefix), "…"),
+        (Path.home(), "…"),
+    ):
         # The path where it ends (at a separator, quote, space or the end), not inside a longer name.
-        message = re.sub(re.escape(str(path)) + r"(?=[/\s'\"()\[\]:,;]|$)", lambda _: shown, message)
+        message = re.sub(
+            re.escape(str(path)) + r"(?=[/\s'\"()\[\]:,;]|$)", lambda _, shown=shown: shown, message
+        )
     if message == str(error):
         return error
     cleaned = type(error)(message)
@@ -386,26 +423,42 @@ def duckdb_memory_mb(cap_mb: int) -> int:
 def _answer(request: dict[str, Any], caps: Caps) -> str:
     connection.TEMP_DIR = Path(request["temp_dir"])  # the server's, whatever this environment says
     try:
-        con = connection.open_read_only(request["db"], memory_limit=f"{duckdb_memory_mb(caps.memory_mb)}MiB",
-                                        threads=WORKER_THREADS, temp_mb=caps.temp_mb)
+        con = connection.open_read_only(
+            request["db"],
+            memory_limit=f"{duckdb_memory_mb(caps.memory_mb)}MiB",
+            threads=WORKER_THREADS,
+            temp_mb=caps.temp_mb,
+        )
     except HandoffError as exc:
-        return json.dumps({"error": {"class": type(exc).__name__, "cap": "", "message": str(exc)},
-                           "peak_kib": _own_peak_kib()})
+        return json.dumps(
+            {
+                "error": {"class": type(exc).__name__, "cap": "", "message": str(exc)},
+                "peak_kib": _own_peak_kib(),
+            }
+        )
     try:
         columns, rows, truncated = connection.fetch_rows(con, request["sql"], caps.max_rows)
     except MemoryError:
         raise
     except Exception as exc:  # a DuckDB error: `failure` says which cap, if any
         cap, message = connection.failure(exc)
-        return json.dumps({"error": {"class": "QueryError", "cap": cap, "message": message},
-                           "peak_kib": _own_peak_kib()})
+        return json.dumps(
+            {"error": {"class": "QueryError", "cap": cap, "message": message}, "peak_kib": _own_peak_kib()}
+        )
     finally:
         con.close()
-    reply = json.dumps({"columns": columns, "rows": [[encode(value) for value in row] for row in rows],
-                        "truncated": truncated, "peak_kib": _own_peak_kib()})
+    reply = json.dumps(
+        {
+            "columns": columns,
+            "rows": [[encode(value) for value in row] for row in rows],
+            "truncated": truncated,
+            "peak_kib": _own_peak_kib(),
+        }
+    )
     if len(reply) > caps.result_mb << 20:  # say so here rather than be cut off by the server
-        return json.dumps({"error": {"class": "QueryError", "cap": "result", "message": ""},
-                           "peak_kib": _own_peak_kib()})
+        return json.dumps(
+            {"error": {"class": "QueryError", "cap": "result", "message": ""}, "peak_kib": _own_peak_kib()}
+        )
     return reply
 
 

@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from handoff import cache, connection, console_worker
 from handoff.connection import SCHEMA_VERSION
-from handoff.filters import Filters
 from handoff.errors import DatabaseMissing, DatabaseUnreadable, QueryError, QueryTimeout
+from handoff.filters import Filters
 from handoff.paths import SCHEMA_FILE, default_db_path, derived_files
 from handoff.query_files import (  # noqa: F401  (the runner's names for what query files declare)
     PARAM_TYPES,
@@ -204,7 +204,9 @@ def check_touch_references(con: duckdb.DuckDBPyConnection) -> None:
     if broken:
         touch_id, detail = broken[0]
         raise duckdb.ConstraintException(
-            f"touch {touch_id!r}: {detail}" + (" (the first of several broken references)" if len(broken) > 1 else ""))
+            f"touch {touch_id!r}: {detail}"
+            + (" (the first of several broken references)" if len(broken) > 1 else "")
+        )
 
 
 def build_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -253,8 +255,13 @@ def run_query(
     spec = load_query(name)
     bound = bind_params(spec, given)
     identity = db_identity(db)
-    key = (name, spec.sql, tuple(sorted((k, _freeze(v)) for k, v in bound.items())), identity,
-           spec.cache_key() if spec.cache_key else None)
+    key = (
+        name,
+        spec.sql,
+        tuple(sorted((k, _freeze(v)) for k, v in bound.items())),
+        identity,
+        spec.cache_key() if spec.cache_key else None,
+    )
     cached = RESULTS.get(key)
     if cached is not None:
         return cached.copy(deep=False)  # copy-on-write (pandas 3): callers may change theirs freely
@@ -297,7 +304,9 @@ def execute(
                 raise
         except duckdb.IOException as exc:
             first_line = str(exc).strip().splitlines()[0]
-            raise DatabaseUnreadable(f"{identity.path} is damaged and cannot be read ({first_line})") from None
+            raise DatabaseUnreadable(
+                f"{identity.path} is damaged and cannot be read ({first_line})"
+            ) from None
         except duckdb.Error as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise QueryError(f"{label} failed: {first_line}") from None
@@ -314,7 +323,9 @@ def _fetch_frame(cur: duckdb.DuckDBPyConnection, result: duckdb.DuckDBPyRelation
     per text value (about 1 s per million) and copies the rest. Other kinds (decimals, lists…) go
     back through DuckDB's own conversion."""
     table = result.to_arrow_table()
-    columns = {name: _from_arrow(column) for name, column in zip(table.column_names, table.columns, strict=True)}
+    columns = {
+        name: _from_arrow(column) for name, column in zip(table.column_names, table.columns, strict=True)
+    }
     others = [name for name, column in columns.items() if column is None]
     if others:
         rest = cur.from_arrow(table.select(others)).df()
@@ -329,11 +340,16 @@ def _from_arrow(column: pa.ChunkedArray) -> pd.Series | None:
         if column.null_count == len(column):  # .df() gives an empty or all-NULL text column as objects
             return pd.Series([None] * len(column), dtype=object)
         return column.to_pandas()
-    if pa.types.is_floating(kind) or (not has_nulls and (pa.types.is_integer(kind) or pa.types.is_boolean(kind))):
+    if pa.types.is_floating(kind) or (
+        not has_nulls and (pa.types.is_integer(kind) or pa.types.is_boolean(kind))
+    ):
         return pd.Series(column.to_numpy())  # NULL floats are NaN, as .df() gives them
     if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
         # With NULLs .df() gives pandas' masked arrays (Int64, boolean…).
-        values, mask = column.fill_null(False if pa.types.is_boolean(kind) else 0).to_numpy(), column.is_null().to_numpy()
+        values, mask = (
+            column.fill_null(False if pa.types.is_boolean(kind) else 0).to_numpy(),
+            column.is_null().to_numpy(),
+        )
         masked = pd.arrays.BooleanArray if pa.types.is_boolean(kind) else pd.arrays.IntegerArray
         return pd.Series(masked(values, mask))
     if pa.types.is_timestamp(kind) and kind.unit == "us" and kind.tz is None:
@@ -353,8 +369,9 @@ class LimitedResult:
     peak_memory_mb: float
 
 
-def execute_limited(sql: str, *, db: DbPath = None, caps: console_worker.Caps | None = None,
-                    label: str = "query") -> LimitedResult:
+def execute_limited(
+    sql: str, *, db: DbPath = None, caps: console_worker.Caps | None = None, label: str = "query"
+) -> LimitedResult:
     """Run one statement read-only in a worker process of its own, under hard caps (a
     `console_worker.Caps`: wall-clock time, memory, spill size, result size, rows), for the SQL console.
 
@@ -397,4 +414,6 @@ def statement_tokens(sql: str) -> list[tuple[int, str, str]]:
         first_line = str(exc).strip().splitlines()[0]
         raise QueryError(f"the statement does not parse: {first_line}") from None
     ends = [start for start, _ in tokens[1:]] + [len(sql)]
-    return [(start, kind.name, sql[start:end].strip()) for (start, kind), end in zip(tokens, ends, strict=True)]
+    return [
+        (start, kind.name, sql[start:end].strip()) for (start, kind), end in zip(tokens, ends, strict=True)
+    ]

@@ -68,8 +68,9 @@ def replacing_files(directory: str | Path) -> Iterator[Path]:
             os.replace(written, directory / written.name)
             moved += 1
     except OSError as exc:
-        kept = (f"{moved} of its files were replaced before that" if moved
-                else "none of its files were changed")
+        kept = (
+            f"{moved} of its files were replaced before that" if moved else "none of its files were changed"
+        )
         raise WriteFailed(f"could not write into {directory}: {exc.strerror or exc}; {kept}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -11,13 +11,13 @@ import datetime as dt
 import pandas as pd
 
 from handoff import db, metrics
-from handoff.text import Markdown, md
 from handoff.charts import (
     fmt_count,
     fmt_label,
     fmt_pct,
 )
 from handoff.filters import Filters, add_months
+from handoff.text import Markdown, md
 
 # The demand waterfall of DESIGN.md: (order, stage, owner team). Display only; the SQL holds the rules.
 STAGES = (
@@ -36,8 +36,13 @@ THIN_RECORDS = 30
 # Most leads the drill-down lists (funnel__leads' $row_limit).
 DRILL_DOWN_ROWS = 10_000
 MODES = {"cohort": "Cohort", "period": "Period"}
-GROUP_BY = {"channel": "Channel", "segment": "Segment", "region": "Region",
-            "company_size": "Company size", "owner": "Owner"}
+GROUP_BY = {
+    "channel": "Channel",
+    "segment": "Segment",
+    "region": "Region",
+    "company_size": "Company size",
+    "owner": "Owner",
+}
 _THIN_STYLE = "color: #868E96; font-style: italic"
 
 
@@ -95,25 +100,41 @@ def mode_sentence(mode: str, filters: Filters, as_of: dt.date) -> Markdown:
     """The one sentence that says which funnel is shown and what each bar counts."""
     window = window_words(filters)
     if mode == "period":
-        return md("**Period funnel**: how many leads entered each stage {} — a different set of leads at each "
-                  "stage, so a step compares flows and can exceed 100 %.", window)
-    return md("**Cohort funnel**: the leads created {}, each counted at every stage it had reached by {} (a lead "
-              "that skipped a stage counts as having reached it; a sales-sourced lead is never an MQL and joins at "
-              "its first sales stage).", window, _day(as_of))
+        return md(
+            "**Period funnel**: how many leads entered each stage {} — a different set of leads at each "
+            "stage, so a step compares flows and can exceed 100 %.",
+            window,
+        )
+    return md(
+        "**Cohort funnel**: the leads created {}, each counted at every stage it had reached by {} (a lead "
+        "that skipped a stage counts as having reached it; a sales-sourced lead is never an MQL and joins at "
+        "its first sales stage).",
+        window,
+        _day(as_of),
+    )
 
 
 def velocity_caption(filters: Filters) -> str:
     """What the velocity numbers are and what they are compared with."""
     previous = filters.previous()
-    against = (f"against the previous window of the same length ({window_words(previous)})"
-               if previous != filters else "(an open window has no previous one to compare with)")
-    return (f"Median days between consecutive stages where a lead has both timestamps, {against}. "
-            "Lower is faster.")
+    against = (
+        f"against the previous window of the same length ({window_words(previous)})"
+        if previous != filters
+        else "(an open window has no previous one to compare with)"
+    )
+    return (
+        f"Median days between consecutive stages where a lead has both timestamps, {against}. "
+        "Lower is faster."
+    )
 
 
 # The Funnel page's headline tiles: (registry metric in period mode, the stage or step it reads).
-HEADLINE = (("lead_count", "Lead"), ("mql_to_sal_rate", "SAL"), ("won_lead_count", "Won"),
-            ("lead_to_won_rate", "Lead → Won"))
+HEADLINE = (
+    ("lead_count", "Lead"),
+    ("mql_to_sal_rate", "SAL"),
+    ("won_lead_count", "Won"),
+    ("lead_to_won_rate", "Lead → Won"),
+)
 
 
 def headline_metric(period_id: str, mode: str) -> str:
@@ -128,36 +149,65 @@ def headline_metric(period_id: str, mode: str) -> str:
 def headline_values(stages: pd.DataFrame) -> dict[str, float]:
     """The numbers behind the headline tiles, from funnel__stage_counts."""
     by_stage = stages.set_index("stage")
-    return {"Lead": by_stage.loc["Lead", "reached_count"], "SAL": by_stage.loc["SAL", "from_previous_rate"],
-            "Won": by_stage.loc["Won", "reached_count"], "Lead → Won": by_stage.loc["Won", "from_first_rate"]}
+    return {
+        "Lead": by_stage.loc["Lead", "reached_count"],
+        "SAL": by_stage.loc["SAL", "from_previous_rate"],
+        "Won": by_stage.loc["Won", "reached_count"],
+        "Lead → Won": by_stage.loc["Won", "from_first_rate"],
+    }
 
 
 def stage_columns(mode: str) -> dict[str, str]:
     """The stage table's columns as ui.metric_table takes them: registry metrics of the mode's basis."""
     c = "cohort_" if mode == "cohort" else ""
-    return {"stage": "Stage", "owner_team": "Owner", "reached_count": f"{c}stage_reached_count",
-            "marketing_sourced_count": f"{c}stage_marketing_sourced_count",
-            "sales_sourced_count": f"{c}stage_sales_sourced_count",
-            "from_previous_count": f"{c}stage_from_previous_count", "joined_count": f"{c}stage_joined_count",
-            "from_previous_rate": f"{c}stage_conversion_rate", "previous_count": "Records the rate rests on",
-            "thin": "Thin", "from_first_rate": f"{c}stage_share_of_first_rate"}
+    return {
+        "stage": "Stage",
+        "owner_team": "Owner",
+        "reached_count": f"{c}stage_reached_count",
+        "marketing_sourced_count": f"{c}stage_marketing_sourced_count",
+        "sales_sourced_count": f"{c}stage_sales_sourced_count",
+        "from_previous_count": f"{c}stage_from_previous_count",
+        "joined_count": f"{c}stage_joined_count",
+        "from_previous_rate": f"{c}stage_conversion_rate",
+        "previous_count": "Records the rate rests on",
+        "thin": "Thin",
+        "from_first_rate": f"{c}stage_share_of_first_rate",
+    }
 
 
 def velocity_columns(mode: str) -> dict[str, str]:
     """The velocity table's columns: each step's median and 90th percentile, now and in the window before."""
     c = "cohort_" if mode == "cohort" else ""
     median, p90 = metrics.label(f"{c}step_median_days"), metrics.label(f"{c}step_p90_days")
-    return {"step": "Step", "owner_team": "Owner", "pair_count": "Leads timed", "median_days": f"{c}step_median_days",
-            "p90_days": f"{c}step_p90_days", "previous_median_days": f"{median}, previous window",
-            "previous_p90_days": f"{p90}, previous window", "median_change_days": "Median change (days)",
-            "thin": "Thin"}
+    return {
+        "step": "Step",
+        "owner_team": "Owner",
+        "pair_count": "Leads timed",
+        "median_days": f"{c}step_median_days",
+        "p90_days": f"{c}step_p90_days",
+        "previous_median_days": f"{median}, previous window",
+        "previous_p90_days": f"{p90}, previous window",
+        "median_change_days": "Median change (days)",
+        "thin": "Thin",
+    }
 
 
-TREND_COLUMNS = {"created_month": "Created month", "step": "Step", "owner_team": "Owner",
-                 "from_count": "At the first stage", "to_count": "Went on to the next",
-                 "conversion_rate": "monthly_conversion_rate", "young": "Too young to judge"}
-EXIT_COLUMNS = {"from_stage": "From", "to_stage": "To", "exit_kind": "Exit", "exit_reason": "Reason",
-                "lead_count": "exit_lead_count"}
+TREND_COLUMNS = {
+    "created_month": "Created month",
+    "step": "Step",
+    "owner_team": "Owner",
+    "from_count": "At the first stage",
+    "to_count": "Went on to the next",
+    "conversion_rate": "monthly_conversion_rate",
+    "young": "Too young to judge",
+}
+EXIT_COLUMNS = {
+    "from_stage": "From",
+    "to_stage": "To",
+    "exit_kind": "Exit",
+    "exit_reason": "Reason",
+    "lead_count": "exit_lead_count",
+}
 
 
 def group_names(wide: pd.DataFrame) -> dict[str, str]:
@@ -183,13 +233,20 @@ def group_label(value, labels: dict[str, str]) -> str:
 
 
 _PEOPLE_NAMES = {
-    "reached_count": "Reached", "previous_count": "Records (previous stage)", "pair_count": "Leads timed",
-    "previous_pair_count": "Leads timed (previous window)", "from_count": "At first stage",
-    "to_count": "Reached next stage", "lead_count": "Leads", "is_thin": f"Thin (< {THIN_RECORDS} records)",
-    "is_too_young": "Too young to judge", "p90_days": "90th percentile (days)",
+    "reached_count": "Reached",
+    "previous_count": "Records (previous stage)",
+    "pair_count": "Leads timed",
+    "previous_pair_count": "Leads timed (previous window)",
+    "from_count": "At first stage",
+    "to_count": "Reached next stage",
+    "lead_count": "Leads",
+    "is_thin": f"Thin (< {THIN_RECORDS} records)",
+    "is_too_young": "Too young to judge",
+    "p90_days": "90th percentile (days)",
     "previous_p90_days": "90th percentile, previous window (days)",
     "p90_change_days": "90th percentile change (days)",
-    "month_age_days": "Median lead age (days)", "median_days_to_stage": "Median days to next stage",
+    "month_age_days": "Median lead age (days)",
+    "median_days_to_stage": "Median days to next stage",
     "group_value": "Group",
 }
 
@@ -240,14 +297,26 @@ def step_bases(stages: pd.DataFrame) -> pd.Series:
 
 def stage_table(stages: pd.DataFrame) -> pd.DataFrame:
     """The funnel as a table for people: each conversion with the records it rests on, thin ones marked."""
-    table = stages[["stage_order", "stage", "owner_team", "reached_count", "from_previous_rate",
-                    "from_first_rate", "marketing_sourced_count", "sales_sourced_count", "joined_count"]]
+    table = stages[
+        [
+            "stage_order",
+            "stage",
+            "owner_team",
+            "reached_count",
+            "from_previous_rate",
+            "from_first_rate",
+            "marketing_sourced_count",
+            "sales_sourced_count",
+            "joined_count",
+        ]
+    ]
     table = table.sort_values("stage_order").reset_index(drop=True)
     table["previous_count"] = step_bases(table)
     table["from_previous_count"] = table["reached_count"] - table["joined_count"]
     table["thin"] = ""
-    table["is_thin"] = [order > 1 and is_thin(n)
-                        for order, n in zip(table["stage_order"], table["previous_count"])]
+    table["is_thin"] = [
+        order > 1 and is_thin(n) for order, n in zip(table["stage_order"], table["previous_count"])
+    ]
     table["thin"] = table["is_thin"].map({True: "thin", False: ""})
     return table
 
@@ -261,8 +330,9 @@ def sort_options() -> list[str]:
     return ["Lead", *STEP_NAMES, OVERALL_STEP]
 
 
-def breakdown_table(grouped: pd.DataFrame, group_by: str, labels: dict[str, str],
-                    sort_by: str = "Lead") -> pd.DataFrame:
+def breakdown_table(
+    grouped: pd.DataFrame, group_by: str, labels: dict[str, str], sort_by: str = "Lead"
+) -> pd.DataFrame:
     """One row per group: the count at each stage and the conversion of every step, sorted descending.
 
     Counts and rates are the query's own (reached_count, from_previous_rate, from_first_rate of Won).
@@ -270,11 +340,17 @@ def breakdown_table(grouped: pd.DataFrame, group_by: str, labels: dict[str, str]
     orders = [order for order, _, _ in STAGES]
 
     def spread(values: str) -> pd.DataFrame:
-        return grouped.pivot(index="group_value", columns="stage_order", values=values).reindex(columns=orders)
+        return grouped.pivot(index="group_value", columns="stage_order", values=values).reindex(
+            columns=orders
+        )
 
     counts, rates = spread("reached_count").fillna(0).astype(int), spread("from_previous_rate").astype(float)
-    wide = pd.DataFrame({GROUP_BY[group_by]: [group_label(v, labels) for v in counts.index],
-                         "group_value": counts.index.astype(str)})
+    wide = pd.DataFrame(
+        {
+            GROUP_BY[group_by]: [group_label(v, labels) for v in counts.index],
+            "group_value": counts.index.astype(str),
+        }
+    )
     for order, name, _ in STAGES:
         wide[name] = counts[order].to_numpy()
     for (order, _, _), step in zip(STAGES[1:], STEP_NAMES):
@@ -300,8 +376,11 @@ def breakdown_styler(wide: pd.DataFrame):
             styles.loc[frame[_step_records(step)] < THIN_RECORDS, step] = _THIN_STYLE
         return styles
 
-    return (shown.style.format({c: fmt_count for c in STAGE_NAMES.values()})
-            .format({c: fmt_pct for c in rate_columns}, na_rep="–").apply(thin_cells, axis=None))
+    return (
+        shown.style.format({c: fmt_count for c in STAGE_NAMES.values()})
+        .format({c: fmt_pct for c in rate_columns}, na_rep="–")
+        .apply(thin_cells, axis=None)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,13 +389,20 @@ def breakdown_styler(wide: pd.DataFrame):
 
 def velocity_comparison(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
     """Each step's median and p90 days in the window beside those of the previous window."""
-    table = current[["from_stage_order", "from_stage", "to_stage", "owner_team", "pair_count",
-                     "median_days", "p90_days"]].copy()
+    table = current[
+        ["from_stage_order", "from_stage", "to_stage", "owner_team", "pair_count", "median_days", "p90_days"]
+    ].copy()
     table.insert(0, "step", [f"{a} → {b}" for a, b in zip(table["from_stage"], table["to_stage"])])
     before = (previous if previous is not None else current.iloc[0:0])[
-        ["from_stage_order", "pair_count", "median_days", "p90_days"]]
-    before = before.rename(columns={"pair_count": "previous_pair_count",
-                                    "median_days": "previous_median_days", "p90_days": "previous_p90_days"})
+        ["from_stage_order", "pair_count", "median_days", "p90_days"]
+    ]
+    before = before.rename(
+        columns={
+            "pair_count": "previous_pair_count",
+            "median_days": "previous_median_days",
+            "p90_days": "previous_p90_days",
+        }
+    )
     table = table.merge(before, on="from_stage_order", how="left")
     table["median_change_days"] = table["median_days"] - table["previous_median_days"]
     table["p90_change_days"] = table["p90_days"] - table["previous_p90_days"]
@@ -364,6 +450,8 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
 def exits_table(exits: pd.DataFrame) -> pd.DataFrame:
     """The exit links with exits and reasons in words ('Disqualified', 'Not a fit')."""
     table = exits.copy()
-    table["exit_kind"] = table["exit_kind"].map({"disqualified": "Disqualified", "lost": "Lost", "open": "Still open"})
+    table["exit_kind"] = table["exit_kind"].map(
+        {"disqualified": "Disqualified", "lost": "Lost", "open": "Still open"}
+    )
     table["exit_reason"] = table["exit_reason"].map(lambda r: "" if pd.isna(r) else fmt_label(r))
     return table

@@ -26,7 +26,16 @@ from handoff.charts import (
     fmt_pct,
     team_color,
 )
-from handoff.funnel import STAGE_NAMES, STAGES, STEP_NAMES, THIN_RECORDS, group_label, is_thin, stage_table, step_bases
+from handoff.funnel import (
+    STAGE_NAMES,
+    STAGES,
+    STEP_NAMES,
+    THIN_RECORDS,
+    group_label,
+    is_thin,
+    stage_table,
+    step_bases,
+)
 
 EXIT_COLORS = {"disqualified": WARN_COLOR, "lost": BAD_COLOR, "open": NEUTRAL_COLOR}
 
@@ -65,40 +74,86 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
     table = funnel_parts(stages)
     labels = [_stage_label(s, o) for s, o in zip(table["stage"], table["owner_team"])]
     widest = max(int(table["reached_count"].max()), 1)
-    traces = [{
-        "type": "bar", "orientation": "h", "y": labels, "x": table[column], "name": name,
-        "marker": {"color": color, "pattern": {"shape": pattern, "fgcolor": "white"}},
-        "hovertemplate": "%{y}<br>" + name + ": %{x:,d}<extra></extra>",
-    } for column, name, color, pattern in FUNNEL_PARTS]
+    traces = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": table[column],
+            "name": name,
+            "marker": {"color": color, "pattern": {"shape": pattern, "fgcolor": "white"}},
+            "hovertemplate": "%{y}<br>" + name + ": %{x:,d}<extra></extra>",
+        }
+        for column, name, color, pattern in FUNNEL_PARTS
+    ]
     annotations = []
     for row, label in zip(table.itertuples(), labels):
         note = f"<b>{fmt_count(row.reached_count)}</b>"
         if row.stage_order == 1:
-            note += f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, " \
-                    f"{fmt_count(row.sales_sourced_count)} sales-sourced"
+            note += (
+                f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, "
+                f"{fmt_count(row.sales_sourced_count)} sales-sourced"
+            )
         else:
             thin = " · <b>thin</b>" if row.is_thin else ""
-            note += (f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
-                     f"  ·  {fmt_pct(row.from_first_rate)} of first")
+            note += (
+                f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
+                f"  ·  {fmt_pct(row.from_first_rate)} of first"
+            )
             if row.stage_order >= 3:
-                note += (f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
-                         f"{fmt_count(row.joined_count)} joined here")
-        annotations.append({"x": widest * 1.02, "y": label, "text": note, "showarrow": False, "xanchor": "left",
-                            "align": "left",
-                            "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"}})
+                note += (
+                    f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
+                    f"{fmt_count(row.joined_count)} joined here"
+                )
+        annotations.append(
+            {
+                "x": widest * 1.02,
+                "y": label,
+                "text": note,
+                "showarrow": False,
+                "xanchor": "left",
+                "align": "left",
+                "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"},
+            }
+        )
     # Category 1 is MQL and 2 is SAL: the handoff sits between them.
-    annotations.append({"xref": "paper", "x": 1, "yref": "y", "y": 1.5, "text": "<b>handoff</b>: marketing → sales",
-                        "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": HANDOFF_COLOR}})
-    handoff = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 1.5, "y1": 1.5,
-               "line": {"color": HANDOFF_COLOR, "width": 2, "dash": "dash"}}
+    annotations.append(
+        {
+            "xref": "paper",
+            "x": 1,
+            "yref": "y",
+            "y": 1.5,
+            "text": "<b>handoff</b>: marketing → sales",
+            "showarrow": False,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "font": {"color": HANDOFF_COLOR},
+        }
+    )
+    handoff = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": 1.5,
+        "y1": 1.5,
+        "line": {"color": HANDOFF_COLOR, "width": 2, "dash": "dash"},
+    }
     # One Figure built from plain data: each incremental annotation costs plotly a few ms.
-    return go.Figure(data=traces, layout={
-        "barmode": "stack", "annotations": annotations, "shapes": [handoff], "height": 460,
-        "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
-        "yaxis": {"autorange": "reversed"},
-        "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
-    })
+    return go.Figure(
+        data=traces,
+        layout={
+            "barmode": "stack",
+            "annotations": annotations,
+            "shapes": [handoff],
+            "height": 460,
+            "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
+        },
+    )
 
 
 def _grid_layout(rows: int, cols: int, titles: list[str], **spacing) -> dict:
@@ -115,8 +170,9 @@ def _grid_layout(rows: int, cols: int, titles: list[str], **spacing) -> dict:
 
 @functools.lru_cache(maxsize=32)
 def _grid_skeleton(rows: int, cols: int, title_count: int, spacing: tuple) -> str:
-    figure = make_subplots(rows=rows, cols=cols, subplot_titles=[f"title {i}" for i in range(title_count)],
-                           **dict(spacing))
+    figure = make_subplots(
+        rows=rows, cols=cols, subplot_titles=[f"title {i}" for i in range(title_count)], **dict(spacing)
+    )
     layout = json.loads(figure.to_json())["layout"]
     layout.pop("template", None)  # the figure built from it gets the default template, as this one did
     return json.dumps(layout)
@@ -128,34 +184,66 @@ def _last_row_axes(layout: dict, rows: int) -> set[str]:
     return {f"x{'' if n == 1 else n}" for n in range((rows - 1) * cols + 1, rows * cols + 1)}
 
 
-def small_multiples(grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, labels: dict[str, str],
-                    limit: int = 12) -> go.Figure:
+def small_multiples(
+    grouped: pd.DataFrame, wide: pd.DataFrame, group_by: str, labels: dict[str, str], limit: int = 12
+) -> go.Figure:
     """One small funnel per group (bars = share of the group's first stage), in the table's order."""
     values = wide["group_value"].head(limit).tolist()
     cols = 3
     rows = max(1, -(-len(values) // cols))
-    titles = [f"{text.plot(group_label(v, labels))} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])]
-    layout = _grid_layout(rows, cols, titles, shared_xaxes=True, horizontal_spacing=0.08,
-                          vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04)
+    titles = [
+        f"{text.plot(group_label(v, labels))} · {fmt_count(n)} leads" for v, n in zip(values, wide["Lead"])
+    ]
+    layout = _grid_layout(
+        rows,
+        cols,
+        titles,
+        shared_xaxes=True,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04,
+    )
     names = [name for _, name, _ in STAGES]
     grouped = grouped.assign(group_value=grouped["group_value"].astype(str))
     traces, handoffs = [], []  # one dashed handoff line per small funnel
     for index, value in enumerate(values):
         part = grouped[grouped["group_value"] == value].sort_values("stage_order")
         previous = step_bases(part).to_numpy()
-        bar_text = [fmt_count(n) if order == 1 else
-                f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
-                for order, n, rate, prev in zip(part["stage_order"], part["reached_count"],
-                                                part["from_previous_rate"], previous)]
+        bar_text = [
+            fmt_count(n)
+            if order == 1
+            else f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
+            for order, n, rate, prev in zip(
+                part["stage_order"], part["reached_count"], part["from_previous_rate"], previous
+            )
+        ]
         axis = "" if index == 0 else str(index + 1)
-        traces.append({
-            "type": "bar", "y": part["stage"], "x": part["from_first_rate"].fillna(0), "orientation": "h",
-            "text": bar_text, "textposition": "auto", "marker": {"color": [team_color(o) for o in part["owner_team"]]},
-            "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>", "showlegend": False,
-            "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-        })
-        handoffs.append({"type": "line", "xref": f"x{axis} domain", "yref": f"y{axis}", "x0": 0, "x1": 1,
-                         "y0": 1.5, "y1": 1.5, "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"}})
+        traces.append(
+            {
+                "type": "bar",
+                "y": part["stage"],
+                "x": part["from_first_rate"].fillna(0),
+                "orientation": "h",
+                "text": bar_text,
+                "textposition": "auto",
+                "marker": {"color": [team_color(o) for o in part["owner_team"]]},
+                "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>",
+                "showlegend": False,
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
+        )
+        handoffs.append(
+            {
+                "type": "line",
+                "xref": f"x{axis} domain",
+                "yref": f"y{axis}",
+                "x0": 0,
+                "x1": 1,
+                "y0": 1.5,
+                "y1": 1.5,
+                "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"},
+            }
+        )
     bottom = _last_row_axes(layout, rows)
     for name, axis in layout.items():
         if name.startswith("yaxis"):  # every funnel: stages top to bottom
@@ -174,28 +262,72 @@ def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
     traces = []
     positions = np.arange(len(velocity))
     for label, offset, median, p90, colors in (
-        ("previous window", 0.22, velocity["previous_median_days"], velocity["previous_p90_days"],
-         [NEUTRAL_COLOR] * len(velocity)),
-        ("this window", -0.0, velocity["median_days"], velocity["p90_days"],
-         [team_color(o) for o in velocity["owner_team"]]),
+        (
+            "previous window",
+            0.22,
+            velocity["previous_median_days"],
+            velocity["previous_p90_days"],
+            [NEUTRAL_COLOR] * len(velocity),
+        ),
+        (
+            "this window",
+            -0.0,
+            velocity["median_days"],
+            velocity["p90_days"],
+            [team_color(o) for o in velocity["owner_team"]],
+        ),
     ):
         for y, low, high, color in zip(positions + offset, median, p90, colors):
             if pd.notna(low) and pd.notna(high):
-                traces.append({"type": "scatter", "x": [low, high], "y": [y, y], "mode": "lines", "showlegend": False,
-                               "line": {"color": color, "width": 3}, "hoverinfo": "skip"})
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": [low, high],
+                        "y": [y, y],
+                        "mode": "lines",
+                        "showlegend": False,
+                        "line": {"color": color, "width": 3},
+                        "hoverinfo": "skip",
+                    }
+                )
         hover = [f"{label}: median {fmt_days(m)}, p90 {fmt_days(p)}" for m, p in zip(median, p90)]
-        traces.append({"type": "scatter", "x": median, "y": positions + offset, "mode": "markers",
-                       "name": f"median, {label}", "marker": {"color": colors, "size": 11, "symbol": "circle"},
-                       "hovertext": hover, "hoverinfo": "text"})
-        traces.append({"type": "scatter", "x": p90, "y": positions + offset, "mode": "markers",
-                       "name": f"p90, {label}", "marker": {"color": colors, "size": 11, "symbol": "diamond"},
-                       "hovertext": hover, "hoverinfo": "text"})
+        traces.append(
+            {
+                "type": "scatter",
+                "x": median,
+                "y": positions + offset,
+                "mode": "markers",
+                "name": f"median, {label}",
+                "marker": {"color": colors, "size": 11, "symbol": "circle"},
+                "hovertext": hover,
+                "hoverinfo": "text",
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": p90,
+                "y": positions + offset,
+                "mode": "markers",
+                "name": f"p90, {label}",
+                "marker": {"color": colors, "size": 11, "symbol": "diamond"},
+                "hovertext": hover,
+                "hoverinfo": "text",
+            }
+        )
     ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
-    return go.Figure(data=traces, layout={
-        "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
-        "xaxis": {"type": "log", "title": {"text": "days between the two stages (log scale): ● median, ◆ 90th percentile"}},
-        "height": 340, "showlegend": False,
-    })
+    return go.Figure(
+        data=traces,
+        layout={
+            "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
+            "xaxis": {
+                "type": "log",
+                "title": {"text": "days between the two stages (log scale): ● median, ◆ 90th percentile"},
+            },
+            "height": 340,
+            "showlegend": False,
+        },
+    )
 
 
 def trend_chart(trend: pd.DataFrame) -> go.Figure:
@@ -209,24 +341,55 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
         color = team_color(part["owner_team"].iloc[0])
         young = part["is_too_young"].astype(bool).to_numpy()
         thin = (part["from_count"] < THIN_RECORDS).to_numpy()
-        hover = [f"{m:%b %Y}: {fmt_pct(r)} of {fmt_count(n)}{' · thin' if t else ''}"
-                 f"{' · too young to judge' if y else ''}"
-                 for m, r, n, t, y in zip(part["created_month"], part["conversion_rate"], part["from_count"],
-                                          thin, young)]
+        hover = [
+            f"{m:%b %Y}: {fmt_pct(r)} of {fmt_count(n)}{' · thin' if t else ''}"
+            f"{' · too young to judge' if y else ''}"
+            for m, r, n, t, y in zip(
+                part["created_month"], part["conversion_rate"], part["from_count"], thin, young
+            )
+        ]
         axis = "" if index == 0 else str(index + 1)
-        traces.append({
-            "type": "scatter", "x": part["created_month"], "y": part["conversion_rate"], "mode": "lines+markers",
-            "showlegend": False, "line": {"color": color, "width": 2},
-            "marker": {"color": np.where(young, "white", color).tolist(), "size": 8,
-                       "line": {"color": color, "width": 2}, "opacity": np.where(thin, 0.35, 1.0).tolist()},
-            "hovertext": hover, "hoverinfo": "text", "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "x": part["created_month"],
+                "y": part["conversion_rate"],
+                "mode": "lines+markers",
+                "showlegend": False,
+                "line": {"color": color, "width": 2},
+                "marker": {
+                    "color": np.where(young, "white", color).tolist(),
+                    "size": 8,
+                    "line": {"color": color, "width": 2},
+                    "opacity": np.where(thin, 0.35, 1.0).tolist(),
+                },
+                "hovertext": hover,
+                "hoverinfo": "text",
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
+        )
     # Legend keys for the two marks.
-    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "too young to judge",
-                   "marker": {"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}}})
-    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
-                   "name": f"thin (< {THIN_RECORDS} records)",
-                   "marker": {"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35}})
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": "too young to judge",
+            "marker": {"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}},
+        }
+    )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": f"thin (< {THIN_RECORDS} records)",
+            "marker": {"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35},
+        }
+    )
     for name, axis in layout.items():
         if name.startswith("yaxis"):
             axis.update(tickformat=".0%", rangemode="tozero")
@@ -249,8 +412,9 @@ def exit_label(kind: str, reason) -> str:
 def _top_exits(exits: pd.DataFrame, per_stage: int) -> pd.DataFrame:
     """Exit links with at most `per_stage` reasons per stage and kind; the rest become "other reasons"."""
     leaving = exits[exits["to_stage_order"].isna()].copy()
-    leaving["rank"] = leaving.groupby(["from_stage_order", "exit_kind"])["lead_count"].rank(method="first",
-                                                                                            ascending=False)
+    leaving["rank"] = leaving.groupby(["from_stage_order", "exit_kind"])["lead_count"].rank(
+        method="first", ascending=False
+    )
     many = (leaving["rank"] > per_stage) & (leaving["exit_kind"] != "open")
     leaving.loc[many, "exit_reason"] = "other reasons"
     keys = ["from_stage_order", "from_stage", "from_owner_team", "exit_kind", "exit_reason"]
@@ -270,8 +434,9 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     first = exits["from_stage_order"] == 1
     reached = {1: int(exits.loc[first, "lead_count"].sum())}
     # A stage is reached from the one before and, for a sales-sourced lead, straight from Lead.
-    reached.update(moving.groupby("to_stage_order")["lead_count"].sum().astype(int)
-                   .rename(index=int).to_dict())
+    reached.update(
+        moving.groupby("to_stage_order")["lead_count"].sum().astype(int).rename(index=int).to_dict()
+    )
     # d3-sankey's scale: every lead ends in one sink (Won or an exit), d3 stacks all sinks in its last
     # column and fits that column to the height. The height is chosen so the Lead bar is `lead_px` tall.
     pad = 8
@@ -290,8 +455,10 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     targets = [int(o) - 1 for o in moving["to_stage_order"]]
     values = [int(n) for n in moving["lead_count"]]
     # A link from Lead straight to a sales stage carries sales-sourced leads: sales' colour.
-    link_colors = [_fade(team_color("sales" if f == 1 and t >= 3 else o))
-                   for f, t, o in zip(moving["from_stage_order"], moving["to_stage_order"], moving["from_owner_team"])]
+    link_colors = [
+        _fade(team_color("sales" if f == 1 and t >= 3 else o))
+        for f, t, o in zip(moving["from_stage_order"], moving["to_stage_order"], moving["from_owner_team"])
+    ]
     below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
     # In this order (later stages first, smallest exit on top) plotly's links leave each stage in the
     # same order as the exits are stacked, so they do not cross.
@@ -302,21 +469,27 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
         targets.append(len(labels))
         values.append(int(row.lead_count))
         link_colors.append(_fade(EXIT_COLORS[row.exit_kind]))
-        labels.append(f"{text.plot(exit_label(row.exit_kind, row.exit_reason))} ({fmt_count(row.lead_count)})")
+        labels.append(
+            f"{text.plot(exit_label(row.exit_kind, row.exit_reason))} ({fmt_count(row.lead_count)})"
+        )
         colors.append(EXIT_COLORS[row.exit_kind])
         xs.append(column_x[origin] + 0.095)
         ys.append(min(below[origin] + size / 2, 0.999))
         below[origin] += size + pad_share
-    figure = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": pad, "thickness": 14},
-        link={"source": sources, "target": targets, "value": values, "color": link_colors},
-        valueformat=",d", valuesuffix=" leads", textfont={"size": 11},
-    ))
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": pad, "thickness": 14},
+            link={"source": sources, "target": targets, "value": values, "color": link_colors},
+            valueformat=",d",
+            valuesuffix=" leads",
+            textfont={"size": 11},
+        )
+    )
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10})
     return figure
 
 
 def _fade(color: str, alpha: float = 0.35) -> str:
-    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"

@@ -25,22 +25,37 @@ REGISTRY_FILE = PACKAGE_DIR / "metrics.toml"
 # Where a metric may be shown: the app's pages that show metrics, and the meeting pack.
 PAGES = (*(slug for slug in site.PAGE_SLUGS if slug != "definitions"), "report")
 PAGE_TITLES = {**{page.slug: page.title for page in site.PAGES}, "report": "Meeting pack"}
-BASIS_WORDS = {"activity": "in the period", "cohort": "from the period's leads", "snapshot": "now",
-               "trailing": "over the last four quarters"}
+BASIS_WORDS = {
+    "activity": "in the period",
+    "cohort": "from the period's leads",
+    "snapshot": "now",
+    "trailing": "over the last four quarters",
+}
 COHORT_WORDS = {"leads": "from the period's leads", "mqls": "from the period's MQLs"}
-BASIS_NAMES = {"activity": "Activity (in the period)", "cohort": "Cohort (followed to the as-of day)",
-               "snapshot": "Snapshot (as of the data's latest day)", "trailing": "Trailing four quarters"}
+BASIS_NAMES = {
+    "activity": "Activity (in the period)",
+    "cohort": "Cohort (followed to the as-of day)",
+    "snapshot": "Snapshot (as of the data's latest day)",
+    "trailing": "Trailing four quarters",
+}
 BASIS_MEANING = {
     "activity": "Counts what happened in the period: the event's own date falls in the window.",
     "cohort": "Follows a group that entered in the period (leads created, or MQLs) forward to the data's "
-              "as-of day, wherever it got by then.",
+    "as-of day, wherever it got by then.",
     "snapshot": "As the data stands on its as-of day, whatever the period.",
     "trailing": "Over the four whole quarters before the quarter of the as-of day, whatever the period.",
 }
 CLOCK_WORDS = {"wall": "wall clock", "business": "business hours", "policy": "each policy's clock"}
-UNIT_NAMES = {"count": "count", "usd": "US dollars", "rate": "percent", "hours": "hours (wall clock)",
-              "business_hours": "business hours", "days": "days", "ratio": "multiple (×)",
-              "points": "percentage points"}
+UNIT_NAMES = {
+    "count": "count",
+    "usd": "US dollars",
+    "rate": "percent",
+    "hours": "hours (wall clock)",
+    "business_hours": "business hours",
+    "days": "days",
+    "ratio": "multiple (×)",
+    "points": "percentage points",
+}
 TEAM_NAMES = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared"}
 
 
@@ -78,7 +93,9 @@ class Metric(BaseModel):
         if self.cohort_of != "leads" and self.basis != "cohort":
             raise ValueError("cohort_of only applies to the cohort basis")
         if (self.clock is not None) != (self.unit in ("hours", "business_hours")):
-            raise ValueError("a duration in hours names its clock (wall or business), and only a duration does")
+            raise ValueError(
+                "a duration in hours names its clock (wall or business), and only a duration does"
+            )
         if self.clock is not None and (self.clock == "business") != (self.unit == "business_hours"):
             raise ValueError("the clock must match the unit: business_hours on the business clock")
         if self.clock == "policy" and self.unit != "hours":
@@ -215,39 +232,65 @@ def labelled(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 def definitions_frame(metrics: Iterable[Metric] | None = None) -> pd.DataFrame:
     """Every metric as a table for people: what it is, how it is computed and where it is shown."""
-    rows = [{
-        "Metric": m.full_label, "Owner": TEAM_NAMES[m.owner_team], "Basis": BASIS_NAMES[m.basis],
-        "Definition": m.definition, "Formula": m.formula, "Unit": UNIT_NAMES[m.unit],
-        "Better when": {"up": "higher", "down": "lower", "none": "–"}[m.good],
-        "Computed by": f"{m.query} · {m.column}",
-        "Shown on": ", ".join(PAGE_TITLES[p] for p in m.pages),
-        "Needs in the data": ", ".join(m.needs) or "–",
-        "metric_id": m.id,
-    } for m in (registry().values() if metrics is None else metrics)]
+    rows = [
+        {
+            "Metric": m.full_label,
+            "Owner": TEAM_NAMES[m.owner_team],
+            "Basis": BASIS_NAMES[m.basis],
+            "Definition": m.definition,
+            "Formula": m.formula,
+            "Unit": UNIT_NAMES[m.unit],
+            "Better when": {"up": "higher", "down": "lower", "none": "–"}[m.good],
+            "Computed by": f"{m.query} · {m.column}",
+            "Shown on": ", ".join(PAGE_TITLES[p] for p in m.pages),
+            "Needs in the data": ", ".join(m.needs) or "–",
+            "metric_id": m.id,
+        }
+        for m in (registry().values() if metrics is None else metrics)
+    ]
     return pd.DataFrame(rows)
 
 
 def contract_frame() -> pd.DataFrame:
     """`python -m handoff metrics`: metric_id, label, owner_team, basis, unit, definition."""
-    return pd.DataFrame([{"metric_id": m.id, "label": m.full_label, "owner_team": m.owner_team,
-                          "basis": m.basis, "unit": m.unit, "definition": m.definition}
-                         for m in registry().values()])
+    return pd.DataFrame(
+        [
+            {
+                "metric_id": m.id,
+                "label": m.full_label,
+                "owner_team": m.owner_team,
+                "basis": m.basis,
+                "unit": m.unit,
+                "definition": m.definition,
+            }
+            for m in registry().values()
+        ]
+    )
 
 
 def matching(*, team: str | None = None, page: str | None = None, text: str = "") -> list[Metric]:
     """The metrics owned by `team`, shown on `page` and mentioning `text` (label, definition, id), in order."""
     words = text.strip().lower()
-    return [m for m in registry().values()
-            if (team is None or m.owner_team == team) and (page is None or page in m.pages)
-            and (not words or words in f"{m.full_label} {m.definition} {m.id}".lower())]
+    return [
+        m
+        for m in registry().values()
+        if (team is None or m.owner_team == team)
+        and (page is None or page in m.pages)
+        and (not words or words in f"{m.full_label} {m.definition} {m.id}".lower())
+    ]
 
 
 def readiness_for_people(rules: pd.DataFrame) -> pd.DataFrame:
     """The data-readiness rules (data__readiness) with the metrics each one holds up, for people."""
     status = {"ready": "Ready", "partial": "Partly", "missing": "Missing"}
-    return pd.DataFrame({
-        "What the data needs": rules["rule_label"], "Status": rules["status"].map(status),
-        "In the data": rules["detail"],
-        "Figures that rest on it": [", ".join(m.full_label for m in registry().values() if rule in m.needs)
-                                    for rule in rules["rule_id"]],
-    })
+    return pd.DataFrame(
+        {
+            "What the data needs": rules["rule_label"],
+            "Status": rules["status"].map(status),
+            "In the data": rules["detail"],
+            "Figures that rest on it": [
+                ", ".join(m.full_label for m in registry().values() if rule in m.needs)
+                for rule in rules["rule_id"]
+            ],
+        }
+    )

@@ -175,8 +175,10 @@ def sla_counted_text(compliance: pd.DataFrame, team: str) -> str:
 
 def cac_parts_text(kpis: dict) -> str:
     """What the CAC divides, in the registry's words: the campaign cost and the won deals of the period."""
-    return (f"{metrics.label('campaign_cost_usd')} {fmt_usd(kpis['campaign_cost_usd'])} ÷ "
-            f"{metrics.label('won_deal_count')} {fmt_count(kpis['won_count'])}")
+    return (
+        f"{metrics.label('campaign_cost_usd')} {fmt_usd(kpis['campaign_cost_usd'])} ÷ "
+        f"{metrics.label('won_deal_count')} {fmt_count(kpis['won_count'])}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +192,9 @@ def quarter_against_target(
     frame = money_by_month.copy()
     frame["month_start"] = pd.to_datetime(frame["month_start"])
     for metric, column in (("pipeline", "pipeline_target_usd"), ("bookings", "bookings_target_usd")):
-        rows = targets_by_month[(targets_by_month["team"] == "sales") & (targets_by_month["metric"] == metric)]
+        rows = targets_by_month[
+            (targets_by_month["team"] == "sales") & (targets_by_month["metric"] == metric)
+        ]
         lookup = dict(zip(pd.to_datetime(rows["month_start"]), rows["target_value"], strict=True))
         frame[column] = frame["month_start"].map(lookup).astype(float)
     # Months after the data's last day have no actuals yet.
@@ -210,12 +214,16 @@ def quarter_gaps(quarter_months: pd.DataFrame, as_of: dt.date) -> list[dict]:
     """Per quarter the money chart shows: its name, and per metric the target, the actual (so far, for
     the quarter holding `as_of`) and the gap, so the caption states exactly what the chart draws."""
     out = []
-    for start, months in quarter_months.groupby(quarter_months["month_start"].dt.to_period("Q").dt.start_time):
+    for start, months in quarter_months.groupby(
+        quarter_months["month_start"].dt.to_period("Q").dt.start_time
+    ):
         if start.date() > as_of:
             continue
         row: dict = {"quarter": quarter_name(start), "is_current": quarter_start(as_of) == start.date()}
-        for metric, actual, target in (("pipeline", "pipeline_created_usd", "pipeline_target_usd"),
-                                       ("bookings", "bookings_usd", "bookings_target_usd")):
+        for metric, actual, target in (
+            ("pipeline", "pipeline_created_usd", "pipeline_target_usd"),
+            ("bookings", "bookings_usd", "bookings_target_usd"),
+        ):
             goal = months[target].sum(min_count=1)
             done = months[actual].sum(min_count=0)
             row[f"{metric}_target_usd"] = None if pd.isna(goal) else float(goal)
@@ -229,8 +237,10 @@ def quarter_gap_sentence(gap: dict) -> str:
     """One quarter of the money chart in words: bookings and pipeline against their targets."""
     so_far = " so far" if gap["is_current"] else ""
     if gap["bookings_target_usd"] is None and gap["pipeline_target_usd"] is None:
-        return (f"{gap['quarter']}{so_far}: bookings {fmt_usd(gap['bookings_actual_usd'])}, pipeline created "
-                f"{fmt_usd(gap['pipeline_actual_usd'])}; no sales targets apply to these filters.")
+        return (
+            f"{gap['quarter']}{so_far}: bookings {fmt_usd(gap['bookings_actual_usd'])}, pipeline created "
+            f"{fmt_usd(gap['pipeline_actual_usd'])}; no sales targets apply to these filters."
+        )
 
     def against(metric: str, words: str) -> str:
         actual, target, gap_usd = (gap[f"{metric}_{key}_usd"] for key in ("actual", "target", "gap"))
@@ -254,19 +264,31 @@ def pipeline_coverage(coverage: pd.DataFrame, segment_targets: pd.DataFrame) -> 
     a third of its deals needs 3× its remaining target in open pipeline); the total needs the sum
     of each segment's remaining target ÷ its win rate, over the total remaining target.
     """
-    columns = [*coverage.columns, "quarter_target_usd", "remaining_target_usd", "coverage_ratio",
-               "needed_ratio", "status"]
+    columns = [
+        *coverage.columns,
+        "quarter_target_usd",
+        "remaining_target_usd",
+        "coverage_ratio",
+        "needed_ratio",
+        "status",
+    ]
     if coverage.empty:
         return pd.DataFrame(columns=columns)
     quarter = pd.Timestamp(coverage["quarter_start"].iloc[0])
-    rows = segment_targets[(segment_targets["team"] == "sales") & (segment_targets["metric"] == "bookings")
-                           & (pd.to_datetime(segment_targets["month_start"]) >= quarter)
-                           & (pd.to_datetime(segment_targets["month_start"]) < quarter + pd.DateOffset(months=3))]
+    rows = segment_targets[
+        (segment_targets["team"] == "sales")
+        & (segment_targets["metric"] == "bookings")
+        & (pd.to_datetime(segment_targets["month_start"]) >= quarter)
+        & (pd.to_datetime(segment_targets["month_start"]) < quarter + pd.DateOffset(months=3))
+    ]
     frame = coverage.copy()
     frame["quarter_target_usd"] = frame["segment"].map(rows.groupby("segment")["target_value"].sum())
-    frame["remaining_target_usd"] = (frame["quarter_target_usd"] - frame["quarter_bookings_usd"]).clip(lower=0)
+    frame["remaining_target_usd"] = (frame["quarter_target_usd"] - frame["quarter_bookings_usd"]).clip(
+        lower=0
+    )
     frame["coverage_ratio"] = frame["open_pipeline_usd"] / frame["remaining_target_usd"].where(
-        frame["remaining_target_usd"] > 0)
+        frame["remaining_target_usd"] > 0
+    )
     frame["needed_ratio"] = 1 / frame["trailing_win_rate"].where(frame["trailing_win_rate"] > 0)
     won, lost = frame["trailing_won_count"].sum(), frame["trailing_lost_count"].sum()
     remaining = frame["remaining_target_usd"].sum(min_count=1)
@@ -284,11 +306,16 @@ def pipeline_coverage(coverage: pd.DataFrame, segment_targets: pd.DataFrame) -> 
         "remaining_target_usd": remaining,
         "coverage_ratio": frame["open_pipeline_usd"].sum() / remaining if has_remaining else float("nan"),
         "needed_ratio": (frame["remaining_target_usd"] * frame["needed_ratio"]).sum(min_count=1) / remaining
-        if has_remaining else float("nan"),
+        if has_remaining
+        else float("nan"),
     }
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    frame["status"] = [_coverage_status(*row) for row in zip(
-        frame["coverage_ratio"], frame["needed_ratio"], frame["remaining_target_usd"], strict=True)]
+    frame["status"] = [
+        _coverage_status(*row)
+        for row in zip(
+            frame["coverage_ratio"], frame["needed_ratio"], frame["remaining_target_usd"], strict=True
+        )
+    ]
     return frame[columns]
 
 
@@ -326,7 +353,9 @@ class Movement:
             return abs(self.after - self.before) / spread if spread else 0.0
         if not self.before_base or not self.after_base:
             return 0.0
-        pooled = (self.before * self.before_base + self.after * self.after_base) / (self.before_base + self.after_base)
+        pooled = (self.before * self.before_base + self.after * self.after_base) / (
+            self.before_base + self.after_base
+        )
         spread = math.sqrt(pooled * (1 - pooled) * (1 / self.before_base + 1 / self.after_base))
         return abs(self.after - self.before) / spread if spread else 0.0
 
@@ -335,26 +364,38 @@ class Movement:
         direction = "rose" if self.after > self.before else "fell"
         if self.kind == "volume":
             change = (self.after - self.before) / self.before if self.before else float("inf")
-            return (f"{self.subject} {direction} from {fmt_count(self.before)} to {fmt_count(self.after)}"
-                    + (f" ({100 * change:+.0f} %)." if math.isfinite(change) else "."))
+            return f"{self.subject} {direction} from {fmt_count(self.before)} to {fmt_count(self.after)}" + (
+                f" ({100 * change:+.0f} %)." if math.isfinite(change) else "."
+            )
         points = 100 * (self.after - self.before)
-        return (f"{self.subject} {direction} from {fmt_pct(self.before)} to {fmt_pct(self.after)} "
-                f"({points:+.1f} pp, on {fmt_count(self.after_base)} records).")
+        return (
+            f"{self.subject} {direction} from {fmt_pct(self.before)} to {fmt_pct(self.after)} "
+            f"({points:+.1f} pp, on {fmt_count(self.after_base)} records)."
+        )
 
 
-def what_changed(run, filters, compliance_now: pd.DataFrame, compliance_before: pd.DataFrame) -> list[Movement]:
+def what_changed(
+    run, filters, compliance_now: pd.DataFrame, compliance_before: pd.DataFrame
+) -> list[Movement]:
     """The Overview's "what changed": the most significant moves between the previous period and this one,
     from period funnels (a young cohort would look like a drop), leads by channel and SLA compliance.
     `run(name, filters, **params)` runs a named query; the page and the meeting pack pass their own."""
     before = filters.previous()
-    by_channel = {window: run("funnel__stage_counts", window, mode="period", group_by="channel")
-                  for window in (filters, before)}
+    by_channel = {
+        window: run("funnel__stage_counts", window, mode="period", group_by="channel")
+        for window in (filters, before)
+    }
     return biggest_movements(
-        funnel_movements(run("funnel__stage_counts", filters, mode="period"),
-                         run("funnel__stage_counts", before, mode="period"))
-        + volume_movements(by_channel[filters].query("stage_order == 1"),
-                           by_channel[before].query("stage_order == 1"), "reached_count",
-                           metrics.label("lead_count").lower())
+        funnel_movements(
+            run("funnel__stage_counts", filters, mode="period"),
+            run("funnel__stage_counts", before, mode="period"),
+        )
+        + volume_movements(
+            by_channel[filters].query("stage_order == 1"),
+            by_channel[before].query("stage_order == 1"),
+            "reached_count",
+            metrics.label("lead_count").lower(),
+        )
         + sla_movements(compliance_now, compliance_before)
     )
 
@@ -376,8 +417,13 @@ def biggest_movements(movements: Iterable[Movement], count: int = 3) -> list[Mov
 
 
 # The registry metric of each step's conversion in the period (what-changed compares period funnels).
-STEP_METRICS = ("lead_to_mql_rate", "mql_to_sal_rate", "sal_to_sql_rate", "sql_to_opportunity_rate",
-                "opportunity_to_won_rate")
+STEP_METRICS = (
+    "lead_to_mql_rate",
+    "mql_to_sal_rate",
+    "sal_to_sql_rate",
+    "sql_to_opportunity_rate",
+    "opportunity_to_won_rate",
+)
 
 
 def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
@@ -393,46 +439,71 @@ def funnel_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Move
         rate_now, rate_before = now.loc[k, "from_previous_rate"], before.loc[k, "from_previous_rate"]
         if pd.isna(rate_now) or pd.isna(rate_before) or not bases_now[k] or not bases_before[k]:
             continue
-        out.append(Movement(
-            "conversion", metrics.label(STEP_METRICS[k - 1]),
-            float(rate_before), float(rate_now), float(bases_before[k]), float(bases_now[k]),
-            now.loc[k, "owner_team"],
-        ))
+        out.append(
+            Movement(
+                "conversion",
+                metrics.label(STEP_METRICS[k - 1]),
+                float(rate_before),
+                float(rate_now),
+                float(bases_before[k]),
+                float(bases_now[k]),
+                now.loc[k, "owner_team"],
+            )
+        )
     return out
 
 
-def volume_movements(current: pd.DataFrame, previous: pd.DataFrame, column: str, label: str) -> list[Movement]:
+def volume_movements(
+    current: pd.DataFrame, previous: pd.DataFrame, column: str, label: str
+) -> list[Movement]:
     """Count moves per group (e.g. leads per channel): frames with `group_value` and `column`."""
-    merged = current[["group_value", column]].merge(
-        previous[["group_value", column]], on="group_value", how="outer", suffixes=("_now", "_before")
-    ).fillna(0)
+    merged = (
+        current[["group_value", column]]
+        .merge(previous[["group_value", column]], on="group_value", how="outer", suffixes=("_now", "_before"))
+        .fillna(0)
+    )
     return [
-        Movement("volume", f"{fmt_label(row.group_value)}: {label}", float(getattr(row, f"{column}_before")),
-                 float(getattr(row, f"{column}_now")), float(getattr(row, f"{column}_before")),
-                 float(getattr(row, f"{column}_now")))
+        Movement(
+            "volume",
+            f"{fmt_label(row.group_value)}: {label}",
+            float(getattr(row, f"{column}_before")),
+            float(getattr(row, f"{column}_now")),
+            float(getattr(row, f"{column}_before")),
+            float(getattr(row, f"{column}_now")),
+        )
         for row in merged.itertuples()
     ]
 
 
 def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movement]:
     """Compliance moves per policy from two sla__compliance results."""
+
     def by_policy(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.groupby(["policy_id", "policy_name", "owner_team"], as_index=False)[
-            ["met_count", "breached_count"]].sum()
+            ["met_count", "breached_count"]
+        ].sum()
 
     if current.empty or previous.empty:
         return []
-    merged = by_policy(current).merge(by_policy(previous), on=["policy_id", "policy_name", "owner_team"],
-                                      suffixes=("_now", "_before"))
+    merged = by_policy(current).merge(
+        by_policy(previous), on=["policy_id", "policy_name", "owner_team"], suffixes=("_now", "_before")
+    )
     out = []
     for row in merged.itertuples():
         judged_now = row.met_count_now + row.breached_count_now
         judged_before = row.met_count_before + row.breached_count_before
         if judged_now and judged_before:
-            out.append(Movement("sla", f"{row.policy_name}: {metrics.label('policy_compliance_rate').lower()}",
-                                row.met_count_before / judged_before,
-                                row.met_count_now / judged_now, float(judged_before), float(judged_now),
-                                row.owner_team))
+            out.append(
+                Movement(
+                    "sla",
+                    f"{row.policy_name}: {metrics.label('policy_compliance_rate').lower()}",
+                    row.met_count_before / judged_before,
+                    row.met_count_now / judged_now,
+                    float(judged_before),
+                    float(judged_now),
+                    row.owner_team,
+                )
+            )
     return out
 
 
@@ -450,12 +521,25 @@ def money_vs_target_figure(quarter_months: pd.DataFrame):
         ("pipeline_created_usd", "pipeline_target_usd", "Pipeline created", 0.45),
         ("bookings_usd", "bookings_target_usd", "Bookings", 1.0),
     ):
-        figure.add_bar(x=months, y=quarter_months[column], name=name, marker_color=TEAM_COLORS["sales"],
-                       opacity=opacity, offsetgroup=name, hovertemplate="%{x}: $%{y:,.0f}<extra>" + name + "</extra>")
-        figure.add_scatter(x=months, y=quarter_months[target], name=f"{name} target", mode="markers",
-                           offsetgroup=name, marker={"symbol": "line-ew-open", "size": 34, "color": NEUTRAL_COLOR,
-                                                     "line": {"width": 3}},
-                           hovertemplate="%{x}: target $%{y:,.0f}<extra>" + name + "</extra>")
-    figure.update_layout(barmode="group", height=340, yaxis_title="USD", yaxis_tickformat="$~s",
-                         scattermode="group")
+        figure.add_bar(
+            x=months,
+            y=quarter_months[column],
+            name=name,
+            marker_color=TEAM_COLORS["sales"],
+            opacity=opacity,
+            offsetgroup=name,
+            hovertemplate="%{x}: $%{y:,.0f}<extra>" + name + "</extra>",
+        )
+        figure.add_scatter(
+            x=months,
+            y=quarter_months[target],
+            name=f"{name} target",
+            mode="markers",
+            offsetgroup=name,
+            marker={"symbol": "line-ew-open", "size": 34, "color": NEUTRAL_COLOR, "line": {"width": 3}},
+            hovertemplate="%{x}: target $%{y:,.0f}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(
+        barmode="group", height=340, yaxis_title="USD", yaxis_tickformat="$~s", scattermode="group"
+    )
     return figure

@@ -66,56 +66,91 @@ class Measure:
 
 
 NONE = "none"
-DIMENSIONS = {d.key: d for d in (
-    Dimension(NONE, "(nothing)", "No grouping: one row for everything the filters select."),
-    Dimension("channel", "Channel", "The lead's original source channel."),
-    Dimension("campaign", "Campaign", "The lead's source campaign.", coded=False),
-    Dimension("segment", "Segment", "The lead's segment."),
-    Dimension("region", "Region", "The lead's region."),
-    Dimension("industry", "Industry", "The lead's industry."),
-    Dimension("company_size", "Company size", "The lead's company size (employees)."),
-    Dimension("owner", "Owner", "The lead's owner (a sales rep).", coded=False),
-    Dimension("team", "Sourced by", "Who sourced the lead: marketing or sales."),
-    Dimension("created_month", "Month", "The month of each measure's own event: lead created (cohort) or "
-              "stage entered (period) for funnel counts, MQL date for speed and SLA, deal created for "
-              "pipeline, deal closed for bookings and win rate.", is_time=True, coded=False),
-    Dimension("created_quarter", "Quarter", "The quarter of each measure's own event (see Month).",
-              is_time=True, coded=False),
-    Dimension("score_band", "Score band", "The lead's score: 0–39, 40–59, 60–79, 80–100.",
-              coded=False),
-    Dimension("response_time_band", "Response time", "Speed to lead of the lead: first sales touch after "
-              "mql_at, in bands; leads never MQL and MQLs still waiting apart."),
-)}
+DIMENSIONS = {
+    d.key: d
+    for d in (
+        Dimension(NONE, "(nothing)", "No grouping: one row for everything the filters select."),
+        Dimension("channel", "Channel", "The lead's original source channel."),
+        Dimension("campaign", "Campaign", "The lead's source campaign.", coded=False),
+        Dimension("segment", "Segment", "The lead's segment."),
+        Dimension("region", "Region", "The lead's region."),
+        Dimension("industry", "Industry", "The lead's industry."),
+        Dimension("company_size", "Company size", "The lead's company size (employees)."),
+        Dimension("owner", "Owner", "The lead's owner (a sales rep).", coded=False),
+        Dimension("team", "Sourced by", "Who sourced the lead: marketing or sales."),
+        Dimension(
+            "created_month",
+            "Month",
+            "The month of each measure's own event: lead created (cohort) or "
+            "stage entered (period) for funnel counts, MQL date for speed and SLA, deal created for "
+            "pipeline, deal closed for bookings and win rate.",
+            is_time=True,
+            coded=False,
+        ),
+        Dimension(
+            "created_quarter",
+            "Quarter",
+            "The quarter of each measure's own event (see Month).",
+            is_time=True,
+            coded=False,
+        ),
+        Dimension("score_band", "Score band", "The lead's score: 0–39, 40–59, 60–79, 80–100.", coded=False),
+        Dimension(
+            "response_time_band",
+            "Response time",
+            "Speed to lead of the lead: first sales touch after "
+            "mql_at, in bands; leads never MQL and MQLs still waiting apart.",
+        ),
+    )
+}
 
-MEASURES = {m.key: m for m in (
-    Measure("leads", "lead_count", "lead_count"),
-    Measure("mqls", "mql_count", "mql_count", "cohort_mql_count"),
-    Measure("sals", "sal_count", "sal_count", "cohort_sal_count"),
-    Measure("sqls", "sql_count", "sql_count", "cohort_sql_count"),
-    Measure("opportunities", "opportunity_count", "opportunity_count", "cohort_opportunity_count"),
-    Measure("won", "won_count", "won_lead_count", "cohort_won_count"),
-    Measure("pipeline", "pipeline_usd", "pipeline_created_usd", records="deals"),
-    Measure("bookings", "bookings_usd", "bookings_usd", records="deals"),
-    Measure("lead_to_mql", "lead_to_mql_rate", "lead_to_mql_rate", "cohort_lead_to_mql_rate"),
-    Measure("mql_to_sal", "mql_to_sal_rate", "mql_to_sal_rate", "cohort_mql_to_sal_rate"),
-    Measure("sal_to_sql", "sal_to_sql_rate", "sal_to_sql_rate", "cohort_sal_to_sql_rate"),
-    Measure("sql_to_opportunity", "sql_to_opportunity_rate", "sql_to_opportunity_rate",
-            "cohort_sql_to_opportunity_rate"),
-    Measure("opportunity_to_won", "opportunity_to_won_rate", "opportunity_to_won_rate",
-            "cohort_opportunity_to_won_rate"),
-    Measure("speed_to_lead", "median_speed_to_lead_hours", "median_speed_to_lead_hours"),
-    Measure("sla_compliance", "sla_compliance_rate", "follow_up_sla_compliance_rate"),
-    Measure("win_rate", "win_rate", "win_rate", records="deals"),
-)}
+MEASURES = {
+    m.key: m
+    for m in (
+        Measure("leads", "lead_count", "lead_count"),
+        Measure("mqls", "mql_count", "mql_count", "cohort_mql_count"),
+        Measure("sals", "sal_count", "sal_count", "cohort_sal_count"),
+        Measure("sqls", "sql_count", "sql_count", "cohort_sql_count"),
+        Measure("opportunities", "opportunity_count", "opportunity_count", "cohort_opportunity_count"),
+        Measure("won", "won_count", "won_lead_count", "cohort_won_count"),
+        Measure("pipeline", "pipeline_usd", "pipeline_created_usd", records="deals"),
+        Measure("bookings", "bookings_usd", "bookings_usd", records="deals"),
+        Measure("lead_to_mql", "lead_to_mql_rate", "lead_to_mql_rate", "cohort_lead_to_mql_rate"),
+        Measure("mql_to_sal", "mql_to_sal_rate", "mql_to_sal_rate", "cohort_mql_to_sal_rate"),
+        Measure("sal_to_sql", "sal_to_sql_rate", "sal_to_sql_rate", "cohort_sal_to_sql_rate"),
+        Measure(
+            "sql_to_opportunity",
+            "sql_to_opportunity_rate",
+            "sql_to_opportunity_rate",
+            "cohort_sql_to_opportunity_rate",
+        ),
+        Measure(
+            "opportunity_to_won",
+            "opportunity_to_won_rate",
+            "opportunity_to_won_rate",
+            "cohort_opportunity_to_won_rate",
+        ),
+        Measure("speed_to_lead", "median_speed_to_lead_hours", "median_speed_to_lead_hours"),
+        Measure("sla_compliance", "sla_compliance_rate", "follow_up_sla_compliance_rate"),
+        Measure("win_rate", "win_rate", "win_rate", records="deals"),
+    )
+}
 DEFAULT_MEASURES = ("leads", "mqls", "mql_to_sal", "pipeline", "bookings")
 RECORD_KINDS = {"leads": "Leads", "deals": "Deals", "touches": "Touches"}
-RECORD_QUERIES = {"leads": "explore__lead_records", "deals": "explore__deal_records",
-                  "touches": "explore__touch_records"}
+RECORD_QUERIES = {
+    "leads": "explore__lead_records",
+    "deals": "explore__deal_records",
+    "touches": "explore__touch_records",
+}
 RECORD_LIMIT = 10_000
-MODE_HELP = ("Cohort: leads created in the window, counted at every stage reached by now. "
-             "Period: stage entries that fell in the window.")
-RECORDS_NOTE = ("Leads: those the funnel, speed and SLA measures count; deals: those pipeline, bookings and "
-                "win rate count; touches: every touch of those leads.")
+MODE_HELP = (
+    "Cohort: leads created in the window, counted at every stage reached by now. "
+    "Period: stage entries that fell in the window."
+)
+RECORDS_NOTE = (
+    "Leads: those the funnel, speed and SLA measures count; deals: those pipeline, bookings and "
+    "win rate count; touches: every touch of those leads."
+)
 MODES = {"cohort": "Cohort", "period": "Period"}
 UNIT_TITLES = {"count": "", "usd": " (USD)", "rate": " (%)", "hours": " (hours)"}
 OWNER_COLORS = {**TEAM_COLORS, "shared": HANDOFF_COLOR}
@@ -175,7 +210,9 @@ def _dim_labels(frame: pd.DataFrame, slot: str, dimension: Dimension) -> pd.Seri
     return labels.map(fmt_label) if dimension.coded else labels
 
 
-def table(frame: pd.DataFrame, dim1: str, dim2: str, keys: Sequence[str], mode: str = "cohort") -> pd.DataFrame:
+def table(
+    frame: pd.DataFrame, dim1: str, dim2: str, keys: Sequence[str], mode: str = "cohort"
+) -> pd.DataFrame:
     """The pivot as people read it: dimension labels, then the chosen measures, named with units.
 
     Rows keep the order and positions of `frame`, so a selected row maps back to its cell.
@@ -209,8 +246,10 @@ def selected_cells(frame: pd.DataFrame, rows: Iterable[int] = (), cells: Iterabl
     if not positions:
         return {}
     chosen = frame.iloc[positions]
-    return {"dim1_values": chosen["dim1_value"].astype(str).tolist(),
-            "dim2_values": chosen["dim2_value"].astype(str).tolist()}
+    return {
+        "dim1_values": chosen["dim1_value"].astype(str).tolist(),
+        "dim2_values": chosen["dim2_value"].astype(str).tolist(),
+    }
 
 
 def member_ids(members: pd.DataFrame, kind: str) -> dict[str, list[str]]:
@@ -225,8 +264,15 @@ def member_ids(members: pd.DataFrame, kind: str) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------------------------
 # Follow-up SLA per cell: the SLA policy file's evaluation, counted in the pivot's cells
 
-SLA_COLUMNS = ["dim1_value", "dim2_value", "sla_met_count", "sla_breached_count", "sla_pending_count",
-               "sla_compliance_rate", "sla_rule"]
+SLA_COLUMNS = [
+    "dim1_value",
+    "dim2_value",
+    "sla_met_count",
+    "sla_breached_count",
+    "sla_pending_count",
+    "sla_compliance_rate",
+    "sla_rule",
+]
 
 
 def _pivot_declarations() -> str:
@@ -252,16 +298,21 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
     if follow_up is None or as_of is None:
         return pd.DataFrame(columns=SLA_COLUMNS)
     # The cell of each MQL of the window: the rows of sla__mql_clock, which the evaluation judged.
-    cells = db.run_query("explore__mql_cells", filters, db=db_path,
-                         **{k: params[k] for k in ("mode", "dim1", "dim2")})
+    cells = db.run_query(
+        "explore__mql_cells", filters, db=db_path, **{k: params[k] for k in ("mode", "dim1", "dim2")}
+    )
     # The SLA page's evaluation of the same window (shared and cached), not a second one.
     window = sla.evaluate_window({**filters, "policies": params.get("policies")}, db_path)
     if not np.array_equal(cells["mql_number"].to_numpy(), window.mqls["mql_number"].to_numpy()):
         raise AssertionError("explore__mql_cells and sla__mql_clock returned different MQLs")
     status = window.verdicts[follow_up.id].status
     flags = pd.DataFrame({f"sla_{name}_count": status == code for code, name in enumerate(sla.STATUSES)})
-    out = (flags.groupby([cells["dim1_value"].astype(str), cells["dim2_value"].astype(str)]).sum()
-           .astype("int64").reset_index())
+    out = (
+        flags.groupby([cells["dim1_value"].astype(str), cells["dim2_value"].astype(str)])
+        .sum()
+        .astype("int64")
+        .reset_index()
+    )
     decided = out["sla_met_count"] + out["sla_breached_count"]
     out["sla_compliance_rate"] = out["sla_met_count"] / decided.where(decided > 0)
     clock = "" if follow_up.clock == "business" else " (wall clock)"
@@ -272,7 +323,8 @@ def pivot_sla(params: dict, db_path: str) -> pd.DataFrame:
 def with_sla(frame: pd.DataFrame, sla_cells: pd.DataFrame) -> pd.DataFrame:
     """The pivot with its cells' follow-up SLA columns (zero counts where a cell has no MQLs)."""
     merged = frame.drop(columns=[c for c in SLA_COLUMNS[2:] if c in frame]).merge(
-        sla_cells.drop(columns="sla_rule"), on=["dim1_value", "dim2_value"], how="left")
+        sla_cells.drop(columns="sla_rule"), on=["dim1_value", "dim2_value"], how="left"
+    )
     for column in ("sla_met_count", "sla_breached_count", "sla_pending_count"):
         merged[column] = merged[column].fillna(0).astype("int64")
     merged["sla_compliance_rate"] = merged["sla_compliance_rate"].astype(float)
@@ -300,14 +352,27 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
     data = data.assign(hover=hover)
     time_dim = "x1" if first.is_time else ("x2" if second is not None and second.is_time else None)
     if dim2 == NONE and time_dim:
-        fig.add_scatter(x=data["x1"], y=data["value"], mode="lines+markers", line_color=color,
-                        name=measure.label(mode), text=data["hover"], hovertemplate="%{x}: %{text}<extra></extra>")
+        fig.add_scatter(
+            x=data["x1"],
+            y=data["value"],
+            mode="lines+markers",
+            line_color=color,
+            name=measure.label(mode),
+            text=data["hover"],
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
         fig.update_layout(xaxis_title=first.label, yaxis_title=axis)
     elif dim2 == NONE:
         bars = data.sort_values("value", ascending=True)
         colors = [_series_color(first.key, v, color) for v in bars["dim1_value"]]
-        fig.add_bar(x=bars["value"], y=bars["x1"], orientation="h", marker_color=colors,
-                    text=bars["hover"], hovertemplate="%{y}: %{text}<extra></extra>")
+        fig.add_bar(
+            x=bars["value"],
+            y=bars["x1"],
+            orientation="h",
+            marker_color=colors,
+            text=bars["hover"],
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
         fig.update_layout(xaxis_title=axis, yaxis_title=first.label, height=max(320, 28 * len(bars) + 120))
     elif time_dim:
         over, across = ("x1", "x2") if time_dim == "x1" else ("x2", "x1")
@@ -318,25 +383,47 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
         for index, (name, group) in enumerate(data.groupby(across, sort=False)):
             group = group.sort_values(time_sort)
             fallback = SEQUENCE[index % len(SEQUENCE)]
-            fig.add_scatter(x=group[over], y=group["value"], mode="lines+markers", name=str(name),
-                            line_color=_series_color(across_dim.key, group[value_column].iloc[0], fallback),
-                            text=group["hover"], hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>")
+            fig.add_scatter(
+                x=group[over],
+                y=group["value"],
+                mode="lines+markers",
+                name=str(name),
+                line_color=_series_color(across_dim.key, group[value_column].iloc[0], fallback),
+                text=group["hover"],
+                hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+            )
         time_label = (first if time_dim == "x1" else second).label
-        fig.update_layout(xaxis_title=time_label, yaxis_title=axis, legend_title_text=across_dim.label,
-                          legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"})
+        fig.update_layout(
+            xaxis_title=time_label,
+            yaxis_title=axis,
+            legend_title_text=across_dim.label,
+            legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
+        )
     else:
         grid = data.pivot_table(index="x1", columns="x2", values="value", aggfunc="first", sort=False)
         cell_text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
-        fig.add_heatmap(z=grid.values, x=list(grid.columns), y=list(grid.index),
-                        text=cell_text.reindex_like(grid).values, texttemplate="%{text}",
-                        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-                        colorscale=[[0, "#FFFFFF"], [1, color]], colorbar_title_text=axis)
-        fig.update_layout(xaxis_title=second.label, yaxis_title=first.label,
-                          height=max(360, 30 * len(grid.index) + 160), yaxis_autorange="reversed")
+        fig.add_heatmap(
+            z=grid.values,
+            x=list(grid.columns),
+            y=list(grid.index),
+            text=cell_text.reindex_like(grid).values,
+            texttemplate="%{text}",
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+            colorscale=[[0, "#FFFFFF"], [1, color]],
+            colorbar_title_text=axis,
+        )
+        fig.update_layout(
+            xaxis_title=second.label,
+            yaxis_title=first.label,
+            height=max(360, 30 * len(grid.index) + 160),
+            yaxis_autorange="reversed",
+        )
     fig.update_layout(title=title)
     if measure.unit == "usd":
-        fig.update_layout(xaxis_tickprefix="$" if dim2 == NONE and not time_dim else None,
-                          yaxis_tickprefix="$" if time_dim else None)
+        fig.update_layout(
+            xaxis_tickprefix="$" if dim2 == NONE and not time_dim else None,
+            yaxis_tickprefix="$" if time_dim else None,
+        )
     return fig
 
 
@@ -351,5 +438,7 @@ def basis_note(keys: Sequence[str], mode: str) -> str | None:
     if len({metric.basis for metric in chosen}) < 2:
         return None
     cohort = [metric.label for metric in chosen if metric.basis == "cohort"]
-    return (f"Mixed bases: {', '.join(cohort)} follow the period's leads to the as-of day (cohort); the other "
-            "measures count what happened in the period. Each header says which.")
+    return (
+        f"Mixed bases: {', '.join(cohort)} follow the period's leads to the as-of day (cohort); the other "
+        "measures count what happened in the period. Each header says which."
+    )

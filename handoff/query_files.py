@@ -58,7 +58,7 @@ class QuerySpec:
     description: str
     params: Mapping[str, QueryParam]
     # Set for computed queries: fn(bound_params, db_path) -> DataFrame.
-    compute: Callable[[dict[str, ParamValue], str], "pd.DataFrame"] | None = None
+    compute: Callable[[dict[str, ParamValue], str], pd.DataFrame] | None = None
     # For computed queries that read more than the database (a policy file): its version, cached on too.
     cache_key: Callable[[], object] | None = None
 
@@ -69,8 +69,9 @@ class QuerySpec:
 _computed: dict[str, QuerySpec] = {}
 
 
-def computed_query(name: str, description: str, declarations: str, *,
-                   cache_key: Callable[[], object] | None = None):
+def computed_query(
+    name: str, description: str, declarations: str, *, cache_key: Callable[[], object] | None = None
+):
     """Register a Python function as a named query, with parameters declared as in SQL headers.
 
     `declarations` holds lines like `-- $model text in (linear, markov) = linear  which model`.
@@ -83,7 +84,9 @@ def computed_query(name: str, description: str, declarations: str, *,
     def register(fn):
         header = f"-- {name}\n-- {description}\n{declarations.strip()}\n"
         parsed = _parse_header(header, name)
-        _computed[name] = QuerySpec(name, "", parsed.description, parsed.params, compute=fn, cache_key=cache_key)
+        _computed[name] = QuerySpec(
+            name, "", parsed.description, parsed.params, compute=fn, cache_key=cache_key
+        )
         return fn
 
     return register
@@ -124,13 +127,18 @@ _INCLUDE = re.compile(r"^([ \t]*)-- @include (\w+)$", re.MULTILINE)
 def _expand_includes(sql: str, name: str, within: tuple[str, ...] = ()) -> str:
     """Replace each `-- @include NAME` line with `queries/shared/NAME.sql`, indented as the line is
     (CTEs or conditions several queries share); a shared file may include another."""
+
     def fragment(match: re.Match) -> str:
         indent, shared = match[1], match[2]
         path = QUERIES_DIR / "shared" / f"{shared}.sql"
         if not path.is_file():
-            raise QueryError(f"{name}.sql includes {shared!r}, but queries/shared/{shared}.sql does not exist")
+            raise QueryError(
+                f"{name}.sql includes {shared!r}, but queries/shared/{shared}.sql does not exist"
+            )
         if shared in within:
-            raise QueryError(f"{name}.sql includes {shared!r} inside itself ({' → '.join([*within, shared])})")
+            raise QueryError(
+                f"{name}.sql includes {shared!r} inside itself ({' → '.join([*within, shared])})"
+            )
         text = _expand_includes(path.read_text().rstrip("\n"), name, (*within, shared))
         return "\n".join(indent + line if line else line for line in text.split("\n"))
 
@@ -161,14 +169,14 @@ def _parse_header(sql: str, name: str) -> QuerySpec:
         ptype = declared["type"]
         if ptype not in PARAM_TYPES:
             raise QueryError(f"{name}: ${declared['name']} has unknown type {ptype!r}")
-        choices = (
-            tuple(c.strip() for c in declared["choices"].split(",")) if declared["choices"] else None
-        )
+        choices = tuple(c.strip() for c in declared["choices"].split(",")) if declared["choices"] else None
         raw_default = declared["default"]
         param = QueryParam(
             name=declared["name"],
             type=ptype,
-            default=None if raw_default in (None, "null") else _coerce_text(raw_default, ptype, declared["name"]),
+            default=None
+            if raw_default in (None, "null")
+            else _coerce_text(raw_default, ptype, declared["name"]),
             required=raw_default is None,
             choices=choices,
             description=declared["description"].strip(),
@@ -211,9 +219,7 @@ def _coerce(value: ParamValue, param: QueryParam) -> ParamValue:
     elif param.type == "date" and isinstance(value, dt.datetime):
         value = value.date()
     if param.choices and value is not None and value not in param.choices:
-        raise ParameterError(
-            f"parameter {param.name}={value!r} is not one of: {', '.join(param.choices)}"
-        )
+        raise ParameterError(f"parameter {param.name}={value!r} is not one of: {', '.join(param.choices)}")
     return value
 
 

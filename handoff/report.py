@@ -24,11 +24,21 @@ from handoff.files import replacing_file
 from handoff.filters import Filters
 
 # The sections of the pack: (anchor, heading), in order.
-SECTIONS = (("overview", "Overview"), ("funnel", "Funnel"), ("sla-scorecard", "SLA scorecard"),
-            ("attribution", "Attribution by team"), ("leakage", "Leakage without blame"),
-            ("definitions", "Definitions"))
-_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("handoff", "templates"), autoescape=True,
-                                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+SECTIONS = (
+    ("overview", "Overview"),
+    ("funnel", "Funnel"),
+    ("sla-scorecard", "SLA scorecard"),
+    ("attribution", "Attribution by team"),
+    ("leakage", "Leakage without blame"),
+    ("definitions", "Definitions"),
+)
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("handoff", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 class _Figures:
@@ -39,8 +49,15 @@ class _Figures:
 
     def __call__(self, figure) -> Markup:
         self.count += 1
-        return Markup(pio.to_html(figure, full_html=False, include_plotlyjs=self.count == 1,
-                                  div_id=f"figure-{self.count}", config={"displaylogo": False}))
+        return Markup(
+            pio.to_html(
+                figure,
+                full_html=False,
+                include_plotlyjs=self.count == 1,
+                div_id=f"figure-{self.count}",
+                config={"displaylogo": False},
+            )
+        )
 
 
 def _table(frame: pd.DataFrame) -> Markup:
@@ -69,20 +86,34 @@ class _Pack:
         current.update(overview.sla_by_team(compliance_now))
         previous.update(overview.sla_by_team(compliance_before))
         targets = self.query("overview__targets_by_month")
-        tiles = [{"team": tile.kpi.owner_team or "", "label": tile.kpi.label, "value": tile.value_text,
-                  "delta": tile.delta_text or "no previous period to compare", "target": tile.target_text}
-                 for tile in overview.tiles(current, previous, targets, self.filters.start, self.filters.end)]
+        tiles = [
+            {
+                "team": tile.kpi.owner_team or "",
+                "label": tile.kpi.label,
+                "value": tile.value_text,
+                "delta": tile.delta_text or "no previous period to compare",
+                "target": tile.target_text,
+            }
+            for tile in overview.tiles(current, previous, targets, self.filters.start, self.filters.end)
+        ]
         movements = overview.what_changed(self.query, self.filters, compliance_now, compliance_before)
-        return {"tiles": tiles, "movements": [m.sentence() for m in movements],
-                "previous": self.before.describe().split(" · ")[0]}
+        return {
+            "tiles": tiles,
+            "movements": [m.sentence() for m in movements],
+            "previous": self.before.describe().split(" · ")[0],
+        }
 
     def funnel(self) -> dict:
         stages = self.query("funnel__stage_counts", mode="cohort")
         empty = funnel.is_empty(stages)
-        return {"sentence": Markup(text.to_html(funnel.mode_sentence("cohort", self.filters, self.as_of))),
-                "empty": empty, "figure": "" if empty else self.figure(funnel_charts.funnel_chart(stages)),
-                "table": "" if empty else _table(metrics.labelled(funnel.stage_table(stages),
-                                                                  funnel.stage_columns("cohort")))}
+        return {
+            "sentence": Markup(text.to_html(funnel.mode_sentence("cohort", self.filters, self.as_of))),
+            "empty": empty,
+            "figure": "" if empty else self.figure(funnel_charts.funnel_chart(stages)),
+            "table": ""
+            if empty
+            else _table(metrics.labelled(funnel.stage_table(stages), funnel.stage_columns("cohort"))),
+        }
 
     def sla_table(self) -> Markup:
         return _table(sla.for_people(self.query("sla__scorecard", policies=self.policies.text)))
@@ -91,33 +122,61 @@ class _Pack:
         team_credit = self.query("attribution__credit", model="all", level="team", basis="revenue")
         if team_credit.empty:
             return {"ranges": [], "table": "", "figure": ""}
-        ranges = [{"label": metrics.label(f"{team}_credit_share_rate"), "low": fmt_pct(row.lowest_rate),
-                   "low_model": row.lowest_model, "high": fmt_pct(row.highest_rate), "high_model": row.highest_model}
-                  for team, row in attribution_view.team_ranges(team_credit).iterrows()]
+        ranges = [
+            {
+                "label": metrics.label(f"{team}_credit_share_rate"),
+                "low": fmt_pct(row.lowest_rate),
+                "low_model": row.lowest_model,
+                "high": fmt_pct(row.highest_rate),
+                "high_model": row.highest_model,
+            }
+            for team, row in attribution_view.team_ranges(team_credit).iterrows()
+        ]
         wide = team_credit.pivot_table(index="key", columns="model", values="credit_usd", aggfunc="sum")
-        wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(columns=MODEL_LABELS)
-        return {"ranges": ranges, "table": _table(wide.map(fmt_usd).reset_index().rename(columns={"key": "team"})),
-                "figure": self.figure(attribution_view.range_chart(team_credit, {}, "team"))}
+        wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(
+            columns=MODEL_LABELS
+        )
+        return {
+            "ranges": ranges,
+            "table": _table(wide.map(fmt_usd).reset_index().rename(columns={"key": "team"})),
+            "figure": self.figure(attribution_view.range_chart(team_credit, {}, "team")),
+        }
 
     def leakage(self) -> dict | None:
-        bands = self.query("attribution__conversion_shift_share", previous_start=self.before.start,
-                           previous_end=self.before.end)
+        bands = self.query(
+            "attribution__conversion_shift_share",
+            previous_start=self.before.start,
+            previous_end=self.before.end,
+        )
         if bands.empty or bands["current_mql_count"].sum() == 0 or bands["previous_mql_count"].sum() == 0:
             return None
         shift = attribution_view.shift_share_parts(bands)
-        chart = attribution_view.waterfall_chart(shift, self.before.describe().split(" · ")[0],
-                                                 self.filters.describe().split(" · ")[0])
-        return {"sentence": Markup(text.to_html(attribution_view.shift_share_sentence(shift))),
-                "figure": self.figure(chart), "table": _table(attribution_view.shift_share_table(bands))}
+        chart = attribution_view.waterfall_chart(
+            shift, self.before.describe().split(" · ")[0], self.filters.describe().split(" · ")[0]
+        )
+        return {
+            "sentence": Markup(text.to_html(attribution_view.shift_share_sentence(shift))),
+            "figure": self.figure(chart),
+            "table": _table(attribution_view.shift_share_table(bands)),
+        }
 
     def definitions(self) -> dict:
         """The registry's metrics (the Definitions page's list), the policies and the models."""
         return {
-            "metrics": [{"label": m.full_label, "owner": metrics.TEAM_NAMES[m.owner_team],
-                         "basis": metrics.BASIS_NAMES[m.basis].lower(), "definition": m.definition,
-                         "formula": m.formula} for m in metrics.registry().values()],
-            "policies": [{"name": p.name, "team": p.owner_team, "rule": sla.describe_rule(p)}
-                         for p in self.policies.policies.policies],
+            "metrics": [
+                {
+                    "label": m.full_label,
+                    "owner": metrics.TEAM_NAMES[m.owner_team],
+                    "basis": metrics.BASIS_NAMES[m.basis].lower(),
+                    "definition": m.definition,
+                    "formula": m.formula,
+                }
+                for m in metrics.registry().values()
+            ],
+            "policies": [
+                {"name": p.name, "team": p.owner_team, "rule": sla.describe_rule(p)}
+                for p in self.policies.policies.policies
+            ],
             "models": list(MODEL_LABELS.values()),
         }
 
@@ -128,15 +187,26 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     pack = _Pack(filters, db_path)
     meta = db.read_meta(db_path)
     return _TEMPLATES.get_template("meeting_pack.html.j2").render(
-        title=f"Handoff meeting pack · {filters.describe().split(' · ')[0]}", filters=filters.describe(),
-        as_of=f"{pack.as_of:%d %b %Y}", source=meta.get("source", "imported"),
-        schema_version=meta.get("schema_version", "?"), generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
-        sections=SECTIONS, colors=TEAM_COLORS, **pack.overview(), funnel=pack.funnel(), sla_table=pack.sla_table(),
-        attribution=pack.attribution(), leakage=pack.leakage(), **pack.definitions(),
+        title=f"Handoff meeting pack · {filters.describe().split(' · ')[0]}",
+        filters=filters.describe(),
+        as_of=f"{pack.as_of:%d %b %Y}",
+        source=meta.get("source", "imported"),
+        schema_version=meta.get("schema_version", "?"),
+        generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
+        sections=SECTIONS,
+        colors=TEAM_COLORS,
+        **pack.overview(),
+        funnel=pack.funnel(),
+        sla_table=pack.sla_table(),
+        attribution=pack.attribution(),
+        leakage=pack.leakage(),
+        **pack.definitions(),
     )
 
 
-def write_report(out: str | Path, filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> Path:
+def write_report(
+    out: str | Path, filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None
+) -> Path:
     """Write the meeting pack to `out`: written whole under a name of its own, then renamed into place.
 
     Parallel runs to the same file all succeed; a failure (a full disk) leaves no partial file and

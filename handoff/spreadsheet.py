@@ -41,8 +41,10 @@ def neutralised_sql(text: str) -> str:
     starts = "".join({"\t": "\\t", "\r": "\\r", "-": "\\-"}.get(c, c) for c in FORMULA_STARTS)
     number = _PLAIN_NUMBER.replace("\\d", "\\p{Nd}")
     prefix = PREFIX.replace("'", "''")  # inside a SQL string literal
-    return (f"(case when regexp_matches({text}, '^[{starts}]') and not regexp_full_match({text}, '{number}') "
-            f"then '{prefix}' || {text} else {text} end)")
+    return (
+        f"(case when regexp_matches({text}, '^[{starts}]') and not regexp_full_match({text}, '{number}') "
+        f"then '{prefix}' || {text} else {text} end)"
+    )
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

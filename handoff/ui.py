@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from handoff import auth, catalog, console, db, demo, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
-from handoff.text import Markdown, md
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
+from handoff.text import Markdown, md
 
 # URL key of each shared list filter, and the Filters field it feeds.
 LIST_FILTER_KEYS = {
@@ -70,13 +70,23 @@ def require_sign_in(show_account: bool = True) -> auth.Viewer:
         return who
     st.title("Handoff")
     if config.problem:
-        error(md("Sign-in is configured but can't be used: {}. Ask whoever runs Handoff to fix "
-                 "`.streamlit/secrets.toml` (docs/security.md: Sign-in).", config.problem), icon=":material/lock:")
+        error(
+            md(
+                "Sign-in is configured but can't be used: {}. Ask whoever runs Handoff to fix "
+                "`.streamlit/secrets.toml` (docs/security.md: Sign-in).",
+                config.problem,
+            ),
+            icon=":material/lock:",
+        )
         st.stop()
     markdown("Sign in to see the numbers.")
     for provider in config.providers:
-        if st.button(f"Sign in with {provider}" if provider else "Sign in", type="primary",
-                     icon=":material/login:", key=f"auth_sign_in_{provider or 'default'}"):
+        if st.button(
+            f"Sign in with {provider}" if provider else "Sign in",
+            type="primary",
+            icon=":material/login:",
+            key=f"auth_sign_in_{provider or 'default'}",
+        ):
             try:
                 st.login(provider) if provider else st.login()
             except Exception as exc:  # e.g. Authlib not installed: one line instead of a traceback
@@ -108,14 +118,27 @@ def ensure_database() -> None:
 def _explain_missing_database(path: Path) -> None:
     """For a viewer who may not write: there is no database yet, and who can make one."""
     admins = sorted(auth.sign_in_config(_secrets()).admins)
-    who = (md("an administrator ({})", ", ".join(admins)) if admins else md(
-        "whoever runs Handoff (no administrator is listed under `[handoff] admins` in `.streamlit/secrets.toml`)"))
+    who = (
+        md("an administrator ({})", ", ".join(admins))
+        if admins
+        else md(
+            "whoever runs Handoff (no administrator is listed under `[handoff] admins` in `.streamlit/secrets.toml`)"
+        )
+    )
     st.title("Handoff has no data yet")
-    warning(md("There is no database at {} yet, and only administrators may build or import one.", str(path)),
-            icon=":material/lock:")
-    markdown(md("Ask {} to open Handoff once (it builds the demo company), to import your data on the Data page, "
-                "or to run {} or {}.", who, f"python -m handoff demo --db {path}",
-                f"python -m handoff import --db {path} --mapping …"))
+    warning(
+        md("There is no database at {} yet, and only administrators may build or import one.", str(path)),
+        icon=":material/lock:",
+    )
+    markdown(
+        md(
+            "Ask {} to open Handoff once (it builds the demo company), to import your data on the Data page, "
+            "or to run {} or {}.",
+            who,
+            f"python -m handoff demo --db {path}",
+            f"python -m handoff import --db {path} --mapping …",
+        )
+    )
 
 
 def _build_demo_with_progress(path: Path, reason: str) -> None:
@@ -127,22 +150,29 @@ def _build_demo_with_progress(path: Path, reason: str) -> None:
     with _build_lock:
         if path.exists():  # another session built it while this one waited
             return
-        demo.build_demo(path, progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+        demo.build_demo(
+            path, progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message)
+        )
     bar.progress(1.0, text="Done")
 
 
 def _explain_unusable_database(path: Path, exc: HandoffError) -> None:
     st.title("Handoff can't read its database")
     error(str(exc))
-    markdown(md(
-        """
+    markdown(
+        md(
+            """
 Nothing has been changed. Ways out:
 
 - **Point Handoff at another database**: restart with `HANDOFF_DB=/path/to/handoff.duckdb`.
 - **Re-import your data** with {}.
 - **Start over with the demo company**: the button below renames this file to {} (it is kept, not
   deleted) and builds a fresh demo database.
-""", f"python -m handoff import --db {path} --mapping …", f"{path.name}.unreadable-<time>"))
+""",
+            f"python -m handoff import --db {path} --mapping …",
+            f"{path.name}.unreadable-<time>",
+        )
+    )
     if not auth.may_write(viewer()):
         info("Replacing the database is for administrators.", icon=":material/lock:")
         return
@@ -183,8 +213,13 @@ def filter_bar() -> Filters:
     options = query("filters__options")
     choices = {
         key: options.loc[options["dimension"] == dimension, ["value", "label"]]
-        for dimension, key in (("segment", "segment"), ("region", "region"), ("channel", "channel"),
-                               ("team", "team"), ("owner", "owner"))
+        for dimension, key in (
+            ("segment", "segment"),
+            ("region", "region"),
+            ("channel", "channel"),
+            ("team", "team"),
+            ("owner", "owner"),
+        )
     }
     # The URL carries raw values (segment=smb), the same ones the CLI takes.
     labels = {key: dict(zip(frame["value"], frame["label"], strict=True)) for key, frame in choices.items()}
@@ -194,16 +229,21 @@ def filter_bar() -> Filters:
     with st.sidebar:
         st.subheader("Filters")
         period = st.selectbox(
-            "Period", list(PERIODS), index=list(PERIODS).index(DEFAULT_PERIOD), format_func=PERIODS.get,
-            key="period", bind="query-params",
+            "Period",
+            list(PERIODS),
+            index=list(PERIODS).index(DEFAULT_PERIOD),
+            format_func=PERIODS.get,
+            key="period",
+            bind="query-params",
             help=f"Periods count back from {today:%d %b %Y}, the latest day in the data.",
         )
         if period == "custom":
             default_start, default_end = period_window(DEFAULT_PERIOD, today)
             left, right = st.columns(2)
             start = left.date_input("From", value=default_start, key="start", bind="query-params")
-            last_day = right.date_input("To (inclusive)", value=default_end - dt.timedelta(days=1),
-                                        key="end", bind="query-params")
+            last_day = right.date_input(
+                "To (inclusive)", value=default_end - dt.timedelta(days=1), key="end", bind="query-params"
+            )
             if last_day < start:
                 notices.append("The custom period ends before it starts; showing its first day only.")
                 last_day = start
@@ -214,7 +254,11 @@ def filter_bar() -> Filters:
         for key, field in LIST_FILTER_KEYS.items():
             names = labels[key]
             selected[field] = st.multiselect(
-                LIST_FIELD_LABELS[field], list(names), key=key, bind="query-params", placeholder="All",
+                LIST_FIELD_LABELS[field],
+                list(names),
+                key=key,
+                bind="query-params",
+                placeholder="All",
             )
     for notice in notices:
         warning(notice, icon=":material/link_off:")
@@ -228,21 +272,27 @@ def _unknown_url_values(labels: dict[str, dict[str, str]]) -> list[str]:
     notices = []
     params = st.query_params
     if "period" in params and params["period"] not in PERIODS.values():
-        notices.append(f"The link's period “{params['period']}” isn't one we know; showing "
-                       f"{PERIODS[DEFAULT_PERIOD].lower()} instead.")
+        notices.append(
+            f"The link's period “{params['period']}” isn't one we know; showing "
+            f"{PERIODS[DEFAULT_PERIOD].lower()} instead."
+        )
     for key in ("start", "end"):
         if key in params:
             try:
                 dt.date.fromisoformat(params[key])
             except ValueError:
-                notices.append(f"The link's {key} date “{params[key]}” isn't a date (YYYY-MM-DD); using the default.")
+                notices.append(
+                    f"The link's {key} date “{params[key]}” isn't a date (YYYY-MM-DD); using the default."
+                )
     for key, names in labels.items():
         valid = set(names)
         unknown = [value for value in params.get_all(key) if value and value not in valid]
         if unknown:
             what = LIST_FIELD_LABELS[LIST_FILTER_KEYS[key]].lower()
-            notices.append(f"The link asks for {what} {', '.join(map(repr, unknown))}, which the data "
-                           f"doesn't have; ignored.")
+            notices.append(
+                f"The link asks for {what} {', '.join(map(repr, unknown))}, which the data "
+                f"doesn't have; ignored."
+            )
     return notices
 
 
@@ -288,8 +338,12 @@ def app_frame():
     """
     st.set_page_config(page_title="Handoff", page_icon=":material/handshake:", layout="wide")
     navigation = st.navigation(
-        [st.Page(f"pages/{page.slug}.py", title=page.title, icon=page.icon, default=page == site.DEFAULT_PAGE)
-         for page in site.PAGES],
+        [
+            st.Page(
+                f"pages/{page.slug}.py", title=page.title, icon=page.icon, default=page == site.DEFAULT_PAGE
+            )
+            for page in site.PAGES
+        ],
         position="hidden",
     )
     require_sign_in()  # only when .streamlit/secrets.toml configures sign-in
@@ -352,8 +406,15 @@ def error(body, where=None, **kwargs) -> None:
 
 
 # Each team's mark before a label (a stage's or metric's owner is always visible).
-TEAM_MARK = {team: md(mark) for team, mark in
-             {"marketing": ":orange[■]", "sales": ":blue[■]", "shared": ":gray[■]", None: ":gray[■]"}.items()}
+TEAM_MARK = {
+    team: md(mark)
+    for team, mark in {
+        "marketing": ":orange[■]",
+        "sales": ":blue[■]",
+        "shared": ":gray[■]",
+        None: ":gray[■]",
+    }.items()
+}
 
 
 def readiness() -> dict[str, object]:
@@ -372,9 +433,18 @@ def readiness_gate(metric: metrics.Metric, needs: tuple[str, ...] | None = None)
     return None
 
 
-def metric_tile(where, metric_id: str, value, *, delta: str | None = None, value_text: str | None = None,
-                label: str | None = None, team: str | None = None, needs: tuple[str, ...] | None = None,
-                **metric_args):
+def metric_tile(
+    where,
+    metric_id: str,
+    value,
+    *,
+    delta: str | None = None,
+    value_text: str | None = None,
+    label: str | None = None,
+    team: str | None = None,
+    needs: tuple[str, ...] | None = None,
+    **metric_args,
+):
     """A tile for a registry metric: its label (basis included) with the owner's mark, its definition as
     help, the value in its unit, and the change. When the data lacks what the metric needs, the tile
     says so instead of a misleading number ("no data: no sales touches recorded")."""
@@ -384,9 +454,15 @@ def metric_tile(where, metric_id: str, value, *, delta: str | None = None, value
     if gate is not None and gate.status == "missing":
         shown, delta = "no data", None
     color = {"up": "normal", "down": "inverse", "none": "off"}[metric.good]
-    where.metric(md("{} {}", TEAM_MARK[team or metric.owner_team], label or metric.full_label), text.escape(shown),
-                 delta, delta_color=color, help=text.escape(metric_args.pop("help", Markdown(metric.help))),
-                 border=metric_args.pop("border", True), **metric_args)
+    where.metric(
+        md("{} {}", TEAM_MARK[team or metric.owner_team], label or metric.full_label),
+        text.escape(shown),
+        delta,
+        delta_color=color,
+        help=text.escape(metric_args.pop("help", Markdown(metric.help))),
+        border=metric_args.pop("border", True),
+        **metric_args,
+    )
     if gate is not None:
         caption(_gate_text(gate), where=where)
     return gate
@@ -430,7 +506,9 @@ def console_outcome(sql: str, pressed: bool) -> console.ConsoleResult | None:
             outcome = console.run(sql, db_path=db_path())
         except HandoffError as exc:
             outcome = str(exc)
-        kept = outcome if isinstance(outcome, str) or console.worth_keeping(outcome) else None  # no large frames
+        kept = (
+            outcome if isinstance(outcome, str) or console.worth_keeping(outcome) else None
+        )  # no large frames
         st.session_state[_CONSOLE_LAST] = (sql, kept)
     elif last_sql != sql or outcome is None:
         try:
@@ -463,8 +541,16 @@ def no_data(what: str = "records") -> None:
 
 
 # How a registry unit reads in a table cell (rates and points are shown ×100; the CSV keeps 0–1).
-_CELL_FORMATS = {"count": "localized", "usd": "$%,.0f", "rate": "%.1f %%", "points": "%+.1f pp",
-                 "hours": "%.1f h", "business_hours": "%.1f business h", "days": "%.1f d", "ratio": "%.1f×"}
+_CELL_FORMATS = {
+    "count": "localized",
+    "usd": "$%,.0f",
+    "rate": "%.1f %%",
+    "points": "%+.1f pp",
+    "hours": "%.1f h",
+    "business_hours": "%.1f business h",
+    "days": "%.1f d",
+    "ratio": "%.1f×",
+}
 
 
 def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **dataframe_args) -> None:
@@ -482,12 +568,17 @@ def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **
             if metric.unit in ("rate", "points"):
                 values = 100 * pd.to_numeric(values, errors="coerce").astype(float)
             config[metric.full_label] = st.column_config.NumberColumn(
-                metric.full_label, help=metric.help, format=_CELL_FORMATS[metric.unit])
+                metric.full_label, help=metric.help, format=_CELL_FORMATS[metric.unit]
+            )
             shown[metric.full_label] = values
         else:
             shown[spec] = values
-    st.dataframe(shown, hide_index=True, column_config=config | dataframe_args.pop("column_config", {}),
-                 **dataframe_args)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config | dataframe_args.pop("column_config", {}),
+        **dataframe_args,
+    )
     download_csv(frame, filename)
 
 
@@ -501,6 +592,10 @@ def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV"
     """A download button for `frame` as CSV, its text cells made safe to open in a spreadsheet."""
     st.download_button(
         # Built when clicked (Streamlit calls it), so a rerun does not format every table as CSV.
-        label, lambda: spreadsheet.csv_bytes(frame), file_name=f"{filename}.csv", mime="text/csv",
-        icon=":material/download:", key=f"download-{filename}",
+        label,
+        lambda: spreadsheet.csv_bytes(frame),
+        file_name=f"{filename}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download-{filename}",
     )

@@ -3,16 +3,21 @@
 import streamlit as st
 
 from handoff import campaigns, metrics, ui
-from handoff.text import md
 from handoff.attribution.models import MODEL_LABELS, MODELS
-from handoff.funnel_charts import funnel_chart
 from handoff.charts import fmt_count, fmt_usd
+from handoff.funnel_charts import funnel_chart
+from handoff.text import md
 
 ui.page_header("Campaigns", "What does each program cost, and what does it return?")
 f = ui.filters()
 # The URL carries model ids (campaigns_model=w_shaped), as the CLI does.
-model = st.columns([1, 2])[0].selectbox("Attribution model for won revenue", MODELS, index=MODELS.index("linear"),
-                                        key="campaigns_model", bind="query-params")
+model = st.columns([1, 2])[0].selectbox(
+    "Attribution model for won revenue",
+    MODELS,
+    index=MODELS.index("linear"),
+    key="campaigns_model",
+    bind="query-params",
+)
 perf = ui.query("campaigns__performance", f)
 if perf.empty or not perf[["lead_count", "cost_usd"]].to_numpy().any():
     ui.no_data("campaigns")
@@ -24,17 +29,24 @@ total = campaigns.totals(table, credit)
 cols = st.columns(5)
 for tile, (metric_id, key) in zip(cols, campaigns.HEADLINE, strict=True):
     ui.metric_tile(tile, metric_id, total[key])
-ui.caption(f"{MODEL_LABELS[model]} model; of {fmt_usd(total['attributed_revenue_usd'])} won in all.", where=cols[3])
+ui.caption(
+    f"{MODEL_LABELS[model]} model; of {fmt_usd(total['attributed_revenue_usd'])} won in all.", where=cols[3]
+)
 
 by_campaign, by_channel, over_time = st.tabs(["By campaign", "By channel", "Spend against results"])
 with by_campaign:
     ui.metric_table(table, "campaign_performance", campaigns.COLUMNS)
-    ui.caption(f"Totals: {fmt_usd(total['cost_usd'])} cost, {fmt_count(total['lead_count'])} leads, "
-               f"{fmt_count(total['mql_count'])} MQLs, {fmt_usd(total['pipeline_usd'])} pipeline, "
-               f"{fmt_count(total['won_count'])} won deals — the Overview's figures for the same filters.")
+    ui.caption(
+        f"Totals: {fmt_usd(total['cost_usd'])} cost, {fmt_count(total['lead_count'])} leads, "
+        f"{fmt_count(total['mql_count'])} MQLs, {fmt_usd(total['pipeline_usd'])} pipeline, "
+        f"{fmt_count(total['won_count'])} won deals — the Overview's figures for the same filters."
+    )
 with by_channel:
-    ui.metric_table(campaigns.by_channel(table), "channel_performance",
-                    {c: label for c, label in campaigns.COLUMNS.items() if c not in ("campaign_name", "owner_team")})
+    ui.metric_table(
+        campaigns.by_channel(table),
+        "channel_performance",
+        {c: label for c, label in campaigns.COLUMNS.items() if c not in ("campaign_name", "owner_team")},
+    )
 with over_time:
     monthly = ui.query("campaigns__spend_by_month", f)
     st.plotly_chart(campaigns.spend_figure(monthly), width="stretch")
@@ -42,8 +54,13 @@ with over_time:
 
 st.subheader("One campaign up close")
 named = table.dropna(subset=["campaign_id"]).sort_values("cost_usd", ascending=False)
-chosen = st.selectbox("Campaign", named["campaign_id"], format_func=dict(zip(named["campaign_id"], named["campaign_name"])).get,
-                      key="campaigns_detail", bind="query-params")
+chosen = st.selectbox(
+    "Campaign",
+    named["campaign_id"],
+    format_func=dict(zip(named["campaign_id"], named["campaign_name"])).get,
+    key="campaigns_detail",
+    bind="query-params",
+)
 if chosen:
     only = f.replace(campaigns=[chosen])
     left, right = st.columns(2)

@@ -13,11 +13,24 @@ URL = "query-params"
 def downloads(frame, name):
     """CSV and Parquet downloads of a table, text that a spreadsheet would run made inert."""
     row = st.container(horizontal=True)
-    row.download_button("CSV", spreadsheet.csv_bytes(frame), f"{name}.csv", "text/csv",
-                        key=f"{name}-csv", icon=":material/download:", on_click="ignore")
-    row.download_button("Parquet", console.parquet_bytes(spreadsheet.neutralise_formulas(frame)),
-                        f"{name}.parquet", "application/octet-stream", key=f"{name}-parquet",
-                        icon=":material/download:", on_click="ignore")
+    row.download_button(
+        "CSV",
+        spreadsheet.csv_bytes(frame),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{name}-csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    row.download_button(
+        "Parquet",
+        console.parquet_bytes(spreadsheet.neutralise_formulas(frame)),
+        f"{name}.parquet",
+        "application/octet-stream",
+        key=f"{name}-parquet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def show_pivot():
@@ -25,11 +38,24 @@ def show_pivot():
     options, label = list(pivot.DIMENSIONS), pivot.dimension_label
     dim1 = left.selectbox("Group by", options, index=1, format_func=label, key="explore_dim1", bind=URL)
     dim2 = middle.selectbox("Then by", options, index=0, format_func=label, key="explore_dim2", bind=URL)
-    mode = right.segmented_control("Funnel counts", list(pivot.MODES), format_func=pivot.MODES.get,
-                                   default="cohort", required=True, key="explore_mode", bind=URL,
-                                   help=pivot.MODE_HELP)
-    keys = st.multiselect("Measures", list(pivot.MEASURES), default=list(pivot.DEFAULT_MEASURES),
-                          format_func=pivot.measure_label, key="explore_measures", bind=URL)
+    mode = right.segmented_control(
+        "Funnel counts",
+        list(pivot.MODES),
+        format_func=pivot.MODES.get,
+        default="cohort",
+        required=True,
+        key="explore_mode",
+        bind=URL,
+        help=pivot.MODE_HELP,
+    )
+    keys = st.multiselect(
+        "Measures",
+        list(pivot.MEASURES),
+        default=list(pivot.DEFAULT_MEASURES),
+        format_func=pivot.measure_label,
+        key="explore_measures",
+        bind=URL,
+    )
     dim1, dim2 = pivot.choose(dim1, dim2)
     frame = ui.query("explore__pivot", f, mode=mode, dim1=dim1, dim2=dim2)
     sla = None
@@ -51,17 +77,32 @@ def show_pivot():
         chart = st.selectbox("Chart", keys, format_func=pivot.measure_label, key="explore_chart", bind=URL)
         st.plotly_chart(pivot.figure(frame, dim1, dim2, chart, mode))
     shown = pivot.table(frame, dim1, dim2, keys, mode)
-    config = {column: st.column_config.NumberColumn(help=text, format=fmt)
-              for column, (fmt, text) in pivot.column_formats(keys, mode).items()}
-    event = st.dataframe(shown, hide_index=True, column_config=config, key="explore_table", on_select="rerun",
-                         selection_mode=["multi-row", "multi-cell"])
+    config = {
+        column: st.column_config.NumberColumn(help=text, format=fmt)
+        for column, (fmt, text) in pivot.column_formats(keys, mode).items()
+    }
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        key="explore_table",
+        on_select="rerun",
+        selection_mode=["multi-row", "multi-cell"],
+    )
     if sla is not None and len(sla):
         ui.caption(f"Follow-up SLA, as the SLA page measures it: {sla['sla_rule'].iloc[0]}.")
     downloads(shown, f"pivot_{dim1}_{dim2}")
 
     st.subheader("Records behind the selection")
-    kind = st.segmented_control("Records", list(pivot.RECORD_KINDS), format_func=pivot.RECORD_KINDS.get,
-                                default="leads", required=True, key="explore_records", bind=URL)
+    kind = st.segmented_control(
+        "Records",
+        list(pivot.RECORD_KINDS),
+        format_func=pivot.RECORD_KINDS.get,
+        default="leads",
+        required=True,
+        key="explore_records",
+        bind=URL,
+    )
     cells = pivot.selected_cells(frame, event.selection.rows, event.selection.cells)
     if not cells:
         ui.caption("Select rows or cells of the table above to list the leads, deals or touches they count.")
@@ -89,12 +130,27 @@ def show_console():
         examples = st.container(horizontal=True, vertical_alignment="center")
         ui.caption("Examples:", where=examples)
         for name, sql in console.EXAMPLES.items():
-            examples.button(name, key=f"explore_example_{name}", on_click=ui.use_console_example, args=(sql,),
-                            type="tertiary")
+            examples.button(
+                name,
+                key=f"explore_example_{name}",
+                on_click=ui.use_console_example,
+                args=(sql,),
+                type="tertiary",
+            )
         with st.form("explore_console", border=False):
-            sql = st.text_area("SQL", key="explore_sql", bind=URL, height=200,
-                               placeholder="select channel, count(*) as lead_count from leads group by channel") or ""
-            pressed = st.form_submit_button("Run", key="explore_run", type="primary", icon=":material/play_arrow:")
+            sql = (
+                st.text_area(
+                    "SQL",
+                    key="explore_sql",
+                    bind=URL,
+                    height=200,
+                    placeholder="select channel, count(*) as lead_count from leads group by channel",
+                )
+                or ""
+            )
+            pressed = st.form_submit_button(
+                "Run", key="explore_run", type="primary", icon=":material/play_arrow:"
+            )
         outcome = ui.console_outcome(sql, pressed)
         if outcome is None:
             return
@@ -107,8 +163,16 @@ def show_console():
 
 
 views = {"pivot": "Pivot", "console": "SQL console"}
-view = st.segmented_control("View", list(views), format_func=views.get, default="pivot", required=True,
-                            key="explore_view", bind=URL, label_visibility="collapsed")
+view = st.segmented_control(
+    "View",
+    list(views),
+    format_func=views.get,
+    default="pivot",
+    required=True,
+    key="explore_view",
+    bind=URL,
+    label_visibility="collapsed",
+)
 if view == "console":
     show_console()
 else:

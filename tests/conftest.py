@@ -28,4 +28,3 @@ def demo_db(tmp_path_factory) -> Path:
     """A small demo company (4,000 leads, as of 30 June 2026), built once per test run."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     return build_demo(path, leads=DEMO_LEADS, seed=DEMO_SEED, as_of=AS_OF)
-

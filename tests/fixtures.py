@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _real_data_dir() -> Path:
     """Where the shared real datasets are: $HANDOFF_REAL_DATA, ../shared beside the checkout, or /work/shared."""
-    candidates = [os.environ.get("HANDOFF_REAL_DATA"), ROOT.parent / "shared" / "data" / "real",
-                  "/work/shared/data/real"]
+    candidates = [
+        os.environ.get("HANDOFF_REAL_DATA"),
+        ROOT.parent / "shared" / "data" / "real",
+        "/work/shared/data/real",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
@@ -36,6 +39,8 @@ def require_real_data(path: Path) -> Path:
 
         pytest.skip(f"real dataset not found at {path}: set HANDOFF_REAL_DATA to the shared data/real folder")
     return path
+
+
 AS_OF = dt.date(2026, 6, 30)
 DEMO_LEADS = 4000
 DEMO_SEED = 7
@@ -44,12 +49,36 @@ DEMO_SEED = 7
 COLUMNS = {
     "people": ["person_id", "name", "team", "role", "region", "manager_id"],
     "campaigns": ["campaign_id", "name", "channel", "owner_team", "start_date", "end_date", "budget", "cost"],
-    "leads": ["lead_id", "created_at", "channel", "source_campaign_id", "sourced_by", "segment", "region",
-              "industry", "company_size", "score", "mql_at", "sal_at", "sql_at", "disqualified_at",
-              "disqualify_reason", "owner_id"],
+    "leads": [
+        "lead_id",
+        "created_at",
+        "channel",
+        "source_campaign_id",
+        "sourced_by",
+        "segment",
+        "region",
+        "industry",
+        "company_size",
+        "score",
+        "mql_at",
+        "sal_at",
+        "sql_at",
+        "disqualified_at",
+        "disqualify_reason",
+        "owner_id",
+    ],
     "touches": ["touch_id", "lead_id", "campaign_id", "channel", "team", "kind", "touched_at", "person_id"],
-    "deals": ["deal_id", "lead_id", "created_at", "closed_at", "stage", "amount", "owner_id", "lost_reason",
-              "product"],
+    "deals": [
+        "deal_id",
+        "lead_id",
+        "created_at",
+        "closed_at",
+        "stage",
+        "amount",
+        "owner_id",
+        "lost_reason",
+        "product",
+    ],
     "targets": ["period_start", "team", "metric", "segment", "value"],
 }
 
@@ -64,7 +93,9 @@ def write_db(path: Path, tables: Mapping[str, Rows], meta: Mapping[str, str] | N
             rows = tables.get(table, [])
             if not rows:
                 continue
-            frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS[table]} for row in rows], columns=COLUMNS[table])
+            frame = pd.DataFrame(
+                [{c: row.get(c) for c in COLUMNS[table]} for row in rows], columns=COLUMNS[table]
+            )
             frame = frame.astype(object).where(frame.notna(), None)
             placeholders = ", ".join("?" for _ in COLUMNS[table])
             con.executemany(f"insert into {table} values ({placeholders})", frame.values.tolist())
@@ -105,10 +136,16 @@ def build_hostile_db(demo: Path, path: Path) -> Path:
         con.execute("detach demo")
         for table in ("leads", "touches", "campaigns"):
             con.execute(f"update {table} set channel = ? where channel = 'webinar'", [HOSTILE["channel"]])
-        con.execute("update campaigns set name = ? where campaign_id = (select min(campaign_id) from campaigns "
-                    "where channel = ?)", [HOSTILE["campaign"], HOSTILE["channel"]])
+        con.execute(
+            "update campaigns set name = ? where campaign_id = (select min(campaign_id) from campaigns "
+            "where channel = ?)",
+            [HOSTILE["campaign"], HOSTILE["channel"]],
+        )
         con.execute("update people set name = ? where team = 'sales' and role = 'sdr'", [HOSTILE["person"]])
-        con.execute("update leads set disqualify_reason = ? where disqualify_reason = 'not_a_fit'", [HOSTILE["reason"]])
+        con.execute(
+            "update leads set disqualify_reason = ? where disqualify_reason = 'not_a_fit'",
+            [HOSTILE["reason"]],
+        )
         con.execute("update deals set lost_reason = ? where lost_reason = 'price'", [HOSTILE["reason"]])
         con.execute("update leads set segment = ? where segment = 'consumer'", [HOSTILE["segment"]])
         con.execute("update targets set segment = ? where segment = 'consumer'", [HOSTILE["segment"]])

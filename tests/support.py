@@ -31,14 +31,27 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` on one database, as a user would start it."""
 
-    def __init__(self, db: Path, log: Path, env: Mapping[str, str] | None = None, start_timeout_s: float = 90):
+    def __init__(
+        self, db: Path, log: Path, env: Mapping[str, str] | None = None, start_timeout_s: float = 90
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, **(env or {}), "HANDOFF_DB": str(db)}, stdout=self._log,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {}), "HANDOFF_DB": str(db)},
+            stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + start_timeout_s

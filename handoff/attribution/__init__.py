@@ -30,5 +30,17 @@ from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.attribution.paths import path_credit, read_paths
 from handoff.attribution.queries import credit, deals, receipt, scope_totals
 
-__all__ = ["BASES", "LEVELS", "MODELS", "MODEL_LABELS", "clear_file_caches", "credit", "deals",
-           "path_credit", "read_paths", "receipt", "scope_totals", "touch_credit"]
+__all__ = [
+    "BASES",
+    "LEVELS",
+    "MODELS",
+    "MODEL_LABELS",
+    "clear_file_caches",
+    "credit",
+    "deals",
+    "path_credit",
+    "read_paths",
+    "receipt",
+    "scope_totals",
+    "touch_credit",
+]

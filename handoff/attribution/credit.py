@@ -23,15 +23,17 @@ def journey_shapes(deal: pd.Series, channel: pd.Series, amount: pd.Series) -> pd
     shapes = pd.DataFrame({"deal_id": deal, "channel": channel, "amount_cents": amount})
     deal_code, deal_names = pd.factorize(deal.to_numpy())
     channel_code, channel_names = pd.factorize(channel.to_numpy())
-    channel_touches, deal_channels = _touch_counts(deal_code, len(deal_names), channel_code,
-                                                   len(channel_names))
+    channel_touches, deal_channels = _touch_counts(
+        deal_code, len(deal_names), channel_code, len(channel_names)
+    )
     shapes["channel_touches"] = channel_touches
     shapes["deal_channels"] = deal_channels
     return shapes
 
 
-def _touch_counts(deal_code: np.ndarray, deals: int, channel_code: np.ndarray,
-                  channels: int) -> tuple[np.ndarray, np.ndarray]:
+def _touch_counts(
+    deal_code: np.ndarray, deals: int, channel_code: np.ndarray, channels: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per touch: how many touches its journey has on its channel, and how many distinct channels
     its journey has (codes 0…deals−1 and 0…channels−1)."""
     pair = deal_code * channels + channel_code
@@ -45,8 +47,13 @@ def group_sums(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray
     sums them (compensated, in row order), so the credit stays bit for bit what it was; `group`
     numbers the groups 0…groups−1, and a group without rows sums to 0."""
     by = pd.Categorical.from_codes(group, categories=range(groups))  # numbered already: no hashing
-    return pd.DataFrame(values).groupby(by, observed=False).sum().to_numpy().reshape(
-        (groups,) + np.shape(values)[1:])
+    return (
+        pd.DataFrame(values)
+        .groupby(by, observed=False)
+        .sum()
+        .to_numpy()
+        .reshape((groups,) + np.shape(values)[1:])
+    )
 
 
 def touch_credit(journeys: Journeys, models, effects=None) -> pd.DataFrame:
@@ -97,8 +104,9 @@ class _ChannelGame:
         self.row_amount = journeys.amount[attributed]
         self.deal_amount = np.zeros(self.deals, dtype=self.row_amount.dtype)
         self.deal_amount[self.deal_code] = self.row_amount
-        self.channel_touches, self.deal_channels = _touch_counts(self.deal_code, self.deals, self.channel,
-                                                                 self.channels)
+        self.channel_touches, self.deal_channels = _touch_counts(
+            self.deal_code, self.deals, self.channel, self.channels
+        )
         self.present = np.flatnonzero(np.bincount(self.channel, minlength=self.channels))  # in name order
         self.equal = 1.0 / self.channel_touches
 
@@ -108,8 +116,7 @@ class _ChannelGame:
         present = self.present
         named = effects.reindex([self.names[c] for c in present], fill_value=0.0)
         effect = pd.Series(named.to_numpy(), index=present)
-        share = (effect / effect.sum() if effect.sum() > 0
-                 else pd.Series(1.0 / len(present), index=present))
+        share = effect / effect.sum() if effect.sum() > 0 else pd.Series(1.0 / len(present), index=present)
         channel_credit = np.zeros(self.channels)
         channel_credit[present] = (self.deal_amount.sum() * share).to_numpy()
         per_journey = self.row_amount / self.channel_touches
@@ -127,8 +134,9 @@ class _ChannelGame:
         return _hand_down(channel_credit, self.channel, self.channels, per_journey, self.equal)
 
 
-def _hand_down(channel_credit: np.ndarray, channel: np.ndarray, channels: int, weight: np.ndarray,
-               fallback: np.ndarray) -> np.ndarray:
+def _hand_down(
+    channel_credit: np.ndarray, channel: np.ndarray, channels: int, weight: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
     """Share each channel's credit among its touches in proportion to `weight`, or to `fallback`
     for a channel whose touches all weigh 0 (journeys of zero amount still carry Markov credit)."""
     total = group_sums(weight, channel, channels)

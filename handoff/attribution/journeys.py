@@ -67,15 +67,21 @@ class TouchKeys:
         self.slot_channel[key_ids] = [number[channel] for channel in keys["channel"]]
         self._levels: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for level in LEVELS:
-            names = {"channel": keys["channel"], "campaign": keys["campaign_id"].fillna(NO_CAMPAIGN),
-                     "team": keys["team"]}[level]
+            names = {
+                "channel": keys["channel"],
+                "campaign": keys["campaign_id"].fillna(NO_CAMPAIGN),
+                "team": keys["team"],
+            }[level]
             groups: dict[tuple[str, str], int] = {}
             key_group = [groups.setdefault(pair, len(groups)) for pair in zip(names, keys["team"])]
             unattributed = groups.setdefault((UNATTRIBUTED, UNATTRIBUTED), len(groups))
             slot_group = np.full(slots, unattributed, dtype=np.int64)
             slot_group[key_ids] = key_group
-            self._levels[level] = (slot_group, np.array([key for key, _ in groups], dtype=object),
-                                   np.array([team for _, team in groups], dtype=object))
+            self._levels[level] = (
+                slot_group,
+                np.array([key for key, _ in groups], dtype=object),
+                np.array([team for _, team in groups], dtype=object),
+            )
 
     def level(self, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """At `level`: each slot's group number, and each group's key and team (names by number)."""
@@ -91,8 +97,9 @@ class TouchKeys:
 
 # The touch keys of each database file, by path, with the file's identity: (identity, TouchKeys).
 # A handful of files at most (the tests make many).
-TOUCH_KEYS = cache.Cache("attribution touch keys", max_items=8,
-                         sizer=lambda held: cache.sizeof(held[0]) + held[1].nbytes())
+TOUCH_KEYS = cache.Cache(
+    "attribution touch keys", max_items=8, sizer=lambda held: cache.sizeof(held[0]) + held[1].nbytes()
+)
 
 
 def touch_keys(db_path) -> TouchKeys:
@@ -102,8 +109,9 @@ def touch_keys(db_path) -> TouchKeys:
     identity = db.db_identity(db_path)
     held = TOUCH_KEYS.get(identity.path)
     if held is None or held[0] != identity:
-        held = TOUCH_KEYS.put(identity.path, (identity, TouchKeys(
-            db.run_query("attribution__journey_keys", db=identity.path))))
+        held = TOUCH_KEYS.put(
+            identity.path, (identity, TouchKeys(db.run_query("attribution__journey_keys", db=identity.path)))
+        )
     return held[1]
 
 

@@ -13,8 +13,17 @@ import numpy as np
 import pandas as pd
 
 # The contract ids, in the order every table and chart lists them.
-MODELS = ("first_touch", "last_touch", "linear", "time_decay", "u_shaped", "w_shaped", "full_path",
-          "markov", "shapley")
+MODELS = (
+    "first_touch",
+    "last_touch",
+    "linear",
+    "time_decay",
+    "u_shaped",
+    "w_shaped",
+    "full_path",
+    "markov",
+    "shapley",
+)
 MODEL_LABELS = {
     "first_touch": "First touch",
     "last_touch": "Last touch",

@@ -55,7 +55,9 @@ def read_paths(file: str | Path) -> pd.DataFrame:
         bad = numbers.isna() | (numbers < 0)
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 2  # +1 for the header, +1 for counting from 1
-            raise PathFileError(f"{file.name} line {row}: {column} must be a number ≥ 0, got {frame[column].iloc[row - 2]!r}")
+            raise PathFileError(
+                f"{file.name} line {row}: {column} must be a number ≥ 0, got {frame[column].iloc[row - 2]!r}"
+            )
         frame[column] = numbers.astype(float)
     paths = frame["path"].fillna("").str.strip()
     empty = paths.str.contains(r"(?:^|>)\s*(?:>|$)", regex=True)  # an empty path or an empty step
@@ -81,14 +83,18 @@ def rule_weights(steps: pd.DataFrame) -> pd.DataFrame:
     is_first, is_last = position == 0, position == count - 1
     middle = np.maximum(count - 2, 1)
     u_end = np.where(count <= 2, 0.5, 0.4)
-    return pd.DataFrame({
-        "first_touch": is_first.astype(float),
-        "last_touch": is_last.astype(float),
-        "linear": 1.0 / count,
-        # 40 % first, 40 % last, 20 % over the middle; one or two steps share everything equally.
-        "u_shaped": np.where(is_first | is_last, u_end * (is_first.astype(int) + is_last.astype(int)),
-                             0.2 / middle),
-    }, index=steps.index)
+    return pd.DataFrame(
+        {
+            "first_touch": is_first.astype(float),
+            "last_touch": is_last.astype(float),
+            "linear": 1.0 / count,
+            # 40 % first, 40 % last, 20 % over the middle; one or two steps share everything equally.
+            "u_shaped": np.where(
+                is_first | is_last, u_end * (is_first.astype(int) + is_last.astype(int)), 0.2 / middle
+            ),
+        },
+        index=steps.index,
+    )
 
 
 def path_transitions(paths: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
@@ -101,13 +107,21 @@ def path_transitions(paths: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
     first = visits.drop_duplicates("journey")
     moves = [
         pd.DataFrame({"from_state": START, "to_state": first["channel"], "journey_count": first["journeys"]}),
-        visits.dropna(subset=["next"]).rename(columns={"channel": "from_state", "next": "to_state",
-                                                       "journeys": "journey_count"}),
+        visits.dropna(subset=["next"]).rename(
+            columns={"channel": "from_state", "next": "to_state", "journeys": "journey_count"}
+        ),
     ]
     last = visits[visits["next"].isna()]
     for state, counts in ((CONVERSION, paths["total_conversions"]), (NULL, paths["total_null"])):
-        moves.append(pd.DataFrame({"from_state": last["channel"], "to_state": state,
-                                   "journey_count": counts.reindex(last["journey"]).to_numpy()}))
+        moves.append(
+            pd.DataFrame(
+                {
+                    "from_state": last["channel"],
+                    "to_state": state,
+                    "journey_count": counts.reindex(last["journey"]).to_numpy(),
+                }
+            )
+        )
     frame = pd.concat([m[["from_state", "to_state", "journey_count"]] for m in moves], ignore_index=True)
     return frame.groupby(["from_state", "to_state"], as_index=False)["journey_count"].sum()
 
@@ -127,38 +141,60 @@ def path_credit(paths: pd.DataFrame) -> pd.DataFrame:
     weights = rule_weights(steps)
     journey = steps["journey"].to_numpy()
     for model in weights.columns:
-        frames.append(pd.DataFrame({
-            "model": model, "channel": steps["channel"],
-            "conversions": conversions[journey] * weights[model].to_numpy(),
-            "value": value[journey] * weights[model].to_numpy(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "channel": steps["channel"],
+                    "conversions": conversions[journey] * weights[model].to_numpy(),
+                    "value": value[journey] * weights[model].to_numpy(),
+                }
+            )
+        )
 
     if "total_null" in paths.columns:
         effects, _ = markov_removal_effects(path_transitions(paths, steps))
         share = (effects / effects.sum()).reindex(channels, fill_value=0.0) if effects.sum() > 0 else None
         if share is not None:
-            frames.append(pd.DataFrame({"model": "markov", "channel": channels,
-                                        "conversions": conversions.sum() * share.to_numpy(),
-                                        "value": value.sum() * share.to_numpy()}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": "markov",
+                        "channel": channels,
+                        "conversions": conversions.sum() * share.to_numpy(),
+                        "value": value.sum() * share.to_numpy(),
+                    }
+                )
+            )
 
     players = sorted(steps.loc[conversions[journey] + value[journey] > 0, "channel"].unique())
     if players:
         bit = pd.Series(1 << np.arange(len(players), dtype=np.int64), index=players)
         distinct = steps[steps["channel"].isin(players)].drop_duplicates(["journey", "channel"])
-        masks = distinct.assign(bit=bit.reindex(distinct["channel"]).to_numpy()).groupby("journey")["bit"].sum()
+        masks = (
+            distinct.assign(bit=bit.reindex(distinct["channel"]).to_numpy()).groupby("journey")["bit"].sum()
+        )
         worth = np.column_stack([conversions, value])[masks.index.to_numpy()]
         phi = shapley(masks.to_numpy(), worth, len(players))
-        frames.append(pd.DataFrame({"model": "shapley", "channel": players,
-                                    "conversions": phi[:, 0], "value": phi[:, 1]}))
+        frames.append(
+            pd.DataFrame(
+                {"model": "shapley", "channel": players, "conversions": phi[:, 0], "value": phi[:, 1]}
+            )
+        )
 
-    credit = pd.concat(frames, ignore_index=True).groupby(["model", "channel"], as_index=False)[
-        ["conversions", "value"]].sum()
-    grid = pd.MultiIndex.from_product([[m for m in PATH_MODELS if m in set(credit["model"])], channels],
-                                      names=["model", "channel"])
+    credit = (
+        pd.concat(frames, ignore_index=True)
+        .groupby(["model", "channel"], as_index=False)[["conversions", "value"]]
+        .sum()
+    )
+    grid = pd.MultiIndex.from_product(
+        [[m for m in PATH_MODELS if m in set(credit["model"])], channels], names=["model", "channel"]
+    )
     credit = credit.set_index(["model", "channel"]).reindex(grid, fill_value=0.0).reset_index()
     credit["model_order"] = credit["model"].map({m: i for i, m in enumerate(MODELS)})
-    credit = credit.sort_values(["model_order", "value", "conversions", "channel"],
-                                ascending=[True, False, False, True])
+    credit = credit.sort_values(
+        ["model_order", "value", "conversions", "channel"], ascending=[True, False, False, True]
+    )
     if not has_value:
         credit["value"] = np.nan
     return credit.drop(columns="model_order").reset_index(drop=True)

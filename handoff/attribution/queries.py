@@ -23,7 +23,9 @@ def _models(params: dict) -> tuple[str, ...]:
     return MODELS if params["model"] in (None, "all") else (params["model"],)
 
 
-_MODEL_DECLARATION = "-- $model      text in (all, " + ", ".join(MODELS) + ") = all   one model or all of them\n"
+_MODEL_DECLARATION = (
+    "-- $model      text in (all, " + ", ".join(MODELS) + ") = all   one model or all of them\n"
+)
 
 
 @db.computed_query(
@@ -35,8 +37,9 @@ _MODEL_DECLARATION = "-- $model      text in (all, " + ", ".join(MODELS) + ") = 
 )
 def touch_credit_query(params: dict, db_path) -> pd.DataFrame:
     """touch_credit over the scope's journeys, for the runner to cache."""
-    return touch_credit(Journeys.load(params, db_path), _models(params),
-                        effects=lambda: removal_effects(params, db_path))
+    return touch_credit(
+        Journeys.load(params, db_path), _models(params), effects=lambda: removal_effects(params, db_path)
+    )
 
 
 @db.computed_query(
@@ -45,7 +48,8 @@ def touch_credit_query(params: dict, db_path) -> pd.DataFrame:
     "attribution model, in USD and as a share of the scope's revenue (won deals closed in the window) or "
     "pipeline (deals created in the window). Each model's credits sum to the scope's total to the cent; "
     "deals with no touch before the conversion point are the key `unattributed`.",
-    _MODEL_DECLARATION + "-- $level      text in (channel, campaign, team) = channel   what credit rolls up to\n"
+    _MODEL_DECLARATION
+    + "-- $level      text in (channel, campaign, team) = channel   what credit rolls up to\n"
     + SCOPE_DECLARATIONS,
 )
 def credit(params: dict, db_path) -> pd.DataFrame:
@@ -53,8 +57,9 @@ def credit(params: dict, db_path) -> pd.DataFrame:
     columns = ["model", "level", "key", "team", "credit_usd", "share_rate"]
     journeys = Journeys.load(params, db_path)
     if journeys.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("_usd", "_rate")) else "str")
-                             for c in columns})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c.endswith(("_usd", "_rate")) else "str") for c in columns}
+        )
     models = _models(params)
     # Per row, shared by every level (the runner caches it per scope and model).
     per_touch = db.run_query("attribution__touch_credit", db=db_path, model=params["model"], **scope(params))
@@ -73,30 +78,40 @@ def credit(params: dict, db_path) -> pd.DataFrame:
     # then by key and team.
     order = np.lexsort((team_rank, key_rank, -exact_cents, model))
     cents = np.empty(len(order), dtype=np.int64)
-    cents[order] = round_groups_to_cents(pd.Series(exact_cents[order]), pd.Series(model[order]),
-                                         pd.Series(total_cents, index=range(len(models)))).to_numpy()
+    cents[order] = round_groups_to_cents(
+        pd.Series(exact_cents[order]),
+        pd.Series(model[order]),
+        pd.Series(total_cents, index=range(len(models))),
+    ).to_numpy()
     credit_usd = cents / 100.0
     share_rate = cents / total_cents if total_cents else np.zeros(len(cents))
     model_order = np.array([MODELS.index(m) for m in models])[model]
     final = np.lexsort((team_rank, key_rank, -credit_usd, model_order))
-    return pd.DataFrame({
-        "model": pd.array(np.array(models, dtype=object)[model[final]], dtype="str"),
-        "level": pd.array(np.full(len(final), params["level"], dtype=object), dtype="str"),
-        "key": pd.array(np.tile(key, len(models))[final], dtype="str"),
-        "team": pd.array(np.tile(team, len(models))[final], dtype="str"),
-        "credit_usd": credit_usd[final],
-        "share_rate": share_rate[final],
-    })
+    return pd.DataFrame(
+        {
+            "model": pd.array(np.array(models, dtype=object)[model[final]], dtype="str"),
+            "level": pd.array(np.full(len(final), params["level"], dtype=object), dtype="str"),
+            "key": pd.array(np.tile(key, len(models))[final], dtype="str"),
+            "team": pd.array(np.tile(team, len(models))[final], dtype="str"),
+            "credit_usd": credit_usd[final],
+            "share_rate": share_rate[final],
+        }
+    )
 
 
-ROLE_NAMES = (("is_first", "first"), ("is_lead_creation", "lead_creation"),
-              ("is_opportunity_creation", "opportunity_creation"), ("is_closing", "closing"))
+ROLE_NAMES = (
+    ("is_first", "first"),
+    ("is_lead_creation", "lead_creation"),
+    ("is_opportunity_creation", "opportunity_creation"),
+    ("is_closing", "closing"),
+)
 
 
 def touch_roles(touches: pd.DataFrame) -> pd.Series:
     """Each touch's roles joined by ' + ' (e.g. 'first + lead_creation'); 'middle' if none."""
-    flags = np.column_stack([touches[column].fillna(False).astype(bool).to_numpy()
-                             for column, _ in ROLE_NAMES])
+    flags = np.column_stack(
+        [touches[column].fillna(False).astype(bool).to_numpy() for column, _ in ROLE_NAMES]
+    )
     names = [name for _, name in ROLE_NAMES]
     labels = [" + ".join(name for name, flag in zip(names, row) if flag) or "middle" for row in flags]
     labels = np.where(touches["touch_id"].notna().to_numpy(), np.array(labels, dtype=object), UNATTRIBUTED)
@@ -134,23 +149,47 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
         effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
         deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
         within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
-        exact[MODELS.index("markov"), attributed] = (shapes["amount_cents"] * within
-                                                     / shapes["channel_touches"])
-        exact[MODELS.index("shapley"), attributed] = (shapes["amount_cents"] / shapes["deal_channels"]
-                                                      / shapes["channel_touches"])
+        exact[MODELS.index("markov"), attributed] = (
+            shapes["amount_cents"] * within / shapes["channel_touches"]
+        )
+        exact[MODELS.index("shapley"), attributed] = (
+            shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
+        )
     total = int(touches["amount_cents"].iloc[0]) if len(touches) else 0
     # Every model at once: each model's row is one group holding the deal's amount.
-    cents = round_groups_to_cents(pd.Series(exact.reshape(-1)), pd.Series(np.repeat(MODELS, len(touches))),
-                                  pd.Series(total, index=list(MODELS))).to_numpy().reshape(len(MODELS), -1)
-    frame = pd.DataFrame({
-        "deal_id": touches["deal_id"],
-        "touch_id": touches["touch_id"].astype("str"),
-        **{column: touches[column] for column in ("touch_number", "touched_at", "hours_before_conversion",
-                                                  "channel", "campaign_id", "team", "kind", "person_id")},
-        "role": touch_roles(touches),
-        **{f"{model}_usd": pd.Series(cents[i] / 100.0, index=touches.index)
-           for i, model in enumerate(MODELS)},
-    })
+    cents = (
+        round_groups_to_cents(
+            pd.Series(exact.reshape(-1)),
+            pd.Series(np.repeat(MODELS, len(touches))),
+            pd.Series(total, index=list(MODELS)),
+        )
+        .to_numpy()
+        .reshape(len(MODELS), -1)
+    )
+    frame = pd.DataFrame(
+        {
+            "deal_id": touches["deal_id"],
+            "touch_id": touches["touch_id"].astype("str"),
+            **{
+                column: touches[column]
+                for column in (
+                    "touch_number",
+                    "touched_at",
+                    "hours_before_conversion",
+                    "channel",
+                    "campaign_id",
+                    "team",
+                    "kind",
+                    "person_id",
+                )
+            },
+            "role": touch_roles(touches),
+            **{
+                f"{model}_usd": pd.Series(cents[i] / 100.0, index=touches.index)
+                for i, model in enumerate(MODELS)
+            },
+        }
+    )
     return frame.reset_index(drop=True)
 
 
@@ -163,7 +202,9 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
 )
 def deals(params: dict, db_path) -> pd.DataFrame:
     """The deals of the scope, largest first, for the receipt's picker."""
-    frame = journey_deals(params, db_path)[["deal_id", "lead_id", "amount_cents", "converted_at", "touch_count"]]
+    frame = journey_deals(params, db_path)[
+        ["deal_id", "lead_id", "amount_cents", "converted_at", "touch_count"]
+    ]
     frame = frame.sort_values(["amount_cents", "deal_id"], ascending=[False, True]).head(params["limit"])
     frame.insert(2, "amount_usd", frame.pop("amount_cents") / 100.0)
     return frame.reset_index(drop=True)
@@ -181,13 +222,17 @@ def scope_totals(params: dict, db_path) -> pd.DataFrame:
     deals = journey_deals(params, db_path)
     unattributed = deals[deals["touch_count"] == 0]
     attributed_deals = len(deals) - len(unattributed)
-    return pd.DataFrame([{
-        "basis": params["basis"],
-        "deal_count": len(deals),
-        "total_usd": deals["amount_cents"].sum() / 100.0,
-        "attributed_deal_count": attributed_deals,
-        "unattributed_deal_count": len(unattributed),
-        "unattributed_usd": unattributed["amount_cents"].sum() / 100.0,
-        "touch_count": int(deals["touch_count"].sum()),
-        "is_thin": attributed_deals < THIN_JOURNEYS,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "basis": params["basis"],
+                "deal_count": len(deals),
+                "total_usd": deals["amount_cents"].sum() / 100.0,
+                "attributed_deal_count": attributed_deals,
+                "unattributed_deal_count": len(unattributed),
+                "unattributed_usd": unattributed["amount_cents"].sum() / 100.0,
+                "touch_count": int(deals["touch_count"].sum()),
+                "is_thin": attributed_deals < THIN_JOURNEYS,
+            }
+        ]
+    )

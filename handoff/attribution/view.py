@@ -29,10 +29,29 @@ SCOPE_METRICS = {"revenue": "bookings_usd", "pipeline": "pipeline_created_usd"}
 BASIS_WORDS = {"revenue": "won revenue", "pipeline": "pipeline created"}
 LEVELS = {"channel": "Channel", "campaign": "Campaign", "team": "Team"}
 UNITS = {"share": "Share %", "usd": "USD"}
-MODEL_SYMBOLS = ["circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down", "star", "hourglass"]
+MODEL_SYMBOLS = [
+    "circle",
+    "square",
+    "diamond",
+    "cross",
+    "x",
+    "triangle-up",
+    "triangle-down",
+    "star",
+    "hourglass",
+]
 # Short model names for narrow tables (the receipt).
-MODEL_SHORT = {"first_touch": "First", "last_touch": "Last", "linear": "Linear", "time_decay": "Decay",
-               "u_shaped": "U", "w_shaped": "W", "full_path": "Full path", "markov": "Markov", "shapley": "Shapley"}
+MODEL_SHORT = {
+    "first_touch": "First",
+    "last_touch": "Last",
+    "linear": "Linear",
+    "time_decay": "Decay",
+    "u_shaped": "U",
+    "w_shaped": "W",
+    "full_path": "Full path",
+    "markov": "Markov",
+    "shapley": "Shapley",
+}
 LEVER_COLORS = {**TEAM_COLORS, "shared": NEUTRAL_COLOR}
 THIN_CELL = 30
 TOP_KEYS = 15
@@ -80,31 +99,59 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
     shares = credit.pivot_table(index=["key", "team"], columns="model", values="share_rate", aggfunc="sum")
     shares = shares.reindex(columns=[m for m in MODELS if m in shares.columns])
     shares = shares.loc[shares.mean(axis=1).sort_values(ascending=False).index[:TOP_KEYS]][::-1]
-    names = [text.plot(f"{_label(k, labels)} ({t})" if level != "team" and k != UNATTRIBUTED else _label(k, labels))
-             for k, t in shares.index]
+    names = [
+        text.plot(
+            f"{_label(k, labels)} ({t})" if level != "team" and k != UNATTRIBUTED else _label(k, labels)
+        )
+        for k, t in shares.index
+    ]
     figure = go.Figure()
-    for name, (_, team), low, high in zip(names, shares.index, shares.min(axis=1), shares.max(axis=1), strict=True):
+    for name, (_, team), low, high in zip(
+        names, shares.index, shares.min(axis=1), shares.max(axis=1), strict=True
+    ):
         color = UNATTRIBUTED_COLOR if team == UNATTRIBUTED else team_color(team)
-        figure.add_trace(go.Scatter(x=[100 * low, 100 * high], y=[name, name], mode="lines", showlegend=False,
-                                    line={"color": color, "width": 14}, opacity=0.45, hoverinfo="skip"))
+        figure.add_trace(
+            go.Scatter(
+                x=[100 * low, 100 * high],
+                y=[name, name],
+                mode="lines",
+                showlegend=False,
+                line={"color": color, "width": 14},
+                opacity=0.45,
+                hoverinfo="skip",
+            )
+        )
     for symbol, model in zip(MODEL_SYMBOLS, shares.columns, strict=False):
-        figure.add_trace(go.Scatter(
-            x=100 * shares[model], y=names, mode="markers", name=MODEL_LABELS[model],
-            marker={"symbol": symbol, "size": 9, "color": "#343A40", "line": {"width": 0}},
-            hovertemplate="%{y}<br>" + MODEL_LABELS[model] + ": %{x:.1f} %<extra></extra>",
-        ))
-    figure.update_layout(height=120 + 34 * len(names), xaxis_title="Share of the total (%)",
-                         yaxis_title=None, legend_title_text="Model")
+        figure.add_trace(
+            go.Scatter(
+                x=100 * shares[model],
+                y=names,
+                mode="markers",
+                name=MODEL_LABELS[model],
+                marker={"symbol": symbol, "size": 9, "color": "#343A40", "line": {"width": 0}},
+                hovertemplate="%{y}<br>" + MODEL_LABELS[model] + ": %{x:.1f} %<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        height=120 + 34 * len(names),
+        xaxis_title="Share of the total (%)",
+        yaxis_title=None,
+        legend_title_text="Model",
+    )
     return figure
 
 
 def team_ranges(team_credit: pd.DataFrame) -> pd.DataFrame:
     """Per team (and unattributed): its lowest and highest share across models and which models."""
     shares = team_credit.pivot_table(index="key", columns="model", values="share_rate", aggfunc="sum")
-    return pd.DataFrame({
-        "lowest_rate": shares.min(axis=1), "lowest_model": shares.idxmin(axis=1).map(MODEL_LABELS),
-        "highest_rate": shares.max(axis=1), "highest_model": shares.idxmax(axis=1).map(MODEL_LABELS),
-    })
+    return pd.DataFrame(
+        {
+            "lowest_rate": shares.min(axis=1),
+            "lowest_model": shares.idxmin(axis=1).map(MODEL_LABELS),
+            "highest_rate": shares.max(axis=1),
+            "highest_model": shares.idxmax(axis=1).map(MODEL_LABELS),
+        }
+    )
 
 
 def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis: str) -> list[Markdown]:
@@ -116,9 +163,17 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
     for team in ("marketing", "sales"):
         if team in ranges.index:
             row = ranges.loc[team]
-            claims.append(md("**{}** earns **{} – {}** of {} under every model (lowest: {}; highest: {}).",
-                             team.capitalize(), fmt_pct(row.lowest_rate), fmt_pct(row.highest_rate), words,
-                             row.lowest_model, row.highest_model))
+            claims.append(
+                md(
+                    "**{}** earns **{} – {}** of {} under every model (lowest: {}; highest: {}).",
+                    team.capitalize(),
+                    fmt_pct(row.lowest_rate),
+                    fmt_pct(row.highest_rate),
+                    words,
+                    row.lowest_model,
+                    row.highest_model,
+                )
+            )
     shares = team_credit.pivot_table(index="model", columns="key", values="share_rate", aggfunc="sum")
     if {"marketing", "sales"} <= set(shares.columns):
         ahead = shares["marketing"] > shares["sales"]
@@ -126,31 +181,52 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
             leader, other = ("marketing", "sales") if ahead.all() else ("sales", "marketing")
             claims.append(md("{} earns more than {} under every model.", leader.capitalize(), other))
         else:
-            claims.append(md("Which team earns more depends on the model: marketing under {}; sales under the "
-                             "others.", ", ".join(MODEL_LABELS[m] for m in ahead[ahead].index)))
+            claims.append(
+                md(
+                    "Which team earns more depends on the model: marketing under {}; sales under the others.",
+                    ", ".join(MODEL_LABELS[m] for m in ahead[ahead].index),
+                )
+            )
     by_channel = channel_credit[channel_credit["key"] != UNATTRIBUTED].pivot_table(
-        index="key", columns="model", values="share_rate", aggfunc="sum")
+        index="key", columns="model", values="share_rate", aggfunc="sum"
+    )
     if len(by_channel) > 3:
         top = (by_channel.rank(ascending=False, method="min") <= 3).all(axis=1)
         if top.any():
-            names = ", ".join(fmt_label(k) for k in by_channel[top].min(axis=1).sort_values(ascending=False).index)
+            names = ", ".join(
+                fmt_label(k) for k in by_channel[top].min(axis=1).sort_values(ascending=False).index
+            )
             claims.append(md("In the top 3 channels under every model: **{}**.", names))
         else:
             claims.append(md("No channel is in the top 3 under every model."))
     floor = by_channel.min(axis=1).sort_values(ascending=False)
     if len(floor) and floor.iloc[0] >= 0.01:
-        claims.append(md("Every model gives **{}** at least {} of {}.", fmt_label(floor.index[0]), fmt_pct(floor.iloc[0]),
-                         words))
+        claims.append(
+            md(
+                "Every model gives **{}** at least {} of {}.",
+                fmt_label(floor.index[0]),
+                fmt_pct(floor.iloc[0]),
+                words,
+            )
+        )
     if UNATTRIBUTED in ranges.index and ranges.loc[UNATTRIBUTED, "highest_rate"] > 0:
-        claims.append(md("{} of {} comes from deals with no touch before their conversion point: no model can place "
-                         "it (unattributed).", fmt_pct(ranges.loc[UNATTRIBUTED, "highest_rate"]), words))
+        claims.append(
+            md(
+                "{} of {} comes from deals with no touch before their conversion point: no model can place "
+                "it (unattributed).",
+                fmt_pct(ranges.loc[UNATTRIBUTED, "highest_rate"]),
+                words,
+            )
+        )
     return claims
 
 
 def share_range(low: float, high: float) -> str:
     """A range of shares as people write it: '0.4–79 %', '21–100 %'."""
+
     def number(rate: float) -> str:
         return f"{100 * rate:.0f}" if rate >= 0.1 or rate == 0 else f"{100 * rate:.1f}"
+
     return f"{number(low)}–{number(high)} %"
 
 
@@ -159,8 +235,10 @@ def thin_warning(totals: pd.Series) -> str | None:
     count = int(totals["attributed_deal_count"])
     if count >= THIN_JOURNEYS:
         return None
-    return (f"Markov and Shapley rest on only {fmt_count(count)} converting journeys (fewer than {THIN_JOURNEYS}): "
-            "they learn from the journeys themselves, so read them as rough. Widen the period or filters.")
+    return (
+        f"Markov and Shapley rest on only {fmt_count(count)} converting journeys (fewer than {THIN_JOURNEYS}): "
+        "they learn from the journeys themselves, so read them as rough. Widen the period or filters."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,21 +248,29 @@ def thin_warning(totals: pd.Series) -> str | None:
 def deal_label(row) -> str:
     """How a deal reads in the picker: id · amount · date · touches."""
     touches = "no touches" if row.touch_count == 0 else f"{row.touch_count} touches"
-    return f"{row.deal_id} · {fmt_usd(row.amount_usd)} · {pd.Timestamp(row.converted_at):%d %b %Y} · {touches}"
+    return (
+        f"{row.deal_id} · {fmt_usd(row.amount_usd)} · {pd.Timestamp(row.converted_at):%d %b %Y} · {touches}"
+    )
 
 
 def receipt_table(receipt: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The receipt for people: when, what, team, role, then the credit under every model."""
     when = pd.to_datetime(receipt["touched_at"])
-    table = pd.DataFrame({
-        "#": receipt["touch_number"],
-        "When": [("–" if pd.isna(t) else f"{t:%d %b %Y} · −{h / 24:.0f} d")
-                 for t, h in zip(when, receipt["hours_before_conversion"], strict=True)],
-        "Touch": [("–" if pd.isna(c) else f"{fmt_label(c)} · {fmt_label(k).lower()}")
-                  for c, k in zip(receipt["channel"], receipt["kind"], strict=True)],
-        "Team": receipt["team"].fillna("–"),
-        "Role": receipt["role"].str.replace("_", "-"),
-    })
+    table = pd.DataFrame(
+        {
+            "#": receipt["touch_number"],
+            "When": [
+                ("–" if pd.isna(t) else f"{t:%d %b %Y} · −{h / 24:.0f} d")
+                for t, h in zip(when, receipt["hours_before_conversion"], strict=True)
+            ],
+            "Touch": [
+                ("–" if pd.isna(c) else f"{fmt_label(c)} · {fmt_label(k).lower()}")
+                for c, k in zip(receipt["channel"], receipt["kind"], strict=True)
+            ],
+            "Team": receipt["team"].fillna("–"),
+            "Role": receipt["role"].str.replace("_", "-"),
+        }
+    )
     for model in MODELS:
         table[MODEL_SHORT[model]] = [fmt_usd(v) for v in receipt[f"{model}_usd"]]
     table["Campaign"] = [("–" if pd.isna(c) else labels.get(c, c)) for c in receipt["campaign_id"]]
@@ -193,20 +279,38 @@ def receipt_table(receipt: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame
 
 def receipt_chart(receipt: pd.DataFrame) -> go.Figure:
     """How the deal splits between the teams under every model: one stacked bar per model."""
-    by_team = pd.DataFrame({model: receipt.groupby(receipt["team"].fillna(UNATTRIBUTED))[f"{model}_usd"].sum()
-                            for model in MODELS}).T
+    by_team = pd.DataFrame(
+        {
+            model: receipt.groupby(receipt["team"].fillna(UNATTRIBUTED))[f"{model}_usd"].sum()
+            for model in MODELS
+        }
+    ).T
     total = by_team.sum(axis=1).replace(0, 1)
     figure = go.Figure()
     for team in [t for t in ("marketing", "sales", UNATTRIBUTED) if t in by_team.columns]:
         share = by_team[team] / total
-        figure.add_trace(go.Bar(
-            y=[MODEL_LABELS[m] for m in by_team.index], x=100 * share, orientation="h", name=fmt_label(team),
-            marker_color=UNATTRIBUTED_COLOR if team == UNATTRIBUTED else TEAM_COLORS[team],
-            text=[f"{fmt_pct(v, 0)} · {fmt_usd(u)}" if v >= 0.08 else "" for v, u in zip(share, by_team[team], strict=True)],
-            textposition="inside", hovertemplate="%{y}: %{x:.1f} %<extra>" + fmt_label(team) + "</extra>",
-        ))
-    figure.update_layout(barmode="stack", height=330, xaxis_title="Share of this deal (%)",
-                         yaxis={"autorange": "reversed"}, legend={"traceorder": "normal"})
+        figure.add_trace(
+            go.Bar(
+                y=[MODEL_LABELS[m] for m in by_team.index],
+                x=100 * share,
+                orientation="h",
+                name=fmt_label(team),
+                marker_color=UNATTRIBUTED_COLOR if team == UNATTRIBUTED else TEAM_COLORS[team],
+                text=[
+                    f"{fmt_pct(v, 0)} · {fmt_usd(u)}" if v >= 0.08 else ""
+                    for v, u in zip(share, by_team[team], strict=True)
+                ],
+                textposition="inside",
+                hovertemplate="%{y}: %{x:.1f} %<extra>" + fmt_label(team) + "</extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        height=330,
+        xaxis_title="Share of this deal (%)",
+        yaxis={"autorange": "reversed"},
+        legend={"traceorder": "normal"},
+    )
     return figure
 
 
@@ -218,34 +322,57 @@ def sourced_chart(frame: pd.DataFrame, basis: str) -> go.Figure:
     """Sourced (marketing + sales = total, stacked) and marketing-influenced shown apart."""
     rows = frame.set_index("measure")
     figure = go.Figure()
-    for measure, team, name in (("marketing_sourced", "marketing", "Marketing-sourced"),
-                                ("sales_sourced", "sales", "Sales-sourced")):
+    for measure, team, name in (
+        ("marketing_sourced", "marketing", "Marketing-sourced"),
+        ("sales_sourced", "sales", "Sales-sourced"),
+    ):
         amount = rows.loc[measure, "amount_usd"]
-        figure.add_trace(go.Bar(
-            y=["Sourced (adds up to the total)"], x=[amount], orientation="h", name=name,
-            marker_color=TEAM_COLORS[team], text=f"{name}: {fmt_usd(amount)} ({fmt_pct(rows.loc[measure, 'share_rate'])})",
-            textposition="inside", insidetextanchor="middle",
-        ))
+        figure.add_trace(
+            go.Bar(
+                y=["Sourced (adds up to the total)"],
+                x=[amount],
+                orientation="h",
+                name=name,
+                marker_color=TEAM_COLORS[team],
+                text=f"{name}: {fmt_usd(amount)} ({fmt_pct(rows.loc[measure, 'share_rate'])})",
+                textposition="inside",
+                insidetextanchor="middle",
+            )
+        )
     influenced = rows.loc["marketing_influenced"]
-    figure.add_trace(go.Bar(
-        y=["Marketing-influenced (overlaps both)"], x=[influenced["amount_usd"]], orientation="h",
-        name="Marketing-influenced", marker={"color": TEAM_COLORS["marketing"], "opacity": 0.45,
-                                             "pattern": {"shape": "/"}},
-        text=f"{fmt_usd(influenced['amount_usd'])} ({fmt_pct(influenced['share_rate'])} of the total)",
-        textposition="inside", insidetextanchor="middle",
-    ))
-    figure.update_layout(barmode="stack", height=230, xaxis_title=f"{BASIS_WORDS[basis].capitalize()} (USD)",
-                         yaxis={"autorange": "reversed"}, showlegend=False)
+    figure.add_trace(
+        go.Bar(
+            y=["Marketing-influenced (overlaps both)"],
+            x=[influenced["amount_usd"]],
+            orientation="h",
+            name="Marketing-influenced",
+            marker={"color": TEAM_COLORS["marketing"], "opacity": 0.45, "pattern": {"shape": "/"}},
+            text=f"{fmt_usd(influenced['amount_usd'])} ({fmt_pct(influenced['share_rate'])} of the total)",
+            textposition="inside",
+            insidetextanchor="middle",
+        )
+    )
+    figure.update_layout(
+        barmode="stack",
+        height=230,
+        xaxis_title=f"{BASIS_WORDS[basis].capitalize()} (USD)",
+        yaxis={"autorange": "reversed"},
+        showlegend=False,
+    )
     return figure
 
 
 def sourced_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The sourced/influenced rows for people."""
-    return pd.DataFrame({
-        "Measure": frame["measure"].map(fmt_label), "Team": frame["team"].fillna("both"),
-        "Deals": frame["deal_count"], f"{metrics.label('sourced_pipeline_usd')} (USD)": frame["amount_usd"].round(2),
-        "Share of the total (%)": (100 * frame["share_rate"]).round(1),
-    })
+    return pd.DataFrame(
+        {
+            "Measure": frame["measure"].map(fmt_label),
+            "Team": frame["team"].fillna("both"),
+            "Deals": frame["deal_count"],
+            f"{metrics.label('sourced_pipeline_usd')} (USD)": frame["amount_usd"].round(2),
+            "Share of the total (%)": (100 * frame["share_rate"]).round(1),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,9 +383,13 @@ def shift_share_parts(bands: pd.DataFrame) -> dict[str, float]:
     """Previous rate, mix, rate, interaction and current rate (0–1) from the per-band rows."""
     previous = float((bands["previous_share_rate"] * bands["previous_won_rate"]).sum())
     current = float((bands["current_share_rate"] * bands["current_won_rate"]).sum())
-    return {"previous": previous, "mix": float(bands["mix_effect_rate"].sum()),
-            "rate": float(bands["rate_effect_rate"].sum()),
-            "interaction": float(bands["interaction_effect_rate"].sum()), "current": current}
+    return {
+        "previous": previous,
+        "mix": float(bands["mix_effect_rate"].sum()),
+        "rate": float(bands["rate_effect_rate"].sum()),
+        "interaction": float(bands["interaction_effect_rate"].sum()),
+        "current": current,
+    }
 
 
 def waterfall_chart(parts: dict[str, float], previous_label: str, current_label: str) -> go.Figure:
@@ -266,53 +397,98 @@ def waterfall_chart(parts: dict[str, float], previous_label: str, current_label:
     steps = [
         (f"Previous period<br>{previous_label}", parts["previous"], 0.0, NEUTRAL_COLOR),
         ("Mix<br>(score bands sent: marketing)", parts["mix"], parts["previous"], TEAM_COLORS["marketing"]),
-        ("Rate<br>(conversion within bands: sales)", parts["rate"], parts["previous"] + parts["mix"],
-         TEAM_COLORS["sales"]),
-        ("Interaction<br>(both at once)", parts["interaction"], parts["previous"] + parts["mix"] + parts["rate"],
-         HANDOFF_COLOR),
+        (
+            "Rate<br>(conversion within bands: sales)",
+            parts["rate"],
+            parts["previous"] + parts["mix"],
+            TEAM_COLORS["sales"],
+        ),
+        (
+            "Interaction<br>(both at once)",
+            parts["interaction"],
+            parts["previous"] + parts["mix"] + parts["rate"],
+            HANDOFF_COLOR,
+        ),
         (f"This period<br>{current_label}", parts["current"], 0.0, NEUTRAL_COLOR),
     ]
-    figure = go.Figure(go.Bar(
-        x=[s[0] for s in steps], y=[100 * s[1] for s in steps], base=[100 * s[2] for s in steps],
-        marker_color=[s[3] for s in steps],
-        text=[f"{100 * s[1]:.1f} %" if i in (0, 4) else f"{100 * s[1]:+.2f} pts" for i, s in enumerate(steps)],
-        textposition="outside", hovertemplate="%{x}: %{text}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=[s[0] for s in steps],
+            y=[100 * s[1] for s in steps],
+            base=[100 * s[2] for s in steps],
+            marker_color=[s[3] for s in steps],
+            text=[
+                f"{100 * s[1]:.1f} %" if i in (0, 4) else f"{100 * s[1]:+.2f} pts"
+                for i, s in enumerate(steps)
+            ],
+            textposition="outside",
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
     figure.update_layout(height=380, yaxis_title=f"{metrics.label('mql_to_won_rate')} (%)", showlegend=False)
     return figure
 
 
 def grid_chart(grid: pd.DataFrame, rate: str) -> go.Figure:
     """Conversion by lead-score band (rows) and follow-up speed (columns), with counts; thin cells grey."""
-    z = grid.pivot_table(index="band_order", columns="speed_order", values=rate, aggfunc="first", dropna=False)
+    z = grid.pivot_table(
+        index="band_order", columns="speed_order", values=rate, aggfunc="first", dropna=False
+    )
     counts = grid.pivot_table(index="band_order", columns="speed_order", values="mql_count", aggfunc="first")
     bands = grid.drop_duplicates("band_order").set_index("band_order")["band"]
     speeds = grid.drop_duplicates("speed_order").set_index("speed_order")["speed"]
     keep = counts.sum(axis=1) > 0  # drop bands with no MQL at all (e.g. unscored)
     z, counts = z[keep], counts[keep]
     thin = counts < THIN_CELL
-    cell_text = [[("–" if n == 0 else f"{fmt_pct(v)}<br>n={fmt_count(n)}" + (" · thin" if n < THIN_CELL else ""))
-             for v, n in zip(z_row, n_row, strict=True)] for z_row, n_row in zip(z.to_numpy(), counts.to_numpy(), strict=True)]
-    figure = go.Figure(go.Heatmap(
-        z=100 * z.where(~thin).to_numpy(), x=list(speeds[z.columns]), y=list(bands[z.index]),
-        text=cell_text, texttemplate="%{text}", colorscale="Blues", colorbar={"title": "%"},
-        hovertemplate="Score %{y} · follow-up %{x}<br>%{text}<extra></extra>", xgap=2, ygap=2,
-    ))
-    figure.update_layout(height=120 + 60 * len(z), xaxis_title="Follow-up speed: MQL to first sales touch (sales' lever)",
-                         yaxis_title="Lead score band (marketing's lever)", yaxis={"autorange": "reversed"})
+    cell_text = [
+        [
+            ("–" if n == 0 else f"{fmt_pct(v)}<br>n={fmt_count(n)}" + (" · thin" if n < THIN_CELL else ""))
+            for v, n in zip(z_row, n_row, strict=True)
+        ]
+        for z_row, n_row in zip(z.to_numpy(), counts.to_numpy(), strict=True)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=100 * z.where(~thin).to_numpy(),
+            x=list(speeds[z.columns]),
+            y=list(bands[z.index]),
+            text=cell_text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            colorbar={"title": "%"},
+            hovertemplate="Score %{y} · follow-up %{x}<br>%{text}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_layout(
+        height=120 + 60 * len(z),
+        xaxis_title="Follow-up speed: MQL to first sales touch (sales' lever)",
+        yaxis_title="Lead score band (marketing's lever)",
+        yaxis={"autorange": "reversed"},
+    )
     return figure
 
 
 def loss_chart(loss: pd.DataFrame) -> go.Figure:
     """MQLs that did not reach SQL, by reason, coloured by whose lever the reason is."""
     frame = loss[::-1]
-    figure = go.Figure(go.Bar(
-        y=frame["label"], x=frame["lead_count"], orientation="h",
-        marker_color=[LEVER_COLORS[lever] for lever in frame["lever"]],
-        text=[f"{fmt_count(n)} · {fmt_pct(s)} · {lever}" for n, s, lever in
-              zip(frame["lead_count"], frame["lost_share_rate"].fillna(0), frame["lever"], strict=True)],
-        textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            y=frame["label"],
+            x=frame["lead_count"],
+            orientation="h",
+            marker_color=[LEVER_COLORS[lever] for lever in frame["lever"]],
+            text=[
+                f"{fmt_count(n)} · {fmt_pct(s)} · {lever}"
+                for n, s, lever in zip(
+                    frame["lead_count"], frame["lost_share_rate"].fillna(0), frame["lever"], strict=True
+                )
+            ],
+            textposition="auto",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
     figure.update_layout(height=320, xaxis_title=metrics.label("mql_loss_count"), showlegend=False)
     return figure
 
@@ -324,43 +500,64 @@ def _points(rate: float) -> str:
 def shift_share_sentence(parts: dict[str, float]) -> Markdown:
     """One sentence reading the waterfall: the change and the part each lever explains."""
     change = parts["current"] - parts["previous"]
-    return md("MQL → Won conversion went from **{}** to **{}** ({}): {} from the mix of lead-score bands, {} from "
-              "conversion within the bands, {} from both together.", fmt_pct(parts["previous"]),
-              fmt_pct(parts["current"]), _points(change), _points(parts["mix"]), _points(parts["rate"]),
-              _points(parts["interaction"]))
+    return md(
+        "MQL → Won conversion went from **{}** to **{}** ({}): {} from the mix of lead-score bands, {} from "
+        "conversion within the bands, {} from both together.",
+        fmt_pct(parts["previous"]),
+        fmt_pct(parts["current"]),
+        _points(change),
+        _points(parts["mix"]),
+        _points(parts["rate"]),
+        _points(parts["interaction"]),
+    )
 
 
 def shift_share_table(bands: pd.DataFrame) -> pd.DataFrame:
     """The per-band shift-share rows for people (rates and effects in %)."""
-    return pd.DataFrame({
-        "Score band": bands["band"],
-        "MQLs before": bands["previous_mql_count"], "Won before": bands["previous_won_count"],
-        "MQLs now": bands["current_mql_count"], "Won now": bands["current_won_count"],
-        "Share before %": (100 * bands["previous_share_rate"]).round(1),
-        "Share now %": (100 * bands["current_share_rate"]).round(1),
-        "Won rate before %": (100 * bands["previous_won_rate"]).round(1),
-        "Won rate now %": (100 * bands["current_won_rate"]).round(1),
-        f"{metrics.label('mix_effect_rate')} (pp)": (100 * bands["mix_effect_rate"]).round(2),
-        f"{metrics.label('rate_effect_rate')} (pp)": (100 * bands["rate_effect_rate"]).round(2),
-        f"{metrics.label('interaction_effect_rate')} (pp)": (100 * bands["interaction_effect_rate"]).round(2),
-    })
+    return pd.DataFrame(
+        {
+            "Score band": bands["band"],
+            "MQLs before": bands["previous_mql_count"],
+            "Won before": bands["previous_won_count"],
+            "MQLs now": bands["current_mql_count"],
+            "Won now": bands["current_won_count"],
+            "Share before %": (100 * bands["previous_share_rate"]).round(1),
+            "Share now %": (100 * bands["current_share_rate"]).round(1),
+            "Won rate before %": (100 * bands["previous_won_rate"]).round(1),
+            "Won rate now %": (100 * bands["current_won_rate"]).round(1),
+            f"{metrics.label('mix_effect_rate')} (pp)": (100 * bands["mix_effect_rate"]).round(2),
+            f"{metrics.label('rate_effect_rate')} (pp)": (100 * bands["rate_effect_rate"]).round(2),
+            f"{metrics.label('interaction_effect_rate')} (pp)": (
+                100 * bands["interaction_effect_rate"]
+            ).round(2),
+        }
+    )
 
 
 def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
     """The quality × speed cells for people."""
-    return pd.DataFrame({
-        "Score band": grid["band"], "Follow-up": grid["speed"], "MQLs": grid["mql_count"],
-        "SQLs": grid["sql_count"], "Won": grid["won_count"],
-        f"{metrics.label('grid_conversion_rate')}, to SQL (%)": (100 * grid["sql_rate"]).round(1),
-        f"{metrics.label('grid_conversion_rate')}, to Won (%)": (100 * grid["won_rate"]).round(1),
-        "Thin (< 30)": grid["is_thin"].map({True: "thin", False: ""}),
-    })[grid["mql_count"] > 0]
+    return pd.DataFrame(
+        {
+            "Score band": grid["band"],
+            "Follow-up": grid["speed"],
+            "MQLs": grid["mql_count"],
+            "SQLs": grid["sql_count"],
+            "Won": grid["won_count"],
+            f"{metrics.label('grid_conversion_rate')}, to SQL (%)": (100 * grid["sql_rate"]).round(1),
+            f"{metrics.label('grid_conversion_rate')}, to Won (%)": (100 * grid["won_rate"]).round(1),
+            "Thin (< 30)": grid["is_thin"].map({True: "thin", False: ""}),
+        }
+    )[grid["mql_count"] > 0]
 
 
 def loss_table(loss: pd.DataFrame) -> pd.DataFrame:
     """The MQL→SQL loss reasons for people."""
-    return pd.DataFrame({
-        "Reason": loss["label"], "Lever": loss["lever"], metrics.label("mql_loss_count"): loss["lead_count"],
-        "Share of the lost %": (100 * loss["lost_share_rate"]).round(1),
-        "Share of all MQLs %": (100 * loss["mql_rate"]).round(1),
-    })
+    return pd.DataFrame(
+        {
+            "Reason": loss["label"],
+            "Lever": loss["lever"],
+            metrics.label("mql_loss_count"): loss["lead_count"],
+            "Share of the lost %": (100 * loss["lost_share_rate"]).round(1),
+            "Share of all MQLs %": (100 * loss["mql_rate"]).round(1),
+        }
+    )

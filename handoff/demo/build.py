@@ -20,7 +20,6 @@ from handoff.demo.company import (
 from handoff.filters import add_months, quarter_start
 from handoff.paths import QUERIES_DIR
 
-
 Progress = Callable[[float, str], None]
 
 DEFAULT_LEADS = 40_000
@@ -114,24 +113,26 @@ def _censor_leads(lead: dict, life: dict, deals: pd.DataFrame, as_of_end: np.dat
         return np.where(at < as_of_end, at, np.datetime64("NaT"))
 
     disqualified = seen(life["disqualified_at"])
-    return pd.DataFrame({
-        "lead_number": np.arange(1, lead["count"] + 1),
-        "created_at": lead["created_at"],
-        "channel": lead["channel"],
-        "source_campaign_id": lead["source_campaign_id"],
-        "sourced_by": lead["sourced_by"],
-        "segment": lead["segment"],
-        "region": lead["region"],
-        "industry": lead["industry"],
-        "company_size": lead["company_size"],
-        "score": lead["score"],
-        "mql_at": seen(life["mql_at"]),
-        "sal_at": seen(life["sal_at"]),
-        "sql_at": seen(life["sql_at"]),
-        "disqualified_at": disqualified,
-        "disqualify_reason": np.where(np.isnat(disqualified), None, life["disqualify_reason"]),
-        "owner_id": lead["owner_id"],
-    })
+    return pd.DataFrame(
+        {
+            "lead_number": np.arange(1, lead["count"] + 1),
+            "created_at": lead["created_at"],
+            "channel": lead["channel"],
+            "source_campaign_id": lead["source_campaign_id"],
+            "sourced_by": lead["sourced_by"],
+            "segment": lead["segment"],
+            "region": lead["region"],
+            "industry": lead["industry"],
+            "company_size": lead["company_size"],
+            "score": lead["score"],
+            "mql_at": seen(life["mql_at"]),
+            "sal_at": seen(life["sal_at"]),
+            "sql_at": seen(life["sql_at"]),
+            "disqualified_at": disqualified,
+            "disqualify_reason": np.where(np.isnat(disqualified), None, life["disqualify_reason"]),
+            "owner_id": lead["owner_id"],
+        }
+    )
 
 
 def _censor_deals(deals: pd.DataFrame, as_of_end: np.datetime64) -> pd.DataFrame:
@@ -179,9 +180,15 @@ def _targets(start: dt.date, as_of: dt.date, leads: pd.DataFrame, deals: pd.Data
         series[("marketing", "mqls", segment)] = month_of(segment_mqls["mql_at"]).value_counts()
         # Sales quotas are set per segment, so coverage can use each segment's own win rate.
         segment_won = won[won["segment"] == segment]
-        series[("sales", "bookings", segment)] = segment_won.groupby(month_of(segment_won["closed_at"]))["amount"].sum()
+        series[("sales", "bookings", segment)] = segment_won.groupby(month_of(segment_won["closed_at"]))[
+            "amount"
+        ].sum()
 
-    shocks = {"mqls": MISSED_MQL_QUARTER, "sals": SLIPPED_FOLLOW_UP_QUARTER, "sqls": SLIPPED_FOLLOW_UP_QUARTER}
+    shocks = {
+        "mqls": MISSED_MQL_QUARTER,
+        "sals": SLIPPED_FOLLOW_UP_QUARTER,
+        "sqls": SLIPPED_FOLLOW_UP_QUARTER,
+    }
     money = {"pipeline", "bookings"}
     rows = []
     for (team, metric, segment), actual in series.items():

@@ -12,7 +12,6 @@ import pandas as pd
 
 from handoff.filters import add_months, quarter_start
 
-
 QUARTERS = 8
 
 
@@ -94,8 +93,14 @@ SEGMENT_WIN_FACTOR = (1.15, 1.0, 0.7, 1.25)
 
 
 INDUSTRIES = (
-    "software", "financial_services", "healthcare", "manufacturing",
-    "retail", "education", "media", "professional_services",
+    "software",
+    "financial_services",
+    "healthcare",
+    "manufacturing",
+    "retail",
+    "education",
+    "media",
+    "professional_services",
 )
 
 
@@ -129,19 +134,90 @@ SDR_MEDIAN_RESPONSE_HOURS = (0.15, 0.9, 4.0, 14.0)
 
 
 FIRST_NAMES = (
-    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi",
-    "Liam", "Maya", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
-    "Wei", "Ximena", "Yusuf", "Zoe", "Aiko", "Bruno", "Carmen", "Dara", "Emil", "Fatima",
-    "Gabe", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Mateo", "Nia",
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aiko",
+    "Bruno",
+    "Carmen",
+    "Dara",
+    "Emil",
+    "Fatima",
+    "Gabe",
+    "Hana",
+    "Ivan",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
 )
 
 
 LAST_NAMES = (
-    "Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Haddad", "Silva", "Kowalski", "Reyes",
-    "Nguyen", "Schmidt", "Patel", "Brennan", "Costa", "Ivanova", "Mensah", "Laurent", "Yamada",
-    "Fischer", "Alvarez", "Dubois", "Kaur", "Sato", "Rossi", "Jensen", "Osei", "Park", "Weber",
-    "Ortiz", "Hughes", "Bauer", "Chen", "Adeyemi", "Larsen", "Vargas", "Kim", "Meyer", "Ali",
-    "Romano", "Walsh",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Novak",
+    "Haddad",
+    "Silva",
+    "Kowalski",
+    "Reyes",
+    "Nguyen",
+    "Schmidt",
+    "Patel",
+    "Brennan",
+    "Costa",
+    "Ivanova",
+    "Mensah",
+    "Laurent",
+    "Yamada",
+    "Fischer",
+    "Alvarez",
+    "Dubois",
+    "Kaur",
+    "Sato",
+    "Rossi",
+    "Jensen",
+    "Osei",
+    "Park",
+    "Weber",
+    "Ortiz",
+    "Hughes",
+    "Bauer",
+    "Chen",
+    "Adeyemi",
+    "Larsen",
+    "Vargas",
+    "Kim",
+    "Meyer",
+    "Ali",
+    "Romano",
+    "Walsh",
 )
 
 
@@ -156,7 +232,9 @@ def people_table() -> pd.DataFrame:
 
     def person(person_id: str, team: str, role: str, region: str | None, manager: str | None):
         nonlocal name_index
-        name = f"{FIRST_NAMES[name_index % len(FIRST_NAMES)]} {LAST_NAMES[(name_index * 7) % len(LAST_NAMES)]}"
+        name = (
+            f"{FIRST_NAMES[name_index % len(FIRST_NAMES)]} {LAST_NAMES[(name_index * 7) % len(LAST_NAMES)]}"
+        )
         name_index += 1
         rows.append((person_id, name, team, role, region, manager))
 
@@ -253,11 +331,20 @@ def campaigns_table(rng, windows: CampaignWindows, lead, touches) -> pd.DataFram
             volume = sourced.get(campaign_id, 0) + 0.1 * touched.get(campaign_id, 0)
             cost = round(float(volume * channel.cost_per_lead * rng.uniform(0.8, 1.2)), 2)
             budget = round(cost * float(rng.uniform(0.95, 1.25)) / 500) * 500
-            rows.append((
-                campaign_id, f"{themes[k % len(themes)]} — {quarter}", channel.name,
-                "sales" if channel.sourced_by == "sales" and channel.name == "outbound_sdr" else "marketing",
-                start, end, float(budget), cost,
-            ))
+            rows.append(
+                (
+                    campaign_id,
+                    f"{themes[k % len(themes)]} — {quarter}",
+                    channel.name,
+                    "sales"
+                    if channel.sourced_by == "sales" and channel.name == "outbound_sdr"
+                    else "marketing",
+                    start,
+                    end,
+                    float(budget),
+                    cost,
+                )
+            )
     frame = pd.DataFrame(
         rows,
         columns=["campaign_id", "name", "channel", "owner_team", "start_date", "end_date", "budget", "cost"],
@@ -275,8 +362,20 @@ def month_starts(start: dt.date, as_of: dt.date) -> list[dt.date]:
 
 def month_weights(months: list[dt.date], as_of: dt.date) -> np.ndarray:
     """Relative lead volume per month: growth, a summer lull, an autumn peak, partial last month."""
-    seasonal = {1: 0.95, 2: 1.0, 3: 1.1, 4: 1.0, 5: 1.0, 6: 0.95, 7: 0.78, 8: 0.72,
-                9: 1.1, 10: 1.2, 11: 1.15, 12: 0.8}
+    seasonal = {
+        1: 0.95,
+        2: 1.0,
+        3: 1.1,
+        4: 1.0,
+        5: 1.0,
+        6: 0.95,
+        7: 0.78,
+        8: 0.72,
+        9: 1.1,
+        10: 1.2,
+        11: 1.15,
+        12: 0.8,
+    }
     weights = []
     for index, month in enumerate(months):
         days = (min(add_months(month, 1), as_of + dt.timedelta(days=1)) - month).days
@@ -300,4 +399,3 @@ def lognormal_hours(rng, median_hours, sigma: float, size: int) -> np.ndarray:
 
 def hours(values: np.ndarray) -> np.ndarray:
     return (values * 3600e6).astype(np.int64).astype("timedelta64[us]")
-

@@ -10,9 +10,9 @@ import pandas as pd
 from handoff.demo import company
 from handoff.demo.company import (
     CHANNELS,
-    COMPANY_SIZES,
     COMPANY_SIZE_SEGMENT,
     COMPANY_SIZE_SHARE,
+    COMPANY_SIZES,
     DAY,
     HOUR,
     INDUSTRIES,
@@ -21,24 +21,26 @@ from handoff.demo.company import (
     MISSED_MQL_QUARTER,
     MQL_REJECT_REASONS,
     PRODUCTS,
-    REGIONS,
     REGION_SHARE,
     REGION_UTC_OFFSET_HOURS,
+    REGIONS,
     SAL_DISQUALIFY_REASONS,
     SDR_MEDIAN_RESPONSE_HOURS,
-    SEGMENTS,
     SEGMENT_CYCLE_MEDIAN_DAYS,
     SEGMENT_DEAL_MEDIAN_USD,
     SEGMENT_PRODUCT,
     SEGMENT_SCORE_BONUS,
     SEGMENT_WIN_FACTOR,
+    SEGMENTS,
     SLIPPED_FOLLOW_UP_QUARTER,
     SQL_DISQUALIFY_REASONS,
 )
 from handoff.filters import add_months
 
 
-def draw_leads(rng, count: int, start: dt.date, as_of: dt.date, windows: company.CampaignWindows, people) -> dict:
+def draw_leads(
+    rng, count: int, start: dt.date, as_of: dt.date, windows: company.CampaignWindows, people
+) -> dict:
     created, channel, region, quarter = _lead_arrivals(rng, count, start, as_of)
     return _lead_attributes(rng, count, created, channel, region, quarter, windows, people)
 
@@ -74,7 +76,9 @@ def _lead_arrivals(rng, count: int, start: dt.date, as_of: dt.date) -> tuple[np.
     channel_share = np.array([c.share for c in CHANNELS])
     channel = rng.choice(len(CHANNELS), size=draw, p=channel_share / channel_share.sum())
     quarter = company.quarter_index(created, start)
-    paused = (quarter == MISSED_MQL_QUARTER) & np.isin(channel, company.channel_indices("paid_search", "social", "events"))
+    paused = (quarter == MISSED_MQL_QUARTER) & np.isin(
+        channel, company.channel_indices("paid_search", "social", "events")
+    )
     keep = ~(paused & (rng.random(draw) < 0.6))
     pick = np.flatnonzero(keep)[:count]  # the draw is i.i.d., so the first `count` are a fair sample
     if len(pick) < count:
@@ -83,8 +87,9 @@ def _lead_arrivals(rng, count: int, start: dt.date, as_of: dt.date) -> tuple[np.
     return created[pick], channel[pick], region[pick], quarter[pick]
 
 
-def _lead_attributes(rng, count: int, created, channel, region, quarter, windows: company.CampaignWindows,
-                     people) -> dict:
+def _lead_attributes(
+    rng, count: int, created, channel, region, quarter, windows: company.CampaignWindows, people
+) -> dict:
     """Each lead's company (size, segment, industry), score and owner, with its arrival."""
     size = rng.choice(len(COMPANY_SIZES), size=count, p=COMPANY_SIZE_SHARE)
     segment = np.array(COMPANY_SIZE_SEGMENT)[size]
@@ -222,10 +227,14 @@ def _exits(rng, lead: dict, follow_up: dict, progress: dict) -> tuple[np.ndarray
     disqualified_at[rejected] = decision_at[rejected]
     dropped_sal = progress["is_sal"] & ~progress["is_sql"]
     reason[dropped_sal] = np.array(SAL_DISQUALIFY_REASONS, dtype=object)[rng.integers(0, 4, n)][dropped_sal]
-    disqualified_at[dropped_sal] = (decision_at + company.hours(company.lognormal_hours(rng, 240.0, 0.6, n)))[dropped_sal]
+    disqualified_at[dropped_sal] = (decision_at + company.hours(company.lognormal_hours(rng, 240.0, 0.6, n)))[
+        dropped_sal
+    ]
     dropped_sql = progress["is_sql"] & ~progress["is_opportunity"]
     reason[dropped_sql] = np.array(SQL_DISQUALIFY_REASONS, dtype=object)[rng.integers(0, 2, n)][dropped_sql]
-    disqualified_at[dropped_sql] = (sql_at + company.hours(company.lognormal_hours(rng, 200.0, 0.5, n)))[dropped_sql]
+    disqualified_at[dropped_sql] = (sql_at + company.hours(company.lognormal_hours(rng, 200.0, 0.5, n)))[
+        dropped_sql
+    ]
     return reason, disqualified_at
 
 
@@ -251,15 +260,17 @@ def draw_deals(rng, lead: dict, life: dict, people) -> pd.DataFrame:
     for r in range(len(REGIONS)):
         mask = region == r
         owner[mask] = aes[r][slot[mask]]
-    return pd.DataFrame({
-        "deal_number": np.arange(1, n + 1),
-        "lead_number": rows + 1,
-        "lead_row": rows,
-        "created_at": created,
-        "closed_at": closed,
-        "stage": np.where(won, "won", "lost").astype(object),
-        "amount": amount,
-        "owner_id": owner,
-        "lost_reason": np.where(won, None, np.array(LOST_REASONS, dtype=object)[rng.integers(0, 6, n)]),
-        "product": np.array(PRODUCTS, dtype=object)[np.array(SEGMENT_PRODUCT)[segment]],
-    })
+    return pd.DataFrame(
+        {
+            "deal_number": np.arange(1, n + 1),
+            "lead_number": rows + 1,
+            "lead_row": rows,
+            "created_at": created,
+            "closed_at": closed,
+            "stage": np.where(won, "won", "lost").astype(object),
+            "amount": amount,
+            "owner_id": owner,
+            "lost_reason": np.where(won, None, np.array(LOST_REASONS, dtype=object)[rng.integers(0, 6, n)]),
+            "product": np.array(PRODUCTS, dtype=object)[np.array(SEGMENT_PRODUCT)[segment]],
+        }
+    )

@@ -196,8 +196,9 @@ class _Found:
     raw: pd.Series
 
     def add(self, kind: str, expected: str, mask) -> None:
-        self.collector.add(kind, self.table, self.column, expected,
-                           problem_rows(self.out, mask, self.label, self.raw))
+        self.collector.add(
+            kind, self.table, self.column, expected, problem_rows(self.out, mask, self.label, self.raw)
+        )
 
 
 def _typed(column, spec, text, raw, out, source, table_name, collector, rows) -> pd.Series:

@@ -205,8 +205,13 @@ class ColumnSpec(_Settings):
     def _ascending_bins(cls, value: Any) -> Any:
         if value is None:
             return value
-        if not isinstance(value, list) or not value or not all(
-            isinstance(b, list) and len(b) == 2 and _is_number(b[0]) and isinstance(b[1], str) for b in value
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(
+                isinstance(b, list) and len(b) == 2 and _is_number(b[0]) and isinstance(b[1], str)
+                for b in value
+            )
         ):
             raise problem("bins")
         bounds = [float(b[0]) for b in value]
@@ -276,26 +281,39 @@ class Feed(_Settings):
         if "from" not in raw:
             raise problem("no_from")
         if raw["from"] not in sources:
-            raise problem("no_source", below="from", name=raw["from"],
-                           listed=f"; the sources are {', '.join(sources)}")
+            raise problem(
+                "no_source", below="from", name=raw["from"], listed=f"; the sources are {', '.join(sources)}"
+            )
         columns = raw.get("columns")
         if not isinstance(columns, dict) or not columns:
             raise problem("no_columns", table=cls.TABLE.name)
         for target in columns:
             if target not in cls.TABLE.column_names:
-                raise problem("no_column", below="columns", table=cls.TABLE.name, key=target,
-                               choices=cls.TABLE.column_names)
+                raise problem(
+                    "no_column",
+                    below="columns",
+                    table=cls.TABLE.name,
+                    key=target,
+                    choices=cls.TABLE.column_names,
+                )
 
     @model_validator(mode="after")
     def _fills_the_table(self) -> Feed:
         for target, spec in self.columns.items():
             if spec.pick != "first" and self.TABLE.column(target).type not in ("timestamp", "date"):
                 raise problem("pick_needs_dates", below=f"columns.{target} pick")
-        missing = [c.name for c in self.TABLE.columns
-                   if c.required and c.default is None and c.name not in self.columns]
+        missing = [
+            c.name
+            for c in self.TABLE.columns
+            if c.required and c.default is None and c.name not in self.columns
+        ]
         if missing:
-            raise problem("columns_missing", table=self.TABLE.name, missing=", ".join(missing),
-                           they="it comes" if len(missing) == 1 else "they come")
+            raise problem(
+                "columns_missing",
+                table=self.TABLE.name,
+                missing=", ".join(missing),
+                they="it comes" if len(missing) == 1 else "they come",
+            )
         return self
 
 
@@ -316,8 +334,9 @@ class _TableSettings(_Settings):
 
     @classmethod
     def _unknown(cls, key: str, settings: list[str]) -> None:
-        raise problem("no_table", at=f"[tables.{key}]", key=key, choices=list(CANONICAL),
-                       tables=", ".join(TABLE_ORDER))
+        raise problem(
+            "no_table", at=f"[tables.{key}]", key=key, choices=list(CANONICAL), tables=", ".join(TABLE_ORDER)
+        )
 
     @model_validator(mode="after")
     def _fills_leads(self) -> _TableSettings:
@@ -421,16 +440,24 @@ class Mapping(_Settings):
     def _complete(self, info: ValidationInfo) -> Mapping:
         """Each source named and given the mapping's defaults; every source read by some table."""
         context = info.context or {}
-        sources = {name: source.model_copy(update={
-            "name": name,
-            "files": (f"{name}*",) if source.files is None else source.files,
-            "date_formats": self.date_formats if source.date_formats is None else source.date_formats,
-            "timezone": self.timezone if source.timezone is None else source.timezone,
-        }) for name, source in self.sources.items()}
-        mapping = self.model_copy(update={
-            "sources": sources, "name": context.get("name", "mapping") if self.name is None else self.name,
-            "path": context.get("path"),
-        })
+        sources = {
+            name: source.model_copy(
+                update={
+                    "name": name,
+                    "files": (f"{name}*",) if source.files is None else source.files,
+                    "date_formats": self.date_formats if source.date_formats is None else source.date_formats,
+                    "timezone": self.timezone if source.timezone is None else source.timezone,
+                }
+            )
+            for name, source in self.sources.items()
+        }
+        mapping = self.model_copy(
+            update={
+                "sources": sources,
+                "name": context.get("name", "mapping") if self.name is None else self.name,
+                "path": context.get("path"),
+            }
+        )
         for name in sources:
             if not mapping.columns_used(name) and not mapping.optional_columns(name):
                 raise problem("source_unused", at=f"[sources.{name}]")

@@ -54,7 +54,7 @@ MESSAGES = {
     "column_or_value": "use column or value, not both",
     "no_value": "say where the value comes from: column, value, template or lookup",
     "lookup_needs": 'a lookup needs column = "<this row\'s key>" and lookup = {{ source = ..., key = ..., '
-                    "value = ... }}",
+    "value = ... }}",
     "map_not_table": 'expected a table of "source value" = "canonical value"',
     "map_and_bins": "use map or bins, not both",
     "pick": "pick is first, earliest or latest",

@@ -224,16 +224,29 @@ def export(db_path: db.DbPath, directory: str | Path, *, spreadsheet_safe: bool 
         try:
             line_end = spreadsheet.LINE_END if spreadsheet_safe else "\n"
             for table_name in TABLE_ORDER:
-                connection.copy_to_file(con, _export_rows(table_name, line_end, spreadsheet_safe),
-                                        str(staging / f"{table_name}.csv"), _csv_options(line_end),
-                                        label=f"export {table_name}")
+                connection.copy_to_file(
+                    con,
+                    _export_rows(table_name, line_end, spreadsheet_safe),
+                    str(staging / f"{table_name}.csv"),
+                    _csv_options(line_end),
+                    label=f"export {table_name}",
+                )
             meta = db.read_meta(db_path)
-            as_of = meta.get("as_of") or pd.Timestamp(
-                db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0]).date().isoformat()
+            as_of = (
+                meta.get("as_of")
+                or pd.Timestamp(db.run_query("data__as_of", db=db_path)["as_of_date"].iloc[0])
+                .date()
+                .isoformat()
+            )
             value = _csv_field("$1", "\n")  # handoff_meta.csv is exact in either case, as it always was
-            connection.copy_to_file(con, f"select 'as_of' as key, {value} as value",
-                                    str(staging / "handoff_meta.csv"), _csv_options("\n"), [as_of],
-                                    label="export handoff_meta")
+            connection.copy_to_file(
+                con,
+                f"select 'as_of' as key, {value} as value",
+                str(staging / "handoff_meta.csv"),
+                _csv_options("\n"),
+                [as_of],
+                label="export handoff_meta",
+            )
         finally:
             con.close()
     return [out_dir / name for name in names]
@@ -256,9 +269,11 @@ def _csv_field(text: str, line_end: str) -> str:
     quotes doubled, if it holds a comma, a double quote or a character of the line ending. (DuckDB's
     own quoting differs: it quotes an empty text, a lone CR and a leading #.) The file is then
     written with DuckDB's quoting off."""
-    special = "[,\"" + "".join({"\r": "\\r", "\n": "\\n"}[c] for c in line_end) + "]"
-    return (f"(case when {text} is null then '' when regexp_matches({text}, '{special}') "
-            f"then '\"' || replace({text}, '\"', '\"\"') || '\"' else {text} end)")
+    special = '[,"' + "".join({"\r": "\\r", "\n": "\\n"}[c] for c in line_end) + "]"
+    return (
+        f"(case when {text} is null then '' when regexp_matches({text}, '{special}') "
+        f"then '\"' || replace({text}, '\"', '\"\"') || '\"' else {text} end)"
+    )
 
 
 def _csv_options(line_end: str) -> str:

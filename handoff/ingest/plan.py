@@ -22,9 +22,7 @@ from handoff.ingest.validate import validate_tables
 Progress = Callable[[float, str], None]
 
 
-def assign_sources(
-    sniffs: list[Sniffed], mapping: Mapping, collector: Collector
-) -> dict[str, list[Sniffed]]:
+def assign_sources(sniffs: list[Sniffed], mapping: Mapping, collector: Collector) -> dict[str, list[Sniffed]]:
     """Which export each file is: by file name, else by which source's columns its header has."""
     assigned: dict[str, list[Sniffed]] = {name: [] for name in mapping.sources}
     for sniffed in sniffs:
@@ -152,8 +150,14 @@ def check(
     report = Report(mapping.name)
     sniffs = [sniff(path, _source_for_sniff(path, mapping)) for path in paths]
     assigned = assign_sources(sniffs, mapping, collector)
-    reading = _Reading(mapping, collector, report, budget, report_progress,
-                       total=sum(s.path.stat().st_size for s in sniffs) or 1)
+    reading = _Reading(
+        mapping,
+        collector,
+        report,
+        budget,
+        report_progress,
+        total=sum(s.path.stat().st_size for s in sniffs) or 1,
+    )
     frames = reading.sources(assigned)
     if collector.has_fatal():
         return _plan_without_tables(mapping, report, collector)
@@ -229,8 +233,14 @@ class _Reading:
             self.progress(0.6 * (start + fraction * size) / self.total, f"reading {sniffed.path.name}")
 
         wanted = list(resolved.values()) if resolved is not None else []
-        frame, info = read_file(sniffed, self.mapping.sources[source_name], self.collector, on_read,
-                                columns=wanted, budget=self.budget)
+        frame, info = read_file(
+            sniffed,
+            self.mapping.sources[source_name],
+            self.collector,
+            on_read,
+            columns=wanted,
+            budget=self.budget,
+        )
         self.done += size
         self.report.files.append(info)
         if resolved is None:

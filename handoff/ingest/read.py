@@ -58,8 +58,10 @@ class RowBudget:
             return
         counted = f"{'at least ' if so_far else ''}{rows:,} rows"
         before = f" ({self.used + rows:,} with the files before it)" if self.used else ""
-        raise ImportFileError(f"{name} has {counted}{before}: over the limit of {self.limit:,} rows an "
-                              f"import may read ({self.how_to_raise}); nothing was read further")
+        raise ImportFileError(
+            f"{name} has {counted}{before}: over the limit of {self.limit:,} rows an "
+            f"import may read ({self.how_to_raise}); nothing was read further"
+        )
 
     def add(self, rows: int) -> None:
         """Count a file's rows as read."""
@@ -255,8 +257,15 @@ def _read_utf8_csv(sniffed, path: Path, source, collector, progress, budget) -> 
     frame, invalid, blank_count, footer = _without_blank_rows(frame, invalid, sniffed.header, source)
     if invalid:
         _report_malformed(sniffed, invalid, collector)
-    info = FileRead(sniffed.path.name, source.name, len(frame), _encoding_label(sniffed.encoding),
-                    sniffed.delimiter, blank_count, footer)
+    info = FileRead(
+        sniffed.path.name,
+        source.name,
+        len(frame),
+        _encoding_label(sniffed.encoding),
+        sniffed.delimiter,
+        blank_count,
+        footer,
+    )
     return frame, info
 
 
@@ -366,8 +375,10 @@ def _csv_reason(exc: BaseException) -> str:
     """pyarrow's reason a CSV cannot be read, in the words of the person who exported it."""
     reason = first_line(exc)
     if "straddling" in reason or "larger than block size" in reason:
-        return (f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB "
-                "(a value that never ends, or not a CRM export)")
+        return (
+            f"a row is longer than {CSV_BLOCK_BYTES // (1 << 20)} MB "
+            "(a value that never ends, or not a CRM export)"
+        )
     return reason
 
 
@@ -378,8 +389,10 @@ def _check_quotes(sniffed: Sniffed, utf8_copy: Path | None = None) -> None:
     """
     decoder = codecs.getincrementaldecoder(sniffed.encoding)("replace")
     quotes = 0
-    with sniffed.path.open("rb") as handle, (utf8_copy.open("w", encoding="utf-8", newline="")
-                                             if utf8_copy else contextlib.nullcontext()) as copy:
+    with (
+        sniffed.path.open("rb") as handle,
+        utf8_copy.open("w", encoding="utf-8", newline="") if utf8_copy else contextlib.nullcontext() as copy,
+    ):
         while chunk := handle.read(1 << 22):
             text = decoder.decode(chunk)
             quotes += text.count('"')
@@ -426,8 +439,10 @@ def _read_parquet(
     except Exception as exc:
         raise ImportFileError(f"{name} is not a readable Parquet file ({first_line(exc)})") from None
     frame = pd.DataFrame(
-        {header: pa.chunked_array(parts, type=pa.string()).to_pandas() if parts else pd.Series(dtype="str")
-         for header, parts in zip(headers, chunks, strict=True)},
+        {
+            header: pa.chunked_array(parts, type=pa.string()).to_pandas() if parts else pd.Series(dtype="str")
+            for header, parts in zip(headers, chunks, strict=True)
+        },
         columns=headers,
         index=pd.RangeIndex(read_rows),
     )
@@ -484,7 +499,8 @@ class _ParquetStream:
         texts = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         streamed = pq.ParquetFile(self.path, read_dictionary=texts if unique_names else None)
         batches = streamed.iter_batches(
-            batch_size=PARQUET_BATCH_ROWS, use_threads=False,
+            batch_size=PARQUET_BATCH_ROWS,
+            use_threads=False,
             columns=[f.name for f in fields] if unique_names else None,  # duplicate names: pick by place
         )
         for batch in batches:

@@ -380,7 +380,6 @@ def problem_rows(frame: pd.DataFrame, mask, column: str | pd.Series | None, valu
     )
 
 
-
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (the CLI prints one line)."""
     lines = str(exc).strip().splitlines()

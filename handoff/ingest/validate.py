@@ -68,11 +68,25 @@ class _Checks:
         per_feed = {i: feed_labels.get(column, column) for i, feed_labels in enumerate(self.labels[table])}
         return self.tables[table]["_feed"].map(per_feed)
 
-    def add(self, kind: str, table: str, column: str, expected: str, mask, values, *,
-            labelled_by: str | None = None) -> None:
+    def add(
+        self,
+        kind: str,
+        table: str,
+        column: str,
+        expected: str,
+        mask,
+        values,
+        *,
+        labelled_by: str | None = None,
+    ) -> None:
         labelled_by = labelled_by or column
-        self.collector.add(kind, table, column, expected, problem_rows(
-            self.tables[table], mask, lambda: self.label_of(table, labelled_by), values))
+        self.collector.add(
+            kind,
+            table,
+            column,
+            expected,
+            problem_rows(self.tables[table], mask, lambda: self.label_of(table, labelled_by), values),
+        )
 
     def duplicate_keys(self, table_name: str) -> np.ndarray:
         """Rows whose key an earlier row has (errors: the first row with it loads)."""
@@ -101,7 +115,8 @@ class _Checks:
                 all_keys = pd.Series([], dtype="str")
             unresolved = (values.notna() & ~values.isin(all_keys)).to_numpy()
             expected = f"a {CANONICAL[parent].key[0]} of {parent}" + (
-                "" if parent in self.tables else f" (the mapping fills no {parent})")
+                "" if parent in self.tables else f" (the mapping fills no {parent})"
+            )
             self.add("unresolved_reference", table_name, column, expected, unresolved, values)
             unresolved_any |= unresolved
         return unresolved_any
@@ -129,8 +144,15 @@ class _Checks:
                     self.add("depends_on_rejected", child, column, expected, hit, values)
         return dependent
 
-    def warn(self, kind: str, table: str, column: str, expected: str, mask: np.ndarray,
-             describe: Callable[[int], str]) -> None:
+    def warn(
+        self,
+        kind: str,
+        table: str,
+        column: str,
+        expected: str,
+        mask: np.ndarray,
+        describe: Callable[[int], str],
+    ) -> None:
         """A warning on the rows of `mask`; only its first rows are kept, so only those are described."""
         frame = self.tables[table]
         first = np.flatnonzero(mask)[:SAMPLES_PER_KIND]
@@ -180,12 +202,23 @@ class _Checks:
         created = deals["created_at"].to_numpy(dtype="datetime64[us]")
         closed = deals["closed_at"].to_numpy(dtype="datetime64[us]")
         negative = ~np.isnat(closed) & ~np.isnat(created) & (closed < created)
-        self.warn("negative_cycle_time", "deals", "closed_at", "a deal closed at or after it was created",
-                  negative, lambda i: f"closed {_when(closed[i])}, created {_when(created[i])}")
+        self.warn(
+            "negative_cycle_time",
+            "deals",
+            "closed_at",
+            "a deal closed at or after it was created",
+            negative,
+            lambda i: f"closed {_when(closed[i])}, created {_when(created[i])}",
+        )
         won_undated = (deals["stage"] == "won").to_numpy() & np.isnat(closed)
-        self.warn("won_without_close_date", "deals", "closed_at",
-                  "a close date for every won deal (without one it does not count as Won in the funnel)",
-                  won_undated, lambda i: f"deal {deals['deal_id'].iloc[i]} is won, with no close date")
+        self.warn(
+            "won_without_close_date",
+            "deals",
+            "closed_at",
+            "a close date for every won deal (without one it does not count as Won in the funnel)",
+            won_undated,
+            lambda i: f"deal {deals['deal_id'].iloc[i]} is won, with no close date",
+        )
         if leads is None or not len(leads):
             return
         by_lead = pd.Series(leads["created_at"].to_numpy(), index=leads["lead_id"].to_numpy())
@@ -193,6 +226,7 @@ class _Checks:
             deals["lead_id"].map(by_lead[~by_lead.index.duplicated()]).to_numpy(dtype="datetime64[us]")
         )
         early = ~np.isnat(lead_created) & ~np.isnat(created) & (created < lead_created)
+
         def opened_early(i: int) -> str:
             return f"opened {_when(created[i])}, before its lead was created {_when(lead_created[i])}"
 

@@ -117,8 +117,17 @@ class CheckedUpload:
         report = plan.report
         rows = {q: report.summary_frame(q) if plan.tables else pd.DataFrame() for q in (False, True)}
         return cls(
-            folder, tuple(files), mapping, report.headline(), report.error_count(), plan.can_quarantine,
-            bool(plan.tables), report.files_frame(), rows[False], rows[True], report.problems_frame(),
+            folder,
+            tuple(files),
+            mapping,
+            report.headline(),
+            report.error_count(),
+            plan.can_quarantine,
+            bool(plan.tables),
+            report.files_frame(),
+            rows[False],
+            rows[True],
+            report.problems_frame(),
             report.samples_frame(),
         )
 
@@ -136,19 +145,33 @@ class CheckedUpload:
         """Rows per table, mapped and to load (with or without rows set aside)."""
         return self.rows_frame_quarantined if quarantine else self.rows_frame
 
-    def write(self, db_path: db.DbPath, *, quarantine: bool = False, rejects_path: Path | None = None,
-              progress: Progress | None = None) -> Written:
+    def write(
+        self,
+        db_path: db.DbPath,
+        *,
+        quarantine: bool = False,
+        rejects_path: Path | None = None,
+        progress: Progress | None = None,
+    ) -> Written:
         """Check the saved files again (nothing was kept in memory) and write them, atomically."""
         if not all(path.is_file() for path in self.files):  # a later upload clears earlier ones
-            raise ImportFileError("the checked files are gone (a newer upload replaced them): upload and "
-                                  "check them again; nothing was written")
-        plan = check(self.files, self.mapping, progress, max_rows=upload_row_limit(),
-                     max_rows_setting=UPLOAD_ROWS_SETTING)
+            raise ImportFileError(
+                "the checked files are gone (a newer upload replaced them): upload and "
+                "check them again; nothing was written"
+            )
+        plan = check(
+            self.files,
+            self.mapping,
+            progress,
+            max_rows=upload_row_limit(),
+            max_rows_setting=UPLOAD_ROWS_SETTING,
+        )
         return write(plan, db_path, quarantine=quarantine, rejects_path=rejects_path, progress=progress)
 
 
-def check_uploads(files: Sequence, mapping: str, mapping_file: object = None,
-                  progress: Progress | None = None) -> CheckedUpload:
+def check_uploads(
+    files: Sequence, mapping: str, mapping_file: object = None, progress: Progress | None = None
+) -> CheckedUpload:
     """Save uploaded files (and an uploaded mapping) under data/uploads/ and check them; write nothing.
 
     `files` and `mapping_file` are uploads: anything with a `name` and `getvalue()` (Streamlit's

@@ -77,21 +77,26 @@ class Calendar:
         if self.country is None:
             return tuple(sorted(set(self.holidays)))
         worked = set(self.removed)
-        public = {day for day, names in public_holidays(self.country, self.subdivision).items()
-                  if day not in worked and not worked.issuperset(names)}
+        public = {
+            day
+            for day, names in public_holidays(self.country, self.subdivision).items()
+            if day not in worked and not worked.issuperset(names)
+        }
         return tuple(sorted(public | set(self.holidays)))
 
     def busdaycalendar(self) -> np.busdaycalendar:
         return _BUSDAY_CALENDARS.get(self) or _BUSDAY_CALENDARS.put(
-            self, np.busdaycalendar(weekmask=self.weekmask, holidays=list(self.days_off)))
+            self, np.busdaycalendar(weekmask=self.weekmask, holidays=list(self.days_off))
+        )
 
     def epoch(self) -> np.datetime64:
         """The first working day on or after 1970-01-01: business day number 0."""
         return np.busday_offset(_EPOCH, 0, roll="forward", busdaycal=self.busdaycalendar())
 
 
-_BUSDAY_CALENDARS = cache.Cache("sla.busday_calendars", max_items=64,
-                                sizer=lambda calendar: calendar.holidays.nbytes + 200)
+_BUSDAY_CALENDARS = cache.Cache(
+    "sla.busday_calendars", max_items=64, sizer=lambda calendar: calendar.holidays.nbytes + 200
+)
 
 
 def countries() -> dict[str, list[str]]:
@@ -110,8 +115,9 @@ def public_holidays(country: str, subdivision: str | None = None) -> dict[dt.dat
         import holidays  # when first needed: importing it takes 0.16 s
 
         days = holidays.country_holidays(country, subdiv=subdivision, years=HOLIDAY_YEARS)
-        names = {day: frozenset(_QUALIFIER.sub("", name) for name in days.get_list(day))
-                 for day in sorted(days)}
+        names = {
+            day: frozenset(_QUALIFIER.sub("", name) for name in days.get_list(day)) for day in sorted(days)
+        }
         found = _PUBLIC_HOLIDAYS.put(key, names)
     return found
 
@@ -179,8 +185,10 @@ def _from_clock_us(clock: np.ndarray, calendar: Calendar) -> np.ndarray:
     """
     day_number, into_day = np.divmod(clock, calendar.day_us)
     day = _business_days(day_number, calendar)
-    return day.astype("datetime64[us]") + np.timedelta64(_time_us(calendar.opens), "us") + into_day.astype(
-        "timedelta64[us]"
+    return (
+        day.astype("datetime64[us]")
+        + np.timedelta64(_time_us(calendar.opens), "us")
+        + into_day.astype("timedelta64[us]")
     )
 
 
@@ -320,7 +328,9 @@ class RegionalClock:
             reading = _clock_us(to_local(now, calendar.time_zone), calendar)
             local = _from_clock_us(reading - budget - 1, calendar)
             midnight = local.astype("datetime64[D]").astype("datetime64[us]")
-            days.append(to_utc(midnight, calendar.time_zone)[0].astype("datetime64[D]") - np.timedelta64(1, "D"))
+            days.append(
+                to_utc(midnight, calendar.time_zone)[0].astype("datetime64[D]") - np.timedelta64(1, "D")
+            )
         return min(days)
 
     def day_hours(self, regions) -> np.ndarray:

@@ -25,9 +25,29 @@ from handoff.sla.clock import RegionalClock, add_wall_hours, wall_hours_between
 from handoff.sla.policies import MONEY_METRICS, MQL_KINDS, STATUSES, Policies, Policy
 
 ITEM_COLUMNS = [
-    "policy_id", "period_start", "item", "lead_id", "segment", "owner_id", "owner_name", "region", "channel",
-    "source_campaign_id", "campaign_name", "score", "started_at", "due_at", "resolved_at", "threshold",
-    "measured", "status", "missed_by", "unit", "clock", "reached_sql", "reached_won",
+    "policy_id",
+    "period_start",
+    "item",
+    "lead_id",
+    "segment",
+    "owner_id",
+    "owner_name",
+    "region",
+    "channel",
+    "source_campaign_id",
+    "campaign_name",
+    "score",
+    "started_at",
+    "due_at",
+    "resolved_at",
+    "threshold",
+    "measured",
+    "status",
+    "missed_by",
+    "unit",
+    "clock",
+    "reached_sql",
+    "reached_won",
 ]
 
 
@@ -86,7 +106,9 @@ def month_numbers(values) -> np.ndarray:
     if not len(days) or np.isnat(stamps).any() or int(days.max()) - int(days.min()) > len(days):
         return stamps.astype("datetime64[M]").astype(np.int64)
     first = int(days.min())
-    table = np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    table = (
+        np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    )
     return table[days - first]
 
 
@@ -111,8 +133,15 @@ class MqlVerdicts:
         regions = self.regions[first:last]
         if isinstance(regions, pd.Series):
             regions = regions.reset_index(drop=True)
-        return MqlVerdicts(self.threshold[first:last], self.measured[first:last], self.resolved_at[first:last],
-                           self.status[first:last], self.started_at[first:last], regions, self.clock)
+        return MqlVerdicts(
+            self.threshold[first:last],
+            self.measured[first:last],
+            self.resolved_at[first:last],
+            self.status[first:last],
+            self.started_at[first:last],
+            regions,
+            self.clock,
+        )
 
     def due_at(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The deadline of each MQL (or of `rows` only): worked out when a query shows it, since
@@ -122,8 +151,11 @@ class MqlVerdicts:
             regions = self.regions
         else:
             start, hours = start[rows], hours[rows]
-            regions = (self.regions.iloc[rows] if isinstance(self.regions, pd.Series)
-                       else np.asarray(self.regions, dtype=object)[rows])
+            regions = (
+                self.regions.iloc[rows]
+                if isinstance(self.regions, pd.Series)
+                else np.asarray(self.regions, dtype=object)[rows]
+            )
         if self.clock is None:
             return add_wall_hours(start, hours)
         return self.clock.add_hours(start, hours, regions)
@@ -152,12 +184,14 @@ def judge_mqls(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: 
     measured = np.where(is_resolved, elapsed, so_far)
     on_time = measured <= threshold + 1e-9
     status = np.where(on_time, np.where(is_resolved, MET, PENDING), BREACHED).astype(np.int8)
-    return MqlVerdicts(threshold, measured, resolved, status, start, regions,
-                       clock if policy.clock == "business" else None)
+    return MqlVerdicts(
+        threshold, measured, resolved, status, start, regions, clock if policy.clock == "business" else None
+    )
 
 
-def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock,
-                        as_of: pd.Timestamp) -> pd.DataFrame:
+def evaluate_mql_policy(
+    policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of: pd.Timestamp
+) -> pd.DataFrame:
     """One item per MQL for a follow-up or acceptance-decision policy.
 
     Follow-up resolves at the first sales touch; acceptance at the decision (sal_at, or
@@ -168,31 +202,34 @@ def evaluate_mql_policy(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock
     """
     verdicts = judge_mqls(policy, mqls, clock, as_of)
     n = len(mqls)
-    return _items_frame(n, {
-        "policy_id": repeated(policy.id, n),
-        "period_start": month_start(mqls["mql_at"]).to_numpy(),
-        "item": text_array(mqls["lead_id"]),
-        "lead_id": text_array(mqls["lead_id"]),
-        "segment": text_array(mqls["segment"]),
-        "owner_id": text_array(mqls["owner_id"]),
-        "owner_name": text_array(mqls["owner_name"]),
-        "region": text_array(mqls["region"]),
-        "channel": text_array(mqls["channel"]),
-        "source_campaign_id": text_array(mqls["source_campaign_id"]),
-        "campaign_name": text_array(mqls["campaign_name"]),
-        "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
-        "started_at": mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
-        "due_at": verdicts.due_at(),
-        "resolved_at": verdicts.resolved_at,
-        "threshold": verdicts.threshold,
-        "measured": verdicts.measured,
-        "status": _labels(STATUSES, verdicts.status),
-        "missed_by": verdicts.missed_by,
-        "unit": repeated(mql_unit(policy), n),
-        "clock": repeated(policy.clock, n),
-        "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
-        "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
-    })
+    return _items_frame(
+        n,
+        {
+            "policy_id": repeated(policy.id, n),
+            "period_start": month_start(mqls["mql_at"]).to_numpy(),
+            "item": text_array(mqls["lead_id"]),
+            "lead_id": text_array(mqls["lead_id"]),
+            "segment": text_array(mqls["segment"]),
+            "owner_id": text_array(mqls["owner_id"]),
+            "owner_name": text_array(mqls["owner_name"]),
+            "region": text_array(mqls["region"]),
+            "channel": text_array(mqls["channel"]),
+            "source_campaign_id": text_array(mqls["source_campaign_id"]),
+            "campaign_name": text_array(mqls["campaign_name"]),
+            "score": mqls["score"].to_numpy(dtype=float, na_value=np.nan),
+            "started_at": mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
+            "due_at": verdicts.due_at(),
+            "resolved_at": verdicts.resolved_at,
+            "threshold": verdicts.threshold,
+            "measured": verdicts.measured,
+            "status": _labels(STATUSES, verdicts.status),
+            "missed_by": verdicts.missed_by,
+            "unit": repeated(mql_unit(policy), n),
+            "clock": repeated(policy.clock, n),
+            "reached_sql": mqls["reached_sql"].to_numpy(dtype=bool),
+            "reached_won": mqls["reached_won"].to_numpy(dtype=bool),
+        },
+    )
 
 
 def mql_unit(policy: Policy) -> str:
@@ -241,24 +278,30 @@ def target_values(policy: Policy, attainment: pd.DataFrame, as_of: pd.Timestamp)
     }
 
 
-def quality_months(mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp,
-                   by: str | None = None) -> pd.DataFrame:
+def quality_months(
+    mqls: pd.DataFrame, policy: Policy, as_of: pd.Timestamp, by: str | None = None
+) -> pd.DataFrame:
     """One item per month (and `by` group) for a quality policy: accepted / (accepted + rejected).
 
     A month is pending until `settle_days` after it ends; then met if the rate reaches the
     minimum, breached if not. A settled month with no decided MQL is no item (nothing to judge).
     """
     months = pd.DataFrame(_monthly_decision_values(mqls, by))
-    keep, judged = _judge_quality_months(months["period_start"].to_numpy(dtype="datetime64[us]"),
-                                         months["accepted_count"].to_numpy(),
-                                         months["rejected_count"].to_numpy(), policy, as_of)
+    keep, judged = _judge_quality_months(
+        months["period_start"].to_numpy(dtype="datetime64[us]"),
+        months["accepted_count"].to_numpy(),
+        months["rejected_count"].to_numpy(),
+        policy,
+        as_of,
+    )
     for column, values in judged.items():
         months[column] = values
     return months[keep].reset_index(drop=True)
 
 
-def _judge_quality_months(period_start: np.ndarray, accepted: np.ndarray, rejected: np.ndarray, policy: Policy,
-                          as_of: pd.Timestamp) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _judge_quality_months(
+    period_start: np.ndarray, accepted: np.ndarray, rejected: np.ndarray, policy: Policy, as_of: pd.Timestamp
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Which months are items, and each month's status, acceptance_rate and missed_by (a few rows: numpy)."""
     decided = accepted + rejected
     rate = accepted / np.where(decided > 0, decided, np.nan)
@@ -277,8 +320,11 @@ def _monthly_decision_values(mqls: pd.DataFrame, by: str | None) -> dict[str, np
     month = month_numbers(mqls["mql_at"])
     first = int(month.min()) if len(month) else 0
     months = np.arange(first, int(month.max()) + 1 if len(month) else first)  # every month of the span
-    group_codes, groups = (pd.factorize(mqls[by].fillna("(none)"), sort=True) if by
-                           else (np.zeros(len(month), dtype=np.int64), np.array([None], dtype=object)))
+    group_codes, groups = (
+        pd.factorize(mqls[by].fillna("(none)"), sort=True)
+        if by
+        else (np.zeros(len(month), dtype=np.int64), np.array([None], dtype=object))
+    )
     width = max(len(months), 1)
     cell = group_codes.astype(np.int64) * width + (month - first)
     size = len(groups) * width
@@ -307,8 +353,9 @@ def quality_values(policy: Policy, mqls: pd.DataFrame, as_of: pd.Timestamp) -> d
     """The columns of `evaluate_quality_policy` that are not blank (as `quality_months` judges them,
     on numpy columns: a few rows, where pandas' own overhead would be most of the cost)."""
     months = _monthly_decision_values(mqls, None)
-    keep, judged = _judge_quality_months(months["period_start"], months["accepted_count"],
-                                         months["rejected_count"], policy, as_of)
+    keep, judged = _judge_quality_months(
+        months["period_start"], months["accepted_count"], months["rejected_count"], policy, as_of
+    )
     period_start = months["period_start"][keep]
     return {
         "policy_id": policy.id,
@@ -347,8 +394,9 @@ def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     Groups come in the order they first appear in `items` (a missing key is a group of its own).
     """
     if items.empty:
-        return pd.DataFrame(columns=[*keys, "due_count", "met_count", "breached_count", "pending_count",
-                                     "compliance_rate"])
+        return pd.DataFrame(
+            columns=[*keys, "due_count", "met_count", "breached_count", "pending_count", "compliance_rate"]
+        )
     group = np.zeros(len(items), dtype=np.int64)
     for key in keys:
         codes, uniques = pd.factorize(items[key], use_na_sentinel=False)
@@ -359,7 +407,9 @@ def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     # Each status found → its place in STATUSES; anything else (and a missing status) counts nowhere.
     status = np.array([STATUSES.index(f) if f in STATUSES else -1 for f in found] + [-1])[status_codes]
     counted = status >= 0
-    flat = np.bincount(group[counted] * len(STATUSES) + status[counted], minlength=len(first_rows) * len(STATUSES))
+    flat = np.bincount(
+        group[counted] * len(STATUSES) + status[counted], minlength=len(first_rows) * len(STATUSES)
+    )
     per_status = flat.reshape(len(first_rows), len(STATUSES)).astype(np.int64)
     counts = items[keys].iloc[first_rows].reset_index(drop=True)
     counts["due_count"] = per_status.sum(axis=1)
@@ -368,7 +418,6 @@ def count_statuses(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     judged = counts["met_count"] + counts["breached_count"]
     counts["compliance_rate"] = counts["met_count"] / judged.where(judged > 0)
     return counts
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,15 +464,24 @@ class _JudgedMqls:
                 fresh = judge_mqls(policy, mqls if new.all() else mqls[new], clock, as_of)
                 rows = place[new]
                 self.threshold[rows], self.measured[rows], self.status[rows] = (
-                    fresh.threshold, fresh.measured, fresh.status)
+                    fresh.threshold,
+                    fresh.measured,
+                    fresh.status,
+                )
                 self.judged[rows] = True
                 if new.all():
                     return fresh
             threshold, measured, status = self.threshold[place], self.measured[place], self.status[place]
         resolved = "first_sales_touch_at" if policy.kind == "follow_up" else "decided_at"
-        return MqlVerdicts(threshold, measured, mqls[resolved].to_numpy(dtype="datetime64[us]"), status,
-                           mqls["mql_at"].to_numpy(dtype="datetime64[us]"), mqls["region"],
-                           clock if policy.clock == "business" else None)
+        return MqlVerdicts(
+            threshold,
+            measured,
+            mqls[resolved].to_numpy(dtype="datetime64[us]"),
+            status,
+            mqls["mql_at"].to_numpy(dtype="datetime64[us]"),
+            mqls["region"],
+            clock if policy.clock == "business" else None,
+        )
 
 
 # Per database file, like its connection (not cleared with the evaluations; a cold start clears
@@ -436,11 +494,15 @@ _judged_lock = threading.Lock()
 def _judging_key(policy: Policy, clock: RegionalClock) -> tuple:
     """What a per-MQL policy's verdicts depend on: its kind, thresholds and clock (its calendars
     only on the business clock), not its name or goal."""
-    calendars = (tuple(sorted(clock.calendars.items())), clock.default) if policy.clock == "business" else None
+    calendars = (
+        (tuple(sorted(clock.calendars.items())), clock.default) if policy.clock == "business" else None
+    )
     return policy.kind, policy.tiers, policy.days, policy.clock, calendars
 
 
-def judged_verdicts(policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of, db_path: str) -> MqlVerdicts:
+def judged_verdicts(
+    policy: Policy, mqls: pd.DataFrame, clock: RegionalClock, as_of, db_path: str
+) -> MqlVerdicts:
     """The verdicts of `judge_mqls`, kept per database file so that no MQL is judged twice."""
     numbers = mqls["mql_number"].to_numpy(dtype=np.int64)
     if not len(numbers) or numbers.min() < 1:

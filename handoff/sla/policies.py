@@ -31,7 +31,6 @@ class PolicyError(HandoffError):
     """The policy file (or policy text) is malformed; the message names the key and the problem."""
 
 
-
 @dataclass(frozen=True)
 class Tier:
     """Follow-up deadline for leads whose score is at least `min_score`."""
@@ -151,16 +150,25 @@ def _calendar_dict(cal: Calendar) -> dict:
 
 
 def _policy_dict(policy: Policy) -> dict:
-    out: dict = {"id": policy.id, "name": policy.name, "owner_team": policy.owner_team, "kind": policy.kind,
-                 "goal_pct": policy.goal_pct}
+    out: dict = {
+        "id": policy.id,
+        "name": policy.name,
+        "owner_team": policy.owner_team,
+        "kind": policy.kind,
+        "goal_pct": policy.goal_pct,
+    }
     if policy.kind == "follow_up":
         out["clock"] = policy.clock
         out["tiers"] = [{"min_score": tier.min_score, "hours": tier.hours} for tier in policy.tiers]
     elif policy.kind == "acceptance_decision":
         out.update(days=policy.days, clock=policy.clock)
     elif policy.kind in ("volume", "pipeline"):
-        out.update(metric=policy.metric, target_team=policy.target_team, per_segment=policy.per_segment,
-                   min_attainment_pct=policy.min_attainment_pct)
+        out.update(
+            metric=policy.metric,
+            target_team=policy.target_team,
+            per_segment=policy.per_segment,
+            min_attainment_pct=policy.min_attainment_pct,
+        )
     elif policy.kind == "quality":
         out.update(min_acceptance_pct=policy.min_acceptance_pct, settle_days=policy.settle_days)
     return out
@@ -169,26 +177,36 @@ def _policy_dict(policy: Policy) -> dict:
 # ---------------------------------------------------------------------------------------------
 # In words
 
+
 def describe_rule(policy: Policy) -> str:
     """The policy's rule in one line, in the business's words."""
     unit = "business h" if policy.clock == "business" else "h"
     if policy.kind == "follow_up":
-        parts = [f"{_num(t.hours)} {unit}" + (f" (score ≥ {t.min_score})" if t.min_score else " (others)")
-                 for t in policy.tiers]
+        parts = [
+            f"{_num(t.hours)} {unit}" + (f" (score ≥ {t.min_score})" if t.min_score else " (others)")
+            for t in policy.tiers
+        ]
         return "First sales touch within " + ", ".join(parts)
     if policy.kind == "acceptance_decision":
         days = "business days" if policy.clock == "business" else "days"
         return f"Accepted or rejected with a reason within {_num(policy.days)} {days}"
     if policy.kind in ("volume", "pipeline"):
-        what = {"mqls": "MQLs", "sals": "SALs", "sqls": "SQLs", "pipeline": "pipeline created",
-                "bookings": "bookings"}[policy.metric]
+        what = {
+            "mqls": "MQLs",
+            "sals": "SALs",
+            "sqls": "SQLs",
+            "pipeline": "pipeline created",
+            "bookings": "bookings",
+        }[policy.metric]
         if policy.kind == "pipeline" and policy.target_team == "marketing":
             what = f"marketing-sourced {what}"
         scope = " (total and each segment with a target)" if policy.per_segment else ""
         share = _num(policy.min_attainment_pct)
         return f"Monthly {what} ≥ {share} % of the {policy.target_team} target{scope}"
-    return (f"Monthly MQL acceptance ≥ {_num(policy.min_acceptance_pct)} % of decided MQLs "
-            f"(judged {_num(policy.settle_days)} days after the month)")
+    return (
+        f"Monthly MQL acceptance ≥ {_num(policy.min_acceptance_pct)} % of decided MQLs "
+        f"(judged {_num(policy.settle_days)} days after the month)"
+    )
 
 
 def _num(value: float) -> str:
@@ -213,4 +231,3 @@ def response_text(hours: float, clock: str) -> str:
     if answered_before_opening(hours, clock):
         return "answered before the business day began"
     return hours_text(hours, clock)
-

@@ -127,10 +127,12 @@ def _weekday(value: object) -> object:
 
 def _list(kind: str, non_empty: bool = False) -> Callable[[object], tuple]:
     """A list (of the kind `problem_of` names), as a tuple."""
+
     def check(value: object) -> tuple:
         if not isinstance(value, list) or (non_empty and not value):
             raise _error(kind)
         return tuple(value)
+
     return check
 
 
@@ -144,10 +146,12 @@ TimeZone = Annotated[str, BeforeValidator(_text), AfterValidator(_time_zone)]
 Country = Annotated[str, BeforeValidator(_text), AfterValidator(_country)]
 TimeOfDay = Annotated[dt.time, BeforeValidator(_time_of_day)]
 Dates = Annotated[tuple[Annotated[dt.date, BeforeValidator(_date)], ...], BeforeValidator(_list("dates"))]
-Removals = Annotated[tuple[Annotated[dt.date | str, BeforeValidator(_removal)], ...],
-                     BeforeValidator(_list("removals"))]
-Weekdays = Annotated[tuple[Annotated[str, BeforeValidator(_weekday)], ...],
-                     BeforeValidator(_list("weekdays", non_empty=True))]
+Removals = Annotated[
+    tuple[Annotated[dt.date | str, BeforeValidator(_removal)], ...], BeforeValidator(_list("removals"))
+]
+Weekdays = Annotated[
+    tuple[Annotated[str, BeforeValidator(_weekday)], ...], BeforeValidator(_list("weekdays", non_empty=True))
+]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Clock = _choice(*CLOCKS)
@@ -187,8 +191,11 @@ class _CalendarKeys(_Table):
                 raise _rule('needs a country in the same table (like country = "US")', key)
         known = countries()[self.country] if self.country else ()
         if self.subdivision is not None and self.subdivision not in known:
-            raise _rule(f"is not a subdivision of {self.country} the holidays package knows (one of: "
-                        f"{', '.join(known) or 'none'}), got {self.subdivision!r}", "subdivision")
+            raise _rule(
+                f"is not a subdivision of {self.country} the holidays package knows (one of: "
+                f"{', '.join(known) or 'none'}), got {self.subdivision!r}",
+                "subdivision",
+            )
         for index, removal in enumerate(self.remove_holidays):
             _check_removal(removal, self.country, self.subdivision, index)
         return self
@@ -215,12 +222,19 @@ class _RegionHours(_CalendarKeys):
     def resolved(self, base: _Hours) -> dict:
         """The calendar's keys, each from this table or, left out, from `base`: the holidays typed in
         are both tables'; the public holidays are this table's country's, or without one, the base's."""
-        keys = {key: getattr(self if key in self.model_fields_set else base, key)
-                for key in ("opens", "closes", "days")}
+        keys = {
+            key: getattr(self if key in self.model_fields_set else base, key)
+            for key in ("opens", "closes", "days")
+        }
         public = self if "country" in self.model_fields_set else base
-        return {"time_zone": self.time_zone, **keys, "holidays": (*self.holidays, *base.holidays),
-                "country": public.country, "subdivision": public.subdivision,
-                "remove_holidays": public.remove_holidays}
+        return {
+            "time_zone": self.time_zone,
+            **keys,
+            "holidays": (*self.holidays, *base.holidays),
+            "country": public.country,
+            "subdivision": public.subdivision,
+            "remove_holidays": public.remove_holidays,
+        }
 
 
 def _check_removal(removal: dt.date | str, country: str, subdivision: str | None, index: int) -> None:
@@ -235,8 +249,9 @@ def _check_removal(removal: dt.date | str, country: str, subdivision: str | None
     if removal not in names:
         close = difflib.get_close_matches(removal, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise _rule(f"{removal!r} is not the name of a public holiday of {where}{hint}",
-                    "remove_holidays", index)
+        raise _rule(
+            f"{removal!r} is not the name of a public holiday of {where}{hint}", "remove_holidays", index
+        )
 
 
 def _check_hours(opens: dt.time, closes: dt.time, at: tuple) -> None:
@@ -260,8 +275,13 @@ class _Common(_Table):
     goal_pct: Percent = 90.0
 
     def common(self) -> dict:
-        return {"id": self.id, "name": self.name, "owner_team": self.owner_team, "kind": self.kind,
-                "goal_pct": self.goal_pct}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner_team": self.owner_team,
+            "kind": self.kind,
+            "goal_pct": self.goal_pct,
+        }
 
 
 class _Kind(_Common):
@@ -304,8 +324,13 @@ class _Target(_Kind):
     min_attainment_pct: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 100.0
 
     def policy(self) -> Policy:
-        return Policy(**self.common(), metric=self.metric, target_team=self.target_team,
-                      per_segment=self.per_segment, min_attainment_pct=self.min_attainment_pct)
+        return Policy(
+            **self.common(),
+            metric=self.metric,
+            target_team=self.target_team,
+            per_segment=self.per_segment,
+            min_attainment_pct=self.min_attainment_pct,
+        )
 
 
 class _Volume(_Target):
@@ -323,13 +348,18 @@ class _Quality(_Kind):
     settle_days: Annotated[float, Field(ge=0, le=366, allow_inf_nan=False)] = 7.0
 
     def policy(self) -> Policy:
-        return Policy(**self.common(), min_acceptance_pct=self.min_acceptance_pct,
-                      settle_days=self.settle_days)
+        return Policy(
+            **self.common(), min_acceptance_pct=self.min_acceptance_pct, settle_days=self.settle_days
+        )
 
 
 _KIND_MODELS: dict[str, type[_Common]] = {
-    "follow_up": _FollowUp, "acceptance_decision": _AcceptanceDecision, "volume": _Volume,
-    "quality": _Quality, "pipeline": _Pipeline, "unknown": _Common,
+    "follow_up": _FollowUp,
+    "acceptance_decision": _AcceptanceDecision,
+    "volume": _Volume,
+    "quality": _Quality,
+    "pipeline": _Pipeline,
+    "unknown": _Common,
 }
 
 
@@ -339,9 +369,12 @@ def _kind_of(value: object) -> str:
 
 
 AnyPolicy = Annotated[
-    Annotated[_FollowUp, Tag("follow_up")] | Annotated[_AcceptanceDecision, Tag("acceptance_decision")]
-    | Annotated[_Volume, Tag("volume")] | Annotated[_Quality, Tag("quality")]
-    | Annotated[_Pipeline, Tag("pipeline")] | Annotated[_Common, Tag("unknown")],
+    Annotated[_FollowUp, Tag("follow_up")]
+    | Annotated[_AcceptanceDecision, Tag("acceptance_decision")]
+    | Annotated[_Volume, Tag("volume")]
+    | Annotated[_Quality, Tag("quality")]
+    | Annotated[_Pipeline, Tag("pipeline")]
+    | Annotated[_Common, Tag("unknown")],
     Discriminator(_kind_of),
 ]
 
@@ -384,20 +417,34 @@ def read_policies(data: object) -> Policies:
     except ValidationError as exc:
         raise PolicyError(problem_of(exc.errors()[0], data)) from None
     base = _calendar(file.business_hours.keys())
-    calendars = {name: _calendar(region.resolved(file.business_hours))
-                 for name, region in file.regions.items()}
-    return Policies(tuple(policy.policy() for policy in file.policies), RegionalClock(calendars, base),
-                    file.scorecard.amber_points)
+    calendars = {
+        name: _calendar(region.resolved(file.business_hours)) for name, region in file.regions.items()
+    }
+    return Policies(
+        tuple(policy.policy() for policy in file.policies),
+        RegionalClock(calendars, base),
+        file.scorecard.amber_points,
+    )
 
 
 def _calendar(keys: dict) -> Calendar:
     days = tuple(day for day in WEEKDAYS if day in keys["days"])
     removals = set(keys["remove_holidays"])
-    removed = (*sorted(day for day in removals if isinstance(day, dt.date)),
-               *sorted(name for name in removals if isinstance(name, str)))  # days first, then names
+    removed = (
+        *sorted(day for day in removals if isinstance(day, dt.date)),
+        *sorted(name for name in removals if isinstance(name, str)),
+    )  # days first, then names
     holidays = tuple(sorted(set(keys["holidays"])))
-    return Calendar(keys["time_zone"], keys["opens"], keys["closes"], days, holidays, keys["country"],
-                    keys["subdivision"], removed)
+    return Calendar(
+        keys["time_zone"],
+        keys["opens"],
+        keys["closes"],
+        days,
+        holidays,
+        keys["country"],
+        keys["subdivision"],
+        removed,
+    )
 
 
 def _describe(value: object) -> str:
@@ -419,8 +466,9 @@ _PROBLEMS: dict[str, Callable[[dict], str]] = {
     "missing": lambda e: "is missing",
     "text": lambda e: f"must be a non-empty string, got {_describe(e['input'])}",
     "literal_error": lambda e: f"must be one of {_choices(e)}, got {e['input']!r}",
-    "string_pattern_mismatch": lambda e: ("must be lower-case letters, digits and underscores, starting "
-                                          f"with a letter; got {e['input']!r}"),
+    "string_pattern_mismatch": lambda e: (
+        f"must be lower-case letters, digits and underscores, starting with a letter; got {e['input']!r}"
+    ),
     "float_type": lambda e: f"must be a number, got {_describe(e['input'])}",
     "whole_number": lambda e: f"must be a whole number, got {_describe(e['input'])}",
     "finite_number": lambda e: f"must be a finite number, got {e['input']!r}",
@@ -429,20 +477,27 @@ _PROBLEMS: dict[str, Callable[[dict], str]] = {
     "less_than_equal": lambda e: f"must be at most {e['ctx']['le']:g}, got {e['input']:g}",
     "bool_type": lambda e: f"must be true or false, got {_describe(e['input'])}",
     "time_of_day": lambda e: f'must be a time of day like "09:00", got {_describe(e["input"])}',
-    "time_zone": lambda e: ('is not a time zone the tz database knows (like "Europe/London"), '
-                            f"got {e['input']!r}"),
-    "country": lambda e: ('is not a country the holidays package knows (an ISO 3166 code like "US" or "GB"), '
-                          f"got {e['input']!r}"),
+    "time_zone": lambda e: (
+        f'is not a time zone the tz database knows (like "Europe/London"), got {e["input"]!r}'
+    ),
+    "country": lambda e: (
+        'is not a country the holidays package knows (an ISO 3166 code like "US" or "GB"), '
+        f"got {e['input']!r}"
+    ),
     "dates": lambda e: f"must be a list of dates like 2026-12-25, got {_describe(e['input'])}",
     "date": lambda e: f"must be a date like 2026-12-25, got {_describe(e['input'])}",
     "removals": lambda e: f"must be a list of dates or holiday names, got {_describe(e['input'])}",
-    "removal": lambda e: ('must be a date like 2026-12-25 or a holiday\'s name like "Columbus Day", '
-                          f"got {_describe(e['input'])}"),
-    "weekdays": lambda e: ('must be a non-empty list of days like ["mon", "tue"], '
-                           f"got {_describe(e['input'])}"),
+    "removal": lambda e: (
+        'must be a date like 2026-12-25 or a holiday\'s name like "Columbus Day", '
+        f"got {_describe(e['input'])}"
+    ),
+    "weekdays": lambda e: (
+        f'must be a non-empty list of days like ["mon", "tue"], got {_describe(e["input"])}'
+    ),
     "weekday": lambda e: f"must be one of {', '.join(WEEKDAYS)}, got {_describe(e['input'])}",
-    "tiers": lambda e: ("must be a non-empty list like [{ min_score = 0, hours = 24 }], "
-                        f"got {_describe(e['input'])}"),
+    "tiers": lambda e: (
+        f"must be a non-empty list like [{{ min_score = 0, hours = 24 }}], got {_describe(e['input'])}"
+    ),
     "policies": lambda e: f"must be a non-empty list of [[policies]] tables, got {_describe(e['input'])}",
     "model_type": lambda e: f"must be a table, got {_describe(e['input'])}",
     "model_attributes_type": lambda e: f"must be a table, got {_describe(e['input'])}",

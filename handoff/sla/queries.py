@@ -62,6 +62,7 @@ LIST_DECLARATIONS = """
 CLOCK_DECLARATION = "-- $clock text in (policy, business, wall) = policy  the clock to measure on"
 FILTER_DECLARATIONS = WINDOW_DECLARATIONS.strip() + "\n" + LIST_DECLARATIONS.strip() + "\n"
 
+
 def _policy_file_version() -> tuple:
     """The policy file's version: named queries are recomputed when someone edits it."""
     return ("policy file", file_version())
@@ -120,8 +121,20 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     """Sales policies per rep (the lead's owner)."""
     window = evaluate_window(params, db_path)
     policies = window.policies
-    columns = ["policy_id", "policy_name", "owner_id", "owner_name", "region", "due_count", "met_count",
-               "breached_count", "pending_count", "compliance_rate", "median_hours", "status"]
+    columns = [
+        "policy_id",
+        "policy_name",
+        "owner_id",
+        "owner_name",
+        "region",
+        "due_count",
+        "met_count",
+        "breached_count",
+        "pending_count",
+        "compliance_rate",
+        "median_hours",
+        "status",
+    ]
     mql_policies = window.mql_policies()
     if not mql_policies or window.mqls.empty:
         return pd.DataFrame(columns=columns)
@@ -142,19 +155,33 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     frames, medians = [], []
     for policy in mql_policies:
         verdicts = window.verdicts[policy.id]
-        per_status = np.bincount(group * len(STATUSES) + verdicts.status.astype(np.int64),
-                                 minlength=len(first_rows) * len(STATUSES)).reshape(-1, len(STATUSES))
-        frame = pd.DataFrame({"policy_id": repeated(policy.id, len(first_rows)), "owner_id": owner_id.array,
-                              "owner_name": owner_name.array, "region": region.array,
-                              "due_count": per_status.sum(axis=1)})
+        per_status = np.bincount(
+            group * len(STATUSES) + verdicts.status.astype(np.int64),
+            minlength=len(first_rows) * len(STATUSES),
+        ).reshape(-1, len(STATUSES))
+        frame = pd.DataFrame(
+            {
+                "policy_id": repeated(policy.id, len(first_rows)),
+                "owner_id": owner_id.array,
+                "owner_name": owner_name.array,
+                "region": region.array,
+                "due_count": per_status.sum(axis=1),
+            }
+        )
         for index, status_name in enumerate(STATUSES):
             frame[f"{status_name}_count"] = per_status[:, index]
         frames.append(frame)
         resolved = ~np.isnat(verdicts.resolved_at)
         hours = pd.Series(verdicts.measured[resolved]).groupby(owner_codes[resolved]).median()
-        medians.append(pd.DataFrame({"policy_id": repeated(policy.id, len(hours)),
-                                     "owner_id": id_values[hours.index.to_numpy()],
-                                     "median_hours": hours.to_numpy()}))
+        medians.append(
+            pd.DataFrame(
+                {
+                    "policy_id": repeated(policy.id, len(hours)),
+                    "owner_id": id_values[hours.index.to_numpy()],
+                    "median_hours": hours.to_numpy(),
+                }
+            )
+        )
     counts = pd.concat(frames, ignore_index=True)
     judged = counts["met_count"] + counts["breached_count"]
     counts["compliance_rate"] = counts["met_count"] / judged.where(judged > 0)
@@ -173,7 +200,8 @@ def compliance_by_rep_query(params: dict, db_path: str) -> pd.DataFrame:
     "sla__compliance_by_source",
     "One row per (quality policy, channel or source campaign): its MQLs, accepted and rejected counts, "
     "acceptance_rate, its share of all MQLs, and its months due/met/breached/pending against the policy.",
-    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    FILTER_DECLARATIONS
+    + POLICIES_DECLARATION
     + "-- $group_by text in (channel, campaign) = channel  group leads by source channel or source campaign",
     cache_key=_policy_file_version,
 )
@@ -183,16 +211,36 @@ def compliance_by_source_query(params: dict, db_path: str) -> pd.DataFrame:
     policies, as_of = window.policies, window.as_of
     by_channel = params.get("group_by", "channel") == "channel"
     by = "channel" if by_channel else "source_campaign_id"
-    columns = ["policy_id", "policy_name", "group_value", "group_label", "mql_count", "mql_share_rate",
-               "accepted_count", "rejected_count", "acceptance_rate", "due_count", "met_count",
-               "breached_count", "pending_count", "compliance_rate", "status"]
+    columns = [
+        "policy_id",
+        "policy_name",
+        "group_value",
+        "group_label",
+        "mql_count",
+        "mql_share_rate",
+        "accepted_count",
+        "rejected_count",
+        "acceptance_rate",
+        "due_count",
+        "met_count",
+        "breached_count",
+        "pending_count",
+        "compliance_rate",
+        "status",
+    ]
     frames = []
     quality = policies.of_kind("quality")
     if as_of is not None and len(window.mqls) and quality:
         source, keys, names = window.groups("channel" if by_channel else "campaign")
-        mqls = pd.DataFrame({"mql_at": window.mqls["mql_at"], "is_accepted": window.mqls["is_accepted"],
-                             "is_rejected": window.mqls["is_rejected"], by: keys.array[source],
-                             "label": names.array[source]})
+        mqls = pd.DataFrame(
+            {
+                "mql_at": window.mqls["mql_at"],
+                "is_accepted": window.mqls["is_accepted"],
+                "is_rejected": window.mqls["is_rejected"],
+                by: keys.array[source],
+                "label": names.array[source],
+            }
+        )
         labels = mqls.assign(group_value=mqls[by].fillna("(none)")).groupby("group_value")["label"].first()
         for policy in quality:
             months = quality_months(mqls, policy, as_of, by=by).rename(columns={by: "group_value"})
@@ -227,14 +275,20 @@ def _missed_texts(units: pd.Series, missed: pd.Series, resolved_at: pd.Series) -
     f-strings as `hours_text` and `fmt_hours`) instead of through three calls a row."""
     out = []
     resolved = resolved_at.notna().to_numpy().tolist()
-    for unit, hours, is_resolved in zip(units.to_numpy(dtype=object).tolist(), missed.to_numpy(dtype=float).tolist(),
-                                        resolved, strict=True):
+    for unit, hours, is_resolved in zip(
+        units.to_numpy(dtype=object).tolist(), missed.to_numpy(dtype=float).tolist(), resolved, strict=True
+    ):
         if unit == "business hours" and not math.isnan(hours):
             text = f"{hours * 60:.0f} business min late" if hours < 1 else f"{hours:,.1f} business h late"
         elif unit == "hours" and not math.isnan(hours):
             size = abs(hours)
-            text = (f"{hours * 60:.0f} min late" if size < 1 else f"{hours:.1f} h late" if size < 48
-                    else f"{hours / 24:.1f} d late")
+            text = (
+                f"{hours * 60:.0f} min late"
+                if size < 1
+                else f"{hours:.1f} h late"
+                if size < 48
+                else f"{hours / 24:.1f} d late"
+            )
         else:
             out.append(_missed_text(unit, hours, is_resolved))
             continue
@@ -242,8 +296,20 @@ def _missed_texts(units: pd.Series, missed: pd.Series, resolved_at: pd.Series) -
     return out
 
 
-_BREACH_COLUMNS = ["policy_id", "owner_id", "owner_name", "item", "lead_id", "segment", "period_start",
-                   "started_at", "due_at", "resolved_at", "missed_by", "unit"]
+_BREACH_COLUMNS = [
+    "policy_id",
+    "owner_id",
+    "owner_name",
+    "item",
+    "lead_id",
+    "segment",
+    "period_start",
+    "started_at",
+    "due_at",
+    "resolved_at",
+    "missed_by",
+    "unit",
+]
 
 
 @db.computed_query(
@@ -267,7 +333,9 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             if mine is None or not (mine["status"] == "breached").any():
                 continue
             missed = mine[mine["status"] == "breached"]
-            missed = missed.iloc[_worst_first(missed["missed_by"].to_numpy(dtype=float), missed["item"].array)]
+            missed = missed.iloc[
+                _worst_first(missed["missed_by"].to_numpy(dtype=float), missed["item"].array)
+            ]
             frame = {column: missed[column].array for column in missed.columns if column in _BREACH_COLUMNS}
         else:
             verdicts = window.verdicts[policy.id]
@@ -281,21 +349,35 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
             worst = _worst_first(verdicts.missed_by[rows], lead_id)
             rows, lead_id = rows[worst], lead_id[worst]
             frame = {
-                "owner_id": names["owner_id"].array[rows], "owner_name": names["owner_name"].array[rows],
-                "item": lead_id, "lead_id": lead_id, "segment": text_array(names["segment"].iloc[rows]),
+                "owner_id": names["owner_id"].array[rows],
+                "owner_name": names["owner_name"].array[rows],
+                "item": lead_id,
+                "lead_id": lead_id,
+                "segment": text_array(names["segment"].iloc[rows]),
                 "period_start": month_start(window.mqls["mql_at"].to_numpy()[rows]).to_numpy(),
                 "started_at": window.mqls["mql_at"].to_numpy(dtype="datetime64[us]")[rows],
-                "due_at": verdicts.due_at(rows), "resolved_at": verdicts.resolved_at[rows],
-                "missed_by": verdicts.missed_by[rows], "unit": repeated(mql_unit(policy), len(rows)),
+                "due_at": verdicts.due_at(rows),
+                "resolved_at": verdicts.resolved_at[rows],
+                "missed_by": verdicts.missed_by[rows],
+                "unit": repeated(mql_unit(policy), len(rows)),
             }
         n = len(frame["item"])
         blank_text, no_time = repeated(None, n), np.full(n, np.datetime64("NaT", "us"))
-        frames.append(pd.DataFrame({
-            "policy_id": repeated(policy.id, n), "policy_name": repeated(policy.name, n),
-            "owner_team": repeated(policy.owner_team, n), "policy_order": np.full(n, order, dtype=np.int64),
-            **{column: frame.get(column, no_time if column.endswith("_at") else blank_text)
-               for column in _BREACH_COLUMNS if column != "policy_id"},
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "policy_id": repeated(policy.id, n),
+                    "policy_name": repeated(policy.name, n),
+                    "owner_team": repeated(policy.owner_team, n),
+                    "policy_order": np.full(n, order, dtype=np.int64),
+                    **{
+                        column: frame.get(column, no_time if column.endswith("_at") else blank_text)
+                        for column in _BREACH_COLUMNS
+                        if column != "policy_id"
+                    },
+                }
+            )
+        )
     if frames:  # in policy order, each policy's rows already worst first
         breached = pd.concat(frames, ignore_index=True)
     else:  # the empty list, typed as before
@@ -306,10 +388,26 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
         breached["policy_order"] = breached["policy_id"].map({p: i for i, p in enumerate(policies.ids)})
         breached = breached.sort_values(["policy_order", "missed_by", "item"], ascending=[True, False, True])
     breached["missed_by_unit"] = breached["unit"]
-    breached["missed_by_text"] = _missed_texts(breached["unit"], breached["missed_by"], breached["resolved_at"])
-    columns = ["policy_id", "policy_name", "owner_team", "owner_id", "owner_name", "item", "lead_id",
-               "segment", "period_start", "started_at", "due_at", "resolved_at", "missed_by",
-               "missed_by_unit", "missed_by_text"]
+    breached["missed_by_text"] = _missed_texts(
+        breached["unit"], breached["missed_by"], breached["resolved_at"]
+    )
+    columns = [
+        "policy_id",
+        "policy_name",
+        "owner_team",
+        "owner_id",
+        "owner_name",
+        "item",
+        "lead_id",
+        "segment",
+        "period_start",
+        "started_at",
+        "due_at",
+        "resolved_at",
+        "missed_by",
+        "missed_by_unit",
+        "missed_by_text",
+    ]
     return breached[columns].reset_index(drop=True)
 
 
@@ -337,8 +435,22 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     """The live queue: the whole backlog as of now, whatever the window."""
     policies = policies_from_param(params.get("policies"))
     as_of = latest_timestamp(db_path)
-    columns = ["policy_id", "lead_id", "owner_id", "owner_name", "region", "segment", "channel", "score",
-               "mql_at", "due_at", "hours_left", "business_hours_left", "clock", "threshold_hours"]
+    columns = [
+        "policy_id",
+        "lead_id",
+        "owner_id",
+        "owner_name",
+        "region",
+        "segment",
+        "channel",
+        "score",
+        "mql_at",
+        "due_at",
+        "hours_left",
+        "business_hours_left",
+        "clock",
+        "threshold_hours",
+    ]
     if as_of is None:
         return pd.DataFrame(columns=columns)
     follow_ups = policies.of_kind("follow_up")
@@ -348,10 +460,14 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     # earliest day any follow-up policy's longest window could have started.
     now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[us]")
     earliest = min(
-        policies.clock.earliest_start(now, max(tier.hours for tier in policy.tiers)) if policy.clock == "business"
+        policies.clock.earliest_start(now, max(tier.hours for tier in policy.tiers))
+        if policy.clock == "business"
         else (now - np.timedelta64(int(np.ceil(max(t.hours for t in policy.tiers) * 3600 + 1)), "s")).astype(
-            "datetime64[D]") - np.timedelta64(1, "D")
-        for policy in follow_ups)
+            "datetime64[D]"
+        )
+        - np.timedelta64(1, "D")
+        for policy in follow_ups
+    )
     recent = {**filters_of(params), "start": earliest.astype("datetime64[D]").item()}
     mqls = db.run_query("sla__mqls", recent, db=db_path, unanswered_only=True)
     frames = []
@@ -391,7 +507,9 @@ def _follow_up_policy(policies: Policies, policy_id: str | None) -> Policy | Non
     return follow_ups[0] if follow_ups else None
 
 
-def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, WindowEvaluation, MqlVerdicts | None]:
+def _judged_follow_ups(
+    params: dict, db_path: str
+) -> tuple[Policy | None, WindowEvaluation, MqlVerdicts | None]:
     """The chosen follow-up policy (on the chosen clock) and its verdicts on the window's MQLs."""
     window = evaluate_window(params, db_path)
     policy = _follow_up_policy(window.policies, params.get("policy_id"))
@@ -399,8 +517,11 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, Windo
         return policy, window, None
     if params.get("clock") in CLOCKS and params["clock"] != policy.clock:
         policy = dataclasses.replace(policy, clock=params["clock"])
-        return policy, window, judged_verdicts(policy, window.mqls, window.policies.clock, window.as_of,
-                                                window.db_path)
+        return (
+            policy,
+            window,
+            judged_verdicts(policy, window.mqls, window.policies.clock, window.as_of, window.db_path),
+        )
     return policy, window, window.verdicts[policy.id]
 
 
@@ -409,9 +530,11 @@ def _judged_follow_ups(params: dict, db_path: str) -> tuple[Policy | None, Windo
     "One row per response-time band of a follow-up policy (< 5 min, 5–60 min, 1–24 h, > 24 h, never; "
     "on the policy's clock): MQLs, their share, and how many reached SQL and Won. MQLs not followed "
     "up but still inside their window are left out.",
-    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    FILTER_DECLARATIONS
+    + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
-    + "\n" + CLOCK_DECLARATION,
+    + "\n"
+    + CLOCK_DECLARATION,
     cache_key=_policy_file_version,
 )
 def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
@@ -429,20 +552,32 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     labels = [*BAND_LABELS, NEVER_BAND]
     # Each follow-up's band as a number (the order of `labels`), as `response_band` draws them.
     band = np.select([np.isnan(hours), hours < 5 / 60, hours < 1.0, hours <= 24.0], [4, 0, 1, 2], default=3)
-    out = pd.DataFrame({
-        "band": pd.array(labels, dtype="str"),
-        "mql_count": np.bincount(band, minlength=len(labels)).astype(np.int64),
-        "sql_count": np.bincount(band, weights=sql, minlength=len(labels)).astype(np.int64),
-        "won_count": np.bincount(band, weights=won, minlength=len(labels)).astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "band": pd.array(labels, dtype="str"),
+            "mql_count": np.bincount(band, minlength=len(labels)).astype(np.int64),
+            "sql_count": np.bincount(band, weights=sql, minlength=len(labels)).astype(np.int64),
+            "won_count": np.bincount(band, weights=won, minlength=len(labels)).astype(np.int64),
+        }
+    )
     out.insert(0, "band_order", np.arange(1, len(labels) + 1))
     out.insert(0, "policy_id", policy.id if policy else None)
     out["share_rate"] = out["mql_count"] / max(int(out["mql_count"].sum()), 1)
     out["mql_to_sql_rate"] = out["sql_count"] / out["mql_count"].where(out["mql_count"] > 0)
     out["mql_to_won_rate"] = out["won_count"] / out["mql_count"].where(out["mql_count"] > 0)
     out["clock"] = policy.clock if policy else None
-    columns = ["policy_id", "band_order", "band", "clock", "mql_count", "share_rate", "sql_count",
-               "mql_to_sql_rate", "won_count", "mql_to_won_rate"]
+    columns = [
+        "policy_id",
+        "band_order",
+        "band",
+        "clock",
+        "mql_count",
+        "share_rate",
+        "sql_count",
+        "mql_to_sql_rate",
+        "won_count",
+        "mql_to_won_rate",
+    ]
     return out[columns] if policy else pd.DataFrame(columns=columns)
 
 
@@ -450,16 +585,26 @@ def response_bands_query(params: dict, db_path: str) -> pd.DataFrame:
     "sla__response_time",
     "One row: a follow-up policy's response time on its clock: MQLs, followed up, never followed up, "
     "still waiting inside the window, and the median and 90th percentile hours of those followed up.",
-    FILTER_DECLARATIONS + POLICIES_DECLARATION
+    FILTER_DECLARATIONS
+    + POLICIES_DECLARATION
     + "-- $policy_id text = null  the follow-up policy; NULL = the first one"
-    + "\n" + CLOCK_DECLARATION,
+    + "\n"
+    + CLOCK_DECLARATION,
     cache_key=_policy_file_version,
 )
 def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
     """Median and p90 speed to lead on the policy's clock."""
     policy, _, verdicts = _judged_follow_ups(params, db_path)
-    columns = ["policy_id", "clock", "mql_count", "responded_count", "never_count", "waiting_count",
-               "median_response_hours", "p90_response_hours"]
+    columns = [
+        "policy_id",
+        "clock",
+        "mql_count",
+        "responded_count",
+        "never_count",
+        "waiting_count",
+        "median_response_hours",
+        "p90_response_hours",
+    ]
     if policy is None:
         return pd.DataFrame(columns=columns)
     if verdicts is None:
@@ -469,10 +614,18 @@ def response_time_query(params: dict, db_path: str) -> pd.DataFrame:
         total = len(verdicts.status)
         responded = pd.Series(verdicts.measured[is_resolved].astype(float))
         waiting = int(((verdicts.status == PENDING) & ~is_resolved).sum())
-    return pd.DataFrame([{
-        "policy_id": policy.id, "clock": policy.clock, "mql_count": total,
-        "responded_count": len(responded),
-        "never_count": total - len(responded) - waiting, "waiting_count": waiting,
-        "median_response_hours": float(responded.median()) if len(responded) else np.nan,
-        "p90_response_hours": float(responded.quantile(0.9)) if len(responded) else np.nan,
-    }], columns=columns)
+    return pd.DataFrame(
+        [
+            {
+                "policy_id": policy.id,
+                "clock": policy.clock,
+                "mql_count": total,
+                "responded_count": len(responded),
+                "never_count": total - len(responded) - waiting,
+                "waiting_count": waiting,
+                "median_response_hours": float(responded.median()) if len(responded) else np.nan,
+                "p90_response_hours": float(responded.quantile(0.9)) if len(responded) else np.nan,
+            }
+        ],
+        columns=columns,
+    )

@@ -43,11 +43,23 @@ def window_months(start, end, items: pd.DataFrame, as_of) -> list[pd.Timestamp]:
 def compliance_grid(counts: pd.DataFrame, policies: Policies, months: list[pd.Timestamp]) -> pd.DataFrame:
     """sla__compliance_by_month from counts per (policy_id, period_start): one row per policy and month,
     zero counts where nothing was due."""
-    columns = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
-               "breached_count", "pending_count", "compliance_rate"]
+    columns = [
+        "policy_id",
+        "policy_name",
+        "owner_team",
+        "period_start",
+        "due_count",
+        "met_count",
+        "breached_count",
+        "pending_count",
+        "compliance_rate",
+    ]
     grid = pd.DataFrame(
-        [(p.id, p.name, p.owner_team, order, month)
-         for order, p in enumerate(policies.policies) for month in months],
+        [
+            (p.id, p.name, p.owner_team, order, month)
+            for order, p in enumerate(policies.policies)
+            for month in months
+        ],
         columns=["policy_id", "policy_name", "owner_team", "policy_order", "period_start"],
     )
     grid["period_start"] = grid["period_start"].astype("datetime64[us]")
@@ -67,12 +79,15 @@ def compliance_grid(counts: pd.DataFrame, policies: Policies, months: list[pd.Ti
 def _measure(policy: Policy, items: pd.DataFrame, mqls: pd.DataFrame) -> tuple[float, str]:
     """A number that shows how the policy is doing beyond compliance, and its text."""
     mine = items[items["policy_id"] == policy.id]
-    done = mine.loc[mine["resolved_at"].notna(), "measured"].astype(float) if policy.kind in MQL_KINDS else None
+    done = (
+        mine.loc[mine["resolved_at"].notna(), "measured"].astype(float) if policy.kind in MQL_KINDS else None
+    )
     return _measure_of(policy, done, mine, mqls)
 
 
-def _measure_of(policy: Policy, done: pd.Series | None, mine: pd.DataFrame | None,
-                mqls: pd.DataFrame) -> tuple[float, str]:
+def _measure_of(
+    policy: Policy, done: pd.Series | None, mine: pd.DataFrame | None, mqls: pd.DataFrame
+) -> tuple[float, str]:
     """`_measure` from the hours of the resolved items (per-MQL policies) or the policy's items."""
     if policy.kind in MQL_KINDS:
         if done.empty:
@@ -80,8 +95,10 @@ def _measure_of(policy: Policy, done: pd.Series | None, mine: pd.DataFrame | Non
         median = float(done.median())
         if policy.kind == "follow_up":
             p90 = float(done.quantile(0.9))
-            return median, (f"median response: {response_text(median, policy.clock)} · "
-                            f"p90: {response_text(p90, policy.clock)}")
+            return median, (
+                f"median response: {response_text(median, policy.clock)} · "
+                f"p90: {response_text(p90, policy.clock)}"
+            )
         return median, f"median {hours_text(median, policy.clock)} to decide"
     if policy.kind == "quality":
         accepted, rejected = int(mqls["is_accepted"].sum()), int(mqls["is_rejected"].sum())
@@ -99,36 +116,54 @@ def _measure_of(policy: Policy, done: pd.Series | None, mine: pd.DataFrame | Non
     return actual / target, f"{fmt(actual)} of {fmt(target)} ({fmt_pct(actual / target, 0)})"
 
 
-def scorecard(policies: Policies, items: pd.DataFrame, previous_items: pd.DataFrame | None,
-              mqls: pd.DataFrame) -> pd.DataFrame:
+def scorecard(
+    policies: Policies, items: pd.DataFrame, previous_items: pd.DataFrame | None, mqls: pd.DataFrame
+) -> pd.DataFrame:
     """One row per policy: compliance now and before, the colour of each, the rule and a measure."""
     before = count_statuses(previous_items, ["policy_id"]) if previous_items is not None else None
     measures = {policy.id: _measure(policy, items, mqls) for policy in policies.policies}
     return scorecard_rows(policies, count_statuses(items, ["policy_id"]), before, measures)
 
 
-def scorecard_rows(policies: Policies, now: pd.DataFrame, before: pd.DataFrame | None,
-                    measures: Mapping[str, tuple[float, str]]) -> pd.DataFrame:
+def scorecard_rows(
+    policies: Policies,
+    now: pd.DataFrame,
+    before: pd.DataFrame | None,
+    measures: Mapping[str, tuple[float, str]],
+) -> pd.DataFrame:
     """`scorecard` from counts per policy_id now (and before) and each policy's measure."""
     now = now.set_index("policy_id")
-    before = before.set_index("policy_id") if before is not None else pd.DataFrame(columns=["compliance_rate"])
+    before = (
+        before.set_index("policy_id") if before is not None else pd.DataFrame(columns=["compliance_rate"])
+    )
     rows = []
     for order, policy in enumerate(policies.policies):
         counts = now.loc[policy.id] if policy.id in now.index else None
         rate = float(counts["compliance_rate"]) if counts is not None else np.nan
         previous = float(before.loc[policy.id, "compliance_rate"]) if policy.id in before.index else np.nan
         value, text = measures[policy.id]
-        rows.append({
-            "policy_id": policy.id, "policy_name": policy.name, "owner_team": policy.owner_team,
-            "direction": policy.direction, "kind": policy.kind, "policy_order": order,
-            "rule_text": describe_rule(policy), "goal_rate": policy.goal_rate,
-            **{f"{s}_count": int(counts[f"{s}_count"]) if counts is not None else 0
-               for s in ("due", "met", "breached", "pending")},
-            "compliance_rate": rate, "status": policies.status(rate, policy.goal_rate),
-            "previous_compliance_rate": previous,
-            "previous_status": policies.status(previous, policy.goal_rate),
-            "measure_value": value, "measure_text": text,
-        })
+        rows.append(
+            {
+                "policy_id": policy.id,
+                "policy_name": policy.name,
+                "owner_team": policy.owner_team,
+                "direction": policy.direction,
+                "kind": policy.kind,
+                "policy_order": order,
+                "rule_text": describe_rule(policy),
+                "goal_rate": policy.goal_rate,
+                **{
+                    f"{s}_count": int(counts[f"{s}_count"]) if counts is not None else 0
+                    for s in ("due", "met", "breached", "pending")
+                },
+                "compliance_rate": rate,
+                "status": policies.status(rate, policy.goal_rate),
+                "previous_compliance_rate": previous,
+                "previous_status": policies.status(previous, policy.goal_rate),
+                "measure_value": value,
+                "measure_text": text,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -143,5 +178,10 @@ def window_measure(window: WindowEvaluation, policy: Policy) -> tuple[float, str
     return _measure_of(policy, nothing, mine, window.mqls)
 
 
-_NO_PERIOD_ITEMS = pd.DataFrame({"segment": pd.Series(dtype="str"), "measured": pd.Series(dtype=float),
-                                 "threshold": pd.Series(dtype=float)})
+_NO_PERIOD_ITEMS = pd.DataFrame(
+    {
+        "segment": pd.Series(dtype="str"),
+        "measured": pd.Series(dtype=float),
+        "threshold": pd.Series(dtype=float),
+    }
+)

@@ -30,23 +30,46 @@ STATUS_BADGES = {
 }
 # Result columns and the names people read; a rate's name gets " (%)" (its values are 0–100).
 COLUMN_NAMES = {
-    "policy_name": "Policy", "owner_team": "Owner team", "owner_name": "Owner", "region": "Region",
-    "group_label": "Source", "item": "Item", "segment": "Segment", "period_start": "Month",
-    "lead_id": "Lead", "score": "Score", "channel": "Channel", "mql_at": "MQL at (UTC)",
-    "started_at": "Started (UTC)", "due_at": "Due (UTC)", "resolved_at": "Resolved (UTC)",
-    "missed_by_text": "Missed by", "missed_by": "Missed by (number)", "missed_by_unit": "Unit",
-    "hours_left": "Hours left", "business_hours_left": "Business hours left",
-    "threshold_hours": "SLA (hours)", "clock": "Clock",
+    "policy_name": "Policy",
+    "owner_team": "Owner team",
+    "owner_name": "Owner",
+    "region": "Region",
+    "group_label": "Source",
+    "item": "Item",
+    "segment": "Segment",
+    "period_start": "Month",
+    "lead_id": "Lead",
+    "score": "Score",
+    "channel": "Channel",
+    "mql_at": "MQL at (UTC)",
+    "started_at": "Started (UTC)",
+    "due_at": "Due (UTC)",
+    "resolved_at": "Resolved (UTC)",
+    "missed_by_text": "Missed by",
+    "missed_by": "Missed by (number)",
+    "missed_by_unit": "Unit",
+    "hours_left": "Hours left",
+    "business_hours_left": "Business hours left",
+    "threshold_hours": "SLA (hours)",
+    "clock": "Clock",
     # The numbers: the registry's labels (basis included).
-    "due_count": metrics.label("policy_due_count"), "met_count": metrics.label("policy_met_count"),
-    "breached_count": metrics.label("policy_breached_count"), "pending_count": metrics.label("policy_pending_count"),
+    "due_count": metrics.label("policy_due_count"),
+    "met_count": metrics.label("policy_met_count"),
+    "breached_count": metrics.label("policy_breached_count"),
+    "pending_count": metrics.label("policy_pending_count"),
     "compliance_rate": metrics.label("policy_compliance_rate"),
-    "median_hours": metrics.label("resolution_median_hours"), "status": "Status",
-    "mql_count": metrics.label("window_mql_count"), "mql_share_rate": metrics.label("mql_share_rate"),
-    "accepted_count": "Accepted", "rejected_count": "Rejected",
-    "acceptance_rate": metrics.label("acceptance_rate"), "band": "First response",
-    "share_rate": metrics.label("mql_share_rate"), "sql_count": "Reached SQL",
-    "mql_to_sql_rate": metrics.label("band_mql_to_sql_rate"), "won_count": "Won",
+    "median_hours": metrics.label("resolution_median_hours"),
+    "status": "Status",
+    "mql_count": metrics.label("window_mql_count"),
+    "mql_share_rate": metrics.label("mql_share_rate"),
+    "accepted_count": "Accepted",
+    "rejected_count": "Rejected",
+    "acceptance_rate": metrics.label("acceptance_rate"),
+    "band": "First response",
+    "share_rate": metrics.label("mql_share_rate"),
+    "sql_count": "Reached SQL",
+    "mql_to_sql_rate": metrics.label("band_mql_to_sql_rate"),
+    "won_count": "Won",
     "mql_to_won_rate": metrics.label("band_mql_to_won_rate"),
     "compliance_rate_agreed": f"{metrics.label('policy_compliance_rate')}, as agreed",
     "compliance_rate_what_if": f"{metrics.label('policy_compliance_rate')}, with the what-if",
@@ -59,8 +82,10 @@ CLOCK_NAMES = {"business": "business hours", "wall": "clock hours"}
 
 # What one item of a policy is, by kind: an MQL for per-MQL promises, a month (× segment) for monthly ones.
 _ITEM_WORDS = {"follow_up": "MQLs judged", "acceptance_decision": "MQLs judged"}
-BEFORE_OPENING_NOTE = ("0 business hours: most of these MQLs arrived out of hours and were answered before "
-                       "the business day began.")
+BEFORE_OPENING_NOTE = (
+    "0 business hours: most of these MQLs arrived out of hours and were answered before "
+    "the business day began."
+)
 
 
 def counted_text(row, policies: Policies) -> str:
@@ -89,8 +114,10 @@ def status_badge(status: str, gate) -> tuple[str, str]:
 def response_metrics(timing) -> list[tuple[str, float]]:
     """The registry metrics of the speed tab's two tiles on the clock asked for: median and 90th percentile."""
     clock = "business_hours" if timing.clock == "business" else "hours"
-    return [(f"median_speed_to_lead_{clock}", timing.median_response_hours),
-            (f"p90_speed_to_lead_{clock}", timing.p90_response_hours)]
+    return [
+        (f"median_speed_to_lead_{clock}", timing.median_response_hours),
+        (f"p90_speed_to_lead_{clock}", timing.p90_response_hours),
+    ]
 
 
 def response_tile_text(hours: float, clock: str) -> str:
@@ -177,13 +204,26 @@ def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFr
     """Each policy's compliance under the agreed policies and under the what-if thresholds."""
     left = agreed[["policy_id", "policy_name", "owner_team", "compliance_rate", "status"]]
     right = what_if[["policy_id", "rule_text", "compliance_rate", "status"]]
-    both = left.merge(right.rename(columns={"rule_text": "rule_text_what_if"}), on="policy_id",
-                      suffixes=("_agreed", "_what_if"))
+    both = left.merge(
+        right.rename(columns={"rule_text": "rule_text_what_if"}),
+        on="policy_id",
+        suffixes=("_agreed", "_what_if"),
+    )
     change = both["compliance_rate_what_if"] - both["compliance_rate_agreed"]
     both["change_points"] = (100 * change).round(1)
-    return both[["policy_id", "policy_name", "owner_team", "compliance_rate_agreed",
-                 "compliance_rate_what_if", "change_points", "status_agreed", "status_what_if",
-                 "rule_text_what_if"]]
+    return both[
+        [
+            "policy_id",
+            "policy_name",
+            "owner_team",
+            "compliance_rate_agreed",
+            "compliance_rate_what_if",
+            "change_points",
+            "status_agreed",
+            "status_what_if",
+            "rule_text_what_if",
+        ]
+    ]
 
 
 def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
@@ -194,14 +234,19 @@ def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
         rows = trend[trend["policy_id"] == policy.id].sort_values("period_start")
         same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
         figure.add_scatter(
-            x=rows["period_start"], y=100 * rows["compliance_rate"], mode="lines+markers",
-            name=text.plot(f"{policy.name} ({policy.owner_team})"), connectgaps=False,
+            x=rows["period_start"],
+            y=100 * rows["compliance_rate"],
+            mode="lines+markers",
+            name=text.plot(f"{policy.name} ({policy.owner_team})"),
+            connectgaps=False,
             line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
             hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + text.plot(policy.name) + "</extra>",
         )
     figure.update_layout(
-        title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached))", height=420,
-        margin={"t": 50, "b": 10}, yaxis={"title": f"{metrics.label('policy_compliance_rate')} (%)", "range": [0, 105]},
+        title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached))",
+        height=420,
+        margin={"t": 50, "b": 10},
+        yaxis={"title": f"{metrics.label('policy_compliance_rate')} (%)", "range": [0, 105]},
         xaxis={"title": "month"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
     )
@@ -214,14 +259,26 @@ def speed_chart(bands: pd.DataFrame) -> go.Figure:
     counts = zip(bands["band"], bands["mql_count"], strict=True)
     labels = [f"{band}<br>{count:,} MQLs" for band, count in counts]
     figure = go.Figure()
-    series = (("mql_to_sql_rate", metrics.label("band_mql_to_sql_rate"), 1.0),
-              ("mql_to_won_rate", metrics.label("band_mql_to_won_rate"), 0.55))
+    series = (
+        ("mql_to_sql_rate", metrics.label("band_mql_to_sql_rate"), 1.0),
+        ("mql_to_won_rate", metrics.label("band_mql_to_won_rate"), 0.55),
+    )
     for column, name, opacity in series:
-        figure.add_bar(x=labels, y=100 * bands[column], name=name, marker_color=TEAM_COLORS["sales"],
-                       opacity=opacity, texttemplate="%{y:.1f} %", textposition="outside")
+        figure.add_bar(
+            x=labels,
+            y=100 * bands[column],
+            name=name,
+            marker_color=TEAM_COLORS["sales"],
+            opacity=opacity,
+            texttemplate="%{y:.1f} %",
+            textposition="outside",
+        )
     figure.update_layout(
-        title=f"Conversion by first-response time ({clock}hours; sales' lever)", barmode="group",
-        height=420, margin={"t": 50, "b": 10}, yaxis={"title": "conversion (%)"},
+        title=f"Conversion by first-response time ({clock}hours; sales' lever)",
+        barmode="group",
+        height=420,
+        margin={"t": 50, "b": 10},
+        yaxis={"title": "conversion (%)"},
         xaxis={"title": "time to first sales touch"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
     )

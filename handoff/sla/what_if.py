@@ -36,24 +36,61 @@ def _thresholds_of(p: Policy) -> list[Threshold]:
 
     if p.kind == "follow_up":
         tiers = [
-            make(f"tier_{index}_hours", f"hours ({who})", tier.hours, minimum=0.05, maximum=720.0, step=0.5,
-                 help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.")
+            make(
+                f"tier_{index}_hours",
+                f"hours ({who})",
+                tier.hours,
+                minimum=0.05,
+                maximum=720.0,
+                step=0.5,
+                help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.",
+            )
             for index, tier in enumerate(p.tiers)
             for who in [f"score ≥ {tier.min_score}" if tier.min_score else "other leads"]
         ]
-        clock = make("clock", "clock", p.clock, choices=CLOCKS,
-                     help="business: only the region's working hours count; wall: every hour counts.")
+        clock = make(
+            "clock",
+            "clock",
+            p.clock,
+            choices=CLOCKS,
+            help="business: only the region's working hours count; wall: every hour counts.",
+        )
         return [*tiers, clock]
     if p.kind == "acceptance_decision":
-        return [make("days", "days to decide", p.days, minimum=0.1, maximum=90.0, step=0.5,
-                     help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.")]
+        return [
+            make(
+                "days",
+                "days to decide",
+                p.days,
+                minimum=0.1,
+                maximum=90.0,
+                step=0.5,
+                help="Accepted (sal_at) or rejected with a reason within this many days of mql_at.",
+            )
+        ]
     if p.kind in ("volume", "pipeline"):
-        return [make("min_attainment_pct", "% of target", p.min_attainment_pct, minimum=1.0,
-                     maximum=200.0, step=5.0,
-                     help="A month meets the policy when the actual reaches this share of its target.")]
-    return [make("min_acceptance_pct", "min acceptance %", p.min_acceptance_pct, minimum=0.0,
-                 maximum=100.0, step=1.0,
-                 help="A month meets the policy when accepted / (accepted + rejected) reaches this.")]
+        return [
+            make(
+                "min_attainment_pct",
+                "% of target",
+                p.min_attainment_pct,
+                minimum=1.0,
+                maximum=200.0,
+                step=5.0,
+                help="A month meets the policy when the actual reaches this share of its target.",
+            )
+        ]
+    return [
+        make(
+            "min_acceptance_pct",
+            "min acceptance %",
+            p.min_acceptance_pct,
+            minimum=0.0,
+            maximum=100.0,
+            step=1.0,
+            help="A month meets the policy when accepted / (accepted + rejected) reaches this.",
+        )
+    ]
 
 
 def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Policies:
@@ -69,8 +106,10 @@ def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Polici
         if "clock" in edits:
             updates["clock"] = str(edits["clock"])
         if policy.kind == "follow_up":
-            updates["tiers"] = tuple(Tier(t.min_score, float(edits.get(f"tier_{i}_hours", t.hours)))
-                                     for i, t in enumerate(policy.tiers))
+            updates["tiers"] = tuple(
+                Tier(t.min_score, float(edits.get(f"tier_{i}_hours", t.hours)))
+                for i, t in enumerate(policy.tiers)
+            )
         if "days" in edits:
             updates["days"] = float(edits["days"])
         for field in ("min_attainment_pct", "min_acceptance_pct"):
@@ -78,4 +117,3 @@ def apply_thresholds(policies: Policies, values: Mapping[str, object]) -> Polici
                 updates[field] = float(edits[field])
         changed.append(dataclasses.replace(policy, **updates))
     return dataclasses.replace(policies, policies=tuple(changed))
-

@@ -98,8 +98,9 @@ class WindowEvaluation:
             month_starts = month_values.astype("datetime64[M]").astype("datetime64[us]")
             for policy in self.mql_policies():
                 status = self.verdicts[policy.id].status.astype(np.int64)
-                per_status = np.bincount(month_codes * len(STATUSES) + status,
-                                         minlength=len(month_values) * len(STATUSES))
+                per_status = np.bincount(
+                    month_codes * len(STATUSES) + status, minlength=len(month_values) * len(STATUSES)
+                )
                 counts.append(per_status.reshape(len(month_values), len(STATUSES)))
                 policy_ids += [policy.id] * len(month_values)
                 periods.append(month_starts)
@@ -141,8 +142,12 @@ class WindowEvaluation:
     def period_starts(self) -> pd.DataFrame:
         """The month of every item (one row per distinct MQL month is enough for a span)."""
         months = [self._months()[0].astype("datetime64[M]").astype("datetime64[us]")] if self.verdicts else []
-        periods = [frame["period_start"].to_numpy(dtype="datetime64[us]") for frame in self.period_items.values()]
-        values = np.concatenate([*months, *periods]) if months or periods else np.array([], dtype="datetime64[us]")
+        periods = [
+            frame["period_start"].to_numpy(dtype="datetime64[us]") for frame in self.period_items.values()
+        ]
+        values = (
+            np.concatenate([*months, *periods]) if months or periods else np.array([], dtype="datetime64[us]")
+        )
         return pd.DataFrame({"period_start": values})
 
 
@@ -169,15 +174,21 @@ def _evaluation_key(params: Mapping[str, object], db_path: str) -> tuple:
     # Without policy text the file is read: its modification time keeps an edit from going unseen.
     source = text if text is not None else ("file", *file_version())
     # A filter left at None means "all", as if it were not given.
-    rest = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()
-                        if k not in ("start", "end") and v is not None))
+    rest = tuple(
+        sorted(
+            (k, tuple(v) if isinstance(v, list) else v)
+            for k, v in filters.items()
+            if k not in ("start", "end") and v is not None
+        )
+    )
     return (db.db_identity(db_path), source, rest), filters.get("start"), filters.get("end")
 
 
 def _covers(start, end, inner_start, inner_end) -> bool:
     """Whether the window [start, end) holds [inner_start, inner_end) (None: open)."""
-    return ((start is None or (inner_start is not None and start <= inner_start))
-            and (end is None or (inner_end is not None and inner_end <= end)))
+    return (start is None or (inner_start is not None and start <= inner_start)) and (
+        end is None or (inner_end is not None and inner_end <= end)
+    )
 
 
 def _known_evaluation(key: tuple) -> WindowEvaluation | None:
@@ -225,8 +236,6 @@ def evaluate_window(params: Mapping[str, object], db_path: str) -> WindowEvaluat
         result = _evaluate(filters, params.get("policies"), db_path)
     _keep(key, result)
     return result
-
-
 
 
 def _evaluate(filters: Mapping[str, object], text: str | None, db_path: str) -> WindowEvaluation:
@@ -303,8 +312,9 @@ def _cut(wider: WindowEvaluation, filters: Mapping[str, object]) -> WindowEvalua
                 items[policy.id] = months[inside].reset_index(drop=True)
         return {policy_id: frame for policy_id, frame in items.items() if len(frame)}
 
-    return WindowEvaluation(wider.policies, wider.as_of, mqls, verdicts, _OnFirstUse(period_items),
-                            dict(filters), wider.db_path)
+    return WindowEvaluation(
+        wider.policies, wider.as_of, mqls, verdicts, _OnFirstUse(period_items), dict(filters), wider.db_path
+    )
 
 
 def clear_caches(per_file: bool = False) -> None:

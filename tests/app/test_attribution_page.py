@@ -16,8 +16,12 @@ def test_renders_every_section_with_explained_numbers(app):
     at = app("attribution", period="Last year")
     no_exception(at)
     assert at.title[0].value == "Attribution"
-    assert [t.label for t in at.tabs] == ["Model comparison", "Deal receipt", "Sourced vs influenced",
-                                         "Leakage without blame"]
+    assert [t.label for t in at.tabs] == [
+        "Model comparison",
+        "Deal receipt",
+        "Sourced vs influenced",
+        "Leakage without blame",
+    ]
     assert metric(at, BOOKINGS).startswith("$")
     assert all(m.help for m in at.metric)  # every number says how it is computed
     claims = " ".join(m.value for m in at.markdown)

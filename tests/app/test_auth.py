@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from handoff import db
 from tests.app.conftest import no_exception, said
-from tests.support import PAGES
 from tests.fixtures import ROOT
+from tests.support import PAGES
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -126,9 +126,12 @@ def test_a_broken_sign_in_configuration_fails_closed(open_as):
 
 
 def test_several_providers_get_a_button_each(open_as):
-    providers = {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": AUTH["cookie_secret"],
-                 "google": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
-                 "okta": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}}
+    providers = {
+        "redirect_uri": AUTH["redirect_uri"],
+        "cookie_secret": AUTH["cookie_secret"],
+        "google": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
+        "okta": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
+    }
     at = open_as("overview", SIGNED_OUT, {"auth": providers})
     assert sorted(b.label for b in at.button) == ["Sign in with google", "Sign in with okta"]
 

@@ -15,8 +15,11 @@ def test_campaign_performance_with_totals_and_a_detail(app):
     at = app("campaigns", period="Last quarter")
     no_exception(at)
     assert [m.label.split("] ", 1)[-1] for m in at.metric] == [
-        registry.label(metric_id) for metric_id, _ in campaigns.HEADLINE]
-    assert [m.help for m in at.metric] == [registry.help_text(metric_id) for metric_id, _ in campaigns.HEADLINE]
+        registry.label(metric_id) for metric_id, _ in campaigns.HEADLINE
+    ]
+    assert [m.help for m in at.metric] == [
+        registry.help_text(metric_id) for metric_id, _ in campaigns.HEADLINE
+    ]
     assert len(at.dataframe) >= 2  # per campaign, per channel (and the detail's reasons)
     assert any("the Overview's figures" in c.value for c in at.caption)
     assert at.selectbox(key="campaigns_detail").value is not None

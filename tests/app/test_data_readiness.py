@@ -17,20 +17,42 @@ PEOPLE = [{"person_id": "S1", "name": "Sam Reed", "team": "sales", "role": "sdr"
 
 
 def _lead(number: int, **stages) -> dict:
-    return {"lead_id": f"L{number}", "created_at": ts(f"2026-02-{number + 1:02d} 09:00"), "channel": "webinar",
-            "sourced_by": "marketing", "segment": "smb", "region": "NA", "owner_id": "S1", "score": 50,
-            **{name: ts(value) for name, value in stages.items()}}
+    return {
+        "lead_id": f"L{number}",
+        "created_at": ts(f"2026-02-{number + 1:02d} 09:00"),
+        "channel": "webinar",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "owner_id": "S1",
+        "score": 50,
+        **{name: ts(value) for name, value in stages.items()},
+    }
 
 
 # Five MQLs in February, none ever touched by sales; one won deal, one open deal of amount 0, no lost deal.
 LEADS = [_lead(n, mql_at=f"2026-02-{n + 1:02d} 12:00", sal_at=f"2026-02-{n + 2:02d} 12:00") for n in range(5)]
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L0", "created_at": ts("2026-02-10 09:00"), "closed_at": ts("2026-02-20 09:00"),
-     "stage": "won", "amount": 1000},
+    {
+        "deal_id": "D1",
+        "lead_id": "L0",
+        "created_at": ts("2026-02-10 09:00"),
+        "closed_at": ts("2026-02-20 09:00"),
+        "stage": "won",
+        "amount": 1000,
+    },
     {"deal_id": "D2", "lead_id": "L1", "created_at": ts("2026-02-11 09:00"), "stage": "open", "amount": 0},
 ]
-TOUCHES = [{"touch_id": "T1", "lead_id": "L0", "channel": "webinar", "team": "marketing", "kind": "webinar",
-            "touched_at": ts("2026-02-01 09:00")}]
+TOUCHES = [
+    {
+        "touch_id": "T1",
+        "lead_id": "L0",
+        "channel": "webinar",
+        "team": "marketing",
+        "kind": "webinar",
+        "touched_at": ts("2026-02-01 09:00"),
+    }
+]
 FEBRUARY = {"period": "Custom", "start": "2026-02-01", "end": "2026-02-28"}
 
 
@@ -47,22 +69,34 @@ def test_the_readiness_rules_read_the_data(make_db):
     path = make_db({"people": PEOPLE, "leads": LEADS, "deals": DEALS, "touches": TOUCHES})
     rules = db.run_query("data__readiness", db=path).set_index("rule_id")
     assert rules.loc["sales_touches_recorded", ["status", "detail"]].tolist() == [
-        "missing", "no sales touches recorded"]
-    assert rules.loc["lost_deals_recorded", ["status", "detail"]].tolist() == ["missing", "no lost deals in the data"]
-    assert rules.loc["open_deal_amounts", ["status", "detail"]].tolist() == ["missing", "no amounts on open deals"]
+        "missing",
+        "no sales touches recorded",
+    ]
+    assert rules.loc["lost_deals_recorded", ["status", "detail"]].tolist() == [
+        "missing",
+        "no lost deals in the data",
+    ]
+    assert rules.loc["open_deal_amounts", ["status", "detail"]].tolist() == [
+        "missing",
+        "no amounts on open deals",
+    ]
     db.close_connections()
 
 
 def test_the_sla_page_says_the_follow_up_cannot_be_judged(unready):
     at = unready("sla", **FEBRUARY)
     no_exception(at)
-    follow_up = next(m for m in at.metric if m.label.endswith("Follow up every MQL fast · compliance in the period"))
+    follow_up = next(
+        m for m in at.metric if m.label.endswith("Follow up every MQL fast · compliance in the period")
+    )
     assert follow_up.value == "no data"  # not 0 % red: nothing was ever logged
     captions = said(at, "caption")
     assert "no data: no sales touches recorded" in captions
     assert ":gray-badge[Can't be judged]" in " ".join(m.value for m in at.markdown)
     # The acceptance decision does not rest on touches: it is judged as usual.
-    accept = next(m for m in at.metric if m.label.endswith("Accept or reject every MQL · compliance in the period"))
+    accept = next(
+        m for m in at.metric if m.label.endswith("Accept or reject every MQL · compliance in the period")
+    )
     assert accept.value.endswith(" %")
 
 
@@ -89,5 +123,8 @@ def test_the_data_page_lists_what_the_data_supports(unready):
     table = next(frame.value for frame in at.dataframe if "What the data needs" in frame.value.columns)
     rows = table.set_index("What the data needs")
     assert rows.loc["Sales touches recorded", "Status"] == "Missing"
-    assert metrics.label("median_speed_to_lead_hours") in rows.loc["Sales touches recorded", "Figures that rest on it"]
+    assert (
+        metrics.label("median_speed_to_lead_hours")
+        in rows.loc["Sales touches recorded", "Figures that rest on it"]
+    )
     assert rows.loc["Amounts on open deals", "In the data"] == "no amounts on open deals"

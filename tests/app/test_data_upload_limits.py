@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from handoff import db, ingest
-from tests.app.conftest import no_exception, read, said
+from tests.app.conftest import no_exception, read
 
 HEADER = "lead_id,created_at,channel,sourced_by,segment,region\n"
 
@@ -27,8 +27,9 @@ def writable(monkeypatch, demo_db, tmp_path):
 
 
 def _leads_csv(rows: int) -> bytes:
-    return (HEADER + "".join(f"L{i},2026-01-0{1 + i % 9} 09:00:00,email,marketing,smb,NA\n"
-                             for i in range(rows))).encode()
+    return (
+        HEADER + "".join(f"L{i},2026-01-0{1 + i % 9} 09:00:00,email,marketing,smb,NA\n" for i in range(rows))
+    ).encode()
 
 
 def _check(at, content: bytes):
@@ -60,16 +61,22 @@ def test_the_page_states_the_row_limit(app, writable, monkeypatch):
     monkeypatch.setenv("HANDOFF_IMPORT_MAX_ROWS", "1234")
     at = app("data")
     no_exception(at)
-    assert any("1,234 rows an upload" in read(c.value) and "HANDOFF_IMPORT_MAX_ROWS" in read(c.value)
-               for c in at.caption)
+    assert any(
+        "1,234 rows an upload" in read(c.value) and "HANDOFF_IMPORT_MAX_ROWS" in read(c.value)
+        for c in at.caption
+    )
 
 
 def test_an_upload_over_the_row_limit_is_refused_naming_file_rows_and_limit(app, writable, monkeypatch):
     monkeypatch.setenv("HANDOFF_IMPORT_MAX_ROWS", "100")
     before = writable.read_bytes()
     at = _check(app("data"), _leads_csv(150))
-    assert any("leads.csv has at least 150 rows" in e.value and "limit of 100 rows" in e.value
-               and "HANDOFF\\_IMPORT\\_MAX\\_ROWS" in e.value for e in at.error), [e.value for e in at.error]
+    assert any(
+        "leads.csv has at least 150 rows" in e.value
+        and "limit of 100 rows" in e.value
+        and "HANDOFF\\_IMPORT\\_MAX\\_ROWS" in e.value
+        for e in at.error
+    ), [e.value for e in at.error]
     assert "data_confirm" not in [b.key for b in at.button]
     assert writable.read_bytes() == before
 

@@ -2,7 +2,6 @@
 
 from tests.app.conftest import no_exception, read, said
 
-
 LEADS = "Leads created in the period"
 
 
@@ -17,16 +16,23 @@ def test_the_pivot_renders_a_chart_and_a_table_by_channel(app):
     assert at.selectbox(key="explore_dim1").value == "channel"
     shown = table(at)
     # Each header is the registry's label, its basis included: the default mode is the cohort.
-    assert shown.columns.tolist() == ["Channel", LEADS, "MQLs from the period's leads",
-                                      "MQL → SAL (the handoff) from the period's leads (%)",
-                                      "Pipeline created in the period (USD)", "Bookings in the period (USD)"]
+    assert shown.columns.tolist() == [
+        "Channel",
+        LEADS,
+        "MQLs from the period's leads",
+        "MQL → SAL (the handoff) from the period's leads (%)",
+        "Pipeline created in the period (USD)",
+        "Bookings in the period (USD)",
+    ]
     assert len(shown) == 11 and shown[LEADS].sum() > 0
     assert len(at.get("plotly_chart")) == 1
     assert "Select rows or cells" in said(at, "caption")
 
 
 def test_choices_come_from_the_url_and_change_the_numbers(app):
-    at = app("explore", period="Last year", explore_dim1="(nothing)", explore_measures=["Leads created", "SALs"])
+    at = app(
+        "explore", period="Last year", explore_dim1="(nothing)", explore_measures=["Leads created", "SALs"]
+    )
     no_exception(at)
     tiles = {m.label: m.value for m in at.metric}
     assert set(tiles) == {f":orange[■] {LEADS}", ":blue[■] SALs from the period's leads"}
@@ -41,8 +47,13 @@ def test_choices_come_from_the_url_and_change_the_numbers(app):
 
 
 def test_a_second_dimension_and_the_chart_measure(app):
-    at = app("explore", explore_dim1="Segment", explore_dim2="Region", explore_measures=["Leads", "Win rate"],
-             explore_chart="Win rate")
+    at = app(
+        "explore",
+        explore_dim1="Segment",
+        explore_dim2="Region",
+        explore_measures=["Leads", "Win rate"],
+        explore_chart="Win rate",
+    )
     no_exception(at)
     shown = table(at)
     assert shown.columns.tolist()[:2] == ["Segment", "Region"]

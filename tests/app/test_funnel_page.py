@@ -23,8 +23,10 @@ def test_renders_the_cohort_funnel_with_its_sentence_and_charts(app):
     assert at.segmented_control(key="funnel_mode").value == "cohort"
     assert any("**Cohort funnel**" in m.value for m in at.markdown)
     assert int(metric(at, LEADS).replace(",", "")) > 0
-    assert [m.help for m in at.metric] == [registry.help_text(i) for i in (
-        "lead_count", "cohort_mql_to_sal_rate", "cohort_won_count", "cohort_lead_to_won_rate")]
+    assert [m.help for m in at.metric] == [
+        registry.help_text(i)
+        for i in ("lead_count", "cohort_mql_to_sal_rate", "cohort_won_count", "cohort_lead_to_won_rate")
+    ]
     # Funnel, small multiples, velocity, trend, Sankey.
     assert len(at.get("plotly_chart")) == 5
     assert "leads counted at Lead" in captions(at)
@@ -32,7 +34,10 @@ def test_renders_the_cohort_funnel_with_its_sentence_and_charts(app):
 
 def test_switching_to_the_period_funnel_changes_the_numbers_and_the_sentence(app):
     at = app("funnel")
-    cohort = metric(at, registry.label("cohort_mql_to_sal_rate")), metric(at, registry.label("cohort_won_count"))
+    cohort = (
+        metric(at, registry.label("cohort_mql_to_sal_rate")),
+        metric(at, registry.label("cohort_won_count")),
+    )
     at.segmented_control(key="funnel_mode").set_value("period").run()
     no_exception(at)
     assert any("**Period funnel**" in m.value for m in at.markdown)
@@ -78,10 +83,13 @@ def test_the_drill_down_narrows_to_one_group(app):
     assert set(at.dataframe[-1].value["Segment"]) == {"enterprise"}
 
 
-@pytest.mark.parametrize("params", [
-    {"period": "Custom", "start": "2030-01-01", "end": "2030-01-31"},
-    {"period": "Custom", "start": "2030-01-01", "end": "2030-01-31", "funnel_mode": "Period"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "Custom", "start": "2030-01-01", "end": "2030-01-31"},
+        {"period": "Custom", "start": "2030-01-01", "end": "2030-01-31", "funnel_mode": "Period"},
+    ],
+)
 def test_no_data_is_a_friendly_message(app, params):
     at = app("funnel", **params)
     no_exception(at)

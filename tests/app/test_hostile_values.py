@@ -13,16 +13,24 @@ from streamlit.testing.v1 import AppTest
 
 from handoff import db, sla
 from handoff.sla import policy_file
-from tests.support import PAGES
 from tests.fixtures import HOSTILE, LINKS, ROOT, build_hostile_db
+from tests.support import PAGES
+
 
 def _unescaped_markup(body: str) -> list[str]:
     """What of a hostile value in a markdown body would render as markup (empty when all is escaped)."""
     problems = []
-    for pattern, what in ((r"(?<!\\)!\[EVIL", "an image"), (r"(?<!\\)\]\(http", "a link"), (r"://evil", "an autolink"),
-                          (r"(?<!\\)<img", "HTML"), (r"(?<!\\)\*\*EVIL", "bold"), (r":red\[EVIL", "a colour"),
-                          (r":material/warning:", "an icon"), (r"(?<!\\)\$EVIL", "maths"),
-                          (r"(?<!\u2060)www\.evil", "an autolink")):
+    for pattern, what in (
+        (r"(?<!\\)!\[EVIL", "an image"),
+        (r"(?<!\\)\]\(http", "a link"),
+        (r"://evil", "an autolink"),
+        (r"(?<!\\)<img", "HTML"),
+        (r"(?<!\\)\*\*EVIL", "bold"),
+        (r":red\[EVIL", "a colour"),
+        (r":material/warning:", "an icon"),
+        (r"(?<!\\)\$EVIL", "maths"),
+        (r"(?<!\u2060)www\.evil", "an autolink"),
+    ):
         if re.search(pattern, body):
             problems.append(what)
     return problems
@@ -67,8 +75,11 @@ def hostile_db(demo_db, tmp_path_factory):
 def hostile_app(hostile_db, monkeypatch, tmp_path):
     monkeypatch.setenv("HANDOFF_DB", str(hostile_db))
     policies = tmp_path / "sla_policies.toml"
-    policies.write_text(sla.POLICY_FILE.read_text().replace('name = "Follow up every MQL fast"',
-                                                            f"name = {json.dumps(HOSTILE['policy'])}"))
+    policies.write_text(
+        sla.POLICY_FILE.read_text().replace(
+            'name = "Follow up every MQL fast"', f"name = {json.dumps(HOSTILE['policy'])}"
+        )
+    )
     monkeypatch.setattr(policy_file, "POLICY_FILE", policies)
 
     def open_page(page: str, **params) -> AppTest:
@@ -110,7 +121,9 @@ def test_hostile_values_read_as_text_on_every_page(hostile_app, page):
 
 
 def test_a_hostile_link_reads_as_text_in_the_page_s_own_warning(hostile_app):
-    at = hostile_app("overview", period=f"{LINKS} [Your session expired: sign in again](http://evil.example/phish)")
+    at = hostile_app(
+        "overview", period=f"{LINKS} [Your session expired: sign in again](http://evil.example/phish)"
+    )
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any("EVIL" in w for w in warnings), warnings

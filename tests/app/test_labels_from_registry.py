@@ -21,11 +21,19 @@ VIEWS = {
     "campaigns": [{"period": "Last quarter"}],
     "funnel": [{"period": "Last quarter"}, {"period": "Last quarter", "funnel_mode": "Period"}],
     "sla": [{"period": "Last quarter"}, {"period": "Last quarter", "sla_speed_clock": "Clock hours"}],
-    "attribution": [{"period": "Last year"},
-                    {"period": "Last year", "attribution_basis": "Pipeline", "attribution_unit": "USD"}],
-    "explore": [{"period": "Last quarter", "explore_dim1": "(nothing)", "explore_measures": ALL_MEASURES},
-                {"period": "Last quarter", "explore_dim1": "(nothing)", "explore_measures": ALL_MEASURES,
-                 "explore_mode": "Period"}],
+    "attribution": [
+        {"period": "Last year"},
+        {"period": "Last year", "attribution_basis": "Pipeline", "attribution_unit": "USD"},
+    ],
+    "explore": [
+        {"period": "Last quarter", "explore_dim1": "(nothing)", "explore_measures": ALL_MEASURES},
+        {
+            "period": "Last quarter",
+            "explore_dim1": "(nothing)",
+            "explore_measures": ALL_MEASURES,
+            "explore_mode": "Period",
+        },
+    ],
 }
 SHOWN_ONLY_IN_TABLES_OF_ROWS = set()  # every registry metric of a page is found in its text
 
@@ -66,8 +74,11 @@ def test_a_page_shows_its_registry_metrics_under_their_registry_labels(app, page
 
 
 def test_the_meeting_pack_shows_its_registry_metrics_and_every_definition(demo_db):
-    document = report.build_report(Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)), db_path=demo_db,
-                                   generated_at=dt.datetime(2026, 7, 1, 8, 0))
+    document = report.build_report(
+        Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)),
+        db_path=demo_db,
+        generated_at=dt.datetime(2026, 7, 1, 8, 0),
+    )
     text = html.unescape(re.sub(r"<script.*?</script>", "", document, flags=re.S))
     missing = [m.id for m in metrics.on_page("report") if m.full_label not in text]
     assert not missing, f"the meeting pack does not show {missing}"
@@ -88,7 +99,9 @@ def test_the_definitions_page_lists_every_metric_with_its_formula(app):
     assert "Overview" in row["Shown on"] and row["Basis"].startswith("Activity")
     at.text_input(key="definitions_search").input("speed to lead").run()
     found = at.dataframe[0].value
-    assert len(found) >= 4 and all("speed to lead" in f"{label} {text}".lower()
-                                   for label, text in zip(found["Metric"], found["Definition"]))
+    assert len(found) >= 4 and all(
+        "speed to lead" in f"{label} {text}".lower()
+        for label, text in zip(found["Metric"], found["Definition"])
+    )
     at.text_input(key="definitions_search").input("no such metric at all").run()
     assert "No metric matches" in at.info[0].value

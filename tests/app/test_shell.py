@@ -4,8 +4,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import no_exception, said
-from tests.support import PAGES
 from tests.fixtures import ROOT
+from tests.support import PAGES
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -62,5 +62,7 @@ def test_an_unreadable_file_is_explained_and_kept(monkeypatch, tmp_path):
     assert "is not a readable DuckDB database" in at.error[0].value
     assert path.read_bytes() == b"this is not a database" * 50  # never a silent overwrite
     at.button[0].click().run(timeout=120)
-    assert [p.name.split("-")[0] for p in tmp_path.iterdir() if p.name != "handoff.duckdb"] == ["handoff.duckdb.unreadable"]
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir() if p.name != "handoff.duckdb"] == [
+        "handoff.duckdb.unreadable"
+    ]
     assert path.read_bytes()[:4] != b"this"

@@ -3,10 +3,15 @@
 from handoff import metrics, sla
 from handoff.sla import policy_file
 from handoff.sla import view as sla_view
-from tests.app.conftest import no_exception, read, said
+from tests.app.conftest import no_exception, read
 
-POLICY_NAMES = ["Follow up every MQL fast", "Accept or reject every MQL", "Deliver the MQL target",
-                "Send MQLs sales accepts", "Source the pipeline target"]
+POLICY_NAMES = [
+    "Follow up every MQL fast",
+    "Accept or reject every MQL",
+    "Deliver the MQL target",
+    "Send MQLs sales accepts",
+    "Source the pipeline target",
+]
 
 
 def tiles(at):
@@ -26,8 +31,13 @@ def test_the_two_sided_scorecard_renders_with_definitions(app):
         assert "met / (met + breached)" in scorecard[name].help
     badges = " ".join(m.value for m in at.markdown)
     assert any(label in badges for label, _ in sla_view.STATUS_BADGES.values())
-    assert [t.label for t in at.tabs] == ["Per rep", "Per channel or campaign", "Breaches", "Live queue",
-                                         "Effect of speed"]
+    assert [t.label for t in at.tabs] == [
+        "Per rep",
+        "Per channel or campaign",
+        "Breaches",
+        "Live queue",
+        "Effect of speed",
+    ]
     assert len(at.dataframe) >= 6  # trend, per rep, per source, breaches, queue, bands
     assert metrics.label("waiting_mql_count") in scorecard
     # What each card counts is said next to its headline.

@@ -17,15 +17,20 @@ def test_switching_revenue_to_pipeline_changes_the_numbers(server, page):
     open_app(page, f"{server.url}/attribution?period=Last+year")
     assert_no_exception(page)
     assert page.get_by_text("What holds under every model").first.is_visible()
-    revenue = metric_value(page, "Bookings in the period"), metric_value(page, "Marketing's share across models")
+    revenue = (
+        metric_value(page, "Bookings in the period"),
+        metric_value(page, "Marketing's share across models"),
+    )
     page.screenshot(path=str(OUTPUT / "attribution-revenue.png"), full_page=True)
 
     page.locator('[data-testid="stButtonGroup"]').first.get_by_role("radio", name="Pipeline").click()
     wait_until_idle(page)
     page.get_by_text("Pipeline created in the period").first.wait_for()
     assert_no_exception(page)
-    assert (metric_value(page, "Pipeline created in the period"),
-            metric_value(page, "Marketing's share across models")) != revenue
+    assert (
+        metric_value(page, "Pipeline created in the period"),
+        metric_value(page, "Marketing's share across models"),
+    ) != revenue
     assert "attribution_basis=Pipeline" in page.url  # a shared link keeps the basis
 
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.support import PAGES
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app, wait_until_idle
+from tests.support import PAGES
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,9 @@ def test_a_filter_moves_a_number_the_link_shows_it_again_and_a_table_downloads(s
     before = settled_tiles(page, until=lambda shown: mqls(shown) is not None)
 
     # Pick a segment in the sidebar, as a user would.
-    segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Segment")
+    segment = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text="Segment"
+    )
     segment.locator("input").first.click()
     page.get_by_role("option", name="Enterprise").first.click()
     page.keyboard.press("Escape")

@@ -2,13 +2,21 @@
 
 import pytest
 
-from tests.support import PAGES
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
+from tests.support import PAGES
 
 pytestmark = pytest.mark.e2e
 
-TITLES = {"overview": "Overview", "campaigns": "Campaigns", "funnel": "Funnel", "sla": "SLA",
-          "attribution": "Attribution", "explore": "Explore", "data": "Data", "definitions": "Definitions"}
+TITLES = {
+    "overview": "Overview",
+    "campaigns": "Campaigns",
+    "funnel": "Funnel",
+    "sla": "SLA",
+    "attribution": "Attribution",
+    "explore": "Explore",
+    "data": "Data",
+    "definitions": "Definitions",
+}
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -8,7 +8,9 @@ pytestmark = pytest.mark.e2e
 
 
 def credited(page) -> str:
-    tile = page.locator('[data-testid="stMetric"]').filter(has_text="Won revenue credited in the period").first
+    tile = (
+        page.locator('[data-testid="stMetric"]').filter(has_text="Won revenue credited in the period").first
+    )
     return tile.locator('[data-testid="stMetricValue"]').inner_text()
 
 

@@ -10,8 +10,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from handoff import db
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app, wait_until_idle
-from tests.support import Server
 from tests.fixtures import ROOT
+from tests.support import Server
 
 pytestmark = pytest.mark.e2e
 

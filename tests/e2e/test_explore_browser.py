@@ -14,8 +14,11 @@ def metric(page, label: str) -> str:
 
 
 def test_a_shared_pivot_link_opens_and_a_control_changes_a_number(server, page):
-    open_app(page, f"{server.url}/explore?period=Last+year&explore_dim1=(nothing)&explore_measures=Leads+created"
-                   "&explore_measures=SALs")
+    open_app(
+        page,
+        f"{server.url}/explore?period=Last+year&explore_dim1=(nothing)&explore_measures=Leads+created"
+        "&explore_measures=SALs",
+    )
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip() == "Explore"
     leads, sals = metric(page, "Leads created in the period"), metric(page, "SALs from the period's leads")
@@ -66,7 +69,9 @@ def test_the_sql_console_runs_a_read_and_refuses_a_write(server, page):
 
 
 def test_a_statement_in_a_link_waits_for_run(server, page):
-    open_app(page, f"{server.url}/explore?explore_view=SQL+console&explore_sql=select+count(*)+as+n+from+leads")
+    open_app(
+        page, f"{server.url}/explore?explore_view=SQL+console&explore_sql=select+count(*)+as+n+from+leads"
+    )
     assert_no_exception(page)
     assert page.get_by_label("SQL").input_value() == "select count(*) as n from leads"
     page.get_by_text("Press Run (or Ctrl+Enter) to run this statement").wait_for(timeout=30_000)

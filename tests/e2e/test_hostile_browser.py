@@ -5,10 +5,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.support import PAGES
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
-from tests.support import Server
 from tests.fixtures import HOSTILE, build_hostile_db
+from tests.support import PAGES, Server
 
 pytestmark = pytest.mark.e2e
 

@@ -18,8 +18,8 @@ import pytest
 from bench.load import PAGES, canonical_export, run_load
 from handoff.demo import build_demo
 from tests.e2e.conftest import OUTPUT
-from tests.support import Server
 from tests.fixtures import AS_OF
+from tests.support import Server
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +43,16 @@ def served(demo_db, tmp_path):
 
 def test_twenty_sessions_see_whole_databases_while_an_import_swaps_them(served):
     server, db, files = served
-    load = run_load(server.url, db, files, SESSIONS, seconds=0, queries=LINKS, pages_per_session=PAGES_PER_SESSION,
-                    swap_after_runs=SESSIONS * PAGES_PER_SESSION // 3)
+    load = run_load(
+        server.url,
+        db,
+        files,
+        SESSIONS,
+        seconds=0,
+        queries=LINKS,
+        pages_per_session=PAGES_PER_SESSION,
+        swap_after_runs=SESSIONS * PAGES_PER_SESSION // 3,
+    )
     # Its own thread: Playwright's sync API keeps an event loop running in this one.
     with concurrent.futures.ThreadPoolExecutor(1) as thread:
         result = thread.submit(asyncio.run, load).result()

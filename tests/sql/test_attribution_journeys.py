@@ -43,26 +43,57 @@ D = dt.date
 JAN = Filters(start=D(2026, 1, 1), end=D(2026, 2, 1))
 MARKETING = {"paid_search", "webinar", "email", "events"}
 CAMPAIGN = {"paid_search": "C-PS", "webinar": "C-WB", "email": "C-EM"}
-PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"},
-          {"person_id": "P2", "name": "Ben", "team": "sales", "role": "ae", "region": "NA"}]
-CAMPAIGNS = [{"campaign_id": c, "name": c, "channel": ch, "owner_team": "marketing", "start_date": D(2025, 12, 1),
-              "cost": 0} for ch, c in CAMPAIGN.items()]
+PEOPLE = [
+    {"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"},
+    {"person_id": "P2", "name": "Ben", "team": "sales", "role": "ae", "region": "NA"},
+]
+CAMPAIGNS = [
+    {
+        "campaign_id": c,
+        "name": c,
+        "channel": ch,
+        "owner_team": "marketing",
+        "start_date": D(2025, 12, 1),
+        "cost": 0,
+    }
+    for ch, c in CAMPAIGN.items()
+]
 
 
 def lead(lead_id, created, sourced_by, segment, region, channel, owner, campaign=None):
-    return {"lead_id": lead_id, "created_at": ts(created), "sourced_by": sourced_by, "segment": segment,
-            "region": region, "channel": channel, "owner_id": owner, "source_campaign_id": campaign}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "sourced_by": sourced_by,
+        "segment": segment,
+        "region": region,
+        "channel": channel,
+        "owner_id": owner,
+        "source_campaign_id": campaign,
+    }
 
 
 def touch(touch_id, lead_id, at, channel):
-    return {"touch_id": touch_id, "lead_id": lead_id, "touched_at": ts(at), "channel": channel,
-            "team": "marketing" if channel in MARKETING else "sales", "kind": "visit",
-            "campaign_id": CAMPAIGN.get(channel)}
+    return {
+        "touch_id": touch_id,
+        "lead_id": lead_id,
+        "touched_at": ts(at),
+        "channel": channel,
+        "team": "marketing" if channel in MARKETING else "sales",
+        "kind": "visit",
+        "campaign_id": CAMPAIGN.get(channel),
+    }
 
 
 def deal(deal_id, lead_id, created, closed, stage, amount):
-    return {"deal_id": deal_id, "lead_id": lead_id, "created_at": ts(created),
-            "closed_at": ts(closed) if closed else None, "stage": stage, "amount": amount}
+    return {
+        "deal_id": deal_id,
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "closed_at": ts(closed) if closed else None,
+        "stage": stage,
+        "amount": amount,
+    }
 
 
 LEADS = [
@@ -81,24 +112,38 @@ LEADS = [
     lead("L-N", "2026-02-20 00:00", "marketing", "smb", "NA", "webinar", "P1", "C-WB"),
 ]
 TOUCHES = [
-    touch("A1", "L-A", "2026-01-01 00:00", "paid_search"), touch("A2", "L-A", "2026-01-08 00:00", "webinar"),
-    touch("A3", "L-A", "2026-01-15 00:00", "paid_search"), touch("A4", "L-A", "2026-01-22 00:00", "direct_sales"),
-    touch("A5", "L-A", "2026-01-29 00:00", "email"), touch("A6", "L-A", "2026-01-30 00:00", "email"),
+    touch("A1", "L-A", "2026-01-01 00:00", "paid_search"),
+    touch("A2", "L-A", "2026-01-08 00:00", "webinar"),
+    touch("A3", "L-A", "2026-01-15 00:00", "paid_search"),
+    touch("A4", "L-A", "2026-01-22 00:00", "direct_sales"),
+    touch("A5", "L-A", "2026-01-29 00:00", "email"),
+    touch("A6", "L-A", "2026-01-30 00:00", "email"),
     touch("B1", "L-B", "2026-01-10 00:00", "webinar"),
-    touch("C1", "L-C", "2025-12-29 00:00", "events"), touch("C2", "L-C", "2026-01-05 00:00", "paid_search"),
-    touch("D1", "L-D", "2026-01-01 00:00", "outbound_sdr"), touch("D2", "L-D", "2026-01-08 00:00", "direct_sales"),
-    touch("D3", "L-D", "2026-01-15 00:00", "direct_sales"), touch("D4", "L-D", "2026-01-22 00:00", "direct_sales"),
-    touch("E-b", "L-E", "2026-01-12 00:00", "email"), touch("E-a", "L-E", "2026-01-12 00:00", "webinar"),
-    touch("G1", "L-G", "2026-01-04 00:00", "email"), touch("G2", "L-G", "2026-01-05 00:00", "email"),
-    touch("G3", "L-G", "2026-01-09 00:00", "webinar"), touch("G4", "L-G", "2026-01-20 00:00", "direct_sales"),
-    touch("H1", "L-H", "2026-01-08 00:00", "events"), touch("H2", "L-H", "2026-01-09 00:00", "partner"),
-    touch("I1", "L-I", "2026-01-20 00:00", "paid_search"), touch("I2", "L-I", "2026-01-21 00:00", "paid_search"),
-    touch("I3", "L-I", "2026-01-25 00:00", "direct_sales"), touch("I4", "L-I", "2026-02-01 00:00", "email"),
+    touch("C1", "L-C", "2025-12-29 00:00", "events"),
+    touch("C2", "L-C", "2026-01-05 00:00", "paid_search"),
+    touch("D1", "L-D", "2026-01-01 00:00", "outbound_sdr"),
+    touch("D2", "L-D", "2026-01-08 00:00", "direct_sales"),
+    touch("D3", "L-D", "2026-01-15 00:00", "direct_sales"),
+    touch("D4", "L-D", "2026-01-22 00:00", "direct_sales"),
+    touch("E-b", "L-E", "2026-01-12 00:00", "email"),
+    touch("E-a", "L-E", "2026-01-12 00:00", "webinar"),
+    touch("G1", "L-G", "2026-01-04 00:00", "email"),
+    touch("G2", "L-G", "2026-01-05 00:00", "email"),
+    touch("G3", "L-G", "2026-01-09 00:00", "webinar"),
+    touch("G4", "L-G", "2026-01-20 00:00", "direct_sales"),
+    touch("H1", "L-H", "2026-01-08 00:00", "events"),
+    touch("H2", "L-H", "2026-01-09 00:00", "partner"),
+    touch("I1", "L-I", "2026-01-20 00:00", "paid_search"),
+    touch("I2", "L-I", "2026-01-21 00:00", "paid_search"),
+    touch("I3", "L-I", "2026-01-25 00:00", "direct_sales"),
+    touch("I4", "L-I", "2026-02-01 00:00", "email"),
     touch("J1", "L-J", "2026-01-25 00:00", "webinar"),
     touch("K1", "L-K", "2025-12-10 00:00", "paid_search"),
     touch("M1", "L-M", "2026-01-14 00:00", "webinar"),
-    touch("N1", "L-N", "2026-02-02 00:00", "webinar"), touch("N2", "L-N", "2026-02-08 00:00", "paid_search"),
-    touch("N3", "L-N", "2026-02-15 00:00", "direct_sales"), touch("N4", "L-N", "2026-02-22 00:00", "email"),
+    touch("N1", "L-N", "2026-02-02 00:00", "webinar"),
+    touch("N2", "L-N", "2026-02-08 00:00", "paid_search"),
+    touch("N3", "L-N", "2026-02-15 00:00", "direct_sales"),
+    touch("N4", "L-N", "2026-02-22 00:00", "email"),
 ]
 DEALS = [
     deal("D-A", "L-A", "2026-01-22 00:00", "2026-01-29 00:00", "won", 3100),
@@ -114,15 +159,24 @@ DEALS = [
     deal("D-N", "L-N", "2026-02-10 00:00", "2026-02-25 00:00", "won", 800),
 ]
 ROLES = ["is_first", "is_lead_creation", "is_opportunity_creation", "is_closing"]
-WEIGHTS = ["first_touch_weight", "last_touch_weight", "linear_weight", "time_decay_weight", "u_shaped_weight",
-           "w_shaped_weight", "full_path_weight"]
+WEIGHTS = [
+    "first_touch_weight",
+    "last_touch_weight",
+    "linear_weight",
+    "time_decay_weight",
+    "u_shaped_weight",
+    "w_shaped_weight",
+    "full_path_weight",
+]
 
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory):
-    path = write_db(tmp_path_factory.mktemp("journeys") / "journeys.duckdb",
-                    {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
-                    meta={"as_of": "2026-02-28"})
+    path = write_db(
+        tmp_path_factory.mktemp("journeys") / "journeys.duckdb",
+        {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
+        meta={"as_of": "2026-02-28"},
+    )
     yield path
     db.close_connections()
 
@@ -135,8 +189,10 @@ def journey(company, deal_id, basis="revenue", window=JAN):
 
 def roles(rows) -> list[str]:
     """Each touch's roles as letters: F first, L lead-creation, O opportunity-creation, C closing."""
-    return ["".join(letter for letter, column in zip("FLOC", ROLES, strict=True) if row[column]) or "-"
-            for _, row in rows.iterrows()]
+    return [
+        "".join(letter for letter, column in zip("FLOC", ROLES, strict=True) if row[column]) or "-"
+        for _, row in rows.iterrows()
+    ]
 
 
 def assert_weights(rows, expected: dict[str, list[float]]) -> None:
@@ -165,19 +221,22 @@ def test_five_touches_with_four_distinct_key_touches(company):
     assert (rows["converted_at"] == pd.Timestamp("2026-01-29")).all()
     # Ages 28, 21, 14, 7 and 0 days.
     assert rows["hours_before_conversion"].tolist() == [672.0, 504.0, 336.0, 168.0, 0.0]
-    assert_weights(rows, {
-        "first_touch": [1, 0, 0, 0, 0],
-        "last_touch": [0, 0, 0, 0, 1],
-        "linear": [1 / 5] * 5,
-        # 2^(−28/7) … 2^0 = 1/16, 1/8, 1/4, 1/2, 1; their sum is 31/16, so 1/31, 2/31, 4/31, 8/31, 16/31.
-        "time_decay": [1 / 31, 2 / 31, 4 / 31, 8 / 31, 16 / 31],
-        # U-shaped: 40 % first (A1), 40 % lead-creation (A3), the 20 % over A2 between them; after A3 nothing.
-        "u_shaped": [0.4, 0.2, 0.4, 0, 0],
-        # W-shaped: 30 % each on A1, A3, A4; the 10 % over A2, the one other touch before A4; A5 nothing.
-        "w_shaped": [0.3, 0.1, 0.3, 0.3, 0],
-        # Full path: 22.5 % each on A1, A3, A4, A5; the 10 % over A2.
-        "full_path": [0.225, 0.1, 0.225, 0.225, 0.225],
-    })
+    assert_weights(
+        rows,
+        {
+            "first_touch": [1, 0, 0, 0, 0],
+            "last_touch": [0, 0, 0, 0, 1],
+            "linear": [1 / 5] * 5,
+            # 2^(−28/7) … 2^0 = 1/16, 1/8, 1/4, 1/2, 1; their sum is 31/16, so 1/31, 2/31, 4/31, 8/31, 16/31.
+            "time_decay": [1 / 31, 2 / 31, 4 / 31, 8 / 31, 16 / 31],
+            # U-shaped: 40 % first (A1), 40 % lead-creation (A3), the 20 % over A2 between them; after A3 nothing.
+            "u_shaped": [0.4, 0.2, 0.4, 0, 0],
+            # W-shaped: 30 % each on A1, A3, A4; the 10 % over A2, the one other touch before A4; A5 nothing.
+            "w_shaped": [0.3, 0.1, 0.3, 0.3, 0],
+            # Full path: 22.5 % each on A1, A3, A4, A5; the 10 % over A2.
+            "full_path": [0.225, 0.1, 0.225, 0.225, 0.225],
+        },
+    )
 
 
 def test_one_touch_takes_everything(company):
@@ -192,17 +251,22 @@ def test_two_touches_first_then_every_other_role(company):
     # opportunity-creation (the last touch by 6 Jan) and closing.
     rows = journey(company, "D-C")
     assert roles(rows) == ["F", "LOC"]
-    assert_weights(rows, {
-        "first_touch": [1, 0], "last_touch": [0, 1], "linear": [0.5, 0.5],
-        # Ages 21 and 14 days: 1/8 and 1/4, normalised 1/3 and 2/3.
-        "time_decay": [1 / 3, 2 / 3],
-        # No touch between first and lead-creation: the 20 % goes half to each slot, 50 / 50.
-        "u_shaped": [0.5, 0.5],
-        # No other touch: each of the three 30 % slots gets a third of the 10 %; C2 holds two of them.
-        "w_shaped": [1 / 3, 2 / 3],
-        # Four slots of 22.5 % + 2.5 %; C2 holds three: 25 / 75.
-        "full_path": [0.25, 0.75],
-    })
+    assert_weights(
+        rows,
+        {
+            "first_touch": [1, 0],
+            "last_touch": [0, 1],
+            "linear": [0.5, 0.5],
+            # Ages 21 and 14 days: 1/8 and 1/4, normalised 1/3 and 2/3.
+            "time_decay": [1 / 3, 2 / 3],
+            # No touch between first and lead-creation: the 20 % goes half to each slot, 50 / 50.
+            "u_shaped": [0.5, 0.5],
+            # No other touch: each of the three 30 % slots gets a third of the 10 %; C2 holds two of them.
+            "w_shaped": [1 / 3, 2 / 3],
+            # Four slots of 22.5 % + 2.5 %; C2 holds three: 25 / 75.
+            "full_path": [0.25, 0.75],
+        },
+    )
 
 
 def test_the_first_touch_is_also_the_lead_creation_touch(company):
@@ -210,16 +274,19 @@ def test_the_first_touch_is_also_the_lead_creation_touch(company):
     # D3 (15 Jan, when the deal was created) opportunity-creation, D4 (at the close) closing.
     rows = journey(company, "D-D")
     assert roles(rows) == ["FL", "-", "O", "C"]
-    assert_weights(rows, {
-        # Ages 21, 14, 7, 0 days: 1/8, 1/4, 1/2, 1 over 15/8.
-        "time_decay": [1 / 15, 2 / 15, 4 / 15, 8 / 15],
-        # Both 40 % slots on D1, and nothing between them: the 20 % to the slots too, so all of it.
-        "u_shaped": [1, 0, 0, 0],
-        # 30 + 30 on D1, 30 on D3, the 10 % on D2 (between first and opportunity-creation); D4 nothing.
-        "w_shaped": [0.6, 0.1, 0.3, 0],
-        # 22.5 + 22.5 on D1, 22.5 on D3 and on D4, the 10 % on D2.
-        "full_path": [0.45, 0.1, 0.225, 0.225],
-    })
+    assert_weights(
+        rows,
+        {
+            # Ages 21, 14, 7, 0 days: 1/8, 1/4, 1/2, 1 over 15/8.
+            "time_decay": [1 / 15, 2 / 15, 4 / 15, 8 / 15],
+            # Both 40 % slots on D1, and nothing between them: the 20 % to the slots too, so all of it.
+            "u_shaped": [1, 0, 0, 0],
+            # 30 + 30 on D1, 30 on D3, the 10 % on D2 (between first and opportunity-creation); D4 nothing.
+            "w_shaped": [0.6, 0.1, 0.3, 0],
+            # 22.5 + 22.5 on D1, 22.5 on D3 and on D4, the 10 % on D2.
+            "full_path": [0.45, 0.1, 0.225, 0.225],
+        },
+    )
 
 
 def test_touches_only_after_the_deal_was_created_and_at_the_same_moment(company):
@@ -229,12 +296,19 @@ def test_touches_only_after_the_deal_was_created_and_at_the_same_moment(company)
     rows = journey(company, "D-E")
     assert rows.index.tolist() == ["E-a", "E-b"]
     assert roles(rows) == ["FLO", "C"]
-    assert_weights(rows, {
-        "first_touch": [1, 0], "last_touch": [0, 1], "linear": [0.5, 0.5],
-        "time_decay": [0.5, 0.5],  # the same age
-        # U- and W-shaped end at E-a, which holds all their slots; full path: three slots of 25 % on E-a.
-        "u_shaped": [1, 0], "w_shaped": [1, 0], "full_path": [0.75, 0.25],
-    })
+    assert_weights(
+        rows,
+        {
+            "first_touch": [1, 0],
+            "last_touch": [0, 1],
+            "linear": [0.5, 0.5],
+            "time_decay": [0.5, 0.5],  # the same age
+            # U- and W-shaped end at E-a, which holds all their slots; full path: three slots of 25 % on E-a.
+            "u_shaped": [1, 0],
+            "w_shaped": [1, 0],
+            "full_path": [0.75, 0.25],
+        },
+    )
 
 
 def test_a_deal_created_before_its_lead_has_no_earlier_opportunity_creation_touch(company):
@@ -243,19 +317,26 @@ def test_a_deal_created_before_its_lead_has_no_earlier_opportunity_creation_touc
     # touch, so N3 holds both roles and N2 stays in the middle.
     rows = journey(company, "D-N", window=Filters(start=D(2026, 2, 1), end=D(2026, 3, 1)))
     assert roles(rows) == ["F", "-", "LO", "C"]
-    assert_weights(rows, {
-        "u_shaped": [0.4, 0.2, 0.4, 0],
-        # 30 % on N1, 30 + 30 % on N3; the 10 % on N2; nothing after N3.
-        "w_shaped": [0.3, 0.1, 0.6, 0],
-        # 22.5 % on N1 and N4, 22.5 + 22.5 % on N3, the 10 % on N2.
-        "full_path": [0.225, 0.1, 0.45, 0.225],
-    })
+    assert_weights(
+        rows,
+        {
+            "u_shaped": [0.4, 0.2, 0.4, 0],
+            # 30 % on N1, 30 + 30 % on N3; the 10 % on N2; nothing after N3.
+            "w_shaped": [0.3, 0.1, 0.6, 0],
+            # 22.5 % on N1 and N4, 22.5 + 22.5 % on N3, the 10 % on N2.
+            "full_path": [0.225, 0.1, 0.45, 0.225],
+        },
+    )
 
 
 def test_a_deal_without_a_touch_is_one_unattributed_row(company):
     rows = journey(company, "D-F").reset_index()
     assert len(rows) == 1 and pd.isna(rows["touch_id"].iloc[0]) and pd.isna(rows["channel"].iloc[0])
-    assert (rows["touch_number"].iloc[0], rows["touch_count"].iloc[0], rows["amount_cents"].iloc[0]) == (0, 0, 25000)
+    assert (rows["touch_number"].iloc[0], rows["touch_count"].iloc[0], rows["amount_cents"].iloc[0]) == (
+        0,
+        0,
+        25000,
+    )
     assert rows[WEIGHTS].iloc[0].tolist() == [1.0] * 7
     assert not rows[ROLES].iloc[0].any()
 
@@ -282,17 +363,20 @@ def test_pipeline_journeys_end_at_the_deals_creation(company):
     assert rows.index.tolist() == ["A1", "A2", "A3", "A4"]
     assert roles(rows) == ["F", "-", "L", "OC"]
     assert (rows["converted_at"] == pd.Timestamp("2026-01-22")).all()
-    assert_weights(rows, {
-        "last_touch": [0, 0, 0, 1],
-        "linear": [0.25] * 4,
-        # Ages 21, 14, 7, 0 days from 22 Jan.
-        "time_decay": [1 / 15, 2 / 15, 4 / 15, 8 / 15],
-        "u_shaped": [0.4, 0.2, 0.4, 0],
-        # 30 % on A1, A3, A4; the 10 % on A2.
-        "w_shaped": [0.3, 0.1, 0.3, 0.3],
-        # 22.5 % on A1 and A3, 22.5 + 22.5 on A4 (opportunity-creation and closing); the 10 % on A2.
-        "full_path": [0.225, 0.1, 0.225, 0.45],
-    })
+    assert_weights(
+        rows,
+        {
+            "last_touch": [0, 0, 0, 1],
+            "linear": [0.25] * 4,
+            # Ages 21, 14, 7, 0 days from 22 Jan.
+            "time_decay": [1 / 15, 2 / 15, 4 / 15, 8 / 15],
+            "u_shaped": [0.4, 0.2, 0.4, 0],
+            # 30 % on A1, A3, A4; the 10 % on A2.
+            "w_shaped": [0.3, 0.1, 0.3, 0.3],
+            # 22.5 % on A1 and A3, 22.5 + 22.5 on A4 (opportunity-creation and closing); the 10 % on A2.
+            "full_path": [0.225, 0.1, 0.225, 0.45],
+        },
+    )
 
 
 def test_pipeline_two_touches_first_and_lead_creation_then_the_rest(company):
@@ -300,13 +384,16 @@ def test_pipeline_two_touches_first_and_lead_creation_then_the_rest(company):
     # opportunity-creation and closing.
     rows = journey(company, "D-H", basis="pipeline")
     assert roles(rows) == ["FL", "OC"]
-    assert_weights(rows, {
-        # Ages 3 and 2 days: 2^(−3/7) and 2^(−2/7), normalised: 1 / (1 + 2^(1/7)) to the older.
-        "time_decay": [1 / (1 + 2 ** (1 / 7)), 2 ** (1 / 7) / (1 + 2 ** (1 / 7))],
-        "u_shaped": [1, 0],  # both slots on H1, nothing between
-        "w_shaped": [2 / 3, 1 / 3],  # three slots of 1/3: two on H1
-        "full_path": [0.5, 0.5],  # four slots of 1/4: two each
-    })
+    assert_weights(
+        rows,
+        {
+            # Ages 3 and 2 days: 2^(−3/7) and 2^(−2/7), normalised: 1 / (1 + 2^(1/7)) to the older.
+            "time_decay": [1 / (1 + 2 ** (1 / 7)), 2 ** (1 / 7) / (1 + 2 ** (1 / 7))],
+            "u_shaped": [1, 0],  # both slots on H1, nothing between
+            "w_shaped": [2 / 3, 1 / 3],  # three slots of 1/3: two on H1
+            "full_path": [0.5, 0.5],  # four slots of 1/4: two each
+        },
+    )
 
 
 def test_pipeline_makes_a_deal_without_earlier_touches_unattributed(company):
@@ -320,8 +407,17 @@ def test_pipeline_makes_a_deal_without_earlier_touches_unattributed(company):
 def test_pipeline_scope_is_every_deal_created_in_the_window(company):
     frame = db.run_query("attribution__touch_weights", JAN, db=company, basis="pipeline")
     # Lost (D-G) and open (D-H, D-M) deals too; D-J was created in February.
-    assert frame["deal_id"].drop_duplicates().tolist() == ["D-A", "D-B", "D-C", "D-D", "D-E", "D-F", "D-G", "D-H",
-                                                          "D-M"]
+    assert frame["deal_id"].drop_duplicates().tolist() == [
+        "D-A",
+        "D-B",
+        "D-C",
+        "D-D",
+        "D-E",
+        "D-F",
+        "D-G",
+        "D-H",
+        "D-M",
+    ]
     # D-G: G1…G3 (G4 came after the deal was created); G1 at the lead's creation.
     g = frame[frame["deal_id"] == "D-G"].set_index("touch_id")
     assert roles(g) == ["FL", "-", "OC"]
@@ -356,8 +452,12 @@ def test_credit_rolls_the_weights_up_to_channels(company):
         frame = db.run_query("attribution__credit", JAN, db=company, model=model, segments=["mid_market"])
         return {row.key: row.credit_usd for row in frame.itertuples() if row.credit_usd}
 
-    assert credit("time_decay") == {"paid_search": 500.0, "webinar": 200.0, "direct_sales": 800.0,
-                                    "email": 1600.0}
+    assert credit("time_decay") == {
+        "paid_search": 500.0,
+        "webinar": 200.0,
+        "direct_sales": 800.0,
+        "email": 1600.0,
+    }
     assert credit("u_shaped") == {"paid_search": 2480.0, "webinar": 620.0}
 
 
@@ -375,8 +475,11 @@ def test_revenue_transitions_count_converting_lost_and_deal_less_journeys(compan
     assert transitions(company) == {
         ("(start)", "paid_search"): 2,  # D-A, L-I
         ("(start)", "webinar"): 3,  # D-B, D-E, L-J
-        ("(start)", "events"): 1, ("(start)", "outbound_sdr"): 1, ("(start)", "email"): 1,  # D-C, D-D, D-G
-        ("paid_search", "webinar"): 1, ("webinar", "paid_search"): 1,  # D-A
+        ("(start)", "events"): 1,
+        ("(start)", "outbound_sdr"): 1,
+        ("(start)", "email"): 1,  # D-C, D-D, D-G
+        ("paid_search", "webinar"): 1,
+        ("webinar", "paid_search"): 1,  # D-A
         ("paid_search", "direct_sales"): 2,  # D-A, L-I
         ("direct_sales", "email"): 1,  # D-A
         ("events", "paid_search"): 1,  # D-C
@@ -384,7 +487,8 @@ def test_revenue_transitions_count_converting_lost_and_deal_less_journeys(compan
         ("webinar", "email"): 1,  # D-E
         ("email", "webinar"): 1,  # D-G
         ("email", "(conversion)"): 2,  # D-A, D-E
-        ("webinar", "(conversion)"): 1, ("paid_search", "(conversion)"): 1,  # D-B, D-C
+        ("webinar", "(conversion)"): 1,
+        ("paid_search", "(conversion)"): 1,  # D-B, D-C
         ("direct_sales", "(conversion)"): 1,  # D-D
         ("webinar", "(null)"): 2,  # D-G, L-J
         ("direct_sales", "(null)"): 1,  # L-I
@@ -399,15 +503,21 @@ def test_pipeline_transitions_leave_lost_deals_converting(company):
         ("(start)", "paid_search"): 2,  # D-A, L-I
         ("(start)", "webinar"): 3,  # D-B, D-M, L-J
         ("(start)", "events"): 2,  # D-C, D-H
-        ("(start)", "outbound_sdr"): 1, ("(start)", "email"): 1,  # D-D, D-G
-        ("paid_search", "webinar"): 1, ("webinar", "paid_search"): 1,  # D-A
+        ("(start)", "outbound_sdr"): 1,
+        ("(start)", "email"): 1,  # D-D, D-G
+        ("paid_search", "webinar"): 1,
+        ("webinar", "paid_search"): 1,  # D-A
         ("paid_search", "direct_sales"): 2,  # D-A, L-I
-        ("events", "paid_search"): 1, ("outbound_sdr", "direct_sales"): 1, ("email", "webinar"): 1,
+        ("events", "paid_search"): 1,
+        ("outbound_sdr", "direct_sales"): 1,
+        ("email", "webinar"): 1,
         ("events", "partner"): 1,  # D-H
         ("direct_sales", "(conversion)"): 2,  # D-A, D-D
         ("webinar", "(conversion)"): 3,  # D-B, D-G, D-M
-        ("paid_search", "(conversion)"): 1, ("partner", "(conversion)"): 1,  # D-C, D-H
-        ("webinar", "(null)"): 1, ("direct_sales", "(null)"): 1,  # L-J, L-I
+        ("paid_search", "(conversion)"): 1,
+        ("partner", "(conversion)"): 1,  # D-C, D-H
+        ("webinar", "(null)"): 1,
+        ("direct_sales", "(null)"): 1,  # L-J, L-I
     }
 
 
@@ -418,32 +528,54 @@ def test_transitions_without_a_window_take_every_journey(company):
     assert transitions(company, Filters()) == {
         ("(start)", "paid_search"): 3,  # D-A, L-I, L-K
         ("(start)", "webinar"): 4,  # D-B, D-E, D-J, D-N
-        ("(start)", "events"): 1, ("(start)", "outbound_sdr"): 1, ("(start)", "email"): 1,
-        ("paid_search", "webinar"): 1, ("webinar", "paid_search"): 2,  # D-A; D-A, D-N
+        ("(start)", "events"): 1,
+        ("(start)", "outbound_sdr"): 1,
+        ("(start)", "email"): 1,
+        ("paid_search", "webinar"): 1,
+        ("webinar", "paid_search"): 2,  # D-A; D-A, D-N
         ("paid_search", "direct_sales"): 3,  # D-A, L-I, D-N
         ("direct_sales", "email"): 3,  # D-A, L-I, D-N
-        ("events", "paid_search"): 1, ("outbound_sdr", "direct_sales"): 1, ("webinar", "email"): 1,
+        ("events", "paid_search"): 1,
+        ("outbound_sdr", "direct_sales"): 1,
+        ("webinar", "email"): 1,
         ("email", "webinar"): 1,
-        ("email", "(conversion)"): 3, ("webinar", "(conversion)"): 2,  # D-A, D-E, D-N; D-B, D-J
-        ("paid_search", "(conversion)"): 1, ("direct_sales", "(conversion)"): 1,
-        ("webinar", "(null)"): 1, ("email", "(null)"): 1, ("paid_search", "(null)"): 1,  # D-G, L-I, L-K
+        ("email", "(conversion)"): 3,
+        ("webinar", "(conversion)"): 2,  # D-A, D-E, D-N; D-B, D-J
+        ("paid_search", "(conversion)"): 1,
+        ("direct_sales", "(conversion)"): 1,
+        ("webinar", "(null)"): 1,
+        ("email", "(null)"): 1,
+        ("paid_search", "(null)"): 1,  # D-G, L-I, L-K
     }
 
 
 def test_transitions_follow_the_lead_filters(company):
     # Sales-sourced leads, pipeline: D-D ob > ds, D-H ev > pa, D-M wb (D-F has no touch); no deal-less lead.
     assert transitions(company, basis="pipeline", teams=["sales"]) == {
-        ("(start)", "outbound_sdr"): 1, ("outbound_sdr", "direct_sales"): 1, ("direct_sales", "(conversion)"): 1,
-        ("(start)", "events"): 1, ("events", "partner"): 1, ("partner", "(conversion)"): 1,
-        ("(start)", "webinar"): 1, ("webinar", "(conversion)"): 1,
+        ("(start)", "outbound_sdr"): 1,
+        ("outbound_sdr", "direct_sales"): 1,
+        ("direct_sales", "(conversion)"): 1,
+        ("(start)", "events"): 1,
+        ("events", "partner"): 1,
+        ("partner", "(conversion)"): 1,
+        ("(start)", "webinar"): 1,
+        ("webinar", "(conversion)"): 1,
     }
     # smb leads, revenue: D-B wb, D-C ev > ps, D-E wb > em; lost D-G em > wb; L-I ps > ds; L-J wb.
     assert transitions(company, segments=["smb"]) == {
-        ("(start)", "webinar"): 3, ("webinar", "(conversion)"): 1,
-        ("(start)", "events"): 1, ("events", "paid_search"): 1, ("paid_search", "(conversion)"): 1,
-        ("webinar", "email"): 1, ("email", "(conversion)"): 1,
-        ("(start)", "email"): 1, ("email", "webinar"): 1, ("webinar", "(null)"): 2,
-        ("(start)", "paid_search"): 1, ("paid_search", "direct_sales"): 1, ("direct_sales", "(null)"): 1,
+        ("(start)", "webinar"): 3,
+        ("webinar", "(conversion)"): 1,
+        ("(start)", "events"): 1,
+        ("events", "paid_search"): 1,
+        ("paid_search", "(conversion)"): 1,
+        ("webinar", "email"): 1,
+        ("email", "(conversion)"): 1,
+        ("(start)", "email"): 1,
+        ("email", "webinar"): 1,
+        ("webinar", "(null)"): 2,
+        ("(start)", "paid_search"): 1,
+        ("paid_search", "direct_sales"): 1,
+        ("direct_sales", "(null)"): 1,
     }
 
 
@@ -458,18 +590,27 @@ def test_sourced_and_influenced_on_pipeline(company):
     # D-G (G1), and the sales-sourced D-H (H1 events) = 4,900 (5). Not: D-D (sales touches only), D-E
     # (touched after), D-F (none), D-M (its webinar touch came at the very moment of creation).
     frame = db.run_query("attribution__sourced_influenced", JAN, db=company).set_index("measure")
-    assert frame.index.tolist() == ["marketing_sourced", "sales_sourced", "total", "marketing_influenced",
-                                    "influenced_sales_sourced"]
+    assert frame.index.tolist() == [
+        "marketing_sourced",
+        "sales_sourced",
+        "total",
+        "marketing_influenced",
+        "influenced_sales_sourced",
+    ]
     assert frame["amount_usd"].tolist() == [4500.0, 1900.0, 6400.0, 4900.0, 600.0]
     assert frame["deal_count"].tolist() == [5, 4, 9, 5, 1]
-    assert frame["share_rate"].tolist() == pytest.approx([4500 / 6400, 1900 / 6400, 1.0, 4900 / 6400, 600 / 6400])
+    assert frame["share_rate"].tolist() == pytest.approx(
+        [4500 / 6400, 1900 / 6400, 1.0, 4900 / 6400, 600 / 6400]
+    )
     assert frame["team"].tolist()[:2] == ["marketing", "sales"] and pd.isna(frame.loc["total", "team"])
 
 
 def test_sourced_and_influenced_on_revenue(company):
     # Won deals closed in January. Marketing-sourced: D-A, D-B, D-C, D-E = 4,100; sales-sourced: D-D,
     # D-F = 1,250. Influenced: D-A, D-B, D-C = 3,900; none of it sales-sourced.
-    frame = db.run_query("attribution__sourced_influenced", JAN, db=company, basis="revenue").set_index("measure")
+    frame = db.run_query("attribution__sourced_influenced", JAN, db=company, basis="revenue").set_index(
+        "measure"
+    )
     assert frame["amount_usd"].tolist() == [4100.0, 1250.0, 5350.0, 3900.0, 0.0]
     assert frame["deal_count"].tolist() == [4, 2, 6, 3, 0]
     # EMEA only: D-B (marketing, influenced) and D-F (sales).
@@ -494,50 +635,121 @@ def test_sourced_and_influenced_on_revenue(company):
 
 APRIL = Filters(start=D(2026, 4, 1), end=D(2026, 5, 1))
 BANDS = ["80–100", "60–79", "40–59", "0–39", "unscored"]
-REASONS = ["not_a_fit", "data_or_routing", "other_rejection", "not_worked_in_sla", "disqualified_after_contact",
-           "still_open"]
+REASONS = [
+    "not_a_fit",
+    "data_or_routing",
+    "other_rejection",
+    "not_worked_in_sla",
+    "disqualified_after_contact",
+    "still_open",
+]
 
 
 def mql(lead_id, mql_at, score, segment, region, channel, owner, campaign=None, **stages):
-    return {"lead_id": lead_id, "created_at": ts(mql_at) - dt.timedelta(days=1), "sourced_by": "marketing",
-            "segment": segment, "region": region, "channel": channel, "owner_id": owner,
-            "source_campaign_id": campaign, "score": score, "mql_at": ts(mql_at),
-            **{k: ts(v) if k.endswith("_at") else v for k, v in stages.items()}}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts(mql_at) - dt.timedelta(days=1),
+        "sourced_by": "marketing",
+        "segment": segment,
+        "region": region,
+        "channel": channel,
+        "owner_id": owner,
+        "source_campaign_id": campaign,
+        "score": score,
+        "mql_at": ts(mql_at),
+        **{k: ts(v) if k.endswith("_at") else v for k, v in stages.items()},
+    }
 
 
 def call(touch_id, lead_id, at, team="sales"):
-    return {"touch_id": touch_id, "lead_id": lead_id, "touched_at": ts(at), "team": team, "kind": "call",
-            "channel": "direct_sales" if team == "sales" else "email", "person_id": "P1" if team == "sales" else None}
+    return {
+        "touch_id": touch_id,
+        "lead_id": lead_id,
+        "touched_at": ts(at),
+        "team": team,
+        "kind": "call",
+        "channel": "direct_sales" if team == "sales" else "email",
+        "person_id": "P1" if team == "sales" else None,
+    }
 
 
 MQLS = [
-    mql("Q1", "2026-04-02 09:00", 90, "smb", "NA", "webinar", "P1", "C1", sal_at="2026-04-03 09:00",
-        sql_at="2026-04-05 09:00"),
-    mql("Q2", "2026-04-03 09:00", 65, "enterprise", "EMEA", "paid_search", "P2", "C1",
-        disqualified_at="2026-04-04 09:00", disqualify_reason="wrong_territory"),
+    mql(
+        "Q1",
+        "2026-04-02 09:00",
+        90,
+        "smb",
+        "NA",
+        "webinar",
+        "P1",
+        "C1",
+        sal_at="2026-04-03 09:00",
+        sql_at="2026-04-05 09:00",
+    ),
+    mql(
+        "Q2",
+        "2026-04-03 09:00",
+        65,
+        "enterprise",
+        "EMEA",
+        "paid_search",
+        "P2",
+        "C1",
+        disqualified_at="2026-04-04 09:00",
+        disqualify_reason="wrong_territory",
+    ),
     mql("Q3", "2026-04-04 09:00", 45, "smb", "EMEA", "webinar", "P2", "C2"),
-    mql("Q4", "2026-04-05 09:00", None, "enterprise", "NA", "paid_search", "P1", "C2", sal_at="2026-04-07 09:00",
-        disqualified_at="2026-04-20 09:00", disqualify_reason="timing"),
+    mql(
+        "Q4",
+        "2026-04-05 09:00",
+        None,
+        "enterprise",
+        "NA",
+        "paid_search",
+        "P1",
+        "C2",
+        sal_at="2026-04-07 09:00",
+        disqualified_at="2026-04-20 09:00",
+        disqualify_reason="timing",
+    ),
     mql("Q5", "2026-04-06 09:00", 20, "smb", "NA", "email", "P1", sql_at="2026-04-08 09:00"),
     mql("Q6", "2026-04-07 09:00", 82, "smb", "NA", "events", "P2"),
     mql("R1", "2026-03-03 09:00", 85, "smb", "NA", "webinar", "P1", "C1"),
     mql("R2", "2026-03-04 09:00", 62, "enterprise", "EMEA", "paid_search", "P2", "C2"),
 ]
-CALLS = [call("Q1-1", "Q1", "2026-04-02 09:30"), call("Q2-0", "Q2", "2026-04-03 08:00"),
-         call("Q2-1", "Q2", "2026-04-03 11:00"), call("Q3-1", "Q3", "2026-04-04 10:00", team="marketing"),
-         call("Q4-1", "Q4", "2026-04-06 15:00"), call("Q5-1", "Q5", "2026-04-06 13:00"),
-         call("Q6-1", "Q6", "2026-04-07 11:00")]
-WINS = [deal("DQ1", "Q1", "2026-04-06 09:00", "2026-05-10 09:00", "won", 1000),
-        deal("DR1", "R1", "2026-03-10 09:00", "2026-03-20 09:00", "won", 1000)]
+CALLS = [
+    call("Q1-1", "Q1", "2026-04-02 09:30"),
+    call("Q2-0", "Q2", "2026-04-03 08:00"),
+    call("Q2-1", "Q2", "2026-04-03 11:00"),
+    call("Q3-1", "Q3", "2026-04-04 10:00", team="marketing"),
+    call("Q4-1", "Q4", "2026-04-06 15:00"),
+    call("Q5-1", "Q5", "2026-04-06 13:00"),
+    call("Q6-1", "Q6", "2026-04-07 11:00"),
+]
+WINS = [
+    deal("DQ1", "Q1", "2026-04-06 09:00", "2026-05-10 09:00", "won", 1000),
+    deal("DR1", "R1", "2026-03-10 09:00", "2026-03-20 09:00", "won", 1000),
+]
 
 
 @pytest.fixture(scope="module")
 def mqls(tmp_path_factory):
-    campaigns = [{"campaign_id": c, "name": c, "channel": "webinar", "owner_team": "marketing",
-                  "start_date": D(2026, 1, 1), "cost": 0} for c in ("C1", "C2")]
-    path = write_db(tmp_path_factory.mktemp("leakage") / "mqls.duckdb",
-                    {"people": PEOPLE, "campaigns": campaigns, "leads": MQLS, "touches": CALLS, "deals": WINS},
-                    meta={"as_of": "2026-06-30"})
+    campaigns = [
+        {
+            "campaign_id": c,
+            "name": c,
+            "channel": "webinar",
+            "owner_team": "marketing",
+            "start_date": D(2026, 1, 1),
+            "cost": 0,
+        }
+        for c in ("C1", "C2")
+    ]
+    path = write_db(
+        tmp_path_factory.mktemp("leakage") / "mqls.duckdb",
+        {"people": PEOPLE, "campaigns": campaigns, "leads": MQLS, "touches": CALLS, "deals": WINS},
+        meta={"as_of": "2026-06-30"},
+    )
     yield path
     db.close_connections()
 
@@ -547,10 +759,19 @@ def test_lead_milestones_carry_what_the_leakage_queries_read(mqls):
     q2, q3, q1 = frame.loc["Q2"], frame.loc["Q3"], frame.loc["Q1"]
     # The follow-up is the first sales touch at or after the MQL: Q2's 08:00 call was before it.
     assert q2["first_sales_touch_at"] == pd.Timestamp("2026-04-03 11:00") and q2["speed_to_lead_hours"] == 2.0
-    assert (q2["score"], q2["region"], q2["segment"], q2["channel"], q2["owner_id"], q2["source_campaign_id"]) == (
-        65, "EMEA", "enterprise", "paid_search", "P2", "C1")
+    assert (
+        q2["score"],
+        q2["region"],
+        q2["segment"],
+        q2["channel"],
+        q2["owner_id"],
+        q2["source_campaign_id"],
+    ) == (65, "EMEA", "enterprise", "paid_search", "P2", "C1")
     assert (q2["disqualify_reason"], q2["disqualified_at"], bool(q2["reached_sql"])) == (
-        "wrong_territory", pd.Timestamp("2026-04-04 09:00"), False)
+        "wrong_territory",
+        pd.Timestamp("2026-04-04 09:00"),
+        False,
+    )
     # A marketing email is not a follow-up.
     assert pd.isna(q3["first_sales_touch_at"]) and pd.isna(q3["speed_to_lead_hours"])
     assert q1["speed_to_lead_hours"] == 0.5 and q1["won_at"] == pd.Timestamp("2026-05-10 09:00")
@@ -573,9 +794,16 @@ def test_mql_sql_loss_by_the_leads_own_columns(mqls):
     assert frame.loc["not_worked_in_sla", "lost_share_rate"] == pytest.approx(2 / 4)
     assert frame.loc["not_worked_in_sla", "mql_rate"] == pytest.approx(2 / 6)
     # A 3 h priority SLA covers Q6's 2 h: it is still open.
-    assert loss(mqls, priority_sla_hours=3) == {"data_or_routing": 1, "not_worked_in_sla": 1,
-                                               "disqualified_after_contact": 1, "still_open": 1}
-    assert loss(mqls, segments=["enterprise"]) == {"data_or_routing": 1, "disqualified_after_contact": 1}  # Q2, Q4
+    assert loss(mqls, priority_sla_hours=3) == {
+        "data_or_routing": 1,
+        "not_worked_in_sla": 1,
+        "disqualified_after_contact": 1,
+        "still_open": 1,
+    }
+    assert loss(mqls, segments=["enterprise"]) == {
+        "data_or_routing": 1,
+        "disqualified_after_contact": 1,
+    }  # Q2, Q4
     assert loss(mqls, regions=["EMEA"]) == {"data_or_routing": 1, "not_worked_in_sla": 1}  # Q2, Q3
     assert loss(mqls, channels=["webinar"]) == {"not_worked_in_sla": 1}  # Q1 reached SQL, Q3
     assert loss(mqls, owners=["P1"]) == {"disqualified_after_contact": 1}  # Q1, Q4, Q5
@@ -586,7 +814,9 @@ def test_mql_sql_loss_by_the_leads_own_columns(mqls):
 def grid(mqls, **params) -> dict[tuple[str, str], tuple[int, int, int]]:
     frame = db.run_query("attribution__quality_speed_grid", APRIL, db=mqls, **params)
     assert len(frame) == 5 * 6
-    return {(r.band, r.speed): (r.mql_count, r.sql_count, r.won_count) for r in frame.itertuples() if r.mql_count}
+    return {
+        (r.band, r.speed): (r.mql_count, r.sql_count, r.won_count) for r in frame.itertuples() if r.mql_count
+    }
 
 
 def test_quality_speed_grid_by_the_leads_score_and_first_sales_touch(mqls):
@@ -599,14 +829,26 @@ def test_quality_speed_grid_by_the_leads_score_and_first_sales_touch(mqls):
         ("0–39", "4–24 h"): (1, 1, 0),  # Q5: SQL
         ("80–100", "1–4 h"): (1, 0, 0),  # Q6
     }
-    assert grid(mqls, regions=["EMEA"]) == {("60–79", "1–4 h"): (1, 0, 0), ("40–59", "no follow-up"): (1, 0, 0)}
-    assert grid(mqls, owners=["P2"]) == {("60–79", "1–4 h"): (1, 0, 0), ("40–59", "no follow-up"): (1, 0, 0),
-                                         ("80–100", "1–4 h"): (1, 0, 0)}
+    assert grid(mqls, regions=["EMEA"]) == {
+        ("60–79", "1–4 h"): (1, 0, 0),
+        ("40–59", "no follow-up"): (1, 0, 0),
+    }
+    assert grid(mqls, owners=["P2"]) == {
+        ("60–79", "1–4 h"): (1, 0, 0),
+        ("40–59", "no follow-up"): (1, 0, 0),
+        ("80–100", "1–4 h"): (1, 0, 0),
+    }
 
 
 def shift_share(mqls, **params):
-    return db.run_query("attribution__conversion_shift_share", APRIL, db=mqls, previous_start=D(2026, 3, 1),
-                        previous_end=D(2026, 4, 1), **params)
+    return db.run_query(
+        "attribution__conversion_shift_share",
+        APRIL,
+        db=mqls,
+        previous_start=D(2026, 3, 1),
+        previous_end=D(2026, 4, 1),
+        **params,
+    )
 
 
 def test_conversion_shift_share_by_the_leads_score_and_region(mqls):
@@ -628,10 +870,15 @@ def test_conversion_shift_share_by_the_leads_score_and_region(mqls):
     # (unscored). Mix (1/2 − 1)·1 = −1/2, rate 1·(1/2 − 1) = −1/2, interaction (−1/2)(−1/2) = 1/4.
     na = shift_share(mqls, regions=["NA"])
     assert na["current_mql_count"].tolist() == [2, 0, 0, 1, 1]
-    assert (na["mix_effect_rate"].sum(), na["rate_effect_rate"].sum(), na["interaction_effect_rate"].sum()) == (
-        pytest.approx(-1 / 2), pytest.approx(-1 / 2), pytest.approx(1 / 4))
+    assert (
+        na["mix_effect_rate"].sum(),
+        na["rate_effect_rate"].sum(),
+        na["interaction_effect_rate"].sum(),
+    ) == (pytest.approx(-1 / 2), pytest.approx(-1 / 2), pytest.approx(1 / 4))
     # Enterprise: March R2, April Q2 and Q4; nobody won, so nothing moved.
     enterprise = shift_share(mqls, segments=["enterprise"])
     assert enterprise["previous_mql_count"].tolist() == [0, 1, 0, 0, 0]
     assert enterprise["current_mql_count"].tolist() == [0, 1, 0, 0, 1]
-    assert enterprise[["mix_effect_rate", "rate_effect_rate", "interaction_effect_rate"]].abs().sum().sum() == 0
+    assert (
+        enterprise[["mix_effect_rate", "rate_effect_rate", "interaction_effect_rate"]].abs().sum().sum() == 0
+    )

@@ -21,8 +21,12 @@ CHANNELS = ("paid_search", "webinar", "email", "direct_sales")
 
 touches = st.lists(st.tuples(st.sampled_from(CHANNELS), st.integers(-30 * 24, 90 * 24)), max_size=7)
 deals = st.lists(
-    st.tuples(st.integers(0, 40 * 24), st.integers(0, 60 * 24), st.sampled_from(["won", "lost", "open"]),
-              st.integers(0, 10**9)),
+    st.tuples(
+        st.integers(0, 40 * 24),
+        st.integers(0, 60 * 24),
+        st.sampled_from(["won", "lost", "open"]),
+        st.integers(0, 10**9),
+    ),
     max_size=2,
 )
 journeys = st.lists(st.tuples(st.integers(0, 40 * 24), touches, deals), min_size=1, max_size=6)
@@ -33,19 +37,44 @@ def build(journeys, directory: Path) -> tuple[Path, list[dict]]:
     leads, touch_rows, deal_rows = [], [], []
     for i, (created, lead_touches, lead_deals) in enumerate(journeys):
         created_at = EPOCH + dt.timedelta(hours=created)
-        leads.append({"lead_id": f"L{i}", "created_at": created_at, "channel": "webinar", "sourced_by": "marketing",
-                      "segment": "smb", "region": "NA"})
+        leads.append(
+            {
+                "lead_id": f"L{i}",
+                "created_at": created_at,
+                "channel": "webinar",
+                "sourced_by": "marketing",
+                "segment": "smb",
+                "region": "NA",
+            }
+        )
         for k, (channel, offset) in enumerate(lead_touches):
             team = "sales" if channel == "direct_sales" else "marketing"
-            touch_rows.append({"touch_id": f"T{i}-{k}", "lead_id": f"L{i}", "channel": channel, "team": team,
-                               "kind": "call", "touched_at": created_at + dt.timedelta(hours=offset),
-                               "campaign_id": None})
+            touch_rows.append(
+                {
+                    "touch_id": f"T{i}-{k}",
+                    "lead_id": f"L{i}",
+                    "channel": channel,
+                    "team": team,
+                    "kind": "call",
+                    "touched_at": created_at + dt.timedelta(hours=offset),
+                    "campaign_id": None,
+                }
+            )
         for k, (opened, cycle, stage, cents) in enumerate(lead_deals):
             deal_created = created_at + dt.timedelta(hours=opened)
-            deal_rows.append({"deal_id": f"D{i}-{k}", "lead_id": f"L{i}", "created_at": deal_created,
-                              "closed_at": None if stage == "open" else deal_created + dt.timedelta(hours=cycle),
-                              "stage": stage, "amount": cents / 100})
-    path = write_db(directory / "generated.duckdb", {"leads": leads, "touches": touch_rows, "deals": deal_rows})
+            deal_rows.append(
+                {
+                    "deal_id": f"D{i}-{k}",
+                    "lead_id": f"L{i}",
+                    "created_at": deal_created,
+                    "closed_at": None if stage == "open" else deal_created + dt.timedelta(hours=cycle),
+                    "stage": stage,
+                    "amount": cents / 100,
+                }
+            )
+    path = write_db(
+        directory / "generated.duckdb", {"leads": leads, "touches": touch_rows, "deals": deal_rows}
+    )
     return path, (leads, touch_rows, deal_rows)
 
 
@@ -103,14 +132,20 @@ def check_scope(path, rows, basis, window):
 def test_the_generator_reaches_every_kind_of_journey(tmp_path):
     # A deal without touches, a touch after the close, a lost and an open deal: the invariant above
     # is not vacuous.
-    path, rows = build([(0, [("webinar", -5), ("direct_sales", 2000)], [(10, 100, "won", 12345)]),
-                        (5, [], [(1, 1, "won", 999), (2, 2, "lost", 7)]),
-                        (6, [("email", 0)], [(1, 1, "open", 1)])], tmp_path)
+    path, rows = build(
+        [
+            (0, [("webinar", -5), ("direct_sales", 2000)], [(10, 100, "won", 12345)]),
+            (5, [], [(1, 1, "won", 999), (2, 2, "lost", 7)]),
+            (6, [("email", 0)], [(1, 1, "open", 1)]),
+        ],
+        tmp_path,
+    )
     assert expected_scope(rows, "revenue", Filters()) == (12345 + 999, 999)
     assert expected_scope(rows, "pipeline", Filters()) == (12345 + 999 + 7 + 1, 999 + 7)
     frame = db.run_query("attribution__credit", Filters(), db=path, model="linear")
     assert frame.set_index("key")["credit_usd"].to_dict() == pytest.approx(
-        {"webinar": 123.45, "unattributed": 9.99})
+        {"webinar": 123.45, "unattributed": 9.99}
+    )
     db.close_connections()
 
 
@@ -127,14 +162,20 @@ def expected_journeys(rows, basis: str, window: Filters) -> dict[str, tuple[list
         converted = deal["created_at"] if basis == "pipeline" else deal["closed_at"]
         if (basis == "revenue" and deal["stage"] != "won") or not start <= converted < end:
             continue
-        journey = sorted((t for t in touch_rows if t["lead_id"] == deal["lead_id"] and t["touched_at"] <= converted),
-                         key=lambda t: (t["touched_at"], t["touch_id"]))
+        journey = sorted(
+            (t for t in touch_rows if t["lead_id"] == deal["lead_id"] and t["touched_at"] <= converted),
+            key=lambda t: (t["touched_at"], t["touch_id"]),
+        )
 
         def last_at_or_before(moment, journey=journey):  # the last such touch, else the first
             return max(sum(t["touched_at"] <= moment for t in journey), 1)
 
         lead_creation = last_at_or_before(created[deal["lead_id"]])
-        out[deal["deal_id"]] = (journey, lead_creation, max(last_at_or_before(deal["created_at"]), lead_creation))
+        out[deal["deal_id"]] = (
+            journey,
+            lead_creation,
+            max(last_at_or_before(deal["created_at"]), lead_creation),
+        )
     return out
 
 
@@ -142,6 +183,7 @@ def rule_weights(n: int, lc: int, oc: int, ages_hours: list[float]) -> dict[str,
     """The seven rule-based models' weights of a journey of n touches by the README's table: role slots,
     the rest spread over the touches between the first and the model's last key touch that hold none of
     its roles, or, if none does, in equal parts to the slots."""
+
     def shaped(slots: list[int], slot_weight: float, rest: float, last: int) -> list[float]:
         rest_at = [p for p in range(2, last) if p not in slots]
         weights = [0.0] * n
@@ -166,8 +208,13 @@ def rule_weights(n: int, lc: int, oc: int, ages_hours: list[float]) -> dict[str,
 # Always tried as well: a journey whose four key touches are distinct with middle touches among them
 # (first, lead-creation at the lead's creation, opportunity-creation 10 h later, a middle touch, the
 # closing touch), which the small examples hypothesis favours rarely reach.
-KEY_TOUCHES = [(480, [("paid_search", -10), ("webinar", 0), ("email", 5), ("direct_sales", 20), ("paid_search", 30)],
-                [(10, 40, "won", 123456)])]
+KEY_TOUCHES = [
+    (
+        480,
+        [("paid_search", -10), ("webinar", 0), ("email", 5), ("direct_sales", 20), ("paid_search", 30)],
+        [(10, 40, "won", 123456)],
+    )
+]
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

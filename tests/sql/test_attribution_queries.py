@@ -37,20 +37,52 @@ PEOPLE = [
     {"person_id": "P-AE", "name": "Ava", "team": "sales", "role": "ae", "region": "NA"},
 ]
 CAMPAIGNS = [
-    {"campaign_id": "C-PS", "name": "Search", "channel": "paid_search", "owner_team": "marketing",
-     "start_date": D(2025, 12, 1), "cost": 100},
-    {"campaign_id": "C-WB", "name": "Webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": D(2025, 12, 1), "cost": 100},
-    {"campaign_id": "C-EM", "name": "Newsletter", "channel": "email", "owner_team": "marketing",
-     "start_date": D(2025, 12, 1), "cost": 100},
-    {"campaign_id": "C-OB", "name": "Sequence", "channel": "outbound_sdr", "owner_team": "sales",
-     "start_date": D(2025, 12, 1), "cost": 100},
+    {
+        "campaign_id": "C-PS",
+        "name": "Search",
+        "channel": "paid_search",
+        "owner_team": "marketing",
+        "start_date": D(2025, 12, 1),
+        "cost": 100,
+    },
+    {
+        "campaign_id": "C-WB",
+        "name": "Webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": D(2025, 12, 1),
+        "cost": 100,
+    },
+    {
+        "campaign_id": "C-EM",
+        "name": "Newsletter",
+        "channel": "email",
+        "owner_team": "marketing",
+        "start_date": D(2025, 12, 1),
+        "cost": 100,
+    },
+    {
+        "campaign_id": "C-OB",
+        "name": "Sequence",
+        "channel": "outbound_sdr",
+        "owner_team": "sales",
+        "start_date": D(2025, 12, 1),
+        "cost": 100,
+    },
 ]
 
 
 def lead(lead_id, created, channel, sourced_by="marketing", segment="smb"):
-    return {"lead_id": lead_id, "created_at": ts(created), "channel": channel, "sourced_by": sourced_by,
-            "segment": segment, "region": "NA", "owner_id": "P-SDR", "score": 50}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "channel": channel,
+        "sourced_by": sourced_by,
+        "segment": segment,
+        "region": "NA",
+        "owner_id": "P-SDR",
+        "score": 50,
+    }
 
 
 LEADS = [
@@ -66,8 +98,16 @@ LEADS = [
 
 
 def touch(touch_id, lead_id, at, channel, team="marketing", kind="ad_click", campaign=None, person=None):
-    return {"touch_id": touch_id, "lead_id": lead_id, "touched_at": ts(at), "channel": channel, "team": team,
-            "kind": kind, "campaign_id": campaign, "person_id": person}
+    return {
+        "touch_id": touch_id,
+        "lead_id": lead_id,
+        "touched_at": ts(at),
+        "channel": channel,
+        "team": team,
+        "kind": kind,
+        "campaign_id": campaign,
+        "person_id": person,
+    }
 
 
 TOUCHES = [
@@ -96,8 +136,15 @@ TOUCHES = [
 
 
 def deal(deal_id, lead_id, created, closed, stage, amount):
-    return {"deal_id": deal_id, "lead_id": lead_id, "created_at": ts(created),
-            "closed_at": ts(closed) if closed else None, "stage": stage, "amount": amount, "owner_id": "P-AE"}
+    return {
+        "deal_id": deal_id,
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "closed_at": ts(closed) if closed else None,
+        "stage": stage,
+        "amount": amount,
+        "owner_id": "P-AE",
+    }
 
 
 DEALS = [
@@ -113,9 +160,11 @@ DEALS = [
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory):
-    path = write_db(tmp_path_factory.mktemp("attribution") / "hand.duckdb",
-                    {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
-                    meta={"as_of": "2026-03-31"})
+    path = write_db(
+        tmp_path_factory.mktemp("attribution") / "hand.duckdb",
+        {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
+        meta={"as_of": "2026-03-31"},
+    )
     yield path
     db.close_connections()
 
@@ -127,7 +176,9 @@ def weights(company, deal_id, basis="revenue", window=FEB):
 
 def credit(company, model, level="channel", basis="revenue", window=FEB, **filters):
     """The non-zero credits of one model as {(key, team): credit_usd}."""
-    frame = db.run_query("attribution__credit", window, db=company, model=model, level=level, basis=basis, **filters)
+    frame = db.run_query(
+        "attribution__credit", window, db=company, model=model, level=level, basis=basis, **filters
+    )
     return {(row.key, row.team): row.credit_usd for row in frame.itertuples() if row.credit_usd != 0}
 
 
@@ -141,7 +192,15 @@ def cents(values):
 
 def test_a_long_journey_gets_every_model_by_hand(company):
     d1 = weights(company, "D1")
-    assert list(d1.index) == ["T1-1", "T1-2", "T1-3", "T1-4", "T1-5", "T1-6", "T1-7"]  # T1-8 is after the close
+    assert list(d1.index) == [
+        "T1-1",
+        "T1-2",
+        "T1-3",
+        "T1-4",
+        "T1-5",
+        "T1-6",
+        "T1-7",
+    ]  # T1-8 is after the close
     assert d1["is_lead_creation"].tolist() == [False, False, True, False, False, False, False]
     assert d1["is_opportunity_creation"].tolist() == [False, False, False, False, True, False, False]
     assert d1["first_touch_weight"].tolist() == [1, 0, 0, 0, 0, 0, 0]
@@ -152,7 +211,9 @@ def test_a_long_journey_gets_every_model_by_hand(company):
     # W-shaped ends at OC (T1-5): 30 each on T1-1, T1-3, T1-5; 10 over T1-2 and T1-4.
     assert d1["w_shaped_weight"].tolist() == pytest.approx([0.3, 0.05, 0.3, 0.05, 0.3, 0, 0])
     # Full path: 22.5 on first, LC, OC, closing; 10 over T1-2, T1-4, T1-6.
-    assert d1["full_path_weight"].tolist() == pytest.approx([0.225, 0.1 / 3, 0.225, 0.1 / 3, 0.225, 0.1 / 3, 0.225])
+    assert d1["full_path_weight"].tolist() == pytest.approx(
+        [0.225, 0.1 / 3, 0.225, 0.1 / 3, 0.225, 0.1 / 3, 0.225]
+    )
     # Time decay halves every 7 days before the close (21 Feb 10:00): T1-7 is 1 day out, T1-6 11 days,
     # T1-1 (1 Jan) 51 days.
     decay = d1["time_decay_weight"]
@@ -232,13 +293,17 @@ def test_credit_prints_the_contract_columns_for_every_model(company):
 def test_first_and_last_touch_by_channel(company):
     # First: D1 paid_search (T1-1) 1000, D2 webinar 500, D3 webinar (T3-1) 300, D5 outbound_sdr 100.01.
     assert credit(company, "first_touch") == {
-        ("paid_search", "marketing"): 1000.0, ("webinar", "marketing"): 800.0,
-        ("outbound_sdr", "sales"): 100.01, ("unattributed", "unattributed"): 250.0,
+        ("paid_search", "marketing"): 1000.0,
+        ("webinar", "marketing"): 800.0,
+        ("outbound_sdr", "sales"): 100.01,
+        ("unattributed", "unattributed"): 250.0,
     }
     # Last: D1 and D5 end on a sales meeting; D2 webinar; D3 paid_search.
     assert credit(company, "last_touch") == {
-        ("direct_sales", "sales"): 1100.01, ("webinar", "marketing"): 500.0,
-        ("paid_search", "marketing"): 300.0, ("unattributed", "unattributed"): 250.0,
+        ("direct_sales", "sales"): 1100.01,
+        ("webinar", "marketing"): 500.0,
+        ("paid_search", "marketing"): 300.0,
+        ("unattributed", "unattributed"): 250.0,
     }
 
 
@@ -248,19 +313,27 @@ def test_linear_rounds_to_the_cent_by_largest_remainder(company):
     # unattributed 25000. Floors sum to 214998; the 3 missing cents go to .88, .71 (webinar) and .71
     # (email).
     assert credit(company, "linear") == {
-        ("webinar", "marketing"): 792.86, ("direct_sales", "sales"): 503.58, ("paid_search", "marketing"): 435.71,
-        ("unattributed", "unattributed"): 250.0, ("email", "marketing"): 142.86, ("outbound_sdr", "sales"): 25.0,
+        ("webinar", "marketing"): 792.86,
+        ("direct_sales", "sales"): 503.58,
+        ("paid_search", "marketing"): 435.71,
+        ("unattributed", "unattributed"): 250.0,
+        ("email", "marketing"): 142.86,
+        ("outbound_sdr", "sales"): 25.0,
     }
 
 
 def test_team_and_campaign_levels(company):
     # First touch by team: D1, D2, D3 start with marketing (1800), D5 with sales (100.01).
     assert credit(company, "first_touch", level="team") == {
-        ("marketing", "marketing"): 1800.0, ("sales", "sales"): 100.01, ("unattributed", "unattributed"): 250.0,
+        ("marketing", "marketing"): 1800.0,
+        ("sales", "sales"): 100.01,
+        ("unattributed", "unattributed"): 250.0,
     }
     # Last touch by campaign: the sales meetings have no campaign.
     assert credit(company, "last_touch", level="campaign") == {
-        ("(no campaign)", "sales"): 1100.01, ("C-WB", "marketing"): 500.0, ("C-PS", "marketing"): 300.0,
+        ("(no campaign)", "sales"): 1100.01,
+        ("C-WB", "marketing"): 500.0,
+        ("C-PS", "marketing"): 300.0,
         ("unattributed", "unattributed"): 250.0,
     }
 
@@ -268,10 +341,17 @@ def test_team_and_campaign_levels(company):
 def test_shapley_splits_each_deal_equally_among_its_channels(company):
     # D1 touches 4 channels: 250 each; D2 webinar 500; D3 webinar/paid_search 150 each; D5
     # outbound_sdr/direct_sales 50.005 each.
-    assert credit(company, "shapley") == pytest.approx({
-        ("paid_search", "marketing"): 400.0, ("webinar", "marketing"): 900.0, ("email", "marketing"): 250.0,
-        ("direct_sales", "sales"): 300.0, ("outbound_sdr", "sales"): 50.01, ("unattributed", "unattributed"): 250.0,
-    }, abs=0.011)
+    assert credit(company, "shapley") == pytest.approx(
+        {
+            ("paid_search", "marketing"): 400.0,
+            ("webinar", "marketing"): 900.0,
+            ("email", "marketing"): 250.0,
+            ("direct_sales", "sales"): 300.0,
+            ("outbound_sdr", "sales"): 50.01,
+            ("unattributed", "unattributed"): 250.0,
+        },
+        abs=0.011,
+    )
 
 
 def test_markov_credit_adds_up_and_favours_the_channel_every_conversion_needs(company):
@@ -284,13 +364,16 @@ def test_markov_credit_adds_up_and_favours_the_channel_every_conversion_needs(co
 def test_filters_and_windows_change_the_scope(company):
     # Enterprise leads: only L5 → D5's 100.01 in February.
     assert credit(company, "linear", segments=["enterprise"]) == {
-        ("outbound_sdr", "sales"): 25.0, ("direct_sales", "sales"): 75.01,
+        ("outbound_sdr", "sales"): 25.0,
+        ("direct_sales", "sales"): 75.01,
     }
     # Pipeline in January: D2, D3, D4, D5, D6, D8 = 1750.01.
     frame = db.run_query("attribution__credit", JAN, db=company, basis="pipeline", model="first_touch")
     assert cents(frame["credit_usd"]) == 175001
     # An empty window has no rows.
-    assert db.run_query("attribution__credit", Filters(start=D(2030, 1, 1), end=D(2030, 2, 1)), db=company).empty
+    assert db.run_query(
+        "attribution__credit", Filters(start=D(2030, 1, 1), end=D(2030, 2, 1)), db=company
+    ).empty
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,13 +417,22 @@ def test_transitions_count_converting_and_non_converting_journeys(company):
     frame = db.run_query("attribution__channel_transitions", FEB, db=company)
     got = {(r.from_state, r.to_state): r.journey_count for r in frame.itertuples()}
     assert got == {
-        ("(start)", "paid_search"): 2, ("(start)", "webinar"): 2, ("(start)", "outbound_sdr"): 1,
+        ("(start)", "paid_search"): 2,
+        ("(start)", "webinar"): 2,
+        ("(start)", "outbound_sdr"): 1,
         ("(start)", "email"): 1,
-        ("paid_search", "webinar"): 1, ("webinar", "paid_search"): 2, ("paid_search", "direct_sales"): 2,
-        ("direct_sales", "email"): 1, ("email", "direct_sales"): 1, ("outbound_sdr", "direct_sales"): 1,
+        ("paid_search", "webinar"): 1,
+        ("webinar", "paid_search"): 2,
+        ("paid_search", "direct_sales"): 2,
+        ("direct_sales", "email"): 1,
+        ("email", "direct_sales"): 1,
+        ("outbound_sdr", "direct_sales"): 1,
         ("email", "webinar"): 1,
-        ("direct_sales", "(conversion)"): 2, ("webinar", "(conversion)"): 1, ("paid_search", "(conversion)"): 1,
-        ("direct_sales", "(null)"): 1, ("webinar", "(null)"): 1,
+        ("direct_sales", "(conversion)"): 2,
+        ("webinar", "(conversion)"): 1,
+        ("paid_search", "(conversion)"): 1,
+        ("direct_sales", "(null)"): 1,
+        ("webinar", "(null)"): 1,
     }
 
 
@@ -353,29 +445,44 @@ def test_sourced_adds_up_and_influenced_stands_apart(company):
     # D4 250 + D5 100.01 + D8 200 = 550.01. Influenced (a marketing touch before the deal was
     # created): D2, D3, D6 and the sales-sourced D8 (events touch) = 1400; D4 has no touch, D5 only sales.
     frame = db.run_query("attribution__sourced_influenced", JAN, db=company).set_index("measure")
-    assert frame["amount_usd"].to_dict() == pytest.approx({
-        "marketing_sourced": 1200.0, "sales_sourced": 550.01, "total": 1750.01,
-        "marketing_influenced": 1400.0, "influenced_sales_sourced": 200.0,
-    })
+    assert frame["amount_usd"].to_dict() == pytest.approx(
+        {
+            "marketing_sourced": 1200.0,
+            "sales_sourced": 550.01,
+            "total": 1750.01,
+            "marketing_influenced": 1400.0,
+            "influenced_sales_sourced": 200.0,
+        }
+    )
     assert frame["deal_count"].tolist() == [3, 3, 6, 4, 1]
     assert frame.loc["marketing_sourced", "share_rate"] == pytest.approx(1200 / 1750.01)
     # Revenue in February: D1, D2, D3 marketing (1800), D4, D5 sales (350.01).
-    revenue = db.run_query("attribution__sourced_influenced", FEB, db=company, basis="revenue").set_index("measure")
-    assert revenue.loc[["marketing_sourced", "sales_sourced", "total"], "amount_usd"].tolist() == pytest.approx(
-        [1800.0, 350.01, 2150.01])
+    revenue = db.run_query("attribution__sourced_influenced", FEB, db=company, basis="revenue").set_index(
+        "measure"
+    )
+    assert revenue.loc[
+        ["marketing_sourced", "sales_sourced", "total"], "amount_usd"
+    ].tolist() == pytest.approx([1800.0, 350.01, 2150.01])
 
 
 def test_a_zero_amount_journey_still_carries_its_markov_credit(make_db):
     # Two won deals in the window: 100.00 on channel A, 0.00 on channel B. The chain: start→A→conv,
     # start→B→conv, so removing either channel halves conversion: both removal effects are 1/2 and
     # Markov gives each channel half of the 100.00, B's half going to its zero-amount journey.
-    path = make_db({
-        "people": PEOPLE,
-        "leads": [lead("LA", "2026-02-01 09:00", "webinar"), lead("LB", "2026-02-01 09:00", "webinar")],
-        "touches": [touch("TA", "LA", "2026-02-01 09:00", "A"), touch("TB", "LB", "2026-02-01 09:00", "B")],
-        "deals": [deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100),
-                  deal("DB", "LB", "2026-02-02 09:00", "2026-02-03 09:00", "won", 0)],
-    })
+    path = make_db(
+        {
+            "people": PEOPLE,
+            "leads": [lead("LA", "2026-02-01 09:00", "webinar"), lead("LB", "2026-02-01 09:00", "webinar")],
+            "touches": [
+                touch("TA", "LA", "2026-02-01 09:00", "A"),
+                touch("TB", "LB", "2026-02-01 09:00", "B"),
+            ],
+            "deals": [
+                deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100),
+                deal("DB", "LB", "2026-02-02 09:00", "2026-02-03 09:00", "won", 0),
+            ],
+        }
+    )
     assert credit(path, "markov") == {("A", "marketing"): 50.0, ("B", "marketing"): 50.0}
     assert credit(path, "shapley") == {("A", "marketing"): 100.0}
 
@@ -386,9 +493,15 @@ def test_touch_key_names_are_read_again_when_the_database_file_changes(tmp_path)
     path = tmp_path / "rebuilt.duckdb"
 
     def credit_with(channel):
-        write_db(path, {"people": PEOPLE, "leads": [lead("LA", "2026-02-01 09:00", "webinar")],
-                        "touches": [touch("TA", "LA", "2026-02-01 09:00", channel)],
-                        "deals": [deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100)]})
+        write_db(
+            path,
+            {
+                "people": PEOPLE,
+                "leads": [lead("LA", "2026-02-01 09:00", "webinar")],
+                "touches": [touch("TA", "LA", "2026-02-01 09:00", channel)],
+                "deals": [deal("DA", "LA", "2026-02-02 09:00", "2026-02-03 09:00", "won", 100)],
+            },
+        )
         return credit(path, "markov")
 
     assert credit_with("webinar") == {("webinar", "marketing"): 100.0}
@@ -401,7 +514,9 @@ def test_touch_keys_live_in_the_shared_cache_and_clear_per_file(company, monkeyp
     # then kept (a second scope reads no keys), forgotten by clear_file_caches (a server just started).
     read = []
     run_query = db.run_query
-    monkeypatch.setattr(db, "run_query", lambda name, *a, **k: (read.append(name), run_query(name, *a, **k))[1])
+    monkeypatch.setattr(
+        db, "run_query", lambda name, *a, **k: (read.append(name), run_query(name, *a, **k))[1]
+    )
     attribution.clear_file_caches()
     credit(company, "linear")
     credit(company, "linear", level="team", window=JAN, basis="pipeline")

@@ -310,25 +310,66 @@ def test_import_report_queries_are_empty_for_a_database_that_was_not_imported(de
 def test_stored_health_failures_are_each_placed_flaw(flawed, make_db):
     failures = db.execute("select * from data_health_failures order by check_name, record_id", db=flawed)
     assert failures.to_dict("records") == [
-        {"check_name": "campaigns_used", "record_id": "C2", "table_name": "campaigns",
-         "detail": "no lead or touch refers to Unused ads"},
-        {"check_name": "deal_cycle_not_negative", "record_id": "D1", "table_name": "deals",
-         "detail": "closed 2026-01-04 00:00, opened 2026-01-05 00:00"},
-        {"check_name": "lead_stages_in_order", "record_id": "L2", "table_name": "leads",
-         "detail": "mql_at 2026-01-01 08:00 is before created_at 2026-01-02 00:00"},
-        {"check_name": "lead_stages_in_order", "record_id": "L4", "table_name": "leads",
-         "detail": "first deal opened 2026-01-03 00:00, before the lead was created 2026-01-04 00:00"},
-        {"check_name": "leads_with_source", "record_id": "L2", "table_name": "leads", "detail": "channel is 'unknown'"},
-        {"check_name": "mqls_with_response", "record_id": "L3", "table_name": "leads",
-         "detail": "MQL at 2026-01-03 10:00, no sales touch since"},
-        {"check_name": "references_resolve", "record_id": "P1", "table_name": "people",
-         "detail": "manager_id P9 is not a person"},
-        {"check_name": "won_deals_dated", "record_id": "D3", "table_name": "deals", "detail": "won, with no close date"},
+        {
+            "check_name": "campaigns_used",
+            "record_id": "C2",
+            "table_name": "campaigns",
+            "detail": "no lead or touch refers to Unused ads",
+        },
+        {
+            "check_name": "deal_cycle_not_negative",
+            "record_id": "D1",
+            "table_name": "deals",
+            "detail": "closed 2026-01-04 00:00, opened 2026-01-05 00:00",
+        },
+        {
+            "check_name": "lead_stages_in_order",
+            "record_id": "L2",
+            "table_name": "leads",
+            "detail": "mql_at 2026-01-01 08:00 is before created_at 2026-01-02 00:00",
+        },
+        {
+            "check_name": "lead_stages_in_order",
+            "record_id": "L4",
+            "table_name": "leads",
+            "detail": "first deal opened 2026-01-03 00:00, before the lead was created 2026-01-04 00:00",
+        },
+        {
+            "check_name": "leads_with_source",
+            "record_id": "L2",
+            "table_name": "leads",
+            "detail": "channel is 'unknown'",
+        },
+        {
+            "check_name": "mqls_with_response",
+            "record_id": "L3",
+            "table_name": "leads",
+            "detail": "MQL at 2026-01-03 10:00, no sales touch since",
+        },
+        {
+            "check_name": "references_resolve",
+            "record_id": "P1",
+            "table_name": "people",
+            "detail": "manager_id P9 is not a person",
+        },
+        {
+            "check_name": "won_deals_dated",
+            "record_id": "D3",
+            "table_name": "deals",
+            "detail": "won, with no close date",
+        },
     ]
     assert db.execute("select * from data_health_failures", db=make_db({})).empty
     assert db.run_query("data__health_checks", db=flawed).columns.tolist() == [
-        "check_order", "check_name", "check_label", "table_name", "checked_count", "issue_count", "ok_rate",
-        "sample_ids"]
+        "check_order",
+        "check_name",
+        "check_label",
+        "table_name",
+        "checked_count",
+        "issue_count",
+        "ok_rate",
+        "sample_ids",
+    ]
 
 
 def test_every_writer_stores_the_health_checks(demo_db, tmp_path):
@@ -337,8 +378,11 @@ def test_every_writer_stores_the_health_checks(demo_db, tmp_path):
     exported = ingest.export(demo_db, tmp_path / "export")
     copy = tmp_path / "imported.duckdb"
     ingest.import_files(sorted(p for p in exported if p.suffix == ".csv"), "canonical", copy)
-    pd.testing.assert_frame_equal(db.run_query("data__health_checks", db=copy),
-                                  db.run_query("data__health_checks", db=demo_db), check_exact=True)
+    pd.testing.assert_frame_equal(
+        db.run_query("data__health_checks", db=copy),
+        db.run_query("data__health_checks", db=demo_db),
+        check_exact=True,
+    )
     assert db.run_query("data__health_checks", db=demo_db)["checked_count"].iloc[0] == 4000
 
 
@@ -348,13 +392,17 @@ def test_stored_filter_options_are_what_the_data_offers(flawed, demo_db, make_db
     options = db.run_query("filters__options", db=flawed)
     assert options.columns.tolist() == ["dimension", "value", "label", "lead_count"]
     assert [tuple(row) for row in options.itertuples(index=False)] == [
-        ("campaign", "C1", "Webinar", 1), ("campaign", "C2", "Unused ads", 0),
-        ("channel", "email", "email", 1), ("channel", "outbound_sdr", "outbound_sdr", 1),
-        ("channel", "unknown", "unknown", 1), ("channel", "webinar", "webinar", 1),
+        ("campaign", "C1", "Webinar", 1),
+        ("campaign", "C2", "Unused ads", 0),
+        ("channel", "email", "email", 1),
+        ("channel", "outbound_sdr", "outbound_sdr", 1),
+        ("channel", "unknown", "unknown", 1),
+        ("channel", "webinar", "webinar", 1),
         ("owner", "P2", "Ben (ae)", 1),
         ("region", "NA", "NA", 4),
         ("segment", "smb", "smb", 4),
-        ("team", "marketing", "marketing", 3), ("team", "sales", "sales", 1),
+        ("team", "marketing", "marketing", 3),
+        ("team", "sales", "sales", 1),
     ]
     assert db.run_query("filters__options", db=make_db({})).empty
     options = db.run_query("filters__options", db=demo_db)

@@ -22,8 +22,9 @@ FILTER_SETS = {
     "last year": Filters(start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1)),
     "all time": Filters(),
     "smb this year": Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 7, 1), segments=("smb",)),
-    "webinar and events in NA": Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1),
-                                        channels=("webinar", "events"), regions=("NA",)),
+    "webinar and events in NA": Filters(
+        start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1), channels=("webinar", "events"), regions=("NA",)
+    ),
     "sales-sourced": Filters(start=dt.date(2025, 10, 1), end=dt.date(2026, 4, 1), teams=("sales",)),
 }
 

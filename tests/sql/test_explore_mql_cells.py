@@ -17,11 +17,18 @@ FILTER_SETS = {
     "all time": Filters(),
     "before mid-2025": Filters(end=dt.date(2025, 6, 1)),
     "smb this year": Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 7, 1), segments=("smb",)),
-    "webinar and events in NA": Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1),
-                                        channels=("webinar", "events"), regions=("NA",)),
+    "webinar and events in NA": Filters(
+        start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1), channels=("webinar", "events"), regions=("NA",)
+    ),
 }
-DIMENSION_PAIRS = [("channel", "none"), ("none", "none"), ("created_month", "owner"), ("campaign", "score_band"),
-                   ("response_time_band", "created_quarter"), ("company_size", "industry")]
+DIMENSION_PAIRS = [
+    ("channel", "none"),
+    ("none", "none"),
+    ("created_month", "owner"),
+    ("campaign", "score_band"),
+    ("response_time_band", "created_quarter"),
+    ("company_size", "industry"),
+]
 
 
 def test_mql_cells_take_the_pivots_dimensions_word_for_word():
@@ -38,8 +45,11 @@ def test_mql_cells_are_the_mql_members(demo_db, name, dims):
     dim1, dim2 = dims
     for mode in ("cohort", "period"):
         members = db.run_query("explore__cell_members", filters, db=demo_db, mode=mode, dim1=dim1, dim2=dim2)
-        expected = (members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
-                    .rename(columns={"record_id": "lead_id"}).reset_index(drop=True))
+        expected = (
+            members.loc[members["counted_for"] == "mql", ["record_id", "dim1_value", "dim2_value"]]
+            .rename(columns={"record_id": "lead_id"})
+            .reset_index(drop=True)
+        )
         got = db.run_query("explore__mql_cells", filters, db=demo_db, mode=mode, dim1=dim1, dim2=dim2)
         by_lead = got.sort_values("lead_id")[["lead_id", "dim1_value", "dim2_value"]].reset_index(drop=True)
         pd.testing.assert_frame_equal(by_lead, expected, check_exact=True)

@@ -32,47 +32,166 @@ PEOPLE = [
     {"person_id": "A1", "name": "Cleo Ruiz", "team": "sales", "role": "ae", "region": "NA"},
 ]
 CAMPAIGNS = [
-    {"campaign_id": "C1", "name": "Spring webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": dt.date(2026, 1, 1), "cost": 1000},
+    {
+        "campaign_id": "C1",
+        "name": "Spring webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": dt.date(2026, 1, 1),
+        "cost": 1000,
+    },
 ]
 LEADS = [
-    {"lead_id": "L1", "created_at": ts("2026-01-10 08:00"), "channel": "webinar", "source_campaign_id": "C1",
-     "sourced_by": "marketing", "segment": "smb", "region": "NA", "industry": "software", "company_size": "11-50",
-     "score": 85, "mql_at": ts("2026-01-10 10:00"), "sal_at": ts("2026-01-11 09:00"),
-     "sql_at": ts("2026-01-15 09:00"), "owner_id": "P1"},
-    {"lead_id": "L2", "created_at": ts("2026-01-15 08:00"), "channel": "webinar", "source_campaign_id": "C1",
-     "sourced_by": "marketing", "segment": "smb", "region": "EMEA", "industry": "retail",
-     "company_size": "201-1000", "score": 50, "mql_at": ts("2026-01-16 09:00"), "sal_at": ts("2026-01-18 09:00"),
-     "owner_id": "P2"},
-    {"lead_id": "L3", "created_at": ts("2026-02-05 08:00"), "channel": "outbound_sdr", "sourced_by": "sales",
-     "segment": "enterprise", "region": "NA", "company_size": "5000+", "sal_at": ts("2026-02-06 09:00"),
-     "sql_at": ts("2026-02-10 09:00"), "owner_id": "P1"},
-    {"lead_id": "L4", "created_at": ts("2025-12-20 08:00"), "channel": "events", "sourced_by": "marketing",
-     "segment": "smb", "region": "NA", "score": 90, "mql_at": ts("2026-01-05 08:00"), "owner_id": "P2"},
-    {"lead_id": "L5", "created_at": ts("2026-03-30 22:00"), "channel": "paid_search", "sourced_by": "marketing",
-     "segment": "mid_market", "region": "APAC", "score": 82, "mql_at": ts("2026-03-31 23:30")},
-    {"lead_id": "L6", "created_at": ts("2026-04-01 00:10"), "channel": "paid_search", "sourced_by": "marketing",
-     "segment": "smb", "region": "NA", "score": 40},
+    {
+        "lead_id": "L1",
+        "created_at": ts("2026-01-10 08:00"),
+        "channel": "webinar",
+        "source_campaign_id": "C1",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "industry": "software",
+        "company_size": "11-50",
+        "score": 85,
+        "mql_at": ts("2026-01-10 10:00"),
+        "sal_at": ts("2026-01-11 09:00"),
+        "sql_at": ts("2026-01-15 09:00"),
+        "owner_id": "P1",
+    },
+    {
+        "lead_id": "L2",
+        "created_at": ts("2026-01-15 08:00"),
+        "channel": "webinar",
+        "source_campaign_id": "C1",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "EMEA",
+        "industry": "retail",
+        "company_size": "201-1000",
+        "score": 50,
+        "mql_at": ts("2026-01-16 09:00"),
+        "sal_at": ts("2026-01-18 09:00"),
+        "owner_id": "P2",
+    },
+    {
+        "lead_id": "L3",
+        "created_at": ts("2026-02-05 08:00"),
+        "channel": "outbound_sdr",
+        "sourced_by": "sales",
+        "segment": "enterprise",
+        "region": "NA",
+        "company_size": "5000+",
+        "sal_at": ts("2026-02-06 09:00"),
+        "sql_at": ts("2026-02-10 09:00"),
+        "owner_id": "P1",
+    },
+    {
+        "lead_id": "L4",
+        "created_at": ts("2025-12-20 08:00"),
+        "channel": "events",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "score": 90,
+        "mql_at": ts("2026-01-05 08:00"),
+        "owner_id": "P2",
+    },
+    {
+        "lead_id": "L5",
+        "created_at": ts("2026-03-30 22:00"),
+        "channel": "paid_search",
+        "sourced_by": "marketing",
+        "segment": "mid_market",
+        "region": "APAC",
+        "score": 82,
+        "mql_at": ts("2026-03-31 23:30"),
+    },
+    {
+        "lead_id": "L6",
+        "created_at": ts("2026-04-01 00:10"),
+        "channel": "paid_search",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "score": 40,
+    },
 ]
 TOUCHES = [
-    {"touch_id": "T1", "lead_id": "L1", "campaign_id": "C1", "channel": "webinar", "team": "marketing",
-     "kind": "webinar", "touched_at": ts("2026-01-10 08:00")},
-    {"touch_id": "T2", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-01-10 10:30"), "person_id": "P1"},
-    {"touch_id": "T3", "lead_id": "L2", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-01-17 12:00"), "person_id": "P2"},
-    {"touch_id": "T4", "lead_id": "L3", "channel": "outbound_sdr", "team": "sales", "kind": "email",
-     "touched_at": ts("2026-02-05 08:00"), "person_id": "P1"},
+    {
+        "touch_id": "T1",
+        "lead_id": "L1",
+        "campaign_id": "C1",
+        "channel": "webinar",
+        "team": "marketing",
+        "kind": "webinar",
+        "touched_at": ts("2026-01-10 08:00"),
+    },
+    {
+        "touch_id": "T2",
+        "lead_id": "L1",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-01-10 10:30"),
+        "person_id": "P1",
+    },
+    {
+        "touch_id": "T3",
+        "lead_id": "L2",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-01-17 12:00"),
+        "person_id": "P2",
+    },
+    {
+        "touch_id": "T4",
+        "lead_id": "L3",
+        "channel": "outbound_sdr",
+        "team": "sales",
+        "kind": "email",
+        "touched_at": ts("2026-02-05 08:00"),
+        "person_id": "P1",
+    },
 ]
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-01-20 10:00"), "closed_at": ts("2026-02-10 10:00"),
-     "stage": "won", "amount": 1000, "owner_id": "A1", "product": "Starter"},
-    {"deal_id": "D2", "lead_id": "L2", "created_at": ts("2026-02-01 10:00"), "closed_at": ts("2026-03-01 10:00"),
-     "stage": "lost", "amount": 500, "owner_id": "A1", "lost_reason": "price"},
-    {"deal_id": "D3", "lead_id": "L3", "created_at": ts("2026-02-20 10:00"), "stage": "open", "amount": 3000,
-     "owner_id": "A1"},
-    {"deal_id": "D4", "lead_id": "L4", "created_at": ts("2025-12-28 10:00"), "closed_at": ts("2026-01-25 10:00"),
-     "stage": "won", "amount": 2000, "owner_id": "A1"},
+    {
+        "deal_id": "D1",
+        "lead_id": "L1",
+        "created_at": ts("2026-01-20 10:00"),
+        "closed_at": ts("2026-02-10 10:00"),
+        "stage": "won",
+        "amount": 1000,
+        "owner_id": "A1",
+        "product": "Starter",
+    },
+    {
+        "deal_id": "D2",
+        "lead_id": "L2",
+        "created_at": ts("2026-02-01 10:00"),
+        "closed_at": ts("2026-03-01 10:00"),
+        "stage": "lost",
+        "amount": 500,
+        "owner_id": "A1",
+        "lost_reason": "price",
+    },
+    {
+        "deal_id": "D3",
+        "lead_id": "L3",
+        "created_at": ts("2026-02-20 10:00"),
+        "stage": "open",
+        "amount": 3000,
+        "owner_id": "A1",
+    },
+    {
+        "deal_id": "D4",
+        "lead_id": "L4",
+        "created_at": ts("2025-12-28 10:00"),
+        "closed_at": ts("2026-01-25 10:00"),
+        "stage": "won",
+        "amount": 2000,
+        "owner_id": "A1",
+    },
 ]
 Q1 = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 4, 1))
 WALL_CLOCK_POLICY = """
@@ -91,9 +210,11 @@ goal_pct = 90
 def company(tmp_path_factory):
     from tests.fixtures import write_db
 
-    path = write_db(tmp_path_factory.mktemp("explore") / "explore.duckdb",
-                    {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
-                    meta={"as_of": "2026-03-31"})
+    path = write_db(
+        tmp_path_factory.mktemp("explore") / "explore.duckdb",
+        {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS},
+        meta={"as_of": "2026-03-31"},
+    )
     yield path
     db.close_connections()
 
@@ -133,37 +254,66 @@ def test_one_group_holds_every_measure(company):
     assert total["median_speed_to_lead_hours"] == pytest.approx(13.75)
 
 
-TOTALS = ["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count", "pipeline_usd",
-          "deals_created_count", "bookings_usd", "deals_won_count", "deals_lost_count", "win_rate",
-          "window_mql_count", "median_speed_to_lead_hours"]
+TOTALS = [
+    "lead_count",
+    "mql_count",
+    "sal_count",
+    "sql_count",
+    "opportunity_count",
+    "won_count",
+    "pipeline_usd",
+    "deals_created_count",
+    "bookings_usd",
+    "deals_won_count",
+    "deals_lost_count",
+    "win_rate",
+    "window_mql_count",
+    "median_speed_to_lead_hours",
+]
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    # smb: L1, L2, L4, L6. Cohort L1, L2, both through MQL, SAL, SQL (L2 by its deal) and opportunity; L1
-    # won. Pipeline D1 + D2; bookings D1 + D4 (won in Q1), D2 lost. MQLs of Q1: L1, L2, L4; answered L1
-    # (0.5 h) and L2 (27 h).
-    (Filters(start=Q1.start, end=Q1.end, segments=("smb",)),
-     (2, 2, 2, 2, 2, 1, 1500, 2, 3000, 2, 1, 2 / 3, 3, 13.75)),
-    # NA: L1, L3, L4, L6. Cohort L1, L3 (L3 joins at SAL, never an MQL). Pipeline D1 + D3; bookings D1 +
-    # D4, nothing lost. MQLs of Q1: L1 (0.5 h), L4 (unanswered).
-    (Filters(start=Q1.start, end=Q1.end, regions=("NA",)),
-     (2, 1, 2, 2, 2, 1, 4000, 2, 3000, 2, 0, 1.0, 2, 0.5)),
-    # Sales-sourced: L3 alone; its open deal D3 is pipeline, nothing closed, no MQL.
-    (Filters(start=Q1.start, end=Q1.end, teams=("sales",)),
-     (1, 0, 1, 1, 1, 0, 3000, 1, 0, 0, 0, None, 0, None)),
-    # Webinar and events: L1, L2, L4, as smb without L6.
-    (Filters(start=Q1.start, end=Q1.end, channels=("webinar", "events")),
-     (2, 2, 2, 2, 2, 1, 1500, 2, 3000, 2, 1, 2 / 3, 3, 13.75)),
-    # Owner P2: L2, L4. Cohort L2; pipeline D2; bookings D4, D2 lost; MQLs L2 (27 h) and L4.
-    (Filters(start=Q1.start, end=Q1.end, owners=("P2",)),
-     (1, 1, 1, 1, 1, 0, 500, 1, 2000, 1, 1, 0.5, 2, 27.0)),
-    # Campaign C1: L1, L2. Bookings D1 only, D2 lost.
-    (Filters(start=Q1.start, end=Q1.end, campaigns=("C1",)),
-     (2, 2, 2, 2, 2, 1, 1500, 2, 1000, 1, 1, 0.5, 2, 13.75)),
-    # All time: every lead. MQL: L1, L2, L4, L5; SAL, SQL and opportunity: L1, L2, L3 and L4 (by its won
-    # deal); won L1, L4. Every deal's 6,500 of pipeline; bookings D1 + D4, D2 lost.
-    (Filters(), (6, 4, 4, 4, 4, 2, 6500, 4, 3000, 2, 1, 2 / 3, 4, 13.75)),
-], ids=["smb", "NA", "sales-sourced", "webinar and events", "owner P2", "campaign C1", "all time"])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        # smb: L1, L2, L4, L6. Cohort L1, L2, both through MQL, SAL, SQL (L2 by its deal) and opportunity; L1
+        # won. Pipeline D1 + D2; bookings D1 + D4 (won in Q1), D2 lost. MQLs of Q1: L1, L2, L4; answered L1
+        # (0.5 h) and L2 (27 h).
+        (
+            Filters(start=Q1.start, end=Q1.end, segments=("smb",)),
+            (2, 2, 2, 2, 2, 1, 1500, 2, 3000, 2, 1, 2 / 3, 3, 13.75),
+        ),
+        # NA: L1, L3, L4, L6. Cohort L1, L3 (L3 joins at SAL, never an MQL). Pipeline D1 + D3; bookings D1 +
+        # D4, nothing lost. MQLs of Q1: L1 (0.5 h), L4 (unanswered).
+        (
+            Filters(start=Q1.start, end=Q1.end, regions=("NA",)),
+            (2, 1, 2, 2, 2, 1, 4000, 2, 3000, 2, 0, 1.0, 2, 0.5),
+        ),
+        # Sales-sourced: L3 alone; its open deal D3 is pipeline, nothing closed, no MQL.
+        (
+            Filters(start=Q1.start, end=Q1.end, teams=("sales",)),
+            (1, 0, 1, 1, 1, 0, 3000, 1, 0, 0, 0, None, 0, None),
+        ),
+        # Webinar and events: L1, L2, L4, as smb without L6.
+        (
+            Filters(start=Q1.start, end=Q1.end, channels=("webinar", "events")),
+            (2, 2, 2, 2, 2, 1, 1500, 2, 3000, 2, 1, 2 / 3, 3, 13.75),
+        ),
+        # Owner P2: L2, L4. Cohort L2; pipeline D2; bookings D4, D2 lost; MQLs L2 (27 h) and L4.
+        (
+            Filters(start=Q1.start, end=Q1.end, owners=("P2",)),
+            (1, 1, 1, 1, 1, 0, 500, 1, 2000, 1, 1, 0.5, 2, 27.0),
+        ),
+        # Campaign C1: L1, L2. Bookings D1 only, D2 lost.
+        (
+            Filters(start=Q1.start, end=Q1.end, campaigns=("C1",)),
+            (2, 2, 2, 2, 2, 1, 1500, 2, 1000, 1, 1, 0.5, 2, 13.75),
+        ),
+        # All time: every lead. MQL: L1, L2, L4, L5; SAL, SQL and opportunity: L1, L2, L3 and L4 (by its won
+        # deal); won L1, L4. Every deal's 6,500 of pipeline; bookings D1 + D4, D2 lost.
+        (Filters(), (6, 4, 4, 4, 4, 2, 6500, 4, 3000, 2, 1, 2 / 3, 4, 13.75)),
+    ],
+    ids=["smb", "NA", "sales-sourced", "webinar and events", "owner P2", "campaign C1", "all time"],
+)
 def test_the_totals_under_the_shared_filters(company, filters, expected):
     total = row(pivot(company, filters, dim1="none"), dim1_value="")
     got = [None if pd.isna(total[m]) else total[m] for m in TOTALS]
@@ -174,12 +324,29 @@ def test_a_lead_that_skipped_mql_is_in_the_funnel_but_not_among_the_windows_mqls
     # K: marketing-sourced, created 2 Jan, accepted 3 Jan without an mql_at. The cohort funnel counts it at
     # MQL (a later stage implies it); the window's MQLs, whose speed to lead is judged, are the leads
     # with an mql_at in the window: none.
-    path = make_db({"leads": [{"lead_id": "K", "created_at": ts("2026-01-02 09:00"), "channel": "webinar",
-                               "sourced_by": "marketing", "segment": "smb", "region": "NA",
-                               "sal_at": ts("2026-01-03 09:00")}]})
+    path = make_db(
+        {
+            "leads": [
+                {
+                    "lead_id": "K",
+                    "created_at": ts("2026-01-02 09:00"),
+                    "channel": "webinar",
+                    "sourced_by": "marketing",
+                    "segment": "smb",
+                    "region": "NA",
+                    "sal_at": ts("2026-01-03 09:00"),
+                }
+            ]
+        }
+    )
     for window in (Q1, Filters()):
         total = row(pivot(path, window, dim1="none"), dim1_value="")
-        assert (total["lead_count"], total["mql_count"], total["sal_count"], total["window_mql_count"]) == (1, 1, 1, 0)
+        assert (total["lead_count"], total["mql_count"], total["sal_count"], total["window_mql_count"]) == (
+            1,
+            1,
+            1,
+            0,
+        )
 
 
 def test_period_mode_counts_stage_entries_in_the_window(company):
@@ -187,7 +354,9 @@ def test_period_mode_counts_stage_entries_in_the_window(company):
     # Entered Lead: L1, L2, L3, L5. MQL (own date or first later one): L1, L2, L4 (5 Jan), L5; never the
     # sales-sourced L3. SAL: L1, L2, L3 joining (L4 "entered" SAL with its December deal). SQL: L1, L2
     # (deal 1 Feb), L3. Opportunity: D1, D2, D3's leads. Won: L1 (10 Feb) and L4 (25 Jan).
-    got = total[["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count"]].tolist()
+    got = total[
+        ["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count"]
+    ].tolist()
     assert got == [4, 4, 3, 3, 3, 2]
     assert total["pipeline_usd"] == 4500  # money does not depend on the mode
 
@@ -196,15 +365,27 @@ def test_by_channel(company):
     frame = pivot(company, dim1="channel")
     webinar = row(frame, dim1_value="webinar")
     # L1 and L2: both MQL'd, accepted, with a deal; D1 won, D2 lost.
-    assert webinar[["lead_count", "mql_count", "sal_count", "opportunity_count", "won_count"]].tolist() == [2, 2, 2, 2, 1]
+    assert webinar[["lead_count", "mql_count", "sal_count", "opportunity_count", "won_count"]].tolist() == [
+        2,
+        2,
+        2,
+        2,
+        1,
+    ]
     assert (webinar["pipeline_usd"], webinar["bookings_usd"], webinar["win_rate"]) == (1500, 1000, 0.5)
     events = row(frame, dim1_value="events")
     # L4 is not in the cohort, but its deal was won in Q1 and it became an MQL in Q1.
     assert (events["lead_count"], events["bookings_usd"], events["win_rate"], events["window_mql_count"]) == (
-        0, 2000, 1.0, 1)
+        0,
+        2000,
+        1.0,
+        1,
+    )
     paid = row(frame, dim1_value="paid_search")
     # L5 only (L6 is April): an MQL nobody has answered yet.
-    assert (paid["lead_count"], paid["window_mql_count"]) == (1, 1) and pd.isna(paid["median_speed_to_lead_hours"])
+    assert (paid["lead_count"], paid["window_mql_count"]) == (1, 1) and pd.isna(
+        paid["median_speed_to_lead_hours"]
+    )
     assert pd.isna(row(frame, dim1_value="outbound_sdr")["win_rate"])  # D3 is still open
     assert sorted(frame["dim1_value"]) == ["events", "outbound_sdr", "paid_search", "webinar"]
 
@@ -214,19 +395,41 @@ def test_by_created_month_each_measure_takes_its_own_event_month(company):
     assert frame["dim1_value"].tolist() == ["2026-01", "2026-02", "2026-03"]  # in time order
     jan, feb, mar = (row(frame, dim1_value=m) for m in ("2026-01", "2026-02", "2026-03"))
     # January: cohort L1, L2; D1 created (1,000); D4 won (2,000); MQLs L4 (5th), L1, L2.
-    assert (jan["lead_count"], jan["pipeline_usd"], jan["bookings_usd"], jan["window_mql_count"]) == (2, 1000, 2000, 3)
+    assert (jan["lead_count"], jan["pipeline_usd"], jan["bookings_usd"], jan["window_mql_count"]) == (
+        2,
+        1000,
+        2000,
+        3,
+    )
     # February: cohort L3; D2 + D3 created (3,500); D1 won (1,000).
-    assert (feb["lead_count"], feb["pipeline_usd"], feb["bookings_usd"], feb["window_mql_count"]) == (1, 3500, 1000, 0)
+    assert (feb["lead_count"], feb["pipeline_usd"], feb["bookings_usd"], feb["window_mql_count"]) == (
+        1,
+        3500,
+        1000,
+        0,
+    )
     # March: cohort L5; D2 lost (win rate 0); L5's MQL.
-    assert (mar["lead_count"], mar["deals_lost_count"], mar["win_rate"], mar["window_mql_count"]) == (1, 1, 0.0, 1)
+    assert (mar["lead_count"], mar["deals_lost_count"], mar["win_rate"], mar["window_mql_count"]) == (
+        1,
+        1,
+        0.0,
+        1,
+    )
 
 
 def test_labels_and_bands(company):
     owner = pivot(company, dim1="owner")
     # Lead owners: P1 (L1, L3), P2 (L2, L4); L5 has none.
-    assert dict(zip(owner["dim1_label"], owner["lead_count"])) == {"Ada Okafor": 2, "Ben Moreau": 1, "(unassigned)": 1}
+    assert dict(zip(owner["dim1_label"], owner["lead_count"])) == {
+        "Ada Okafor": 2,
+        "Ben Moreau": 1,
+        "(unassigned)": 1,
+    }
     campaign = pivot(company, dim1="campaign")
-    assert dict(zip(campaign["dim1_label"], campaign["lead_count"])) == {"Spring webinar": 2, "(no campaign)": 2}
+    assert dict(zip(campaign["dim1_label"], campaign["lead_count"])) == {
+        "Spring webinar": 2,
+        "(no campaign)": 2,
+    }
     score = pivot(company, dim1="score_band")
     # L1 85, L5 82 (and L4 90, not in the cohort) → 80–100; L2 50 → 40–59; L3 has no score. Ordered by band.
     assert score["dim1_label"].tolist() == ["40–59", "80–100", "(no score)"]
@@ -250,9 +453,16 @@ def test_two_dimensions_and_the_none_dimension(company):
 
 
 def test_shared_filters_apply_to_the_lead(company):
-    smb = row(pivot(company, Filters(start=Q1.start, end=Q1.end, segments=("smb",)), dim1="none"), dim1_value="")
+    smb = row(
+        pivot(company, Filters(start=Q1.start, end=Q1.end, segments=("smb",)), dim1="none"), dim1_value=""
+    )
     # L1, L2 (cohort); deals D1, D2 created; D1, D4 won; D2 lost.
-    assert (smb["lead_count"], smb["pipeline_usd"], smb["bookings_usd"], smb["deals_lost_count"]) == (2, 1500, 3000, 1)
+    assert (smb["lead_count"], smb["pipeline_usd"], smb["bookings_usd"], smb["deals_lost_count"]) == (
+        2,
+        1500,
+        3000,
+        1,
+    )
     by_team = pivot(company, Filters(start=Q1.start, end=Q1.end, teams=("sales",)), dim1="team")
     assert by_team["dim1_value"].tolist() == ["sales"] and by_team["lead_count"].tolist() == [1]
 
@@ -281,15 +491,23 @@ def members(path, **params):
 def test_cell_members_are_the_records_a_cell_counts(company):
     # The webinar cell counts leads L1, L2 and deals D1, D2.
     assert members(company, dim1="channel", dim1_values=["webinar"], dim2_values=[""]) == {
-        "lead": ["L1", "L2"], "deal": ["D1", "D2"]}
+        "lead": ["L1", "L2"],
+        "deal": ["D1", "D2"],
+    }
     # The events cell: L4 through its Q1 MQL (not the cohort), D4 through its Q1 win.
     assert members(company, dim1="channel", dim1_values=["events"], dim2_values=[""]) == {
-        "lead": ["L4"], "deal": ["D4"]}
+        "lead": ["L4"],
+        "deal": ["D4"],
+    }
     # Two cells of a two-dimension pivot, matched as pairs: (smb, EMEA) and (enterprise, NA).
-    assert members(company, dim1="segment", dim2="region", dim1_values=["smb", "enterprise"],
-                   dim2_values=["EMEA", "NA"]) == {"lead": ["L2", "L3"], "deal": ["D2", "D3"]}
+    assert members(
+        company, dim1="segment", dim2="region", dim1_values=["smb", "enterprise"], dim2_values=["EMEA", "NA"]
+    ) == {"lead": ["L2", "L3"], "deal": ["D2", "D3"]}
     # No cells given: everything the pivot counts (not L6, created in April).
-    assert members(company, dim1="channel") == {"lead": ["L1", "L2", "L3", "L4", "L5"], "deal": ["D1", "D2", "D3", "D4"]}
+    assert members(company, dim1="channel") == {
+        "lead": ["L1", "L2", "L3", "L4", "L5"],
+        "deal": ["D1", "D2", "D3", "D4"],
+    }
 
 
 def test_cell_members_say_what_each_record_is_counted_for_and_where(company):
@@ -298,8 +516,13 @@ def test_cell_members_say_what_each_record_is_counted_for_and_where(company):
     # L4: an MQL of January (created in December, so not in the funnel); D4: closed in January only;
     # D1: created in January (pipeline), closed in February; L1: funnel and MQL, both January.
     assert {g for g in got if g[0] in ("L4", "D4", "D1", "L1")} == {
-        ("L4", "mql", "2026-01"), ("D4", "closed", "2026-01"), ("D1", "pipeline", "2026-01"),
-        ("D1", "closed", "2026-02"), ("L1", "funnel", "2026-01"), ("L1", "mql", "2026-01")}
+        ("L4", "mql", "2026-01"),
+        ("D4", "closed", "2026-01"),
+        ("D1", "pipeline", "2026-01"),
+        ("D1", "closed", "2026-02"),
+        ("L1", "funnel", "2026-01"),
+        ("L1", "mql", "2026-01"),
+    }
 
 
 def pivot_sla(path, filters=Q1, **params):
@@ -316,13 +539,16 @@ def test_follow_up_sla_per_cell(company):
     assert frame.loc["webinar", ["sla_met_count", "sla_breached_count"]].tolist() == [1, 1]
     assert frame.loc["events", "sla_compliance_rate"] == 0.0  # L4, never followed up
     # L5 is still inside its window: compliance is undefined, not 0 or 1. L3 was never an MQL: no row.
-    assert frame.loc["paid_search", "sla_pending_count"] == 1 and pd.isna(frame.loc["paid_search", "sla_compliance_rate"])
+    assert frame.loc["paid_search", "sla_pending_count"] == 1 and pd.isna(
+        frame.loc["paid_search", "sla_compliance_rate"]
+    )
     assert "outbound_sdr" not in frame.index
     months = pivot_sla(company, dim1="created_month").set_index("dim1_value")
     # By mql_at month: January L4, L1, L2 (1 met, 2 breached); March L5 (pending).
     assert months[["sla_met_count", "sla_breached_count", "sla_pending_count"]].to_dict("index") == {
         "2026-01": {"sla_met_count": 1, "sla_breached_count": 2, "sla_pending_count": 0},
-        "2026-03": {"sla_met_count": 0, "sla_breached_count": 0, "sla_pending_count": 1}}
+        "2026-03": {"sla_met_count": 0, "sla_breached_count": 0, "sla_pending_count": 1},
+    }
 
 
 def test_follow_up_sla_joins_the_pivot(company):
@@ -334,15 +560,21 @@ def test_follow_up_sla_joins_the_pivot(company):
     assert row(joined, dim1_value="webinar")["sla_compliance_rate"] == 0.5
 
 
-
 def test_lead_records(company):
     frame = db.run_query("explore__lead_records", db=company, lead_ids=["L3", "L1", "L1"])
     assert frame["lead_id"].tolist() == ["L1", "L3"]  # oldest first, each once
     l1, l3 = frame.iloc[0], frame.iloc[1]
-    assert (l1["campaign"], l1["owner"], l1["furthest_stage"], l1["status"]) == ("Spring webinar", "Ada Okafor", "Won", "won")
+    assert (l1["campaign"], l1["owner"], l1["furthest_stage"], l1["status"]) == (
+        "Spring webinar",
+        "Ada Okafor",
+        "Won",
+        "won",
+    )
     assert l1["speed_to_lead_hours"] == pytest.approx(0.5)
     assert (l3["furthest_stage"], l3["status"]) == ("Opportunity", "open")
-    assert db.run_query("explore__lead_records", db=company, lead_ids=["L1", "L2", "L3"], row_limit=2)["lead_id"].tolist() == ["L1", "L2"]
+    assert db.run_query("explore__lead_records", db=company, lead_ids=["L1", "L2", "L3"], row_limit=2)[
+        "lead_id"
+    ].tolist() == ["L1", "L2"]
     assert db.run_query("explore__lead_records", db=company).empty  # no ids: nothing
 
 
@@ -350,16 +582,18 @@ def test_deal_records_say_what_the_window_counts_them_for(company):
     frame = db.run_query("explore__deal_records", Q1, db=company, deal_ids=["D4", "D2"]).set_index("deal_id")
     # D4: created in December (not pipeline), won in January (bookings). D2: both in Q1.
     assert frame.loc["D4", ["is_created_in_window", "is_closed_in_window"]].tolist() == [False, True]
-    assert frame.loc["D2", ["is_created_in_window", "is_closed_in_window", "lost_reason", "owner"]].tolist() == [
-        True, True, "price", "Cleo Ruiz"]
+    assert frame.loc[
+        "D2", ["is_created_in_window", "is_closed_in_window", "lost_reason", "owner"]
+    ].tolist() == [True, True, "price", "Cleo Ruiz"]
     assert frame.loc["D2", "amount_usd"] == 500.0
 
 
 def test_touch_records_are_the_whole_journey_in_order(company):
     frame = db.run_query("explore__touch_records", db=company, lead_ids=["L1"])
     assert frame["touch_id"].tolist() == ["T1", "T2"]
-    assert frame[["team", "campaign", "person"]].astype(object).where(frame[["team", "campaign", "person"]].notna(), None).values.tolist() == [
-        ["marketing", "Spring webinar", None], ["sales", None, "Ada Okafor"]]
+    assert frame[["team", "campaign", "person"]].astype(object).where(
+        frame[["team", "campaign", "person"]].notna(), None
+    ).values.tolist() == [["marketing", "Spring webinar", None], ["sales", None, "Ada Okafor"]]
 
 
 def test_schema_columns_list_every_table_the_console_reads(company):

@@ -14,19 +14,57 @@ PEOPLE = [
     {"person_id": "M1", "name": "Mia Chen", "team": "marketing", "role": "marketer", "region": "NA"},
 ]
 CAMPAIGNS = [
-    {"campaign_id": "C1", "name": "Spring webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": dt.date(2026, 3, 1), "end_date": dt.date(2026, 5, 31), "cost": 1000},
+    {
+        "campaign_id": "C1",
+        "name": "Spring webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": dt.date(2026, 3, 1),
+        "end_date": dt.date(2026, 5, 31),
+        "cost": 1000,
+    },
 ]
 LEADS = [
-    {"lead_id": "L1", "created_at": ts("2026-03-02 09:00"), "channel": "webinar", "source_campaign_id": "C1",
-     "sourced_by": "marketing", "segment": "smb", "region": "NA", "owner_id": "P1"},
-    {"lead_id": "L2", "created_at": ts("2026-03-03 09:00"), "channel": "webinar", "source_campaign_id": "C1",
-     "sourced_by": "marketing", "segment": "smb", "region": "EMEA", "owner_id": "P2"},
-    {"lead_id": "L3", "created_at": ts("2026-04-10 15:30"), "channel": "outbound_sdr",
-     "sourced_by": "sales", "segment": "enterprise", "region": "NA", "owner_id": "P1"},
+    {
+        "lead_id": "L1",
+        "created_at": ts("2026-03-02 09:00"),
+        "channel": "webinar",
+        "source_campaign_id": "C1",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "owner_id": "P1",
+    },
+    {
+        "lead_id": "L2",
+        "created_at": ts("2026-03-03 09:00"),
+        "channel": "webinar",
+        "source_campaign_id": "C1",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "EMEA",
+        "owner_id": "P2",
+    },
+    {
+        "lead_id": "L3",
+        "created_at": ts("2026-04-10 15:30"),
+        "channel": "outbound_sdr",
+        "sourced_by": "sales",
+        "segment": "enterprise",
+        "region": "NA",
+        "owner_id": "P1",
+    },
 ]
-DEALS = [{"deal_id": "D1", "lead_id": "L3", "created_at": ts("2026-04-20 10:00"),
-          "closed_at": ts("2026-05-02 16:00"), "stage": "won", "amount": 5000}]
+DEALS = [
+    {
+        "deal_id": "D1",
+        "lead_id": "L3",
+        "created_at": ts("2026-04-20 10:00"),
+        "closed_at": ts("2026-05-02 16:00"),
+        "stage": "won",
+        "amount": 5000,
+    }
+]
 
 
 def test_filter_options_list_each_value_with_its_lead_count(make_db):
@@ -34,12 +72,17 @@ def test_filter_options_list_each_value_with_its_lead_count(make_db):
     rows = db.run_query("filters__options", db=path)
     got = {(r.dimension, r.value, r.label, r.lead_count) for r in rows.itertuples()}
     assert got == {
-        ("segment", "smb", "smb", 2), ("segment", "enterprise", "enterprise", 1),
-        ("region", "NA", "NA", 2), ("region", "EMEA", "EMEA", 1),
-        ("channel", "webinar", "webinar", 2), ("channel", "outbound_sdr", "outbound_sdr", 1),
-        ("team", "marketing", "marketing", 2), ("team", "sales", "sales", 1),
+        ("segment", "smb", "smb", 2),
+        ("segment", "enterprise", "enterprise", 1),
+        ("region", "NA", "NA", 2),
+        ("region", "EMEA", "EMEA", 1),
+        ("channel", "webinar", "webinar", 2),
+        ("channel", "outbound_sdr", "outbound_sdr", 1),
+        ("team", "marketing", "marketing", 2),
+        ("team", "sales", "sales", 1),
         # Owners are sales people who own leads; the marketer owns none and is left out.
-        ("owner", "P1", "Ada Okafor (sdr)", 2), ("owner", "P2", "Ben Moreau (sdr)", 1),
+        ("owner", "P1", "Ada Okafor (sdr)", 2),
+        ("owner", "P2", "Ben Moreau (sdr)", 1),
         ("campaign", "C1", "Spring webinar", 2),
     }
 
@@ -58,8 +101,14 @@ def test_as_of_falls_back_to_the_latest_timestamp(make_db):
 def test_table_counts_and_spans(make_db):
     path = make_db({"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "deals": DEALS})
     rows = db.run_query("data__table_counts", db=path).set_index("table_name")
-    assert rows["row_count"].to_dict() == {"people": 3, "campaigns": 1, "leads": 3, "touches": 0,
-                                           "deals": 1, "targets": 0}
+    assert rows["row_count"].to_dict() == {
+        "people": 3,
+        "campaigns": 1,
+        "leads": 3,
+        "touches": 0,
+        "deals": 1,
+        "targets": 0,
+    }
     assert rows.loc["leads", "earliest_at"] == ts("2026-03-02 09:00")
     assert rows.loc["leads", "latest_at"] == ts("2026-04-10 15:30")
     assert rows.loc["deals", "latest_at"] == ts("2026-05-02 16:00")

@@ -10,15 +10,27 @@ import pytest
 from handoff import db
 from handoff.filters import Filters
 
-ATTRIBUTES = ("segment", "region", "channel", "sourced_by", "owner_id", "source_campaign_id", "industry",
-              "company_size", "score", "disqualified_at", "disqualify_reason")
+ATTRIBUTES = (
+    "segment",
+    "region",
+    "channel",
+    "sourced_by",
+    "owner_id",
+    "source_campaign_id",
+    "industry",
+    "company_size",
+    "score",
+    "disqualified_at",
+    "disqualify_reason",
+)
 FILTER_SETS = {
     "last quarter": Filters(start=dt.date(2026, 4, 1), end=dt.date(2026, 7, 1)),
     "all time": Filters(),
     "since January": Filters(start=dt.date(2026, 1, 1)),
     "smb this year": Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 7, 1), segments=("smb",)),
-    "webinar and events in NA": Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1),
-                                        channels=("webinar", "events"), regions=("NA",)),
+    "webinar and events in NA": Filters(
+        start=dt.date(2025, 7, 1), end=dt.date(2026, 7, 1), channels=("webinar", "events"), regions=("NA",)
+    ),
     "sales-sourced": Filters(start=dt.date(2025, 10, 1), end=dt.date(2026, 4, 1), teams=("sales",)),
 }
 
@@ -26,9 +38,13 @@ FILTER_SETS = {
 def test_milestones_carry_each_leads_own_attributes(demo_db):
     mismatched = db.execute(
         "select count(*) as n from leads as l join lead_milestones as m using (lead_id) where "
-        + " or ".join(f"l.{c} is distinct from m.{c}" for c in ATTRIBUTES), db=demo_db)
-    counts = db.execute("select (select count(*) from leads) as leads, (select count(*) from lead_milestones) as m",
-                        db=demo_db)
+        + " or ".join(f"l.{c} is distinct from m.{c}" for c in ATTRIBUTES),
+        db=demo_db,
+    )
+    counts = db.execute(
+        "select (select count(*) from leads) as leads, (select count(*) from lead_milestones) as m",
+        db=demo_db,
+    )
     assert mismatched["n"].iloc[0] == 0
     assert counts["leads"].iloc[0] == counts["m"].iloc[0] > 0
 
@@ -37,7 +53,8 @@ def test_stage_entries_follow_each_leads_path(demo_db):
     # DESIGN.md's two paths, checked on every demo lead against its own timestamps: a sales-sourced lead
     # never reaches MQL and joins at its first sales stage; a stage is entered at its own timestamp,
     # else the first later one; days are exact to the microsecond.
-    frame = db.execute("""
+    frame = db.execute(
+        """
         select
             count(*) filter (where not is_marketing_sourced and (reached_mql or mql_at is not null
                 or mql_entered_at is not null)) as sales_sourced_mqls,
@@ -56,7 +73,9 @@ def test_stage_entries_follow_each_leads_path(demo_db):
                 as wrong_days,
             count(*) filter (where reached_mql <> (mql_entered_at is not null)) as wrong_reached
         from lead_milestones
-    """, db=demo_db)
+    """,
+        db=demo_db,
+    )
     assert frame.iloc[0].tolist() == [0, 0, 0, 0, 0, 0]
 
 
@@ -71,6 +90,8 @@ def test_drill_down_lists_the_leads_the_funnel_counts(demo_db, name):
     for mode in ("cohort", "period"):
         counts = db.run_query("funnel__stage_counts", filters, db=demo_db, mode=mode)
         for stage_order, reached in zip(counts["stage_order"], counts["reached_count"]):
-            leads = db.run_query("funnel__leads", filters, db=demo_db, mode=mode, stage_order=int(stage_order))
+            leads = db.run_query(
+                "funnel__leads", filters, db=demo_db, mode=mode, stage_order=int(stage_order)
+            )
             assert len(leads) == min(int(reached), 10_000)
             assert leads["lead_id"].is_unique

@@ -28,46 +28,68 @@ def _at(hours: int | None) -> dt.datetime | None:
 
 
 maybe_hours = st.one_of(st.none(), st.integers(0, 24 * 200))
-deal = st.fixed_dictionaries({
-    "created": st.integers(0, 24 * 200),
-    "stage": st.sampled_from(["open", "won", "lost"]),
-    "closed_after": st.integers(0, 24 * 60),
-})
-lead = st.fixed_dictionaries({
-    "created": st.integers(0, 24 * 200),
-    "segment": st.sampled_from(SEGMENTS),
-    "sourced_by": st.sampled_from(["marketing", "sales"]),
-    "mql": maybe_hours, "sal": maybe_hours, "sql": maybe_hours,
-    "disqualified": st.booleans(),
-    "deals": st.lists(deal, max_size=2),
-})
+deal = st.fixed_dictionaries(
+    {
+        "created": st.integers(0, 24 * 200),
+        "stage": st.sampled_from(["open", "won", "lost"]),
+        "closed_after": st.integers(0, 24 * 60),
+    }
+)
+lead = st.fixed_dictionaries(
+    {
+        "created": st.integers(0, 24 * 200),
+        "segment": st.sampled_from(SEGMENTS),
+        "sourced_by": st.sampled_from(["marketing", "sales"]),
+        "mql": maybe_hours,
+        "sal": maybe_hours,
+        "sql": maybe_hours,
+        "disqualified": st.booleans(),
+        "deals": st.lists(deal, max_size=2),
+    }
+)
 window = st.one_of(
     st.just((None, None)),
     st.tuples(st.integers(-20, 220), st.integers(1, 200)).map(
-        lambda t: (BASE.date() + dt.timedelta(days=t[0]), BASE.date() + dt.timedelta(days=t[0] + t[1]))),
+        lambda t: (BASE.date() + dt.timedelta(days=t[0]), BASE.date() + dt.timedelta(days=t[0] + t[1]))
+    ),
 )
-segment_filter = st.one_of(st.none(),
-                           st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=2, unique=True))
+segment_filter = st.one_of(
+    st.none(), st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=2, unique=True)
+)
 
 
 def _tables(leads: list[dict]) -> dict:
     rows, deals = [], []
     for number, item in enumerate(leads):
         lead_id = f"L{number}"
-        rows.append({
-            "lead_id": lead_id, "created_at": _at(item["created"]), "channel": "web",
-            "segment": item["segment"],
-            "sourced_by": item["sourced_by"], "region": "NA", "mql_at": _at(item["mql"]),
-            "sal_at": _at(item["sal"]), "sql_at": _at(item["sql"]),
-            "disqualified_at": _at(item["created"] + 5) if item["disqualified"] else None,
-            "disqualify_reason": "not_a_fit" if item["disqualified"] else None,
-        })
+        rows.append(
+            {
+                "lead_id": lead_id,
+                "created_at": _at(item["created"]),
+                "channel": "web",
+                "segment": item["segment"],
+                "sourced_by": item["sourced_by"],
+                "region": "NA",
+                "mql_at": _at(item["mql"]),
+                "sal_at": _at(item["sal"]),
+                "sql_at": _at(item["sql"]),
+                "disqualified_at": _at(item["created"] + 5) if item["disqualified"] else None,
+                "disqualify_reason": "not_a_fit" if item["disqualified"] else None,
+            }
+        )
         for index, d in enumerate(item["deals"]):
             closed = None if d["stage"] == "open" else _at(d["created"] + d["closed_after"])
-            deals.append({"deal_id": f"{lead_id}-D{index}", "lead_id": lead_id,
-                          "created_at": _at(d["created"]),
-                          "closed_at": closed, "stage": d["stage"], "amount": 100,
-                          "lost_reason": "price" if d["stage"] == "lost" else None})
+            deals.append(
+                {
+                    "deal_id": f"{lead_id}-D{index}",
+                    "lead_id": lead_id,
+                    "created_at": _at(d["created"]),
+                    "closed_at": closed,
+                    "stage": d["stage"],
+                    "amount": 100,
+                    "lost_reason": "price" if d["stage"] == "lost" else None,
+                }
+            )
     return {"leads": rows, "deals": deals}
 
 
@@ -94,8 +116,13 @@ def _entries(item: dict) -> dict[int, dt.datetime]:
     """DESIGN.md's two paths, written out independently of the SQL: the stages a generated lead reached
     and when it entered each (its own timestamp, else the first later one)."""
     won = [_at(d["created"] + d["closed_after"]) for d in item["deals"] if d["stage"] == "won"]
-    stamps = {2: _at(item["mql"]), 3: _at(item["sal"]), 4: _at(item["sql"]),
-              5: min((_at(d["created"]) for d in item["deals"]), default=None), 6: min(won, default=None)}
+    stamps = {
+        2: _at(item["mql"]),
+        3: _at(item["sal"]),
+        4: _at(item["sql"]),
+        5: min((_at(d["created"]) for d in item["deals"]), default=None),
+        6: min(won, default=None),
+    }
     if item["sourced_by"] == "marketing":
         path = range(2, 7)
     else:  # never an MQL, whatever its timestamps say: it joins at its first sales stage
@@ -139,8 +166,9 @@ def _expected(leads: list[dict], filters: Filters, mode: str) -> dict[str, list[
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(leads=st.lists(lead, max_size=12), window=window, segments=segment_filter,
-       stage_order=st.integers(1, 6))
+@given(
+    leads=st.lists(lead, max_size=12), window=window, segments=segment_filter, stage_order=st.integers(1, 6)
+)
 def test_funnel_invariants(leads, window, segments, stage_order):
     filters = Filters(start=window[0], end=window[1], segments=tuple(segments) if segments else None)
     with tempfile.TemporaryDirectory() as folder:

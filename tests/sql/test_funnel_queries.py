@@ -45,53 +45,150 @@ PEOPLE = [
     {"person_id": "S2", "name": "Ada Moss", "team": "sales", "role": "sdr", "region": "EMEA"},
 ]
 CAMPAIGNS = [
-    {"campaign_id": "C1", "name": "Winter webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": dt.date(2025, 12, 1), "cost": 500},
+    {
+        "campaign_id": "C1",
+        "name": "Winter webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": dt.date(2025, 12, 1),
+        "cost": 500,
+    },
 ]
 
 
-def _lead(lead_id, created, *, sourced_by="marketing", channel="webinar", segment="smb", region="NA",
-          owner="S1", campaign="C1", company_size="1-10", **stages):
-    row = {"lead_id": lead_id, "created_at": ts(created), "sourced_by": sourced_by, "channel": channel,
-           "segment": segment, "region": region, "owner_id": owner, "company_size": company_size,
-           "source_campaign_id": campaign if sourced_by == "marketing" else None}
+def _lead(
+    lead_id,
+    created,
+    *,
+    sourced_by="marketing",
+    channel="webinar",
+    segment="smb",
+    region="NA",
+    owner="S1",
+    campaign="C1",
+    company_size="1-10",
+    **stages,
+):
+    row = {
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "sourced_by": sourced_by,
+        "channel": channel,
+        "segment": segment,
+        "region": region,
+        "owner_id": owner,
+        "company_size": company_size,
+        "source_campaign_id": campaign if sourced_by == "marketing" else None,
+    }
     for name, value in stages.items():
         row[name] = ts(value) if name.endswith("_at") else value
     return row
 
 
 LEADS = [
-    _lead("L1", "2026-01-05 09:00", mql_at="2026-01-06 09:00", sal_at="2026-01-07 09:00",
-          sql_at="2026-01-10 09:00"),
-    _lead("L2", "2026-01-10 09:00", region="EMEA", owner="S2", mql_at="2026-01-13 09:00",
-          sal_at="2026-01-14 09:00", sql_at="2026-01-20 09:00"),
-    _lead("L3", "2026-02-01 09:00", sourced_by="sales", channel="outbound_sdr", segment="enterprise",
-          company_size="1001-5000", sal_at="2026-02-02 09:00", sql_at="2026-02-05 09:00"),
-    _lead("L4", "2026-02-15 09:00", mql_at="2026-02-17 09:00", disqualified_at="2026-02-18 09:00",
-          disqualify_reason="not_a_fit"),
+    _lead(
+        "L1",
+        "2026-01-05 09:00",
+        mql_at="2026-01-06 09:00",
+        sal_at="2026-01-07 09:00",
+        sql_at="2026-01-10 09:00",
+    ),
+    _lead(
+        "L2",
+        "2026-01-10 09:00",
+        region="EMEA",
+        owner="S2",
+        mql_at="2026-01-13 09:00",
+        sal_at="2026-01-14 09:00",
+        sql_at="2026-01-20 09:00",
+    ),
+    _lead(
+        "L3",
+        "2026-02-01 09:00",
+        sourced_by="sales",
+        channel="outbound_sdr",
+        segment="enterprise",
+        company_size="1001-5000",
+        sal_at="2026-02-02 09:00",
+        sql_at="2026-02-05 09:00",
+    ),
+    _lead(
+        "L4",
+        "2026-02-15 09:00",
+        mql_at="2026-02-17 09:00",
+        disqualified_at="2026-02-18 09:00",
+        disqualify_reason="not_a_fit",
+    ),
     _lead("L5", "2026-03-01 09:00", channel="email", campaign=None, segment="mid_market", company_size=None),
     _lead("L6", "2026-03-31 23:00", channel="email", campaign=None, mql_at="2026-04-02 11:00"),
-    _lead("L7", "2025-12-20 09:00", mql_at="2026-01-03 09:00", sal_at="2026-01-04 09:00",
-          disqualified_at="2026-01-20 09:00", disqualify_reason="no_budget"),
+    _lead(
+        "L7",
+        "2025-12-20 09:00",
+        mql_at="2026-01-03 09:00",
+        sal_at="2026-01-04 09:00",
+        disqualified_at="2026-01-20 09:00",
+        disqualify_reason="no_budget",
+    ),
     _lead("L8", "2026-04-01 00:00", mql_at="2026-04-01 09:00"),
     _lead("L9", "2026-01-20 09:00", sourced_by="sales", channel="outbound_sdr", owner="S2"),
-    _lead("L10", "2026-01-25 09:00", mql_at="2026-01-26 09:00", sal_at="2026-01-28 09:00",
-          sql_at="2026-02-01 09:00", disqualified_at="2026-02-20 09:00", disqualify_reason="no_project"),
+    _lead(
+        "L10",
+        "2026-01-25 09:00",
+        mql_at="2026-01-26 09:00",
+        sal_at="2026-01-28 09:00",
+        sql_at="2026-02-01 09:00",
+        disqualified_at="2026-02-20 09:00",
+        disqualify_reason="no_project",
+    ),
     _lead("L11", "2026-02-20 09:00", sal_at="2026-02-21 09:00"),
-    _lead("L12", "2026-03-10 09:00", sourced_by="sales", channel="outbound_sdr", owner="S2",
-          mql_at="2026-03-11 09:00", sql_at="2026-03-12 09:00"),
+    _lead(
+        "L12",
+        "2026-03-10 09:00",
+        sourced_by="sales",
+        channel="outbound_sdr",
+        owner="S2",
+        mql_at="2026-03-11 09:00",
+        sql_at="2026-03-12 09:00",
+    ),
 ]
 
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-01-20 09:00"),
-     "closed_at": ts("2026-02-19 09:00"), "stage": "won", "amount": 1000, "owner_id": "S1"},
-    {"deal_id": "D2", "lead_id": "L2", "created_at": ts("2026-02-01 09:00"),
-     "closed_at": ts("2026-03-01 09:00"), "stage": "lost", "amount": 2000, "owner_id": "S2",
-     "lost_reason": "price"},
-    {"deal_id": "D3", "lead_id": "L3", "created_at": ts("2026-04-10 09:00"), "stage": "open", "amount": 3000,
-     "owner_id": "S1"},
-    {"deal_id": "D4", "lead_id": "L9", "created_at": ts("2026-02-10 09:00"),
-     "closed_at": ts("2026-03-20 09:00"), "stage": "won", "amount": 4000, "owner_id": "S2"},
+    {
+        "deal_id": "D1",
+        "lead_id": "L1",
+        "created_at": ts("2026-01-20 09:00"),
+        "closed_at": ts("2026-02-19 09:00"),
+        "stage": "won",
+        "amount": 1000,
+        "owner_id": "S1",
+    },
+    {
+        "deal_id": "D2",
+        "lead_id": "L2",
+        "created_at": ts("2026-02-01 09:00"),
+        "closed_at": ts("2026-03-01 09:00"),
+        "stage": "lost",
+        "amount": 2000,
+        "owner_id": "S2",
+        "lost_reason": "price",
+    },
+    {
+        "deal_id": "D3",
+        "lead_id": "L3",
+        "created_at": ts("2026-04-10 09:00"),
+        "stage": "open",
+        "amount": 3000,
+        "owner_id": "S1",
+    },
+    {
+        "deal_id": "D4",
+        "lead_id": "L9",
+        "created_at": ts("2026-02-10 09:00"),
+        "closed_at": ts("2026-03-20 09:00"),
+        "stage": "won",
+        "amount": 4000,
+        "owner_id": "S2",
+    },
 ]
 
 TABLES = {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "deals": DEALS}
@@ -102,8 +199,17 @@ META = {"as_of": AS_OF}
 # The tests
 
 WINDOW = Filters(start=START, end=END)
-CONTRACT = ["stage_order", "stage", "owner_team", "reached_count", "from_previous_rate", "from_first_rate",
-            "marketing_sourced_count", "sales_sourced_count", "joined_count"]
+CONTRACT = [
+    "stage_order",
+    "stage",
+    "owner_team",
+    "reached_count",
+    "from_previous_rate",
+    "from_first_rate",
+    "marketing_sourced_count",
+    "sales_sourced_count",
+    "joined_count",
+]
 
 
 @pytest.fixture
@@ -163,8 +269,11 @@ def test_grouped_counts_put_group_value_first(company):
     # smb: L1, L2, L4, L6, L9, L10, L11, L12; MQL the six marketing ones (L11 by skipping); SAL L1, L2,
     # L10, L11; SQL L1, L2, L10 and L12 joining; Opportunity L1, L2 and L9 joining; Won L1, L9.
     # enterprise: L3, sales-sourced, joined at SAL and reached its open deal. mid_market: L5 stayed a Lead.
-    assert by_group == {"smb": [8, 6, 4, 4, 3, 2], "enterprise": [1, 0, 1, 1, 1, 0],
-                        "mid_market": [1, 0, 0, 0, 0, 0]}
+    assert by_group == {
+        "smb": [8, 6, 4, 4, 3, 2],
+        "enterprise": [1, 0, 1, 1, 1, 0],
+        "mid_market": [1, 0, 0, 0, 0, 0],
+    }
     smb = frame[frame["group_value"] == "smb"]
     assert column(smb, "joined_count") == [0, 0, 0, 1, 1, 0]
     assert column(smb, "from_previous_rate")[1:] == pytest.approx([6 / 6, 4 / 6, 3 / 4, 2 / 4, 2 / 3])
@@ -177,25 +286,31 @@ def test_grouped_counts_put_group_value_first(company):
     assert mid["from_previous_rate"].iloc[1] == 0 and mid["from_previous_rate"].iloc[2:].isna().all()
 
 
-@pytest.mark.parametrize("group_by, expected", [
-    # Owner: S1 has L1, L3, L4, L5, L6, L10, L11 (7 created), S2 has L2, L9, L12.
-    ("owner", {"S1": 7, "S2": 3}),
-    # Company size: L5 has none, shown as (none); L3 is 1001-5000; the rest 1-10.
-    ("company_size", {"1-10": 8, "1001-5000": 1, "(none)": 1}),
-    ("channel", {"webinar": 5, "outbound_sdr": 3, "email": 2}),
-    ("region", {"NA": 9, "EMEA": 1}),
-])
+@pytest.mark.parametrize(
+    "group_by, expected",
+    [
+        # Owner: S1 has L1, L3, L4, L5, L6, L10, L11 (7 created), S2 has L2, L9, L12.
+        ("owner", {"S1": 7, "S2": 3}),
+        # Company size: L5 has none, shown as (none); L3 is 1001-5000; the rest 1-10.
+        ("company_size", {"1-10": 8, "1001-5000": 1, "(none)": 1}),
+        ("channel", {"webinar": 5, "outbound_sdr": 3, "email": 2}),
+        ("region", {"NA": 9, "EMEA": 1}),
+    ],
+)
 def test_every_breakdown_dimension(company, group_by, expected):
     frame = db.run_query("funnel__stage_counts", WINDOW, db=company, group_by=group_by)
     leads = frame[frame["stage_order"] == 1]
     assert dict(zip(leads["group_value"], leads["reached_count"])) == expected
 
 
-@pytest.mark.parametrize("filters", [
-    Filters(start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1)),  # an empty window
-    Filters(start=START, end=END, segments=("consumer",)),  # a filter that matches nothing
-    Filters(start=START, end=END, owners=("S1",), segments=("mid_market",), channels=("webinar",)),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1)),  # an empty window
+        Filters(start=START, end=END, segments=("consumer",)),  # a filter that matches nothing
+        Filters(start=START, end=END, owners=("S1",), segments=("mid_market",), channels=("webinar",)),
+    ],
+)
 @pytest.mark.parametrize("mode", ["cohort", "period"])
 def test_nothing_to_count_gives_six_zero_rows_or_no_groups(company, filters, mode):
     frame = db.run_query("funnel__stage_counts", filters, db=company, mode=mode)
@@ -207,8 +322,7 @@ def test_nothing_to_count_gives_six_zero_rows_or_no_groups(company, filters, mod
 def test_shared_filters_narrow_the_leads(company):
     # Sourced by sales: L3 (joined at SAL, up to its open deal), L9 (joined at Opportunity, won) and L12
     # (joined at SQL): none of them at MQL.
-    frame = db.run_query("funnel__stage_counts", WINDOW.with_window(START, END), db=company,
-                         teams=["sales"])
+    frame = db.run_query("funnel__stage_counts", WINDOW.with_window(START, END), db=company, teams=["sales"])
     assert counts(frame) == [3, 0, 1, 2, 2, 1]
     assert column(frame, "joined_count") == [0, 0, 1, 1, 1, 0]
     # Campaign C1 is the source of the webinar leads: L1, L2, L4, L10, L11 in the window; L4 left at MQL,
@@ -234,13 +348,30 @@ def _cli(args: list[str]) -> str:
 
 
 def test_the_command_line_contract(company):
-    base = ["query", "funnel__stage_counts", "--db", str(company), "--param", "start=2026-01-01",
-            "--param", "end=2026-04-01", "--param", "mode=cohort", "--format", "csv"]
+    base = [
+        "query",
+        "funnel__stage_counts",
+        "--db",
+        str(company),
+        "--param",
+        "start=2026-01-01",
+        "--param",
+        "end=2026-04-01",
+        "--param",
+        "mode=cohort",
+        "--format",
+        "csv",
+    ]
     lines = _cli(base).splitlines()
     assert lines[0] == ",".join(CONTRACT)
     assert [line.split(",")[:4] for line in lines[1:]] == [
-        ["1", "Lead", "marketing", "10"], ["2", "MQL", "marketing", "6"], ["3", "SAL", "sales", "5"],
-        ["4", "SQL", "sales", "5"], ["5", "Opportunity", "sales", "4"], ["6", "Won", "sales", "2"]]
+        ["1", "Lead", "marketing", "10"],
+        ["2", "MQL", "marketing", "6"],
+        ["3", "SAL", "sales", "5"],
+        ["4", "SQL", "sales", "5"],
+        ["5", "Opportunity", "sales", "4"],
+        ["6", "Won", "sales", "2"],
+    ]
     grouped = _cli([*base, "--param", "group_by=channel", "--param", "segments=smb"]).splitlines()
     assert grouped[0] == ",".join(["group_value", *CONTRACT])
     # smb leads by channel: webinar L1, L2, L4, L10, L11; outbound_sdr L9, L12; email L6.
@@ -252,10 +383,27 @@ def test_the_command_line_contract(company):
 def test_the_contract_command_in_a_fresh_process(company):
     # A new interpreter finds the computed query through the CLI's catalog, as users' scripts do.
     done = subprocess.run(
-        [sys.executable, "-m", "handoff", "query", "funnel__stage_counts", "--db", str(company),
-         "--param", "start=2026-01-01", "--param", "end=2026-04-01", "--param", "mode=cohort",
-         "--param", "segments=smb"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "handoff",
+            "query",
+            "funnel__stage_counts",
+            "--db",
+            str(company),
+            "--param",
+            "start=2026-01-01",
+            "--param",
+            "end=2026-04-01",
+            "--param",
+            "mode=cohort",
+            "--param",
+            "segments=smb",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -289,8 +437,9 @@ def test_velocity_in_period_mode_counts_steps_completed_in_the_window(company):
 
 
 def test_velocity_of_an_empty_window_lists_every_step_without_numbers(company):
-    frame = db.run_query("funnel__velocity", Filters(start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1)),
-                         db=company)
+    frame = db.run_query(
+        "funnel__velocity", Filters(start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1)), db=company
+    )
     assert frame["pair_count"].tolist() == [0] * 5 and frame["median_days"].isna().all()
 
 
@@ -306,11 +455,20 @@ def test_conversion_by_month_with_the_too_young_marker(company):
     # March: L5, L6 (marketing), L12 (sales, joined at SQL): only L6 reached MQL (in April: "by now");
     # L12 is at SQL without having come from SAL.
     assert got == {
-        ("2026-01", 1): (3, 3), ("2026-01", 2): (3, 3), ("2026-01", 3): (3, 3), ("2026-01", 4): (3, 2),
+        ("2026-01", 1): (3, 3),
+        ("2026-01", 2): (3, 3),
+        ("2026-01", 3): (3, 3),
+        ("2026-01", 4): (3, 2),
         ("2026-01", 5): (3, 2),
-        ("2026-02", 1): (2, 2), ("2026-02", 2): (2, 1), ("2026-02", 3): (2, 1), ("2026-02", 4): (1, 1),
+        ("2026-02", 1): (2, 2),
+        ("2026-02", 2): (2, 1),
+        ("2026-02", 3): (2, 1),
+        ("2026-02", 4): (1, 1),
         ("2026-02", 5): (1, 0),
-        ("2026-03", 1): (2, 1), ("2026-03", 2): (1, 0), ("2026-03", 3): (0, 0), ("2026-03", 4): (1, 0),
+        ("2026-03", 1): (2, 1),
+        ("2026-03", 2): (1, 0),
+        ("2026-03", 3): (0, 0),
+        ("2026-03", 4): (1, 0),
         ("2026-03", 5): (0, 0),
     }
     march = frame[frame["month"] == "2026-03"].set_index("from_stage_order")
@@ -331,18 +489,34 @@ def test_exits_follow_every_lead_to_where_it_ended(company):
     moves = {(r.from_stage, r.to_stage): r.lead_count for r in frame.itertuples() if pd.notna(r.to_stage)}
     # Stage to stage: the cohort's reached counts (10, 6, 5, 5, 4, 2), the sales-sourced leads going from
     # Lead straight to where they joined (L3 SAL, L12 SQL, L9 Opportunity), never through MQL.
-    assert moves == {("Lead", "MQL"): 6, ("Lead", "SAL"): 1, ("Lead", "SQL"): 1, ("Lead", "Opportunity"): 1,
-                     ("MQL", "SAL"): 4, ("SAL", "SQL"): 4, ("SQL", "Opportunity"): 3, ("Opportunity", "Won"): 2}
-    exits = {(r.from_stage, r.exit_kind, None if pd.isna(r.exit_reason) else r.exit_reason): r.lead_count
-             for r in frame.itertuples() if pd.isna(r.to_stage)}
+    assert moves == {
+        ("Lead", "MQL"): 6,
+        ("Lead", "SAL"): 1,
+        ("Lead", "SQL"): 1,
+        ("Lead", "Opportunity"): 1,
+        ("MQL", "SAL"): 4,
+        ("SAL", "SQL"): 4,
+        ("SQL", "Opportunity"): 3,
+        ("Opportunity", "Won"): 2,
+    }
+    exits = {
+        (r.from_stage, r.exit_kind, None if pd.isna(r.exit_reason) else r.exit_reason): r.lead_count
+        for r in frame.itertuples()
+        if pd.isna(r.to_stage)
+    }
     # L5 never moved (open); L4 disqualified at MQL, L6 still open there; L11 open at SAL; L10
     # disqualified after SQL, L12 open there; L2's deal was lost on price, L3's deal is still open. L1
     # and L9 won.
-    assert exits == {("Lead", "open", None): 1, ("MQL", "disqualified", "not_a_fit"): 1,
-                     ("MQL", "open", None): 1, ("SAL", "open", None): 1,
-                     ("SQL", "disqualified", "no_project"): 1, ("SQL", "open", None): 1,
-                     ("Opportunity", "lost", "price"): 1,
-                     ("Opportunity", "open", None): 1}
+    assert exits == {
+        ("Lead", "open", None): 1,
+        ("MQL", "disqualified", "not_a_fit"): 1,
+        ("MQL", "open", None): 1,
+        ("SAL", "open", None): 1,
+        ("SQL", "disqualified", "no_project"): 1,
+        ("SQL", "open", None): 1,
+        ("Opportunity", "lost", "price"): 1,
+        ("Opportunity", "open", None): 1,
+    }
 
 
 def test_exits_of_an_empty_selection_are_no_rows(company):
@@ -350,30 +524,49 @@ def test_exits_of_an_empty_selection_are_no_rows(company):
     assert db.run_query("funnel__exits", nothing, db=company).empty
 
 
-@pytest.mark.parametrize("mode, stage_order, group, expected", [
-    # Cohort SAL: L1, L2, L10, L11 from MQL, L3 joining (L9 joined later, at Opportunity).
-    ("cohort", 3, None, {"L1", "L2", "L3", "L10", "L11"}),
-    # Period Opportunity: deals opened in the window: L1, L2, L9.
-    ("period", 5, None, {"L1", "L2", "L9"}),
-    # Period MQL adds L7 (created in December), drops L6 (MQL in April), and never has a sales-sourced lead.
-    ("period", 2, None, {"L1", "L2", "L4", "L7", "L10", "L11"}),
-    ("period", 4, None, {"L1", "L2", "L3", "L10", "L12"}),
-    ("cohort", 1, ("segment", "mid_market"), {"L5"}),
-    ("cohort", 6, ("owner", "S2"), {"L9"}),
-    ("cohort", 1, ("company_size", "(none)"), {"L5"}),
-])
+@pytest.mark.parametrize(
+    "mode, stage_order, group, expected",
+    [
+        # Cohort SAL: L1, L2, L10, L11 from MQL, L3 joining (L9 joined later, at Opportunity).
+        ("cohort", 3, None, {"L1", "L2", "L3", "L10", "L11"}),
+        # Period Opportunity: deals opened in the window: L1, L2, L9.
+        ("period", 5, None, {"L1", "L2", "L9"}),
+        # Period MQL adds L7 (created in December), drops L6 (MQL in April), and never has a sales-sourced lead.
+        ("period", 2, None, {"L1", "L2", "L4", "L7", "L10", "L11"}),
+        ("period", 4, None, {"L1", "L2", "L3", "L10", "L12"}),
+        ("cohort", 1, ("segment", "mid_market"), {"L5"}),
+        ("cohort", 6, ("owner", "S2"), {"L9"}),
+        ("cohort", 1, ("company_size", "(none)"), {"L5"}),
+    ],
+)
 def test_drill_down_lists_the_leads_behind_a_count(company, mode, stage_order, group, expected):
     group_by, group_value = group or (None, None)
-    frame = db.run_query("funnel__leads", WINDOW, db=company, mode=mode, stage_order=stage_order,
-                         group_by=group_by, group_value=group_value)
+    frame = db.run_query(
+        "funnel__leads",
+        WINDOW,
+        db=company,
+        mode=mode,
+        stage_order=stage_order,
+        group_by=group_by,
+        group_value=group_value,
+    )
     assert set(frame["lead_id"]) == expected
 
 
 def test_drill_down_says_where_each_lead_stands(company):
     frame = db.run_query("funnel__leads", WINDOW, db=company).set_index("lead_id")
-    assert frame["status"].to_dict() == {"L1": "won", "L2": "lost", "L3": "open", "L4": "disqualified",
-                                         "L5": "open", "L6": "open", "L9": "won", "L10": "disqualified",
-                                         "L11": "open", "L12": "open"}
+    assert frame["status"].to_dict() == {
+        "L1": "won",
+        "L2": "lost",
+        "L3": "open",
+        "L4": "disqualified",
+        "L5": "open",
+        "L6": "open",
+        "L9": "won",
+        "L10": "disqualified",
+        "L11": "open",
+        "L12": "open",
+    }
     assert frame.loc["L2", "exit_reason"] == "price" and frame.loc["L10", "exit_reason"] == "no_project"
     assert frame.loc["L9", "furthest_stage"] == "Won" and frame.loc["L6", "furthest_stage"] == "MQL"
     assert frame.loc["L11", "furthest_stage"] == "SAL" and frame.loc["L12", "furthest_stage"] == "SQL"

@@ -31,27 +31,46 @@ SEGMENTS = ("smb", "enterprise")
 CHANNELS = ("webinar", "outbound_sdr")
 MONTHS = [add_months(BASE.date(), k) for k in range(7)]
 STAGE_KEYS = ["lead_count", "mql_count", "sal_count", "sql_count", "opportunity_count", "won_count"]
-RATE_KEYS = ["lead_to_mql_rate", "mql_to_sal_rate", "sal_to_sql_rate", "sql_to_opportunity_rate",
-             "opportunity_to_won_rate"]
+RATE_KEYS = [
+    "lead_to_mql_rate",
+    "mql_to_sal_rate",
+    "sal_to_sql_rate",
+    "sql_to_opportunity_rate",
+    "opportunity_to_won_rate",
+]
 
 maybe_hours = st.one_of(st.none(), st.integers(0, 24 * 40))
-deal = st.fixed_dictionaries({
-    "created": st.integers(0, 24 * 60), "stage": st.sampled_from(["open", "won", "lost"]),
-    "closed_after": st.integers(0, 24 * 60), "amount": st.integers(0, 50),
-})
-lead = st.fixed_dictionaries({
-    "created": st.integers(0, 24 * 180), "segment": st.sampled_from(SEGMENTS),
-    "channel": st.sampled_from(CHANNELS), "sourced_by": st.sampled_from(["marketing", "sales"]),
-    "mql": maybe_hours, "sal": maybe_hours, "sql": maybe_hours, "deals": st.lists(deal, max_size=2),
-    "touch_hours": st.lists(st.integers(0, 24 * 60), max_size=2),
-})
+deal = st.fixed_dictionaries(
+    {
+        "created": st.integers(0, 24 * 60),
+        "stage": st.sampled_from(["open", "won", "lost"]),
+        "closed_after": st.integers(0, 24 * 60),
+        "amount": st.integers(0, 50),
+    }
+)
+lead = st.fixed_dictionaries(
+    {
+        "created": st.integers(0, 24 * 180),
+        "segment": st.sampled_from(SEGMENTS),
+        "channel": st.sampled_from(CHANNELS),
+        "sourced_by": st.sampled_from(["marketing", "sales"]),
+        "mql": maybe_hours,
+        "sal": maybe_hours,
+        "sql": maybe_hours,
+        "deals": st.lists(deal, max_size=2),
+        "touch_hours": st.lists(st.integers(0, 24 * 60), max_size=2),
+    }
+)
 window = st.tuples(st.integers(0, 5), st.integers(1, 3)).map(
-    lambda t: (MONTHS[t[0]], MONTHS[min(t[0] + t[1], len(MONTHS) - 1)]))
-filters = st.fixed_dictionaries({
-    "segments": st.one_of(st.none(), st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=1)),
-    "channels": st.one_of(st.none(), st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=1)),
-    "teams": st.one_of(st.none(), st.sampled_from([["marketing"], ["sales"]])),
-})
+    lambda t: (MONTHS[t[0]], MONTHS[min(t[0] + t[1], len(MONTHS) - 1)])
+)
+filters = st.fixed_dictionaries(
+    {
+        "segments": st.one_of(st.none(), st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=1)),
+        "channels": st.one_of(st.none(), st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=1)),
+        "teams": st.one_of(st.none(), st.sampled_from([["marketing"], ["sales"]])),
+    }
+)
 
 
 def _at(base: dt.datetime, hours: int | None) -> dt.datetime | None:
@@ -60,33 +79,76 @@ def _at(base: dt.datetime, hours: int | None) -> dt.datetime | None:
 
 def _company(leads: list[dict]) -> dict:
     people = [{"person_id": "S1", "name": "Sam", "team": "sales", "role": "sdr", "region": "NA"}]
-    campaigns = [{"campaign_id": "C1", "name": "Webinars", "channel": "webinar", "owner_team": "marketing",
-                  "start_date": BASE.date(), "end_date": dt.date(2026, 6, 30), "cost": 1810}]
+    campaigns = [
+        {
+            "campaign_id": "C1",
+            "name": "Webinars",
+            "channel": "webinar",
+            "owner_team": "marketing",
+            "start_date": BASE.date(),
+            "end_date": dt.date(2026, 6, 30),
+            "cost": 1810,
+        }
+    ]
     rows, deals, touches = [], [], []
     for number, item in enumerate(leads):
         lead_id, created = f"L{number}", _at(BASE, item["created"])
-        rows.append({"lead_id": lead_id, "created_at": created, "channel": item["channel"],
-                     "source_campaign_id": "C1" if item["channel"] == "webinar" else None,
-                     "sourced_by": item["sourced_by"], "segment": item["segment"], "region": "NA",
-                     "owner_id": "S1", "mql_at": _at(created, item["mql"]), "sal_at": _at(created, item["sal"]),
-                     "sql_at": _at(created, item["sql"])})
+        rows.append(
+            {
+                "lead_id": lead_id,
+                "created_at": created,
+                "channel": item["channel"],
+                "source_campaign_id": "C1" if item["channel"] == "webinar" else None,
+                "sourced_by": item["sourced_by"],
+                "segment": item["segment"],
+                "region": "NA",
+                "owner_id": "S1",
+                "mql_at": _at(created, item["mql"]),
+                "sal_at": _at(created, item["sal"]),
+                "sql_at": _at(created, item["sql"]),
+            }
+        )
         for index, d in enumerate(item["deals"]):
             opened = _at(created, d["created"])
-            deals.append({"deal_id": f"{lead_id}-D{index}", "lead_id": lead_id, "created_at": opened,
-                          "closed_at": None if d["stage"] == "open" else _at(opened, d["closed_after"]),
-                          "stage": d["stage"], "amount": 100 * d["amount"], "owner_id": "S1"})
+            deals.append(
+                {
+                    "deal_id": f"{lead_id}-D{index}",
+                    "lead_id": lead_id,
+                    "created_at": opened,
+                    "closed_at": None if d["stage"] == "open" else _at(opened, d["closed_after"]),
+                    "stage": d["stage"],
+                    "amount": 100 * d["amount"],
+                    "owner_id": "S1",
+                }
+            )
         for index, hours in enumerate(item["touch_hours"]):
             team = "marketing" if index == 0 else "sales"
-            touches.append({"touch_id": f"{lead_id}-T{index}", "lead_id": lead_id, "team": team,
-                            "channel": item["channel"] if team == "marketing" else "direct_sales",
-                            "campaign_id": "C1" if team == "marketing" and item["channel"] == "webinar" else None,
-                            "kind": "email", "touched_at": _at(created, hours)})
+            touches.append(
+                {
+                    "touch_id": f"{lead_id}-T{index}",
+                    "lead_id": lead_id,
+                    "team": team,
+                    "channel": item["channel"] if team == "marketing" else "direct_sales",
+                    "campaign_id": "C1" if team == "marketing" and item["channel"] == "webinar" else None,
+                    "kind": "email",
+                    "touched_at": _at(created, hours),
+                }
+            )
     # A target for every month, team metric and segment, so the volume policy judges each of them.
-    targets = [{"period_start": month, "team": team, "metric": metric, "segment": segment, "value": 10}
-               for month in MONTHS for team, metric in (("marketing", "mqls"), ("sales", "sals"), ("sales", "sqls"))
-               for segment in (None, *SEGMENTS)]
-    return {"people": people, "campaigns": campaigns, "leads": rows, "deals": deals, "touches": touches,
-            "targets": targets}
+    targets = [
+        {"period_start": month, "team": team, "metric": metric, "segment": segment, "value": 10}
+        for month in MONTHS
+        for team, metric in (("marketing", "mqls"), ("sales", "sals"), ("sales", "sqls"))
+        for segment in (None, *SEGMENTS)
+    ]
+    return {
+        "people": people,
+        "campaigns": campaigns,
+        "leads": rows,
+        "deals": deals,
+        "touches": touches,
+        "targets": targets,
+    }
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +159,10 @@ def test_the_same_filters_give_the_same_figure_on_every_page(leads, scopes):
         path = write_db(Path(folder) / "company.duckdb", _company(leads))
         try:
             for (start, end), chosen in scopes:
-                _check(path, Filters(start=start, end=end, **{k: tuple(v) if v else None for k, v in chosen.items()}))
+                _check(
+                    path,
+                    Filters(start=start, end=end, **{k: tuple(v) if v else None for k, v in chosen.items()}),
+                )
         finally:
             db.close_connections()
 
@@ -131,8 +196,17 @@ def _check(path: Path, scope: Filters) -> None:
 
     # Money and deals in the period.
     assert kpis["bookings_usd"] == pytest.approx(campaigns["sourced_bookings_usd"].sum())
-    assert kpis["bookings_usd"] == pytest.approx(revenue["total_usd"]) == pytest.approx(explore_period["bookings_usd"])
-    assert kpis["won_count"] == campaigns["won_count"].sum() == revenue["deal_count"] == explore_period["deals_won_count"]
+    assert (
+        kpis["bookings_usd"]
+        == pytest.approx(revenue["total_usd"])
+        == pytest.approx(explore_period["bookings_usd"])
+    )
+    assert (
+        kpis["won_count"]
+        == campaigns["won_count"].sum()
+        == revenue["deal_count"]
+        == explore_period["deals_won_count"]
+    )
     assert kpis["pipeline_created_usd"] == pytest.approx(campaigns["pipeline_usd"].sum())
     assert kpis["pipeline_created_usd"] == pytest.approx(pipeline["total_usd"])
     assert kpis["pipeline_created_usd"] == pytest.approx(explore_period["pipeline_usd"])

@@ -16,51 +16,152 @@ PEOPLE = [
 ]
 CAMPAIGNS = [
     # 90 days at $10 a day.
-    {"campaign_id": "C1", "name": "Q1 webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": D(2026, 1, 1), "end_date": D(2026, 3, 31), "cost": 900},
+    {
+        "campaign_id": "C1",
+        "name": "Q1 webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": D(2026, 1, 1),
+        "end_date": D(2026, 3, 31),
+        "cost": 900,
+    },
     # 28 days at $10 a day, owned by sales.
-    {"campaign_id": "C2", "name": "Feb sequence", "channel": "outbound_sdr", "owner_team": "sales",
-     "start_date": D(2026, 2, 1), "end_date": D(2026, 2, 28), "cost": 280},
+    {
+        "campaign_id": "C2",
+        "name": "Feb sequence",
+        "channel": "outbound_sdr",
+        "owner_team": "sales",
+        "start_date": D(2026, 2, 1),
+        "end_date": D(2026, 2, 28),
+        "cost": 280,
+    },
 ]
 
 
 def lead(lead_id, created, channel, campaign, sourced_by, segment, region, **stages):
-    return {"lead_id": lead_id, "created_at": ts(created), "channel": channel, "source_campaign_id": campaign,
-            "sourced_by": sourced_by, "segment": segment, "region": region, "owner_id": "S1",
-            **{k: ts(v) for k, v in stages.items()}}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "channel": channel,
+        "source_campaign_id": campaign,
+        "sourced_by": sourced_by,
+        "segment": segment,
+        "region": region,
+        "owner_id": "S1",
+        **{k: ts(v) for k, v in stages.items()},
+    }
 
 
 LEADS = [
     lead("L0", "2025-05-01 09:00", "webinar", None, "marketing", "smb", "NA"),
-    lead("L1", "2026-01-10 09:00", "webinar", "C1", "marketing", "smb", "NA",
-         mql_at="2026-01-11 09:00", sal_at="2026-01-11 12:00", sql_at="2026-01-20 09:00"),
-    lead("L2", "2026-02-05 09:00", "webinar", "C1", "marketing", "enterprise", "EMEA", mql_at="2026-02-06 10:00"),
-    lead("L3", "2026-02-10 09:00", "outbound_sdr", "C2", "sales", "smb", "NA",
-         sal_at="2026-02-10 15:00", sql_at="2026-02-15 09:00"),
-    lead("L4", "2026-03-20 09:00", "webinar", "C1", "marketing", "smb", "NA",
-         mql_at="2026-03-31 23:00", sal_at="2026-04-01 08:00"),
+    lead(
+        "L1",
+        "2026-01-10 09:00",
+        "webinar",
+        "C1",
+        "marketing",
+        "smb",
+        "NA",
+        mql_at="2026-01-11 09:00",
+        sal_at="2026-01-11 12:00",
+        sql_at="2026-01-20 09:00",
+    ),
+    lead(
+        "L2",
+        "2026-02-05 09:00",
+        "webinar",
+        "C1",
+        "marketing",
+        "enterprise",
+        "EMEA",
+        mql_at="2026-02-06 10:00",
+    ),
+    lead(
+        "L3",
+        "2026-02-10 09:00",
+        "outbound_sdr",
+        "C2",
+        "sales",
+        "smb",
+        "NA",
+        sal_at="2026-02-10 15:00",
+        sql_at="2026-02-15 09:00",
+    ),
+    lead(
+        "L4",
+        "2026-03-20 09:00",
+        "webinar",
+        "C1",
+        "marketing",
+        "smb",
+        "NA",
+        mql_at="2026-03-31 23:00",
+        sal_at="2026-04-01 08:00",
+    ),
 ]
 TOUCHES = [
-    {"touch_id": "T1", "lead_id": "L1", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-01-11 10:30")},  # 1.5 h after the MQL
-    {"touch_id": "T2", "lead_id": "L4", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-04-01 07:00")},  # 8 h after the MQL
+    {
+        "touch_id": "T1",
+        "lead_id": "L1",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-01-11 10:30"),
+    },  # 1.5 h after the MQL
+    {
+        "touch_id": "T2",
+        "lead_id": "L4",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-04-01 07:00"),
+    },  # 8 h after the MQL
 ]
 DEALS = [
-    {"deal_id": "D0", "lead_id": "L0", "created_at": ts("2025-06-01 09:00"), "closed_at": ts("2025-09-01 09:00"),
-     "stage": "won", "amount": 800},
-    {"deal_id": "D4", "lead_id": "L0", "created_at": ts("2025-07-01 09:00"), "closed_at": ts("2025-10-01 09:00"),
-     "stage": "lost", "amount": 300},
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-01-25 09:00"), "closed_at": ts("2026-02-20 09:00"),
-     "stage": "won", "amount": 1000},
-    {"deal_id": "D2", "lead_id": "L3", "created_at": ts("2026-02-20 09:00"), "closed_at": ts("2026-03-10 09:00"),
-     "stage": "lost", "amount": 500},
+    {
+        "deal_id": "D0",
+        "lead_id": "L0",
+        "created_at": ts("2025-06-01 09:00"),
+        "closed_at": ts("2025-09-01 09:00"),
+        "stage": "won",
+        "amount": 800,
+    },
+    {
+        "deal_id": "D4",
+        "lead_id": "L0",
+        "created_at": ts("2025-07-01 09:00"),
+        "closed_at": ts("2025-10-01 09:00"),
+        "stage": "lost",
+        "amount": 300,
+    },
+    {
+        "deal_id": "D1",
+        "lead_id": "L1",
+        "created_at": ts("2026-01-25 09:00"),
+        "closed_at": ts("2026-02-20 09:00"),
+        "stage": "won",
+        "amount": 1000,
+    },
+    {
+        "deal_id": "D2",
+        "lead_id": "L3",
+        "created_at": ts("2026-02-20 09:00"),
+        "closed_at": ts("2026-03-10 09:00"),
+        "stage": "lost",
+        "amount": 500,
+    },
     {"deal_id": "D3", "lead_id": "L4", "created_at": ts("2026-04-05 09:00"), "stage": "open", "amount": 2000},
 ]
 TARGETS = [
     {"period_start": D(2026, 2, 1), "team": "marketing", "metric": "mqls", "value": 28},
     {"period_start": D(2026, 2, 1), "team": "marketing", "metric": "mqls", "segment": "smb", "value": 10},
-    {"period_start": D(2026, 2, 1), "team": "marketing", "metric": "mqls", "segment": "enterprise", "value": 20},
+    {
+        "period_start": D(2026, 2, 1),
+        "team": "marketing",
+        "metric": "mqls",
+        "segment": "enterprise",
+        "value": 20,
+    },
     {"period_start": D(2026, 2, 1), "team": "sales", "metric": "bookings", "value": 1200},
     {"period_start": D(2026, 1, 1), "team": "sales", "metric": "bookings", "segment": "smb", "value": 1500},
     {"period_start": D(2026, 2, 1), "team": "sales", "metric": "bookings", "segment": "smb", "value": 1500},
@@ -74,9 +175,17 @@ Q1 = Filters(start=D(2026, 1, 1), end=D(2026, 4, 1))
 def company(tmp_path_factory):
     from tests.fixtures import write_db
 
-    return write_db(tmp_path_factory.mktemp("overview") / "company.duckdb",
-                    {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES,
-                     "deals": DEALS, "targets": TARGETS})
+    return write_db(
+        tmp_path_factory.mktemp("overview") / "company.duckdb",
+        {
+            "people": PEOPLE,
+            "campaigns": CAMPAIGNS,
+            "leads": LEADS,
+            "touches": TOUCHES,
+            "deals": DEALS,
+            "targets": TARGETS,
+        },
+    )
 
 
 def kpis(company, filters):
@@ -122,8 +231,15 @@ def test_lead_filters_apply_to_leads_and_deals_but_cost_follows_channel_only(com
 
 def test_an_empty_window_gives_zeros_and_no_rates(company):
     row = kpis(company, Filters(start=D(2030, 1, 1), end=D(2030, 2, 1)))
-    assert (row["mql_count"], row["pipeline_created_usd"], row["bookings_usd"], row["campaign_cost_usd"]) == (0, 0, 0, 0)
-    assert pd.isna(row["win_rate"]) and pd.isna(row["cac_usd"]) and pd.isna(row["marketing_sourced_share_rate"])
+    assert (row["mql_count"], row["pipeline_created_usd"], row["bookings_usd"], row["campaign_cost_usd"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert (
+        pd.isna(row["win_rate"]) and pd.isna(row["cac_usd"]) and pd.isna(row["marketing_sourced_share_rate"])
+    )
 
 
 def test_targets_are_prorated_by_day_and_follow_segments(company):
@@ -173,7 +289,11 @@ def test_pipeline_coverage_holds_each_segment_to_its_own_win_rate(company):
     # This quarter = the quarter of the latest lead (L4, March): Q1 2026. Only SMB has deals.
     # Open: D3 $2,000. Won this quarter: D1 $1,000. The four quarters before: D0 won, D4 lost.
     row = raw.set_index("segment").loc["smb"]
-    assert (row["open_pipeline_usd"], row["quarter_bookings_usd"], row["trailing_win_rate"]) == (2000, 1000, 0.5)
+    assert (row["open_pipeline_usd"], row["quarter_bookings_usd"], row["trailing_win_rate"]) == (
+        2000,
+        1000,
+        0.5,
+    )
     segment_targets = db.run_query("overview__targets_by_month", db=company, by_segment=True)
     coverage = overview.pipeline_coverage(raw, segment_targets).set_index("segment")
     # Target $4,000 for the quarter, $1,000 booked: $3,000 to go, covered 2,000 / 3,000 = 0.67×,
@@ -197,11 +317,15 @@ def test_what_changed_ranks_by_how_surprising_a_move_is():
 
 
 def test_sla_tiles_pool_each_teams_policies():
-    rows = pd.DataFrame({
-        "policy_id": ["follow_up", "follow_up", "acceptance", "mql_volume"],
-        "owner_team": ["sales", "sales", "sales", "marketing"],
-        "met_count": [8, 1, 5, 0], "breached_count": [2, 1, 3, 0], "pending_count": [4, 0, 0, 1],
-    })
+    rows = pd.DataFrame(
+        {
+            "policy_id": ["follow_up", "follow_up", "acceptance", "mql_volume"],
+            "owner_team": ["sales", "sales", "sales", "marketing"],
+            "met_count": [8, 1, 5, 0],
+            "breached_count": [2, 1, 3, 0],
+            "pending_count": [4, 0, 0, 1],
+        }
+    )
     # Sales: (8 + 1 + 5) met of (10 + 2 + 8) judged; pending never counts. Marketing: nothing judged yet.
     assert overview.sla_by_team(rows) == {"sla_sales": 14 / 20, "sla_marketing": None}
     assert overview.sla_by_team(rows.iloc[:0]) == {"sla_marketing": None, "sla_sales": None}
@@ -216,8 +340,10 @@ def test_what_changed_compares_each_steps_own_conversion(company):
     q1 = db.run_query("funnel__stage_counts", Q1, db=company, mode="period")
     february = db.run_query("funnel__stage_counts", FEBRUARY, db=company, mode="period")
     # Q1 as "now", February as "before": (before, after, records before, records now, owner).
-    moves = {m.subject: (m.before, m.after, m.before_base, m.after_base, m.owner_team)
-             for m in overview.funnel_movements(q1, february)}
+    moves = {
+        m.subject: (m.before, m.after, m.before_base, m.after_base, m.owner_team)
+        for m in overview.funnel_movements(q1, february)
+    }
     # Each named by the registry: the step's conversion in the period.
     assert moves == {
         "Lead → MQL in the period": (1.0, 1.0, 1, 3, "marketing"),

@@ -27,9 +27,17 @@ PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "re
 
 
 def _lead(lead_id, sourced_by, **stages):
-    return {"lead_id": lead_id, "created_at": ts("2026-02-01 09:00"), "channel": "webinar", "sourced_by": sourced_by,
-            "segment": "smb", "region": "NA", "owner_id": "P1", "score": 50,
-            **{k: ts(v) for k, v in stages.items()}}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts("2026-02-01 09:00"),
+        "channel": "webinar",
+        "sourced_by": sourced_by,
+        "segment": "smb",
+        "region": "NA",
+        "owner_id": "P1",
+        "score": 50,
+        **{k: ts(v) for k, v in stages.items()},
+    }
 
 
 LEADS = [
@@ -39,10 +47,24 @@ LEADS = [
     _lead("S2", "sales", mql_at="2026-02-08 10:00"),
 ]
 TOUCHES = [
-    {"touch_id": "T1", "lead_id": "M1", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-02-02 11:30"), "person_id": "P1"},
-    {"touch_id": "T2", "lead_id": "S1", "channel": "direct_sales", "team": "sales", "kind": "call",
-     "touched_at": ts("2026-02-06 10:30"), "person_id": "P1"},
+    {
+        "touch_id": "T1",
+        "lead_id": "M1",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-02-02 11:30"),
+        "person_id": "P1",
+    },
+    {
+        "touch_id": "T2",
+        "lead_id": "S1",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts("2026-02-06 10:30"),
+        "person_id": "P1",
+    },
 ]
 
 
@@ -93,8 +115,25 @@ def test_the_leakage_views_count_mqls_only(company):
 def test_the_command_line_prints_no_sales_sourced_mql(company):
     out = io.StringIO()
     with redirect_stdout(out):
-        assert cli.main(["query", "funnel__stage_counts", "--db", str(company), "--param", "start=2026-02-01",
-                         "--param", "end=2026-03-01", "--param", "group_by=channel", "--format", "csv"]) == 0
+        assert (
+            cli.main(
+                [
+                    "query",
+                    "funnel__stage_counts",
+                    "--db",
+                    str(company),
+                    "--param",
+                    "start=2026-02-01",
+                    "--param",
+                    "end=2026-03-01",
+                    "--param",
+                    "group_by=channel",
+                    "--format",
+                    "csv",
+                ]
+            )
+            == 0
+        )
     mql = next(line.split(",") for line in out.getvalue().splitlines()[1:] if line.split(",")[2] == "MQL")
     # group_value, stage_order, stage, owner_team, reached, from_previous, from_first, marketing, sales, joined
     assert mql[4] == "2" and mql[7:] == ["2", "0", "0"]

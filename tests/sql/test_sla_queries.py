@@ -102,37 +102,126 @@ PEOPLE = [
     {"person_id": "A1", "name": "Abe Stone", "team": "sales", "role": "ae", "region": "NA"},
 ]
 CAMPAIGNS = [
-    {"campaign_id": "C1", "name": "Spring webinar", "channel": "webinar", "owner_team": "marketing",
-     "start_date": dt.date(2026, 1, 1), "cost": 0},
-    {"campaign_id": "C2", "name": "Search ads", "channel": "paid_search", "owner_team": "marketing",
-     "start_date": dt.date(2026, 1, 1), "cost": 0},
+    {
+        "campaign_id": "C1",
+        "name": "Spring webinar",
+        "channel": "webinar",
+        "owner_team": "marketing",
+        "start_date": dt.date(2026, 1, 1),
+        "cost": 0,
+    },
+    {
+        "campaign_id": "C2",
+        "name": "Search ads",
+        "channel": "paid_search",
+        "owner_team": "marketing",
+        "start_date": dt.date(2026, 1, 1),
+        "cost": 0,
+    },
 ]
 
 
 def lead(lead_id, created, region, score, segment, channel, owner, mql_at=None, **extra):
     campaign = {"webinar": "C1", "paid_search": "C2"}.get(channel)
-    return {"lead_id": lead_id, "created_at": ts(created), "channel": channel, "source_campaign_id": campaign,
-            "sourced_by": extra.pop("sourced_by", "marketing"), "segment": segment, "region": region,
-            "score": score, "owner_id": owner, "mql_at": ts(mql_at) if mql_at else None,
-            **{k: ts(v) if k.endswith("_at") else v for k, v in extra.items()}}
+    return {
+        "lead_id": lead_id,
+        "created_at": ts(created),
+        "channel": channel,
+        "source_campaign_id": campaign,
+        "sourced_by": extra.pop("sourced_by", "marketing"),
+        "segment": segment,
+        "region": region,
+        "score": score,
+        "owner_id": owner,
+        "mql_at": ts(mql_at) if mql_at else None,
+        **{k: ts(v) if k.endswith("_at") else v for k, v in extra.items()},
+    }
 
 
 LEADS = [
-    lead("L11", "2026-02-02 09:00", "NA", 10, "enterprise", "webinar", "P1", "2026-02-02 15:00",
-         disqualified_at="2026-02-03 15:00", disqualify_reason="not_a_fit"),
-    lead("L1", "2026-02-06 20:00", "NA", 90, "smb", "webinar", "P1", "2026-02-06 22:55",
-         sal_at="2026-02-09 15:00", sql_at="2026-02-10 12:00"),
-    lead("L3", "2026-02-09 20:00", "APAC", 85, "enterprise", "webinar", "P2", "2026-02-10 02:00",
-         sal_at="2026-02-10 05:00", sql_at="2026-02-12 05:00"),
-    lead("L2", "2026-02-11 10:00", "NA", 50, "smb", "paid_search", "P1", "2026-02-11 15:00",
-         disqualified_at="2026-02-13 20:30", disqualify_reason="no_budget"),
+    lead(
+        "L11",
+        "2026-02-02 09:00",
+        "NA",
+        10,
+        "enterprise",
+        "webinar",
+        "P1",
+        "2026-02-02 15:00",
+        disqualified_at="2026-02-03 15:00",
+        disqualify_reason="not_a_fit",
+    ),
+    lead(
+        "L1",
+        "2026-02-06 20:00",
+        "NA",
+        90,
+        "smb",
+        "webinar",
+        "P1",
+        "2026-02-06 22:55",
+        sal_at="2026-02-09 15:00",
+        sql_at="2026-02-10 12:00",
+    ),
+    lead(
+        "L3",
+        "2026-02-09 20:00",
+        "APAC",
+        85,
+        "enterprise",
+        "webinar",
+        "P2",
+        "2026-02-10 02:00",
+        sal_at="2026-02-10 05:00",
+        sql_at="2026-02-12 05:00",
+    ),
+    lead(
+        "L2",
+        "2026-02-11 10:00",
+        "NA",
+        50,
+        "smb",
+        "paid_search",
+        "P1",
+        "2026-02-11 15:00",
+        disqualified_at="2026-02-13 20:30",
+        disqualify_reason="no_budget",
+    ),
     lead("L10", "2026-02-14 10:00", "NA", 60, "smb", "outbound_sdr", "P1", sourced_by="sales"),
-    lead("L4", "2026-02-19 08:00", "APAC", 40, "smb", "paid_search", "P2", "2026-02-20 08:00",
-         disqualified_at="2026-02-21 08:00"),
-    lead("L9", "2026-03-02 09:00", "EMEA", None, "consumer", "referral", "P3", "2026-03-02 10:00",
-         sal_at="2026-03-03 10:00", sql_at="2026-03-04 10:00"),
-    lead("L5", "2026-03-05 12:00", "NA", 80, "smb", "webinar", "P1", "2026-03-05 21:00",
-         sal_at="2026-03-06 10:00"),
+    lead(
+        "L4",
+        "2026-02-19 08:00",
+        "APAC",
+        40,
+        "smb",
+        "paid_search",
+        "P2",
+        "2026-02-20 08:00",
+        disqualified_at="2026-02-21 08:00",
+    ),
+    lead(
+        "L9",
+        "2026-03-02 09:00",
+        "EMEA",
+        None,
+        "consumer",
+        "referral",
+        "P3",
+        "2026-03-02 10:00",
+        sal_at="2026-03-03 10:00",
+        sql_at="2026-03-04 10:00",
+    ),
+    lead(
+        "L5",
+        "2026-03-05 12:00",
+        "NA",
+        80,
+        "smb",
+        "webinar",
+        "P1",
+        "2026-03-05 21:00",
+        sal_at="2026-03-06 10:00",
+    ),
     lead("L6", "2026-03-19 10:00", "NA", 30, "smb", "paid_search", "P1", "2026-03-19 14:00"),
     lead("L7", "2026-03-20 01:00", "APAC", 95, "enterprise", "webinar", "P2", "2026-03-20 03:00"),
     lead("L8", "2026-03-20 11:00", "NA", 85, "mid_market", "paid_search", "P1", "2026-03-20 11:30"),
@@ -141,9 +230,15 @@ LEADS = [
 
 def touch(touch_id, lead_id, at, team="sales", person="P1"):
     channel = "direct_sales" if team == "sales" else "email"
-    return {"touch_id": touch_id, "lead_id": lead_id, "channel": channel,
-            "team": team, "kind": "call" if team == "sales" else "email", "touched_at": ts(at),
-            "person_id": person if team == "sales" else None}
+    return {
+        "touch_id": touch_id,
+        "lead_id": lead_id,
+        "channel": channel,
+        "team": team,
+        "kind": "call" if team == "sales" else "email",
+        "touched_at": ts(at),
+        "person_id": person if team == "sales" else None,
+    }
 
 
 TOUCHES = [
@@ -158,18 +253,42 @@ TOUCHES = [
     touch("T9", "L8", "2026-03-20 12:00", team="marketing"),  # the latest timestamp: the as-of time
 ]
 DEALS = [
-    {"deal_id": "D1", "lead_id": "L1", "created_at": ts("2026-02-20 10:00"),
-     "closed_at": ts("2026-03-10 10:00"), "stage": "won", "amount": 10000, "owner_id": "A1"},
-    {"deal_id": "D2", "lead_id": "L10", "created_at": ts("2026-02-15 10:00"), "stage": "open", "amount": 5000,
-     "owner_id": "A1"},
-    {"deal_id": "D3", "lead_id": "L9", "created_at": ts("2026-03-10 10:00"), "stage": "open", "amount": 3000,
-     "owner_id": "A1"},
+    {
+        "deal_id": "D1",
+        "lead_id": "L1",
+        "created_at": ts("2026-02-20 10:00"),
+        "closed_at": ts("2026-03-10 10:00"),
+        "stage": "won",
+        "amount": 10000,
+        "owner_id": "A1",
+    },
+    {
+        "deal_id": "D2",
+        "lead_id": "L10",
+        "created_at": ts("2026-02-15 10:00"),
+        "stage": "open",
+        "amount": 5000,
+        "owner_id": "A1",
+    },
+    {
+        "deal_id": "D3",
+        "lead_id": "L9",
+        "created_at": ts("2026-03-10 10:00"),
+        "stage": "open",
+        "amount": 3000,
+        "owner_id": "A1",
+    },
 ]
 
 
 def target(month, team, metric, value, segment=None):
-    return {"period_start": dt.date(2026, month, 1), "team": team, "metric": metric, "segment": segment,
-            "value": value}
+    return {
+        "period_start": dt.date(2026, month, 1),
+        "team": team,
+        "metric": metric,
+        "segment": segment,
+        "value": value,
+    }
 
 
 TARGETS = [
@@ -193,8 +312,14 @@ FEB_MAR = {"start": "2026-02-01", "end": "2026-04-01"}
 def hand_db(tmp_path_factory):
     from tests.fixtures import write_db
 
-    tables = {"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS, "touches": TOUCHES, "deals": DEALS,
-              "targets": TARGETS}
+    tables = {
+        "people": PEOPLE,
+        "campaigns": CAMPAIGNS,
+        "leads": LEADS,
+        "touches": TOUCHES,
+        "deals": DEALS,
+        "targets": TARGETS,
+    }
     yield write_db(tmp_path_factory.mktemp("sla") / "sla.duckdb", tables)
     db.close_connections()
 
@@ -232,16 +357,32 @@ def test_mqls_with_first_sales_touch_and_decision(hand_db):
     assert list(mqls.index) == ["L11", "L1", "L3", "L2", "L4", "L9", "L5", "L6", "L7", "L8"]
     # L4's only sales touch came before mql_at, L7's touch is marketing's: neither is a follow-up.
     assert mqls["first_sales_touch_at"].isna().to_dict() == {
-        "L11": False, "L1": False, "L3": False, "L2": False, "L4": True, "L9": False, "L5": False,
-        "L6": True, "L7": True, "L8": True}
+        "L11": False,
+        "L1": False,
+        "L3": False,
+        "L2": False,
+        "L4": True,
+        "L9": False,
+        "L5": False,
+        "L6": True,
+        "L7": True,
+        "L8": True,
+    }
     # Accepted = has sal_at; rejected = disqualified with a reason; L4 was disqualified without one.
     assert mqls.loc["L1", ["is_accepted", "is_rejected"]].tolist() == [True, False]
     assert mqls.loc["L2", ["is_accepted", "is_rejected", "decided_at"]].tolist() == [
-        False, True, ts("2026-02-13 20:30")]
+        False,
+        True,
+        ts("2026-02-13 20:30"),
+    ]
     assert mqls.loc["L4", ["is_accepted", "is_rejected"]].tolist() == [False, False]
     assert pd.isna(mqls.loc["L4", "decided_at"])
     assert mqls.loc["L1", ["owner_name", "campaign_name", "reached_sql", "reached_won"]].tolist() == [
-        "Ada Okafor", "Spring webinar", True, True]
+        "Ada Okafor",
+        "Spring webinar",
+        True,
+        True,
+    ]
 
 
 def test_mqls_filters_and_unanswered_only(hand_db):
@@ -268,14 +409,25 @@ def test_target_attainment(hand_db):
         (pd.Timestamp("2026-04-01"), "marketing", "mqls", None, 9.0, 0.0),
     ]
     smb = db.run_query("sla__target_attainment", db=hand_db, segments=["smb"], **FEB_MAR)
-    assert rows(smb, "period_start", "actual_value") == [(pd.Timestamp("2026-02-01"), 3.0),
-                                                         (pd.Timestamp("2026-03-01"), 2.0)]
+    assert rows(smb, "period_start", "actual_value") == [
+        (pd.Timestamp("2026-02-01"), 3.0),
+        (pd.Timestamp("2026-03-01"), 2.0),
+    ]
 
 
 # --- The contract -------------------------------------------------------------------------------
 
-CONTRACT = ["policy_id", "policy_name", "owner_team", "period_start", "due_count", "met_count",
-            "breached_count", "pending_count", "compliance_rate"]
+CONTRACT = [
+    "policy_id",
+    "policy_name",
+    "owner_team",
+    "period_start",
+    "due_count",
+    "met_count",
+    "breached_count",
+    "pending_count",
+    "compliance_rate",
+]
 JAN, FEB_TS, MAR_TS = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-01")
 EXPECTED_COMPLIANCE = [
     # follow-up: Feb L11 ✗, L1 ✓, L3 ✗, L2 ✓, L4 ✗ → 2 of 5. Mar L9 ✓, L5 ✓, L7 ✗, L6 L8 pending.
@@ -324,8 +476,23 @@ def test_compliance_with_a_filter(hand_db):
 
 
 def test_compliance_through_the_cli_reads_the_committed_policy_file(hand_db, capsys):
-    assert main(["query", "sla__compliance", "--db", str(hand_db), "--param", "start=2026-02-01",
-                 "--param", "end=2026-03-01", "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "sla__compliance",
+                "--db",
+                str(hand_db),
+                "--param",
+                "start=2026-02-01",
+                "--param",
+                "end=2026-03-01",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == ",".join(CONTRACT)
     assert all(line.split(",")[3] == "2026-02-01" for line in lines[1:]) and len(lines) > 1
@@ -344,15 +511,17 @@ def test_a_malformed_policies_parameter_is_one_line_naming_the_key(hand_db, caps
 def test_scorecard_this_and_previous_period(hand_db):
     card = run("sla__scorecard", hand_db, **MAR).set_index("policy_id")
     got = card[["compliance_rate", "status", "previous_compliance_rate", "previous_status"]]
-    assert rows(got.reset_index(), "policy_id", *got.columns) == approx([
-        # March 2/3 = 66.7 % is more than 10 points under the 90 % goal: red. February 40 %: red.
-        ("follow_up", 2 / 3, "red", 0.4, "red"),
-        ("decide", 1.0, "green", 0.4, "red"),
-        ("volume", 1.0, "green", 0.5, "red"),
-        # Nothing judged in March yet (pending), February 0 %.
-        ("quality", None, "no data", 0.0, "red"),
-        ("pipeline", None, "no data", 1.0, "green"),
-    ])
+    assert rows(got.reset_index(), "policy_id", *got.columns) == approx(
+        [
+            # March 2/3 = 66.7 % is more than 10 points under the 90 % goal: red. February 40 %: red.
+            ("follow_up", 2 / 3, "red", 0.4, "red"),
+            ("decide", 1.0, "green", 0.4, "red"),
+            ("volume", 1.0, "green", 0.5, "red"),
+            # Nothing judged in March yet (pending), February 0 %.
+            ("quality", None, "no data", 0.0, "red"),
+            ("pipeline", None, "no data", 1.0, "green"),
+        ]
+    )
     counts = ["due_count", "met_count", "breached_count", "pending_count"]
     assert card.loc["follow_up", counts].tolist() == [5, 2, 1, 2]
     # Median of March's two follow-ups, 1 h (L5) and 0.05 h (L9).
@@ -367,45 +536,73 @@ def test_scorecard_this_and_previous_period(hand_db):
 def test_amber_is_within_amber_points_of_the_goal(hand_db):
     # With a 60 % goal, March's 66.7 % is green; with 70 % it is within 10 points: amber.
     for goal, status in ((60, "green"), (70, "amber"), (80, "red")):
-        policies = TEST_POLICIES.replace("goal_pct = 90\n[[policies]]\nid = \"decide\"",
-                                         f"goal_pct = {goal}\n[[policies]]\nid = \"decide\"")
+        policies = TEST_POLICIES.replace(
+            'goal_pct = 90\n[[policies]]\nid = "decide"', f'goal_pct = {goal}\n[[policies]]\nid = "decide"'
+        )
         card = db.run_query("sla__scorecard", db=hand_db, policies=policies, **MAR).set_index("policy_id")
         assert card.loc["follow_up", "status"] == status
 
 
 def test_compliance_by_rep(hand_db):
     got = run("sla__compliance_by_rep", hand_db, **FEB_MAR)
-    assert rows(got, "policy_id", "owner_name", "due_count", "met_count", "breached_count", "pending_count",
-                "compliance_rate", "median_hours") == approx([
-        # Ben: L3 ✗, L4 ✗, L7 ✗; median of the one follow-up he made (L3, 2 h).
-        ("follow_up", "Ben Moreau", 3, 0, 3, 0, 0.0, 2.0),
-        # Ada: L11 ✗, L1 ✓, L2 ✓, L5 ✓, L6 and L8 pending; follow-ups 25, 0.833, 21, 1 → median 11.
-        ("follow_up", "Ada Okafor", 6, 3, 1, 2, 0.75, 11.0),
-        ("follow_up", "Cleo Park", 1, 1, 0, 0, 1.0, 0.05),
-        # Decisions (clock hours): Ada L11 ✓ 24, L1 ✗ 64.08, L2 ✗ 53.5, L5 ✓ 13 → median 38.75;
-        # L6 and L8 pending.
-        ("decide", "Ada Okafor", 6, 2, 2, 2, 0.5, 38.75),
-        # Ben: L3 ✓ 3 h, L4 ✗ (never), L7 pending.
-        ("decide", "Ben Moreau", 3, 1, 1, 1, 0.5, 3.0),
-        ("decide", "Cleo Park", 1, 1, 0, 0, 1.0, 24.0),
-    ])
+    assert rows(
+        got,
+        "policy_id",
+        "owner_name",
+        "due_count",
+        "met_count",
+        "breached_count",
+        "pending_count",
+        "compliance_rate",
+        "median_hours",
+    ) == approx(
+        [
+            # Ben: L3 ✗, L4 ✗, L7 ✗; median of the one follow-up he made (L3, 2 h).
+            ("follow_up", "Ben Moreau", 3, 0, 3, 0, 0.0, 2.0),
+            # Ada: L11 ✗, L1 ✓, L2 ✓, L5 ✓, L6 and L8 pending; follow-ups 25, 0.833, 21, 1 → median 11.
+            ("follow_up", "Ada Okafor", 6, 3, 1, 2, 0.75, 11.0),
+            ("follow_up", "Cleo Park", 1, 1, 0, 0, 1.0, 0.05),
+            # Decisions (clock hours): Ada L11 ✓ 24, L1 ✗ 64.08, L2 ✗ 53.5, L5 ✓ 13 → median 38.75;
+            # L6 and L8 pending.
+            ("decide", "Ada Okafor", 6, 2, 2, 2, 0.5, 38.75),
+            # Ben: L3 ✓ 3 h, L4 ✗ (never), L7 pending.
+            ("decide", "Ben Moreau", 3, 1, 1, 1, 0.5, 3.0),
+            ("decide", "Cleo Park", 1, 1, 0, 0, 1.0, 24.0),
+        ]
+    )
 
 
 def test_compliance_by_channel_and_campaign(hand_db):
     got = run("sla__compliance_by_source", hand_db, **FEB_MAR)
-    assert rows(got, "group_value", "mql_count", "mql_share_rate", "accepted_count", "rejected_count",
-                "acceptance_rate", "due_count", "met_count", "breached_count", "pending_count",
-                "compliance_rate") == approx([
-        # paid_search: L2 rejected, L4/L6/L8 undecided. Feb 0/1 ✗; March pending.
-        ("paid_search", 4, 0.4, 0, 1, 0.0, 2, 0, 1, 1, 0.0),
-        # webinar: Feb L1 ✓ L3 ✓ L11 ✗ = 66.7 % < 75 % ✗; March (L5 ✓, L7 undecided) pending.
-        ("webinar", 5, 0.5, 3, 1, 0.75, 2, 0, 1, 1, 0.0),
-        # referral: L9 accepted in March, still pending.
-        ("referral", 1, 0.1, 1, 0, 1.0, 1, 0, 0, 1, None),
-    ])
+    assert rows(
+        got,
+        "group_value",
+        "mql_count",
+        "mql_share_rate",
+        "accepted_count",
+        "rejected_count",
+        "acceptance_rate",
+        "due_count",
+        "met_count",
+        "breached_count",
+        "pending_count",
+        "compliance_rate",
+    ) == approx(
+        [
+            # paid_search: L2 rejected, L4/L6/L8 undecided. Feb 0/1 ✗; March pending.
+            ("paid_search", 4, 0.4, 0, 1, 0.0, 2, 0, 1, 1, 0.0),
+            # webinar: Feb L1 ✓ L3 ✓ L11 ✗ = 66.7 % < 75 % ✗; March (L5 ✓, L7 undecided) pending.
+            ("webinar", 5, 0.5, 3, 1, 0.75, 2, 0, 1, 1, 0.0),
+            # referral: L9 accepted in March, still pending.
+            ("referral", 1, 0.1, 1, 0, 1.0, 1, 0, 0, 1, None),
+        ]
+    )
     campaigns = run("sla__compliance_by_source", hand_db, group_by="campaign", **FEB_MAR)
     assert rows(campaigns, "group_value", "group_label", "mql_count") == [
-        ("C2", "Search ads", 4), ("C1", "Spring webinar", 5), ("(none)", "(none)", 1)]
+        ("C2", "Search ads", 4),
+        ("C1", "Spring webinar", 5),
+        ("(none)", "(none)", 1),
+    ]
 
 
 # --- Breaches and the live queue ----------------------------------------------------------------
@@ -413,17 +610,19 @@ def test_compliance_by_channel_and_campaign(hand_db):
 
 def test_breach_list_with_owner_and_miss(hand_db):
     got = run("sla__breaches", hand_db, **FEB_MAR)
-    assert rows(got, "policy_id", "item", "owner_name", "missed_by", "missed_by_unit") == approx([
-        ("follow_up", "L4", "Ben Moreau", 137.0, "business hours"),  # 161 business h so far − 24
-        ("follow_up", "L7", "Ben Moreau", 5.0, "business hours"),  # 6 so far − 1
-        ("follow_up", "L11", "Ada Okafor", 1.0, "business hours"),  # 25 − 24
-        ("follow_up", "L3", "Ben Moreau", 1.0, "business hours"),  # 2 − 1
-        ("decide", "L4", "Ben Moreau", 628.0, "hours"),  # 676 clock h so far − 48
-        ("decide", "L1", "Ada Okafor", 16 + 5 / 60, "hours"),  # 64 h 05 − 48
-        ("decide", "L2", "Ada Okafor", 5.5, "hours"),  # 53.5 − 48
-        ("volume", "2026-02 · smb", "Marketing team", 1.0, "MQLs"),  # 3 of 4
-        ("quality", "2026-02", "Marketing team", 25.0, "points"),  # 50 % vs 75 %
-    ])
+    assert rows(got, "policy_id", "item", "owner_name", "missed_by", "missed_by_unit") == approx(
+        [
+            ("follow_up", "L4", "Ben Moreau", 137.0, "business hours"),  # 161 business h so far − 24
+            ("follow_up", "L7", "Ben Moreau", 5.0, "business hours"),  # 6 so far − 1
+            ("follow_up", "L11", "Ada Okafor", 1.0, "business hours"),  # 25 − 24
+            ("follow_up", "L3", "Ben Moreau", 1.0, "business hours"),  # 2 − 1
+            ("decide", "L4", "Ben Moreau", 628.0, "hours"),  # 676 clock h so far − 48
+            ("decide", "L1", "Ada Okafor", 16 + 5 / 60, "hours"),  # 64 h 05 − 48
+            ("decide", "L2", "Ada Okafor", 5.5, "hours"),  # 53.5 − 48
+            ("volume", "2026-02 · smb", "Marketing team", 1.0, "MQLs"),  # 3 of 4
+            ("quality", "2026-02", "Marketing team", 25.0, "points"),  # 50 % vs 75 %
+        ]
+    )
     texts = dict(zip(got["item"] + "/" + got["policy_id"], got["missed_by_text"], strict=True))
     assert texts["L4/follow_up"] == "137.0 business h late, still open"
     assert texts["L1/decide"] == "16.1 h late"
@@ -441,12 +640,14 @@ def test_breaches_reject_an_unknown_policy(hand_db):
 def test_live_queue_most_urgent_first(hand_db):
     # Any window: the queue is as of now. L7 already breached; L8 and L6 are still inside theirs.
     got = run("sla__live_queue", hand_db, **FEB)
-    assert rows(got, "lead_id", "owner_name", "due_at", "hours_left", "business_hours_left") == approx([
-        # L8: 1 h from the 09:00 EDT opening → 10:00 EDT = 14:00 UTC, 2 clock hours from 12:00 UTC.
-        ("L8", "Ada Okafor", ts("2026-03-20 14:00"), 2.0, 1.0),
-        # L6: 7 h Thursday + 8 Friday + 8 Monday + 1 → Tuesday 24 March 10:00 EDT = 14:00 UTC (98 h away).
-        ("L6", "Ada Okafor", ts("2026-03-24 14:00"), 98.0, 17.0),
-    ])
+    assert rows(got, "lead_id", "owner_name", "due_at", "hours_left", "business_hours_left") == approx(
+        [
+            # L8: 1 h from the 09:00 EDT opening → 10:00 EDT = 14:00 UTC, 2 clock hours from 12:00 UTC.
+            ("L8", "Ada Okafor", ts("2026-03-20 14:00"), 2.0, 1.0),
+            # L6: 7 h Thursday + 8 Friday + 8 Monday + 1 → Tuesday 24 March 10:00 EDT = 14:00 UTC (98 h away).
+            ("L6", "Ada Okafor", ts("2026-03-24 14:00"), 98.0, 17.0),
+        ]
+    )
 
 
 # --- The effect of speed ------------------------------------------------------------------------
@@ -455,21 +656,22 @@ def test_live_queue_most_urgent_first(hand_db):
 def test_response_bands_with_conversion(hand_db):
     got = run("sla__response_bands", hand_db, **FEB_MAR)
     columns = ("band", "mql_count", "share_rate", "sql_count", "won_count", "mql_to_sql_rate")
-    assert rows(got, *columns) == approx([
-        ("< 5 min", 1, 1 / 8, 1, 0, 1.0),  # L9 (3 min), reached SQL
-        ("5–60 min", 1, 1 / 8, 1, 1, 1.0),  # L1 (50 min), won D1
-        ("1–24 h", 3, 3 / 8, 1, 0, 1 / 3),  # L5 (exactly 1 h), L3 (2 h, SQL), L2 (21 h)
-        ("> 24 h", 1, 1 / 8, 0, 0, 0.0),  # L11 (25 h)
-        ("never", 2, 2 / 8, 0, 0, 0.0),  # L4 and L7; L6 and L8 are still waiting and left out
-    ])
+    assert rows(got, *columns) == approx(
+        [
+            ("< 5 min", 1, 1 / 8, 1, 0, 1.0),  # L9 (3 min), reached SQL
+            ("5–60 min", 1, 1 / 8, 1, 1, 1.0),  # L1 (50 min), won D1
+            ("1–24 h", 3, 3 / 8, 1, 0, 1 / 3),  # L5 (exactly 1 h), L3 (2 h, SQL), L2 (21 h)
+            ("> 24 h", 1, 1 / 8, 0, 0, 0.0),  # L11 (25 h)
+            ("never", 2, 2 / 8, 0, 0, 0.0),  # L4 and L7; L6 and L8 are still waiting and left out
+        ]
+    )
 
 
 def test_response_bands_on_the_wall_clock(hand_db):
     got = run("sla__response_bands", hand_db, clock="wall", **FEB_MAR).set_index("band")
     # Clock hours: L9 0.05, L3 2, L5 88, L1 63.9, L2 53, L11 73 → four over 24 h. L7 is 9 h into a
     # 1 h wall-clock window: never; L6 (22 h of 24) and L8 (0.5 of 1) still wait.
-    assert got["mql_count"].to_dict() == {"< 5 min": 1, "5–60 min": 0, "1–24 h": 1, "> 24 h": 4,
-                                          "never": 2}
+    assert got["mql_count"].to_dict() == {"< 5 min": 1, "5–60 min": 0, "1–24 h": 1, "> 24 h": 4, "never": 2}
 
 
 def test_response_time_median_and_p90(hand_db):
@@ -499,8 +701,11 @@ def test_a_what_if_threshold_recomputes_compliance(hand_db):
 def test_every_sla_query_on_an_empty_database(make_db):
     path = make_db({})
     for name in [n for n in db.list_queries() if n.startswith("sla__")]:
-        params = {} if name in ("sla__mqls", "sla__latest_timestamp", "sla__target_attainment") else {
-            "policies": TEST_POLICIES}
+        params = (
+            {}
+            if name in ("sla__mqls", "sla__latest_timestamp", "sla__target_attainment")
+            else {"policies": TEST_POLICIES}
+        )
         frame = db.run_query(name, db=path, **params)
         if name in ("sla__response_bands", "sla__response_time"):  # every band (or the summary), at zero
             assert frame["mql_count"].sum() == 0, name

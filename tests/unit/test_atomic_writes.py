@@ -53,7 +53,7 @@ def test_parallel_reports_to_one_file_all_succeed_and_it_is_always_complete(monk
         for _ in range(5):
             start = threading.Barrier(6)
 
-            def write():
+            def write(start=start):
                 start.wait()
                 try:
                     report.write_report(target, Filters())
@@ -82,8 +82,10 @@ def test_six_report_commands_to_one_file_all_succeed(demo_db, tmp_path):
     watcher.start()
     try:
         command = [sys.executable, "-m", "handoff", "report", "--db", str(demo_db), *Q2, "--out", str(target)]
-        runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(6)]
+        runs = [
+            subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
         results = [(run.wait(timeout=180), run.stderr.read()) for run in runs]
     finally:
         stop.set()
@@ -132,8 +134,9 @@ def full_disk(monkeypatch):
     return fill_up
 
 
-def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(demo_db, tmp_path, capsys,
-                                                                          full_disk):
+def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(
+    demo_db, tmp_path, capsys, full_disk
+):
     target = tmp_path / "review.html"
     target.write_text("<!DOCTYPE html><p>last week</p></html>", encoding="utf-8")
     before = target.read_bytes()
@@ -146,8 +149,9 @@ def test_a_report_on_a_full_disk_leaves_the_previous_file_and_no_partial(demo_db
     assert "No space left on device" in err and "review.html" in err and "previous file is unchanged" in err
 
 
-def test_an_export_on_a_full_disk_leaves_the_previous_export_and_no_partial(demo_db, tmp_path, capsys,
-                                                                            full_disk):
+def test_an_export_on_a_full_disk_leaves_the_previous_export_and_no_partial(
+    demo_db, tmp_path, capsys, full_disk
+):
     backup = tmp_path / "backup"
     ingest.export(demo_db, backup)
     (backup / "notes.txt").write_text("mine")
@@ -184,10 +188,12 @@ def test_an_export_can_reach_only_its_own_folder(demo_db, tmp_path):
     con = connection.open_read_only(str(demo_db), write_folder=str(tmp_path / "staging"))
     try:
         connection.copy_to_file(con, "select 1 as one", str(tmp_path / "staging" / "one.csv"), "format csv")
-        for statement in (f"copy (select 1) to '{tmp_path / 'elsewhere.csv'}'",
-                          f"copy (select 1) to '{tmp_path / 'staging' / '..' / 'elsewhere.csv'}'",
-                          f"select * from read_text('{tmp_path / 'other.txt'}')",
-                          "set allowed_directories = ['/']"):
+        for statement in (
+            f"copy (select 1) to '{tmp_path / 'elsewhere.csv'}'",
+            f"copy (select 1) to '{tmp_path / 'staging' / '..' / 'elsewhere.csv'}'",
+            f"select * from read_text('{tmp_path / 'other.txt'}')",
+            "set allowed_directories = ['/']",
+        ):
             with pytest.raises(Exception, match="disabled by configuration|configuration has been locked"):
                 con.execute(statement)
     finally:

@@ -59,8 +59,10 @@ def test_grouped_rounding_hits_each_groups_total():
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 1e4, allow_nan=False)), min_size=1, max_size=40),
-       st.integers(-3, 3))
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.floats(0, 1e4, allow_nan=False)), min_size=1, max_size=40),
+    st.integers(-3, 3),
+)
 def test_grouped_rounding_is_each_groups_own_rounding(entries, noise):
     # Groups interleaved, ties among equal remainders, totals off by a few cents: within each group
     # the cents are what round_to_cents gives that group's entries in their order.
@@ -82,10 +84,16 @@ def test_markov_removal_effects_on_a_chain_solved_by_hand():
     # start→A 1/2, start→B 1/2; A→B 1/2, A→null 1/2; B→conv 2/3, B→null 1/3.
     # h_B = 2/3, h_A = 1/2·2/3 = 1/3, P = 1/2·1/3 + 1/2·2/3 = 1/2.
     # Without A: P = 1/2·2/3 = 1/3, effect 1 − (1/3)/(1/2) = 1/3. Without B nothing converts: 1.
-    effects, base = markov_removal_effects(transitions(
-        ("(start)", "A", 2), ("(start)", "B", 2), ("A", "B", 1), ("A", "(null)", 1),
-        ("B", "(conversion)", 2), ("B", "(null)", 1),
-    ))
+    effects, base = markov_removal_effects(
+        transitions(
+            ("(start)", "A", 2),
+            ("(start)", "B", 2),
+            ("A", "B", 1),
+            ("A", "(null)", 1),
+            ("B", "(conversion)", 2),
+            ("B", "(null)", 1),
+        )
+    )
     assert base == pytest.approx(1 / 2)
     assert effects.to_dict() == pytest.approx({"A": 1 / 3, "B": 1.0})
 
@@ -94,10 +102,16 @@ def test_markov_solves_loops_exactly():
     # Journeys: A>B>A converts, B ends null. A→B 1/2, A→conv 1/2; B→A 1/2, B→null 1/2.
     # h_A = 1/2·h_B + 1/2, h_B = 1/2·h_A → h_A = 2/3, h_B = 1/3, P = 1/2(2/3 + 1/3) = 1/2.
     # Without A: B only leads to A or null, P = 0 → 1. Without B: h_A = 1/2, P = 1/4 → 1/2.
-    effects, base = markov_removal_effects(transitions(
-        ("(start)", "A", 1), ("(start)", "B", 1), ("A", "B", 1), ("B", "A", 1),
-        ("A", "(conversion)", 1), ("B", "(null)", 1),
-    ))
+    effects, base = markov_removal_effects(
+        transitions(
+            ("(start)", "A", 1),
+            ("(start)", "B", 1),
+            ("A", "B", 1),
+            ("B", "A", 1),
+            ("A", "(conversion)", 1),
+            ("B", "(null)", 1),
+        )
+    )
     assert base == pytest.approx(1 / 2)
     assert effects.to_dict() == pytest.approx({"A": 1.0, "B": 0.5})
 
@@ -128,10 +142,18 @@ def test_shapley_with_one_player_and_several_worth_columns():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
-    st.just(n),
-    st.lists(st.tuples(st.integers(1, (1 << n) - 1), st.floats(0, 1e5, allow_nan=False)), min_size=1, max_size=25),
-)))
+@given(
+    st.integers(1, 8).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(
+                st.tuples(st.integers(1, (1 << n) - 1), st.floats(0, 1e5, allow_nan=False)),
+                min_size=1,
+                max_size=25,
+            ),
+        )
+    )
+)
 def test_shapley_by_coalitions_equals_the_equal_split_identity(case):
     players, journeys = case
     masks = np.array([m for m, _ in journeys])

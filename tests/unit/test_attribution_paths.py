@@ -78,8 +78,9 @@ def test_markov_agrees_with_channel_attribution_within_its_simulation_noise(path
 
 def test_every_model_shares_out_exactly_the_totals(path_data_credit):
     totals = path_data_credit.groupby(level="model")[["conversions", "value"]].sum()
-    assert list(totals.index.sort_values()) == sorted(["first_touch", "last_touch", "linear", "u_shaped",
-                                                       "markov", "shapley"])
+    assert list(totals.index.sort_values()) == sorted(
+        ["first_touch", "last_touch", "linear", "u_shaped", "markov", "shapley"]
+    )
     assert totals["conversions"].round(6).eq(19785).all()
     assert totals["value"].round(6).eq(74802.971587).all()
 
@@ -95,11 +96,20 @@ def test_u_shaped_and_shapley_on_bare_paths_by_hand(tmp_path):
     # Single-step path d converts 1: all to d. a>b converts 1: 50/50. Totals: a 1.3, b .7, c .2, d 1.8.
     # Shapley: each path's conversions split equally over its distinct channels:
     # a: 2/4 + 1/2 = 1.0, b: 2/4 + 1/2 = 1.0, c: 0.5, d: 0.5 + 1 = 1.5.
-    frame = read_paths(write(tmp_path, "path,total_conversions,total_conversion_value,total_null\n"
-                                       "a > b > c > d,2,10,1\nd,1,4,3\na>b,1,2,0\n"))
+    frame = read_paths(
+        write(
+            tmp_path,
+            "path,total_conversions,total_conversion_value,total_null\n"
+            "a > b > c > d,2,10,1\nd,1,4,3\na>b,1,2,0\n",
+        )
+    )
     credit = path_credit(frame).set_index(["model", "channel"])
-    assert credit.loc["u_shaped"]["conversions"].to_dict() == pytest.approx({"a": 1.3, "b": 0.7, "c": 0.2, "d": 1.8})
-    assert credit.loc["shapley"]["conversions"].to_dict() == pytest.approx({"a": 1.0, "b": 1.0, "c": 0.5, "d": 1.5})
+    assert credit.loc["u_shaped"]["conversions"].to_dict() == pytest.approx(
+        {"a": 1.3, "b": 0.7, "c": 0.2, "d": 1.8}
+    )
+    assert credit.loc["shapley"]["conversions"].to_dict() == pytest.approx(
+        {"a": 1.0, "b": 1.0, "c": 0.5, "d": 1.5}
+    )
     assert credit.loc["u_shaped"]["value"].sum() == pytest.approx(16.0)
 
 
@@ -119,12 +129,15 @@ def test_the_command_prints_one_row_per_model_and_channel(tmp_path, capsys):
     assert capsys.readouterr().out.split()[:4] == ["model", "channel", "conversions", "value"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("path,conversions\na,1\n", "lacks the column(s) total_conversions"),
-    ("path,total_conversions\na,-1\n", "line 2: total_conversions must be a number ≥ 0"),
-    ("path,total_conversions\na>b,1\na>>b,2\n", "line 3: a path needs channel names"),
-    ("path,total_conversions\n,1\n", "line 2: a path needs channel names"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("path,conversions\na,1\n", "lacks the column(s) total_conversions"),
+        ("path,total_conversions\na,-1\n", "line 2: total_conversions must be a number ≥ 0"),
+        ("path,total_conversions\na>b,1\na>>b,2\n", "line 3: a path needs channel names"),
+        ("path,total_conversions\n,1\n", "line 2: a path needs channel names"),
+    ],
+)
 def test_bad_files_are_one_line_errors(tmp_path, capsys, text, message):
     code = main(["attribution-paths", str(write(tmp_path, text))])
     err = capsys.readouterr().err
@@ -132,6 +145,11 @@ def test_bad_files_are_one_line_errors(tmp_path, capsys, text, message):
 
 
 def test_a_missing_file_from_a_real_process(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "handoff", "attribution-paths", str(tmp_path / "none.csv")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "handoff", "attribution-paths", str(tmp_path / "none.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 1 and result.stderr.startswith("error: no paths file at")

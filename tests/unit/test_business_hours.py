@@ -187,16 +187,24 @@ def test_a_million_leads_in_one_vectorised_pass():
     # The same answer as a row at a time, on a sample.
     for row in rng.integers(0, 1_000_000, 20):
         calendar = clock.calendar(regions[row])
-        assert hours[row] == business_hours_between(start[row:row + 1], end[row:row + 1], calendar)[0]
+        assert hours[row] == business_hours_between(start[row : row + 1], end[row : row + 1], calendar)[0]
     assert elapsed < 30, f"1M leads took {elapsed:.1f} s"
 
 
 @settings(max_examples=60, deadline=None)
-@given(now=INSTANTS, hours=st.floats(min_value=0.01, max_value=300), back=st.floats(min_value=0, max_value=2000),
-       calendars=st.lists(CALENDARS, min_size=1, max_size=3))
-def test_nothing_that_started_before_the_earliest_start_is_still_inside_its_window(now, hours, back, calendars):
+@given(
+    now=INSTANTS,
+    hours=st.floats(min_value=0.01, max_value=300),
+    back=st.floats(min_value=0, max_value=2000),
+    calendars=st.lists(CALENDARS, min_size=1, max_size=3),
+)
+def test_nothing_that_started_before_the_earliest_start_is_still_inside_its_window(
+    now, hours, back, calendars
+):
     # A start within `hours` working hours of now, in any region's calendar, is on or after the bound.
-    clock = RegionalClock({f"R{i}": calendar for i, calendar in enumerate(calendars[1:])}, default=calendars[0])
+    clock = RegionalClock(
+        {f"R{i}": calendar for i, calendar in enumerate(calendars[1:])}, default=calendars[0]
+    )
     bound = clock.earliest_start(np.datetime64(now, "us"), hours).astype("datetime64[us]")
     start = np.array([np.datetime64(now, "us") - np.timedelta64(int(back * 3_600e6), "us")])
     for calendar in (*clock.calendars.values(), clock.default):

@@ -34,14 +34,17 @@ def test_query_list_names_every_query(capsys):
     assert "data__table_counts()" in out and "filters__options()" in out
 
 
-@pytest.mark.parametrize(("args", "message", "exit_code"), [
-    (["query", "nope"], "error: unknown query 'nope'", 2),
-    (["query", "data__table_counts", "--param", "colour=red"], "has no parameter colour", 2),
-    (["query", "data__table_counts", "--param", "oops"], "'oops' is not key=value", 2),
-    (["frobnicate"], "invalid choice: 'frobnicate'", 2),
-    (["demo", "--as-of", "yesterday"], "'yesterday' is not a date", 2),
-    (["demo", "--leads", "5"], "at least 100", 1),
-])
+@pytest.mark.parametrize(
+    ("args", "message", "exit_code"),
+    [
+        (["query", "nope"], "error: unknown query 'nope'", 2),
+        (["query", "data__table_counts", "--param", "colour=red"], "has no parameter colour", 2),
+        (["query", "data__table_counts", "--param", "oops"], "'oops' is not key=value", 2),
+        (["frobnicate"], "invalid choice: 'frobnicate'", 2),
+        (["demo", "--as-of", "yesterday"], "'yesterday' is not a date", 2),
+        (["demo", "--leads", "5"], "at least 100", 1),
+    ],
+)
 def test_errors_are_one_line_with_a_non_zero_exit(args, message, exit_code, demo_db, capsys, tmp_path):
     if args[0] == "query":
         args = [*args, "--db", str(demo_db)]
@@ -55,8 +58,19 @@ def test_errors_are_one_line_with_a_non_zero_exit(args, message, exit_code, demo
 
 def test_a_missing_database_is_one_line_from_a_real_process(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "handoff", "query", "data__table_counts", "--db", str(tmp_path / "none.duckdb")],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "handoff",
+            "query",
+            "data__table_counts",
+            "--db",
+            str(tmp_path / "none.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no database at ")
@@ -65,7 +79,9 @@ def test_a_missing_database_is_one_line_from_a_real_process(tmp_path):
 
 def test_demo_builds_a_database_with_progress(tmp_path, capsys):
     path = tmp_path / "small.duckdb"
-    code, out, err = run(["demo", "--db", str(path), "--leads", "300", "--seed", "1", "--as-of", "2026-01-31"], capsys)
+    code, out, err = run(
+        ["demo", "--db", str(path), "--leads", "300", "--seed", "1", "--as-of", "2026-01-31"], capsys
+    )
     assert code == 0
     assert "[100%] demo database ready" in err
     assert out.startswith(f"built {path} (300 leads")

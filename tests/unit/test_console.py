@@ -21,10 +21,25 @@ from tests.fixtures import ROOT, ts
 
 PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"}]
 LEADS = [
-    {"lead_id": "L1", "created_at": ts("2026-01-05 10:00"), "channel": "webinar", "sourced_by": "marketing",
-     "segment": "smb", "region": "NA", "owner_id": "P1", "score": 70},
-    {"lead_id": "L2", "created_at": ts("2026-02-05 10:00"), "channel": "events", "sourced_by": "marketing",
-     "segment": "enterprise", "region": "EMEA", "score": 90},
+    {
+        "lead_id": "L1",
+        "created_at": ts("2026-01-05 10:00"),
+        "channel": "webinar",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "owner_id": "P1",
+        "score": 70,
+    },
+    {
+        "lead_id": "L2",
+        "created_at": ts("2026-02-05 10:00"),
+        "channel": "events",
+        "sourced_by": "marketing",
+        "segment": "enterprise",
+        "region": "EMEA",
+        "score": 90,
+    },
 ]
 FOREVER = "select count(*) from range(1000000) as a, range(1000000) as b"
 
@@ -35,7 +50,10 @@ HOSTILE = [
     ("update leads set score = 100", "UPDATE changes data"),
     ("delete from leads", "DELETE changes data"),
     ("truncate leads", "DELETE changes data"),
-    ("merge into leads using leads as s on (s.lead_id = leads.lead_id) when matched then delete", "changes data"),
+    (
+        "merge into leads using leads as s on (s.lead_id = leads.lead_id) when matched then delete",
+        "changes data",
+    ),
     # DDL
     ("create table stolen as select * from leads", "CREATE changes the schema"),
     ("create view v as select 1", "CREATE changes the schema"),
@@ -73,7 +91,10 @@ HOSTILE = [
     ("select 1 -- harmless?\n; drop table leads", "one statement at a time; this is 2 (SELECT, DROP)"),
     ("select 1 /* ; */ ; delete from leads", "one statement at a time; this is 2 (SELECT, DELETE)"),
     ("/* select 1 */ select 2; /**/ copy leads to '/tmp/x.csv'", "one statement at a time; this is 2"),
-    ("select 1;\n\n-- and then\nattach '/tmp/x.duckdb'", "one statement at a time; this is 2 (SELECT, ATTACH)"),
+    (
+        "select 1;\n\n-- and then\nattach '/tmp/x.duckdb'",
+        "one statement at a time; this is 2 (SELECT, ATTACH)",
+    ),
     # reads that reach outside the database
     ("select * from read_csv('/etc/passwd')", "table function read_csv()"),
     ("select * from read_csv_auto('/etc/passwd', header = false)", "table function read_csv_auto()"),
@@ -144,10 +165,14 @@ def test_a_hostile_statement_is_refused_or_interrupted_and_the_file_is_unchanged
         assert reason in message
     assert sha256(hand_db) == before
     # The connection is still usable afterwards, with its guards in place.
-    settings_now = console.run(
-        "select current_setting('enable_external_access') as external, current_setting('lock_configuration') as locked",
-        db_path=hand_db,
-    ).frame.iloc[0].tolist()
+    settings_now = (
+        console.run(
+            "select current_setting('enable_external_access') as external, current_setting('lock_configuration') as locked",
+            db_path=hand_db,
+        )
+        .frame.iloc[0]
+        .tolist()
+    )
     assert settings_now == [False, True]
 
 
@@ -168,23 +193,26 @@ def test_the_guards_hold_even_when_the_statement_checks_are_bypassed(hand_db, mo
     assert sha256(hand_db) == before
 
 
-@pytest.mark.parametrize("statement", [
-    "select count(*) as lead_count from leads",
-    "with smb as (select * from leads where segment = 'smb') select lead_id from smb",
-    "from leads select lead_id order by lead_id",
-    "values (1, 'a'), (2, 'b')",
-    "describe leads",
-    "show tables",
-    "summarize leads",
-    "select * from information_schema.columns where table_name = 'leads'",
-    "select * from duckdb_tables()",
-    "select * from range(3)",
-    "select ';drop table leads' as looks_hostile_but_is_a_string",
-    "select 1 -- ; drop table leads",
-    "/* a comment first */ select 42 as answer",
-    "explain select * from leads",
-    "explain analyze select count(*) from leads",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select count(*) as lead_count from leads",
+        "with smb as (select * from leads where segment = 'smb') select lead_id from smb",
+        "from leads select lead_id order by lead_id",
+        "values (1, 'a'), (2, 'b')",
+        "describe leads",
+        "show tables",
+        "summarize leads",
+        "select * from information_schema.columns where table_name = 'leads'",
+        "select * from duckdb_tables()",
+        "select * from range(3)",
+        "select ';drop table leads' as looks_hostile_but_is_a_string",
+        "select 1 -- ; drop table leads",
+        "/* a comment first */ select 42 as answer",
+        "explain select * from leads",
+        "explain analyze select count(*) from leads",
+    ],
+)
 def test_reads_run(hand_db, statement):
     before = sha256(hand_db)
     result = console.run(statement, db_path=hand_db)
@@ -209,7 +237,9 @@ def test_the_row_cap_limits_what_is_shown_and_says_so(hand_db):
 
 
 def test_a_failing_read_gives_the_database_reason_in_one_line(hand_db):
-    with pytest.raises(HandoffError, match="^the query failed: Catalog Error: Table with name nope does not exist"):
+    with pytest.raises(
+        HandoffError, match="^the query failed: Catalog Error: Table with name nope does not exist"
+    ):
         console.run("select * from nope", db_path=hand_db)
 
 
@@ -219,8 +249,13 @@ def test_the_memory_cap_stops_a_query_that_needs_too_much(hand_db):
     limit = console.run("select current_setting('memory_limit') as m", db_path=hand_db, memory_mb=256)
     assert limit.frame["m"].iloc[0] == "64.0 MiB"
     with pytest.raises(QueryStopped) as stopped:
-        console.run("select list(i) from range(50000000) as t(i)", db_path=hand_db, memory_mb=256, timeout_s=20)
-    assert str(stopped.value) == "stopped: the statement needed more than 256 MB of memory (HANDOFF_CONSOLE_MEMORY_MB)"
+        console.run(
+            "select list(i) from range(50000000) as t(i)", db_path=hand_db, memory_mb=256, timeout_s=20
+        )
+    assert (
+        str(stopped.value)
+        == "stopped: the statement needed more than 256 MB of memory (HANDOFF_CONSOLE_MEMORY_MB)"
+    )
     assert stopped.value.peak_memory_mb <= 256
     assert sha256(hand_db) == before
 
@@ -250,10 +285,50 @@ def test_parquet_download_copes_with_mixed_columns(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Any text at all: the console answers with a result or a one-line HandoffError, never changes the file.
 
-FRAGMENTS = ["select", "*", "from", "leads", "people", ";", "--", "/*", "*/", "drop", "table", "copy", "to",
-             "'/etc/passwd'", "read_csv(", ")", "(", "attach", "install", "httpfs", "set", "pragma", "with",
-             "as", "x", ",", "1", "where", "union", "all", "insert", "into", "values", "explain", "describe",
-             "glob('*')", "\n", "'", '"', "limit", "range(10)", "count(*)"]
+FRAGMENTS = [
+    "select",
+    "*",
+    "from",
+    "leads",
+    "people",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "drop",
+    "table",
+    "copy",
+    "to",
+    "'/etc/passwd'",
+    "read_csv(",
+    ")",
+    "(",
+    "attach",
+    "install",
+    "httpfs",
+    "set",
+    "pragma",
+    "with",
+    "as",
+    "x",
+    ",",
+    "1",
+    "where",
+    "union",
+    "all",
+    "insert",
+    "into",
+    "values",
+    "explain",
+    "describe",
+    "glob('*')",
+    "\n",
+    "'",
+    '"',
+    "limit",
+    "range(10)",
+    "count(*)",
+]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -289,12 +364,15 @@ def test_cli_prints_a_read_as_csv_json_or_table(hand_db, capsys):
     assert out.split() == ["lead_id", "score", "L1", "70", "L2", "90"]
 
 
-@pytest.mark.parametrize(("statement", "reason"), [
-    ("drop table leads", "error: refused: DROP changes the schema"),
-    ("select * from read_csv('/etc/passwd')", "error: refused: the table function read_csv()"),
-    ("select 1; select 2", "error: refused: one statement at a time"),
-    ("select * from nope", "error: the query failed: Catalog Error"),
-])
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("drop table leads", "error: refused: DROP changes the schema"),
+        ("select * from read_csv('/etc/passwd')", "error: refused: the table function read_csv()"),
+        ("select 1; select 2", "error: refused: one statement at a time"),
+        ("select * from nope", "error: the query failed: Catalog Error"),
+    ],
+)
 def test_cli_exits_2_with_the_reason_on_one_line(hand_db, capsys, statement, reason):
     before = sha256(hand_db)
     code, out, err = run_cli(["sql", statement, "--db", str(hand_db)], capsys)
@@ -305,7 +383,9 @@ def test_cli_exits_2_with_the_reason_on_one_line(hand_db, capsys, statement, rea
 
 def test_cli_notes_the_row_cap_on_stderr(hand_db, capsys, monkeypatch):
     monkeypatch.setattr(console, "DEFAULT_MAX_ROWS", 5)
-    code, out, err = run_cli(["sql", "select * from range(10)", "--db", str(hand_db), "--format", "csv"], capsys)
+    code, out, err = run_cli(
+        ["sql", "select * from range(10)", "--db", str(hand_db), "--format", "csv"], capsys
+    )
     assert code == 0 and out.splitlines() == ["range", "0", "1", "2", "3", "4"]
     assert err == "note: showing the first 5 rows (row cap); the result has more\n"
 
@@ -313,13 +393,25 @@ def test_cli_notes_the_row_cap_on_stderr(hand_db, capsys, monkeypatch):
 def test_cli_from_a_real_process_with_a_runaway_and_stdin(hand_db):
     env = {"HANDOFF_CONSOLE_TIMEOUT_S": "0.5", "PATH": "/usr/bin:/bin"}
     before = sha256(hand_db)
-    runaway = subprocess.run([sys.executable, "-m", "handoff", "sql", FOREVER, "--db", str(hand_db)],
-                             capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    runaway = subprocess.run(
+        [sys.executable, "-m", "handoff", "sql", FOREVER, "--db", str(hand_db)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
+    )
     assert runaway.returncode == 2
     assert runaway.stderr == "error: stopped after 0.5 s (HANDOFF_CONSOLE_TIMEOUT_S)\n"
-    piped = subprocess.run([sys.executable, "-m", "handoff", "sql", "-", "--db", str(hand_db), "--format", "csv"],
-                           input="select count(*) as n from leads", capture_output=True, text=True, cwd=ROOT,
-                           timeout=60, env=env)
+    piped = subprocess.run(
+        [sys.executable, "-m", "handoff", "sql", "-", "--db", str(hand_db), "--format", "csv"],
+        input="select count(*) as n from leads",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
+    )
     assert (piped.returncode, piped.stdout) == (0, "n\n2\n")
     assert sha256(hand_db) == before
 
@@ -334,27 +426,30 @@ def server_paths(hand_db) -> list[str]:
     return [str(hand_db), str(hand_db.parent), str(ROOT), str(connection.TEMP_DIR), str(Path.home())]
 
 
-@pytest.mark.parametrize("statement", [
-    "select * from duckdb_settings()",
-    "select name, value from duckdb_settings() where value like '%/%'",
-    "select path from duckdb_databases()",
-    "select * from duckdb_databases",
-    "select * from pragma_database_list",
-    'select file from main."pragma_database_list"',
-    "summarize pragma_database_list",
-    "describe select * from duckdb_databases()",
-    "select current_setting('temp_directory')",
-    "select current_setting('secret_directory')",
-    "select current_setting('home_directory')",
-    "select current_setting('extension_directory')",
-    "select current_setting(name) from (values ('secret_directory')) as t(name)",
-    "select current_setting('secret_' || 'directory')",
-    "show secret_directory",
-    "show temp_directory",
-    "select * from pg_catalog.pg_settings",
-    "select install_path from duckdb_extensions()",
-    "explain analyze select path from duckdb_databases()",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select * from duckdb_settings()",
+        "select name, value from duckdb_settings() where value like '%/%'",
+        "select path from duckdb_databases()",
+        "select * from duckdb_databases",
+        "select * from pragma_database_list",
+        'select file from main."pragma_database_list"',
+        "summarize pragma_database_list",
+        "describe select * from duckdb_databases()",
+        "select current_setting('temp_directory')",
+        "select current_setting('secret_directory')",
+        "select current_setting('home_directory')",
+        "select current_setting('extension_directory')",
+        "select current_setting(name) from (values ('secret_directory')) as t(name)",
+        "select current_setting('secret_' || 'directory')",
+        "show secret_directory",
+        "show temp_directory",
+        "select * from pg_catalog.pg_settings",
+        "select install_path from duckdb_extensions()",
+        "explain analyze select path from duckdb_databases()",
+    ],
+)
 def test_a_statement_that_would_show_a_server_path_is_refused(hand_db, statement):
     with pytest.raises(console.ConsoleRefused) as refused:
         console.run(statement, db_path=hand_db)
@@ -366,14 +461,31 @@ def test_no_catalog_function_view_or_setting_the_console_allows_shows_a_server_p
 
     with duckdb.connect() as con:
         views = con.execute("select schema_name, view_name from duckdb_views() where internal").fetchall()
-    arguments = {"range": "3", "generate_series": "1, 3", "unnest": "[1]", "repeat": "1, 2", "repeat_row": "1, num_rows = 2",
-                 "json_each": "'{\"a\": 1}'", "json_tree": "'{\"a\": 1}'", "histogram": "people, name",
-                 "histogram_values": "people, name", "pragma_table_info": "'people'", "pragma_show": "'people'",
-                 "pragma_storage_info": "'people'"}
-    statements = [f"select * from {name}({arguments.get(name, '')})" for name in sorted(console.ALLOWED_TABLE_FUNCTIONS)]
+    arguments = {
+        "range": "3",
+        "generate_series": "1, 3",
+        "unnest": "[1]",
+        "repeat": "1, 2",
+        "repeat_row": "1, num_rows = 2",
+        "json_each": "'{\"a\": 1}'",
+        "json_tree": "'{\"a\": 1}'",
+        "histogram": "people, name",
+        "histogram_values": "people, name",
+        "pragma_table_info": "'people'",
+        "pragma_show": "'people'",
+        "pragma_storage_info": "'people'",
+    }
+    statements = [
+        f"select * from {name}({arguments.get(name, '')})" for name in sorted(console.ALLOWED_TABLE_FUNCTIONS)
+    ]
     statements += [f'select * from {schema}."{view}"' for schema, view in views]
-    statements += ["select " + ", ".join(f"current_setting('{name}')" for name in sorted(console.READABLE_SETTINGS)),
-                   "show databases", "show all tables", "describe people", "summarize people"]
+    statements += [
+        "select " + ", ".join(f"current_setting('{name}')" for name in sorted(console.READABLE_SETTINGS)),
+        "show databases",
+        "show all tables",
+        "describe people",
+        "summarize people",
+    ]
     shown = 0
     for statement in statements:
         try:

@@ -51,8 +51,11 @@ def hand_db(tmp_path_factory):
 
 
 def spill_files_of_dead_processes() -> list[str]:
-    return [p.name for p in connection.TEMP_DIR.glob("duckdb_temp_*")
-            if not connection.process_alive(int(p.name.split("_")[2]))]
+    return [
+        p.name
+        for p in connection.TEMP_DIR.glob("duckdb_temp_*")
+        if not connection.process_alive(int(p.name.split("_")[2]))
+    ]
 
 
 @pytest.mark.parametrize("statement", HUNGRY, ids=[s[:40] for s in HUNGRY])
@@ -79,16 +82,31 @@ MEASURED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("statement", [HUNGRY[0], HUNGRY[3], HUNGRY[7]], ids=["list_value", "string_agg", "forever"])
+@pytest.mark.parametrize(
+    "statement", [HUNGRY[0], HUNGRY[3], HUNGRY[7]], ids=["list_value", "string_agg", "forever"]
+)
 def test_the_cli_stays_under_the_caps_measured_from_outside(hand_db, statement):
     before = sha256(hand_db)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HANDOFF_CONSOLE_MEMORY_MB": "512", "HANDOFF_CONSOLE_TIMEOUT_S": "4"}
-    ran = subprocess.run([sys.executable, "-c", MEASURED, statement, str(hand_db)], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=180)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HANDOFF_CONSOLE_MEMORY_MB": "512",
+        "HANDOFF_CONSOLE_TIMEOUT_S": "4",
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", MEASURED, statement, str(hand_db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
+    )
     measured = json.loads(ran.stdout)
     assert measured["code"] == 2 and measured["out"] == ""
-    assert measured["err"] in ("error: stopped: the statement needed more than 512 MB of memory (HANDOFF_CONSOLE_MEMORY_MB)\n",
-                               "error: stopped after 4 s (HANDOFF_CONSOLE_TIMEOUT_S)\n")
+    assert measured["err"] in (
+        "error: stopped: the statement needed more than 512 MB of memory (HANDOFF_CONSOLE_MEMORY_MB)\n",
+        "error: stopped after 4 s (HANDOFF_CONSOLE_TIMEOUT_S)\n",
+    )
     assert measured["descendants_kib"] <= 512 * 1024
     assert sha256(hand_db) == before
 
@@ -106,8 +124,14 @@ def test_the_server_process_holds_only_the_result(hand_db):
             message = str(exc)
         print(json.dumps({{"grew_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, "message": message}}))
     """)
-    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     measured = json.loads(ran.stdout)
     assert measured["message"] == MEMORY
     assert measured["grew_kib"] < 20 * 1024
@@ -141,26 +165,33 @@ def test_ordinary_statements_work_under_the_cap_and_a_big_sort_spills_and_cleans
 
 def test_the_spill_cap_stops_a_sort_that_would_fill_the_disk(hand_db):
     sort = "select i, row_number() over (order by hash(i)) as r from range(20000000) as t(i) order by r"
-    with pytest.raises(QueryStopped, match=r"^stopped: the statement spilled more than 32 MB to disk \(HANDOFF_CONSOLE_TEMP_MB\)$"):
+    with pytest.raises(
+        QueryStopped,
+        match=r"^stopped: the statement spilled more than 32 MB to disk \(HANDOFF_CONSOLE_TEMP_MB\)$",
+    ):
         console_worker.run(sort, str(hand_db), console_worker.Caps(memory_mb=512, temp_mb=32, timeout_s=30))
     assert not spill_files_of_dead_processes()
 
 
 def test_the_result_cap_keeps_a_large_answer_out_of_the_server(hand_db):
     wide = "select repeat('x', 1000000) as s from range(20)"
-    with pytest.raises(QueryStopped, match=r"^stopped: the result is larger than 8 MB \(HANDOFF_CONSOLE_RESULT_MB\)"):
+    with pytest.raises(
+        QueryStopped, match=r"^stopped: the result is larger than 8 MB \(HANDOFF_CONSOLE_RESULT_MB\)"
+    ):
         console_worker.run(wide, str(hand_db), console_worker.Caps(result_mb=8))
 
 
 def test_values_of_every_kind_come_back_from_the_worker_as_duckdb_gives_them(hand_db):
     import duckdb
 
-    statement = ("select 1::hugeint as h, 1.5::decimal(10, 2) as d, date '2020-01-01' as dt, "
-                 "timestamp '2020-01-01 10:00' as ts, timestamptz '2020-01-01 10:00+02' as tz, time '10:00' as t, "
-                 "'10:00:00+02'::timetz as ttz, interval 3 day as iv, 'ab'::blob as b, [1, 2] as l, [1, 2]::int[2] as a, "
-                 "{'x': 1, 'y': [date '2020-01-02']} as s, map {1: 'a'} as m, 'nan'::double as nn, 'inf'::float as inf, "
-                 "true as bo, null as nu, '101'::bit as bi, 'é\\u0000' as text, "
-                 "'00000000-0000-0000-0000-000000000001'::uuid as u")
+    statement = (
+        "select 1::hugeint as h, 1.5::decimal(10, 2) as d, date '2020-01-01' as dt, "
+        "timestamp '2020-01-01 10:00' as ts, timestamptz '2020-01-01 10:00+02' as tz, time '10:00' as t, "
+        "'10:00:00+02'::timetz as ttz, interval 3 day as iv, 'ab'::blob as b, [1, 2] as l, [1, 2]::int[2] as a, "
+        "{'x': 1, 'y': [date '2020-01-02']} as s, map {1: 'a'} as m, 'nan'::double as nn, 'inf'::float as inf, "
+        "true as bo, null as nu, '101'::bit as bi, 'é\\u0000' as text, "
+        "'00000000-0000-0000-0000-000000000001'::uuid as u"
+    )
     expected = duckdb.connect().execute(statement).fetchall()[0]
     got = console_worker.run(statement, str(hand_db), console_worker.Caps()).rows[0]
     assert len(got) == len(expected)
@@ -169,7 +200,11 @@ def test_values_of_every_kind_come_back_from_the_worker_as_duckdb_gives_them(han
 
 
 def test_a_worker_that_answers_nonsense_is_a_one_line_error(hand_db, monkeypatch):
-    monkeypatch.setattr(console_worker, "_environment", lambda: {"PATH": os.environ["PATH"], "PYTHONPATH": "/nowhere"})
-    with pytest.raises(QueryError, match=r"^the console's worker stopped unexpectedly \(exit code 1\): ") as failed:
+    monkeypatch.setattr(
+        console_worker, "_environment", lambda: {"PATH": os.environ["PATH"], "PYTHONPATH": "/nowhere"}
+    )
+    with pytest.raises(
+        QueryError, match=r"^the console's worker stopped unexpectedly \(exit code 1\): "
+    ) as failed:
         console_worker.run("select 1", str(hand_db), console_worker.Caps())
     assert "No module named 'handoff'" in str(failed.value) and sys.prefix not in str(failed.value)

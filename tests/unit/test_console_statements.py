@@ -84,12 +84,41 @@ def judge(text: str, hand_db):
 # ---------------------------------------------------------------------------------------------
 # Shapes of text: whatever a comment, string or name can hide, including other contexts' delimiters.
 
-NOISE = ["*/", "/*", "/* */", "--", "'", "''", '"', "$$", "$q$", ";", "\n", " ", "x", "1", ",", "(", ")", "\\",
-         "e'", "*", "/", "-", "explain", "analyze", "select 1", "select secret from secret_rows()",
-         "explain analyze select 1 --", "; select secret from secret_rows()"]
+NOISE = [
+    "*/",
+    "/*",
+    "/* */",
+    "--",
+    "'",
+    "''",
+    '"',
+    "$$",
+    "$q$",
+    ";",
+    "\n",
+    " ",
+    "x",
+    "1",
+    ",",
+    "(",
+    ")",
+    "\\",
+    "e'",
+    "*",
+    "/",
+    "-",
+    "explain",
+    "analyze",
+    "select 1",
+    "select secret from secret_rows()",
+    "explain analyze select 1 --",
+    "; select secret from secret_rows()",
+]
 PLAIN = [" ", "x", "1", "select 2", "a, b", "\n"]
 # Half the time delimiters of other contexts, half plain words (so more of the text parses).
-noise = st.one_of(st.lists(st.sampled_from(NOISE), max_size=8), st.lists(st.sampled_from(PLAIN), max_size=4)).map("".join)
+noise = st.one_of(
+    st.lists(st.sampled_from(NOISE), max_size=8), st.lists(st.sampled_from(PLAIN), max_size=4)
+).map("".join)
 
 
 def block_comment(inner):
@@ -97,9 +126,15 @@ def block_comment(inner):
 
 
 comments = st.recursive(
-    st.one_of(noise.map(lambda text: "--" + text.replace("\n", " ") + "\n"), noise.map(lambda text: f"/*{text}*/")),
-    block_comment, max_leaves=4)
-pads = st.lists(st.one_of(st.sampled_from([" ", "\n", "\t"]), comments), max_size=4).map(lambda parts: " ".join(parts) + " ")
+    st.one_of(
+        noise.map(lambda text: "--" + text.replace("\n", " ") + "\n"), noise.map(lambda text: f"/*{text}*/")
+    ),
+    block_comment,
+    max_leaves=4,
+)
+pads = st.lists(st.one_of(st.sampled_from([" ", "\n", "\t"]), comments), max_size=4).map(
+    lambda parts: " ".join(parts) + " "
+)
 literals = st.one_of(
     st.integers(0, 99).map(str),
     noise.map(lambda text: "'" + text.replace("'", "''") + "'"),
@@ -107,25 +142,45 @@ literals = st.one_of(
     noise.map(lambda text: "$q$" + text.replace("$", "") + "$q$"),
 )
 names = noise.filter(bool).map(lambda text: '"' + text.replace('"', '""') + '"')
-columns = st.tuples(literals, st.one_of(st.just(""), names.map(lambda name: f" as {name}")), pads).map("".join)
-benign = st.tuples(st.just("select "), pads, st.lists(columns, min_size=1, max_size=3).map(", ".join)).map("".join)
-hostile = st.sampled_from(["select secret from secret_rows()", "from secret_rows()", "select * from secret_rows ( )",
-                           "select 1 as x, (select max(secret) from secret_rows()) as y"])
-heads = st.sampled_from(["", "explain ", "explain analyze ", "EXPLAIN ANALYSE ", "explain/**/", "explain\n/*a*/analyze "])
+columns = st.tuples(literals, st.one_of(st.just(""), names.map(lambda name: f" as {name}")), pads).map(
+    "".join
+)
+benign = st.tuples(st.just("select "), pads, st.lists(columns, min_size=1, max_size=3).map(", ".join)).map(
+    "".join
+)
+hostile = st.sampled_from(
+    [
+        "select secret from secret_rows()",
+        "from secret_rows()",
+        "select * from secret_rows ( )",
+        "select 1 as x, (select max(secret) from secret_rows()) as y",
+    ]
+)
+heads = st.sampled_from(
+    ["", "explain ", "explain analyze ", "EXPLAIN ANALYSE ", "explain/**/", "explain\n/*a*/analyze "]
+)
 statements = st.tuples(heads, pads, st.one_of(benign, hostile)).map("".join)
-texts = st.tuples(pads, statements, pads, st.one_of(st.just(""), st.just(";"), st.tuples(st.just(";"), pads, statements).map("".join)),
-                  pads).map("".join)
+texts = st.tuples(
+    pads,
+    statements,
+    pads,
+    st.one_of(st.just(""), st.just(";"), st.tuples(st.just(";"), pads, statements).map("".join)),
+    pads,
+).map("".join)
 
 ISSUE_15 = "/* /* */ explain analyze select 1 -- */ explain analyze select secret from secret_rows()"
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @example(text=ISSUE_15)
 @example(text="/* /* */ explain select 1 -- */ explain select * from secret_rows()")
 @example(text="/* a /* b */ c */ explain /* -- */ analyze select secret from secret_rows()")
 @example(text="-- /*\nexplain analyze select '*/ select 1' as a")
-@example(text="explain select $$ */ -- ' $$ as \"x\"\"--\" /* ; */")
+@example(text='explain select $$ */ -- \' $$ as "x""--" /* ; */')
 @given(text=texts)
 def test_what_the_console_runs_is_what_duckdb_runs_and_never_what_it_refuses(text, hand_db, oracle):
     checked = judge(text, hand_db)
@@ -140,30 +195,37 @@ def test_what_the_console_runs_is_what_duckdb_runs_and_never_what_it_refuses(tex
     assert outcome(oracle, checked.sql) == as_written, f"runs something else than {text!r}: {checked.sql!r}"
 
 
-@pytest.mark.parametrize("statement", [
-    "/* /* */ explain analyze select 1 -- */ explain analyze select pg_sleep(6)",
-    "/* /* */ explain select 1 -- */ explain select * from read_csv('/etc/passwd')",
-    "/* /* /* */ */ explain analyze select 1 -- */ explain analyze select setseed(0.1)",
-    "-- /*\nexplain analyze select pg_sleep(6) -- */",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "/* /* */ explain analyze select 1 -- */ explain analyze select pg_sleep(6)",
+        "/* /* */ explain select 1 -- */ explain select * from read_csv('/etc/passwd')",
+        "/* /* /* */ */ explain analyze select 1 -- */ explain analyze select setseed(0.1)",
+        "-- /*\nexplain analyze select pg_sleep(6) -- */",
+    ],
+)
 def test_the_statement_behind_nested_comments_is_the_one_judged(hand_db, statement):
     with pytest.raises(console.ConsoleRefused, match=r"pg_sleep\(\) sleeps|read_csv\(\)|setseed\(\)"):
         console.check(statement, db_path=hand_db)
 
 
 def test_explain_runs_exactly_the_statement_it_checked(hand_db):
-    checked = console.check("/* c /* nested */ */ EXPLAIN -- why\n ANALYZE /* x */ select 42 as answer -- done",
-                            db_path=hand_db)
+    checked = console.check(
+        "/* c /* nested */ */ EXPLAIN -- why\n ANALYZE /* x */ select 42 as answer -- done", db_path=hand_db
+    )
     assert (checked.kind, checked.sql) == ("EXPLAIN", "explain analyze select 42 as answer -- done")
     assert console.check("select 1 /* ; */", db_path=hand_db).sql == "select 1 /* ; */"
 
 
-@pytest.mark.parametrize(("statement", "reason"), [
-    ("explain (format json) select 1", "EXPLAIN takes a plain SELECT"),
-    ("explain analyze", "does not parse"),
-    ("explain delete from people", "EXPLAIN of a DELETE statement"),
-    ("explain select 1; select 2", "one statement at a time"),
-])
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("explain (format json) select 1", "EXPLAIN takes a plain SELECT"),
+        ("explain analyze", "does not parse"),
+        ("explain delete from people", "EXPLAIN of a DELETE statement"),
+        ("explain select 1; select 2", "one statement at a time"),
+    ],
+)
 def test_other_forms_of_explain_are_refused(hand_db, statement, reason):
     with pytest.raises(console.ConsoleRefused, match=re.escape(reason)):
         console.check(statement, db_path=hand_db)

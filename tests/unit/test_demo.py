@@ -46,26 +46,53 @@ def test_the_data_covers_eight_quarters_before_the_as_of_date(con):
     first, last = con.execute("select min(created_at), max(created_at) from leads").fetchone()
     assert first.date() >= dt.date(2024, 4, 1) and first.date() < dt.date(2024, 4, 8)
     assert last.date() <= AS_OF
-    latest = one(con, """select greatest(max(touched_at), (select max(coalesce(closed_at, created_at)) from deals))
-                         from touches""")
+    latest = one(
+        con,
+        """select greatest(max(touched_at), (select max(coalesce(closed_at, created_at)) from deals))
+                         from touches""",
+    )
     assert latest < dt.datetime(2026, 7, 1)
 
 
 def test_every_foreign_key_resolves(con):
-    assert one(con, "select count(*) from people where manager_id is not null "
-                    "and manager_id not in (select person_id from people)") == 0
+    assert (
+        one(
+            con,
+            "select count(*) from people where manager_id is not null "
+            "and manager_id not in (select person_id from people)",
+        )
+        == 0
+    )
     assert one(con, "select count(*) from leads where owner_id not in (select person_id from people)") == 0
-    assert one(con, "select count(*) from touches where campaign_id not in (select campaign_id from campaigns)") == 0
+    assert (
+        one(con, "select count(*) from touches where campaign_id not in (select campaign_id from campaigns)")
+        == 0
+    )
 
 
 def test_stage_timestamps_are_in_order(con):
-    assert one(con, """select count(*) from leads
+    assert (
+        one(
+            con,
+            """select count(*) from leads
         where mql_at < created_at or sal_at < coalesce(mql_at, created_at) or sql_at < sal_at
-           or (sql_at is not null and sal_at is null) or disqualified_at < created_at""") == 0
-    assert one(con, """select count(*) from deals d join leads l using (lead_id)
+           or (sql_at is not null and sal_at is null) or disqualified_at < created_at""",
+        )
+        == 0
+    )
+    assert (
+        one(
+            con,
+            """select count(*) from deals d join leads l using (lead_id)
         where l.sql_at is null or d.created_at < l.sql_at or d.closed_at < d.created_at
-           or (d.stage = 'open') <> (d.closed_at is null)""") == 0
-    assert one(con, "select count(*) from leads where (disqualified_at is null) <> (disqualify_reason is null)") == 0
+           or (d.stage = 'open') <> (d.closed_at is null)""",
+        )
+        == 0
+    )
+    assert (
+        one(con, "select count(*) from leads where (disqualified_at is null) <> (disqualify_reason is null)")
+        == 0
+    )
 
 
 def test_the_funnel_is_monotonic(con):
@@ -88,16 +115,20 @@ def test_the_funnel_is_monotonic(con):
 def test_same_seed_same_data_and_another_seed_differs(tmp_path):
     def fingerprint(seed):
         tables = generate(leads=500, seed=seed, as_of=AS_OF)
-        return {name: hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
-                for name, frame in tables.items()}
+        return {
+            name: hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+            for name, frame in tables.items()
+        }
 
     assert fingerprint(3) == fingerprint(3)
     assert fingerprint(3)["leads"] != fingerprint(4)["leads"]
     a = build_demo(tmp_path / "a.duckdb", leads=500, seed=3, as_of=AS_OF)
     b = build_demo(tmp_path / "b.duckdb", leads=500, seed=3, as_of=AS_OF)
     dump = "select * from leads order by lead_id"
-    assert duckdb.connect(str(a), read_only=True).execute(dump).fetchall() == \
-        duckdb.connect(str(b), read_only=True).execute(dump).fetchall()
+    assert (
+        duckdb.connect(str(a), read_only=True).execute(dump).fetchall()
+        == duckdb.connect(str(b), read_only=True).execute(dump).fetchall()
+    )
 
 
 def test_two_builds_of_the_same_data_store_bitwise_the_same_tables(tmp_path):
@@ -106,9 +137,13 @@ def test_two_builds_of_the_same_data_store_bitwise_the_same_tables(tmp_path):
     a = build_demo(tmp_path / "a.duckdb", leads=40_000, seed=3, as_of=AS_OF)
     b = build_demo(tmp_path / "b.duckdb", leads=40_000, seed=3, as_of=AS_OF)
     with duckdb.connect(str(a), read_only=True) as first, duckdb.connect(str(b), read_only=True) as second:
-        tables = [row[0] for row in first.execute(
-            "select table_name from information_schema.tables where table_schema = 'main' "
-            "and table_name <> 'handoff_meta' order by 1").fetchall()]
+        tables = [
+            row[0]
+            for row in first.execute(
+                "select table_name from information_schema.tables where table_schema = 'main' "
+                "and table_name <> 'handoff_meta' order by 1"
+            ).fetchall()
+        ]
         assert "attribution_journeys" in tables and "sla_mql_facts" in tables
         for table in tables:
             dump = f"select * from {table} order by all"
@@ -133,12 +168,14 @@ SPEED = """
 
 def test_the_quarter_marketing_missed_its_mql_target(con):
     # As of 30 June 2026 the demo starts in Q2 2024; the fourth quarter is Q1 2025.
-    attainment = dict(con.execute("""
+    attainment = dict(
+        con.execute("""
         with actual as (select date_trunc('quarter', mql_at) as q, count(*) as mqls from leads
                         where mql_at is not null group by 1),
              planned as (select date_trunc('quarter', period_start) as q, sum(value) as target from targets
                          where metric = 'mqls' and segment is null group by 1)
-        select strftime(q, '%Y-%m'), mqls / target from actual join planned using (q)""").fetchall())
+        select strftime(q, '%Y-%m'), mqls / target from actual join planned using (q)""").fetchall()
+    )
     missed = attainment.pop("2025-01")
     attainment.pop("2024-04")  # the first quarter ramps up
     attainment.pop("2026-04", None)
@@ -147,57 +184,82 @@ def test_the_quarter_marketing_missed_its_mql_target(con):
 
 
 def test_the_quarter_sales_follow_up_slipped(con):
-    by_quarter = dict(con.execute(f"""
+    by_quarter = dict(
+        con.execute(f"""
         select strftime(date_trunc('quarter', mql_at), '%Y-%m'), median(response_hours)
-        from ({SPEED}) group by 1""").fetchall())
+        from ({SPEED}) group by 1""").fetchall()
+    )
     slipped = by_quarter.pop("2025-10")  # the seventh quarter
     assert slipped > 3 * max(by_quarter.values())
 
 
 def test_reps_differ_in_follow_up_speed(con):
-    medians = [row[0] for row in con.execute(f"""
+    medians = [
+        row[0]
+        for row in con.execute(f"""
         select median(s.response_hours) from ({SPEED}) s join leads l using (lead_id)
-        group by l.owner_id""").fetchall()]
+        group by l.owner_id""").fetchall()
+    ]
     assert max(medians) > 20 * min(medians)
 
 
 def test_conversion_depends_on_both_score_and_speed(con):
-    rates = dict(((row[0], row[1]), row[2]) for row in con.execute(f"""
+    rates = dict(
+        ((row[0], row[1]), row[2])
+        for row in con.execute(f"""
         select score >= 60 as is_high_score, response_hours <= 1 as is_fast, avg((sql_at is not null)::int)
-        from ({SPEED}) where responded_at is not null and mql_at < '2026-04-01' group by all""").fetchall())
+        from ({SPEED}) where responded_at is not null and mql_at < '2026-04-01' group by all""").fetchall()
+    )
     assert rates[(True, True)] > rates[(True, False)] + 0.08
     assert rates[(True, True)] > rates[(False, True)] + 0.08
     assert rates[(False, False)] < rates[(True, False)]
 
 
 def test_some_mqls_are_still_waiting_at_the_as_of_date(con):
-    waiting = one(con, f"""select count(*) from ({SPEED}) s join leads l using (lead_id)
+    waiting = one(
+        con,
+        f"""select count(*) from ({SPEED}) s join leads l using (lead_id)
         where s.responded_at is null and l.sal_at is null and l.disqualified_at is null
-          and l.mql_at >= timestamp '{AS_OF}' - interval 2 day""")
+          and l.mql_at >= timestamp '{AS_OF}' - interval 2 day""",
+    )
     assert waiting > 0
 
 
 def test_channels_differ_in_quality_and_cost(con):
     scores = dict(con.execute("select channel, avg(score) from leads group by 1").fetchall())
     assert scores["referral"] - scores["social"] > 20
-    cost_per_lead = dict(con.execute("""select c.channel, sum(c.cost) / count(distinct l.lead_id)
-        from campaigns c join leads l on l.source_campaign_id = c.campaign_id group by 1""").fetchall())
+    cost_per_lead = dict(
+        con.execute("""select c.channel, sum(c.cost) / count(distinct l.lead_id)
+        from campaigns c join leads l on l.source_campaign_id = c.campaign_id group by 1""").fetchall()
+    )
     assert cost_per_lead["events"] > 5 * cost_per_lead["email"]
 
 
 def test_touches_come_from_both_teams_before_and_after_the_handoff(con):
-    counts = dict(con.execute("""select t.team || case when t.touched_at < l.mql_at then '-before' else '-after' end,
-        count(*) from touches t join leads l using (lead_id) where l.mql_at is not null group by 1""").fetchall())
+    counts = dict(
+        con.execute("""select t.team || case when t.touched_at < l.mql_at then '-before' else '-after' end,
+        count(*) from touches t join leads l using (lead_id) where l.mql_at is not null group by 1""").fetchall()
+    )
     assert min(counts.values()) > 50
-    assert set(counts) == {"marketing-before", "marketing-after", "sales-after"} | ({"sales-before"} & set(counts))
+    assert set(counts) == {"marketing-before", "marketing-after", "sales-after"} | (
+        {"sales-before"} & set(counts)
+    )
 
 
 def test_ids_keep_every_digit_past_the_padding():
     """Lead 12,345,678 is L12345678, not L1234567 (lpad cuts a longer string short)."""
-    frame = pd.DataFrame({"touch_number": [7, 123_456_789], "lead_number": [5, 12_345_678],
-                          "campaign_id": ["C1", None], "channel": ["email", "email"], "team": ["sales", "sales"],
-                          "kind": ["call", "call"], "touched_at": pd.to_datetime(["2026-01-01", "2026-01-02"]),
-                          "person_id": ["P1", "P1"]})
+    frame = pd.DataFrame(
+        {
+            "touch_number": [7, 123_456_789],
+            "lead_number": [5, 12_345_678],
+            "campaign_id": ["C1", None],
+            "channel": ["email", "email"],
+            "team": ["sales", "sales"],
+            "kind": ["call", "call"],
+            "touched_at": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "person_id": ["P1", "P1"],
+        }
+    )
     con = duckdb.connect()
     con.register("frame", frame)
     ids = con.execute((DEMO_QUERIES_DIR / "touches.sql").read_text()).fetchall()

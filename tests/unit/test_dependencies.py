@@ -39,7 +39,8 @@ def assert_pinned_within(requirements: list[str], file_name: str) -> None:
     for name, requirement in declared(requirements).items():
         assert name in pinned, f"{name} is declared in pyproject.toml but not pinned in {file_name}"
         assert requirement.specifier.contains(pinned[name]), (
-            f"{file_name} pins {name}=={pinned[name]}, outside pyproject.toml's {requirement.specifier}")
+            f"{file_name} pins {name}=={pinned[name]}, outside pyproject.toml's {requirement.specifier}"
+        )
 
 
 def test_every_runtime_dependency_is_pinned_in_requirements_txt_and_nothing_else_is():
@@ -58,8 +59,11 @@ def test_the_extras_are_pinned_in_their_requirement_files():
 
 def test_what_the_code_imports_is_declared():
     """Every third-party package the library, the pages, the bench and the tests import is declared."""
-    every = {canonicalize_name(r.name) for group in [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]
-             for r in map(Requirement, group)}
+    every = {
+        canonicalize_name(r.name)
+        for group in [PROJECT["dependencies"], *PROJECT["optional-dependencies"].values()]
+        for r in map(Requirement, group)
+    }
     ours = {"handoff", "tests", "bench", "pages", "app"}
     imported = set()
     for path in [ROOT / "app.py", *(p for folder in ours for p in (ROOT / folder).rglob("*.py"))]:
@@ -70,6 +74,9 @@ def test_what_the_code_imports_is_declared():
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - ours - {"__future__"}
     distributions = importlib.metadata.packages_distributions()
-    undeclared = {module for module in third_party
-                  if not {canonicalize_name(d) for d in distributions.get(module, [module])} & every}
+    undeclared = {
+        module
+        for module in third_party
+        if not {canonicalize_name(d) for d in distributions.get(module, [module])} & every
+    }
     assert not undeclared, f"imported but not declared in pyproject.toml: {sorted(undeclared)}"

@@ -44,7 +44,7 @@ def _nav_pages() -> list[str]:
     lines = MKDOCS.read_text().splitlines()
     start = lines.index("nav:")
     pages = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line and not line.startswith((" ", "#")):
             break  # the next top-level key
         found = re.search(r"(?:^\s*-\s+|:\s+)([\w./-]+\.md)\s*$", line)
@@ -73,13 +73,15 @@ def test_the_readme_is_at_most_200_lines():
     lines = README.read_text().splitlines()
     assert len(lines) <= README_MAX_LINES, (
         f"README.md has {len(lines)} lines; it holds at most {README_MAX_LINES}: "
-        "move the detail to a page of docs/")
+        "move the detail to a page of docs/"
+    )
 
 
 def test_every_subcommand_is_in_the_readmes_command_table():
     table = _command_table(README.read_text())
-    missing = [name for name in _subcommands()
-               if not re.search(rf"^\| `{re.escape(name)}[ `]", table, re.MULTILINE)]
+    missing = [
+        name for name in _subcommands() if not re.search(rf"^\| `{re.escape(name)}[ `]", table, re.MULTILINE)
+    ]
     assert not missing, f"python -m handoff commands missing from README.md's command table: {missing}"
 
 
@@ -138,5 +140,9 @@ def test_the_architecture_page_names_folders_that_exist_and_every_room_of_the_ho
     modules = {p.stem for p in (ROOT / "handoff").glob("*.py") if not p.stem.startswith("__")}
     modules |= {p.stem for p in (ROOT / "handoff").glob("*/*.py") if not p.stem.startswith("__")}
     modules |= {p.parent.name for p in (ROOT / "handoff").glob("*/__init__.py")}
-    unnamed = {m for m in modules if m not in in_backticks and not {f"{m}/", f"handoff.{m}"} & (in_backticks | named_folders)}
+    unnamed = {
+        m
+        for m in modules
+        if m not in in_backticks and not {f"{m}/", f"handoff.{m}"} & (in_backticks | named_folders)
+    }
     assert not unnamed, f"modules the page does not name: {sorted(unnamed)}"

@@ -11,8 +11,16 @@ D = dt.date
 
 def test_all_is_none_and_an_empty_selection_means_all():
     params = Filters(segments=[], regions=["NA"]).params()
-    assert params == {"start": None, "end": None, "segments": None, "regions": ["NA"], "channels": None,
-                      "teams": None, "owners": None, "campaigns": None}
+    assert params == {
+        "start": None,
+        "end": None,
+        "segments": None,
+        "regions": ["NA"],
+        "channels": None,
+        "teams": None,
+        "owners": None,
+        "campaigns": None,
+    }
 
 
 def test_a_window_that_ends_before_it_starts_is_refused():
@@ -20,17 +28,20 @@ def test_a_window_that_ends_before_it_starts_is_refused():
         Filters(start=D(2026, 3, 1), end=D(2026, 2, 1))
 
 
-@pytest.mark.parametrize(("start", "end", "previous"), [
-    # A calendar month compares with the month before, whatever their lengths.
-    (D(2026, 3, 1), D(2026, 4, 1), (D(2026, 2, 1), D(2026, 3, 1))),
-    (D(2026, 2, 1), D(2026, 3, 1), (D(2026, 1, 1), D(2026, 2, 1))),
-    # A quarter compares with the quarter before, across a year boundary.
-    (D(2026, 1, 1), D(2026, 4, 1), (D(2025, 10, 1), D(2026, 1, 1))),
-    # Month to date compares with the same days of the month before.
-    (D(2026, 3, 1), D(2026, 3, 16), (D(2026, 2, 1), D(2026, 2, 16))),
-    # Any other window moves back by its length in days.
-    (D(2026, 3, 10), D(2026, 3, 20), (D(2026, 2, 28), D(2026, 3, 10))),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "previous"),
+    [
+        # A calendar month compares with the month before, whatever their lengths.
+        (D(2026, 3, 1), D(2026, 4, 1), (D(2026, 2, 1), D(2026, 3, 1))),
+        (D(2026, 2, 1), D(2026, 3, 1), (D(2026, 1, 1), D(2026, 2, 1))),
+        # A quarter compares with the quarter before, across a year boundary.
+        (D(2026, 1, 1), D(2026, 4, 1), (D(2025, 10, 1), D(2026, 1, 1))),
+        # Month to date compares with the same days of the month before.
+        (D(2026, 3, 1), D(2026, 3, 16), (D(2026, 2, 1), D(2026, 2, 16))),
+        # Any other window moves back by its length in days.
+        (D(2026, 3, 10), D(2026, 3, 20), (D(2026, 2, 28), D(2026, 3, 10))),
+    ],
+)
 def test_previous_period(start, end, previous):
     prior = Filters(start=start, end=end, regions=["NA"]).previous()
     assert (prior.start, prior.end) == previous

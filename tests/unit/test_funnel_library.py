@@ -16,15 +16,21 @@ OWNERS = ["marketing", "marketing", "sales", "sales", "sales", "sales"]
 NAMES = ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Won"]
 
 
-def stages(counts: list[int], group: str | None = None, *, marketing: list[int] | None = None,
-           joined: list[int] | None = None) -> pd.DataFrame:
+def stages(
+    counts: list[int],
+    group: str | None = None,
+    *,
+    marketing: list[int] | None = None,
+    joined: list[int] | None = None,
+) -> pd.DataFrame:
     """A funnel__stage_counts result for these counts (rates as DESIGN.md defines them: Lead → MQL over
     the marketing-sourced leads, then (reached − joined) ÷ the previous stage). By default every lead is
     marketing-sourced and nobody joins."""
     marketing = counts if marketing is None else marketing
     joined = [0] * 6 if joined is None else joined
-    frame = pd.DataFrame({"stage_order": range(1, 7), "stage": NAMES, "owner_team": OWNERS,
-                          "reached_count": counts})
+    frame = pd.DataFrame(
+        {"stage_order": range(1, 7), "stage": NAMES, "owner_team": OWNERS, "reached_count": counts}
+    )
     previous = frame["reached_count"].shift(1)
     previous.iloc[1] = marketing[0]
     frame["from_previous_rate"] = (frame["reached_count"] - pd.Series(joined)) / previous.where(previous > 0)
@@ -44,15 +50,17 @@ def test_stage_table_marks_a_conversion_on_fewer_than_30_records_as_thin():
     assert table["is_thin"].tolist() == [False, False, False, True, True, True]
     # With sales-sourced leads, Lead → MQL rests on the marketing-sourced leads only (350 of 400), and
     # each stage splits into what came from the previous one and what joined there.
-    two_paths = funnel.stage_table(stages([400, 100, 80, 40, 20, 5], marketing=[350, 100, 60, 30, 15, 4],
-                                          joined=[0, 0, 20, 2, 1, 0]))
+    two_paths = funnel.stage_table(
+        stages([400, 100, 80, 40, 20, 5], marketing=[350, 100, 60, 30, 15, 4], joined=[0, 0, 20, 2, 1, 0])
+    )
     assert two_paths["previous_count"].tolist()[1:] == [350, 100, 80, 40, 20]
     assert two_paths["from_previous_count"].tolist() == [400, 100, 60, 38, 19, 5]
 
 
 def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_between_mql_and_sal():
-    figure = funnel_charts.funnel_chart(stages([400, 100, 80, 20, 10, 5], marketing=[350, 100, 60, 15, 8, 4],
-                                        joined=[0, 0, 20, 1, 0, 0]))
+    figure = funnel_charts.funnel_chart(
+        stages([400, 100, 80, 20, 10, 5], marketing=[350, 100, 60, 15, 8, 4], joined=[0, 0, 20, 1, 0, 0])
+    )
     marketing, carried, joined = figure.data
     # Marketing-sourced in marketing's colour; sales-sourced in sales' (joining there hatched).
     assert marketing.marker.color == TEAM_COLORS["marketing"] and joined.marker.color == TEAM_COLORS["sales"]
@@ -70,15 +78,21 @@ def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_be
     # MQL: 100 of the 350 marketing-sourced leads = 28.6 %. SAL: (80 − 20 joined) of 100 MQLs = 60.0 %,
     # 20.0 % of 400 leads. SQL → Opportunity rests on 20 records: thin.
     assert any("28.6 % of previous (n = 350)  ·  25.0 % of first" in n for n in notes)
-    assert any("60.0 % of previous (n = 100)  ·  20.0 % of first<br>60 from the previous stage, 20 joined here"
-               in n for n in notes)
+    assert any(
+        "60.0 % of previous (n = 100)  ·  20.0 % of first<br>60 from the previous stage, 20 joined here" in n
+        for n in notes
+    )
     assert any("50.0 % of previous (n = 20 · <b>thin</b>)  ·  2.5 % of first" in n for n in notes)
 
 
 def test_breakdown_table_has_every_step_and_sorts_by_the_one_asked():
-    grouped = pd.concat([stages([100, 50, 40, 20, 10, 5], "paid_search"),
-                         stages([40, 30, 27, 18, 12, 9], "referral"),
-                         stages([10, 0, 0, 0, 0, 0], "smb")])
+    grouped = pd.concat(
+        [
+            stages([100, 50, 40, 20, 10, 5], "paid_search"),
+            stages([40, 30, 27, 18, 12, 9], "referral"),
+            stages([10, 0, 0, 0, 0, 0], "smb"),
+        ]
+    )
     wide = funnel.breakdown_table(grouped, "channel", {}, "Lead")
     assert wide["Channel"].tolist() == ["Paid search", "Referral", "SMB"]
     assert wide.columns.tolist()[2:] == [*NAMES, *funnel.STEP_NAMES, "Lead → Won"]
@@ -86,8 +100,11 @@ def test_breakdown_table_has_every_step_and_sorts_by_the_one_asked():
     assert wide.loc[1, "Lead → Won"] == pytest.approx(9 / 40)
     assert np.isnan(wide.loc[2, "MQL → SAL"])  # nothing to divide by
     # Lead → Won: referral 22.5 %, paid search 5 %, the third has none: last.
-    assert funnel.breakdown_table(grouped, "channel", {}, "Lead → Won")["group_value"].tolist() == \
-        ["referral", "paid_search", "smb"]
+    assert funnel.breakdown_table(grouped, "channel", {}, "Lead → Won")["group_value"].tolist() == [
+        "referral",
+        "paid_search",
+        "smb",
+    ]
     by_step = funnel.breakdown_table(grouped, "channel", {}, "SQL → Opportunity")
     assert by_step["group_value"].tolist()[:2] == ["referral", "paid_search"]
 
@@ -100,13 +117,24 @@ def test_breakdown_styler_greys_thin_rates_only():
     thin = {(row, columns[col]) for (row, col), style in styles.items() if style}
     # Row 0 (100 leads): SQL→Opp rests on 20, Opp→Won on 10. Row 1 (40 leads): MQL→SAL on 30 is fine,
     # SAL→SQL on 27, SQL→Opp on 18, Opp→Won on 12 are thin.
-    assert thin == {(0, "SQL → Opportunity"), (0, "Opportunity → Won"), (1, "SAL → SQL"),
-                    (1, "SQL → Opportunity"), (1, "Opportunity → Won")}
+    assert thin == {
+        (0, "SQL → Opportunity"),
+        (0, "Opportunity → Won"),
+        (1, "SAL → SQL"),
+        (1, "SQL → Opportunity"),
+        (1, "Opportunity → Won"),
+    }
 
 
 def test_owner_breakdowns_show_names():
-    options = pd.DataFrame({"dimension": ["owner", "segment"], "value": ["P1", "smb"],
-                            "label": ["Ada Okafor (sdr)", "smb"], "lead_count": [3, 3]})
+    options = pd.DataFrame(
+        {
+            "dimension": ["owner", "segment"],
+            "value": ["P1", "smb"],
+            "label": ["Ada Okafor (sdr)", "smb"],
+            "lead_count": [3, 3],
+        }
+    )
     labels = funnel.group_labels("owner", options)
     wide = funnel.breakdown_table(stages([5, 4, 3, 2, 1, 1], "P1"), "owner", labels)
     assert wide["Owner"].tolist() == ["Ada Okafor (sdr)"]
@@ -115,8 +143,9 @@ def test_owner_breakdowns_show_names():
 
 
 def test_small_multiples_follow_the_table_order_and_cap_the_count():
-    grouped = pd.concat([stages([n, n // 2, n // 3, n // 4, n // 5, n // 6], f"g{n}")
-                         for n in range(10, 160, 10)])
+    grouped = pd.concat(
+        [stages([n, n // 2, n // 3, n // 4, n // 5, n // 6], f"g{n}") for n in range(10, 160, 10)]
+    )
     wide = funnel.breakdown_table(grouped, "region", {}, "Lead")
     figure = funnel_charts.small_multiples(grouped, wide, "region", {}, limit=12)
     assert len(figure.data) == 12
@@ -125,9 +154,17 @@ def test_small_multiples_follow_the_table_order_and_cap_the_count():
 
 
 def velocity(medians, p90s, pairs=(50, 50, 50, 50, 50)) -> pd.DataFrame:
-    return pd.DataFrame({"from_stage_order": range(1, 6), "from_stage": NAMES[:5], "to_stage": NAMES[1:],
-                         "owner_team": OWNERS[1:], "pair_count": list(pairs), "median_days": medians,
-                         "p90_days": p90s})
+    return pd.DataFrame(
+        {
+            "from_stage_order": range(1, 6),
+            "from_stage": NAMES[:5],
+            "to_stage": NAMES[1:],
+            "owner_team": OWNERS[1:],
+            "pair_count": list(pairs),
+            "median_days": medians,
+            "p90_days": p90s,
+        }
+    )
 
 
 def test_velocity_comparison_and_its_deltas():
@@ -147,15 +184,18 @@ def test_velocity_comparison_and_its_deltas():
     assert chart.layout.xaxis.type == "log" and "days" in chart.layout.xaxis.title.text
 
 
-@pytest.mark.parametrize("window, expected", [
-    # A quarter: the trend reaches back to 12 months before its end.
-    ((dt.date(2026, 4, 1), dt.date(2026, 7, 1)), (dt.date(2025, 7, 1), dt.date(2026, 7, 1))),
-    # Quarter to date (ends mid-month): the 12 months include the partial one.
-    ((dt.date(2026, 4, 1), dt.date(2026, 5, 16)), (dt.date(2025, 6, 1), dt.date(2026, 5, 16))),
-    # A window longer than a year is kept whole, as is an open one.
-    ((dt.date(2024, 1, 1), dt.date(2026, 1, 1)), (dt.date(2024, 1, 1), dt.date(2026, 1, 1))),
-    ((None, None), (None, None)),
-])
+@pytest.mark.parametrize(
+    "window, expected",
+    [
+        # A quarter: the trend reaches back to 12 months before its end.
+        ((dt.date(2026, 4, 1), dt.date(2026, 7, 1)), (dt.date(2025, 7, 1), dt.date(2026, 7, 1))),
+        # Quarter to date (ends mid-month): the 12 months include the partial one.
+        ((dt.date(2026, 4, 1), dt.date(2026, 5, 16)), (dt.date(2025, 6, 1), dt.date(2026, 5, 16))),
+        # A window longer than a year is kept whole, as is an open one.
+        ((dt.date(2024, 1, 1), dt.date(2026, 1, 1)), (dt.date(2024, 1, 1), dt.date(2026, 1, 1))),
+        ((None, None), (None, None)),
+    ],
+)
 def test_trend_window(window, expected):
     got = funnel.trend_filters(Filters(start=window[0], end=window[1], segments=("smb",)))
     assert (got.start, got.end) == expected and got.segments == ("smb",)
@@ -163,11 +203,16 @@ def test_trend_window(window, expected):
 
 def test_trend_chart_marks_young_months_hollow_and_thin_ones_faint():
     months = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"])
-    trend = pd.DataFrame({
-        "created_month": np.repeat(months, 5), "from_stage_order": list(range(1, 6)) * 3,
-        "owner_team": OWNERS[1:] * 3, "from_count": [100] * 10 + [100, 50, 20, 10, 5],
-        "conversion_rate": [0.5] * 15, "is_too_young": [False] * 14 + [True],
-    })
+    trend = pd.DataFrame(
+        {
+            "created_month": np.repeat(months, 5),
+            "from_stage_order": list(range(1, 6)) * 3,
+            "owner_team": OWNERS[1:] * 3,
+            "from_count": [100] * 10 + [100, 50, 20, 10, 5],
+            "conversion_rate": [0.5] * 15,
+            "is_too_young": [False] * 14 + [True],
+        }
+    )
     figure = funnel_charts.trend_chart(trend)
     won = figure.data[4]  # Opportunity → Won
     assert list(won.marker.color) == [TEAM_COLORS["sales"], TEAM_COLORS["sales"], "white"]
@@ -177,21 +222,31 @@ def test_trend_chart_marks_young_months_hollow_and_thin_ones_faint():
 
 
 def exits_frame() -> pd.DataFrame:
-    rows = [(1, "Lead", "marketing", 2, "MQL", None, None, 60),
-            (1, "Lead", "marketing", None, None, "open", None, 30),
-            (1, "Lead", "marketing", None, None, "disqualified", "spam", 10),
-            (2, "MQL", "marketing", 3, "SAL", None, None, 40),
-            (2, "MQL", "marketing", None, None, "disqualified", "not_a_fit", 20),
-            (3, "SAL", "sales", 4, "SQL", None, None, 30),
-            (3, "SAL", "sales", None, None, "disqualified", "no_budget", 6),
-            (3, "SAL", "sales", None, None, "disqualified", "timing", 3),
-            (3, "SAL", "sales", None, None, "disqualified", "no_authority", 1),
-            (4, "SQL", "sales", 5, "Opportunity", None, None, 30),
-            (5, "Opportunity", "sales", 6, "Won", None, None, 12),
-            (5, "Opportunity", "sales", None, None, "lost", "price", 10),
-            (5, "Opportunity", "sales", None, None, "lost", "competitor", 8)]
-    columns = ["from_stage_order", "from_stage", "from_owner_team", "to_stage_order", "to_stage", "exit_kind",
-               "exit_reason", "lead_count"]
+    rows = [
+        (1, "Lead", "marketing", 2, "MQL", None, None, 60),
+        (1, "Lead", "marketing", None, None, "open", None, 30),
+        (1, "Lead", "marketing", None, None, "disqualified", "spam", 10),
+        (2, "MQL", "marketing", 3, "SAL", None, None, 40),
+        (2, "MQL", "marketing", None, None, "disqualified", "not_a_fit", 20),
+        (3, "SAL", "sales", 4, "SQL", None, None, 30),
+        (3, "SAL", "sales", None, None, "disqualified", "no_budget", 6),
+        (3, "SAL", "sales", None, None, "disqualified", "timing", 3),
+        (3, "SAL", "sales", None, None, "disqualified", "no_authority", 1),
+        (4, "SQL", "sales", 5, "Opportunity", None, None, 30),
+        (5, "Opportunity", "sales", 6, "Won", None, None, 12),
+        (5, "Opportunity", "sales", None, None, "lost", "price", 10),
+        (5, "Opportunity", "sales", None, None, "lost", "competitor", 8),
+    ]
+    columns = [
+        "from_stage_order",
+        "from_stage",
+        "from_owner_team",
+        "to_stage_order",
+        "to_stage",
+        "exit_kind",
+        "exit_reason",
+        "lead_count",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["to_stage_order"] = frame["to_stage_order"].astype("Int64")
     return frame
@@ -216,12 +271,26 @@ def test_sankey_splits_every_exit_by_reason_and_colours_it():
 
 
 def test_for_people_keeps_numbers_numeric():
-    frame = pd.DataFrame({"stage_order": [1], "stage": ["MQL"], "from_previous_rate": [0.38449],
-                          "median_days": [1.26], "created_month": pd.to_datetime(["2026-03-01"]),
-                          "pair_count": [12], "is_thin": [True]})
+    frame = pd.DataFrame(
+        {
+            "stage_order": [1],
+            "stage": ["MQL"],
+            "from_previous_rate": [0.38449],
+            "median_days": [1.26],
+            "created_month": pd.to_datetime(["2026-03-01"]),
+            "pair_count": [12],
+            "is_thin": [True],
+        }
+    )
     shown = funnel.for_people(frame)
-    assert shown.columns.tolist() == ["Stage", "From previous (%)", "Median (days)", "Created month",
-                                      "Leads timed", "Thin (< 30 records)"]
+    assert shown.columns.tolist() == [
+        "Stage",
+        "From previous (%)",
+        "Median (days)",
+        "Created month",
+        "Leads timed",
+        "Thin (< 30 records)",
+    ]
     assert shown.iloc[0].tolist() == ["MQL", 38.4, 1.3, dt.date(2026, 3, 1), 12, True]
 
 
@@ -249,8 +318,9 @@ def test_grid_layouts_are_make_subplots_own(rows, cols, titles):
 
     names = [f"panel {i}" for i in range(titles)]
     spacing = {"horizontal_spacing": 0.08, "vertical_spacing": 0.1}
-    expected = json.loads(make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True,
-                                        **spacing).to_json())["layout"]
+    expected = json.loads(
+        make_subplots(rows=rows, cols=cols, subplot_titles=names, shared_xaxes=True, **spacing).to_json()
+    )["layout"]
     expected.pop("template")
     assert funnel_charts._grid_layout(rows, cols, names, shared_xaxes=True, **spacing) == expected
     # A copy each time: filling one figure's layout leaves the next one's alone.

@@ -45,12 +45,19 @@ def imported_modules(node: ast.AST, name: str, path: Path, known: dict[str, Path
 def handoff_imports(path: Path, name: str) -> set[str]:
     """The handoff modules `path` imports anywhere in it."""
     known = modules()
-    return {target for node in ast.walk(ast.parse(path.read_text()))
-            for target in imported_modules(node, name, path, known)}
+    return {
+        target
+        for node in ast.walk(ast.parse(path.read_text()))
+        for target in imported_modules(node, name, path, known)
+    }
 
 
 def test_no_module_is_over_600_lines():
-    long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > MAX_FILE_LINES}
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text().splitlines())) > MAX_FILE_LINES
+    }
     assert not long, f"over {MAX_FILE_LINES} lines: {long}"
 
 
@@ -68,14 +75,30 @@ def test_no_function_is_over_60_lines():
 def test_no_function_has_a_cyclomatic_complexity_over_15():
     # ruff's mccabe count (C901), the same rule `ruff check` applies in CI.
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "C901", "--output-format", "json",
-         "--config", f"lint.mccabe.max-complexity = {MAX_COMPLEXITY}", str(PACKAGE)],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "C901",
+            "--output-format",
+            "json",
+            "--config",
+            f"lint.mccabe.max-complexity = {MAX_COMPLEXITY}",
+            str(PACKAGE),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if result.returncode not in (0, 1):
         pytest.fail(f"ruff failed: {result.stderr}")
-    findings = [f"{Path(f['filename']).relative_to(ROOT)}:{f['location']['row']} {f['message']}"
-                for f in json.loads(result.stdout or "[]")]
+    findings = [
+        f"{Path(f['filename']).relative_to(ROOT)}:{f['location']['row']} {f['message']}"
+        for f in json.loads(result.stdout or "[]")
+    ]
     assert not findings, findings
 
 
@@ -85,8 +108,11 @@ def test_handoff_modules_are_imported_at_the_top_of_a_module_only():
     for name, path in known.items():
         for function in ast.walk(ast.parse(path.read_text())):
             if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-                inside += [f"{name}.{function.name}:{node.lineno}" for node in ast.walk(function)
-                           if imported_modules(node, name, path, known)]
+                inside += [
+                    f"{name}.{function.name}:{node.lineno}"
+                    for node in ast.walk(function)
+                    if imported_modules(node, name, path, known)
+                ]
     assert not inside, f"function-level imports of handoff modules: {inside}"
 
 
@@ -96,8 +122,12 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in known.items():
         imported = handoff_imports(path, name) - {name}
         # Importing a package's module runs the package's __init__ first: an edge to each parent.
-        graph[name] = {parent for target in imported for parent in parents(target) if parent in known and parent != name
-                       and not name.startswith(parent + ".")} | imported
+        graph[name] = {
+            parent
+            for target in imported
+            for parent in parents(target)
+            if parent in known and parent != name and not name.startswith(parent + ".")
+        } | imported
     return graph
 
 
@@ -115,7 +145,7 @@ def test_there_is_no_import_cycle():
         state[node] = "open"
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                cycles.append(" → ".join([*trail[trail.index(target):], target]))
+                cycles.append(" → ".join([*trail[trail.index(target) :], target]))
             elif target not in state:
                 visit(target, [*trail, target])
         state[node] = "done"
@@ -129,9 +159,17 @@ def test_there_is_no_import_cycle():
 def test_nothing_imports_the_command_line_and_no_module_has_a_getattr():
     graph = import_graph()
     # Only the entry point (python -m handoff) runs the command line.
-    assert not [name for name, targets in graph.items() if "handoff.cli" in targets and name != "handoff.__main__"]
-    hooks = [name for name, path in modules().items()
-             if any(isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in ast.parse(path.read_text()).body)]
+    assert not [
+        name for name, targets in graph.items() if "handoff.cli" in targets and name != "handoff.__main__"
+    ]
+    hooks = [
+        name
+        for name, path in modules().items()
+        if any(
+            isinstance(n, ast.FunctionDef) and n.name == "__getattr__"
+            for n in ast.parse(path.read_text()).body
+        )
+    ]
     assert not hooks
 
 
@@ -155,8 +193,13 @@ def third_party_importers(package: str) -> set[str]:
     found = set()
     for name, path in modules().items():
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
             if any(n == package or n.startswith(package + ".") for n in names):
                 found.add(name)
     return found

@@ -12,10 +12,39 @@ from handoff import db, ingest, spreadsheet
 from handoff.ingest.canonical import CANONICAL, TABLE_ORDER
 from tests.fixtures import write_db
 
-HOSTILE = ["plain", "", "a,b", 'say "hi"', "two\nlines", "cr\ronly", "crlf\r\nend", "#hash", " lead",
-           "trail ", "=1+1", "+3", "-12.5", "-٣", "@lead", "\ttab", "\rcr first", "'quoted", "semi;colon",
-           "ünïcödé", "1e5", "-1e5x", "--", "+", ".5", "-.5e-3", '"', '""', ",", "\n"]
-ALPHABET = ',"\r\n\t #=+-@\'٣a1.eE;|é'
+HOSTILE = [
+    "plain",
+    "",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "cr\ronly",
+    "crlf\r\nend",
+    "#hash",
+    " lead",
+    "trail ",
+    "=1+1",
+    "+3",
+    "-12.5",
+    "-٣",
+    "@lead",
+    "\ttab",
+    "\rcr first",
+    "'quoted",
+    "semi;colon",
+    "ünïcödé",
+    "1e5",
+    "-1e5x",
+    "--",
+    "+",
+    ".5",
+    "-.5e-3",
+    '"',
+    '""',
+    ",",
+    "\n",
+]
+ALPHABET = ",\"\r\n\t #=+-@'٣a1.eE;|é"
 
 
 def _texts() -> list[str]:
@@ -26,14 +55,37 @@ def _texts() -> list[str]:
 @pytest.fixture(scope="module")
 def hostile_export_db(tmp_path_factory):
     texts = _texts()
-    people = [{"person_id": f"p{i:04d}", "name": text or "-", "team": "sales", "role": text or "ae",
-               "region": text if i % 7 else None}
-              for i, text in enumerate(texts)]
-    campaigns = [{"campaign_id": f"c{i:04d}", "name": text or "-", "channel": text or "email",
-                  "owner_team": "marketing", "start_date": "2026-01-01", "cost": i}
-                 for i, text in enumerate(texts)]
-    targets = [{"period_start": "2026-04-01", "team": "sales", "metric": text or "won",
-                "segment": None if i % 3 else text, "value": i} for i, text in enumerate(texts)]
+    people = [
+        {
+            "person_id": f"p{i:04d}",
+            "name": text or "-",
+            "team": "sales",
+            "role": text or "ae",
+            "region": text if i % 7 else None,
+        }
+        for i, text in enumerate(texts)
+    ]
+    campaigns = [
+        {
+            "campaign_id": f"c{i:04d}",
+            "name": text or "-",
+            "channel": text or "email",
+            "owner_team": "marketing",
+            "start_date": "2026-01-01",
+            "cost": i,
+        }
+        for i, text in enumerate(texts)
+    ]
+    targets = [
+        {
+            "period_start": "2026-04-01",
+            "team": "sales",
+            "metric": text or "won",
+            "segment": None if i % 3 else text,
+            "value": i,
+        }
+        for i, text in enumerate(texts)
+    ]
     path = tmp_path_factory.mktemp("export") / "hostile.duckdb"
     tables = {"people": people, "campaigns": campaigns, "targets": targets}
     return write_db(path, tables, {"as_of": "2026-06-30"})

@@ -26,8 +26,9 @@ def _run_cli_many_times(args: list[str], runs: int = RUNS, prelude: str = "") ->
     script = f"import sys; {prelude}from handoff.cli import main; sys.exit(main(sys.argv[1:]))"
 
     def once(_):
-        done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         return done.returncode, done.stderr
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -58,8 +59,10 @@ def test_a_million_column_csv_exits_1_every_time(million_column_csv):
 # A 53 KB header (it fits in the sniffed 64 KB) read by pyarrow in 40 KB blocks: pyarrow refuses it
 # while opening the reader, with its read-ahead still going through the 20 MB after it: the moment
 # that used to leave its thread in a Python file object (or a Python codec) at interpreter exit.
-SMALL_BLOCKS = ("import pyarrow.csv as pacsv; options = pacsv.ReadOptions; "
-                "pacsv.ReadOptions = lambda *a, **k: options(*a, **{**k, 'block_size': 40_000}); ")
+SMALL_BLOCKS = (
+    "import pyarrow.csv as pacsv; options = pacsv.ReadOptions; "
+    "pacsv.ReadOptions = lambda *a, **k: options(*a, **{**k, 'block_size': 40_000}); "
+)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
@@ -68,8 +71,9 @@ def test_a_csv_pyarrow_refuses_while_reading_ahead_exits_1_every_time(tmp_path, 
     header = LEADS_HEADER + "," + ",".join(f"extra_column_{i}" for i in range(3000))
     rows = "".join(f"L{i},2026-01-01,email,marketing,smb,Zürich\n" for i in range(500_000))
     path.write_bytes(f"{header}\n{rows}".encode(encoding))
-    results = _run_cli_many_times(["import", "--check", "--mapping", "canonical", str(path)], runs=RUNS // 2,
-                                  prelude=SMALL_BLOCKS)
+    results = _run_cli_many_times(
+        ["import", "--check", "--mapping", "canonical", str(path)], runs=RUNS // 2, prelude=SMALL_BLOCKS
+    )
     _assert_one_line_exit_1(results, "leads.csv cannot be read as CSV")
 
 
@@ -82,8 +86,13 @@ def _parquet(path: Path, rows: int, region: str = "NA", unique_ids: bool = False
     import pyarrow.parquet as pq
 
     ids = pa.array([f"L{i}" for i in range(rows)]) if unique_ids else pa.array(["L1"] * rows)
-    constant = {"created_at": "2026-01-01T00:00:00Z", "channel": "email", "sourced_by": "marketing",
-                "segment": "smb", "region": region}
+    constant = {
+        "created_at": "2026-01-01T00:00:00Z",
+        "channel": "email",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": region,
+    }
     table = pa.table({"lead_id": ids, **{k: pa.array([v] * rows) for k, v in constant.items()}})
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd")
@@ -95,10 +104,12 @@ def _leads_csv(rows: int) -> str:
     return LEADS_HEADER + "\n" + "".join(f"L{i},2026-01-01,email,marketing,smb,NA\n" for i in range(rows))
 
 
-PEAK_RSS = ("import sys; from handoff.cli import main; code = main(sys.argv[1:]); "
-            "peak = next(line.split()[1] for line in open('/proc/self/status') "
-            "if line.startswith('VmHWM:')); "
-            "print(f'peak_rss_kb={peak}', file=sys.stderr); sys.exit(code)")
+PEAK_RSS = (
+    "import sys; from handoff.cli import main; code = main(sys.argv[1:]); "
+    "peak = next(line.split()[1] for line in open('/proc/self/status') "
+    "if line.startswith('VmHWM:')); "
+    "print(f'peak_rss_kb={peak}', file=sys.stderr); sys.exit(code)"
+)
 
 
 def _check_with_peak_memory(path: Path) -> tuple[int, str, float]:
@@ -162,8 +173,10 @@ def test_the_row_limit_counts_every_file_of_an_import(tmp_path):
     leads = tmp_path / "leads.csv"
     leads.write_text(_leads_csv(60))
     deals = tmp_path / "deals.csv"
-    deals.write_text("deal_id,lead_id,created_at,stage,amount\n"
-                     + "".join(f"D{i},L{i},2026-02-01,open,10\n" for i in range(60)))
+    deals.write_text(
+        "deal_id,lead_id,created_at,stage,amount\n"
+        + "".join(f"D{i},L{i},2026-02-01,open,10\n" for i in range(60))
+    )
     with pytest.raises(ingest.ImportFileError, match=r"deals.csv has at least 60 rows \(120 with the files"):
         ingest.check([leads, deals], "canonical", max_rows=100)
 

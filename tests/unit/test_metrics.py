@@ -31,8 +31,10 @@ def test_every_label_states_its_basis_and_is_unique_where_people_read_it():
     assert metrics.label("mql_count") == "MQLs in the period"
     assert metrics.label("cohort_mql_count") == "MQLs from the period's leads"
     assert metrics.label("median_speed_to_lead_hours") == "Median speed to lead in the period (wall clock)"
-    assert metrics.label("median_speed_to_lead_business_hours") == \
-        "Median speed to lead in the period (business hours)"
+    assert (
+        metrics.label("median_speed_to_lead_business_hours")
+        == "Median speed to lead in the period (business hours)"
+    )
     assert metrics.label("open_pipeline_usd") == "Open pipeline now"
 
 
@@ -76,7 +78,9 @@ def test_values_read_in_their_unit():
     assert metrics.format_value(2.25, "ratio") == "2.2×"
     assert metrics.format_value(-0.0123, "points") == "-1.2 pp"
     assert metrics.format_value(float("nan"), "count") == "–"
-    assert metrics.get("win_rate").help.startswith("Won deals as a share of the deals won or lost in the period.")
+    assert metrics.get("win_rate").help.startswith(
+        "Won deals as a share of the deals won or lost in the period."
+    )
     assert "Basis:" in metrics.get("win_rate").help
 
 
@@ -87,7 +91,9 @@ def test_a_mistake_in_the_registry_names_the_metric_and_the_key(tmp_path, monkey
     monkeypatch.setattr(metrics, "REGISTRY_FILE", bad)
     metrics.registry.cache_clear()
     try:
-        with pytest.raises(metrics.RegistryError, match=r"metrics.toml: metrics.lead_count: basis: Input should be"):
+        with pytest.raises(
+            metrics.RegistryError, match=r"metrics.toml: metrics.lead_count: basis: Input should be"
+        ):
             metrics.registry()
         bad.write_text("[metrics.x]\nlabel = 'X'\nunknown_key = 1\n")
         metrics.registry.cache_clear()
@@ -99,8 +105,13 @@ def test_a_mistake_in_the_registry_names_the_metric_and_the_key(tmp_path, monkey
 
 
 def _metrics_command(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "handoff", "metrics", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "metrics", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -110,8 +121,14 @@ def test_the_metrics_command_prints_one_row_per_metric_in_every_format():
     assert list(rows[0]) == CONTRACT
     assert [r["metric_id"] for r in rows] == list(metrics.registry())
     mql = next(r for r in rows if r["metric_id"] == "mql_count")
-    assert mql == {"metric_id": "mql_count", "label": "MQLs in the period", "owner_team": "marketing",
-                   "basis": "activity", "unit": "count", "definition": metrics.get("mql_count").definition}
+    assert mql == {
+        "metric_id": "mql_count",
+        "label": "MQLs in the period",
+        "owner_team": "marketing",
+        "basis": "activity",
+        "unit": "count",
+        "definition": metrics.get("mql_count").definition,
+    }
     records = json.loads(_metrics_command("--format", "json"))
     assert len(records) == len(rows) and set(records[0]) == set(CONTRACT)
     table = _metrics_command()

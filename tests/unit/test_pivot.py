@@ -9,8 +9,14 @@ from handoff.charts import HANDOFF_COLOR, TEAM_COLORS
 
 def frame(rows, dim2=False):
     """A small explore__pivot-shaped result."""
-    base = {"dim1_value": "", "dim1_label": "", "dim1_sort": None, "dim2_value": "", "dim2_label": "All",
-            "dim2_sort": None}
+    base = {
+        "dim1_value": "",
+        "dim1_label": "",
+        "dim1_sort": None,
+        "dim2_value": "",
+        "dim2_label": "All",
+        "dim2_sort": None,
+    }
     out = pd.DataFrame([{**base, **row} for row in rows])
     for measure in pivot.MEASURES.values():
         if measure.column not in out:
@@ -31,7 +37,10 @@ def test_every_measure_is_a_column_of_the_pivot_queries(demo_db):
     sla = db.run_query("explore__pivot_sla", db=demo_db, dim1="none")
     assert {m.column for m in pivot.MEASURES.values()} <= columns | set(sla.columns)
     assert sla.columns.tolist() == pivot.SLA_COLUMNS
-    assert db.load_query("explore__pivot_sla").params.keys() == {*db.load_query("explore__pivot").params, "policies"}
+    assert db.load_query("explore__pivot_sla").params.keys() == {
+        *db.load_query("explore__pivot").params,
+        "policies",
+    }
     assert all(m.owner in pivot.OWNER_COLORS for m in pivot.MEASURES.values())
     assert set(pivot.DEFAULT_MEASURES) <= set(pivot.MEASURES)
 
@@ -52,13 +61,16 @@ def test_every_measure_is_a_registry_metric_that_states_its_basis():
     assert pivot.MEASURES["mql_to_sal"].owner == "shared"  # the handoff step has its own colour
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    (("channel", "none"), ("channel", "none")),
-    (("none", "segment"), ("segment", "none")),  # the first slot is filled first
-    (("region", "region"), ("region", "none")),  # never the same dimension twice
-    ((None, None), ("none", "none")),
-    (("created_month", "team"), ("created_month", "team")),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (("channel", "none"), ("channel", "none")),
+        (("none", "segment"), ("segment", "none")),  # the first slot is filled first
+        (("region", "region"), ("region", "none")),  # never the same dimension twice
+        ((None, None), ("none", "none")),
+        (("created_month", "team"), ("created_month", "team")),
+    ],
+)
 def test_choose_normalises_the_two_dimensions(given, expected):
     assert pivot.choose(*given) == expected
 
@@ -76,16 +88,32 @@ def test_measures_refuse_anything_off_the_allow_list():
 
 
 def test_table_names_columns_for_people_and_shows_rates_in_percent():
-    data = frame([
-        {"dim1_value": "paid_search", "dim1_label": "paid_search", "lead_count": 10, "mql_to_sal_rate": 0.384,
-         "pipeline_usd": 1200.0},
-        {"dim1_value": "webinar", "dim1_label": "webinar", "lead_count": 4, "mql_to_sal_rate": None,
-         "pipeline_usd": 0.0},
-    ])
+    data = frame(
+        [
+            {
+                "dim1_value": "paid_search",
+                "dim1_label": "paid_search",
+                "lead_count": 10,
+                "mql_to_sal_rate": 0.384,
+                "pipeline_usd": 1200.0,
+            },
+            {
+                "dim1_value": "webinar",
+                "dim1_label": "webinar",
+                "lead_count": 4,
+                "mql_to_sal_rate": None,
+                "pipeline_usd": 0.0,
+            },
+        ]
+    )
     shown = pivot.table(data, "channel", "none", ["leads", "mql_to_sal", "pipeline"], mode="period")
     handoff = "MQL → SAL (the handoff) in the period (%)"
-    assert shown.columns.tolist() == ["Channel", "Leads created in the period", handoff,
-                                      "Pipeline created in the period (USD)"]
+    assert shown.columns.tolist() == [
+        "Channel",
+        "Leads created in the period",
+        handoff,
+        "Pipeline created in the period (USD)",
+    ]
     assert shown["Channel"].tolist() == ["Paid search", "Webinar"]
     assert shown[handoff].iloc[0] == pytest.approx(38.4) and pd.isna(shown[handoff].iloc[1])
     formats = pivot.column_formats(["leads", "mql_to_sal", "pipeline"], mode="period")
@@ -95,22 +123,28 @@ def test_table_names_columns_for_people_and_shows_rates_in_percent():
 
 
 def test_table_shows_months_and_names_as_they_are_read():
-    data = frame([{"dim1_value": "2026-04", "dim1_label": "2026-04", "dim2_value": "P1", "dim2_label": "Ada Okafor"}])
+    data = frame(
+        [{"dim1_value": "2026-04", "dim1_label": "2026-04", "dim2_value": "P1", "dim2_label": "Ada Okafor"}]
+    )
     shown = pivot.table(data, "created_month", "owner", ["leads"])
     assert shown.iloc[0, :2].tolist() == ["Apr 2026", "Ada Okafor"]
 
 
 def test_selected_rows_and_cells_become_cell_pairs():
-    data = frame([
-        {"dim1_value": "smb", "dim2_value": "NA"},
-        {"dim1_value": "smb", "dim2_value": "EMEA"},
-        {"dim1_value": "enterprise", "dim2_value": "NA"},
-    ])
+    data = frame(
+        [
+            {"dim1_value": "smb", "dim2_value": "NA"},
+            {"dim1_value": "smb", "dim2_value": "EMEA"},
+            {"dim1_value": "enterprise", "dim2_value": "NA"},
+        ]
+    )
     assert pivot.selected_cells(data) == {}
     assert pivot.selected_cells(data, rows=[2]) == {"dim1_values": ["enterprise"], "dim2_values": ["NA"]}
     # A cell and a row on the same line count once; positions outside the table are ignored.
     assert pivot.selected_cells(data, rows=[0], cells=[(0, "Leads"), (1, "MQLs"), (7, "Leads")]) == {
-        "dim1_values": ["smb", "smb"], "dim2_values": ["NA", "EMEA"]}
+        "dim1_values": ["smb", "smb"],
+        "dim2_values": ["NA", "EMEA"],
+    }
 
 
 def test_member_ids_pick_the_records_of_a_kind():
@@ -123,23 +157,36 @@ def test_member_ids_pick_the_records_of_a_kind():
 
 
 def test_the_chart_fits_the_dimensions():
-    by_channel = frame([{"dim1_value": "email", "dim1_label": "email", "mql_count": 5},
-                        {"dim1_value": "social", "dim1_label": "social", "mql_count": 9}])
+    by_channel = frame(
+        [
+            {"dim1_value": "email", "dim1_label": "email", "mql_count": 5},
+            {"dim1_value": "social", "dim1_label": "social", "mql_count": 9},
+        ]
+    )
     bars = pivot.figure(by_channel, "channel", "none", "mqls")
     assert bars.data[0].type == "bar" and bars.data[0].orientation == "h"
     assert list(bars.data[0].y) == ["Email", "Social"]  # sorted so the biggest bar is on top
     assert set(bars.data[0].marker.color) == {TEAM_COLORS["marketing"]}  # MQLs are marketing's
     assert "owner: marketing" in bars.layout.title.text
 
-    months = frame([{"dim1_value": f"2026-0{m}", "dim1_label": f"2026-0{m}", "dim1_sort": m, "win_rate": 0.5}
-                    for m in (1, 2, 3)])
+    months = frame(
+        [
+            {"dim1_value": f"2026-0{m}", "dim1_label": f"2026-0{m}", "dim1_sort": m, "win_rate": 0.5}
+            for m in (1, 2, 3)
+        ]
+    )
     line = pivot.figure(months, "created_month", "none", "win_rate")
     assert line.data[0].type == "scatter" and list(line.data[0].y) == [50.0, 50.0, 50.0]
     assert line.data[0].line.color == TEAM_COLORS["sales"]
     assert line.layout.yaxis.title.text == "Win rate in the period (%)"
 
-    grid = frame([{"dim1_value": s, "dim1_label": s, "dim2_value": r, "dim2_label": r, "mql_to_sal_rate": 0.5}
-                  for s in ("smb", "enterprise") for r in ("NA", "EMEA")])
+    grid = frame(
+        [
+            {"dim1_value": s, "dim1_label": s, "dim2_value": r, "dim2_label": r, "mql_to_sal_rate": 0.5}
+            for s in ("smb", "enterprise")
+            for r in ("NA", "EMEA")
+        ]
+    )
     heat = pivot.figure(grid, "segment", "region", "mql_to_sal")
     assert heat.data[0].type == "heatmap" and heat.data[0].colorscale[-1][1] == HANDOFF_COLOR
 
@@ -147,13 +194,30 @@ def test_the_chart_fits_the_dimensions():
 
 
 def test_a_team_series_wears_its_team_colour():
-    by_team = frame([{"dim1_value": "2026-01", "dim1_label": "2026-01", "dim1_sort": 1, "dim2_value": team,
-                      "dim2_label": team, "lead_count": 3} for team in ("marketing", "sales")])
+    by_team = frame(
+        [
+            {
+                "dim1_value": "2026-01",
+                "dim1_label": "2026-01",
+                "dim1_sort": 1,
+                "dim2_value": team,
+                "dim2_label": team,
+                "lead_count": 3,
+            }
+            for team in ("marketing", "sales")
+        ]
+    )
     lines = pivot.figure(by_team, "created_month", "team", "leads")
     assert {trace.name: trace.line.color for trace in lines.data} == {
-        "Marketing": TEAM_COLORS["marketing"], "Sales": TEAM_COLORS["sales"]}
-    bars = pivot.figure(frame([{"dim1_value": t, "dim1_label": t, "pipeline_usd": 1.0} for t in ("marketing", "sales")]),
-                        "team", "none", "pipeline")
+        "Marketing": TEAM_COLORS["marketing"],
+        "Sales": TEAM_COLORS["sales"],
+    }
+    bars = pivot.figure(
+        frame([{"dim1_value": t, "dim1_label": t, "pipeline_usd": 1.0} for t in ("marketing", "sales")]),
+        "team",
+        "none",
+        "pipeline",
+    )
     assert list(bars.data[0].marker.color) == [TEAM_COLORS["marketing"], TEAM_COLORS["sales"]]
 
 

@@ -28,6 +28,7 @@ def _truncated(fraction: float):
     def make(good: Path, path: Path) -> None:
         data = good.read_bytes()
         path.write_bytes(data[: int(len(data) * fraction)])
+
     return make
 
 
@@ -94,8 +95,13 @@ def test_the_cli_names_the_problem_in_one_line(bad_db, query, capsys):
 def test_the_cli_in_a_fresh_process_prints_no_traceback(demo_db, tmp_path):
     path = tmp_path / "cut.duckdb"
     _truncated(0.5)(demo_db, path)
-    done = subprocess.run([sys.executable, "-m", "handoff", "query", "overview__kpis", "--db", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "query", "overview__kpis", "--db", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith(f"error: {path} is truncated") and done.stderr.count("\n") == 1
 

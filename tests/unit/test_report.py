@@ -34,18 +34,34 @@ def test_the_same_database_and_arguments_give_the_same_file(demo_db):
 
 def test_the_report_command(demo_db, tmp_path, capsys):
     out = tmp_path / "review.html"
-    code = main(["report", "--db", str(demo_db), "--start", "2026-04-01", "--end", "2026-07-01", "--out", str(out),
-                 "--param", "regions=NA,EMEA"])
+    code = main(
+        [
+            "report",
+            "--db",
+            str(demo_db),
+            "--start",
+            "2026-04-01",
+            "--end",
+            "2026-07-01",
+            "--out",
+            str(out),
+            "--param",
+            "regions=NA,EMEA",
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out.startswith(f"wrote {out}")
     assert "region: NA, EMEA" in out.read_text()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--start", "2026-07-01", "--end", "2026-04-01"], "ends (2026-04-01) on or before it starts"),
-    (["--start", "2026-04-01", "--end", "2026-07-01", "--param", "colour=red"], "not colour"),
-    (["--start", "April", "--end", "2026-07-01"], "'April' is not a date"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-07-01", "--end", "2026-04-01"], "ends (2026-04-01) on or before it starts"),
+        (["--start", "2026-04-01", "--end", "2026-07-01", "--param", "colour=red"], "not colour"),
+        (["--start", "April", "--end", "2026-07-01"], "'April' is not a date"),
+    ],
+)
 def test_bad_arguments_are_one_line(demo_db, tmp_path, capsys, args, message):
     code = main(["report", "--db", str(demo_db), "--out", str(tmp_path / "r.html"), *args])
     err = capsys.readouterr().err

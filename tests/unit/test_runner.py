@@ -16,10 +16,23 @@ from tests.fixtures import ts
 
 PEOPLE = [{"person_id": "P1", "name": "Ada", "team": "sales", "role": "sdr", "region": "NA"}]
 LEADS = [
-    {"lead_id": "L1", "created_at": ts("2026-01-05 10:00"), "channel": "webinar", "sourced_by": "marketing",
-     "segment": "smb", "region": "NA", "owner_id": "P1"},
-    {"lead_id": "L2", "created_at": ts("2026-02-05 10:00"), "channel": "events", "sourced_by": "marketing",
-     "segment": "enterprise", "region": "EMEA"},
+    {
+        "lead_id": "L1",
+        "created_at": ts("2026-01-05 10:00"),
+        "channel": "webinar",
+        "sourced_by": "marketing",
+        "segment": "smb",
+        "region": "NA",
+        "owner_id": "P1",
+    },
+    {
+        "lead_id": "L2",
+        "created_at": ts("2026-02-05 10:00"),
+        "channel": "events",
+        "sourced_by": "marketing",
+        "segment": "enterprise",
+        "region": "EMEA",
+    },
 ]
 
 
@@ -70,8 +83,9 @@ def test_filters_and_text_parameters_are_bound_not_pasted(queries_dir, make_db):
     # Text from the command line is coerced to the declared types.
     frame = db.run_query("test__lead_count", db=path, start="2026-02-01", end="2026-03-01", mode="period")
     assert frame.to_dict("records") == [{"lead_count": 1, "mode": "period"}]
-    hostile = db.run_query("test__lead_count", db=path, start="2026-01-01", end="2026-03-01",
-                           segments="smb') or 1=1 --")
+    hostile = db.run_query(
+        "test__lead_count", db=path, start="2026-01-01", end="2026-03-01", segments="smb') or 1=1 --"
+    )
     assert hostile["lead_count"].tolist() == [0]
 
 
@@ -119,10 +133,16 @@ def test_only_files_in_the_queries_folder_can_be_named(name):
 def test_the_connection_is_read_only_with_external_access_off(queries_dir, make_db):
     path = make_db({"people": PEOPLE})
     before = path.read_bytes()
-    queries_dir("test__write", "-- test__write\n-- Tries to write.\ninsert into people values ('P9', 'Eve', 'sales', 'sdr', 'NA', null)\n")
+    queries_dir(
+        "test__write",
+        "-- test__write\n-- Tries to write.\ninsert into people values ('P9', 'Eve', 'sales', 'sdr', 'NA', null)\n",
+    )
     with pytest.raises(QueryError, match="read-only"):
         db.run_query("test__write", db=path)
-    queries_dir("test__read_file", "-- test__read_file\n-- Tries to read a file.\nselect * from read_csv('/etc/passwd')\n")
+    queries_dir(
+        "test__read_file",
+        "-- test__read_file\n-- Tries to read a file.\nselect * from read_csv('/etc/passwd')\n",
+    )
     with pytest.raises(QueryError, match="disabled by configuration"):
         db.run_query("test__read_file", db=path)
     queries_dir("test__unlock", "-- test__unlock\n-- Tries to unlock.\nset enable_external_access = true\n")
@@ -162,8 +182,9 @@ def test_a_computed_query_is_declared_bound_and_cached_like_a_file(queries_dir, 
     queries_dir("test__lead_count", COUNT_SQL)
     calls = []
 
-    @db.computed_query("test__doubled", "One row: twice the lead count.",
-                       "-- $factor integer = 2   what to multiply by")
+    @db.computed_query(
+        "test__doubled", "One row: twice the lead count.", "-- $factor integer = 2   what to multiply by"
+    )
     def doubled(params, db_path):
         calls.append(params)
         count = db.run_query("test__lead_count", db=db_path, start=None, end=None)["lead_count"].iloc[0]
@@ -216,27 +237,27 @@ def test_a_returned_result_can_be_changed_without_touching_the_cached_one(querie
 
 FETCH_CASES = {
     "text with NULLs among other types": "select case when r % 3 = 0 then null else 'v' || r end as name, r::int as n, "
-        "case when r = 1 then null else r end::bigint as maybe_n, (date '2026-01-01' + r::int) as day, "
-        "(r / 4)::decimal(18, 2) as usd, r % 2 = 0 as flag, [r, r] as pair, {'k': 'x' || r} as nested, "
-        "timestamp '2026-01-01 09:00' + to_hours(r) as at from range(7) t(r)",
+    "case when r = 1 then null else r end::bigint as maybe_n, (date '2026-01-01' + r::int) as day, "
+    "(r / 4)::decimal(18, 2) as usd, r % 2 = 0 as flag, [r, r] as pair, {'k': 'x' || r} as nested, "
+    "timestamp '2026-01-01 09:00' + to_hours(r) as at from range(7) t(r)",
     "text all NULL": "select null::varchar as name, r as n from range(3) t(r)",
     "no rows": "select 'a'::varchar as name, 1::int as n where false",
     "text only": "select 'a' || r as name, repeat('é', r::int) as other from range(4) t(r)",
     "no text": "select r as n, null::int as gap from range(3) t(r)",
     "NULLs in every kind": "select case when r = 1 then null else r end::tinyint as i8, "
-        "case when r = 2 then null else r end::smallint as i16, case when r = 0 then null else r end::int as i32, "
-        "case when r = 1 then null else r end::ubigint as u64, case when r = 1 then null else r % 2 = 0 end as flag, "
-        "case when r = 1 then null when r = 2 then 'nan'::double else r / 3 end as ratio, "
-        "case when r = 1 then null else r / 3 end::float as small, "
-        "case when r = 1 then null else timestamp '2026-01-01' + to_minutes(r) end as at from range(4) t(r)",
+    "case when r = 2 then null else r end::smallint as i16, case when r = 0 then null else r end::int as i32, "
+    "case when r = 1 then null else r end::ubigint as u64, case when r = 1 then null else r % 2 = 0 end as flag, "
+    "case when r = 1 then null when r = 2 then 'nan'::double else r / 3 end as ratio, "
+    "case when r = 1 then null else r / 3 end::float as small, "
+    "case when r = 1 then null else timestamp '2026-01-01' + to_minutes(r) end as at from range(4) t(r)",
     "all NULL in every kind": "select null::bigint as n, null::boolean as flag, null::double as x, "
-        "null::timestamp as at, null::date as day from range(2) t(r)",
+    "null::timestamp as at, null::date as day from range(2) t(r)",
     "no rows of any kind": "select 1::bigint as n, true as flag, 1.5 as x, 2.5::double as y, timestamp '2026-01-01' as at, "
-        "date '2026-01-01' as day, 'a' as name where false",
+    "date '2026-01-01' as day, 'a' as name where false",
     "other timestamps": "select timestamptz '2026-01-01 10:00+00' as tz, timestamp_s '2026-01-01 10:00:01' as secs, "
-        "timestamp_ns '2026-01-01 10:00:00.000000001' as nanos, interval (r) hour as span from range(2) t(r)",
+    "timestamp_ns '2026-01-01 10:00:00.000000001' as nanos, interval (r) hour as span from range(2) t(r)",
     "many rows": "select r as n, 'x' || (r % 7) as name, r % 3 = 0 as flag, r / 7 as ratio, "
-        "timestamp '2026-01-01' + to_seconds(r) as at from range(300000) t(r)",
+    "timestamp '2026-01-01' + to_seconds(r) as at from range(300000) t(r)",
 }
 
 
@@ -252,9 +273,21 @@ def test_the_common_kinds_skip_duckdbs_conversion():
     # The speed comes from these kinds not going back through .df(); the rest is left to it.
     sql = f"select *, date '2026-01-01' as day, 1.5 as usd from ({FETCH_CASES['NULLs in every kind']})"
     table = duckdb.connect().sql(sql).to_arrow_table()
-    converted = {name: db._from_arrow(column) is not None for name, column in zip(table.column_names, table.columns)}
-    assert converted == {"i8": True, "i16": True, "i32": True, "u64": True, "flag": True, "ratio": True, "small": True,
-                         "at": True, "day": True, "usd": False}
+    converted = {
+        name: db._from_arrow(column) is not None for name, column in zip(table.column_names, table.columns)
+    }
+    assert converted == {
+        "i8": True,
+        "i16": True,
+        "i32": True,
+        "u64": True,
+        "flag": True,
+        "ratio": True,
+        "small": True,
+        "at": True,
+        "day": True,
+        "usd": False,
+    }
 
 
 def test_a_query_can_include_shared_ctes_and_their_parameters_are_checked(queries_dir, tmp_path):
@@ -262,32 +295,50 @@ def test_a_query_can_include_shared_ctes_and_their_parameters_are_checked(querie
 
     shared = query_files.QUERIES_DIR / "shared"
     shared.mkdir()
-    (shared / "recent_leads.sql").write_text("recent as (select * from leads where $start is null or created_at >= $start),")
-    queries_dir("test__recent", "-- test__recent\n-- One row: recent leads.\n-- $start date = null  from\n"
-                                "with\n-- @include recent_leads\nfinal as (select count(*) as lead_count from recent)\n"
-                                "select * from final")
+    (shared / "recent_leads.sql").write_text(
+        "recent as (select * from leads where $start is null or created_at >= $start),"
+    )
+    queries_dir(
+        "test__recent",
+        "-- test__recent\n-- One row: recent leads.\n-- $start date = null  from\n"
+        "with\n-- @include recent_leads\nfinal as (select count(*) as lead_count from recent)\n"
+        "select * from final",
+    )
     path = write_db(tmp_path / "two.duckdb", {"people": PEOPLE, "leads": LEADS})
     assert db.run_query("test__recent", db=path, start=None)["lead_count"].tolist() == [2]
     assert db.run_query("test__recent", db=path, start=dt.date(2030, 1, 1))["lead_count"].tolist() == [0]
-    queries_dir("test__undeclared", "-- test__undeclared\n-- One row.\nwith\n-- @include recent_leads\n"
-                                    "final as (select 1 as one)\nselect * from final")
+    queries_dir(
+        "test__undeclared",
+        "-- test__undeclared\n-- One row.\nwith\n-- @include recent_leads\n"
+        "final as (select 1 as one)\nselect * from final",
+    )
     with pytest.raises(QueryError, match=r"test__undeclared.sql uses undeclared parameters: start"):
         db.load_query("test__undeclared")
     # An indented include is indented as its line: a condition several queries share.
     (shared / "recent_only.sql").write_text("-- created since $start\n$start is null or created_at >= $start")
-    queries_dir("test__condition", "-- test__condition\n-- One row.\n-- $start date = null  from\n"
-                                   "select count(*) as lead_count\nfrom leads\nwhere\n    -- @include recent_only\n")
+    queries_dir(
+        "test__condition",
+        "-- test__condition\n-- One row.\n-- $start date = null  from\n"
+        "select count(*) as lead_count\nfrom leads\nwhere\n    -- @include recent_only\n",
+    )
     assert "where\n    -- created since $start\n    $start is null" in db.load_query("test__condition").sql
     assert db.run_query("test__condition", db=path, start=dt.date(2030, 1, 1))["lead_count"].tolist() == [0]
     # A shared file may include another, but not itself.
-    (shared / "recent_twice.sql").write_text("recent as (select * from leads where\n    -- @include recent_only\n),")
-    queries_dir("test__nested", "-- test__nested\n-- One row.\n-- $start date = null  from\nwith\n-- @include recent_twice\n"
-                                "final as (select count(*) as lead_count from recent)\nselect * from final")
+    (shared / "recent_twice.sql").write_text(
+        "recent as (select * from leads where\n    -- @include recent_only\n),"
+    )
+    queries_dir(
+        "test__nested",
+        "-- test__nested\n-- One row.\n-- $start date = null  from\nwith\n-- @include recent_twice\n"
+        "final as (select count(*) as lead_count from recent)\nselect * from final",
+    )
     assert db.run_query("test__nested", db=path, start=None)["lead_count"].tolist() == [2]
     (shared / "loop.sql").write_text("-- @include loop")
     queries_dir("test__loop", "-- test__loop\n-- One row.\n-- @include loop\nselect 1")
     with pytest.raises(QueryError, match=r"test__loop.sql includes 'loop' inside itself \(loop → loop\)"):
         db.load_query("test__loop")
     queries_dir("test__missing", "-- test__missing\n-- One row.\nwith\n-- @include nowhere\nselect 1")
-    with pytest.raises(QueryError, match=r"test__missing.sql includes 'nowhere', but queries/shared/nowhere.sql"):
+    with pytest.raises(
+        QueryError, match=r"test__missing.sql includes 'nowhere', but queries/shared/nowhere.sql"
+    ):
         db.load_query("test__missing")

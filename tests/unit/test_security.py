@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import cli, console, db, ingest
+from handoff import cli, db, ingest
 from handoff.errors import HandoffError, QueryError
 from tests.fixtures import ROOT
 from tests.support import PAGES
@@ -32,8 +32,14 @@ URL_KEYS = {
     "funnel": ["funnel_mode", "funnel_group_by", "funnel_sort", "funnel_view", "funnel_stage"],
     "sla": ["sla_group_by", "sla_breach_policy", "sla_speed_clock", "sla_follow_up_tier_0_hours"],
     "attribution": ["attribution_basis", "attribution_level", "attribution_unit"],
-    "explore": ["explore_dim1", "explore_dim2", "explore_mode", "explore_measures", "explore_chart",
-                "explore_records"],
+    "explore": [
+        "explore_dim1",
+        "explore_dim2",
+        "explore_mode",
+        "explore_measures",
+        "explore_chart",
+        "explore_records",
+    ],
     "data": ["data_check", "data_mapping"],
     "definitions": [],
 }
@@ -126,11 +132,15 @@ def test_secrets_stay_out_of_git():
 
 def test_a_viewer_sees_no_details_of_an_error():
     at = AppTest.from_string(
-        "raise RuntimeError('password=hunter2 in /srv/private/settings.py')", default_timeout=30)
+        "raise RuntimeError('password=hunter2 in /srv/private/settings.py')", default_timeout=30
+    )
     at.run()
     assert at.exception, "the script's error is still reported, as a generic message"
-    shown = " ".join(str(getattr(e, name, "")) for e in at.exception
-                     for name in ("message", "value", "stack_trace", "type"))
+    shown = " ".join(
+        str(getattr(e, name, ""))
+        for e in at.exception
+        for name in ("message", "value", "stack_trace", "type")
+    )
     assert "hunter2" not in shown and "/srv/private" not in shown and "RuntimeError" not in shown
 
 
@@ -177,7 +187,9 @@ def test_sql_in_a_shared_url_is_refused_before_it_touches_anything(statement, se
 
 
 def test_a_read_in_a_shared_url_waits_for_run_then_runs(served_db, monkeypatch):
-    at = _run_page("explore", {"explore_view": "SQL console", "explore_sql": "select count(*) as n from leads"})
+    at = _run_page(
+        "explore", {"explore_view": "SQL console", "explore_sql": "select count(*) as n from leads"}
+    )
     assert not at.exception and not at.error
     assert not [d for d in at.dataframe if list(d.value.columns) == ["n"]], "nothing runs before Run"
     at.button(key="explore_run").click().run()
@@ -210,8 +222,18 @@ def test_the_read_only_connection_refuses_files_network_and_writes(statement, se
     assert db.db_identity(served_db) == before
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "funnel__stage_counts/../../x",
-                                  "..", "data__as_of.sql", "DATA__AS_OF", "data__as_of\x00"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "funnel__stage_counts/../../x",
+        "..",
+        "data__as_of.sql",
+        "DATA__AS_OF",
+        "data__as_of\x00",
+    ],
+)
 def test_a_query_name_cannot_point_at_a_file(name):
     with pytest.raises(QueryError):
         db.load_query(name)
@@ -236,8 +258,17 @@ def test_the_cli_refuses_a_query_name_with_a_path(served_db, capsys):
 
 @pytest.mark.parametrize(
     "name",
-    [f"../../{TOKEN}.csv", f"/tmp/{TOKEN}.csv", f"..\\..\\{TOKEN}.csv", f"a/../../../{TOKEN}.csv",
-     f"{TOKEN}\x00.csv", "..", "", ".", f"~/{TOKEN}.csv"],
+    [
+        f"../../{TOKEN}.csv",
+        f"/tmp/{TOKEN}.csv",
+        f"..\\..\\{TOKEN}.csv",
+        f"a/../../../{TOKEN}.csv",
+        f"{TOKEN}\x00.csv",
+        "..",
+        "",
+        ".",
+        f"~/{TOKEN}.csv",
+    ],
 )
 def test_an_upload_name_cannot_leave_its_folder(name, tmp_path, monkeypatch):
     monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "data" / "uploads")
@@ -252,8 +283,10 @@ def test_an_upload_name_cannot_leave_its_folder(name, tmp_path, monkeypatch):
 
 def test_an_upload_named_to_escape_through_the_data_page_stays_under_uploads(served_db, tmp_path):
     at = _run_page("data", {})
-    hostile = [(f"../../../../tmp/{TOKEN}-leads.csv", b"lead_id,created_at\nL1,2026-01-01\n", "text/csv"),
-               (f"/etc/{TOKEN}.csv", b"lead_id\n", "text/csv")]
+    hostile = [
+        (f"../../../../tmp/{TOKEN}-leads.csv", b"lead_id,created_at\nL1,2026-01-01\n", "text/csv"),
+        (f"/etc/{TOKEN}.csv", b"lead_id\n", "text/csv"),
+    ]
     at.file_uploader(key="data_uploads").set_value(hostile).run()
     at.button(key="data_check_files").click().run()
     assert not at.exception
@@ -266,10 +299,12 @@ def test_an_upload_named_to_escape_through_the_data_page_stays_under_uploads(ser
 def test_a_mapping_cannot_name_files_outside_the_upload(tmp_path, monkeypatch):
     """A mapping's file patterns match the uploaded names only: a path in it reads nothing else."""
     monkeypatch.setattr(ingest.view, "UPLOADS_DIR", tmp_path / "uploads")
-    mapping = (b'name = "escape"\n[sources.leads]\nfiles = ["/etc/passwd", "../../*"]\nrequired = true\n'
-               b'[tables.leads]\nfrom = "leads"\n[tables.leads.columns]\nlead_id = "root"\n'
-               b'created_at = { value = "2026-01-01" }\nchannel = { value = "x" }\n'
-               b'sourced_by = { value = "marketing" }\nsegment = { value = "smb" }\nregion = { value = "NA" }\n')
+    mapping = (
+        b'name = "escape"\n[sources.leads]\nfiles = ["/etc/passwd", "../../*"]\nrequired = true\n'
+        b'[tables.leads]\nfrom = "leads"\n[tables.leads.columns]\nlead_id = "root"\n'
+        b'created_at = { value = "2026-01-01" }\nchannel = { value = "x" }\n'
+        b'sourced_by = { value = "marketing" }\nsegment = { value = "smb" }\nregion = { value = "NA" }\n'
+    )
     with pytest.raises(HandoffError) as refused:
         checked = ingest.check_uploads([("leads.csv", b"lead_id\nL1\n")], "upload", ("m.toml", mapping))
         assert checked.has_errors, checked.headline

@@ -36,8 +36,12 @@ def test_named_providers_each_need_their_settings():
 
 @pytest.mark.parametrize(
     ("section", "needle"),
-    [({}, "redirect_uri, cookie_secret"), (SHARED, "client_id"), ("not a table", "must be a table"),
-     (SHARED | {"my_idp": PROVIDER}, "'_'")],
+    [
+        ({}, "redirect_uri, cookie_secret"),
+        (SHARED, "client_id"),
+        ("not a table", "must be a table"),
+        (SHARED | {"my_idp": PROVIDER}, "'_'"),
+    ],
 )
 def test_a_broken_configuration_fails_closed(section, needle):
     config = auth.sign_in_config({"auth": section, "handoff": {"admins": ["ana@example.com"]}})
@@ -73,8 +77,9 @@ def test_admins_that_are_not_a_list_of_addresses_make_nobody_admin(admins):
 
 def test_a_single_address_is_accepted_as_a_list_of_one():
     config = auth.sign_in_config({"auth": SHARED | PROVIDER, "handoff": {"admins": "ana@example.com"}})
-    assert auth.may_write(auth.viewer(config, {"is_logged_in": True, "email": "ana@example.com",
-                                               "email_verified": True}))
+    assert auth.may_write(
+        auth.viewer(config, {"is_logged_in": True, "email": "ana@example.com", "email_verified": True})
+    )
 
 
 UNVERIFIED = object()  # the claim left out of the token altogether
@@ -82,9 +87,24 @@ UNVERIFIED = object()  # the claim left out of the token altogether
 
 @pytest.mark.parametrize(
     ("claim", "is_admin"),
-    [(UNVERIFIED, False), (None, False), (False, False), ("false", False), ("FALSE", False), ("False", False),
-     ("0", False), (0, False), (1, False), ("1", False), ("true", False), ("True", False), ("yes", False),
-     ("", False), ([True], False), (True, True)],
+    [
+        (UNVERIFIED, False),
+        (None, False),
+        (False, False),
+        ("false", False),
+        ("FALSE", False),
+        ("False", False),
+        ("0", False),
+        (0, False),
+        (1, False),
+        ("1", False),
+        ("true", False),
+        ("True", False),
+        ("yes", False),
+        ("", False),
+        ([True], False),
+        (True, True),
+    ],
 )
 def test_only_an_email_verified_claim_that_is_exactly_true_makes_an_administrator(claim, is_admin):
     config = auth.sign_in_config({"auth": SHARED | PROVIDER, "handoff": {"admins": ["ana@example.com"]}})

@@ -35,14 +35,16 @@ def test_plain_text_and_plain_numbers_are_left_alone(text):
 
 
 def test_a_frame_keeps_its_numbers_and_neutralises_only_text():
-    frame = pd.DataFrame({
-        "campaign_name": [HYPERLINK, "Spring webinar", "-7", None],
-        "change_usd": [-1500.25, 3.0, -7.0, 0.0],           # negative numbers are numbers
-        "lead_count": [-1, 2, 3, 4],
-        "mixed": ["@x", 5, None, "-1"],                      # an object column: only its text changes
-        "segment": pd.Categorical(["=a", "smb", "smb", "=a"]),
-        "=1+1": ["a", "b", "c", "d"],                        # a header is a cell too
-    })
+    frame = pd.DataFrame(
+        {
+            "campaign_name": [HYPERLINK, "Spring webinar", "-7", None],
+            "change_usd": [-1500.25, 3.0, -7.0, 0.0],  # negative numbers are numbers
+            "lead_count": [-1, 2, 3, 4],
+            "mixed": ["@x", 5, None, "-1"],  # an object column: only its text changes
+            "segment": pd.Categorical(["=a", "smb", "smb", "=a"]),
+            "=1+1": ["a", "b", "c", "d"],  # a header is a cell too
+        }
+    )
     safe = spreadsheet.neutralise_formulas(frame)
     assert safe["campaign_name"].tolist()[:3] == ["'" + HYPERLINK, "Spring webinar", "-7"]
     assert pd.isna(safe["campaign_name"].iloc[3])
@@ -100,16 +102,45 @@ def test_every_download_button_in_the_app_is_one_reviewed_for_formulas():
 
 @pytest.fixture
 def hostile_db(make_db):
-    campaigns = [{"campaign_id": "c1", "name": HYPERLINK, "channel": "email", "owner_team": "marketing",
-                  "start_date": "2026-01-01", "end_date": "2026-12-31", "budget": 100, "cost": 50}]
-    leads = [{"lead_id": "@lead", "created_at": "2026-02-01 10:00", "channel": "email",
-              "source_campaign_id": "c1", "sourced_by": "marketing", "segment": "smb", "region": "NA"}]
+    campaigns = [
+        {
+            "campaign_id": "c1",
+            "name": HYPERLINK,
+            "channel": "email",
+            "owner_team": "marketing",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "budget": 100,
+            "cost": 50,
+        }
+    ]
+    leads = [
+        {
+            "lead_id": "@lead",
+            "created_at": "2026-02-01 10:00",
+            "channel": "email",
+            "source_campaign_id": "c1",
+            "sourced_by": "marketing",
+            "segment": "smb",
+            "region": "NA",
+        }
+    ]
     return make_db({"campaigns": campaigns, "leads": leads})
 
 
 def test_query_csv_is_exact_and_safe_csv_neutralises(hostile_db, capsys):
-    args = ["query", "campaigns__performance", "--db", str(hostile_db), "--param", "start=2026-01-01",
-            "--param", "end=2027-01-01", "--format", "csv"]
+    args = [
+        "query",
+        "campaigns__performance",
+        "--db",
+        str(hostile_db),
+        "--param",
+        "start=2026-01-01",
+        "--param",
+        "end=2027-01-01",
+        "--format",
+        "csv",
+    ]
     assert main(args) == 0
     exact = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
     assert main([*args, "--safe-csv"]) == 0
@@ -124,8 +155,10 @@ def test_sql_safe_csv_neutralises_values_and_headers(hostile_db, capsys):
     statement = "select name, -5 as change_usd, '-5' as change_text, name as \"=HYPERLINK(1)\" from campaigns"
     assert main(["sql", statement, "--db", str(hostile_db), "--format", "csv", "--safe-csv"]) == 0
     rows = _cells(capsys.readouterr().out.encode())
-    assert rows == [["name", "change_usd", "change_text", "'=HYPERLINK(1)"],
-                    ["'" + HYPERLINK, "-5", "-5", "'" + HYPERLINK]]
+    assert rows == [
+        ["name", "change_usd", "change_text", "'=HYPERLINK(1)"],
+        ["'" + HYPERLINK, "-5", "-5", "'" + HYPERLINK],
+    ]
     assert main(["sql", statement, "--db", str(hostile_db), "--format", "csv"]) == 0
     assert _cells(capsys.readouterr().out.encode())[1][0] == HYPERLINK
 

@@ -38,9 +38,10 @@ def test_calendars_no_longer_end_in_2027():
 
 
 def test_a_file_adds_days_off_and_works_a_public_holiday():
-    text = COMMITTED.replace('country = "GB"\nsubdivision = "ENG"\n',
-                             'country = "GB"\nsubdivision = "ENG"\nholidays = [2026-12-24]\n'
-                             'remove_holidays = [2026-12-28]\n')
+    text = COMMITTED.replace(
+        'country = "GB"\nsubdivision = "ENG"\n',
+        'country = "GB"\nsubdivision = "ENG"\nholidays = [2026-12-24]\nremove_holidays = [2026-12-28]\n',
+    )
     emea = sla.parse_policies(text).clock.calendar("EMEA")
     assert D(2026, 12, 24) in emea.days_off and D(2026, 12, 28) not in emea.days_off
     assert D(2026, 12, 25) in emea.days_off
@@ -51,7 +52,11 @@ def test_the_committed_regions_name_their_country():
     clock = sla.load_policies().clock
     regions = ("NA", "EMEA", "APAC", "LATAM")
     assert [(clock.calendar(r).country, clock.calendar(r).subdivision) for r in regions] == [
-        ("US", "NY"), ("GB", "ENG"), ("SG", None), (None, None)]
+        ("US", "NY"),
+        ("GB", "ENG"),
+        ("SG", None),
+        (None, None),
+    ]
     na = clock.calendar("NA").days_off
     assert D(2030, 11, 28) in na and D(2030, 7, 4) in na  # Thanksgiving and Independence Day, never typed in
     assert D(2026, 11, 27) in na  # the day after Thanksgiving, typed in
@@ -70,25 +75,49 @@ def test_a_hand_typed_file_gives_its_calendars_exactly_as_typed():
 
 
 MISTAKES = [
-    (('country = "SG"', 'country = "Singapore"'),
-     ("regions.APAC.country: is not a country the holidays package knows (an ISO 3166 code like \"US\" or "
-      "\"GB\"), got 'Singapore'")),
-    (('subdivision = "ENG"', 'subdivision = "LON"'),
-     ("regions.EMEA.subdivision: is not a subdivision of GB the holidays package knows (one of: ENG, NIR, "
-      "SCT, WLS), got 'LON'")),
-    (('country = "GB"\n', ''),
-     'regions.EMEA.subdivision: needs a country in the same table (like country = "US")'),
-    (('country = "SG"', 'country = "SG"\nremove_holidays = [2026-12-24]'),
-     "regions.APAC.remove_holidays[0]: 2026-12-24 is not a public holiday of SG"),
-    (('"Columbus Day"', '"Columbus day"'),
-     ("regions.NA.remove_holidays[5]: 'Columbus day' is not the name of a public holiday of US (NY) (did "
-      "you mean 'Columbus Day'?)")),
-    (('"Columbus Day"', '5'),
-     ("regions.NA.remove_holidays[5]: must be a date like 2026-12-25 or a holiday's name like "
-      '"Columbus Day", got int 5')),
-    (('country = "SG"', 'country = "SG"\nremove_holiday = [2026-12-25]'),
-     ("regions.APAC: unknown key 'remove_holiday' (expected one of: closes, country, days, holidays, opens, "
-      "remove_holidays, subdivision, time_zone; did you mean 'remove_holidays'?)")),
+    (
+        ('country = "SG"', 'country = "Singapore"'),
+        (
+            'regions.APAC.country: is not a country the holidays package knows (an ISO 3166 code like "US" or '
+            "\"GB\"), got 'Singapore'"
+        ),
+    ),
+    (
+        ('subdivision = "ENG"', 'subdivision = "LON"'),
+        (
+            "regions.EMEA.subdivision: is not a subdivision of GB the holidays package knows (one of: ENG, NIR, "
+            "SCT, WLS), got 'LON'"
+        ),
+    ),
+    (
+        ('country = "GB"\n', ""),
+        'regions.EMEA.subdivision: needs a country in the same table (like country = "US")',
+    ),
+    (
+        ('country = "SG"', 'country = "SG"\nremove_holidays = [2026-12-24]'),
+        "regions.APAC.remove_holidays[0]: 2026-12-24 is not a public holiday of SG",
+    ),
+    (
+        ('"Columbus Day"', '"Columbus day"'),
+        (
+            "regions.NA.remove_holidays[5]: 'Columbus day' is not the name of a public holiday of US (NY) (did "
+            "you mean 'Columbus Day'?)"
+        ),
+    ),
+    (
+        ('"Columbus Day"', "5"),
+        (
+            "regions.NA.remove_holidays[5]: must be a date like 2026-12-25 or a holiday's name like "
+            '"Columbus Day", got int 5'
+        ),
+    ),
+    (
+        ('country = "SG"', 'country = "SG"\nremove_holiday = [2026-12-25]'),
+        (
+            "regions.APAC: unknown key 'remove_holiday' (expected one of: closes, country, days, holidays, opens, "
+            "remove_holidays, subdivision, time_zone; did you mean 'remove_holidays'?)"
+        ),
+    ),
 ]
 
 

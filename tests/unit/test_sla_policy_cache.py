@@ -23,7 +23,9 @@ def test_an_edited_policy_file_is_read_again(demo_db, tmp_path, monkeypatch):
     monkeypatch.setattr(sla_policy_file, "POLICY_FILE", policy_file)
     strict = follow_up(db.run_query("sla__compliance", Q2, db=demo_db))
     # Give every tier a week: more MQLs are followed up in time, and the cached result must not stick.
-    policy_file.write_text(agreed.replace("hours = 1 }", "hours = 168 }").replace("hours = 24 }", "hours = 168 }"))
+    policy_file.write_text(
+        agreed.replace("hours = 1 }", "hours = 168 }").replace("hours = 24 }", "hours = 168 }")
+    )
     os.utime(policy_file, ns=(1, policy_file.stat().st_mtime_ns + 1_000_000))
     relaxed = follow_up(db.run_query("sla__compliance", Q2, db=demo_db))
     assert sum(strict) == sum(relaxed)  # the same MQLs are judged

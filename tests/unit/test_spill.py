@@ -27,20 +27,33 @@ def test_readers_and_writers_spill_to_the_temp_folder_with_a_cap(tmp_path, monke
     seen_by_the_builder = {}
 
     def fill(con):
-        seen_by_the_builder.update(zip(("folder", "cap"), con.execute(
-            "select current_setting('temp_directory'), current_setting('max_temp_directory_size')").fetchone()))
+        seen_by_the_builder.update(
+            zip(
+                ("folder", "cap"),
+                con.execute(
+                    "select current_setting('temp_directory'), current_setting('max_temp_directory_size')"
+                ).fetchone(),
+            )
+        )
 
     path = db.build_database(tmp_path / "built.duckdb", fill)
     assert seen_by_the_builder == {"folder": str(tmp_path / "spill"), "cap": "4.0 GiB"}
     try:
-        reader = db.execute("select current_setting('temp_directory') as folder, "
-                            "current_setting('max_temp_directory_size') as cap", db=path)
+        reader = db.execute(
+            "select current_setting('temp_directory') as folder, "
+            "current_setting('max_temp_directory_size') as cap",
+            db=path,
+        )
         assert reader.to_dict("records") == [{"folder": str(tmp_path / "spill"), "cap": "4.0 GiB"}]
     finally:
         db.close_connections()
     # The console's worker (its own process) spills to the same folder, with the console's own cap.
-    worker = console_worker.run("select current_setting('temp_directory') as folder, "
-                                "current_setting('max_temp_directory_size') as cap", str(path), console_worker.Caps())
+    worker = console_worker.run(
+        "select current_setting('temp_directory') as folder, "
+        "current_setting('max_temp_directory_size') as cap",
+        str(path),
+        console_worker.Caps(),
+    )
     assert worker.rows == [(str(tmp_path / "spill"), "1.0 GiB")]
     # Set before the configuration is locked: no statement can move it or lift the cap.
     for statement in ("set temp_directory = '/tmp/elsewhere'", "set max_temp_directory_size = '100GB'"):
@@ -69,16 +82,32 @@ def test_a_killed_process_spills_outside_the_working_directory_and_the_next_one_
     path = write_db(tmp_path / "spill.duckdb", {"people": PEOPLE})
     spill, workdir = tmp_path / "spill", tmp_path / "workdir"
     workdir.mkdir()
-    env = {**os.environ, "HANDOFF_TEMP_DIR": str(spill), "HANDOFF_MEMORY_LIMIT": "64MB", "PYTHONPATH": str(ROOT)}
-    killed = subprocess.run([sys.executable, "-c", KILLED_MID_SPILL, str(path), str(spill)], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "HANDOFF_TEMP_DIR": str(spill),
+        "HANDOFF_MEMORY_LIMIT": "64MB",
+        "PYTHONPATH": str(ROOT),
+    }
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_SPILL, str(path), str(spill)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == -9, killed.stderr
     assert not (workdir / ".tmp").exists(), "DuckDB spilled into the working directory"
     left = [p.name for p in spill.glob("duckdb_temp_*")]
     assert left and all(name.startswith(f"duckdb_temp_{killed_pid(left)}_") for name in left)
     # The next process to open a connection deletes what the dead one left.
-    subprocess.run([sys.executable, "-c", f"from handoff import db; db.check_database({str(path)!r})"],
-                   cwd=workdir, env=env, check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", f"from handoff import db; db.check_database({str(path)!r})"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        timeout=60,
+    )
     assert not list(spill.glob("duckdb_temp_*"))
 
 
