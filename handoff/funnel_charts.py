@@ -74,7 +74,26 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
     table = funnel_parts(stages)
     labels = [_stage_label(s, o) for s, o in zip(table["stage"], table["owner_team"])]
     widest = max(int(table["reached_count"].max()), 1)
-    traces = [
+    annotations = [*_stage_annotations(table, labels, widest), _handoff_annotation()]
+    # One Figure built from plain data: each incremental annotation costs plotly a few ms.
+    return go.Figure(
+        data=_funnel_part_traces(table, labels),
+        layout={
+            "barmode": "stack",
+            "annotations": annotations,
+            "shapes": [_handoff_line()],
+            "height": 460,
+            "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
+            "yaxis": {"autorange": "reversed"},
+            "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
+        },
+    )
+
+
+def _funnel_part_traces(table: pd.DataFrame, labels: list[str]) -> list[dict]:
+    """One horizontal bar trace per part of FUNNEL_PARTS, stacked into each stage's bar."""
+    return [
         {
             "type": "bar",
             "orientation": "h",
@@ -86,51 +105,64 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
         }
         for column, name, color, pattern in FUNNEL_PARTS
     ]
-    annotations = []
-    for row, label in zip(table.itertuples(), labels):
-        note = f"<b>{fmt_count(row.reached_count)}</b>"
-        if row.stage_order == 1:
-            note += (
-                f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, "
-                f"{fmt_count(row.sales_sourced_count)} sales-sourced"
-            )
-        else:
-            thin = " · <b>thin</b>" if row.is_thin else ""
-            note += (
-                f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
-                f"  ·  {fmt_pct(row.from_first_rate)} of first"
-            )
-            if row.stage_order >= 3:
-                note += (
-                    f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
-                    f"{fmt_count(row.joined_count)} joined here"
-                )
-        annotations.append(
-            {
-                "x": widest * 1.02,
-                "y": label,
-                "text": note,
-                "showarrow": False,
-                "xanchor": "left",
-                "align": "left",
-                "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"},
-            }
+
+
+def _stage_note(row) -> str:
+    """The words beside one stage's bar: its count, then how it was sourced (the first stage) or its
+    conversion from the previous and the first stage, and from SAL on where its leads came from."""
+    note = f"<b>{fmt_count(row.reached_count)}</b>"
+    if row.stage_order == 1:
+        return note + (
+            f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, "
+            f"{fmt_count(row.sales_sourced_count)} sales-sourced"
         )
-    # Category 1 is MQL and 2 is SAL: the handoff sits between them.
-    annotations.append(
-        {
-            "xref": "paper",
-            "x": 1,
-            "yref": "y",
-            "y": 1.5,
-            "text": "<b>handoff</b>: marketing → sales",
-            "showarrow": False,
-            "xanchor": "right",
-            "yanchor": "bottom",
-            "font": {"color": HANDOFF_COLOR},
-        }
+    thin = " · <b>thin</b>" if row.is_thin else ""
+    note += (
+        f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
+        f"  ·  {fmt_pct(row.from_first_rate)} of first"
     )
-    handoff = {
+    if row.stage_order >= 3:
+        note += (
+            f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
+            f"{fmt_count(row.joined_count)} joined here"
+        )
+    return note
+
+
+def _stage_annotations(table: pd.DataFrame, labels: list[str], widest: int) -> list[dict]:
+    """Each stage's note just right of the widest bar; a thin conversion in the warning colour."""
+    return [
+        {
+            "x": widest * 1.02,
+            "y": label,
+            "text": _stage_note(row),
+            "showarrow": False,
+            "xanchor": "left",
+            "align": "left",
+            "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"},
+        }
+        for row, label in zip(table.itertuples(), labels)
+    ]
+
+
+def _handoff_annotation() -> dict:
+    """The handoff's name at the right edge, between MQL and SAL (categories 1 and 2: y = 1.5)."""
+    return {
+        "xref": "paper",
+        "x": 1,
+        "yref": "y",
+        "y": 1.5,
+        "text": "<b>handoff</b>: marketing → sales",
+        "showarrow": False,
+        "xanchor": "right",
+        "yanchor": "bottom",
+        "font": {"color": HANDOFF_COLOR},
+    }
+
+
+def _handoff_line() -> dict:
+    """The handoff dashed across the chart between MQL (category 1) and SAL (category 2)."""
+    return {
         "type": "line",
         "xref": "paper",
         "x0": 0,
@@ -140,20 +172,6 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
         "y1": 1.5,
         "line": {"color": HANDOFF_COLOR, "width": 2, "dash": "dash"},
     }
-    # One Figure built from plain data: each incremental annotation costs plotly a few ms.
-    return go.Figure(
-        data=traces,
-        layout={
-            "barmode": "stack",
-            "annotations": annotations,
-            "shapes": [handoff],
-            "height": 460,
-            "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
-            "yaxis": {"autorange": "reversed"},
-            "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
-        },
-    )
 
 
 def _grid_layout(rows: int, cols: int, titles: list[str], **spacing) -> dict:
@@ -202,48 +220,61 @@ def small_multiples(
         horizontal_spacing=0.08,
         vertical_spacing=0.5 / max(rows, 1) / 2 + 0.04,
     )
-    names = [name for _, name, _ in STAGES]
     grouped = grouped.assign(group_value=grouped["group_value"].astype(str))
     traces, handoffs = [], []  # one dashed handoff line per small funnel
     for index, value in enumerate(values):
         part = grouped[grouped["group_value"] == value].sort_values("stage_order")
-        previous = step_bases(part).to_numpy()
-        bar_text = [
-            fmt_count(n)
-            if order == 1
-            else f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
-            for order, n, rate, prev in zip(
-                part["stage_order"], part["reached_count"], part["from_previous_rate"], previous
-            )
-        ]
         axis = "" if index == 0 else str(index + 1)
-        traces.append(
-            {
-                "type": "bar",
-                "y": part["stage"],
-                "x": part["from_first_rate"].fillna(0),
-                "orientation": "h",
-                "text": bar_text,
-                "textposition": "auto",
-                "marker": {"color": [team_color(o) for o in part["owner_team"]]},
-                "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>",
-                "showlegend": False,
-                "xaxis": f"x{axis}",
-                "yaxis": f"y{axis}",
-            }
+        traces.append(_small_funnel_trace(part, axis))
+        handoffs.append(_small_handoff_line(axis))
+    _style_small_multiples_axes(layout, rows)
+    layout.update(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, shapes=handoffs)
+    # One Figure built from plain data: plotly's incremental updates cost ~30 ms per subplot.
+    return go.Figure(data=traces, layout=layout)
+
+
+def _small_funnel_trace(part: pd.DataFrame, axis: str) -> dict:
+    """One group's funnel on the panel of axes x{axis}/y{axis}: bars as the share of the group's first
+    stage, labelled with the count and the conversion from the previous stage (marked thin)."""
+    previous = step_bases(part).to_numpy()
+    bar_text = [
+        fmt_count(n) if order == 1 else f"{fmt_count(n)} · {fmt_pct(rate)}{' thin' if is_thin(prev) else ''}"
+        for order, n, rate, prev in zip(
+            part["stage_order"], part["reached_count"], part["from_previous_rate"], previous
         )
-        handoffs.append(
-            {
-                "type": "line",
-                "xref": f"x{axis} domain",
-                "yref": f"y{axis}",
-                "x0": 0,
-                "x1": 1,
-                "y0": 1.5,
-                "y1": 1.5,
-                "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"},
-            }
-        )
+    ]
+    return {
+        "type": "bar",
+        "y": part["stage"],
+        "x": part["from_first_rate"].fillna(0),
+        "orientation": "h",
+        "text": bar_text,
+        "textposition": "auto",
+        "marker": {"color": [team_color(o) for o in part["owner_team"]]},
+        "hovertemplate": "%{y}: %{text} of previous<br>%{x:.1%} of first<extra></extra>",
+        "showlegend": False,
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+    }
+
+
+def _small_handoff_line(axis: str) -> dict:
+    """The handoff (between MQL and SAL) dashed across one small funnel's panel."""
+    return {
+        "type": "line",
+        "xref": f"x{axis} domain",
+        "yref": f"y{axis}",
+        "x0": 0,
+        "x1": 1,
+        "y0": 1.5,
+        "y1": 1.5,
+        "line": {"color": HANDOFF_COLOR, "width": 1, "dash": "dash"},
+    }
+
+
+def _style_small_multiples_axes(layout: dict, rows: int) -> None:
+    """Every panel lists the stages top to bottom on a 0–105 % scale; the bottom row names the scale."""
+    names = [name for _, name, _ in STAGES]
     bottom = _last_row_axes(layout, rows)
     for name, axis in layout.items():
         if name.startswith("yaxis"):  # every funnel: stages top to bottom
@@ -252,9 +283,6 @@ def small_multiples(
             axis.update(tickformat=".0%", range=[0, 1.05])
             if f"x{name.removeprefix('xaxis')}" in bottom:
                 axis["title"] = {"text": "share of the group's first stage (%)"}
-    layout.update(height=90 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, shapes=handoffs)
-    # One Figure built from plain data: plotly's incremental updates cost ~30 ms per subplot.
-    return go.Figure(data=traces, layout=layout)
 
 
 def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
@@ -277,57 +305,63 @@ def velocity_chart(velocity: pd.DataFrame) -> go.Figure:
             [team_color(o) for o in velocity["owner_team"]],
         ),
     ):
-        for y, low, high, color in zip(positions + offset, median, p90, colors):
-            if pd.notna(low) and pd.notna(high):
-                traces.append(
-                    {
-                        "type": "scatter",
-                        "x": [low, high],
-                        "y": [y, y],
-                        "mode": "lines",
-                        "showlegend": False,
-                        "line": {"color": color, "width": 3},
-                        "hoverinfo": "skip",
-                    }
-                )
-        hover = [f"{label}: median {fmt_days(m)}, p90 {fmt_days(p)}" for m, p in zip(median, p90)]
-        traces.append(
-            {
-                "type": "scatter",
-                "x": median,
-                "y": positions + offset,
-                "mode": "markers",
-                "name": f"median, {label}",
-                "marker": {"color": colors, "size": 11, "symbol": "circle"},
-                "hovertext": hover,
-                "hoverinfo": "text",
-            }
-        )
-        traces.append(
-            {
-                "type": "scatter",
-                "x": p90,
-                "y": positions + offset,
-                "mode": "markers",
-                "name": f"p90, {label}",
-                "marker": {"color": colors, "size": 11, "symbol": "diamond"},
-                "hovertext": hover,
-                "hoverinfo": "text",
-            }
-        )
-    ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
-    return go.Figure(
-        data=traces,
-        layout={
-            "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
-            "xaxis": {
-                "type": "log",
-                "title": {"text": "days between the two stages (log scale): ● median, ◆ 90th percentile"},
-            },
-            "height": 340,
+        rows = positions + offset
+        traces += _median_to_p90_lines(rows, median, p90, colors)
+        traces += _median_and_p90_markers(label, rows, median, p90, colors)
+    return go.Figure(data=traces, layout=_velocity_layout(velocity, positions))
+
+
+def _median_to_p90_lines(
+    rows: np.ndarray, median: pd.Series, p90: pd.Series, colors: list[str]
+) -> list[dict]:
+    """A line from each step's median to its 90th percentile, where the window has both."""
+    return [
+        {
+            "type": "scatter",
+            "x": [low, high],
+            "y": [y, y],
+            "mode": "lines",
             "showlegend": False,
+            "line": {"color": color, "width": 3},
+            "hoverinfo": "skip",
+        }
+        for y, low, high, color in zip(rows, median, p90, colors)
+        if pd.notna(low) and pd.notna(high)
+    ]
+
+
+def _median_and_p90_markers(
+    label: str, rows: np.ndarray, median: pd.Series, p90: pd.Series, colors: list[str]
+) -> list[dict]:
+    """One window's medians (circles) and 90th percentiles (diamonds), both hovering with the two."""
+    hover = [f"{label}: median {fmt_days(m)}, p90 {fmt_days(p)}" for m, p in zip(median, p90)]
+    return [
+        {
+            "type": "scatter",
+            "x": values,
+            "y": rows,
+            "mode": "markers",
+            "name": f"{name}, {label}",
+            "marker": {"color": colors, "size": 11, "symbol": symbol},
+            "hovertext": hover,
+            "hoverinfo": "text",
+        }
+        for name, values, symbol in (("median", median, "circle"), ("p90", p90, "diamond"))
+    ]
+
+
+def _velocity_layout(velocity: pd.DataFrame, positions: np.ndarray) -> dict:
+    """Steps down the side (named with their owner), days along a log scale."""
+    ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
+    return {
+        "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
+        "xaxis": {
+            "type": "log",
+            "title": {"text": "days between the two stages (log scale): ● median, ◆ 90th percentile"},
         },
-    )
+        "height": 340,
+        "showlegend": False,
+    }
 
 
 def trend_chart(trend: pd.DataFrame) -> go.Figure:
@@ -338,39 +372,49 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
         part = trend[trend["from_stage_order"] == order].sort_values("created_month")
         if part.empty:
             continue
-        color = team_color(part["owner_team"].iloc[0])
-        young = part["is_too_young"].astype(bool).to_numpy()
-        thin = (part["from_count"] < THIN_RECORDS).to_numpy()
-        hover = [
-            f"{m:%b %Y}: {fmt_pct(r)} of {fmt_count(n)}{' · thin' if t else ''}"
-            f"{' · too young to judge' if y else ''}"
-            for m, r, n, t, y in zip(
-                part["created_month"], part["conversion_rate"], part["from_count"], thin, young
-            )
-        ]
-        axis = "" if index == 0 else str(index + 1)
-        traces.append(
-            {
-                "type": "scatter",
-                "x": part["created_month"],
-                "y": part["conversion_rate"],
-                "mode": "lines+markers",
-                "showlegend": False,
-                "line": {"color": color, "width": 2},
-                "marker": {
-                    "color": np.where(young, "white", color).tolist(),
-                    "size": 8,
-                    "line": {"color": color, "width": 2},
-                    "opacity": np.where(thin, 0.35, 1.0).tolist(),
-                },
-                "hovertext": hover,
-                "hoverinfo": "text",
-                "xaxis": f"x{axis}",
-                "yaxis": f"y{axis}",
-            }
+        traces.append(_step_trend_trace(part, "" if index == 0 else str(index + 1)))
+    traces += _trend_legend_keys()
+    _style_trend_axes(layout)
+    layout.update(height=330, legend={"y": 1.18})
+    return go.Figure(data=traces, layout=layout)
+
+
+def _step_trend_trace(part: pd.DataFrame, axis: str) -> dict:
+    """One step's monthly conversion on the panel of axes x{axis}/y{axis}, in its owner's colour:
+    months too young to judge hollow, thin ones faint."""
+    color = team_color(part["owner_team"].iloc[0])
+    young = part["is_too_young"].astype(bool).to_numpy()
+    thin = (part["from_count"] < THIN_RECORDS).to_numpy()
+    hover = [
+        f"{m:%b %Y}: {fmt_pct(r)} of {fmt_count(n)}{' · thin' if t else ''}"
+        f"{' · too young to judge' if y else ''}"
+        for m, r, n, t, y in zip(
+            part["created_month"], part["conversion_rate"], part["from_count"], thin, young
         )
-    # Legend keys for the two marks.
-    traces.append(
+    ]
+    return {
+        "type": "scatter",
+        "x": part["created_month"],
+        "y": part["conversion_rate"],
+        "mode": "lines+markers",
+        "showlegend": False,
+        "line": {"color": color, "width": 2},
+        "marker": {
+            "color": np.where(young, "white", color).tolist(),
+            "size": 8,
+            "line": {"color": color, "width": 2},
+            "opacity": np.where(thin, 0.35, 1.0).tolist(),
+        },
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+    }
+
+
+def _trend_legend_keys() -> list[dict]:
+    """Legend keys for the two marks: a hollow marker (too young to judge) and a faint one (thin)."""
+    return [
         {
             "type": "scatter",
             "x": [None],
@@ -378,9 +422,7 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
             "mode": "markers",
             "name": "too young to judge",
             "marker": {"color": "white", "size": 8, "line": {"color": NEUTRAL_COLOR, "width": 2}},
-        }
-    )
-    traces.append(
+        },
         {
             "type": "scatter",
             "x": [None],
@@ -388,8 +430,12 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
             "mode": "markers",
             "name": f"thin (< {THIN_RECORDS} records)",
             "marker": {"color": NEUTRAL_COLOR, "size": 8, "opacity": 0.35},
-        }
-    )
+        },
+    ]
+
+
+def _style_trend_axes(layout: dict) -> None:
+    """Conversion in % from zero (titled on the first panel), created months along the bottom."""
     for name, axis in layout.items():
         if name.startswith("yaxis"):
             axis.update(tickformat=".0%", rangemode="tozero")
@@ -397,8 +443,6 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
                 axis["title"] = {"text": f"{metrics.label('monthly_conversion_rate')} (%)"}
         elif name.startswith("xaxis"):
             axis.update(tickformat="%b\n%Y", nticks=4, title={"text": "created month"})
-    layout.update(height=330, legend={"y": 1.18})
-    return go.Figure(data=traces, layout=layout)
 
 
 def exit_label(kind: str, reason) -> str:
@@ -431,12 +475,7 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     """
     moving = exits[exits["to_stage_order"].notna()]
     leaving = _top_exits(exits, per_stage)
-    first = exits["from_stage_order"] == 1
-    reached = {1: int(exits.loc[first, "lead_count"].sum())}
-    # A stage is reached from the one before and, for a sales-sourced lead, straight from Lead.
-    reached.update(
-        moving.groupby("to_stage_order")["lead_count"].sum().astype(int).rename(index=int).to_dict()
-    )
+    reached = _reached_by_stage(exits, moving)
     # d3-sankey's scale: every lead ends in one sink (Won or an exit), d3 stacks all sinks in its last
     # column and fits that column to the height. The height is chosen so the Lead bar is `lead_px` tall.
     pad = 8
@@ -445,42 +484,14 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     pad_share = pad / (height - 30)
     scale = (1 - (sinks - 1) * pad_share) / max(reached[1], 1)
     column_x = {order: 0.01 + 0.19 * (order - 1) for order in STAGE_NAMES}
-    labels, colors, xs, ys = [], [], [], []
-    for order, name, owner in STAGES:
-        labels.append(f"{name} ({fmt_count(reached.get(order, 0))})")
-        colors.append(team_color(owner))
-        xs.append(column_x[order])
-        ys.append(max(reached.get(order, 0) * scale / 2, 0.001))
-    sources = [int(o) - 1 for o in moving["from_stage_order"]]
-    targets = [int(o) - 1 for o in moving["to_stage_order"]]
-    values = [int(n) for n in moving["lead_count"]]
-    # A link from Lead straight to a sales stage carries sales-sourced leads: sales' colour.
-    link_colors = [
-        _fade(team_color("sales" if f == 1 and t >= 3 else o))
-        for f, t, o in zip(moving["from_stage_order"], moving["to_stage_order"], moving["from_owner_team"])
-    ]
-    below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
-    # In this order (later stages first, smallest exit on top) plotly's links leave each stage in the
-    # same order as the exits are stacked, so they do not cross.
-    for row in leaving.itertuples():
-        origin = int(row.from_stage_order)
-        size = int(row.lead_count) * scale
-        sources.append(origin - 1)
-        targets.append(len(labels))
-        values.append(int(row.lead_count))
-        link_colors.append(_fade(EXIT_COLORS[row.exit_kind]))
-        labels.append(
-            f"{text.plot(exit_label(row.exit_kind, row.exit_reason))} ({fmt_count(row.lead_count)})"
-        )
-        colors.append(EXIT_COLORS[row.exit_kind])
-        xs.append(column_x[origin] + 0.095)
-        ys.append(min(below[origin] + size / 2, 0.999))
-        below[origin] += size + pad_share
+    nodes = _stage_nodes(reached, scale, column_x)
+    links = _stage_links(moving)
+    _add_exits(nodes, links, leaving, reached, scale, pad_share, column_x)
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": labels, "color": colors, "x": xs, "y": ys, "pad": pad, "thickness": 14},
-            link={"source": sources, "target": targets, "value": values, "color": link_colors},
+            node={**nodes, "pad": pad, "thickness": 14},
+            link=links,
             valueformat=",d",
             valuesuffix=" leads",
             textfont={"size": 11},
@@ -488,6 +499,73 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     )
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10})
     return figure
+
+
+def _reached_by_stage(exits: pd.DataFrame, moving: pd.DataFrame) -> dict[int, int]:
+    """Leads that reached each stage order: all of them at Lead, then those that moved into the stage."""
+    first = exits["from_stage_order"] == 1
+    reached = {1: int(exits.loc[first, "lead_count"].sum())}
+    # A stage is reached from the one before and, for a sales-sourced lead, straight from Lead.
+    reached.update(
+        moving.groupby("to_stage_order")["lead_count"].sum().astype(int).rename(index=int).to_dict()
+    )
+    return reached
+
+
+def _stage_nodes(reached: dict[int, int], scale: float, column_x: dict[int, float]) -> dict[str, list]:
+    """The Sankey's stage nodes (label, color, x, y) along the top, each named with its leads."""
+    nodes = {"label": [], "color": [], "x": [], "y": []}
+    for order, name, owner in STAGES:
+        nodes["label"].append(f"{name} ({fmt_count(reached.get(order, 0))})")
+        nodes["color"].append(team_color(owner))
+        nodes["x"].append(column_x[order])
+        nodes["y"].append(max(reached.get(order, 0) * scale / 2, 0.001))
+    return nodes
+
+
+def _stage_links(moving: pd.DataFrame) -> dict[str, list]:
+    """The links (source, target, value, color) of leads moving from one stage node to a later one."""
+    return {
+        "source": [int(o) - 1 for o in moving["from_stage_order"]],
+        "target": [int(o) - 1 for o in moving["to_stage_order"]],
+        "value": [int(n) for n in moving["lead_count"]],
+        # A link from Lead straight to a sales stage carries sales-sourced leads: sales' colour.
+        "color": [
+            _fade(team_color("sales" if f == 1 and t >= 3 else o))
+            for f, t, o in zip(
+                moving["from_stage_order"], moving["to_stage_order"], moving["from_owner_team"]
+            )
+        ],
+    }
+
+
+def _add_exits(
+    nodes: dict[str, list],
+    links: dict[str, list],
+    leaving: pd.DataFrame,
+    reached: dict[int, int],
+    scale: float,
+    pad_share: float,
+    column_x: dict[int, float],
+) -> None:
+    """A node per exit of `leaving`, stacked under the next stage's node, and its link from the stage."""
+    below = {order: reached.get(order + 1, 0) * scale + pad_share for order in STAGE_NAMES}
+    # In this order (later stages first, smallest exit on top) plotly's links leave each stage in the
+    # same order as the exits are stacked, so they do not cross.
+    for row in leaving.itertuples():
+        origin = int(row.from_stage_order)
+        size = int(row.lead_count) * scale
+        links["source"].append(origin - 1)
+        links["target"].append(len(nodes["label"]))
+        links["value"].append(int(row.lead_count))
+        links["color"].append(_fade(EXIT_COLORS[row.exit_kind]))
+        nodes["label"].append(
+            f"{text.plot(exit_label(row.exit_kind, row.exit_reason))} ({fmt_count(row.lead_count)})"
+        )
+        nodes["color"].append(EXIT_COLORS[row.exit_kind])
+        nodes["x"].append(column_x[origin] + 0.095)
+        nodes["y"].append(min(below[origin] + size / 2, 0.999))
+        below[origin] += size + pad_share
 
 
 def _fade(color: str, alpha: float = 0.35) -> str:

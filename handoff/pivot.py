@@ -344,87 +344,120 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
         data = data.assign(x2=_plot_labels(frame, "dim2", DIMENSIONS[dim2]))
     first, second = DIMENSIONS[dim1], DIMENSIONS.get(dim2)
     axis = measure_title(measure, mode)
-    title = f"{measure.label(mode)} by {first.label.lower()}"
-    title += f" and {second.label.lower()}" if second and second.key != NONE else ""
-    title += f" · owner: {measure.owner}"
     fig = go.Figure()
     hover = [format_value(v / (100 if measure.unit == "rate" else 1), measure.unit) for v in values]
     data = data.assign(hover=hover)
     time_dim = "x1" if first.is_time else ("x2" if second is not None and second.is_time else None)
     if dim2 == NONE and time_dim:
-        fig.add_scatter(
-            x=data["x1"],
-            y=data["value"],
-            mode="lines+markers",
-            line_color=color,
-            name=measure.label(mode),
-            text=data["hover"],
-            hovertemplate="%{x}: %{text}<extra></extra>",
-        )
-        fig.update_layout(xaxis_title=first.label, yaxis_title=axis)
+        _draw_line_over_time(fig, data, first, measure.label(mode), axis, color)
     elif dim2 == NONE:
-        bars = data.sort_values("value", ascending=True)
-        colors = [_series_color(first.key, v, color) for v in bars["dim1_value"]]
-        fig.add_bar(
-            x=bars["value"],
-            y=bars["x1"],
-            orientation="h",
-            marker_color=colors,
-            text=bars["hover"],
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-        fig.update_layout(xaxis_title=axis, yaxis_title=first.label, height=max(320, 28 * len(bars) + 120))
+        _draw_ranked_bars(fig, data, first, axis, color)
     elif time_dim:
-        over, across = ("x1", "x2") if time_dim == "x1" else ("x2", "x1")
-        across_key = second.key if time_dim == "x1" else first.key
-        across_dim = DIMENSIONS[across_key]
-        value_column = "dim2_value" if time_dim == "x1" else "dim1_value"
-        time_sort = "dim1_sort" if time_dim == "x1" else "dim2_sort"
-        for index, (name, group) in enumerate(data.groupby(across, sort=False)):
-            group = group.sort_values(time_sort)
-            fallback = SEQUENCE[index % len(SEQUENCE)]
-            fig.add_scatter(
-                x=group[over],
-                y=group["value"],
-                mode="lines+markers",
-                name=str(name),
-                line_color=_series_color(across_dim.key, group[value_column].iloc[0], fallback),
-                text=group["hover"],
-                hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
-            )
-        time_label = (first if time_dim == "x1" else second).label
-        fig.update_layout(
-            xaxis_title=time_label,
-            yaxis_title=axis,
-            legend_title_text=across_dim.label,
-            legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
-        )
+        _draw_lines_per_group(fig, data, first, second, time_dim, axis)
     else:
-        grid = data.pivot_table(index="x1", columns="x2", values="value", aggfunc="first", sort=False)
-        cell_text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
-        fig.add_heatmap(
-            z=grid.values,
-            x=list(grid.columns),
-            y=list(grid.index),
-            text=cell_text.reindex_like(grid).values,
-            texttemplate="%{text}",
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-            colorscale=[[0, "#FFFFFF"], [1, color]],
-            colorbar_title_text=axis,
-        )
-        fig.update_layout(
-            xaxis_title=second.label,
-            yaxis_title=first.label,
-            height=max(360, 30 * len(grid.index) + 160),
-            yaxis_autorange="reversed",
-        )
-    fig.update_layout(title=title)
+        _draw_heatmap(fig, data, first, second, axis, color)
+    fig.update_layout(title=_chart_title(measure, mode, first, second))
     if measure.unit == "usd":
         fig.update_layout(
             xaxis_tickprefix="$" if dim2 == NONE and not time_dim else None,
             yaxis_tickprefix="$" if time_dim else None,
         )
     return fig
+
+
+def _chart_title(measure: Measure, mode: str, first: Dimension, second: Dimension | None) -> str:
+    """'Leads by channel and region · owner: marketing'."""
+    title = f"{measure.label(mode)} by {first.label.lower()}"
+    title += f" and {second.label.lower()}" if second and second.key != NONE else ""
+    return title + f" · owner: {measure.owner}"
+
+
+def _draw_line_over_time(
+    fig: go.Figure, data: pd.DataFrame, time: Dimension, name: str, axis: str, color: str
+) -> None:
+    """One measure by month or quarter: a single line in its owner's colour."""
+    fig.add_scatter(
+        x=data["x1"],
+        y=data["value"],
+        mode="lines+markers",
+        line_color=color,
+        name=name,
+        text=data["hover"],
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    )
+    fig.update_layout(xaxis_title=time.label, yaxis_title=axis)
+
+
+def _draw_ranked_bars(fig: go.Figure, data: pd.DataFrame, first: Dimension, axis: str, color: str) -> None:
+    """One measure over the categories of one dimension: horizontal bars, the largest on top (a team
+    in its own colour); the chart grows with the number of categories."""
+    bars = data.sort_values("value", ascending=True)
+    colors = [_series_color(first.key, v, color) for v in bars["dim1_value"]]
+    fig.add_bar(
+        x=bars["value"],
+        y=bars["x1"],
+        orientation="h",
+        marker_color=colors,
+        text=bars["hover"],
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_layout(xaxis_title=axis, yaxis_title=first.label, height=max(320, 28 * len(bars) + 120))
+
+
+def _draw_lines_per_group(
+    fig: go.Figure, data: pd.DataFrame, first: Dimension, second: Dimension, time_dim: str, axis: str
+) -> None:
+    """A time dimension and a categorical one (either way round): one line over time per category,
+    in time order, coloured from the palette (a team in its own colour), the legend naming them."""
+    over, across = ("x1", "x2") if time_dim == "x1" else ("x2", "x1")
+    across_key = second.key if time_dim == "x1" else first.key
+    across_dim = DIMENSIONS[across_key]
+    value_column = "dim2_value" if time_dim == "x1" else "dim1_value"
+    time_sort = "dim1_sort" if time_dim == "x1" else "dim2_sort"
+    for index, (name, group) in enumerate(data.groupby(across, sort=False)):
+        group = group.sort_values(time_sort)
+        fallback = SEQUENCE[index % len(SEQUENCE)]
+        fig.add_scatter(
+            x=group[over],
+            y=group["value"],
+            mode="lines+markers",
+            name=str(name),
+            line_color=_series_color(across_dim.key, group[value_column].iloc[0], fallback),
+            text=group["hover"],
+            hovertemplate=f"{name} · %{{x}}: %{{text}}<extra></extra>",
+        )
+    time_label = (first if time_dim == "x1" else second).label
+    fig.update_layout(
+        xaxis_title=time_label,
+        yaxis_title=axis,
+        legend_title_text=across_dim.label,
+        legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
+    )
+
+
+def _draw_heatmap(
+    fig: go.Figure, data: pd.DataFrame, first: Dimension, second: Dimension, axis: str, color: str
+) -> None:
+    """Two categorical dimensions: a heatmap from white to the owner's colour, each cell's value in it;
+    the chart grows with the rows of the first dimension."""
+    grid = data.pivot_table(index="x1", columns="x2", values="value", aggfunc="first", sort=False)
+    cell_text = data.pivot_table(index="x1", columns="x2", values="hover", aggfunc="first", sort=False)
+    fig.add_heatmap(
+        z=grid.values,
+        x=list(grid.columns),
+        y=list(grid.index),
+        text=cell_text.reindex_like(grid).values,
+        texttemplate="%{text}",
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorscale=[[0, "#FFFFFF"], [1, color]],
+        colorbar_title_text=axis,
+    )
+    fig.update_layout(
+        xaxis_title=second.label,
+        yaxis_title=first.label,
+        height=max(360, 30 * len(grid.index) + 160),
+        yaxis_autorange="reversed",
+    )
 
 
 def _series_color(dimension: str, value: str, fallback: str) -> str:
