@@ -290,10 +290,24 @@ def pipeline_coverage(coverage: pd.DataFrame, segment_targets: pd.DataFrame) -> 
         frame["remaining_target_usd"] > 0
     )
     frame["needed_ratio"] = 1 / frame["trailing_win_rate"].where(frame["trailing_win_rate"] > 0)
+    total = _coverage_total(frame, quarter)
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame["status"] = [
+        _coverage_status(*row)
+        for row in zip(
+            frame["coverage_ratio"], frame["needed_ratio"], frame["remaining_target_usd"], strict=True
+        )
+    ]
+    return frame[columns]
+
+
+def _coverage_total(frame: pd.DataFrame, quarter: pd.Timestamp) -> dict:
+    """The total row: the segments' counts and money summed, the win rate over all their deals, and
+    the coverage needed weighted by each segment's remaining target (NaN when nothing remains)."""
     won, lost = frame["trailing_won_count"].sum(), frame["trailing_lost_count"].sum()
     remaining = frame["remaining_target_usd"].sum(min_count=1)
     has_remaining = not pd.isna(remaining) and remaining > 0
-    total = {
+    return {
         "segment": "total",
         "quarter_start": quarter,
         "open_pipeline_usd": frame["open_pipeline_usd"].sum(),
@@ -309,14 +323,6 @@ def pipeline_coverage(coverage: pd.DataFrame, segment_targets: pd.DataFrame) -> 
         if has_remaining
         else float("nan"),
     }
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    frame["status"] = [
-        _coverage_status(*row)
-        for row in zip(
-            frame["coverage_ratio"], frame["needed_ratio"], frame["remaining_target_usd"], strict=True
-        )
-    ]
-    return frame[columns]
 
 
 def _coverage_status(have: float, need: float, remaining: float) -> str:

@@ -211,16 +211,8 @@ def as_of() -> dt.date:
 def filter_bar() -> Filters:
     """Draw the sidebar filters (their values live in the URL) and return the Filters they set."""
     options = query("filters__options")
-    choices = {
-        key: options.loc[options["dimension"] == dimension, ["value", "label"]]
-        for dimension, key in (
-            ("segment", "segment"),
-            ("region", "region"),
-            ("channel", "channel"),
-            ("team", "team"),
-            ("owner", "owner"),
-        )
-    }
+    # Each list filter's options (value, label): the rows of its dimension, which is named as its URL key.
+    choices = {key: options.loc[options["dimension"] == key, ["value", "label"]] for key in LIST_FILTER_KEYS}
     # The URL carries raw values (segment=smb), the same ones the CLI takes.
     labels = {key: dict(zip(frame["value"], frame["label"], strict=True)) for key, frame in choices.items()}
     notices = _unknown_url_values(labels)
@@ -506,9 +498,8 @@ def console_outcome(sql: str, pressed: bool) -> console.ConsoleResult | None:
             outcome = console.run(sql, db_path=db_path())
         except HandoffError as exc:
             outcome = str(exc)
-        kept = (
-            outcome if isinstance(outcome, str) or console.worth_keeping(outcome) else None
-        )  # no large frames
+        # A message, or a result small enough to keep: no large frames in the session.
+        kept = outcome if isinstance(outcome, str) or console.worth_keeping(outcome) else None
         st.session_state[_CONSOLE_LAST] = (sql, kept)
     elif last_sql != sql or outcome is None:
         try:

@@ -136,52 +136,72 @@ def path_credit(paths: pd.DataFrame) -> pd.DataFrame:
     value = paths["total_conversion_value"].to_numpy(dtype=float) if has_value else np.zeros(len(paths))
     steps = explode_paths(paths)
     channels = sorted(steps["channel"].unique())
-    frames = []
+    frames = _rule_credit(steps, conversions, value)
+    if "total_null" in paths.columns:
+        frames += _markov_credit(paths, steps, channels, conversions, value)
+    frames += _shapley_credit(steps, conversions, value)
+    return _credit_table(frames, channels, has_value)
 
+
+def _rule_credit(steps: pd.DataFrame, conversions: np.ndarray, value: np.ndarray) -> list[pd.DataFrame]:
+    """The position-based models' credit, one row per step: the path's totals times the step's weight."""
     weights = rule_weights(steps)
     journey = steps["journey"].to_numpy()
-    for model in weights.columns:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model": model,
-                    "channel": steps["channel"],
-                    "conversions": conversions[journey] * weights[model].to_numpy(),
-                    "value": value[journey] * weights[model].to_numpy(),
-                }
-            )
+    return [
+        pd.DataFrame(
+            {
+                "model": model,
+                "channel": steps["channel"],
+                "conversions": conversions[journey] * weights[model].to_numpy(),
+                "value": value[journey] * weights[model].to_numpy(),
+            }
         )
+        for model in weights.columns
+    ]
 
-    if "total_null" in paths.columns:
-        effects, _ = markov_removal_effects(path_transitions(paths, steps))
-        share = (effects / effects.sum()).reindex(channels, fill_value=0.0) if effects.sum() > 0 else None
-        if share is not None:
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "model": "markov",
-                        "channel": channels,
-                        "conversions": conversions.sum() * share.to_numpy(),
-                        "value": value.sum() * share.to_numpy(),
-                    }
-                )
-            )
 
+def _markov_credit(
+    paths: pd.DataFrame, steps: pd.DataFrame, channels: list[str], conversions: np.ndarray, value: np.ndarray
+) -> list[pd.DataFrame]:
+    """The Markov model's credit: all conversions shared by removal effect. Nothing when no channel
+    has an effect (no path converts), so the model is left out rather than shown as zeros."""
+    effects, _ = markov_removal_effects(path_transitions(paths, steps))
+    if not effects.sum() > 0:
+        return []
+    share = (effects / effects.sum()).reindex(channels, fill_value=0.0)
+    return [
+        pd.DataFrame(
+            {
+                "model": "markov",
+                "channel": channels,
+                "conversions": conversions.sum() * share.to_numpy(),
+                "value": value.sum() * share.to_numpy(),
+            }
+        )
+    ]
+
+
+def _shapley_credit(steps: pd.DataFrame, conversions: np.ndarray, value: np.ndarray) -> list[pd.DataFrame]:
+    """The Shapley model's credit. The players are the channels on a path worth something; each path
+    is the set of them it touches (a bit mask), worth its conversions and value."""
+    journey = steps["journey"].to_numpy()
     players = sorted(steps.loc[conversions[journey] + value[journey] > 0, "channel"].unique())
-    if players:
-        bit = pd.Series(1 << np.arange(len(players), dtype=np.int64), index=players)
-        distinct = steps[steps["channel"].isin(players)].drop_duplicates(["journey", "channel"])
-        masks = (
-            distinct.assign(bit=bit.reindex(distinct["channel"]).to_numpy()).groupby("journey")["bit"].sum()
-        )
-        worth = np.column_stack([conversions, value])[masks.index.to_numpy()]
-        phi = shapley(masks.to_numpy(), worth, len(players))
-        frames.append(
-            pd.DataFrame(
-                {"model": "shapley", "channel": players, "conversions": phi[:, 0], "value": phi[:, 1]}
-            )
-        )
+    if not players:
+        return []
+    bit = pd.Series(1 << np.arange(len(players), dtype=np.int64), index=players)
+    distinct = steps[steps["channel"].isin(players)].drop_duplicates(["journey", "channel"])
+    masks = distinct.assign(bit=bit.reindex(distinct["channel"]).to_numpy()).groupby("journey")["bit"].sum()
+    worth = np.column_stack([conversions, value])[masks.index.to_numpy()]
+    phi = shapley(masks.to_numpy(), worth, len(players))
+    return [
+        pd.DataFrame({"model": "shapley", "channel": players, "conversions": phi[:, 0], "value": phi[:, 1]})
+    ]
 
+
+def _credit_table(frames: list[pd.DataFrame], channels: list[str], has_value: bool) -> pd.DataFrame:
+    """The models' credit summed per model and channel, every channel under every model that ran
+    (zero where it earned nothing), in the models' order and by value within one; without a value
+    column the value is NaN rather than a misleading zero."""
     credit = (
         pd.concat(frames, ignore_index=True)
         .groupby(["model", "channel"], as_index=False)[["conversions", "value"]]

@@ -118,6 +118,38 @@ def touch_roles(touches: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=touches.index, dtype="str")
 
 
+def _largest_deal(params: dict, db_path) -> str | None:
+    """The receipt's deal when none is asked: the largest in scope; of equal ones, the first by deal_id."""
+    deals = journey_deals(params, db_path)
+    amount = deals["amount_cents"].to_numpy()
+    return min(deals["deal_id"].to_numpy()[amount == amount.max()]) if len(deals) else None
+
+
+def _exact_receipt_cents(touches: pd.DataFrame, params: dict, db_path) -> np.ndarray:
+    """The exact, unrounded cents each of one deal's touches earns: one row per model, one column per
+    touch (a deal has a few dozen touches at most). The rule models weigh the touch; Markov and Shapley
+    share the deal within it, by its channels' removal effects and equally among its distinct channels.
+    A deal without touches stays whole."""
+    amount = touches["amount_cents"].to_numpy(dtype=float)
+    exact = np.empty((len(MODELS), len(touches)))
+    for i, model in enumerate(MODELS):
+        exact[i] = amount * touches[f"{model}_weight"].to_numpy() if model in RULE_MODELS else amount
+    attributed = touches["touch_id"].notna().to_numpy()
+    if attributed.any():
+        journey = touches[attributed]
+        shapes = journey_shapes(journey["deal_id"], journey["channel"], journey["amount_cents"])
+        effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
+        deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
+        within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
+        exact[MODELS.index("markov"), attributed] = (
+            shapes["amount_cents"] * within / shapes["channel_touches"]
+        )
+        exact[MODELS.index("shapley"), attributed] = (
+            shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
+        )
+    return exact
+
+
 @db.computed_query(
     "attribution__receipt",
     "One row per touch of one deal's journey: when, channel, campaign, team, its roles (first, "
@@ -131,30 +163,10 @@ def receipt(params: dict, db_path) -> pd.DataFrame:
     """A per-deal receipt: each touch and its credit under every model."""
     deal_id = params.get("deal_id")
     if deal_id is None:
-        deals = journey_deals(params, db_path)
-        amount = deals["amount_cents"].to_numpy()
-        # The largest deal; of equal ones, the first by deal_id.
-        deal_id = min(deals["deal_id"].to_numpy()[amount == amount.max()]) if len(deals) else None
+        deal_id = _largest_deal(params, db_path)
     touches = db.run_query("attribution__touch_weights", db=db_path, **scope(params), deal_id=deal_id)
     touches = touches[touches["deal_id"] == deal_id]
-    amount = touches["amount_cents"].to_numpy(dtype=float)
-    # One row per model, one column per touch: a deal has a few dozen touches at most.
-    exact = np.empty((len(MODELS), len(touches)))
-    for i, model in enumerate(MODELS):
-        exact[i] = amount * touches[f"{model}_weight"].to_numpy() if model in RULE_MODELS else amount
-    attributed = touches["touch_id"].notna().to_numpy()  # a deal without touches stays whole
-    if attributed.any():
-        journey = touches[attributed]
-        shapes = journey_shapes(journey["deal_id"], journey["channel"], journey["amount_cents"])
-        effect = removal_effects(params, db_path).reindex(shapes["channel"], fill_value=0.0).to_numpy()
-        deal_effect = pd.Series(effect, index=shapes.index).div(shapes["channel_touches"]).sum()
-        within = effect / deal_effect if deal_effect > 0 else 1.0 / shapes["deal_channels"].to_numpy()
-        exact[MODELS.index("markov"), attributed] = (
-            shapes["amount_cents"] * within / shapes["channel_touches"]
-        )
-        exact[MODELS.index("shapley"), attributed] = (
-            shapes["amount_cents"] / shapes["deal_channels"] / shapes["channel_touches"]
-        )
+    exact = _exact_receipt_cents(touches, params, db_path)
     total = int(touches["amount_cents"].iloc[0]) if len(touches) else 0
     # Every model at once: each model's row is one group holding the deal's amount.
     cents = (

@@ -159,6 +159,15 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
     stay on top, and what no model can place."""
     words = BASIS_WORDS[basis]
     ranges = team_ranges(team_credit)
+    return [
+        *_team_claims(team_credit, ranges, words),
+        *_channel_claims(channel_credit, words),
+        *_unattributed_claims(ranges, words),
+    ]
+
+
+def _team_claims(team_credit: pd.DataFrame, ranges: pd.DataFrame, words: str) -> list[Markdown]:
+    """Each team's range of shares across the models, then whether one team earns more under all."""
     claims = []
     for team in ("marketing", "sales"):
         if team in ranges.index:
@@ -187,6 +196,13 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
                     ", ".join(MODEL_LABELS[m] for m in ahead[ahead].index),
                 )
             )
+    return claims
+
+
+def _channel_claims(channel_credit: pd.DataFrame, words: str) -> list[Markdown]:
+    """The channels in the top 3 under every model (said only when there are more than 3), and the
+    channel whose lowest share across the models is highest, with that share (said only from 1 %)."""
+    claims = []
     by_channel = channel_credit[channel_credit["key"] != UNATTRIBUTED].pivot_table(
         index="key", columns="model", values="share_rate", aggfunc="sum"
     )
@@ -209,16 +225,21 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
                 words,
             )
         )
+    return claims
+
+
+def _unattributed_claims(ranges: pd.DataFrame, words: str) -> list[Markdown]:
+    """The share of deals with no touch before their conversion point, which no model can place."""
     if UNATTRIBUTED in ranges.index and ranges.loc[UNATTRIBUTED, "highest_rate"] > 0:
-        claims.append(
+        return [
             md(
                 "{} of {} comes from deals with no touch before their conversion point: no model can place "
                 "it (unattributed).",
                 fmt_pct(ranges.loc[UNATTRIBUTED, "highest_rate"]),
                 words,
             )
-        )
-    return claims
+        ]
+    return []
 
 
 def share_range(low: float, high: float) -> str:

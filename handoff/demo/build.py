@@ -158,32 +158,7 @@ def _targets(start: dt.date, as_of: dt.date, leads: pd.DataFrame, deals: pd.Data
     full_weights = company.month_weights(plan_months, dt.date.max - dt.timedelta(days=1))
     shares = full_weights / full_weights.sum()
 
-    def month_of(values: pd.Series) -> pd.Series:
-        return values.dt.to_period("M").dt.start_time.dt.date
-
-    mqls = leads.dropna(subset=["mql_at"])
-    series = {
-        ("marketing", "mqls", None): month_of(mqls["mql_at"]).value_counts(),
-        ("sales", "sals", None): month_of(leads["sal_at"].dropna()).value_counts(),
-        ("sales", "sqls", None): month_of(leads["sql_at"].dropna()).value_counts(),
-        ("sales", "pipeline", None): deals.groupby(month_of(deals["created_at"]))["amount"].sum(),
-        ("marketing", "pipeline", None): deals[
-            deals["lead_number"].isin(leads.loc[leads["sourced_by"] == "marketing", "lead_number"])
-        ].pipe(lambda d: d.groupby(month_of(d["created_at"]))["amount"].sum()),
-        ("sales", "bookings", None): deals[deals["stage"] == "won"].pipe(
-            lambda d: d.groupby(month_of(d["closed_at"]))["amount"].sum()
-        ),
-    }
-    won = deals[deals["stage"] == "won"].merge(leads[["lead_number", "segment"]], on="lead_number")
-    for segment in SEGMENTS:
-        segment_mqls = mqls[mqls["segment"] == segment]
-        series[("marketing", "mqls", segment)] = month_of(segment_mqls["mql_at"]).value_counts()
-        # Sales quotas are set per segment, so coverage can use each segment's own win rate.
-        segment_won = won[won["segment"] == segment]
-        series[("sales", "bookings", segment)] = segment_won.groupby(month_of(segment_won["closed_at"]))[
-            "amount"
-        ].sum()
-
+    series = _monthly_actuals(leads, deals)
     shocks = {
         "mqls": MISSED_MQL_QUARTER,
         "sals": SLIPPED_FOLLOW_UP_QUARTER,
@@ -207,3 +182,36 @@ def _targets(start: dt.date, as_of: dt.date, leads: pd.DataFrame, deals: pd.Data
             value = per_weight * shares[index] * stretch
             rows.append((month, team, metric, segment, round(value, 2 if metric in money else 0)))
     return pd.DataFrame(rows, columns=["period_start", "team", "metric", "segment", "value"])
+
+
+def _month_of(values: pd.Series) -> pd.Series:
+    """The first day of each timestamp's month, as a date."""
+    return values.dt.to_period("M").dt.start_time.dt.date
+
+
+def _monthly_actuals(leads: pd.DataFrame, deals: pd.DataFrame) -> dict[tuple, pd.Series]:
+    """What the business did each month, per (team, metric, segment or None): the actuals the plan
+    is fitted to. MQLs and bookings also per segment."""
+    mqls = leads.dropna(subset=["mql_at"])
+    series = {
+        ("marketing", "mqls", None): _month_of(mqls["mql_at"]).value_counts(),
+        ("sales", "sals", None): _month_of(leads["sal_at"].dropna()).value_counts(),
+        ("sales", "sqls", None): _month_of(leads["sql_at"].dropna()).value_counts(),
+        ("sales", "pipeline", None): deals.groupby(_month_of(deals["created_at"]))["amount"].sum(),
+        ("marketing", "pipeline", None): deals[
+            deals["lead_number"].isin(leads.loc[leads["sourced_by"] == "marketing", "lead_number"])
+        ].pipe(lambda d: d.groupby(_month_of(d["created_at"]))["amount"].sum()),
+        ("sales", "bookings", None): deals[deals["stage"] == "won"].pipe(
+            lambda d: d.groupby(_month_of(d["closed_at"]))["amount"].sum()
+        ),
+    }
+    won = deals[deals["stage"] == "won"].merge(leads[["lead_number", "segment"]], on="lead_number")
+    for segment in SEGMENTS:
+        segment_mqls = mqls[mqls["segment"] == segment]
+        series[("marketing", "mqls", segment)] = _month_of(segment_mqls["mql_at"]).value_counts()
+        # Sales quotas are set per segment, so coverage can use each segment's own win rate.
+        segment_won = won[won["segment"] == segment]
+        series[("sales", "bookings", segment)] = segment_won.groupby(_month_of(segment_won["closed_at"]))[
+            "amount"
+        ].sum()
+    return series
