@@ -9,13 +9,17 @@ The package's modules build on each other one way (each imports only those above
 - `judging`: each policy's items with a status (met, breached, pending), on whole columns;
 - `window`: one window of filters judged once, kept, and cut out of wider ones;
 - `scorecard`: the contract table and the scorecard from counts;
-- `queries`: the computed `sla__*` queries (registered with the runner on import);
+- `queries`: the computed `sla__*` queries of the scorecard and the effect of speed (registered with
+  the runner on import), and the declarations every `sla__*` query shares;
+- `lists`: the computed `sla__*` lists: compliance per rep and per source, the breach list, the live
+  queue (registered on import too);
 - `view`: what the SLA page shows (headings, badges, tables for people, charts).
 
 Importing `handoff.sla` registers the queries and offers the names callers use, below. The policy
 file is `handoff.sla.policy_file.POLICY_FILE`, read at each call: set it there to point elsewhere.
 """
 
+from handoff.sla import lists  # noqa: F401  (registers the sla__* lists)
 from handoff.sla.judging import (
     ITEM_COLUMNS,
     MqlVerdicts,

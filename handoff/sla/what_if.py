@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from handoff.sla.policies import CLOCKS, Policies, Policy, Tier
@@ -30,32 +30,46 @@ def editable_thresholds(policies: Policies) -> list[Threshold]:
     return [threshold for policy in policies.policies for threshold in _thresholds_of(policy)]
 
 
-def _thresholds_of(p: Policy) -> list[Threshold]:
+def _maker(p: Policy) -> Callable[..., Threshold]:
+    """A maker of policy `p`'s thresholds: each keyed and labelled with the policy's id and name."""
+
     def make(field, label, value, **kw):
         return Threshold(f"sla_{p.id}_{field}", p.id, field, f"{p.name}: {label}", value, **kw)
 
-    if p.kind == "follow_up":
-        tiers = [
-            make(
-                f"tier_{index}_hours",
-                f"hours ({who})",
-                tier.hours,
-                minimum=0.05,
-                maximum=720.0,
-                step=0.5,
-                help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.",
-            )
-            for index, tier in enumerate(p.tiers)
-            for who in [f"score ≥ {tier.min_score}" if tier.min_score else "other leads"]
-        ]
-        clock = make(
-            "clock",
-            "clock",
-            p.clock,
-            choices=CLOCKS,
-            help="business: only the region's working hours count; wall: every hour counts.",
+    return make
+
+
+def _follow_up_thresholds(p: Policy) -> list[Threshold]:
+    """A follow-up policy's thresholds: the hours of each tier, then the clock."""
+    make = _maker(p)
+    tiers = [
+        make(
+            f"tier_{index}_hours",
+            f"hours ({who})",
+            tier.hours,
+            minimum=0.05,
+            maximum=720.0,
+            step=0.5,
+            help=f"First sales touch within this many {p.clock} hours of mql_at, for {who}.",
         )
-        return [*tiers, clock]
+        for index, tier in enumerate(p.tiers)
+        for who in [f"score ≥ {tier.min_score}" if tier.min_score else "other leads"]
+    ]
+    clock = make(
+        "clock",
+        "clock",
+        p.clock,
+        choices=CLOCKS,
+        help="business: only the region's working hours count; wall: every hour counts.",
+    )
+    return [*tiers, clock]
+
+
+def _thresholds_of(p: Policy) -> list[Threshold]:
+    """The thresholds of policy `p` that a what-if may change, by its kind."""
+    if p.kind == "follow_up":
+        return _follow_up_thresholds(p)
+    make = _maker(p)
     if p.kind == "acceptance_decision":
         return [
             make(

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff import sla
-from handoff.sla import judging, queries
+from handoff.sla import judging, lists
 
 POLICIES = sla.parse_policies("""
 [regions.NA]
@@ -275,7 +275,7 @@ def test_the_breach_list_order_is_the_sort_it_replaces(rows):
     items = pd.array([i for _, i in rows], dtype="str")
     frame = pd.DataFrame({"missed_by": missed, "item": items})
     expected = frame.sort_values(["missed_by", "item"], ascending=[False, True]).index.to_numpy()
-    assert queries._worst_first(missed, items).tolist() == expected.tolist()
+    assert lists._worst_first(missed, items).tolist() == expected.tolist()
 
 
 def test_a_judged_mql_is_judged_once_per_database_file(demo_db, monkeypatch):
