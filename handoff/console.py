@@ -353,6 +353,9 @@ def _explained(sql: str) -> tuple[bool, str]:
         words = [(start, text.lower()) for start, kind, text in db.statement_tokens(sql) if kind != "comment"]
     except QueryError as exc:
         raise ConsoleRefused(str(exc)) from None
+    # Empty statements before it (`; explain …`): the parser found only the EXPLAIN, so they are nothing.
+    while words and words[0][1] == ";":
+        words.pop(0)
     analyze = len(words) > 1 and words[1][1] in ("analyze", "analyse")
     rest = words[2:] if analyze else words[1:]
     if not words or words[0][1] != "explain" or not rest:

@@ -181,6 +181,9 @@ ISSUE_15 = "/* /* */ explain analyze select 1 -- */ explain analyze select secre
 @example(text="/* a /* b */ c */ explain /* -- */ analyze select secret from secret_rows()")
 @example(text="-- /*\nexplain analyze select '*/ select 1' as a")
 @example(text='explain select $$ */ -- \' $$ as "x""--" /* ; */')
+@example(
+    text="/*--\n/*/  select secret from secret_rows()--*/*/\n ; explain  select  0  "
+)  # an empty statement first
 @given(text=texts)
 def test_what_the_console_runs_is_what_duckdb_runs_and_never_what_it_refuses(text, hand_db, oracle):
     checked = judge(text, hand_db)
