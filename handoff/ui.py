@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, catalog, console, db, demo, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
+from handoff import auth, catalog, console, db, demo, ingest, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 from handoff.text import Markdown, md
@@ -340,6 +340,8 @@ def app_frame():
     )
     require_sign_in()  # only when .streamlit/secrets.toml configures sign-in
     ensure_database()
+    if stale := ingest.stale_data_warning(query("data__table_health")):
+        warning(stale, icon=":material/schedule:")
     _page_links()
     filter_bar()
     st.session_state[_FRAMED] = True

@@ -128,12 +128,21 @@ with import_tab:
             ui.table(ingest.problems_for_people(checked.problems_frame), "data_check_problems")
             with st.expander("Examples: file, row (the header is row 1), column and value, 20 of each"):
                 ui.table(ingest.problems_for_people(checked.samples_frame), "data_check_examples")
+        if not checked.has_errors or quarantine:
+            st.subheader("What the import replaces")
+            replaced = checked.replacement(ui.query("data__table_counts"), quarantine)
+            ui.warning(checked.replacement_sentence(ui.db_path().name, replaced, ui.as_of(), quarantine))
+            ui.table(replaced, "data_check_replacement", column_config=COUNTS)
+            sure = st.checkbox(
+                f"Replace everything in {ui.db_path().name} with these files", key="data_import_sure"
+            )
         if (not checked.has_errors or quarantine) and (
             st.button(
                 f"Import into {ui.db_path().name}",
                 type="primary",
                 icon=":material/upload:",
                 key="data_confirm",
+                disabled=not sure,
                 on_click=st.session_state.update,
                 kwargs={"data_action": "import"},
             )
@@ -151,7 +160,7 @@ with import_tab:
                 ui.error(str(exc), icon=":material/error:")
             else:
                 del st.session_state["data_checked"]
-                st.session_state["data_done"] = f"{written.sentence()} Every page now shows the new data."
+                st.session_state["data_done"] = f"{written.sentence()} {ingest.replaced_sentence(replaced)}"
                 st.rerun()
 with demo_tab:
     ui.markdown("Replace the data with the deterministic demo company (two years up to today).")

@@ -27,6 +27,10 @@ UPLOADS_DIR = DATA_DIR / "uploads"
 MAX_UPLOAD_MB = 50
 # The Data page's limit on the rows of one upload, all files together ($HANDOFF_IMPORT_MAX_ROWS).
 MAX_IMPORT_ROWS = 500_000
+# Every page warns when the newest lead, touch or deal is older than this ($HANDOFF_STALE_AFTER_DAYS).
+STALE_AFTER_DAYS = 14
+# The tables an import fills, in data__table_counts' order; one it has no rows for ends up empty.
+REPLACED_TABLES = ("people", "campaigns", "leads", "touches", "deals", "targets")
 
 
 def may_import(user: object = None) -> bool:
@@ -71,6 +75,28 @@ def upload_limit_bytes() -> int:
     return int(float(os.environ.get("HANDOFF_MAX_UPLOAD_MB", MAX_UPLOAD_MB)) * 1_000_000)
 
 
+def stale_after_days() -> int:
+    """After how many days without a new lead, touch or deal the data counts as stale."""
+    return int(float(os.environ.get("HANDOFF_STALE_AFTER_DAYS", STALE_AFTER_DAYS)))
+
+
+def stale_data_warning(health: pd.DataFrame, after_days: int | None = None) -> str | None:
+    """The banner every page shows when the newest lead, touch or deal (data__table_health) is more than
+    `after_days` days old; None while the data is fresh, or when it has none of them."""
+    after_days = stale_after_days() if after_days is None else after_days
+    dated = health[health["table_name"].isin(["leads", "touches", "deals"]) & health["latest_at"].notna()]
+    if dated.empty:
+        return None
+    newest = dated.loc[dated["latest_at"].idxmax()]
+    days = int(newest["days_since_latest"])
+    if days <= after_days:
+        return None
+    return (
+        f"The data may be out of date: its newest record is from {newest['latest_at']:%d %b %Y}, "
+        f"{days:,} days ago (more than {after_days:,}). Import fresh exports on the Data page."
+    )
+
+
 def too_large(files: Iterable[tuple[str, int]]) -> str | None:
     """A message naming the limit if any (name, size) is over it; None if all fit."""
     limit = upload_limit_bytes()
@@ -110,6 +136,9 @@ class CheckedUpload:
     rows_frame_quarantined: pd.DataFrame
     problems_frame: pd.DataFrame  # one row per kind of problem
     samples_frame: pd.DataFrame  # at most SAMPLES_PER_KIND rows per kind
+    as_of_after: tuple[
+        dt.date | None, dt.date | None
+    ]  # the as-of day it will record, without/with rows aside
 
     @classmethod
     def of(cls, plan: Plan, folder: Path, files: Sequence[Path], mapping: str | Path) -> CheckedUpload:
@@ -129,6 +158,7 @@ class CheckedUpload:
             rows[True],
             report.problems_frame(),
             report.samples_frame(),
+            (_as_of_after(plan, quarantine=False), _as_of_after(plan, quarantine=True)),
         )
 
     @property
@@ -144,6 +174,37 @@ class CheckedUpload:
     def rows(self, quarantine: bool) -> pd.DataFrame:
         """Rows per table, mapped and to load (with or without rows set aside)."""
         return self.rows_frame_quarantined if quarantine else self.rows_frame
+
+    def replacement(self, counts_now: pd.DataFrame, quarantine: bool) -> pd.DataFrame:
+        """What the import replaces: every table's rows now (data__table_counts) and after; a table the
+        files do not fill ends up empty, since the whole database is replaced."""
+        after = dict(zip(self.rows(quarantine)["Table"], self.rows(quarantine)["To load"]))
+        now = dict(zip(counts_now["table_name"], counts_now["row_count"]))
+        return pd.DataFrame(
+            {
+                "Table": list(REPLACED_TABLES),
+                "Rows now": [int(now.get(t, 0)) for t in REPLACED_TABLES],
+                "Rows after": [int(after.get(t, 0)) for t in REPLACED_TABLES],
+            }
+        )
+
+    def replacement_sentence(
+        self, db_name: str, replaced: pd.DataFrame, as_of_now: dt.date | None, quarantine: bool
+    ) -> str:
+        """Before the confirmation: what is replaced, in one sentence with its numbers."""
+        changes = "; ".join(
+            f"{row['Table']} {row['Rows now']:,} → {row['Rows after']:,}" for _, row in replaced.iterrows()
+        )
+        as_of_after = self.as_of_after[quarantine]
+        day = "{:%d %b %Y}".format
+        moves = (
+            f" The as-of day moves from {day(as_of_now)} to {day(as_of_after)}."
+            if as_of_now and as_of_after and as_of_now != as_of_after
+            else f" The as-of day stays {day(as_of_after)}."
+            if as_of_after
+            else ""
+        )
+        return f"Importing replaces everything in {db_name}: {changes}.{moves}"
 
     def write(
         self,
@@ -189,6 +250,32 @@ def check_uploads(
     chosen: str | Path = saved(mapping_file) if mapping_file else mapping
     plan = check(paths, chosen, progress, max_rows=upload_row_limit(), max_rows_setting=UPLOAD_ROWS_SETTING)
     return CheckedUpload.of(plan, folder, paths, chosen)
+
+
+def replaced_sentence(replaced: pd.DataFrame) -> str:
+    """After the import: what it replaced (CheckedUpload.replacement's rows now), for the summary."""
+    was = ", ".join(
+        f"{row['Rows now']:,} {row['Table']}" for _, row in replaced.iterrows() if row["Rows now"]
+    )
+    return f"It replaced {was}; every page now shows the new data." if was else "Every page now shows it."
+
+
+def _as_of_after(plan: Plan, quarantine: bool) -> dt.date | None:
+    """The as-of day the written file will answer with, by data__as_of.sql's rule: the one recorded
+    with the data, else the newest lead created_at, touch touched_at or deal closed_at (created_at if open)."""
+    if plan.meta.get("as_of"):
+        return dt.date.fromisoformat(plan.meta["as_of"])
+    newest = []
+    for table, column in (("leads", "created_at"), ("touches", "touched_at"), ("deals", "closed_at")):
+        frame = plan.tables.get(table)
+        if frame is None or column not in frame:
+            continue
+        values = frame[column].fillna(frame["created_at"]) if table == "deals" else frame[column]
+        if quarantine:
+            values = values[~plan.row_errors[table] & ~plan.dependent[table]]
+        if values.notna().any():
+            newest.append(pd.Timestamp(values.max()))
+    return max(newest).date() if newest else None
 
 
 HEALTH_CHECK_HELP = {

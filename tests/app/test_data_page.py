@@ -10,6 +10,7 @@ import pytest
 from handoff import db, ingest
 from tests.app.conftest import no_exception, read, said
 from tests.fixtures import REAL_DATA, ROOT, require_real_data
+from tests.support import PAGES
 
 DATA = ROOT / "tests" / "data" / "import"
 HUBSPOT = sorted(DATA.glob("hubspot-*.csv"))
@@ -97,6 +98,7 @@ def test_upload_check_confirm_replaces_the_database(app, writable):
     no_exception(at)
     assert "rows mapped" in at.success[0].value and "Nothing has been written yet" in at.success[0].value
     assert db.run_query("data__table_counts", db=writable).iloc[2]["row_count"] == 4000  # not yet
+    at.checkbox(key="data_import_sure").check().run()
     at.button(key="data_confirm").click().run()
     no_exception(at)
     assert "Imported 5 people, 22 leads, 8 deals" in texts(at)
@@ -105,6 +107,55 @@ def test_upload_check_confirm_replaces_the_database(app, writable):
     assert "With the mapping “hubspot”" in texts(at)
     problems = next(df.value for df in at.dataframe if "Problem" in df.value.columns)
     assert "stage timestamps out of order" in set(problems["Problem"])
+
+
+def test_the_import_says_what_it_replaces_and_waits_for_a_confirmation(app, writable):
+    now = db.run_query("data__table_counts", db=writable).set_index("table_name")["row_count"]
+    at = app("data")
+    at.selectbox(key="data_mapping").set_value("hubspot")
+    upload(at, HUBSPOT)
+    at.button(key="data_check_files").click().run()
+    no_exception(at)
+    # The HubSpot exports hold 5 owners, 22 contacts and 8 deals; the newest date is a deal closed on
+    # 31 Mar 2026 (data__as_of's rule), and every other table ends up empty.
+    after = {"people": 5, "campaigns": 0, "leads": 22, "touches": 0, "deals": 8, "targets": 0}
+    changes = "; ".join(f"{table} {now[table]:,} → {n:,}" for table, n in after.items())
+    assert said(at, "warning") == (
+        f"Importing replaces everything in handoff.duckdb: {changes}. "
+        "The as-of day moves from 30 Jun 2026 to 31 Mar 2026."
+    )
+    replaced = next(df.value for df in at.dataframe if "Rows after" in df.value.columns)
+    assert replaced.to_dict("list") == {
+        "Table": list(after),
+        "Rows now": [int(now[t]) for t in after],
+        "Rows after": list(after.values()),
+    }
+    assert at.button(key="data_confirm").disabled  # until the box is ticked
+    at.checkbox(key="data_import_sure").check().run()
+    assert not at.button(key="data_confirm").disabled
+    at.button(key="data_confirm").click().run()
+    no_exception(at)
+    done = said(at, "success")
+    assert "Imported 5 people, 22 leads, 8 deals." in done
+    assert (
+        f"It replaced {now['people']:,} people, {now['campaigns']:,} campaigns, {now['leads']:,} leads"
+        in done
+    )
+    assert str(db.run_query("data__as_of", db=writable)["as_of_date"].iloc[0])[:10] == "2026-03-31"
+
+
+def test_every_page_warns_when_the_newest_record_is_old(app, monkeypatch):
+    # The demo's newest record is from 30 Jun 2026, months before today.
+    monkeypatch.setenv("HANDOFF_STALE_AFTER_DAYS", "30")
+    for page in PAGES:
+        at = app(page)
+        no_exception(at)
+        banner = [read(w.value) for w in at.warning if "may be out of date" in w.value]
+        assert len(banner) == 1, page
+        assert banner[0].startswith("The data may be out of date: its newest record is from 30 Jun 2026, ")
+        assert "(more than 30). Import fresh exports on the Data page." in banner[0]
+    monkeypatch.setenv("HANDOFF_STALE_AFTER_DAYS", "36500")
+    assert not [w for w in app("overview").warning if "may be out of date" in w.value]
 
 
 def test_errors_refuse_until_rows_are_set_aside(app, writable, tmp_path):
@@ -120,6 +171,7 @@ def test_errors_refuse_until_rows_are_set_aside(app, writable, tmp_path):
     assert "1 error of 1 kind" in at.error[0].value
     assert "data_confirm" not in [b.key for b in at.button]  # refused until rows are set aside
     at.checkbox(key="data_quarantine").check().run()
+    at.checkbox(key="data_import_sure").check().run()
     at.button(key="data_confirm").click().run()
     no_exception(at)
     assert "3 rows set aside" in texts(at)
@@ -149,6 +201,7 @@ def test_an_uploaded_mapping_file_is_used(app, writable):
     at.button(key="data_check_files").click().run()
     no_exception(at)
     assert not at.error and "rows mapped" in at.success[0].value, texts(at)
+    at.checkbox(key="data_import_sure").check().run()
     at.button(key="data_confirm").click().run()
     assert "8,000 leads" in texts(at)
 

@@ -88,6 +88,7 @@ def test_a_checked_upload_keeps_no_rows_in_session_state_and_still_imports(app, 
     held = {key: _rows_held(value) for key, value in state.items()}
     assert sum(held.values()) < 100, f"rows kept in session state between reruns: {held}"
     assert not any(isinstance(v, ingest.Plan) for v in state.values())
+    at.checkbox(key="data_import_sure").check().run()
     at.button(key="data_confirm").click().run()
     no_exception(at)
     counts = db.run_query("data__table_counts", db=writable).set_index("table_name")
@@ -99,6 +100,7 @@ def test_an_import_after_a_newer_upload_cleared_the_files_says_so_and_writes_not
     checked = at._session_state.filtered_state["data_checked"]
     ingest.clear_old_uploads()  # what another session's upload does
     before = writable.read_bytes()
+    at.checkbox(key="data_import_sure").check().run()
     at.button(key="data_confirm").click().run()
     no_exception(at)
     assert any("the checked files are gone" in e.value for e in at.error)

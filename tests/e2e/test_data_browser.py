@@ -1,5 +1,6 @@
-"""The Data page in Chromium: health, a check changing the records shown, an upload checked and
-imported, and an upload over the size limit refused."""
+"""The Data page in Chromium: health, a check changing the records shown, an upload checked, what it
+replaces confirmed and imported, an upload over the size limit refused, and the stale-data banner
+(this server counts data older than 30 days as stale; the demo's newest record is from 30 Jun 2026)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from handoff import db
 from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app, wait_until_idle
 from tests.fixtures import ROOT
-from tests.support import Server
+from tests.support import PAGES, Server, page_path
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +27,7 @@ def data_server(demo_db, tmp_path_factory):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HANDOFF_MAX_UPLOAD_MB", "0.01")
+        patch.setenv("HANDOFF_STALE_AFTER_DAYS", "30")
         running = Server(path, OUTPUT / "streamlit-data.log")
     running.db = path
     yield running
@@ -76,9 +78,16 @@ def test_an_upload_is_checked_then_imported(data_server, page):
     wait_until_idle(page)
     page.get_by_text("rows mapped").first.wait_for()
     assert page.get_by_text("Nothing has been written yet").count() == 1
+    page.get_by_text("Importing replaces everything in handoff.duckdb:").wait_for()
+    assert page.get_by_text("The as-of day moves from 30 Jun 2026 to 31 Mar 2026.").count() == 1
     page.screenshot(path=str(OUTPUT / "data-upload-checked.png"), full_page=True)
-    page.get_by_role("button", name="Import into handoff.duckdb").click()
+    button = page.get_by_role("button", name="Import into handoff.duckdb")
+    assert button.is_disabled()  # until the replacement is confirmed
+    page.get_by_text("Replace everything in handoff.duckdb with these files").click()
+    wait_until_idle(page)
+    button.click()
     page.get_by_text("Imported 5 people, 22 leads, 8 deals").wait_for(timeout=60_000)
+    assert page.get_by_text("It replaced ").count() == 1
     wait_until_idle(page)
     assert_no_exception(page)
     assert db.run_query("data__table_counts", db=data_server.db).iloc[2]["row_count"] == 22
@@ -95,3 +104,13 @@ def test_an_upload_over_the_limit_is_refused_with_the_limit(data_server, page, t
     page.get_by_text("over the 0.01 MB upload limit").wait_for()
     assert page.get_by_role("button", name="Check the files").count() == 0
     assert_no_exception(page)
+
+
+def test_every_page_shows_the_stale_data_banner(data_server, page):
+    for slug in PAGES:
+        open_app(page, f"{data_server.url}/{page_path(slug)}")
+        banner = page.get_by_text("The data may be out of date: its newest record is from")
+        banner.first.wait_for()
+        assert banner.count() == 1, slug
+        assert_no_exception(page)
+    page.screenshot(path=str(OUTPUT / "stale-banner.png"))
