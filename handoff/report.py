@@ -125,6 +125,9 @@ class _Pack:
         ranges = [
             {
                 "label": metrics.label(f"{team}_credit_share_rate"),
+                "multi": attribution_view.share_range(row.multi_lowest_rate, row.multi_highest_rate),
+                "multi_low_model": row.multi_lowest_model,
+                "multi_high_model": row.multi_highest_model,
                 "low": fmt_pct(row.lowest_rate),
                 "low_model": row.lowest_model,
                 "high": fmt_pct(row.highest_rate),

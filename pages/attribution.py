@@ -61,8 +61,10 @@ for tile, team in zip(tiles[2:], ("marketing", "sales"), strict=True):
         tile,
         f"{team}_credit_share_rate",
         None,
-        value_text="–" if row is None else view.share_range(row.lowest_rate, row.highest_rate),
+        value_text="–" if row is None else view.share_range(row.multi_lowest_rate, row.multi_highest_rate),
     )
+    if row is not None:
+        ui.caption(view.bounds_caption(row), where=tile)
 ui.caption(
     md(
         "{}: {}, {} deals with no touch before their conversion point; they stay *unattributed* under "
@@ -89,8 +91,9 @@ with compare:
     credit = ui.query("attribution__credit", f, basis=basis, level=level)
     st.plotly_chart(view.range_chart(credit, labels, level))
     ui.caption(
-        f"Each bar runs from the lowest to the highest share a {level} gets across the models, in its "
-        f"team's colour; each marker is one model. The {view.TOP_KEYS} largest by average share."
+        f"In its team's colour, the light bar runs from the lowest to the highest share a {level} gets "
+        "under any model (first and last touch usually set its ends), the dark bar across the "
+        f"multi-touch models; each marker is one model. The {view.TOP_KEYS} largest by average share."
     )
     ui.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
     st.dataframe(view.comparison_table(credit, labels, unit), hide_index=True)

@@ -38,6 +38,11 @@ MODEL_LABELS = {
 # Models computed per touch from its position and time (in SQL); the other two are population models.
 RULE_MODELS = MODELS[:7]
 POPULATION_MODELS = ("markov", "shapley")
+# The layers of a team's range: the single-touch models are by construction its extremes; the
+# multi-touch ones (position- and time-based, then data-driven) are where a meeting can agree.
+SINGLE_TOUCH_MODELS = ("first_touch", "last_touch")
+POSITION_MODELS = ("linear", "time_decay", "u_shaped", "w_shaped", "full_path")
+MULTI_TOUCH_MODELS = POSITION_MODELS + POPULATION_MODELS
 # Models that make sense on bare paths (no timestamps, no CRM milestones).
 PATH_MODELS = ("first_touch", "last_touch", "linear", "u_shaped", "markov", "shapley")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from handoff import metrics, text
-from handoff.attribution.models import MODEL_LABELS, MODELS, THIN_JOURNEYS, UNATTRIBUTED
+from handoff.attribution.models import MODEL_LABELS, MODELS, MULTI_TOUCH_MODELS, THIN_JOURNEYS, UNATTRIBUTED
 from handoff.charts import (
     HANDOFF_COLOR,
     NEUTRAL_COLOR,
@@ -94,8 +94,9 @@ def comparison_metric(unit: str) -> metrics.Metric:
 
 
 def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.Figure:
-    """Each key's share under every model: a bar from the lowest to the highest in its team's colour,
-    a marker per model. The largest keys only (by mean share)."""
+    """Each key's share under every model, in its team's colour: a light bar from the lowest to the
+    highest of all models, a dark one over the multi-touch models, a marker per model. The largest
+    keys only (by mean share)."""
     shares = credit.pivot_table(index=["key", "team"], columns="model", values="share_rate", aggfunc="sum")
     shares = shares.reindex(columns=[m for m in MODELS if m in shares.columns])
     shares = shares.loc[shares.mean(axis=1).sort_values(ascending=False).index[:TOP_KEYS]][::-1]
@@ -106,21 +107,23 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
         for k, t in shares.index
     ]
     figure = go.Figure()
-    for name, (_, team), low, high in zip(
-        names, shares.index, shares.min(axis=1), shares.max(axis=1), strict=True
-    ):
-        color = UNATTRIBUTED_COLOR if team == UNATTRIBUTED else team_color(team)
-        figure.add_trace(
-            go.Scatter(
-                x=[100 * low, 100 * high],
-                y=[name, name],
-                mode="lines",
-                showlegend=False,
-                line={"color": color, "width": 14},
-                opacity=0.45,
-                hoverinfo="skip",
+    multi = shares[[m for m in MULTI_TOUCH_MODELS if m in shares.columns]]
+    for layer, opacity in ((shares, 0.2), (multi, 0.6)):  # every model's bounds, then the multi-touch range
+        for name, (_, team), low, high in zip(
+            names, shares.index, layer.min(axis=1), layer.max(axis=1), strict=True
+        ):
+            color = UNATTRIBUTED_COLOR if team == UNATTRIBUTED else team_color(team)
+            figure.add_trace(
+                go.Scatter(
+                    x=[100 * low, 100 * high],
+                    y=[name, name],
+                    mode="lines",
+                    showlegend=False,
+                    line={"color": color, "width": 14},
+                    opacity=opacity,
+                    hoverinfo="skip",
+                )
             )
-        )
     for symbol, model in zip(MODEL_SYMBOLS, shares.columns, strict=False):
         figure.add_trace(
             go.Scatter(
@@ -142,15 +145,24 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
 
 
 def team_ranges(team_credit: pd.DataFrame) -> pd.DataFrame:
-    """Per team (and unattributed): its lowest and highest share across models and which models."""
+    """Per team (and unattributed): its lowest and highest share across every model (the bounds, which
+    the single-touch models usually set) and across the multi-touch models (`multi_`), with which models."""
     shares = team_credit.pivot_table(index="key", columns="model", values="share_rate", aggfunc="sum")
+    multi = shares[[m for m in MULTI_TOUCH_MODELS if m in shares.columns]]
+    return pd.concat([_range_of(shares, ""), _range_of(multi, "multi_")], axis=1)
+
+
+def _range_of(shares: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The lowest and highest of each row of `shares` (one column per model) and the models that give them."""
+    known = shares.notna().any(axis=1) & bool(len(shares.columns))
     return pd.DataFrame(
         {
-            "lowest_rate": shares.min(axis=1),
-            "lowest_model": shares.idxmin(axis=1).map(MODEL_LABELS),
-            "highest_rate": shares.max(axis=1),
-            "highest_model": shares.idxmax(axis=1).map(MODEL_LABELS),
-        }
+            f"{prefix}lowest_rate": shares.min(axis=1),
+            f"{prefix}lowest_model": shares[known].idxmin(axis=1).map(MODEL_LABELS),
+            f"{prefix}highest_rate": shares.max(axis=1),
+            f"{prefix}highest_model": shares[known].idxmax(axis=1).map(MODEL_LABELS),
+        },
+        index=shares.index,
     )
 
 
@@ -166,23 +178,39 @@ def robust_claims(team_credit: pd.DataFrame, channel_credit: pd.DataFrame, basis
     ]
 
 
+def _team_range_claim(team: str, row: pd.Series, words: str) -> Markdown:
+    """The range a meeting can quote (every multi-touch model), then the single-touch bounds."""
+    if pd.isna(row.multi_lowest_rate):
+        return md(
+            "**{}** earns **{} – {}** of {} under every model (lowest: {}; highest: {}).",
+            team.capitalize(),
+            fmt_pct(row.lowest_rate),
+            fmt_pct(row.highest_rate),
+            words,
+            row.lowest_model,
+            row.highest_model,
+        )
+    return md(
+        "**{}** earns **{}** of {} under every multi-touch model (lowest: {}; highest: {}); counting "
+        "the single-touch models, it ranges from {} ({}) to {} ({}).",
+        team.capitalize(),
+        share_range(row.multi_lowest_rate, row.multi_highest_rate),
+        words,
+        row.multi_lowest_model,
+        row.multi_highest_model,
+        fmt_pct(row.lowest_rate),
+        row.lowest_model,
+        fmt_pct(row.highest_rate),
+        row.highest_model,
+    )
+
+
 def _team_claims(team_credit: pd.DataFrame, ranges: pd.DataFrame, words: str) -> list[Markdown]:
     """Each team's range of shares across the models, then whether one team earns more under all."""
     claims = []
     for team in ("marketing", "sales"):
         if team in ranges.index:
-            row = ranges.loc[team]
-            claims.append(
-                md(
-                    "**{}** earns **{} – {}** of {} under every model (lowest: {}; highest: {}).",
-                    team.capitalize(),
-                    fmt_pct(row.lowest_rate),
-                    fmt_pct(row.highest_rate),
-                    words,
-                    row.lowest_model,
-                    row.highest_model,
-                )
-            )
+            claims.append(_team_range_claim(team, ranges.loc[team], words))
     shares = team_credit.pivot_table(index="model", columns="key", values="share_rate", aggfunc="sum")
     if {"marketing", "sales"} <= set(shares.columns):
         ahead = shares["marketing"] > shares["sales"]
@@ -240,6 +268,14 @@ def _unattributed_claims(ranges: pd.DataFrame, words: str) -> list[Markdown]:
             )
         ]
     return []
+
+
+def bounds_caption(row: pd.Series) -> str:
+    """Under a team's tile: what the range covers, and the single-touch bounds it leaves out."""
+    return (
+        f"Every multi-touch model; with first and last touch: "
+        f"{share_range(row.lowest_rate, row.highest_rate)}."
+    )
 
 
 def share_range(low: float, high: float) -> str:

@@ -2,7 +2,7 @@
 selection without deals says so instead of failing."""
 
 from handoff import metrics as registry
-from tests.app.conftest import no_exception, tile
+from tests.app.conftest import no_exception, read, tile
 
 BOOKINGS, PIPELINE = registry.label("bookings_usd"), registry.label("pipeline_created_usd")
 MARKETING_SHARE = registry.label("marketing_credit_share_rate")
@@ -25,7 +25,12 @@ def test_renders_every_section_with_explained_numbers(app):
     assert metric(at, BOOKINGS).startswith("$")
     assert all(m.help for m in at.metric)  # every number says how it is computed
     claims = " ".join(m.value for m in at.markdown)
-    assert "**Marketing** earns" in claims and "under every model" in claims
+    assert "**Marketing** earns" in claims and "under every multi-touch model" in claims
+    assert "counting the single-touch models, it ranges from" in claims
+    # The tiles quote the multi-touch range and name the single-touch bounds beneath.
+    assert any(
+        read(c.value).startswith("Every multi-touch model; with first and last touch:") for c in at.caption
+    )
     # Range chart, receipt chart, sourced chart, waterfall, grid, loss.
     assert len(at.get("plotly_chart")) == 6
     assert at.selectbox(key="attribution_deal").value is not None

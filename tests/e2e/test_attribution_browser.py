@@ -19,7 +19,7 @@ def test_switching_revenue_to_pipeline_changes_the_numbers(server, page):
     assert page.get_by_text("What holds under every model").first.is_visible()
     revenue = (
         metric_value(page, "Bookings in the period"),
-        metric_value(page, "Marketing's share across models"),
+        metric_value(page, "Marketing's share across multi-touch models"),
     )
     page.screenshot(path=str(OUTPUT / "attribution-revenue.png"), full_page=True)
 
@@ -29,7 +29,7 @@ def test_switching_revenue_to_pipeline_changes_the_numbers(server, page):
     assert_no_exception(page)
     assert (
         metric_value(page, "Pipeline created in the period"),
-        metric_value(page, "Marketing's share across models"),
+        metric_value(page, "Marketing's share across multi-touch models"),
     ) != revenue
     assert "attribution_basis=Pipeline" in page.url  # a shared link keeps the basis
 
