@@ -22,6 +22,7 @@ from handoff.attribution.models import MODEL_LABELS
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.files import replacing_file
 from handoff.filters import Filters
+from handoff.sla import view as sla_view
 
 # The sections of the pack: (anchor, heading), in order.
 SECTIONS = (
@@ -41,23 +42,28 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
+# Every chart is this wide: it fits the printable width of both A4 and Letter (12 mm margins).
+PRINT_WIDTH_PX = 680
+
+
 class _Figures:
-    """Turns figures into HTML divs, embedding plotly.js with the first one only."""
+    """Turns figures into HTML divs, embedding plotly.js with the first one only; each chart is one
+    <figure>, sized to print whole on a page (the template keeps it from breaking across pages)."""
 
     def __init__(self) -> None:
         self.count = 0
 
     def __call__(self, figure) -> Markup:
         self.count += 1
-        return Markup(
-            pio.to_html(
-                figure,
-                full_html=False,
-                include_plotlyjs=self.count == 1,
-                div_id=f"figure-{self.count}",
-                config={"displaylogo": False},
-            )
+        figure.update_layout(width=PRINT_WIDTH_PX)
+        chart = pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=self.count == 1,
+            div_id=f"figure-{self.count}",
+            config={"displaylogo": False},
         )
+        return Markup('<figure class="chart">') + Markup(chart) + Markup("</figure>")
 
 
 def _table(frame: pd.DataFrame) -> Markup:
@@ -97,10 +103,12 @@ class _Pack:
             for tile in overview.tiles(current, previous, targets, self.filters.start, self.filters.end)
         ]
         movements = overview.what_changed(self.query, self.filters, compliance_now, compliance_before)
+        months = overview.quarter_against_target(self.query("overview__money_by_month"), targets, self.as_of)
         return {
             "tiles": tiles,
             "movements": [m.sentence() for m in movements],
             "previous": self.before.describe().split(" · ")[0],
+            "money_figure": self.figure(overview.money_vs_target_figure(months)),
         }
 
     def funnel(self) -> dict:
@@ -115,8 +123,14 @@ class _Pack:
             else _table(metrics.labelled(funnel.stage_table(stages), funnel.stage_columns("cohort"))),
         }
 
-    def sla_table(self) -> Markup:
-        return _table(sla.for_people(self.query("sla__scorecard", policies=self.policies.text)))
+    def scorecard(self) -> dict:
+        trend = self.query(
+            "sla__compliance", sla_view.trend_filters(self.filters), policies=self.policies.text
+        )
+        return {
+            "table": _table(sla.for_people(self.query("sla__scorecard", policies=self.policies.text))),
+            "figure": self.figure(sla_view.trend_chart(trend, self.policies.policies)),
+        }
 
     def attribution(self) -> dict:
         team_credit = self.query("attribution__credit", model="all", level="team", basis="revenue")
@@ -200,7 +214,7 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
         colors=TEAM_COLORS,
         **pack.overview(),
         funnel=pack.funnel(),
-        sla_table=pack.sla_table(),
+        scorecard=pack.scorecard(),
         attribution=pack.attribution(),
         leakage=pack.leakage(),
         **pack.definitions(),
