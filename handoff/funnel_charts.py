@@ -139,7 +139,8 @@ def _stage_annotations(table: pd.DataFrame, labels: list[str], widest: int) -> l
             "showarrow": False,
             "xanchor": "left",
             "align": "left",
-            "font": {"color": BAD_COLOR if row.stage_order > 1 and row.is_thin else "#495057"},
+            # The theme's text colour (light or dark) unless the stage is thin.
+            "font": {"color": BAD_COLOR} if row.stage_order > 1 and row.is_thin else {},
         }
         for row, label in zip(table.itertuples(), labels)
     ]

@@ -359,7 +359,7 @@ def _page_links() -> None:
 
 # Section headings in the sidebar, in the look of Streamlit's own navigation.
 _NAV_STYLE = """<style>
-.handoff-nav-section { font-size: 0.8rem; font-weight: 600; color: rgba(49, 51, 63, 0.6);
+.handoff-nav-section { font-size: 0.8rem; font-weight: 600; color: inherit; opacity: 0.6;
   margin: 0.5rem 0 -0.6rem 0.5rem; }
 </style>"""
 

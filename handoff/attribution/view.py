@@ -131,7 +131,7 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
                 y=names,
                 mode="markers",
                 name=MODEL_LABELS[model],
-                marker={"symbol": symbol, "size": 9, "color": "#343A40", "line": {"width": 0}},
+                marker={"symbol": symbol, "size": 9, "color": NEUTRAL_COLOR, "line": {"width": 0}},
                 hovertemplate="%{y}<br>" + MODEL_LABELS[model] + ": %{x:.1f} %<extra></extra>",
             )
         )
