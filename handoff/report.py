@@ -17,6 +17,7 @@ import plotly.io as pio
 from markupsafe import Markup
 
 from handoff import db, funnel, funnel_charts, metrics, overview, sla, text
+from handoff.attribution import leakage
 from handoff.attribution import view as attribution_view
 from handoff.attribution.models import MODEL_LABELS
 from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
@@ -167,14 +168,14 @@ class _Pack:
         )
         if bands.empty or bands["current_mql_count"].sum() == 0 or bands["previous_mql_count"].sum() == 0:
             return None
-        shift = attribution_view.shift_share_parts(bands)
-        chart = attribution_view.waterfall_chart(
+        shift = leakage.shift_share_parts(bands)
+        chart = leakage.waterfall_chart(
             shift, self.before.describe().split(" · ")[0], self.filters.describe().split(" · ")[0]
         )
         return {
-            "sentence": Markup(text.to_html(attribution_view.shift_share_sentence(shift))),
+            "sentence": Markup(text.to_html(leakage.shift_share_sentence(shift))),
             "figure": self.figure(chart),
-            "table": _table(attribution_view.shift_share_table(bands)),
+            "table": _table(leakage.shift_share_table(bands)),
         }
 
     def definitions(self) -> dict:

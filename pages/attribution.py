@@ -3,7 +3,7 @@
 import streamlit as st
 
 from handoff import metrics, ui
-from handoff.attribution import view
+from handoff.attribution import leakage, view
 from handoff.charts import fmt_count, fmt_usd
 from handoff.text import md
 
@@ -141,10 +141,10 @@ with leakage_tab:
     elif bands["current_mql_count"].sum() == 0:
         ui.no_data("MQLs")
     else:
-        parts = view.shift_share_parts(bands)
-        ui.markdown(view.shift_share_sentence(parts))
+        parts = leakage.shift_share_parts(bands)
+        ui.markdown(leakage.shift_share_sentence(parts))
         st.plotly_chart(
-            view.waterfall_chart(parts, before.describe().split(" · ")[0], f.describe().split(" · ")[0])
+            leakage.waterfall_chart(parts, before.describe().split(" · ")[0], f.describe().split(" · ")[0])
         )
         ui.caption(
             md(
@@ -154,7 +154,7 @@ with leakage_tab:
                 "after their period to be won."
             )
         )
-        st.dataframe(view.shift_share_table(bands), hide_index=True)
+        st.dataframe(leakage.shift_share_table(bands), hide_index=True)
         ui.download_csv(bands, "attribution_shift_share")
     st.subheader("Lead quality × follow-up speed")
     rate = st.segmented_control(
@@ -167,21 +167,21 @@ with leakage_tab:
         bind="query-params",
     )
     grid = ui.query("attribution__quality_speed_grid", f)
-    st.plotly_chart(view.grid_chart(grid, rate))
+    st.plotly_chart(leakage.grid_chart(grid, rate))
     thin = grid[(grid["mql_count"] > 0) & grid["is_thin"]]
     if len(thin):
         ui.warning(
-            f"{len(thin)} cells rest on fewer than {view.THIN_CELL} MQLs: left uncoloured, read with care.",
+            f"{len(thin)} cells rest on fewer than {leakage.THIN_CELL} MQLs: left uncoloured, read with care.",
             icon=":material/warning:",
         )
-    st.dataframe(view.grid_table(grid), hide_index=True)
+    st.dataframe(leakage.grid_table(grid), hide_index=True)
     ui.download_csv(grid, "attribution_quality_speed")
     st.subheader("Where MQLs stop before SQL")
     loss = ui.query("attribution__mql_sql_loss", f)
-    st.plotly_chart(view.loss_chart(loss))
+    st.plotly_chart(leakage.loss_chart(loss))
     ui.caption(
         "Each MQL of the window that has not reached SQL, by its one reason; colour: whose lever it is "
         "(marketing, sales, shared). The follow-up SLA is 24 h (1 h from score 80), wall clock."
     )
-    st.dataframe(view.loss_table(loss), hide_index=True)
+    st.dataframe(leakage.loss_table(loss), hide_index=True)
     ui.download_csv(loss, "attribution_mql_sql_loss")

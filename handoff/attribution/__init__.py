@@ -17,7 +17,8 @@ The package, in the order its modules build on each other:
 - `credit`: each journey row's exact cents under every model;
 - `queries`: the computed queries (attribution__credit, attribution__touch_credit,
   attribution__receipt, attribution__deals, attribution__scope_totals), registered on import;
-- `view`: what the Attribution page and the meeting pack show (tables, sentences, charts).
+- `view`: what the Attribution page and the meeting pack show (tables, sentences, charts);
+- `leakage`: the same for leakage without blame (mix, rate and interaction, the grid, the loss).
 
 `python -m handoff attribution-paths FILE.csv` (in handoff.cli) runs `paths` over a file.
 
