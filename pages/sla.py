@@ -106,6 +106,9 @@ st.plotly_chart(view.trend_chart(trend, policies))
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
     ui.table(view.for_people(trend), "sla_compliance_by_month", column_config=rates)
 
+# With a CRM link template configured, every lead in the lists opens its record there.
+crm = view.crm_lead_url()
+RECORD_LINK = {view.RECORD_COLUMN: st.column_config.LinkColumn(display_text="Open in CRM")}
 reps, sources, breaches, queue, speed = st.tabs(
     ["Per rep", "Per channel or campaign", "Breaches", "Live queue", "Effect of speed"]
 )
@@ -146,7 +149,11 @@ with breaches:
         f"{fmt_count(len(found))} breaches in the window, the biggest misses of each policy first: "
         "MQLs with their owner, months with the team."
     )
-    ui.table(view.for_people(found), "sla_breaches")
+    ui.table(
+        view.with_record_links(view.for_people(found), found["lead_id"], crm),
+        "sla_breaches",
+        column_config=RECORD_LINK,
+    )
 with queue:
     waiting = ui.query("sla__live_queue", f, policies=text)
     left, middle, right = st.columns(3)
@@ -159,10 +166,10 @@ with queue:
             label=f"{metrics.label('waiting_mql_count')}, due within {hours} h",
         )
     ui.caption(
-        f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Hours left count the clock to the "
-        "deadline; business hours left count only the working hours of the lead's region."
+        f"Most urgent first, as of {as_of:%d %b %Y %H:%M} UTC. Time left is on each policy's own clock: "
+        "business hours count only the working hours of the lead's region."
     )
-    ui.table(view.for_people(waiting), "sla_live_queue")
+    ui.table(view.queue_for_people(waiting, crm), "sla_live_queue", column_config=RECORD_LINK)
 with speed:
     clock = st.segmented_control(
         "Measure response time on",

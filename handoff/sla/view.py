@@ -7,6 +7,8 @@ draws them, so the page stays layout.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -283,3 +285,51 @@ def speed_chart(bands: pd.DataFrame) -> go.Figure:
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
     )
     return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# The lists people act on: time left on the policy's own clock, and a link to the lead in the CRM
+
+# A lead's record in the CRM, e.g. https://app.hubspot.com/contacts/PORTAL/record/0-1/{lead_id}.
+CRM_URL_SETTING = "HANDOFF_CRM_LEAD_URL"
+RECORD_COLUMN = "Record"
+
+
+def crm_lead_url() -> str | None:
+    """The configured link template for a lead's CRM record, if it is a web address with {lead_id}."""
+    template = os.environ.get(CRM_URL_SETTING, "").strip()
+    if not template.startswith(("https://", "http://")) or "{lead_id}" not in template:
+        return None
+    return template
+
+
+def with_record_links(shown: pd.DataFrame, lead_ids: pd.Series, template: str | None) -> pd.DataFrame:
+    """`shown` with a first column linking each row's lead to its CRM record (blank for rows without a
+    lead, such as a month's target); unchanged without a template. Ids are URL-quoted."""
+    if template is None:
+        return shown
+    links = [
+        template.replace("{lead_id}", quote(str(lead), safe="")) if isinstance(lead, str) and lead else None
+        for lead in lead_ids
+    ]
+    return shown.assign(**{RECORD_COLUMN: links})[[RECORD_COLUMN, *shown.columns]]
+
+
+def time_left_text(hours_left: float, business_hours_left: float, clock: str) -> str:
+    """What is left before the deadline, on the policy's own clock: '2 h 15 min of business hours'."""
+    hours = business_hours_left if clock == "business" else hours_left
+    if pd.isna(hours):
+        return "–"
+    minutes = max(0, round(float(hours) * 60))
+    told = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return f"{told} of business hours" if clock == "business" else told
+
+
+def queue_for_people(waiting: pd.DataFrame, template: str | None = None) -> pd.DataFrame:
+    """sla__live_queue as its owners act on it: one time left, on each policy's clock, after the lead."""
+    shown = for_people(waiting.drop(columns=["hours_left", "business_hours_left"]))
+    left = [
+        time_left_text(row.hours_left, row.business_hours_left, row.clock) for row in waiting.itertuples()
+    ]
+    shown.insert(shown.columns.get_loc(COLUMN_NAMES["due_at"]) + 1, "Time left", left)
+    return with_record_links(shown, waiting["lead_id"], template)

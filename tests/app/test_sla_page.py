@@ -89,3 +89,18 @@ def test_a_broken_policy_file_keeps_the_last_good_policies(app, tmp_path, monkey
     # Still the last good threshold (5 days), not the committed file's 3 days.
     assert at.number_input(key="sla_acceptance_decision_days").value == 5.0
     assert tiles(at)["Accept or reject every MQL"].value.endswith(" %")
+
+
+def test_the_queue_and_the_breaches_link_each_lead_to_the_crm(app, monkeypatch):
+    monkeypatch.setenv("HANDOFF_CRM_LEAD_URL", "https://crm.example/lead/{lead_id}")
+    at = app("sla")
+    no_exception(at)
+    tables = [df.value for df in at.dataframe if "Record" in df.value.columns]
+    assert len(tables) == 2  # the breach list and the live queue
+    for table in tables:
+        leads = table["Lead"] if "Lead" in table.columns else table["Item"]
+        linked = table["Record"].notna()
+        assert linked.any()
+        assert (table.loc[linked, "Record"] == "https://crm.example/lead/" + leads[linked]).all()
+    queue = next(t for t in tables if "Time left" in t.columns)
+    assert queue["Time left"].str.contains(r"\d+ (h \d\d )?min").all()
