@@ -20,7 +20,7 @@ from handoff import db, funnel, funnel_charts, metrics, overview, sla, text
 from handoff.attribution import leakage
 from handoff.attribution import view as attribution_view
 from handoff.attribution.models import MODEL_LABELS
-from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
+from handoff.charts import TEAM_COLORS, fmt_label, fmt_pct, fmt_usd
 from handoff.files import replacing_file
 from handoff.filters import Filters
 from handoff.sla import view as sla_view
@@ -154,9 +154,14 @@ class _Pack:
         wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(
             columns=MODEL_LABELS
         )
+        # Every model shares out the same total: the last row says so.
+        wide.loc["Total"] = wide.sum()
+        wide.index = [fmt_label(key) for key in wide.index]
+        shown = wide.map(fmt_usd).rename_axis("Team").reset_index()
+        shown.columns.name = None
         return {
             "ranges": ranges,
-            "table": _table(wide.map(fmt_usd).reset_index().rename(columns={"key": "team"})),
+            "table": _table(shown),
             "figure": self.figure(attribution_view.range_chart(team_credit, {}, "team")),
         }
 

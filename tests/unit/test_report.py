@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from handoff import db
+from handoff.charts import fmt_usd
 from handoff.cli import main
 from handoff.filters import Filters
 from handoff.report import build_report
@@ -21,6 +23,31 @@ def test_every_section_with_the_filters_and_generation_time(demo_db):
     assert "generated 2026-07-01 08:30 UTC" in document
     assert document.count("<script") >= 3 and document.count("plotly.js v") == 1  # plotly embedded once
     assert "cdn" not in document.lower().split("<script", 1)[0]
+
+
+def test_the_attribution_table_names_its_teams_and_totals_every_model(demo_db):
+    document = build_report(Q2, db_path=demo_db, generated_at=FIXED)
+    section = document[document.index('<h2 id="attribution">') : document.index('<h2 id="leakage">')]
+    table = section[section.index("<table") : section.index("</table>")]
+    header = re.findall(r"<th>([^<]*)</th>", table)
+    assert header == [
+        "Team",
+        "First touch",
+        "Last touch",
+        "Linear",
+        "Time decay",
+        "U-shaped",
+        "W-shaped",
+        "Full path",
+        "Markov chain",
+        "Shapley value",
+    ]
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    assert [row[0] for row in rows][-1] == "Total" and {"Marketing", "Sales"} <= {row[0] for row in rows}
+    total = fmt_usd(
+        db.run_query("attribution__scope_totals", Q2, db=demo_db, basis="revenue")["total_usd"].iloc[0]
+    )
+    assert rows[-1][1:] == [total] * 9  # every model shares out the same revenue
 
 
 def test_the_same_database_and_arguments_give_the_same_file(demo_db):
