@@ -313,7 +313,13 @@ HEADLINE_CHECKS = (
 
 
 def tables_for_people(frame: pd.DataFrame) -> pd.DataFrame:
-    """data__table_health with column names for people."""
+    """data__table_health with column names for people: days as '1 Apr 2024', '–' where a table has
+    no dates (people), never a raw timestamp or None."""
+    frame = frame.assign(
+        earliest_at=frame["earliest_at"].map(_day_text),
+        latest_at=frame["latest_at"].map(_day_text),
+        days_since_latest=frame["days_since_latest"].map(lambda d: "–" if pd.isna(d) else f"{int(d):,}"),
+    )
     return frame.drop(columns="table_order").rename(
         columns={
             "table_name": "Table",
@@ -324,6 +330,10 @@ def tables_for_people(frame: pd.DataFrame) -> pd.DataFrame:
             "days_since_latest": "Days since latest",
         }
     )
+
+
+def _day_text(value) -> str:
+    return "–" if pd.isna(value) else f"{pd.Timestamp(value):%-d %b %Y}"
 
 
 def checks_for_people(frame: pd.DataFrame) -> pd.DataFrame:

@@ -44,3 +44,25 @@ def test_no_banner_without_dated_records_and_the_limit_comes_from_the_environmen
     assert "more than 3" in ingest.stale_data_warning(health(leads=("2026-01-01", 4)))
     monkeypatch.delenv("HANDOFF_STALE_AFTER_DAYS")
     assert ingest.stale_after_days() == ingest.STALE_AFTER_DAYS == 14
+
+
+def test_the_tables_read_as_days_and_a_table_without_dates_as_a_dash():
+    frame = health(leads=("2026-06-30 21:51", 155))
+    frame["table_order"] = range(1, 7)
+    frame["row_count"] = [43, 0, 40000, 0, 0, 0]
+    frame["dated_by"] = [
+        "no dates",
+        "start_date, end_date",
+        "created_at",
+        "touched_at",
+        "created_at",
+        "period_start",
+    ]
+    frame["earliest_at"] = pd.to_datetime([None, None, "2024-04-01 03:21", None, None, None])
+    shown = ingest.tables_for_people(frame).set_index("Table")
+    assert shown.loc["leads", ["Earliest", "Latest", "Days since latest"]].tolist() == [
+        "1 Apr 2024",
+        "30 Jun 2026",
+        "155",
+    ]
+    assert shown.loc["people", ["Earliest", "Latest", "Days since latest"]].tolist() == ["–", "–", "–"]
