@@ -103,4 +103,4 @@ def test_the_queue_and_the_breaches_link_each_lead_to_the_crm(app, monkeypatch):
         assert linked.any()
         assert (table.loc[linked, "Record"] == "https://crm.example/lead/" + leads[linked]).all()
     queue = next(t for t in tables if "Time left" in t.columns)
-    assert queue["Time left"].str.contains(r"\d+ (h \d\d )?min").all()
+    assert queue["Time left"].str.contains(r"\d+ (?:h \d\d )?min").all()
