@@ -130,6 +130,10 @@ _UPPER = {
 }
 
 
+# Result columns that hold stored codes rather than names: tables show them through fmt_label.
+CODED_COLUMNS = frozenset({"channel", "segment", "region", "owner_team", "team", "sourced_by"})
+
+
 def fmt_label(value) -> str:
     """A stored value as a label: 'paid_search' → 'Paid search', 'emea' → 'EMEA'."""
     if _missing(value):

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from handoff import auth, catalog, console, db, demo, ingest, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
+from handoff.charts import CODED_COLUMNS, fmt_label
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
 from handoff.text import Markdown, md
@@ -565,7 +566,8 @@ def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **
             )
             shown[metric.full_label] = values
         else:
-            shown[spec] = values
+            # A stored code (a channel, a team, a segment) reads as its label; the download keeps the code.
+            shown[spec] = values.map(fmt_label) if column in CODED_COLUMNS else values
     st.dataframe(
         shown,
         hide_index=True,

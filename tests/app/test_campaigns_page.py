@@ -41,3 +41,12 @@ def test_no_campaigns_in_an_empty_window(app):
     at = app("campaigns", period="Custom", start="2030-01-01", end="2030-01-31")
     no_exception(at)
     assert "No campaigns match these filters" in at.info[0].value
+
+
+def test_tables_show_channels_and_teams_as_people_read_them(app):
+    at = app("campaigns", period="Last quarter")
+    no_exception(at)
+    by_campaign = next(df.value for df in at.dataframe if "Campaign" in df.value.columns)
+    channels, teams = set(by_campaign["Channel"].dropna()), set(by_campaign["Owner team"].dropna())
+    assert {"Paid search", "Outbound SDR", "Direct mail"} <= channels  # the demo's codes paid_search, …
+    assert not {c for c in channels if "_" in c} and teams <= {"Marketing", "Sales"}
