@@ -128,7 +128,9 @@ with import_tab:
             ui.table(ingest.problems_for_people(checked.problems_frame), "data_check_problems")
             with st.expander("Examples: file, row (the header is row 1), column and value, 20 of each"):
                 ui.table(ingest.problems_for_people(checked.samples_frame), "data_check_examples")
-        if not checked.has_errors or quarantine:
+        # Errors refuse the import unless their rows are set aside.
+        may_write = not checked.has_errors or quarantine
+        if may_write:
             st.subheader("What the import replaces")
             replaced = checked.replacement(ui.query("data__table_counts"), quarantine)
             ui.warning(checked.replacement_sentence(ui.db_path().name, replaced, ui.as_of(), quarantine))
@@ -136,7 +138,7 @@ with import_tab:
             sure = st.checkbox(
                 f"Replace everything in {ui.db_path().name} with these files", key="data_import_sure"
             )
-        if (not checked.has_errors or quarantine) and (
+        if may_write and (
             st.button(
                 f"Import into {ui.db_path().name}",
                 type="primary",
