@@ -12,7 +12,8 @@ import pandas as pd
 
 from handoff import metrics, text
 from handoff.attribution.models import MODELS
-from handoff.charts import HANDOFF_COLOR, fmt_label
+from handoff.charts import HANDOFF_COLOR
+from handoff.labels import fmt_label
 
 TOTAL = "Total"
 # The headline tiles: (registry metric, key of `totals`).

@@ -110,36 +110,3 @@ def fmt_days(days) -> str:
     if _missing(days):
         return "–"
     return f"{float(days):.1f} d"
-
-
-# Words that keep their capitals when a stored value becomes a label.
-_UPPER = {
-    "na": "NA",
-    "emea": "EMEA",
-    "apac": "APAC",
-    "sdr": "SDR",
-    "ae": "AE",
-    "mql": "MQL",
-    "sal": "SAL",
-    "sql": "SQL",
-    "smb": "SMB",
-    "seo": "SEO",
-    "usd": "USD",
-    "cac": "CAC",
-    "roi": "ROI",
-}
-
-
-# Result columns that hold stored codes rather than names: tables show them through fmt_label.
-CODED_COLUMNS = frozenset({"channel", "segment", "region", "owner_team", "team", "sourced_by"})
-
-
-def fmt_label(value) -> str:
-    """A stored value as a label: 'paid_search' → 'Paid search', 'emea' → 'EMEA'."""
-    if _missing(value):
-        return "(none)"
-    words = str(value).replace("_", " ").split(" ")
-    if not words or not words[0]:
-        return str(value)
-    first = _UPPER.get(words[0].lower(), words[0][:1].upper() + words[0][1:])
-    return " ".join([first, *(_UPPER.get(w.lower(), w) for w in words[1:])])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 LIST_FIELDS = ("segments", "regions", "channels", "teams", "owners", "campaigns")
@@ -21,6 +22,16 @@ LIST_FIELD_LABELS = {
     "teams": "Sourced by",
     "owners": "Owner",
     "campaigns": "Campaign",
+}
+
+# The dimension of filters__options (and the URL key) each list filter draws its values from.
+LIST_FIELD_DIMENSIONS = {
+    "segments": "segment",
+    "regions": "region",
+    "channels": "channel",
+    "teams": "team",
+    "owners": "owner",
+    "campaigns": "campaign",
 }
 
 PERIODS = {
@@ -88,21 +99,29 @@ class Filters:
         length = self.end - self.start
         return self.with_window(self.start - length, self.start)
 
-    def describe(self) -> str:
-        """A one-line human description: the window and every active filter."""
+    def window_label(self) -> str:
+        """The window in words: '1 Jul 2026 – 30 Sep 2026', 'from 1 Jan 2026', 'all time'."""
         if self.start and self.end:
-            last_day = self.end - dt.timedelta(days=1)
-            parts = [f"{_day(self.start)} – {_day(last_day)}"]
-        elif self.start:
-            parts = [f"from {_day(self.start)}"]
-        elif self.end:
-            parts = [f"before {_day(self.end)}"]
-        else:
-            parts = ["all time"]
+            return f"{_day(self.start)} – {_day(self.end - dt.timedelta(days=1))}"
+        if self.start:
+            return f"from {_day(self.start)}"
+        if self.end:
+            return f"before {_day(self.end)}"
+        return "all time"
+
+    def describe(self, label: Callable[[str, str], str] | None = None) -> str:
+        """A one-line description: the window and every active filter.
+
+        `label(dimension, value)` names each value ('mid_market' → 'Mid-market'); without it the
+        stored values are shown.
+        """
+        parts = [self.window_label()]
         for name in LIST_FIELDS:
             value = getattr(self, name)
             if value:
-                parts.append(f"{LIST_FIELD_LABELS[name].lower()}: {', '.join(value)}")
+                dimension = LIST_FIELD_DIMENSIONS[name]
+                shown = [label(dimension, v) if label else v for v in value]
+                parts.append(f"{LIST_FIELD_LABELS[name].lower()}: {', '.join(shown)}")
         return " · ".join(parts)
 
 

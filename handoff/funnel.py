@@ -11,12 +11,9 @@ import datetime as dt
 import pandas as pd
 
 from handoff import db, metrics
-from handoff.charts import (
-    fmt_count,
-    fmt_label,
-    fmt_pct,
-)
+from handoff.charts import fmt_count, fmt_pct
 from handoff.filters import Filters, add_months
+from handoff.labels import fmt_label
 from handoff.text import Markdown, md
 
 # The demand waterfall of DESIGN.md: (order, stage, owner team). Display only; the SQL holds the rules.

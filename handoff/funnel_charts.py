@@ -22,7 +22,6 @@ from handoff.charts import (
     WARN_COLOR,
     fmt_count,
     fmt_days,
-    fmt_label,
     fmt_pct,
     team_color,
 )
@@ -36,6 +35,7 @@ from handoff.funnel import (
     stage_table,
     step_bases,
 )
+from handoff.labels import fmt_label
 
 EXIT_COLORS = {"disqualified": WARN_COLOR, "lost": BAD_COLOR, "open": NEUTRAL_COLOR}
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from handoff import funnel, metrics
-from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_label, fmt_pct, fmt_usd
+from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
+from handoff.labels import fmt_label
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from handoff import db, metrics, sla, text
-from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS, fmt_label
+from handoff.charts import HANDOFF_COLOR, SEQUENCE, TEAM_COLORS
 from handoff.filters import FILTER_PARAMS
+from handoff.labels import fmt_label
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
 
-from handoff import db, funnel, funnel_charts, metrics, overview, sla, text
+from handoff import db, funnel, funnel_charts, labels, metrics, overview, sla, text
 from handoff.attribution import leakage
 from handoff.attribution import view as attribution_view
 from handoff.attribution.models import MODEL_LABELS
-from handoff.charts import TEAM_COLORS, fmt_label, fmt_pct, fmt_usd
+from handoff.charts import TEAM_COLORS, fmt_pct, fmt_usd
 from handoff.files import replacing_file
 from handoff.filters import Filters
+from handoff.labels import fmt_label
 from handoff.sla import view as sla_view
 
 # The sections of the pack: (anchor, heading), in order.
@@ -81,6 +82,7 @@ class _Pack:
         self.figure = _Figures()
         self.policies = sla.load_policies_or_last_good()
         self.as_of = pd.Timestamp(self.query("data__as_of")["as_of_date"].iloc[0]).date()
+        self.names = labels.Names.from_frames(self.query("filters__options"), self.query("data__names"))
 
     def query(self, name: str, scope: Filters | None = None, **params) -> pd.DataFrame:
         return db.run_query(name, scope or self.filters, db=self.db_path, **params)
@@ -108,7 +110,7 @@ class _Pack:
         return {
             "tiles": tiles,
             "movements": [m.sentence() for m in movements],
-            "previous": self.before.describe().split(" · ")[0],
+            "previous": self.before.window_label(),
             "money_figure": self.figure(overview.money_vs_target_figure(months)),
         }
 
@@ -174,9 +176,7 @@ class _Pack:
         if bands.empty or bands["current_mql_count"].sum() == 0 or bands["previous_mql_count"].sum() == 0:
             return None
         shift = leakage.shift_share_parts(bands)
-        chart = leakage.waterfall_chart(
-            shift, self.before.describe().split(" · ")[0], self.filters.describe().split(" · ")[0]
-        )
+        chart = leakage.waterfall_chart(shift, self.before.window_label(), self.filters.window_label())
         return {
             "sentence": Markup(text.to_html(leakage.shift_share_sentence(shift))),
             "figure": self.figure(chart),
@@ -210,8 +210,8 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
     pack = _Pack(filters, db_path)
     meta = db.read_meta(db_path)
     return _TEMPLATES.get_template("meeting_pack.html.j2").render(
-        title=f"Handoff meeting pack · {filters.describe().split(' · ')[0]}",
-        filters=filters.describe(),
+        title=f"Handoff meeting pack · {filters.window_label()}",
+        filters=filters.describe(pack.names.option),
         as_of=f"{pack.as_of:%d %b %Y}",
         source=meta.get("source", "imported"),
         schema_version=meta.get("schema_version", "?"),

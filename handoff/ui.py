@@ -14,20 +14,25 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, catalog, console, db, demo, ingest, metrics, site, spreadsheet, text  # noqa: F401  (catalog: every query)
-from handoff.charts import CODED_COLUMNS, fmt_label
+from handoff import (  # noqa: F401  (catalog: every query)
+    auth,
+    catalog,
+    console,
+    db,
+    demo,
+    ingest,
+    labels,
+    metrics,
+    site,
+    spreadsheet,
+    text,
+)
+from handoff import filter_bar as filter_bar_widgets
 from handoff.errors import DatabaseMissing, HandoffError
-from handoff.filters import DEFAULT_PERIOD, LIST_FIELD_LABELS, PERIODS, Filters, period_window
+from handoff.filters import Filters
+from handoff.labels import CODED_COLUMNS, fmt_label
 from handoff.text import Markdown, md
 
-# URL key of each shared list filter, and the Filters field it feeds.
-LIST_FILTER_KEYS = {
-    "segment": "segments",
-    "region": "regions",
-    "channel": "channels",
-    "team": "teams",
-    "owner": "owners",
-}
 _build_lock = threading.Lock()
 
 
@@ -209,84 +214,19 @@ def as_of() -> dt.date:
 # The shared filter bar, bound to the URL
 
 
+def names() -> labels.Names:
+    """The names of the data's ids (people, campaigns) and the filter options' labels."""
+    return labels.Names.from_frames(query("filters__options"), query("data__names"))
+
+
 def filter_bar() -> Filters:
     """Draw the sidebar filters (their values live in the URL) and return the Filters they set."""
-    options = query("filters__options")
-    # Each list filter's options (value, label): the rows of its dimension, which is named as its URL key.
-    choices = {key: options.loc[options["dimension"] == key, ["value", "label"]] for key in LIST_FILTER_KEYS}
-    # The URL carries raw values (segment=smb), the same ones the CLI takes.
-    labels = {key: dict(zip(frame["value"], frame["label"], strict=True)) for key, frame in choices.items()}
-    notices = _unknown_url_values(labels)
-    today = as_of()
-
     with st.sidebar:
-        st.subheader("Filters")
-        period = st.selectbox(
-            "Period",
-            list(PERIODS),
-            index=list(PERIODS).index(DEFAULT_PERIOD),
-            format_func=PERIODS.get,
-            key="period",
-            bind="query-params",
-            help=f"Periods count back from {today:%d %b %Y}, the latest day in the data.",
-        )
-        if period == "custom":
-            default_start, default_end = period_window(DEFAULT_PERIOD, today)
-            left, right = st.columns(2)
-            start = left.date_input("From", value=default_start, key="start", bind="query-params")
-            last_day = right.date_input(
-                "To (inclusive)", value=default_end - dt.timedelta(days=1), key="end", bind="query-params"
-            )
-            if last_day < start:
-                notices.append("The custom period ends before it starts; showing its first day only.")
-                last_day = start
-            window = (start, last_day + dt.timedelta(days=1))
-        else:
-            window = period_window(period, today)
-        selected = {}
-        for key, field in LIST_FILTER_KEYS.items():
-            names = labels[key]
-            selected[field] = st.multiselect(
-                LIST_FIELD_LABELS[field],
-                list(names),
-                key=key,
-                bind="query-params",
-                placeholder="All",
-            )
+        chosen, notices = filter_bar_widgets.draw(query("filters__options"), names(), as_of())
     for notice in notices:
         warning(notice, icon=":material/link_off:")
-    filters = Filters(start=window[0], end=window[1], **selected)
-    st.session_state["handoff_filters"] = filters
-    return filters
-
-
-def _unknown_url_values(labels: dict[str, dict[str, str]]) -> list[str]:
-    """Values in the URL that no filter option matches: Streamlit drops them, we say so."""
-    notices = []
-    params = st.query_params
-    if "period" in params and params["period"] not in PERIODS.values():
-        notices.append(
-            f"The link's period “{params['period']}” isn't one we know; showing "
-            f"{PERIODS[DEFAULT_PERIOD].lower()} instead."
-        )
-    for key in ("start", "end"):
-        if key in params:
-            try:
-                dt.date.fromisoformat(params[key])
-            except ValueError:
-                notices.append(
-                    f"The link's {key} date “{params[key]}” isn't a date (YYYY-MM-DD); using the default."
-                )
-    for key, names in labels.items():
-        valid = set(names)
-        unknown = [value for value in params.get_all(key) if value and value not in valid]
-        if unknown:
-            what = LIST_FIELD_LABELS[LIST_FILTER_KEYS[key]].lower()
-            notices.append(
-                f"The link asks for {what} {', '.join(map(repr, unknown))}, which the data "
-                f"doesn't have; ignored."
-            )
-    return notices
+    st.session_state["handoff_filters"] = chosen
+    return chosen
 
 
 def filters() -> Filters:
@@ -314,7 +254,7 @@ def page_header(title: str, question: str) -> None:
     st.html(_APP_STYLE)
     st.title(title)
     markdown(question)
-    caption(f"Filters: {filters().describe()}")
+    caption(f"Filters: {filters().describe(names().option)}")
 
 
 # Set by app_frame for the page it is about to run; the page's header takes it.

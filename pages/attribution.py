@@ -143,9 +143,7 @@ with leakage_tab:
     else:
         parts = leakage.shift_share_parts(bands)
         ui.markdown(leakage.shift_share_sentence(parts))
-        st.plotly_chart(
-            leakage.waterfall_chart(parts, before.describe().split(" · ")[0], f.describe().split(" · ")[0])
-        )
+        st.plotly_chart(leakage.waterfall_chart(parts, before.window_label(), f.window_label()))
         ui.caption(
             md(
                 "Shift-share by lead-score band: *mix* is the change in which bands marketing sent (at last "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import campaigns, metrics, ui
+from handoff import campaigns, metrics, ui, url_state
 from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.charts import fmt_count, fmt_usd
 from handoff.funnel_charts import funnel_chart
@@ -11,12 +11,12 @@ from handoff.text import md
 ui.page_header("Campaigns", "What does each program cost, and what does it return?")
 f = ui.filters()
 # The URL carries model ids (campaigns_model=w_shaped), as the CLI does.
-model = st.columns([1, 2])[0].selectbox(
+model = url_state.coded_selectbox(
     "Attribution model for won revenue",
-    MODELS,
-    index=MODELS.index("linear"),
+    {m: MODEL_LABELS[m] for m in MODELS},
     key="campaigns_model",
-    bind="query-params",
+    default="linear",
+    where=st.columns([1, 2])[0],
 )
 perf = ui.query("campaigns__performance", f)
 if perf.empty or not perf[["lead_count", "cost_usd"]].to_numpy().any():

@@ -54,7 +54,7 @@ ui.caption(
     md(
         "Compared with {}. :orange[■] marketing owns it · :blue[■] sales owns it. Targets are monthly, "
         "prorated by day.",
-        f.previous().describe().split(" · ")[0],
+        f.previous().window_label(),
     )
 )
 

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from handoff.labels import MODEL_LABELS  # noqa: F401 (the models' names live with every other label)
+
 # The contract ids, in the order every table and chart lists them.
 MODELS = (
     "first_touch",
@@ -24,17 +26,6 @@ MODELS = (
     "markov",
     "shapley",
 )
-MODEL_LABELS = {
-    "first_touch": "First touch",
-    "last_touch": "Last touch",
-    "linear": "Linear",
-    "time_decay": "Time decay",
-    "u_shaped": "U-shaped",
-    "w_shaped": "W-shaped",
-    "full_path": "Full path",
-    "markov": "Markov chain",
-    "shapley": "Shapley value",
-}
 # Models computed per touch from its position and time (in SQL); the other two are population models.
 RULE_MODELS = MODELS[:7]
 POPULATION_MODELS = ("markov", "shapley")

@@ -15,11 +15,11 @@ from handoff.charts import (
     TEAM_COLORS,
     UNATTRIBUTED_COLOR,
     fmt_count,
-    fmt_label,
     fmt_pct,
     fmt_usd,
     team_color,
 )
+from handoff.labels import fmt_label
 from handoff.text import Markdown, md
 
 BASES = {"revenue": "Revenue", "pipeline": "Pipeline"}

@@ -8,6 +8,12 @@ from tests.fixtures import ROOT
 from tests.support import PAGES
 
 
+def url_values(at, key: str) -> list[str]:
+    """A URL parameter's values, however AppTest holds them (one value or a list)."""
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(app, page):
     at = app(page)
@@ -21,8 +27,21 @@ def test_filters_come_from_the_url_and_are_described_on_the_page(app):
     assert at.selectbox(key="period").value == "last_year"
     assert at.multiselect(key="segment").value == ["smb", "enterprise"]
     caption = said(at, "caption")
-    assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: smb, enterprise" in caption
+    assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: SMB, Enterprise" in caption
     assert not at.warning
+
+
+def test_list_filters_show_labels_and_keep_codes_in_the_url(app):
+    at = app("overview", segment=["mid_market"])
+    segment, owner = at.multiselect(key="segment"), at.multiselect(key="owner")
+    assert "Mid-market" in segment.options and "mid_market" not in segment.options
+    # Owners by name and role, never by person id.
+    assert owner.options and all(" (" in name and not name.startswith("P-") for name in owner.options)
+    segment.select("enterprise").run()
+    assert url_values(at, "segment") == ["mid_market", "enterprise"]
+    assert "segment: Mid-market, Enterprise" in said(at, "caption")
+    at.multiselect(key="segment").unselect("mid_market").unselect("enterprise").run()
+    assert "segment" not in at.query_params
 
 
 def test_a_bad_url_value_falls_back_with_a_visible_notice(app):
@@ -38,7 +57,8 @@ def test_filters_survive_switching_pages(app):
     at = app("overview", segment=["smb"])
     at.switch_page("pages/funnel.py").run()
     assert at.multiselect(key="segment").value == ["smb"]
-    assert "segment: smb" in said(at, "caption")
+    assert "segment: SMB" in said(at, "caption")
+    assert url_values(at, "segment") == ["smb"]  # the URL keeps the code on the new page
 
 
 def test_first_start_builds_the_demo_database(monkeypatch, tmp_path):

@@ -101,7 +101,7 @@ def test_every_page_shows_the_same_view_to_whoever_follows_its_link(server, page
     url = f"{server.url}/{'' if name == 'overview' else name}?{LINK}"
     open_app(page, url)
     assert_no_exception(page)
-    assert "segment: smb" in filters_caption(page)
+    assert "segment: SMB" in filters_caption(page)
     shown = settled_tiles(page)
     page.screenshot(path=str(OUTPUT / f"journey-{name}.png"), full_page=True)
     open_app(colleague, url)

@@ -34,7 +34,7 @@ def test_a_shared_link_opens_the_same_view(server, page):
     open_app(page, f"{server.url}/funnel?period=Last+year&segment=smb")
     assert_no_exception(page)
     caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
-    assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: smb" in caption
+    assert "1 Jan 2025 – 31 Dec 2025" in caption and "segment: SMB" in caption
 
 
 def test_navigation_keeps_the_filters(server, page):
@@ -43,7 +43,7 @@ def test_navigation_keeps_the_filters(server, page):
     page.wait_for_url("**/sla**")
     open_caption = page.locator('[data-testid="stCaptionContainer"]').first
     open_caption.wait_for()
-    assert "segment: enterprise" in open_caption.inner_text()
+    assert "segment: Enterprise" in open_caption.inner_text()
     assert "segment=enterprise" in page.url
 
 

@@ -66,5 +66,5 @@ def test_a_deep_link_on_the_first_run_gets_the_frame_and_its_page(page, demo_db)
         server.stop()
     assert_no_exception(page)
     assert titles == ["SLA"]
-    assert "segment: smb" in caption and "segment: smb" in funnel_caption
+    assert "segment: SMB" in caption and "segment: SMB" in funnel_caption
     assert "Filters" in seen and not seen & FILE_NAMES and "<streamlit nav>" not in seen, sorted(seen)

@@ -68,5 +68,10 @@ def test_add_months_clamps_to_short_months():
 
 
 def test_describe_names_the_window_and_each_filter():
-    text = Filters(start=D(2026, 1, 1), end=D(2026, 4, 1), segments=["smb", "enterprise"]).describe()
-    assert text == "1 Jan 2026 – 31 Mar 2026 · segment: smb, enterprise"
+    chosen = Filters(start=D(2026, 1, 1), end=D(2026, 4, 1), segments=["smb", "enterprise"])
+    assert chosen.describe() == "1 Jan 2026 – 31 Mar 2026 · segment: smb, enterprise"
+    # With the labels layer's names, as the pages and the meeting pack show it.
+    named = chosen.describe(lambda dimension, value: f"{dimension}={value.upper()}")
+    assert named == "1 Jan 2026 – 31 Mar 2026 · segment: segment=SMB, segment=ENTERPRISE"
+    assert chosen.window_label() == "1 Jan 2026 – 31 Mar 2026"
+    assert Filters().window_label() == "all time"

@@ -19,7 +19,7 @@ def test_every_section_with_the_filters_and_generation_time(demo_db):
     document = build_report(Q2.replace(segments=["smb"]), db_path=demo_db, generated_at=FIXED)
     for section in ("overview", "funnel", "sla-scorecard", "attribution", "leakage", "definitions"):
         assert f'<h2 id="{section}">' in document
-    assert "Filters: 1 Apr 2026 – 30 Jun 2026 · segment: smb" in document
+    assert "Filters: 1 Apr 2026 – 30 Jun 2026 · segment: SMB" in document
     assert "generated 2026-07-01 08:30 UTC" in document
     assert document.count("<script") >= 3 and document.count("plotly.js v") == 1  # plotly embedded once
     assert "cdn" not in document.lower().split("<script", 1)[0]

@@ -1,0 +1,160 @@
+"""The one labels layer: every stored code a person reads, in the words people use.
+
+Segments, regions, channels, teams, reasons, roles and models are stored as codes (`mid_market`,
+`paid_search`, `u_shaped`); people and campaigns by id. Filters, captions, tables, charts, the CLI's
+`table` format and the meeting pack show them through here. URLs, CSV and JSON keep the codes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# The attribution models' names, as the pickers, tables and the meeting pack show them.
+MODEL_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "time_decay": "Time decay",
+    "u_shaped": "U-shaped",
+    "w_shaped": "W-shaped",
+    "full_path": "Full path",
+    "markov": "Markov chain",
+    "shapley": "Shapley value",
+}
+
+# Codes whose words the general rule ('paid_search' → 'Paid search') would get wrong.
+_WORDS = {
+    "mid_market": "Mid-market",
+    "ai": "AI",
+    **MODEL_LABELS,
+}
+
+# Words that keep their capitals when a stored value becomes a label.
+_UPPER = {
+    "na": "NA",
+    "emea": "EMEA",
+    "apac": "APAC",
+    "latam": "LATAM",
+    "sdr": "SDR",
+    "ae": "AE",
+    "mql": "MQL",
+    "sal": "SAL",
+    "sql": "SQL",
+    "smb": "SMB",
+    "seo": "SEO",
+    "usd": "USD",
+    "cac": "CAC",
+    "roi": "ROI",
+    "crm": "CRM",
+}
+
+# Result columns that hold stored codes rather than names.
+CODED_COLUMNS = frozenset(
+    {
+        "channel",
+        "segment",
+        "region",
+        "owner_team",
+        "team",
+        "sourced_by",
+        "role",
+        "kind",
+        "model",
+        "exit_reason",
+        "lost_reason",
+        "disqualify_reason",
+        "reason",
+        "group_value",
+        "from_channel",
+        "to_channel",
+    }
+)
+
+# Id columns a name exists for, and the kind of name: people by name, campaigns by name.
+ID_COLUMNS = {
+    "owner_id": "person",
+    "person_id": "person",
+    "manager_id": "person",
+    "campaign_id": "campaign",
+    "source_campaign_id": "campaign",
+}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_label(value) -> str:
+    """A stored code as words: 'paid_search' → 'Paid search', 'emea' → 'EMEA', 'u_shaped' → 'U-shaped'."""
+    if _missing(value):
+        return "(none)"
+    text = str(value)
+    if text in _WORDS:
+        return _WORDS[text]
+    words = text.replace("_", " ").split(" ")
+    if not words or not words[0]:
+        return text
+    first = _UPPER.get(words[0].lower(), words[0][:1].upper() + words[0][1:])
+    return " ".join([first, *(_UPPER.get(w.lower(), w) for w in words[1:])])
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names the data gives its ids: people and campaigns (from `filters__options`)."""
+
+    people: Mapping[str, str] = field(default_factory=dict)
+    campaigns: Mapping[str, str] = field(default_factory=dict)
+    # A filter option's label as the sidebar lists it ('Ivan Romano (SDR)').
+    options: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_frames(cls, options: pd.DataFrame, names: pd.DataFrame) -> Names:
+        """Names from the rows of `filters__options` and `data__names`."""
+        named = {"owner", "campaign"}
+        labelled = {
+            (dimension, value): (label if dimension in named else fmt_label(value))
+            for dimension, value, label in options[["dimension", "value", "label"]].itertuples(index=False)
+        }
+        by_kind = {
+            kind: dict(zip(rows["id"], rows["name"], strict=True)) for kind, rows in names.groupby("kind")
+        }
+        return cls(people=by_kind.get("person", {}), campaigns=by_kind.get("campaign", {}), options=labelled)
+
+    def option(self, dimension: str, value) -> str:
+        """A shared filter's value as the sidebar shows it: a name, or the code in words."""
+        return self.options.get((dimension, value)) or fmt_label(value)
+
+    def of_id(self, kind: str, value) -> str:
+        """A person's or a campaign's name ('–' for none, the id itself when the data names it nowhere)."""
+        if _missing(value):
+            return "–"
+        names = self.people if kind == "person" else self.campaigns
+        return names.get(value, str(value))
+
+
+def readable(frame: pd.DataFrame, names: Names | None = None) -> pd.DataFrame:
+    """`frame` with its codes in words and its ids as names, for people to read (never for a download).
+
+    A coded column reads in words; an id column becomes the name it stands for, or goes when the frame
+    already has that name beside it (`owner_id` next to `owner_name`).
+    """
+    names = names or Names()
+    shown = frame.copy()
+    for column in frame.columns:
+        if column in CODED_COLUMNS and _is_text(frame[column]):
+            shown[column] = frame[column].map(lambda v: "–" if _missing(v) else fmt_label(v))
+        elif column in ID_COLUMNS:
+            beside = column.removesuffix("_id") + "_name"
+            if beside in frame.columns or f"{ID_COLUMNS[column]}_name" in frame.columns:
+                shown = shown.drop(columns=column)
+            else:
+                shown[column] = frame[column].map(lambda v, k=ID_COLUMNS[column]: names.of_id(k, v))
+    return shown
+
+
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
