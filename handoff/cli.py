@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from handoff import attribution, catalog, console, db, demo, ingest, metrics, report, spreadsheet
+from handoff import attribution, catalog, console, db, demo, ingest, labels, metrics, report, spreadsheet
 from handoff.errors import HandoffError, ParameterError
 from handoff.filters import LIST_FIELDS, Filters
 
@@ -170,6 +170,12 @@ def _query(args) -> int:
         return 0
     params = dict(args.param)
     frame = db.run_query(args.name, db=args.db, **params)
+    if args.format == "table":
+        # For people: codes in words, ids as names; csv and json keep the stored values.
+        names = labels.Names.from_frames(
+            db.run_query("filters__options", db=args.db), db.run_query("data__names", db=args.db)
+        )
+        frame = labels.readable(frame, names)
     write_frame(frame, args.format)
     return 0
 

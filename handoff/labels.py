@@ -50,6 +50,8 @@ _UPPER = {
     "cac": "CAC",
     "roi": "ROI",
     "crm": "CRM",
+    "id": "ID",
+    "utc": "UTC",
 }
 
 # Result columns that hold stored codes rather than names.
@@ -71,6 +73,10 @@ CODED_COLUMNS = frozenset(
         "group_value",
         "from_channel",
         "to_channel",
+        "industry",
+        "stage",
+        "status",
+        "lever",
     }
 )
 
@@ -139,22 +145,57 @@ class Names:
 def readable(frame: pd.DataFrame, names: Names | None = None) -> pd.DataFrame:
     """`frame` with its codes in words and its ids as names, for people to read (never for a download).
 
-    A coded column reads in words; an id column becomes the name it stands for, or goes when the frame
-    already has that name beside it (`owner_id` next to `owner_name`).
+    A coded column (by its query name, `channel`, or its header, "Channel") reads in words; an id
+    column becomes the name it stands for, or goes when the frame already has that name beside it
+    (`owner_id` next to `owner_name`).
     """
     names = names or Names()
     shown = frame.copy()
-    for column in frame.columns:
-        if column in CODED_COLUMNS and _is_text(frame[column]):
+    columns = {_column_key(column): column for column in frame.columns}
+    for key, column in columns.items():
+        if key in CODED_COLUMNS and _is_text(frame[column]):
             shown[column] = frame[column].map(lambda v: "–" if _missing(v) else fmt_label(v))
-        elif column in ID_COLUMNS:
-            beside = column.removesuffix("_id") + "_name"
-            if beside in frame.columns or f"{ID_COLUMNS[column]}_name" in frame.columns:
+        elif key in ID_COLUMNS:
+            kind = ID_COLUMNS[key]
+            if {key.removesuffix("_id") + "_name", f"{kind}_name"} & columns.keys():
                 shown = shown.drop(columns=column)
             else:
-                shown[column] = frame[column].map(lambda v, k=ID_COLUMNS[column]: names.of_id(k, v))
+                shown[column] = frame[column].map(lambda v, k=kind: names.of_id(k, v))
     return shown
+
+
+def _column_key(column) -> str:
+    """A column's query name, from either itself or its header: 'Owner id' → 'owner_id'."""
+    return str(column).strip().lower().replace(" ", "_")
 
 
 def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
+# Header suffixes that carry a unit, and the unit as a header shows it.
+_UNIT_SUFFIXES = {"_rate": " (%)", "_days": " (days)", "_hours": " (h)", "_usd": " ($)", "_at": " (UTC)"}
+
+
+def header(column: str) -> str:
+    """A query column as a header: 'speed_to_lead_hours' → 'Speed to lead (h)', 'mql_at' → 'MQL (UTC)'."""
+    name = str(column)
+    for suffix, unit in _UNIT_SUFFIXES.items():
+        if name.endswith(suffix) and name != suffix.strip("_"):
+            return fmt_label(name.removesuffix(suffix)) + unit
+    if name.startswith("is_"):
+        return fmt_label(name.removeprefix("is_")) + "?"
+    if name.endswith("_count"):
+        return fmt_label(name.removesuffix("_count")) + "s"
+    return fmt_label(name)
+
+
+def for_people(frame: pd.DataFrame, names: Names | None = None) -> pd.DataFrame:
+    """A record list for people: codes in words, ids as names, yes/no for flags, headers in words."""
+    shown = readable(frame, names)
+    for column in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[column]):
+            shown[column] = shown[column].map({True: "Yes", False: "No"}).fillna("–")
+        elif str(column).endswith("_rate"):
+            shown[column] = 100 * pd.to_numeric(shown[column], errors="coerce")
+    return shown.rename(columns={column: header(column) for column in shown.columns})

@@ -96,7 +96,7 @@ with compare:
         f"multi-touch models; each marker is one model. The {view.TOP_KEYS} largest by average share."
     )
     ui.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
-    st.dataframe(view.comparison_table(credit, labels, unit), hide_index=True)
+    ui.dataframe(view.comparison_table(credit, labels, unit))
     ui.download_csv(credit, f"attribution_credit_{basis}_{level}")
 
 with receipt_tab:
@@ -117,7 +117,7 @@ with receipt_tab:
         "model (each column adds up to the deal's amount). Markov and Shapley share the deal by its "
         "channels' removal effects and equally among its channels."
     )
-    st.dataframe(view.receipt_table(receipt, labels), hide_index=True)
+    ui.dataframe(view.receipt_table(receipt, labels))
     ui.download_csv(receipt, f"attribution_receipt_{deal_id}")
 
 with sourced_tab:
@@ -152,7 +152,7 @@ with leakage_tab:
                 "after their period to be won."
             )
         )
-        st.dataframe(leakage.shift_share_table(bands), hide_index=True)
+        ui.dataframe(leakage.shift_share_table(bands))
         ui.download_csv(bands, "attribution_shift_share")
     st.subheader("Lead quality × follow-up speed")
     rate = st.segmented_control(
@@ -172,7 +172,7 @@ with leakage_tab:
             f"{len(thin)} cells rest on fewer than {leakage.THIN_CELL} MQLs: left uncoloured, read with care.",
             icon=":material/warning:",
         )
-    st.dataframe(leakage.grid_table(grid), hide_index=True)
+    ui.dataframe(leakage.grid_table(grid))
     ui.download_csv(grid, "attribution_quality_speed")
     st.subheader("Where MQLs stop before SQL")
     loss = ui.query("attribution__mql_sql_loss", f)
@@ -181,5 +181,5 @@ with leakage_tab:
         "Each MQL of the window that has not reached SQL, by its one reason; colour: whose lever it is "
         "(marketing, sales, shared). The follow-up SLA is 24 h (1 h from score 80), wall clock."
     )
-    st.dataframe(leakage.loss_table(loss), hide_index=True)
+    ui.dataframe(leakage.loss_table(loss))
     ui.download_csv(loss, "attribution_mql_sql_loss")

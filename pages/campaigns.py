@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import campaigns, metrics, ui, url_state
+from handoff import campaigns, metrics, ui
 from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.charts import fmt_count, fmt_usd
 from handoff.funnel_charts import funnel_chart
@@ -11,7 +11,7 @@ from handoff.text import md
 ui.page_header("Campaigns", "What does each program cost, and what does it return?")
 f = ui.filters()
 # The URL carries model ids (campaigns_model=w_shaped), as the CLI does.
-model = url_state.coded_selectbox(
+model = ui.coded_selectbox(
     "Attribution model for won revenue",
     {m: MODEL_LABELS[m] for m in MODELS},
     key="campaigns_model",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import console, pivot, spreadsheet, ui
+from handoff import console, labels, pivot, spreadsheet, ui
 from handoff.text import md
 
 ui.page_header("Explore", "Which groups drive the numbers, and which records are behind them?")
@@ -113,7 +113,7 @@ def show_pivot():
     capped = " (the first of more; narrow the selection)" if len(records) == pivot.RECORD_LIMIT else ""
     rows = len(cells["dim1_values"])
     ui.caption(f"{len(records):,} {kind}{capped} behind {rows} selected row(s). {pivot.RECORDS_NOTE}")
-    st.dataframe(records, hide_index=True)
+    ui.dataframe(labels.for_people(records, ui.names()))
     downloads(records, f"records_{kind}")
 
 

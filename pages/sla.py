@@ -63,7 +63,7 @@ if policies != load.policies:
         icon=":material/science:",
     )
     agreed = ui.query("sla__scorecard", f, policies=load.text)
-    st.dataframe(view.for_people(view.compare_scorecards(agreed, card)), hide_index=True, column_config=rates)
+    ui.dataframe(view.for_people(view.compare_scorecards(agreed, card)), column_config=rates)
 
 ui.caption(
     f"Compliance = met / (met + breached). Items still inside their window at the data's latest "

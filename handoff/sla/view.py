@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from handoff import metrics, text
 from handoff.charts import TEAM_COLORS
 from handoff.filters import Filters, add_months
+from handoff.labels import fmt_label
 from handoff.sla.policies import Policies, answered_before_opening, hours_text
 
 TEAM_HEADINGS = {
@@ -169,8 +170,8 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(lambda status: STATUS_BADGES.get(status, (status,))[0])
         elif column == "clock":
             out[column] = out[column].map(CLOCK_NAMES)
-        elif column == "owner_team":
-            out[column] = out[column].str.capitalize()
+        elif column in ("owner_team", "group_label", "channel", "segment"):
+            out[column] = out[column].map(lambda code: "–" if pd.isna(code) else fmt_label(code))
     names = {column: COLUMN_NAMES[column] + (" (%)" if "_rate" in column else "") for column in out.columns}
     return out.rename(columns=names)
 

@@ -57,7 +57,7 @@ def test_level_and_unit_come_from_the_url(app):
     no_exception(at)
     assert at.segmented_control(key="attribution_level").value == "team"
     table = at.dataframe[0].value
-    assert set(table["Team"]) <= {"marketing", "sales", "unattributed"}
+    assert set(table["Team"]) <= {"Marketing", "Sales", "Unattributed"}  # the team codes in words
     assert "Linear $" in table.columns
 
 

@@ -80,7 +80,7 @@ def test_the_drill_down_narrows_to_one_group(app):
     at.selectbox(key="funnel_group_by").set_value("segment").run()
     at.selectbox(key="funnel_group_value").set_value("enterprise").run()
     no_exception(at)
-    assert set(at.dataframe[-1].value["Segment"]) == {"enterprise"}
+    assert set(at.dataframe[-1].value["Segment"]) == {"Enterprise"}
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from handoff import db
+from handoff import cli, db
 from tests.fixtures import ts
 
 PEOPLE = [
@@ -85,6 +85,39 @@ def test_filter_options_list_each_value_with_its_lead_count(make_db):
         ("owner", "P2", "Ben Moreau (sdr)", 1),
         ("campaign", "C1", "Spring webinar", 2),
     }
+
+
+def test_names_give_each_person_and_campaign_its_name(make_db):
+    path = make_db({"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS})
+    rows = db.run_query("data__names", db=path)
+    assert list(rows.itertuples(index=False, name=None)) == [
+        ("campaign", "C1", "Spring webinar"),
+        ("person", "M1", "Mia Chen"),
+        ("person", "P1", "Ada Okafor"),
+        ("person", "P2", "Ben Moreau"),
+    ]
+
+
+def test_the_cli_table_shows_words_and_names_and_csv_keeps_codes(make_db, capsys):
+    path = make_db({"people": PEOPLE, "campaigns": CAMPAIGNS, "leads": LEADS})
+    args = [
+        "query",
+        "funnel__leads",
+        "--db",
+        str(path),
+        "--param",
+        "start=2026-03-01",
+        "--param",
+        "end=2026-05-01",
+    ]
+    assert cli.main(args) == 0
+    table = capsys.readouterr().out
+    # L3 is sales-sourced outbound enterprise, owned by P1 (Ada Okafor): in words and by name.
+    assert "Outbound SDR" in table and "Enterprise" in table and "Ada Okafor" in table
+    assert "outbound_sdr" not in table and "P1" not in table and "owner_id" not in table
+    assert cli.main([*args, "--format", "csv"]) == 0
+    csv = capsys.readouterr().out
+    assert "outbound_sdr" in csv and ",P1," in csv
 
 
 def test_as_of_prefers_the_recorded_date(make_db):

@@ -208,4 +208,5 @@ def third_party_importers(package: str) -> set[str]:
 def test_one_module_opens_databases_and_one_draws_with_streamlit():
     # docs/architecture.md: the data path has one door to DuckDB; the library lays out through ui only.
     assert third_party_importers("duckdb") == {"handoff.connection", "handoff.db"}
-    assert third_party_importers("streamlit") == {"handoff.ui"}
+    drawing = third_party_importers("streamlit")
+    assert "handoff.ui" in drawing and all(m == "handoff.ui" or m.startswith("handoff.ui.") for m in drawing)

@@ -21,7 +21,7 @@ from handoff.filters import (
     period_window,
 )
 from handoff.labels import Names
-from handoff.url_state import coded_multiselect
+from handoff.ui.url_state import coded_multiselect
 
 # URL key of each list filter in the sidebar (its dimension in filters__options), and the Filters
 # field it feeds. Campaigns are filtered from the command line and Python only.

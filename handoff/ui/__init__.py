@@ -27,11 +27,11 @@ from handoff import (  # noqa: F401  (catalog: every query)
     spreadsheet,
     text,
 )
-from handoff import filter_bar as filter_bar_widgets
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import Filters
-from handoff.labels import CODED_COLUMNS, fmt_label
 from handoff.text import Markdown, md
+from handoff.ui import filter_bar as filter_bar_widgets
+from handoff.ui.url_state import coded_multiselect, coded_selectbox  # noqa: F401  (for the pages)
 
 _build_lock = threading.Lock()
 
@@ -492,35 +492,76 @@ def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **
 
     `columns` maps each column of `frame` to show, in order, to a metric id (its label, basis included,
     its definition as the header's help, its unit's format) or to a label for a column that is not a
-    metric (a segment, a stage). The download keeps the query's own columns and values.
+    metric (a segment, a stage), formatted from its name (`_rate` as %, `_usd` as $). The download keeps
+    the query's own columns and values.
     """
     shown, config = pd.DataFrame(index=frame.index), {}
+    # A stored code (a channel, a team) reads as its label; the download keeps the code.
+    readable = labels.readable(frame[list(columns)], names())
     for column, spec in columns.items():
-        values = frame[column]
-        if spec in metrics.registry():
-            metric = metrics.get(spec)
-            if metric.unit in ("rate", "points"):
-                values = 100 * pd.to_numeric(values, errors="coerce").astype(float)
-            config[metric.full_label] = st.column_config.NumberColumn(
-                metric.full_label, help=metric.help, format=_CELL_FORMATS[metric.unit]
+        values = readable[column] if column in readable else frame[column]
+        metric = metrics.get(spec) if spec in metrics.registry() else None
+        unit = metric.unit if metric else _unit_of(column)
+        if unit in ("rate", "points"):
+            values = 100 * pd.to_numeric(values, errors="coerce").astype(float)
+        label = metric.full_label if metric else spec
+        if unit in _CELL_FORMATS and pd.api.types.is_numeric_dtype(values):
+            config[label] = st.column_config.NumberColumn(
+                label, help=metric.help if metric else None, format=_CELL_FORMATS[unit]
             )
-            shown[metric.full_label] = values
-        else:
-            # A stored code (a channel, a team, a segment) reads as its label; the download keeps the code.
-            shown[spec] = values.map(fmt_label) if column in CODED_COLUMNS else values
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config=config | dataframe_args.pop("column_config", {}),
-        **dataframe_args,
-    )
+        shown[label] = values
+    dataframe(shown, column_config=config | dataframe_args.pop("column_config", {}), **dataframe_args)
     download_csv(frame, filename)
+
+
+# The unit a query column's name gives it, for a column that is not a registry metric.
+_NAME_UNITS = {"_rate": "rate", "_usd": "usd", "_days": "days", "_hours": "hours", "_pp": "points"}
+
+
+def _unit_of(column: str) -> str | None:
+    return next((unit for suffix, unit in _NAME_UNITS.items() if str(column).endswith(suffix)), None)
 
 
 def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
-    """Show a table with a CSV download under it (every table can be downloaded)."""
-    st.dataframe(frame, hide_index=True, **dataframe_args)
+    """Show a table, its codes in words and ids as names, with a CSV download of `frame` under it."""
+    dataframe(frame, **dataframe_args)
     download_csv(frame, filename)
+
+
+def dataframe(frame: pd.DataFrame, **dataframe_args):
+    """st.dataframe of `frame` for people: codes in words, ids as names, every cell in its format."""
+    shown = labels.readable(frame, names())
+    configured = dataframe_args.get("column_config", {})
+    for column in shown.columns:
+        if (configured.get(column) or {}).get("type_config", {}).get("type") == "link":
+            continue  # a link column's empty cells stay empty, not a link to "–"
+        if pd.api.types.is_bool_dtype(shown[column]):
+            shown[column] = shown[column].map({True: "Yes", False: "No"})
+        elif shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "–")
+    config = _cell_formats(shown) | dataframe_args.pop("column_config", {})
+    return st.dataframe(shown, column_config=config, **({"hide_index": True} | dataframe_args))
+
+
+# A column's format from the unit its header names; otherwise from its type.
+_HEADER_FORMATS = {"(%)": "%.1f %%", "($)": "$%,.0f", "(USD)": "$%,.0f", "(h)": "%.1f h", "(days)": "%.1f d"}
+
+
+def _cell_formats(frame: pd.DataFrame) -> dict:
+    """Column formats for a table, so no number or time shows raw: '38.4 %', '$12,345', '1 Apr 2024'."""
+    config = {}
+    for column in frame.columns:
+        values, name = frame[column], str(column)
+        unit = next((f for suffix, f in _HEADER_FORMATS.items() if name.endswith(suffix)), None)
+        if unit and pd.api.types.is_numeric_dtype(values):
+            config[column] = st.column_config.NumberColumn(format=unit)
+        elif pd.api.types.is_integer_dtype(values):
+            config[column] = st.column_config.NumberColumn(format="%,d")
+        elif pd.api.types.is_float_dtype(values):
+            config[column] = st.column_config.NumberColumn(format="%,.1f")
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            config[column] = st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")
+    return config
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:
