@@ -44,7 +44,7 @@ _SALES_LIGHT = "#74C0FC"  # sales' blue, lighter: sales-sourced leads carried on
 
 
 def _stage_label(stage: str, owner: str) -> str:
-    return f"<b>{stage}</b><br><span style='color:{team_color(owner)}'>{owner}</span>"
+    return f"<b>{stage}</b><br><span style='color:{team_color(owner)}'>{fmt_label(owner)}</span>"
 
 
 # The three parts of a stage's bar: who sourced its leads, and whether they joined the path there.
@@ -85,7 +85,7 @@ def funnel_chart(stages: pd.DataFrame) -> go.Figure:
             "height": 460,
             "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
             "yaxis": {"autorange": "reversed"},
-            "xaxis": {"range": [0, widest * 2.1], "title": {"text": "leads"}, "tickformat": ",d"},
+            "xaxis": {"range": [0, widest * 2.4], "title": {"text": "leads"}, "tickformat": ",d"},
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
         },
     )
@@ -108,22 +108,23 @@ def _funnel_part_traces(table: pd.DataFrame, labels: list[str]) -> list[dict]:
 
 
 def _stage_note(row) -> str:
-    """The words beside one stage's bar: its count, then how it was sourced (the first stage) or its
-    conversion from the previous and the first stage, and from SAL on where its leads came from."""
+    """The words beside one stage's bar, in short lines that fit beside the bar at 390 px: its count,
+    then how it was sourced (the first stage) or its conversion from the previous stage (with the
+    records it rests on) and from the first, and from SAL on where its leads came from."""
     note = f"<b>{fmt_count(row.reached_count)}</b>"
     if row.stage_order == 1:
         return note + (
-            f"  ·  {fmt_count(row.marketing_sourced_count)} marketing-, "
-            f"{fmt_count(row.sales_sourced_count)} sales-sourced"
+            f"<br>{fmt_count(row.marketing_sourced_count)} marketing-sourced"
+            f"<br>{fmt_count(row.sales_sourced_count)} sales-sourced"
         )
     thin = " · <b>thin</b>" if row.is_thin else ""
     note += (
-        f"  ·  {fmt_pct(row.from_previous_rate)} of previous (n = {fmt_count(row.previous_count)}{thin})"
-        f"  ·  {fmt_pct(row.from_first_rate)} of first"
+        f" · {fmt_pct(row.from_previous_rate)} of previous"
+        f"<br>n = {fmt_count(row.previous_count)}{thin} · {fmt_pct(row.from_first_rate)} of first"
     )
     if row.stage_order >= 3:
         note += (
-            f"<br>{fmt_count(row.reached_count - row.joined_count)} from the previous stage, "
+            f"<br>{fmt_count(row.reached_count - row.joined_count)} from previous, "
             f"{fmt_count(row.joined_count)} joined here"
         )
     return note
@@ -140,7 +141,7 @@ def _stage_annotations(table: pd.DataFrame, labels: list[str], widest: int) -> l
             "xanchor": "left",
             "align": "left",
             # The theme's text colour (light or dark) unless the stage is thin.
-            "font": {"color": BAD_COLOR} if row.stage_order > 1 and row.is_thin else {},
+            "font": {"size": 11} | ({"color": BAD_COLOR} if row.stage_order > 1 and row.is_thin else {}),
         }
         for row, label in zip(table.itertuples(), labels)
     ]
@@ -353,7 +354,7 @@ def _median_and_p90_markers(
 
 def _velocity_layout(velocity: pd.DataFrame, positions: np.ndarray) -> dict:
     """Steps down the side (named with their owner), days along a log scale."""
-    ticks = [f"{s} ({o})" for s, o in zip(velocity["step"], velocity["owner_team"])]
+    ticks = [f"{s} ({fmt_label(o)})" for s, o in zip(velocity["step"], velocity["owner_team"])]
     return {
         "yaxis": {"tickvals": positions, "ticktext": ticks, "autorange": "reversed"},
         "xaxis": {

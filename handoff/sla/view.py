@@ -13,9 +13,10 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from handoff import metrics, text
-from handoff.charts import TEAM_COLORS
+from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS
 from handoff.filters import Filters, add_months
 from handoff.labels import fmt_label
 from handoff.sla.policies import Policies, answered_before_opening, hours_text
@@ -172,8 +173,23 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(CLOCK_NAMES)
         elif column in ("owner_team", "group_label", "channel", "segment"):
             out[column] = out[column].map(lambda code: "–" if pd.isna(code) else fmt_label(code))
+    out = out[_headline_first(list(out.columns))]
     names = {column: COLUMN_NAMES[column] + (" (%)" if "_rate" in column else "") for column in out.columns}
     return out.rename(columns=names)
+
+
+# What a row is about; the compliance that judges it comes right after, before the counts behind it,
+# so it is in sight at 1440 px without scrolling.
+_ROW_NAMES = ("policy_name", "owner_team", "owner_name", "region", "group_label", "segment", "period_start")
+_HEADLINES = ("compliance_rate", "status", "acceptance_rate")
+
+
+def _headline_first(columns: list[str]) -> list[str]:
+    headlines = [c for c in _HEADLINES if c in columns]
+    if not headlines:
+        return columns
+    names = [c for c in columns if c in _ROW_NAMES]
+    return names + headlines + [c for c in columns if c not in names and c not in headlines]
 
 
 def _month_texts(values: pd.Series) -> pd.Series:
@@ -230,28 +246,51 @@ def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFr
 
 
 def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
-    """Monthly compliance per policy, in the owning team's colour (one dash style per policy)."""
-    figure = go.Figure()
-    dashes = ("solid", "dash", "dot", "dashdot")
-    for policy in policies.policies:
-        rows = trend[trend["policy_id"] == policy.id].sort_values("period_start")
-        same_team = [p.id for p in policies.policies if p.owner_team == policy.owner_team]
+    """Monthly compliance as small multiples, one panel per policy in the owning team's colour, each
+    with its goal: five policies on one set of axes zig-zag into each other."""
+    shown = policies.policies
+    cols = min(len(shown), 3) or 1
+    rows = -(-len(shown) // cols) or 1
+    titles = [text.plot(f"{p.name} ({fmt_label(p.owner_team)})") for p in shown]
+    figure = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        shared_yaxes=True,
+        vertical_spacing=0.16,
+        horizontal_spacing=0.04,
+    )
+    for index, policy in enumerate(shown):
+        row, col = index // cols + 1, index % cols + 1
+        months = trend[trend["policy_id"] == policy.id].sort_values("period_start")
         figure.add_scatter(
-            x=rows["period_start"],
-            y=100 * rows["compliance_rate"],
+            x=months["period_start"],
+            y=100 * months["compliance_rate"],
             mode="lines+markers",
-            name=text.plot(f"{policy.name} ({policy.owner_team})"),
+            name=text.plot(policy.name),
+            showlegend=False,
             connectgaps=False,
-            line={"color": TEAM_COLORS[policy.owner_team], "dash": dashes[same_team.index(policy.id) % 4]},
+            line={"color": TEAM_COLORS[policy.owner_team]},
             hovertemplate="%{x|%b %Y}: %{y:.1f} %<extra>" + text.plot(policy.name) + "</extra>",
+            row=row,
+            col=col,
         )
+        figure.add_hline(
+            y=policy.goal_pct,
+            line={"color": NEUTRAL_COLOR, "dash": "dash", "width": 1},
+            annotation_text=f"goal {policy.goal_pct:g} %",
+            annotation_position="bottom right",
+            annotation_font={"size": 10, "color": NEUTRAL_COLOR},
+            row=row,
+            col=col,
+        )
+    figure.update_yaxes(range=[0, 105], ticksuffix=" %", dtick=25)
+    figure.update_xaxes(tickformat="%b %Y", nticks=4)
     figure.update_layout(
-        title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached))",
-        height=420,
-        margin={"t": 50, "b": 10},
-        yaxis={"title": f"{metrics.label('policy_compliance_rate')} (%)", "range": [0, 105]},
-        xaxis={"title": "month"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        title=f"{metrics.get('policy_compliance_rate').label} by month (met ÷ (met + breached)), one panel per policy",
+        height=260 * rows + 60,
+        margin={"t": 80, "b": 10},
+        showlegend=False,
     )
     return figure
 

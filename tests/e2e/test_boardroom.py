@@ -19,7 +19,7 @@ import pytest
 
 from handoff.filters import Filters
 from handoff.report import write_report
-from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app
+from tests.e2e.conftest import OUTPUT, assert_no_exception, open_app, wait_until_idle
 from tests.support import PAGES, page_path
 
 pytestmark = pytest.mark.e2e
@@ -93,13 +93,30 @@ def test_every_page_reads_as_a_finished_product(browser, server, codes, slug, vi
         context = browser.new_context(viewport={"width": width, "height": 1000}, color_scheme=scheme)
         page = context.new_page()
         open_app(page, f"{server.url}/{page_path(slug)}{VIEWS[view]}")
+        settle(page)
         assert_no_exception(page)
         if width == 1440 and scheme == "light":
             found = problems(page.evaluate(VISIBLE_TEXT), codes)
             assert not found, f"{slug} ({view}): {found[:8]}"
         suffix = "" if scheme == "light" else "-dark"
-        page.screenshot(path=str(SHOTS / f"{slug}-{view}-{width}{suffix}.png"), full_page=True)
+        whole_page_screenshot(page, SHOTS / f"{slug}-{view}-{width}{suffix}.png")
         context.close()
+
+
+def settle(page) -> None:
+    """Wait until the page has drawn everything, charts and tiles included, and stays that way."""
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)
+    wait_until_idle(page)
+
+
+def whole_page_screenshot(page, path) -> None:
+    """The page from top to bottom: Streamlit scrolls inside its main area, so the window grows to it."""
+    width = page.viewport_size["width"]
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(1000, min(height, 12_000))})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path), full_page=True)
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,8 @@ def test_a_breakdown_table_and_the_drill_down(server, page):
     tables = page.locator('[data-testid="stDataFrame"]')
     assert tables.count() >= 6  # stages, breakdown, velocity, trend, exits, leads
     won = metric_value(page, "Won from the period's leads")
+    page.get_by_role("tab", name="The leads behind a number").click()
     assert page.get_by_text(f"{won} leads counted at Won").first.is_visible()
-    page.get_by_text("The leads behind a number").scroll_into_view_if_needed()
     page.screenshot(path=str(OUTPUT / "funnel-breakdown.png"), full_page=True)
 
 

@@ -69,7 +69,8 @@ def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_be
     assert list(carried.x) == [50, 0, 0, 4, 2, 1]  # sales-sourced, from the stage before
     assert list(joined.x) == [0, 0, 20, 1, 0, 0]
     assert [m + c + j for m, c, j in zip(marketing.x, carried.x, joined.x)] == [400, 100, 80, 20, 10, 5]
-    assert all(owner in label for owner, label in zip(OWNERS, marketing.y))  # the owner is always visible
+    # The owner is always visible, in words.
+    assert all(owner.capitalize() in label for owner, label in zip(OWNERS, marketing.y))
     line = figure.layout.shapes[0]
     # Between category 1 (MQL) and 2 (SAL).
     assert (line.y0, line.y1, line.line.color) == (1.5, 1.5, HANDOFF_COLOR)
@@ -77,12 +78,13 @@ def test_funnel_chart_shows_both_paths_in_their_teams_colours_and_the_handoff_be
     assert any("handoff" in n for n in notes)
     # MQL: 100 of the 350 marketing-sourced leads = 28.6 %. SAL: (80 − 20 joined) of 100 MQLs = 60.0 %,
     # 20.0 % of 400 leads. SQL → Opportunity rests on 20 records: thin.
-    assert any("28.6 % of previous (n = 350)  ·  25.0 % of first" in n for n in notes)
-    assert any(
-        "60.0 % of previous (n = 100)  ·  20.0 % of first<br>60 from the previous stage, 20 joined here" in n
-        for n in notes
+    # In short lines, so the notes fit beside the bars on a phone.
+    assert "<b>100</b> · 28.6 % of previous<br>n = 350 · 25.0 % of first" in notes
+    assert (
+        "<b>80</b> · 60.0 % of previous<br>n = 100 · 20.0 % of first<br>60 from previous, 20 joined here"
+        in notes
     )
-    assert any("50.0 % of previous (n = 20 · <b>thin</b>)  ·  2.5 % of first" in n for n in notes)
+    assert any("50.0 % of previous<br>n = 20 · <b>thin</b> · 2.5 % of first" in n for n in notes)
 
 
 def test_breakdown_table_has_every_step_and_sorts_by_the_one_asked():

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from handoff.charts import TEAM_COLORS
 from handoff.sla import view
+from handoff.sla.policy_file import load_policies
 
 
 def waiting() -> pd.DataFrame:
@@ -59,3 +61,25 @@ def test_no_links_without_a_web_address_that_names_the_lead(monkeypatch, templat
     monkeypatch.setenv(view.CRM_URL_SETTING, template)
     assert view.crm_lead_url() is None
     assert "Record" not in view.queue_for_people(waiting(), view.crm_lead_url()).columns
+
+
+def test_the_compliance_trend_is_one_panel_per_policy_with_its_goal():
+    policies = load_policies()  # data/sla_policies.toml: five policies, two teams
+    months = pd.to_datetime(["2026-04-01", "2026-05-01"])
+    trend = pd.DataFrame(
+        [
+            {"policy_id": p.id, "period_start": m, "compliance_rate": rate}
+            for p in policies.policies
+            for m, rate in zip(months, (0.5, 1.0), strict=True)
+        ]
+    )
+    figure = view.trend_chart(trend, policies)
+    assert len(figure.data) == len(policies.policies) == 5
+    # Each policy in its own panel (axes x, x2 … x5), in its owning team's colour, 0–100 %.
+    assert [t.xaxis for t in figure.data] == ["x", "x2", "x3", "x4", "x5"]
+    assert [t.line.color for t in figure.data] == [TEAM_COLORS[p.owner_team] for p in policies.policies]
+    assert list(figure.data[0].y) == [50.0, 100.0]
+    goals = [s.y0 for s in figure.layout.shapes]
+    assert goals == [p.goal_pct for p in policies.policies]
+    titles = {a.text for a in figure.layout.annotations}
+    assert all(f"{p.name} ({p.owner_team.capitalize()})" in titles for p in policies.policies)
