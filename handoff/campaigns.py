@@ -12,7 +12,7 @@ import pandas as pd
 
 from handoff import metrics, text
 from handoff.attribution.models import MODELS
-from handoff.charts import HANDOFF_COLOR
+from handoff.charts import HANDOFF_COLOR, channel_colors
 from handoff.labels import fmt_label
 
 TOTAL = "Total"
@@ -28,17 +28,17 @@ HEADLINE = (
 COLUMNS = {
     "campaign_name": "Campaign",
     "channel": "Channel",
-    "owner_team": "Owner team",
     "cost_usd": "campaign_cost_usd",
+    "attributed_revenue_usd": "attributed_revenue_usd",
+    "roi_rate": "roi_rate",
+    "cost_per_mql_usd": "cost_per_mql_usd",
+    "cac_usd": "cac_usd",
     "lead_count": "lead_count",
     "mql_count": "mql_count",
     "sal_count": "sal_count",
     "pipeline_usd": "pipeline_created_usd",
     "won_count": "won_deal_count",
-    "attributed_revenue_usd": "attributed_revenue_usd",
-    "cost_per_mql_usd": "cost_per_mql_usd",
-    "cac_usd": "cac_usd",
-    "roi_rate": "roi_rate",
+    "owner_team": "Owner team",
 }
 REASON_COLUMNS = {
     "outcome": "Outcome",
@@ -71,20 +71,32 @@ def performance(perf: pd.DataFrame, credit: pd.DataFrame) -> pd.DataFrame:
 
 def by_channel(campaigns: pd.DataFrame) -> pd.DataFrame:
     """The campaign rows summed per channel, with the same ratios."""
-    sums = [
-        "cost_usd",
-        "lead_count",
-        "mql_count",
-        "sal_count",
-        "pipeline_usd",
-        "won_count",
-        "sourced_bookings_usd",
-        "attributed_revenue_usd",
-    ]
     frame = campaigns.assign(channel=campaigns["channel"].fillna("(no source campaign)"))
-    return _ratios(frame.groupby("channel", as_index=False)[sums].sum()).sort_values(
+    return _ratios(frame.groupby("channel", as_index=False)[list(SUMMED)].sum()).sort_values(
         "cost_usd", ascending=False
     )
+
+
+# The columns whose sum means something: a totals row adds them up and derives the ratios again.
+SUMMED = (
+    "cost_usd",
+    "lead_count",
+    "mql_count",
+    "sal_count",
+    "pipeline_usd",
+    "won_count",
+    "sourced_bookings_usd",
+    "attributed_revenue_usd",
+)
+
+
+def with_total_row(frame: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """`frame` with a last row, labelled Total, of its sums and the ratios of those sums (the ROI of
+    the whole, not a sum of ROIs)."""
+    sums = {c: frame[c].sum() for c in SUMMED if c in frame.columns}
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    total = _ratios(pd.DataFrame([{**dict.fromkeys(text_columns, ""), label_column: TOTAL, **sums}]))
+    return pd.concat([frame, total], ignore_index=True)
 
 
 def totals(campaigns: pd.DataFrame, credit: pd.DataFrame) -> dict[str, float]:
@@ -106,18 +118,21 @@ __all__ = ["MODELS", "TOTAL", "by_channel", "performance", "totals"]
 
 
 def spend_figure(monthly: pd.DataFrame):
-    """Monthly campaign spend (bars, by channel) against the pipeline its leads created (line)."""
+    """Monthly campaign spend (bars, by channel, each its own colour) against the pipeline its leads
+    created (line, right axis); both axes from zero, the legend under the chart."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
     if monthly.empty:
         return figure
     months = monthly.assign(month=pd.to_datetime(monthly["month_start"]).dt.strftime("%b %Y"))
+    colors = channel_colors(months["channel"])
     for channel, rows in months.groupby("channel", sort=True):
         figure.add_bar(
             x=rows["month"],
             y=rows["cost_usd"],
             name=text.plot(fmt_label(channel)),
+            marker_color=colors[str(channel)],
             hovertemplate="%{x}: $%{y:,.0f} spent<extra>" + text.plot(fmt_label(channel)) + "</extra>",
         )
     pipeline = months.groupby("month", sort=False)["pipeline_usd"].sum()
@@ -130,16 +145,19 @@ def spend_figure(monthly: pd.DataFrame):
         line={"color": HANDOFF_COLOR, "width": 3},
         hovertemplate="%{x}: $%{y:,.0f} pipeline<extra></extra>",
     )
+    money = {"tickformat": "$.2~s", "rangemode": "tozero", "nticks": 6}
     figure.update_layout(
         barmode="stack",
-        height=420,
-        yaxis={"title": f"{metrics.label('spend_usd')} (USD)", "tickformat": "$~s"},
+        height=460,
+        yaxis={"title": f"{metrics.label('spend_usd')} (USD)", **money},
         yaxis2={
             "title": f"{metrics.label('campaign_pipeline_usd')} (USD)",
             "overlaying": "y",
             "side": "right",
-            "tickformat": "$~s",
             "showgrid": False,
+            **money,
         },
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        margin={"t": 20, "b": 10},
     )
     return figure

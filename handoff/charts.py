@@ -50,6 +50,30 @@ pio.templates["handoff"] = pio.templates.merge_templates(
 pio.templates.default = "handoff"
 
 
+# Channels (eleven in the demo) need colours that stay apart from each other and from the teams':
+# Paul Tol's "muted" qualitative scheme, colour-blind safe, then a grey.
+CHANNEL_PALETTE = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#661100",
+    "#6699CC",
+    "#888888",
+)
+
+
+def channel_colors(channels) -> dict[str, str]:
+    """A distinct colour for each channel, in name order, so a chart's legend reads in a fixed order."""
+    ordered = sorted({str(c) for c in channels})
+    return {c: CHANNEL_PALETTE[i % len(CHANNEL_PALETTE)] for i, c in enumerate(ordered)}
+
+
 def team_color(team: str | None) -> str:
     """The colour of a team; anything else (unattributed, shared) is neutral."""
     return TEAM_COLORS.get(team or "", NEUTRAL_COLOR)

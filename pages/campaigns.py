@@ -35,17 +35,26 @@ ui.caption(
 
 by_campaign, by_channel, over_time = st.tabs(["By campaign", "By channel", "Spend against results"])
 with by_campaign:
-    ui.metric_table(table, "campaign_performance", campaigns.COLUMNS)
+    ui.metric_table(
+        campaigns.with_total_row(table, "campaign_name"),
+        "campaign_performance",
+        campaigns.COLUMNS,
+        column_config={"Campaign": st.column_config.TextColumn(pinned=True)},
+        download=table,
+    )
     ui.caption(
         f"Totals: {fmt_usd(total['cost_usd'])} cost, {fmt_count(total['lead_count'])} leads, "
         f"{fmt_count(total['mql_count'])} MQLs, {fmt_usd(total['pipeline_usd'])} pipeline, "
         f"{fmt_count(total['won_count'])} won deals — the Overview's figures for the same filters."
     )
 with by_channel:
+    channels = campaigns.by_channel(table)
     ui.metric_table(
-        campaigns.by_channel(table),
+        campaigns.with_total_row(channels, "channel"),
         "channel_performance",
         {c: label for c, label in campaigns.COLUMNS.items() if c not in ("campaign_name", "owner_team")},
+        column_config={"Channel": st.column_config.TextColumn(pinned=True)},
+        download=channels,
     )
 with over_time:
     monthly = ui.query("campaigns__spend_by_month", f)

@@ -487,13 +487,19 @@ _CELL_FORMATS = {
 }
 
 
-def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **dataframe_args) -> None:
+def metric_table(
+    frame: pd.DataFrame,
+    filename: str,
+    columns: dict[str, str],
+    download: pd.DataFrame | None = None,
+    **dataframe_args,
+) -> None:
     """A table whose columns are registry metrics or plain labels, with a CSV download of `frame`.
 
     `columns` maps each column of `frame` to show, in order, to a metric id (its label, basis included,
     its definition as the header's help, its unit's format) or to a label for a column that is not a
     metric (a segment, a stage), formatted from its name (`_rate` as %, `_usd` as $). The download keeps
-    the query's own columns and values.
+    the query's own columns and values (of `download` if given, e.g. without a totals row).
     """
     shown, config = pd.DataFrame(index=frame.index), {}
     # A stored code (a channel, a team) reads as its label; the download keeps the code.
@@ -511,7 +517,7 @@ def metric_table(frame: pd.DataFrame, filename: str, columns: dict[str, str], **
             )
         shown[label] = values
     dataframe(shown, column_config=config | dataframe_args.pop("column_config", {}), **dataframe_args)
-    download_csv(frame, filename)
+    download_csv(frame if download is None else download, filename)
 
 
 # The unit a query column's name gives it, for a column that is not a registry metric.

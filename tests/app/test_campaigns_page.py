@@ -1,5 +1,7 @@
 """The Campaigns page in AppTest on the demo company."""
 
+import pytest
+
 from handoff import campaigns
 from handoff import metrics as registry
 from tests.app.conftest import no_exception, tile
@@ -49,4 +51,9 @@ def test_tables_show_channels_and_teams_as_people_read_them(app):
     by_campaign = next(df.value for df in at.dataframe if "Campaign" in df.value.columns)
     channels, teams = set(by_campaign["Channel"].dropna()), set(by_campaign["Owner team"].dropna())
     assert {"Paid search", "Outbound SDR", "Direct mail"} <= channels  # the demo's codes paid_search, …
-    assert not {c for c in channels if "_" in c} and teams <= {"Marketing", "Sales"}
+    assert not {c for c in channels if "_" in c} and teams <= {"Marketing", "Sales", ""}
+    # The last row totals the table: its cost is the sum of the campaigns' costs.
+    total = by_campaign.iloc[-1]
+    assert total["Campaign"] == "Total" and total["Channel"] == ""
+    cost = registry.get("campaign_cost_usd").full_label
+    assert total[cost] == pytest.approx(by_campaign[cost].iloc[:-1].sum())
