@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from handoff import funnel, metrics
-from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_pct, fmt_usd
+from handoff.charts import HANDOFF_COLOR, NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 from handoff.labels import fmt_label
 
@@ -519,14 +519,15 @@ def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movemen
 
 
 def money_vs_target_figure(quarter_months: pd.DataFrame):
-    """Pipeline and bookings per month as bars, each month's target as a marker."""
+    """Pipeline and bookings per month as bars, each month's target as a labelled marker over its bar
+    (the two targets in two colours, so neither is taken for the other)."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
     months = quarter_months["month_start"].dt.strftime("%b %Y")
-    for column, target, name, opacity in (
-        ("pipeline_created_usd", "pipeline_target_usd", "Pipeline created", 0.45),
-        ("bookings_usd", "bookings_target_usd", "Bookings", 1.0),
+    for column, target, name, opacity, target_color in (
+        ("pipeline_created_usd", "pipeline_target_usd", "Pipeline created", 0.45, NEUTRAL_COLOR),
+        ("bookings_usd", "bookings_target_usd", "Bookings", 1.0, HANDOFF_COLOR),
     ):
         figure.add_bar(
             x=months,
@@ -541,12 +542,21 @@ def money_vs_target_figure(quarter_months: pd.DataFrame):
             x=months,
             y=quarter_months[target],
             name=f"{name} target",
-            mode="markers",
+            mode="markers+text",
             offsetgroup=name,
-            marker={"symbol": "line-ew-open", "size": 34, "color": NEUTRAL_COLOR, "line": {"width": 3}},
+            text=[f"target {fmt_usd(v)}" if pd.notna(v) else "" for v in quarter_months[target]],
+            textposition="top center",
+            textfont={"size": 10, "color": target_color},
+            cliponaxis=False,  # a target above the highest bar keeps its label
+            marker={"symbol": "line-ew-open", "size": 34, "color": target_color, "line": {"width": 3}},
             hovertemplate="%{x}: target $%{y:,.0f}<extra>" + name + "</extra>",
         )
     figure.update_layout(
-        barmode="group", height=340, yaxis_title="USD", yaxis_tickformat="$~s", scattermode="group"
+        barmode="group",
+        height=360,
+        yaxis={"title": "USD", "tickformat": "$.2~s", "rangemode": "tozero"},
+        scattermode="group",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        margin={"t": 40, "b": 10},
     )
     return figure

@@ -62,36 +62,34 @@ st.subheader("What changed since the previous period")
 for movement in overview.what_changed(ui.query, f, compliance[f], compliance[f.previous()]):
     ui.markdown(md("- {} {}", ui.TEAM_MARK[movement.owner_team], movement.sentence()))
 
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("Pipeline and bookings against target")
-    months = overview.quarter_against_target(ui.query("overview__money_by_month", f), targets, as_of)
-    st.plotly_chart(overview.money_vs_target_figure(months), width="stretch")
-    for gap in overview.quarter_gaps(months, as_of):
-        ui.caption(overview.quarter_gap_sentence(gap))
-with right:
-    coverage = overview.pipeline_coverage(
-        ui.query("overview__pipeline_coverage", f), ui.query("overview__targets_by_month", f, by_segment=True)
-    )
-    quarter = overview.quarter_name(coverage["quarter_start"].iloc[0]) if len(coverage) else "this quarter"
-    st.subheader(f"Pipeline coverage · {quarter}")
-    ui.readiness_note("pipeline_coverage_ratio")
-    ui.metric_table(
-        coverage,
-        "pipeline_coverage",
-        {
-            "segment": "Segment",
-            "open_pipeline_usd": "open_pipeline_usd",
-            "remaining_target_usd": "remaining_target_usd",
-            "coverage_ratio": "pipeline_coverage_ratio",
-            "needed_ratio": "needed_coverage_ratio",
-            "trailing_win_rate": "trailing_win_rate",
-            "status": "Status",
-        },
-        width="stretch",
-    )
-    ui.caption(
-        f"The quarter of the data's as-of day, {quarter}: coverage = open pipeline ÷ the bookings target "
-        "still to reach this quarter; needed = 1 ÷ the segment's win rate over the last four quarters, so "
-        "each segment is held to its own odds."
-    )
+st.subheader("Pipeline and bookings against target")
+months = overview.quarter_against_target(ui.query("overview__money_by_month", f), targets, as_of)
+st.plotly_chart(overview.money_vs_target_figure(months), width="stretch")
+for gap in overview.quarter_gaps(months, as_of):
+    ui.caption(overview.quarter_gap_sentence(gap))
+# Full width, status and coverage first: every column in sight at 1440 px.
+coverage = overview.pipeline_coverage(
+    ui.query("overview__pipeline_coverage", f), ui.query("overview__targets_by_month", f, by_segment=True)
+)
+quarter = overview.quarter_name(coverage["quarter_start"].iloc[0]) if len(coverage) else "this quarter"
+st.subheader(f"Pipeline coverage · {quarter}")
+ui.readiness_note("pipeline_coverage_ratio")
+ui.metric_table(
+    coverage,
+    "pipeline_coverage",
+    {
+        "segment": "Segment",
+        "status": "Status",
+        "coverage_ratio": "pipeline_coverage_ratio",
+        "needed_ratio": "needed_coverage_ratio",
+        "open_pipeline_usd": "open_pipeline_usd",
+        "remaining_target_usd": "remaining_target_usd",
+        "trailing_win_rate": "trailing_win_rate",
+    },
+    width="stretch",
+)
+ui.caption(
+    f"The quarter of the data's as-of day, {quarter}: coverage = open pipeline ÷ the bookings target "
+    "still to reach this quarter; needed = 1 ÷ the segment's win rate over the last four quarters, so "
+    "each segment is held to its own odds."
+)
