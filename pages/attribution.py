@@ -96,7 +96,10 @@ with compare:
         f"multi-touch models; each marker is one model. The {view.TOP_KEYS} largest by average share."
     )
     ui.caption(f"The table: {view.comparison_metric(unit).full_label}, one column per model.")
-    ui.dataframe(view.comparison_table(credit, labels, unit))
+    ui.dataframe(
+        view.comparison_table(credit, labels, unit),
+        column_config={"Name": st.column_config.TextColumn(pinned=True)},
+    )
     ui.download_csv(credit, f"attribution_credit_{basis}_{level}")
 
 with receipt_tab:

@@ -82,7 +82,11 @@ def comparison_table(credit: pd.DataFrame, labels: dict[str, str], unit: str = "
     wide["order"] = shares.mean(axis=1).to_numpy() - (wide["key"] == UNATTRIBUTED) * 10
     wide = wide.sort_values("order", ascending=False).drop(columns="order")
     wide.insert(0, "Name", [_label(k, labels) for k in wide["key"]])
-    return wide.drop(columns="key").rename(columns={"team": "Team"}).reset_index(drop=True)
+    wide = wide.drop(columns="key").rename(columns={"team": "Team"}).reset_index(drop=True)
+    # Every model shares out the same whole (100 %, or the bookings): the last row says so.
+    models = [c for c in wide.columns if c not in ("Name", "Team", "Lowest %", "Highest %")]
+    total = {"Name": "Total", "Team": "", **wide[models].sum().round(1 if unit == "share" else 0).to_dict()}
+    return pd.concat([wide, pd.DataFrame([total])], ignore_index=True)
 
 
 def comparison_metric(unit: str) -> metrics.Metric:
@@ -99,7 +103,9 @@ def range_chart(credit: pd.DataFrame, labels: dict[str, str], level: str) -> go.
     shares = shares.loc[shares.mean(axis=1).sort_values(ascending=False).index[:TOP_KEYS]][::-1]
     names = [
         text.plot(
-            f"{_label(k, labels)} ({t})" if level != "team" and k != UNATTRIBUTED else _label(k, labels)
+            f"{_label(k, labels)} ({fmt_label(t)})"
+            if level != "team" and k != UNATTRIBUTED
+            else _label(k, labels)
         )
         for k, t in shares.index
     ]

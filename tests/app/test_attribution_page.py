@@ -1,6 +1,8 @@
 """The Attribution page in AppTest: every section renders, the controls change the numbers, and a
 selection without deals says so instead of failing."""
 
+import pytest
+
 from handoff import metrics as registry
 from tests.app.conftest import no_exception, read, tile
 
@@ -57,7 +59,11 @@ def test_level_and_unit_come_from_the_url(app):
     no_exception(at)
     assert at.segmented_control(key="attribution_level").value == "team"
     table = at.dataframe[0].value
-    assert set(table["Team"]) <= {"Marketing", "Sales", "Unattributed"}  # the team codes in words
+    assert set(table["Team"].iloc[:-1]) <= {"Marketing", "Sales", "Unattributed"}  # the team codes in words
+    # The last row totals each model's credit: every model shares out the same bookings.
+    assert table["Name"].iloc[-1] == "Total"
+    assert table["Linear $"].iloc[-1] == pytest.approx(table["Linear $"].iloc[:-1].sum(), abs=1)
+    assert table["Linear $"].iloc[-1] == pytest.approx(table["First touch $"].iloc[-1], abs=1)
     assert "Linear $" in table.columns
 
 
