@@ -469,7 +469,7 @@ def _top_exits(exits: pd.DataFrame, per_stage: int) -> pd.DataFrame:
     return leaving.sort_values(["from_stage_order", "is_other", "lead_count"], ascending=[False, False, True])
 
 
-def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) -> go.Figure:
+def exits_sankey(exits: pd.DataFrame, per_stage: int = 4, lead_px: int = 300) -> go.Figure:
     """Leads flowing from Lead through the stages; each stage's leavers split by exit and reason beside it.
 
     Nodes are placed by hand: stages along the top, each stage's exits stacked under the next stage,
@@ -480,7 +480,7 @@ def exits_sankey(exits: pd.DataFrame, per_stage: int = 5, lead_px: int = 300) ->
     reached = _reached_by_stage(exits, moving)
     # d3-sankey's scale: every lead ends in one sink (Won or an exit), d3 stacks all sinks in its last
     # column and fits that column to the height. The height is chosen so the Lead bar is `lead_px` tall.
-    pad = 8
+    pad = 15  # at least a label's line (11 px text) between exits, so small exits' labels never collide
     sinks = 1 + len(leaving)
     height = 30 + lead_px + (sinks - 1) * pad
     pad_share = pad / (height - 30)

@@ -272,6 +272,25 @@ def test_sankey_splits_every_exit_by_reason_and_colours_it():
     assert all(0 <= y <= 1 for y in sankey.node.y)
 
 
+def test_sankey_keeps_tiny_exits_a_labels_line_apart():
+    # 1,000 leads, three of them leaving Lead one by one: each exit is a fraction of a pixel tall.
+    rows = [
+        (1, "Lead", "marketing", 2, "MQL", None, None, 990),
+        (1, "Lead", "marketing", None, None, "open", None, 7),
+        (1, "Lead", "marketing", None, None, "disqualified", "spam", 1),
+        (1, "Lead", "marketing", None, None, "disqualified", "competitor", 1),
+        (1, "Lead", "marketing", None, None, "disqualified", "not_a_fit", 1),
+    ]
+    frame = exits_frame().iloc[0:0]
+    frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+    frame["to_stage_order"] = frame["to_stage_order"].astype("Int64")
+    figure = funnel_charts.exits_sankey(frame)
+    sankey = figure.data[0]
+    exits = pd.Series(sankey.node.y[6:]).sort_values()
+    # Their labels are 11 px text: the exits' centres sit at least 14 px apart, so none collide.
+    assert len(exits) == 4 and (exits.diff().dropna() * (figure.layout.height - 30) >= 14).all()
+
+
 def test_for_people_keeps_numbers_numeric():
     frame = pd.DataFrame(
         {
