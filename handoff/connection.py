@@ -25,7 +25,7 @@ import duckdb
 from handoff.errors import DatabaseUnreadable, ForeignDatabase, QueryError, SchemaMismatch
 from handoff.paths import DATA_DIR
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The database file is attached under this name to a private in-memory DuckDB.
 CATALOG = "handoff"

@@ -44,7 +44,9 @@ create table leads (
     sql_at             timestamp,
     disqualified_at    timestamp,
     disqualify_reason  text,
-    owner_id           text references people (person_id)
+    owner_id           text references people (person_id),
+    lead_name          text,  -- the person, as the CRM names them: what a queue shows beside the id
+    company_name       text
 );
 
 -- Touches' references (lead_id → leads, campaign_id → campaigns, person_id → people) are checked

@@ -66,6 +66,8 @@ COLUMNS = {
         "disqualified_at",
         "disqualify_reason",
         "owner_id",
+        "lead_name",
+        "company_name",
     ],
     "touches": ["touch_id", "lead_id", "campaign_id", "channel", "team", "kind", "touched_at", "person_id"],
     "deals": [

@@ -91,6 +91,8 @@ CANONICAL: dict[str, Table] = {
             C("disqualified_at", "timestamp"),
             C("disqualify_reason", "text"),
             C("owner_id", "text", references="people", warn_if_missing=True),
+            C("lead_name", "text"),
+            C("company_name", "text"),
         ),
         _t(
             "touches",

@@ -286,6 +286,8 @@ _BREACH_LIST_COLUMNS = [
     "owner_name",
     "item",
     "lead_id",
+    "lead_name",
+    "company_name",
     "segment",
     "period_start",
     "started_at",
@@ -392,7 +394,18 @@ def breaches_query(params: dict, db_path: str) -> pd.DataFrame:
     breached["missed_by_text"] = _missed_texts(
         breached["unit"], breached["missed_by"], breached["resolved_at"]
     )
+    breached = with_lead_names(breached, db_path)
     return breached[_BREACH_LIST_COLUMNS].reset_index(drop=True)
+
+
+def with_lead_names(frame: pd.DataFrame, db_path: str) -> pd.DataFrame:
+    """`frame` with each row's lead_name and company_name (blank for rows without a lead)."""
+    ids = pd.unique(frame["lead_id"].dropna()).tolist()
+    names = db.run_query("sla__lead_names", db=db_path, lead_ids=ids or None).set_index("lead_id")
+    return frame.assign(
+        lead_name=frame["lead_id"].map(names["lead_name"]),
+        company_name=frame["lead_id"].map(names["company_name"]),
+    )
 
 
 def _worst_first(missed_by: np.ndarray, items) -> np.ndarray:
@@ -422,6 +435,8 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     columns = [
         "policy_id",
         "lead_id",
+        "lead_name",
+        "company_name",
         "owner_id",
         "owner_name",
         "region",
@@ -468,4 +483,4 @@ def live_queue_query(params: dict, db_path: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     queue = pd.concat(frames, ignore_index=True).sort_values(["due_at", "lead_id"])
-    return queue[columns].reset_index(drop=True)
+    return with_lead_names(queue, db_path)[columns].reset_index(drop=True)

@@ -43,6 +43,8 @@ COLUMN_NAMES = {
     "segment": "Segment",
     "period_start": "Month",
     "lead_id": "Lead",
+    "lead_name": "Name",
+    "company_name": "Company",
     "score": "Score",
     "channel": "Channel",
     "mql_at": "MQL at (UTC)",

@@ -650,6 +650,42 @@ def test_live_queue_most_urgent_first(hand_db):
     )
 
 
+def test_breaches_and_the_queue_name_each_lead_and_its_company(make_db):
+    # The same company, with L4 (breached) and L8 (waiting) named as a CRM names them.
+    names = {"L4": ("Ines Laurent", "Harbor Foods"), "L8": ("Omar Haddad", None)}
+    leads = [
+        {
+            **lead,
+            "lead_name": names.get(lead["lead_id"], (None,))[0],
+            "company_name": names.get(lead["lead_id"], (None, None))[1],
+        }
+        for lead in LEADS
+    ]
+    path = make_db(
+        {
+            "people": PEOPLE,
+            "campaigns": CAMPAIGNS,
+            "leads": leads,
+            "touches": TOUCHES,
+            "deals": DEALS,
+            "targets": TARGETS,
+        }
+    )
+    breaches = run("sla__breaches", path, **FEB_MAR).set_index(["policy_id", "item"])
+    assert breaches.loc[("follow_up", "L4"), ["lead_name", "company_name"]].tolist() == [
+        "Ines Laurent",
+        "Harbor Foods",
+    ]
+    assert (
+        breaches.loc[("follow_up", "L7"), ["lead_name", "company_name"]].isna().all()
+    )  # no name in the data
+    assert pd.isna(breaches.loc[("volume", "2026-02 · smb"), "lead_name"])  # a month, not a lead
+    queue = run("sla__live_queue", path, **FEB).set_index("lead_id")
+    assert queue.loc["L8", "lead_name"] == "Omar Haddad" and pd.isna(queue.loc["L8", "company_name"])
+    named = db.run_query("sla__lead_names", db=path, lead_ids=["L4", "L99"])
+    assert named.values.tolist() == [["L4", "Ines Laurent", "Harbor Foods"]]
+
+
 # --- The effect of speed ------------------------------------------------------------------------
 
 
@@ -703,7 +739,7 @@ def test_every_sla_query_on_an_empty_database(make_db):
     for name in [n for n in db.list_queries() if n.startswith("sla__")]:
         params = (
             {}
-            if name in ("sla__mqls", "sla__latest_timestamp", "sla__target_attainment")
+            if name in ("sla__mqls", "sla__latest_timestamp", "sla__target_attainment", "sla__lead_names")
             else {"policies": TEST_POLICIES}
         )
         frame = db.run_query(name, db=path, **params)
