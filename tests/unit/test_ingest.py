@@ -208,6 +208,8 @@ def test_hubspot_contacts_and_deals_map_onto_leads_deals_and_owners(tmp_path):
     assert leads.loc["5104", "channel"] == "unknown"  # no Original Source
     assert leads.loc["5112", "score"] == 100  # HubSpot Score 120, clipped to 0-100
     assert leads.loc["5108", "segment"] == "enterprise" and leads.loc["5121", "region"] == "Iceland"
+    # First Name + Last Name, and Company Name, as the queues show them.
+    assert leads.loc["5101", ["lead_name", "company_name"]].tolist() == ["Priya Raman", "Northwind Labs"]
     got = table(path, "deals").set_index("deal_id")
     assert len(got) == len(deals)
     assert got.loc["9002", "lead_id"] == "5102"  # the first of "5102;5107"
@@ -251,6 +253,10 @@ def test_salesforce_reports_skip_the_footer_and_link_opportunities_to_converted_
     assert leads.loc["00Q5g00000Ab1AAA", "created_at"] == pd.Timestamp("2026-02-02 09:14")  # 2/2/2026 9:14 AM
     assert leads.loc["00Q5g00000Ab5AAA", "created_at"] == pd.Timestamp("2026-02-11 16:55")  # 4:55 PM
     assert leads.loc["00Q5g00000Ab3AAA", "segment"] == "enterprise"  # 2400 employees
+    assert leads.loc["00Q5g00000Ab1AAA", ["lead_name", "company_name"]].tolist() == [
+        "José García",
+        "Almacenes García",
+    ]
     assert not plan.report.errors
 
 
