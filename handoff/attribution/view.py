@@ -39,18 +39,6 @@ MODEL_SYMBOLS = [
     "star",
     "hourglass",
 ]
-# Short model names for narrow tables (the receipt).
-MODEL_SHORT = {
-    "first_touch": "First",
-    "last_touch": "Last",
-    "linear": "Linear",
-    "time_decay": "Decay",
-    "u_shaped": "U",
-    "w_shaped": "W",
-    "full_path": "Full path",
-    "markov": "Markov",
-    "shapley": "Shapley",
-}
 TOP_KEYS = 15
 
 
@@ -314,11 +302,12 @@ def deal_label(row) -> str:
 
 
 def receipt_table(receipt: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    """The receipt for people: when, what, team, role, then the credit under every model."""
+    """The receipt for people: when, what, team, role, then the credit under every model (full model
+    names), and a Total row: under every model the deal's touches add up to the deal."""
     when = pd.to_datetime(receipt["touched_at"])
     table = pd.DataFrame(
         {
-            "#": receipt["touch_number"],
+            "#": receipt["touch_number"].map(lambda n: "–" if pd.isna(n) else f"{int(n)}"),
             "When": [
                 ("–" if pd.isna(t) else f"{t:%d %b %Y} · −{h / 24:.0f} d")
                 for t, h in zip(when, receipt["hours_before_conversion"], strict=True)
@@ -327,14 +316,16 @@ def receipt_table(receipt: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame
                 ("–" if pd.isna(c) else f"{fmt_label(c)} · {fmt_label(k).lower()}")
                 for c, k in zip(receipt["channel"], receipt["kind"], strict=True)
             ],
-            "Team": receipt["team"].fillna("–"),
-            "Role": receipt["role"].str.replace("_", "-"),
+            "Team": receipt["team"].map(lambda t: "–" if pd.isna(t) else fmt_label(t)),
+            "Role": receipt["role"].map(lambda r: "–" if pd.isna(r) else fmt_label(r)),
         }
     )
     for model in MODELS:
-        table[MODEL_SHORT[model]] = [fmt_usd(v) for v in receipt[f"{model}_usd"]]
+        table[MODEL_LABELS[model]] = [fmt_usd(v) for v in receipt[f"{model}_usd"]]
     table["Campaign"] = [("–" if pd.isna(c) else labels.get(c, c)) for c in receipt["campaign_id"]]
-    return table
+    total = {"#": "", "When": "", "Touch": "Total", "Team": "", "Role": "", "Campaign": ""}
+    total |= {MODEL_LABELS[m]: fmt_usd(receipt[f"{m}_usd"].sum()) for m in MODELS}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
 def receipt_chart(receipt: pd.DataFrame) -> go.Figure:

@@ -24,7 +24,8 @@ import pytest
 
 from handoff import attribution, cache, db
 from handoff.attribution import journeys
-from handoff.attribution.models import MODELS
+from handoff.attribution import view as attribution_view
+from handoff.attribution.models import MODEL_LABELS, MODELS
 from handoff.filters import Filters
 from tests.fixtures import ts, write_db
 
@@ -391,6 +392,12 @@ def test_receipt_lists_each_touch_with_its_roles_and_credit_under_every_model(co
         assert cents(receipt[f"{model}_usd"]) == 10001, model
     # Shapley within the deal: half to outbound_sdr, half over the three direct_sales touches.
     assert receipt["shapley_usd"].tolist() == pytest.approx([50.01, 16.67, 16.67, 16.66], abs=0.011)
+    # For people: full model names, roles in words, and a Total row that is the deal under every model.
+    shown = attribution_view.receipt_table(receipt.reset_index(), {})
+    assert {"W-shaped", "U-shaped", "Time decay", "Shapley value"} <= set(shown.columns)
+    assert shown["Role"].iloc[0] == "First + lead creation"
+    assert shown["Touch"].iloc[-1] == "Total"
+    assert {shown[MODEL_LABELS[m]].iloc[-1] for m in MODELS} == {"$100"}
 
 
 def test_receipt_of_an_unattributed_deal_and_the_default_deal(company):
