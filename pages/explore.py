@@ -81,9 +81,8 @@ def show_pivot():
         column: st.column_config.NumberColumn(help=text, format=fmt)
         for column, (fmt, text) in pivot.column_formats(keys, mode).items()
     }
-    event = st.dataframe(
+    event = ui.dataframe(
         shown,
-        hide_index=True,
         column_config=config,
         key="explore_table",
         on_select="rerun",

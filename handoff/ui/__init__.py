@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import threading
 from pathlib import Path
 
@@ -535,9 +536,15 @@ def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
 
 
 def dataframe(frame: pd.DataFrame, **dataframe_args):
-    """st.dataframe of `frame` for people: codes in words, ids as names, every cell in its format."""
+    """st.dataframe of `frame` for people: codes in words, ids as names, every cell in its format and
+    an empty one as '–' (Streamlit would print None).
+
+    Number formats (the column_config's, or one from the column's unit or type) are applied by a
+    pandas Styler, which Streamlit draws as given, so a missing value can read '–'; sorting still
+    sorts the numbers.
+    """
     shown = labels.readable(frame, names())
-    configured = dataframe_args.get("column_config", {})
+    configured = dict(dataframe_args.pop("column_config", {}))
     for column in shown.columns:
         if (configured.get(column) or {}).get("type_config", {}).get("type") == "link":
             continue  # a link column's empty cells stay empty, not a link to "–"
@@ -545,29 +552,46 @@ def dataframe(frame: pd.DataFrame, **dataframe_args):
             shown[column] = shown[column].map({True: "Yes", False: "No"})
         elif shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "–")
-    config = _cell_formats(shown) | dataframe_args.pop("column_config", {})
-    return st.dataframe(shown, column_config=config, **({"hide_index": True} | dataframe_args))
+    formats = {column: _cell_format(shown[column]) for column in shown.columns}
+    for column, spec in configured.items():
+        cell = (spec or {}).get("type_config", {}).get("format")
+        if cell and column in shown.columns and pd.api.types.is_numeric_dtype(shown[column]):
+            formats[column] = _python_format(cell)
+            configured[column] = {**spec, "type_config": {**spec["type_config"], "format": None}}
+    styled = shown.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
+    return st.dataframe(styled, column_config=configured, **({"hide_index": True} | dataframe_args))
 
 
 # A column's format from the unit its header names; otherwise from its type.
 _HEADER_FORMATS = {"(%)": "%.1f %%", "($)": "$%,.0f", "(USD)": "$%,.0f", "(h)": "%.1f h", "(days)": "%.1f d"}
 
 
-def _cell_formats(frame: pd.DataFrame) -> dict:
-    """Column formats for a table, so no number or time shows raw: '38.4 %', '$12,345', '1 Apr 2024'."""
-    config = {}
-    for column in frame.columns:
-        values, name = frame[column], str(column)
-        unit = next((f for suffix, f in _HEADER_FORMATS.items() if name.endswith(suffix)), None)
-        if unit and pd.api.types.is_numeric_dtype(values):
-            config[column] = st.column_config.NumberColumn(format=unit)
-        elif pd.api.types.is_integer_dtype(values):
-            config[column] = st.column_config.NumberColumn(format="%,d")
-        elif pd.api.types.is_float_dtype(values):
-            config[column] = st.column_config.NumberColumn(format="%,.1f")
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            config[column] = st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")
-    return config
+def _cell_format(values: pd.Series):
+    """How a column's cells read: '38.4 %', '$12,345', '1,234', '1 Apr 2024, 09:30' (None: as they are)."""
+    name = str(values.name)
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    unit = next((f for suffix, f in _HEADER_FORMATS.items() if name.endswith(suffix)), None)
+    if unit and pd.api.types.is_numeric_dtype(values):
+        return _python_format(unit)
+    if pd.api.types.is_integer_dtype(values):
+        return "{:,.0f}"
+    if pd.api.types.is_float_dtype(values):
+        return "{:,.1f}"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return lambda t: f"{t:%-d %b %Y, %H:%M}"
+    return None
+
+
+def _python_format(printf: str) -> str:
+    """A column_config printf format as a Python one: '$%,.0f' → '${:,.0f}', '%.1f %%' → '{:.1f} %'."""
+    match = re.fullmatch(r"(.*?)%([+,]*)(?:\.(\d+))?([df])(.*)", printf)
+    if not match:
+        return "{}"
+    prefix, flags, places, kind, suffix = match.groups()
+    places = 0 if kind == "d" else int(places or 6)
+    spec = "{:" + ("+" if "+" in flags else "") + ("," if "," in flags else "") + f".{places}f}}"
+    return (prefix + spec + suffix).replace("%%", "%")
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:

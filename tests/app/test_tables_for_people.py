@@ -9,9 +9,11 @@ cell reads None, NaN, <NA>, True or False.
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tests.app.conftest import no_exception
@@ -42,17 +44,37 @@ def _column_formats(element) -> dict[str, str | None]:
     return {name: (spec.get("type_config") or {}).get("format") for name, spec in config.items()}
 
 
+def _display_values(element) -> pd.DataFrame | None:
+    """What the page draws in each cell when a pandas Styler formats the table (None without one)."""
+    data = (
+        element.proto.arrow_data if element.proto.arrow_data.data else element.proto.lazy_data.initial_chunk
+    )
+    shown = data.styler.display_values
+    return pa.ipc.open_stream(shown).read_pandas() if shown else None
+
+
+# A number as people read it: '1,234', '38.4 %', '$12,345', '+2.5 pp', '12.5 d', '1.8×', or '–'.
+FORMATTED = re.compile(r"^(–|[-+]?\$?-?[\d,]+(\.\d)?( %| pp| h| business h| d|×)?)$")
+
+
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("page", PAGES)
 def test_every_table_is_for_people(app, codes, page, view):
     at = app(page, **VIEWS[view])
     no_exception(at)
     for element in at.dataframe:
-        frame, formats = element.value, _column_formats(element)
+        frame, formats, shown = element.value, _column_formats(element), _display_values(element)
+        if frame.empty:
+            continue  # nothing drawn
         for column in frame.columns:
             values = frame[column]
             if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-                assert formats.get(str(column)), f"{page}: column {column!r} has no number format"
+                drawn = shown[column].astype(str).tolist() if shown is not None and column in shown else None
+                assert drawn or formats.get(str(column)), f"{page}: column {column!r} has no number format"
+                # Streamlit prints a missing number as None unless the table draws it ('–').
+                assert drawn or values.notna().all(), f"{page}: column {column!r} would read None"
+                raw = [cell for cell in drawn or [] if not FORMATTED.match(cell)]
+                assert not raw, f"{page}: column {column!r} draws {raw[:3]}"
             elif values.dtype == object or pd.api.types.is_string_dtype(values):
                 text = {str(v) for v in values if not isinstance(v, bool)}
                 assert not (text & codes), f"{page}: column {column!r} shows codes {sorted(text & codes)[:3]}"
