@@ -418,7 +418,7 @@ def sourced_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Measure": frame["measure"].map(fmt_label),
-            "Team": frame["team"].fillna("both"),
+            "Team": frame["team"].map(lambda t: "Both" if pd.isna(t) else fmt_label(t)),
             "Deals": frame["deal_count"],
             f"{metrics.label('sourced_pipeline_usd')} (USD)": frame["amount_usd"].round(2),
             "Share of the total (%)": (100 * frame["share_rate"]).round(1),

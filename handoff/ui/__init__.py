@@ -563,7 +563,16 @@ def dataframe(frame: pd.DataFrame, **dataframe_args):
 
 
 # A column's format from the unit its header names; otherwise from its type.
-_HEADER_FORMATS = {"(%)": "%.1f %%", "($)": "$%,.0f", "(USD)": "$%,.0f", "(h)": "%.1f h", "(days)": "%.1f d"}
+_HEADER_FORMATS = {
+    "(%)": "%.1f %%",
+    " %": "%.1f %%",
+    "($)": "$%,.0f",
+    " $": "$%,.0f",
+    "(USD)": "$%,.0f",
+    "(h)": "%.1f h",
+    "(days)": "%.1f d",
+    "(pp)": "%+.1f pp",
+}
 
 
 def _cell_format(values: pd.Series):
