@@ -367,10 +367,10 @@ def figure(frame: pd.DataFrame, dim1: str, dim2: str, key: str, mode: str = "coh
 
 
 def _chart_title(measure: Measure, mode: str, first: Dimension, second: Dimension | None) -> str:
-    """'Leads by channel and region · owner: marketing'."""
+    """'Leads by channel and region · owned by Marketing'."""
     title = f"{measure.label(mode)} by {first.label.lower()}"
     title += f" and {second.label.lower()}" if second and second.key != NONE else ""
-    return title + f" · owner: {measure.owner}"
+    return title + f" · owned by {fmt_label(measure.owner)}"
 
 
 def _draw_line_over_time(

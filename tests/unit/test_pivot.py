@@ -167,7 +167,7 @@ def test_the_chart_fits_the_dimensions():
     assert bars.data[0].type == "bar" and bars.data[0].orientation == "h"
     assert list(bars.data[0].y) == ["Email", "Social"]  # sorted so the biggest bar is on top
     assert set(bars.data[0].marker.color) == {TEAM_COLORS["marketing"]}  # MQLs are marketing's
-    assert "owner: marketing" in bars.layout.title.text
+    assert "owned by Marketing" in bars.layout.title.text
 
     months = frame(
         [
