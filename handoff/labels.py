@@ -8,6 +8,7 @@ Segments, regions, channels, teams, reasons, roles and models are stored as code
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -120,9 +121,8 @@ class Names:
     @classmethod
     def from_frames(cls, options: pd.DataFrame, names: pd.DataFrame) -> Names:
         """Names from the rows of `filters__options` and `data__names`."""
-        named = {"owner", "campaign"}
         labelled = {
-            (dimension, value): (label if dimension in named else fmt_label(value))
+            (dimension, value): _option_label(dimension, value, label)
             for dimension, value, label in options[["dimension", "value", "label"]].itertuples(index=False)
         }
         by_kind = {
@@ -140,6 +140,17 @@ class Names:
             return "–"
         names = self.people if kind == "person" else self.campaigns
         return names.get(value, str(value))
+
+
+def _option_label(dimension: str, value, label) -> str:
+    """A filter option as the sidebar lists it: a campaign's name, a person's name with the role in
+    words ('Ivan Romano (SDR)' from filter_options' 'Ivan Romano (sdr)'), any other code in words."""
+    if dimension == "campaign":
+        return str(label)
+    if dimension == "owner":
+        match = re.fullmatch(r"(.*) \(([^()]*)\)", str(label))
+        return f"{match[1]} ({fmt_label(match[2])})" if match else str(label)
+    return fmt_label(value)
 
 
 def readable(frame: pd.DataFrame, names: Names | None = None) -> pd.DataFrame:

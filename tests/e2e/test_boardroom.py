@@ -106,7 +106,7 @@ def test_every_page_reads_as_a_finished_product(browser, server, codes, slug, vi
 def settle(page) -> None:
     """Wait until the page has drawn everything, charts and tiles included, and stays that way."""
     wait_until_idle(page)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(500)
     wait_until_idle(page)
 
 
@@ -115,7 +115,7 @@ def whole_page_screenshot(page, path) -> None:
     width = page.viewport_size["width"]
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": width, "height": max(1000, min(height, 12_000))})
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)
 
 

@@ -34,7 +34,7 @@ def test_codes_read_as_words():
 def test_filter_options_read_as_the_sidebar_lists_them():
     names = Names.from_frames(OPTIONS, NAMES)
     assert names.option("segment", "mid_market") == "Mid-market"  # a code: in words
-    assert names.option("owner", "P1") == "Ada Okafor (sdr)"  # a person: the query's label
+    assert names.option("owner", "P1") == "Ada Okafor (SDR)"  # a person: by name, the role in words
     assert names.option("campaign", "C1") == "Spring webinar"
     assert names.of_id("person", "P2") == "Ben Moreau" and names.of_id("person", "P9") == "P9"
 
