@@ -38,9 +38,8 @@ if not chosen:
     st.stop()
 ui.caption(f"{len(chosen)} of {len(metrics.registry())} metrics.")
 frame = metrics.definitions_frame(chosen)
-st.dataframe(
+ui.dataframe(
     frame.drop(columns="metric_id"),
-    hide_index=True,
     row_height=70,
     column_config={
         "Metric": st.column_config.TextColumn(width="medium", pinned=True),

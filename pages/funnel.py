@@ -76,7 +76,7 @@ with breakdown_tab:
     )
     ui.caption(f"Stage columns: {counts.full_label}. Step columns: {rates.full_label}.")
     if view == "Table":
-        st.dataframe(funnel.breakdown_styler(wide), hide_index=True)
+        st.dataframe(funnel.breakdown_styler(wide), hide_index=True, placeholder="–")
         ui.caption(f"Grey italic: a conversion resting on fewer than {funnel.THIN_RECORDS} records (thin).")
     else:
         st.plotly_chart(funnel_charts.small_multiples(grouped, wide, group_by, labels))

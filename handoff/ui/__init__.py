@@ -537,7 +537,7 @@ def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
 
 def dataframe(frame: pd.DataFrame, **dataframe_args):
     """st.dataframe of `frame` for people: codes in words, ids as names, every cell in its format and
-    an empty one as '–' (Streamlit would print None).
+    an empty one as '–' (Streamlit draws None by default).
 
     Number formats (the column_config's, or one from the column's unit or type) are applied by a
     pandas Styler, which Streamlit draws as given, so a missing value can read '–'; sorting still
@@ -559,7 +559,9 @@ def dataframe(frame: pd.DataFrame, **dataframe_args):
             formats[column] = _python_format(cell)
             configured[column] = {**spec, "type_config": {**spec["type_config"], "format": None}}
     styled = shown.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
-    return st.dataframe(styled, column_config=configured, **({"hide_index": True} | dataframe_args))
+    # The placeholder: the browser draws a missing number as this, whatever the Styler says.
+    defaults = {"hide_index": True, "placeholder": "–"}
+    return st.dataframe(styled, column_config=configured, **(defaults | dataframe_args))
 
 
 # A column's format from the unit its header names; otherwise from its type.

@@ -66,6 +66,8 @@ def test_every_table_is_for_people(app, codes, page, view):
         frame, formats, shown = element.value, _column_formats(element), _display_values(element)
         if frame.empty:
             continue  # nothing drawn
+        # The browser draws a missing number as the placeholder (Streamlit's default: "None").
+        assert element.proto.placeholder == "–", f"{page}: a table without the '–' placeholder"
         for column in frame.columns:
             values = frame[column]
             if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
