@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from handoff import catalog, cli, db  # noqa: F401  (catalog: the computed queries are registered)
+from handoff.ingest.canonical import CANONICAL
 from tests.fixtures import ROOT
 
 README = ROOT / "README.md"
@@ -146,3 +147,11 @@ def test_the_architecture_page_names_folders_that_exist_and_every_room_of_the_ho
         if m not in in_backticks and not {f"{m}/", f"handoff.{m}"} & (in_backticks | named_folders)
     }
     assert not unnamed, f"modules the page does not name: {sorted(unnamed)}"
+
+
+def test_the_import_page_lists_every_canonical_column_with_its_type_and_whether_it_is_required():
+    text = (ROOT / "docs" / "import.md").read_text()
+    for table in CANONICAL.values():
+        section = text.split(f"### `{table.name}`", 1)[1].split("###", 1)[0]
+        rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (yes|no) \|", section, flags=re.MULTILINE)
+        assert rows == [(c.name, c.type, "yes" if c.required else "no") for c in table.columns], table.name
