@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 import threading
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from handoff import (  # noqa: F401  (catalog: every query)
 from handoff.errors import DatabaseMissing, HandoffError
 from handoff.filters import Filters
 from handoff.text import Markdown, md
+from handoff.ui import cell_formats
 from handoff.ui import filter_bar as filter_bar_widgets
 from handoff.ui.url_state import coded_multiselect, coded_selectbox  # noqa: F401  (for the pages)
 
@@ -475,19 +475,6 @@ def no_data(what: str = "records") -> None:
     )
 
 
-# How a registry unit reads in a table cell (rates and points are shown ×100; the CSV keeps 0–1).
-_CELL_FORMATS = {
-    "count": "localized",
-    "usd": "$%,.0f",
-    "rate": "%.1f %%",
-    "points": "%+.1f pp",
-    "hours": "%.1f h",
-    "business_hours": "%.1f business h",
-    "days": "%.1f d",
-    "ratio": "%.1f×",
-}
-
-
 def metric_table(
     frame: pd.DataFrame,
     filename: str,
@@ -508,25 +495,17 @@ def metric_table(
     for column, spec in columns.items():
         values = readable[column] if column in readable else frame[column]
         metric = metrics.get(spec) if spec in metrics.registry() else None
-        unit = metric.unit if metric else _unit_of(column)
+        unit = metric.unit if metric else cell_formats.unit_of(column)
         if unit in ("rate", "points"):
             values = 100 * pd.to_numeric(values, errors="coerce").astype(float)
         label = metric.full_label if metric else spec
-        if unit in _CELL_FORMATS and pd.api.types.is_numeric_dtype(values):
+        if unit in cell_formats.CELL_FORMATS and pd.api.types.is_numeric_dtype(values):
             config[label] = st.column_config.NumberColumn(
-                label, help=metric.help if metric else None, format=_CELL_FORMATS[unit]
+                label, help=metric.help if metric else None, format=cell_formats.CELL_FORMATS[unit]
             )
         shown[label] = values
     dataframe(shown, column_config=config | dataframe_args.pop("column_config", {}), **dataframe_args)
     download_csv(frame if download is None else download, filename)
-
-
-# The unit a query column's name gives it, for a column that is not a registry metric.
-_NAME_UNITS = {"_rate": "rate", "_usd": "usd", "_days": "days", "_hours": "hours", "_pp": "points"}
-
-
-def _unit_of(column: str) -> str | None:
-    return next((unit for suffix, unit in _NAME_UNITS.items() if str(column).endswith(suffix)), None)
 
 
 def table(frame: pd.DataFrame, filename: str, **dataframe_args) -> None:
@@ -552,57 +531,16 @@ def dataframe(frame: pd.DataFrame, **dataframe_args):
             shown[column] = shown[column].map({True: "Yes", False: "No"})
         elif shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "–")
-    formats = {column: _cell_format(shown[column]) for column in shown.columns}
+    formats = {column: cell_formats.cell_format(shown[column]) for column in shown.columns}
     for column, spec in configured.items():
         cell = (spec or {}).get("type_config", {}).get("format")
         if cell and column in shown.columns and pd.api.types.is_numeric_dtype(shown[column]):
-            formats[column] = _python_format(cell)
+            formats[column] = cell_formats.python_format(cell)
             configured[column] = {**spec, "type_config": {**spec["type_config"], "format": None}}
     styled = shown.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
     # The placeholder: the browser draws a missing number as this, whatever the Styler says.
     defaults = {"hide_index": True, "placeholder": "–"}
     return st.dataframe(styled, column_config=configured, **(defaults | dataframe_args))
-
-
-# A column's format from the unit its header names; otherwise from its type.
-_HEADER_FORMATS = {
-    "(%)": "%.1f %%",
-    " %": "%.1f %%",
-    "($)": "$%,.0f",
-    " $": "$%,.0f",
-    "(USD)": "$%,.0f",
-    "(h)": "%.1f h",
-    "(days)": "%.1f d",
-    "(pp)": "%+.1f pp",
-}
-
-
-def _cell_format(values: pd.Series):
-    """How a column's cells read: '38.4 %', '$12,345', '1,234', '1 Apr 2024, 09:30' (None: as they are)."""
-    name = str(values.name)
-    if pd.api.types.is_bool_dtype(values):
-        return None
-    unit = next((f for suffix, f in _HEADER_FORMATS.items() if name.endswith(suffix)), None)
-    if unit and pd.api.types.is_numeric_dtype(values):
-        return _python_format(unit)
-    if pd.api.types.is_integer_dtype(values):
-        return "{:,.0f}"
-    if pd.api.types.is_float_dtype(values):
-        return "{:,.1f}"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return lambda t: f"{t:%-d %b %Y, %H:%M}"
-    return None
-
-
-def _python_format(printf: str) -> str:
-    """A column_config printf format as a Python one: '$%,.0f' → '${:,.0f}', '%.1f %%' → '{:.1f} %'."""
-    match = re.fullmatch(r"(.*?)%([+,]*)(?:\.(\d+))?([df])(.*)", printf)
-    if not match:
-        return "{}"
-    prefix, flags, places, kind, suffix = match.groups()
-    places = 0 if kind == "d" else int(places or 6)
-    spec = "{:" + ("+" if "+" in flags else "") + ("," if "," in flags else "") + f".{places}f}}"
-    return (prefix + spec + suffix).replace("%%", "%")
 
 
 def download_csv(frame: pd.DataFrame, filename: str, label: str = "Download CSV") -> None:

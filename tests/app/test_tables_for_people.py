@@ -54,7 +54,7 @@ def _display_values(element) -> pd.DataFrame | None:
 
 
 # A number as people read it: '1,234', '38.4 %', '$12,345', '+2.5 pp', '12.5 d', '1.8×', or '–'.
-FORMATTED = re.compile(r"^(–|[-+]?\$?-?[\d,]+(\.\d)?( %| pp| h| business h| d|×)?)$")
+FORMATTED = re.compile(r"^(–|[-+]?\$?-?\d{1,3}(,\d{3})*(\.\d)?( %| pp| h| business h| d|×)?)$")
 
 
 @pytest.mark.parametrize("view", VIEWS)
