@@ -220,13 +220,9 @@ def group_labels(group_by: str | None, options: pd.DataFrame) -> dict[str, str]:
     return {}
 
 
-# Stored values whose label fmt_label would get wrong.
-_VALUE_LABELS = {"smb": "SMB"}
-
-
 def group_label(value, labels: dict[str, str]) -> str:
-    """A breakdown group's label: the name given (owners), a fixed label, or the value read as words."""
-    return labels.get(value) or _VALUE_LABELS.get(value) or fmt_label(value)
+    """A breakdown group's label: the name given (owners), or the value in words (the labels layer)."""
+    return labels.get(value) or fmt_label(value)
 
 
 _PEOPLE_NAMES = {
