@@ -62,7 +62,10 @@ def comparison_table(credit: pd.DataFrame, labels: dict[str, str], unit: str = "
     wide = credit.pivot_table(index=["key", "team"], columns="model", values=value, aggfunc="sum")
     wide = wide.reindex(columns=[m for m in MODELS if m in wide.columns])
     shares = credit.pivot_table(index=["key", "team"], columns="model", values="share_rate", aggfunc="sum")
-    wide = (100 * wide).round(1) if unit == "share" else wide.round(0)
+    scale = 100 if unit == "share" else 1
+    # The whole each model shares out, summed before rounding (rounded rows would add to 99.9 %).
+    totals = (scale * wide.sum()).round(1 if unit == "share" else 0).to_numpy()
+    wide = (scale * wide).round(1 if unit == "share" else 0)
     wide.columns = [f"{MODEL_LABELS[m]} {'%' if unit == 'share' else '$'}" for m in wide.columns]
     wide["Lowest %"] = (100 * shares.min(axis=1)).round(1)
     wide["Highest %"] = (100 * shares.max(axis=1)).round(1)
@@ -73,7 +76,7 @@ def comparison_table(credit: pd.DataFrame, labels: dict[str, str], unit: str = "
     wide = wide.drop(columns="key").rename(columns={"team": "Team"}).reset_index(drop=True)
     # Every model shares out the same whole (100 %, or the bookings): the last row says so.
     models = [c for c in wide.columns if c not in ("Name", "Team", "Lowest %", "Highest %")]
-    total = {"Name": "Total", "Team": "", **wide[models].sum().round(1 if unit == "share" else 0).to_dict()}
+    total = {"Name": "Total", "Team": "", **dict(zip(models, totals, strict=True))}
     return pd.concat([wide, pd.DataFrame([total])], ignore_index=True)
 
 

@@ -64,6 +64,9 @@ def test_level_and_unit_come_from_the_url(app):
     assert table["Name"].iloc[-1] == "Total"
     assert table["Linear $"].iloc[-1] == pytest.approx(table["Linear $"].iloc[:-1].sum(), abs=1)
     assert table["Linear $"].iloc[-1] == pytest.approx(table["First touch $"].iloc[-1], abs=1)
+    shares = app("attribution", period="All time", attribution_level="Channel").dataframe[0].value
+    # Shares summed before rounding: every model's total reads 100 %, not 99.9 % or 100.1 %.
+    assert set(shares.iloc[-1].drop(["Name", "Team", "Lowest %", "Highest %"])) == {100.0}
     assert "Linear $" in table.columns
 
 
