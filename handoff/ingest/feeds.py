@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from handoff.ingest.aggregate import Groups, TextTypes, aggregated, lookup_table
 from handoff.ingest.canonical import CANONICAL
-from handoff.ingest.mapping import ColumnSpec, Condition, Feed, Mapping, Source, fold
+from handoff.ingest.mapping import ColumnSpec, Condition, Explode, Feed, Mapping, Source, fold
 from handoff.ingest.parse import parse_numbers, parse_timestamps
 from handoff.ingest.report import Collector, problem_rows
 
@@ -34,11 +35,21 @@ def _condition_mask(frame: pd.DataFrame, conditions: Iterable[Condition]) -> pd.
     return mask
 
 
+def _types(source: Source) -> TextTypes:
+    return TextTypes(source.date_formats, source.timezone, source.decimal)
+
+
 def _evaluate(
-    spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
+    spec: ColumnSpec,
+    frame: pd.DataFrame,
+    mapping: Mapping,
+    frames: dict[str, pd.DataFrame],
+    source: Source,
+    groups: Groups | None = None,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """The text of one canonical column for every row: (value, raw value, default used)."""
-    text = _source_text(spec, frame, frames, source)
+    """The text of one canonical column for every row (every group, with `groups`): (value, raw
+    value, default used)."""
+    text = _source_text(spec, frame, mapping, frames, source)
     raw = text
     if spec.split:
         parts = text.str.split(spec.split, regex=False)
@@ -48,7 +59,12 @@ def _evaluate(
     if spec.when:
         text = text.where(_condition_mask(frame, spec.when), "")
     text = _recoded(text, spec, source)
-    used_default = pd.Series(False, index=frame.index)
+    if groups is not None:
+        how = spec.aggregate or "first"
+        types = TextTypes(spec.formats or source.date_formats, source.timezone, source.decimal)
+        text = aggregated(text, groups, how, types)
+        raw = aggregated(raw, groups, how, types)
+    used_default = pd.Series(False, index=text.index)
     if spec.default is not None:
         used_default = text == ""
         text = text.where(~used_default, spec.default)
@@ -56,7 +72,7 @@ def _evaluate(
 
 
 def _source_text(
-    spec: ColumnSpec, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], source: Source
+    spec: ColumnSpec, frame: pd.DataFrame, mapping: Mapping, frames: dict[str, pd.DataFrame], source: Source
 ) -> pd.Series:
     """What the spec reads, per row: a template, a lookup, its column(s) or a constant."""
     index = frame.index
@@ -76,10 +92,8 @@ def _source_text(
         other = frames.get(lookup.source)
         if other is None or other.empty:
             return pd.Series("", index=index, dtype="str")
-        keys = other[lookup.key].str.strip()
-        table = pd.Series(other[lookup.value].to_numpy(), index=keys.to_numpy())
-        table = table[(keys != "").to_numpy()]
-        table = table[~table.index.duplicated()]
+        types = _types(mapping.sources[lookup.source])
+        table = lookup_table(other[lookup.key], other[lookup.value], lookup.aggregate, types)
         return frame[spec.columns[0]].str.strip().map(table).fillna("").astype("str")
     if spec.columns:
         present = [c for c in spec.columns if c in frame]
@@ -150,7 +164,11 @@ def run_feed(
     rows = frames[feed.source]
     if feed.where:
         rows = rows.loc[_condition_mask(rows, feed.where)]
-    out = pd.DataFrame({"_file": rows["_file"].to_numpy(), "_row": rows["_row"].to_numpy()})
+    if feed.explode:
+        rows = _exploded(rows, feed.explode)
+    groups = Groups.of(rows[list(feed.group_by)]) if feed.group_by else None
+    firsts = rows if groups is None else rows.iloc[groups.first_rows]
+    out = pd.DataFrame({"_file": firsts["_file"].to_numpy(), "_row": firsts["_row"].to_numpy()})
     out["_feed"] = feed_index
     labels = {}
     for column in table.columns:
@@ -165,7 +183,7 @@ def run_feed(
                 out[column.name] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
             continue
         labels[column.name] = spec.label
-        text, raw, used_default = _evaluate(spec, rows, frames, source)
+        text, raw, used_default = _evaluate(spec, rows, mapping, frames, source, groups)
         text = text.reset_index(drop=True)
         raw = raw.reset_index(drop=True)
         out[f"_raw_{column.name}"] = raw
@@ -179,9 +197,31 @@ def run_feed(
             )
         out[column.name] = _typed(column, spec, text, raw, out, source, feed.table, collector, rows)
     if feed.distinct:
-        keys = out[list(table.key)].astype("str")
-        out = out.loc[~keys.duplicated().to_numpy()].reset_index(drop=True)
+        out = distinct_rows(out, feed.table, np.ones(len(out), dtype=bool))
     return _FeedResult(out, labels)
+
+
+def distinct_rows(frame: pd.DataFrame, table: str, droppable: np.ndarray) -> pd.DataFrame:
+    """`frame` without the droppable rows whose key an earlier row has. A person met again in another
+    role keeps both ("sdr and ae"): Olist's sellers are SDRs on some deals and sales reps on others."""
+    first, *rest = CANONICAL[table].key
+    keys = frame[first].astype("str")
+    for column in rest:
+        keys = keys + "\x1f" + frame[column].astype("str")
+    drop = keys.duplicated().to_numpy() & droppable
+    if table == "people" and drop.any():
+        roles = frame["role"].where(frame["role"].notna(), "")
+        merged = roles.groupby(keys).agg(lambda r: " and ".join(dict.fromkeys(x for x in r if x)))
+        frame = frame.assign(role=keys.map(merged).where(roles != "", frame["role"]))
+    return frame.loc[~drop].reset_index(drop=True)
+
+
+def _exploded(rows: pd.DataFrame, explode: Explode) -> pd.DataFrame:
+    """One row per non-empty part of the column ("101;102" → two rows); a row without any keeps one."""
+    parts = rows[explode.column].str.split(explode.split, regex=False)
+    parts = parts.map(lambda items: [p.strip() for p in items if p.strip()] or [""])
+    exploded = rows.assign(**{explode.column: parts}).explode(explode.column)
+    return exploded.reset_index(drop=True).astype({explode.column: "str"})
 
 
 @dataclass
@@ -220,13 +260,13 @@ def _typed(column, spec, text, raw, out, source, table_name, collector, rows) ->
 
 def _as_times(column, spec, text, source, found: _Found) -> tuple[pd.Series, pd.Series]:
     """Timestamps (or dates, at midnight) and the mask of values that do not parse."""
-    values, bad = parse_timestamps(text, spec.formats or source.date_formats, source.timezone)
+    formats = tuple(spec.formats or source.date_formats)
+    if (spec.value is not None or spec.default is not None) and "iso" not in formats:
+        formats += ("iso",)  # a constant or default the mapping writes may always be ISO 8601
+    values, bad = parse_timestamps(text, formats, source.timezone)
     if column.type == "date":
         values = values.dt.normalize()
-    formats = ", ".join(
-        "ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f
-        for f in (spec.formats or source.date_formats)
-    )
+    formats = ", ".join("ISO 8601 (2024-01-31 or 2024-01-31 14:05)" if f == "iso" else f for f in formats)
     kind = "bad_timestamp" if column.type == "timestamp" else "bad_date"
     found.add(kind, f"a {column.type} as {formats}", bad)
     return values, bad

@@ -41,6 +41,7 @@ from handoff.paths import PACKAGE_DIR
 PRESETS_DIR = PACKAGE_DIR / "mappings"
 DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 PICKS = ("first", "earliest", "latest")
+AGGREGATES = ("first", "earliest", "latest", "count", "sum")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +137,18 @@ class Lookup(_Settings):
     source: Any = None  # checked against the sources by name (ColumnSpec), as written
     key: Text | None = None
     value: Text | None = None
+    aggregate: Text = "first"  # over the rows with this key: first (non-empty), earliest, latest, count, sum
+
+    @field_validator("aggregate")
+    @classmethod
+    def _known_aggregate(cls, value: str) -> str:
+        return _aggregate(value)
+
+
+def _aggregate(value: str) -> str:
+    if value not in AGGREGATES:
+        raise problem("aggregate")
+    return value
 
 
 class ColumnSpec(_Settings):
@@ -155,10 +168,16 @@ class ColumnSpec(_Settings):
     split: Text | None = None  # take the first non-empty part ("123;456" -> "123")
     formats: Texts | None = Field(None, alias="format")  # date formats for this column
     optional: Flag = False  # the column may be absent from the file (then empty, with a warning)
+    aggregate: Text | None = None  # with the feed's group_by: first, earliest, latest, count, sum
 
     @classmethod
     def _before(cls, raw: Any) -> Any:
         return {"column": raw} if isinstance(raw, str) else raw
+
+    @field_validator("aggregate")
+    @classmethod
+    def _known_aggregate(cls, value: str | None) -> str | None:
+        return value if value is None else _aggregate(value)
 
     @classmethod
     def _check_raw(cls, raw: dict, context: dict) -> None:
@@ -262,6 +281,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+class Explode(_Settings):
+    """One row per part of a column holding several values ("101;102": a call with two contacts)."""
+
+    column: Text = ""
+    split: Text = ";"
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        if "column" not in raw:
+            raise problem("explode_needs")
+
+
 class Feed(_Settings):
     """One source feeding one canonical table (each table has its own subclass, which knows it)."""
 
@@ -270,6 +301,8 @@ class Feed(_Settings):
     columns: dict[str, ColumnSpec]
     where: Conditions = ()
     distinct: Flag = False  # drop rows whose key an earlier row already has (dimension tables)
+    explode: Explode | None = None  # one row per part of a column of several values, before grouping
+    group_by: Texts | None = None  # one row per value of these columns; specs say how to aggregate
 
     @property
     def table(self) -> str:
@@ -300,8 +333,14 @@ class Feed(_Settings):
     @model_validator(mode="after")
     def _fills_the_table(self) -> Feed:
         for target, spec in self.columns.items():
-            if spec.pick != "first" and self.TABLE.column(target).type not in ("timestamp", "date"):
+            dated = self.TABLE.column(target).type in ("timestamp", "date")
+            if spec.pick != "first" and not dated:
                 raise problem("pick_needs_dates", below=f"columns.{target} pick")
+            if spec.aggregate is not None and not self.group_by:
+                raise problem("aggregate_needs_group_by", below=f"columns.{target} aggregate")
+            picks = {spec.aggregate, spec.lookup.aggregate if spec.lookup else None}
+            if picks & {"earliest", "latest"} and not dated:
+                raise problem("aggregate_needs_dates", below=f"columns.{target} aggregate")
         missing = [
             c.name
             for c in self.TABLE.columns
@@ -364,6 +403,7 @@ class Source(_Settings):
     required: Flag = False
     stop_at_blank_row: Flag = False
     date_formats: Texts | None = None  # None: the mapping's
+    empty_values: tuple[Text, ...] = ()  # cells that mean "no value" ("--" in some CRM exports)
 
     @field_validator("delimiter")
     @classmethod
@@ -477,6 +517,7 @@ class Mapping(_Settings):
                 if feed.source == source:
                     for condition in feed.where:
                         used |= condition.columns()
+                    used |= set(feed.group_by or ()) | ({feed.explode.column} if feed.explode else set())
                     for spec in feed.columns.values():
                         (optional if spec.optional else used).update(spec.source_columns())
                 for spec in feed.columns.values():

@@ -63,10 +63,14 @@ MESSAGES = {
     "bins": 'bins is a list of [lowest number, "label"], e.g. [[0, "smb"], [200, "mid_market"]]',
     "bins_order": "list the bins from the lowest number up, each number once",
     "template": 'a template names columns in braces, e.g. "{{Lead ID}}-{{Campaign ID}}"',
+    "aggregate": "aggregate is first, earliest, latest, count or sum",
+    "aggregate_needs_group_by": 'aggregate applies to a feed with group_by = "<the key column>"',
+    "aggregate_needs_dates": "earliest and latest aggregate dates and timestamps only",
+    "explode_needs": 'explode is {{ column = "<column of several values>", split = ";" }}',
 }
 # Where an error is: a column spec's own settings that are named after it (`columns.stage map`);
 # a type error in a lookup's parts, a pick or a template is named at the spec itself.
-_NAMED_SPEC_SETTINGS = {"lookup", "map", "pick", "clip", "bins", "template", "when"}
+_NAMED_SPEC_SETTINGS = {"lookup", "map", "pick", "clip", "bins", "template", "when", "aggregate"}
 _TYPE_ERRORS_AT_THE_SPEC = {"lookup", "pick", "template"}
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from handoff.ingest.canonical import CANONICAL
-from handoff.ingest.feeds import run_feed
+from handoff.ingest.feeds import distinct_rows, run_feed
 from handoff.ingest.mapping import Mapping, Source, load_mapping
 from handoff.ingest.read import ImportFileError, RowBudget, Sniffed, read_file, sniff
 from handoff.ingest.report import Collector, Report
@@ -150,6 +149,7 @@ def check(
     report = Report(mapping.name)
     sniffs = [sniff(path, _source_for_sniff(path, mapping)) for path in paths]
     assigned = assign_sources(sniffs, mapping, collector)
+    _missing_lookups(mapping, assigned, collector)
     reading = _Reading(
         mapping,
         collector,
@@ -218,7 +218,8 @@ class _Reading:
                 if frame is not None:
                     parts.append(frame)
             if parts:
-                frames[source_name] = pd.concat(parts, ignore_index=True).fillna("")
+                frame = pd.concat(parts, ignore_index=True).fillna("")
+                frames[source_name] = _blank_empty_values(frame, source)
             elif items:
                 frames[source_name] = None
         return frames
@@ -261,9 +262,7 @@ def _map_tables(mapping: Mapping, frames: dict[str, pd.DataFrame], collector: Co
         )
         if any(feed.distinct for feed in feeds) and len(results) > 1:
             distinct_feeds = [i for i, feed in enumerate(feeds) if feed.distinct]
-            keys = frame[list(CANONICAL[table_name].key)].astype("str")
-            drop = keys.duplicated().to_numpy() & frame["_feed"].isin(distinct_feeds).to_numpy()
-            frame = frame.loc[~drop].reset_index(drop=True)
+            frame = distinct_rows(frame, table_name, frame["_feed"].isin(distinct_feeds).to_numpy())
         tables[table_name] = frame
         labels[table_name] = [r.labels for r in results]
     return tables, labels
@@ -288,6 +287,34 @@ def _source_for_sniff(path: Path, mapping: Mapping) -> Source | None:
         s for s in mapping.sources.values() if any(fnmatch.fnmatch(name, p.casefold()) for p in s.files)
     ]
     return matches[0] if len(matches) == 1 else None
+
+
+def _blank_empty_values(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """Cells the export writes for "no value" ("--") become empty, as if the export had left them so."""
+    if not source.empty_values:
+        return frame
+    empty = {v.strip() for v in source.empty_values}
+    columns = [c for c in frame.columns if c not in ("_file", "_row")]
+    frame[columns] = frame[columns].mask(frame[columns].apply(lambda c: c.str.strip().isin(empty)), "")
+    return frame
+
+
+def _missing_lookups(mapping: Mapping, assigned: dict[str, list[Sniffed]], collector: Collector) -> None:
+    """A lookup into an export no file was given for would fill every row from nothing: name it."""
+    for table, feeds in mapping.feeds.items():
+        for feed in feeds:
+            if not assigned.get(feed.source):
+                continue
+            for column, spec in feed.columns.items():
+                other = spec.lookup.source if spec.lookup else None
+                if other and not assigned.get(other):
+                    patterns = " or ".join(mapping.sources[other].files)
+                    collector.file_problem(
+                        "missing_source",
+                        "(none)",
+                        f"no file for the {other} export, which {table}.{column} looks up "
+                        f"(mapping {mapping.name}; name the file like {patterns})",
+                    )
 
 
 def _empty_source(mapping: Mapping, source: str) -> pd.DataFrame:
