@@ -80,9 +80,15 @@ def _number_text(number: float, decimal: str) -> str:
     return text.replace(".", ",") if decimal == "," else text
 
 
-def lookup_table(keys: pd.Series, values: pd.Series, how: str, types: TextTypes) -> pd.Series:
-    """The other export's `values` by key (trimmed; empty keys ignored), aggregated over its rows."""
+def lookup_keys(keys: pd.Series, ignore_case: bool) -> pd.Series:
+    """Keys as a lookup compares them: trimmed, and case-folded if it ignores case."""
     keys = keys.astype("str").str.strip()
+    return keys.str.casefold() if ignore_case else keys
+
+
+def lookup_table(keys: pd.Series, values: pd.Series, how: str, types: TextTypes) -> pd.Series:
+    """The other export's `values` by key (as `lookup_keys` gives them; empty keys ignored),
+    aggregated over its rows."""
     keep = (keys != "").to_numpy()
     keys, values = keys[keep].reset_index(drop=True), values[keep].reset_index(drop=True)
     if how == "first":

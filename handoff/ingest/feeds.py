@@ -14,18 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from handoff.ingest.aggregate import Groups, TextTypes, aggregated, lookup_table
+from handoff.ingest.aggregate import Groups, TextTypes, aggregated, lookup_keys, lookup_table
 from handoff.ingest.canonical import CANONICAL
 from handoff.ingest.mapping import ColumnSpec, Condition, Explode, Feed, Mapping, Source, fold
 from handoff.ingest.parse import parse_numbers, parse_timestamps
 from handoff.ingest.report import Collector, problem_rows
 
 
-def _condition_mask(frame: pd.DataFrame, conditions: Iterable[Condition]) -> pd.Series:
+def _condition_mask(
+    frame: pd.DataFrame, conditions: Iterable[Condition], frames: dict[str, pd.DataFrame]
+) -> pd.Series:
     mask = pd.Series(True, index=frame.index)
     for condition in conditions:
         values = frame[condition.column] if condition.column in frame else pd.Series("", index=frame.index)
         folded = values.str.strip().str.casefold()
+        if condition.found_in is not None:
+            found = condition.found_in
+            other = frames.get(found.source)
+            known = set() if other is None else set(lookup_keys(other[found.column], found.ignore_case))
+            mask &= lookup_keys(values, found.ignore_case).isin(known - {""})
         if condition.values_in is not None:
             mask &= folded.isin([fold(v) for v in condition.values_in])
         if condition.values_not_in is not None:
@@ -57,7 +64,7 @@ def _evaluate(
         text = text.fillna("").astype("str")
     text = text.str.strip()
     if spec.when:
-        text = text.where(_condition_mask(frame, spec.when), "")
+        text = text.where(_condition_mask(frame, spec.when, frames), "")
     text = _recoded(text, spec, source)
     if groups is not None:
         how = spec.aggregate or "first"
@@ -93,8 +100,10 @@ def _source_text(
         if other is None or other.empty:
             return pd.Series("", index=index, dtype="str")
         types = _types(mapping.sources[lookup.source])
-        table = lookup_table(other[lookup.key], other[lookup.value], lookup.aggregate, types)
-        return frame[spec.columns[0]].str.strip().map(table).fillna("").astype("str")
+        keys = lookup_keys(other[lookup.key], lookup.ignore_case)
+        table = lookup_table(keys, other[lookup.value], lookup.aggregate, types)
+        own = lookup_keys(frame[spec.columns[0]], lookup.ignore_case)
+        return own.map(table).fillna("").astype("str")
     if spec.columns:
         present = [c for c in spec.columns if c in frame]
         columns = [frame[c].str.strip() for c in present] or [pd.Series("", index=index, dtype="str")]
@@ -163,7 +172,7 @@ def run_feed(
     table = CANONICAL[feed.table]
     rows = frames[feed.source]
     if feed.where:
-        rows = rows.loc[_condition_mask(rows, feed.where)]
+        rows = rows.loc[_condition_mask(rows, feed.where, frames)]
     if feed.explode:
         rows = _exploded(rows, feed.explode)
     groups = Groups.of(rows[list(feed.group_by)]) if feed.group_by else None
@@ -201,9 +210,12 @@ def run_feed(
     return _FeedResult(out, labels)
 
 
-def distinct_rows(frame: pd.DataFrame, table: str, droppable: np.ndarray) -> pd.DataFrame:
+def distinct_rows(
+    frame: pd.DataFrame, table: str, droppable: np.ndarray, adds_roles: np.ndarray | None = None
+) -> pd.DataFrame:
     """`frame` without the droppable rows whose key an earlier row has. A person met again in another
-    role keeps both ("sdr and ae"): Olist's sellers are SDRs on some deals and sales reps on others."""
+    role keeps both ("sdr and ae": Olist's sellers are SDRs on some deals and sales reps on others),
+    unless the later row's feed does not add roles (`adds_roles`: owners of logged activities)."""
     first, *rest = CANONICAL[table].key
     keys = frame[first].astype("str")
     for column in rest:
@@ -211,8 +223,10 @@ def distinct_rows(frame: pd.DataFrame, table: str, droppable: np.ndarray) -> pd.
     drop = keys.duplicated().to_numpy() & droppable
     if table == "people" and drop.any():
         roles = frame["role"].where(frame["role"].notna(), "")
+        if adds_roles is not None:
+            roles = roles.where(adds_roles | ~keys.duplicated().to_numpy(), "")
         merged = roles.groupby(keys).agg(lambda r: " and ".join(dict.fromkeys(x for x in r if x)))
-        frame = frame.assign(role=keys.map(merged).where(roles != "", frame["role"]))
+        frame = frame.assign(role=keys.map(merged).where(frame["role"].notna(), frame["role"]))
     return frame.loc[~drop].reset_index(drop=True)
 
 

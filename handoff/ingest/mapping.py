@@ -109,19 +109,36 @@ class _Settings(BaseModel):
 # The parsed mapping
 
 
+class FoundIn(_Settings):
+    """Another export's column, whose values a condition looks for (a contact that was a lead)."""
+
+    source: Any = None  # checked against the sources by name, as written
+    column: Text = ""
+    ignore_case: Flag = False
+
+    @classmethod
+    def _check_raw(cls, raw: dict, context: dict) -> None:
+        if "source" not in raw or "column" not in raw:
+            raise problem("found_in_needs")
+        if raw["source"] not in context.get("sources", ()):
+            raise problem("no_source", below="found_in", name=raw["source"], listed="")
+
+
 class Condition(_Settings):
-    """A test on one source column: `in`/`not_in` a list of values, or (not) empty."""
+    """A test on one source column: `in`/`not_in` a list of values, (not) empty, or `found_in`
+    another export's column."""
 
     column: Text = ""
     values_in: Texts | None = Field(None, alias="in")
     values_not_in: Texts | None = Field(None, alias="not_in")
     not_empty: Flag | None = None
+    found_in: FoundIn | None = None
 
     @classmethod
     def _check_raw(cls, raw: dict, context: dict) -> None:
         if "column" not in raw:
             raise problem("condition_column")
-        if not {"in", "not_in", "not_empty"} & raw.keys():
+        if not {"in", "not_in", "not_empty", "found_in"} & raw.keys():
             raise problem("condition_test")
 
     def columns(self) -> set[str]:
@@ -138,6 +155,7 @@ class Lookup(_Settings):
     key: Text | None = None
     value: Text | None = None
     aggregate: Text = "first"  # over the rows with this key: first (non-empty), earliest, latest, count, sum
+    ignore_case: Flag = False  # keys compared case-insensitively (e-mail addresses; never CRM ids)
 
     @field_validator("aggregate")
     @classmethod
@@ -303,6 +321,7 @@ class Feed(_Settings):
     distinct: Flag = False  # drop rows whose key an earlier row already has (dimension tables)
     explode: Explode | None = None  # one row per part of a column of several values, before grouping
     group_by: Texts | None = None  # one row per value of these columns; specs say how to aggregate
+    adds_roles: Flag = True  # people: a person an earlier feed gave takes this feed's role too
 
     @property
     def table(self) -> str:
@@ -514,6 +533,9 @@ class Mapping(_Settings):
         optional: set[str] = set()
         for feeds in self.feeds.values():
             for feed in feeds:
+                for condition in feed.where:
+                    if condition.found_in and condition.found_in.source == source:
+                        used.add(condition.found_in.column)
                 if feed.source == source:
                     for condition in feed.where:
                         used |= condition.columns()

@@ -262,7 +262,13 @@ def _map_tables(mapping: Mapping, frames: dict[str, pd.DataFrame], collector: Co
         )
         if any(feed.distinct for feed in feeds) and len(results) > 1:
             distinct_feeds = [i for i, feed in enumerate(feeds) if feed.distinct]
-            frame = distinct_rows(frame, table_name, frame["_feed"].isin(distinct_feeds).to_numpy())
+            adding = [i for i, feed in enumerate(feeds) if feed.adds_roles]
+            frame = distinct_rows(
+                frame,
+                table_name,
+                frame["_feed"].isin(distinct_feeds).to_numpy(),
+                frame["_feed"].isin(adding).to_numpy(),
+            )
         tables[table_name] = frame
         labels[table_name] = [r.labels for r in results]
     return tables, labels

@@ -127,8 +127,16 @@ def test_olist_imports_with_the_preset_and_keeps_every_row(olist_db):
     counts = db.run_query("data__table_counts", db=olist_db).set_index("table_name")["row_count"]
     assert (len(mqls), len(won)) == (8000, 842)
     assert counts["leads"] == len(mqls) and counts["deals"] == len(won)
-    people = {r["sr_id"] for r in won if r["sr_id"]} | {r["sdr_id"] for r in won if r["sdr_id"]}
-    assert counts["people"] == len(people)
+    srs, sdrs = {r["sr_id"] for r in won if r["sr_id"]}, {r["sdr_id"] for r in won if r["sdr_id"]}
+    assert counts["people"] == len(srs | sdrs)
+    # A seller who is an SR on some deals and an SDR on others is one person in both roles (13 are).
+    roles = db.execute("select person_id, role from people", db=olist_db).set_index("person_id")["role"]
+    assert {p for p, role in roles.items() if role == "ae and sdr"} == srs & sdrs
+    # Each closed lead is owned by the SDR who worked it.
+    owners = db.execute("select lead_id, owner_id from leads where owner_id is not null", db=olist_db)
+    assert dict(zip(owners["lead_id"], owners["owner_id"], strict=True)) == {
+        r["mql_id"]: r["sdr_id"] for r in won
+    }
 
 
 def test_olist_funnel_counts_match_the_csv_files(olist_db):
@@ -223,7 +231,14 @@ def test_hubspot_contacts_and_deals_map_onto_leads_deals_and_owners(tmp_path):
     )  # an open deal's Close Date is a forecast
     assert float(got.loc["9003", "amount"]) == 96500.50 and float(got.loc["9006", "amount"]) == 0
     owners = {c["Contact owner"] for c in contacts if c["Contact owner"]} | {d["Deal owner"] for d in deals}
-    assert set(table(path, "people")["person_id"]) == owners
+    activities = [
+        DATA / f"hubspot-crm-exports-all-{kind}-2026-04-01.csv"
+        for kind in ("calls", "emails", "meetings", "tasks")
+    ]
+    loggers = {a["Activity assigned to"] for f in activities for a in rows(f)}
+    people = table(path, "people").set_index("person_id")
+    assert set(people.index) == owners | loggers  # and Rita Gomez, who only logs calls
+    assert people.loc["Rita Gomez", "role"] == "rep" and people.loc["Alex Moreau", "role"] == "ae"
     warned = {(p.kind, p.where) for p in plan.report.warnings}
     assert ("stages_out_of_order", "leads.mql_at") in warned  # 5111 became an MQL before it was created
     assert ("default_used", "deals.amount") in warned
@@ -247,8 +262,12 @@ def test_salesforce_reports_skip_the_footer_and_link_opportunities_to_converted_
     assert deals["lead_id"].to_dict() == converted
     assert float(deals.loc["0065g00000Xy2AAA", "amount"]) == 210000.00  # "210,000.00"
     members = rows(DATA / "salesforce-campaign-members-report.csv", "utf-8-sig")
-    responded = [m for m in members if m["Lead ID"] and m["First Responded Date"]]
-    assert len(table(path, "touches")) == len(responded)
+    contacts = {r["Converted Contact ID"] for r in real_leads if r["Converted Contact ID"]}
+    responded = [
+        m for m in members if (m["Lead ID"] or m["Contact ID"] in contacts) and m["First Responded Date"]
+    ]
+    touches = table(path, "touches")
+    assert (touches["team"] == "marketing").sum() == len(responded)
     leads = table(path, "leads").set_index("lead_id")
     assert leads.loc["00Q5g00000Ab1AAA", "created_at"] == pd.Timestamp("2026-02-02 09:14")  # 2/2/2026 9:14 AM
     assert leads.loc["00Q5g00000Ab5AAA", "created_at"] == pd.Timestamp("2026-02-11 16:55")  # 4:55 PM
