@@ -294,3 +294,50 @@ def readiness_for_people(rules: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )
+
+
+def readiness_by_page(rules: pd.DataFrame, more: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None):
+    """Per page, how many of its figures the data supports, and which it cannot judge (or only with a
+    caveat) grouped by what the data lacks. `more` adds figures that are not registry metrics, by page:
+    (label, needs), such as the SLA page's policies."""
+    details = {r.rule_id: (r.status, r.detail) for r in rules.itertuples()}
+    rows = []
+    for page in PAGES:
+        shown = [(m.full_label, m.needs) for m in registry().values() if page in m.pages]
+        shown += (more or {}).get(page, [])
+        if not shown:
+            continue
+        cannot = _by_lack(shown, details, "missing")
+        caveat = _by_lack([f for f in shown if not _lacks(f, details, "missing")], details, "partial")
+        rows.append(
+            {
+                "Page": PAGE_TITLES[page],
+                "Figures": len(shown),
+                "Supported": sum(not _lacks(f, details, "missing") for f in shown),
+                "Cannot be judged": cannot or "–",
+                "With a caveat": caveat or "–",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _lacks(figure: tuple[str, tuple[str, ...]], details: dict, status: str) -> str | None:
+    """The first rule of `status` a figure needs (its detail), or None."""
+    return next((details[n][1] for n in figure[1] if details.get(n, ("ready",))[0] == status), None)
+
+
+def _by_lack(figures: list, details: dict, status: str) -> str:
+    """'No sales touches recorded: Median speed to lead …, Sales' SLA compliance …' per lacking rule."""
+    grouped: dict[str, list[str]] = {}
+    for figure in figures:
+        lack = _lacks(figure, details, status)
+        if lack:
+            grouped.setdefault(lack, []).append(figure[0])
+    return "; ".join(f"{lack[:1].upper()}{lack[1:]}: {', '.join(labels)}" for lack, labels in grouped.items())
+
+
+def lacking(needs: tuple[str, ...], rules: pd.DataFrame) -> str | None:
+    """What the data lacks for a figure resting on `needs` (data__readiness rules): the first missing
+    rule's detail ('no sales touches recorded'), or None when the data supports it."""
+    missing = dict(zip(rules["rule_id"], rules["detail"].where(rules["status"] == "missing"), strict=True))
+    return next((missing[n] for n in needs if isinstance(missing.get(n), str)), None)

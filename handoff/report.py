@@ -83,6 +83,7 @@ class _Pack:
         self.policies = sla.load_policies_or_last_good()
         self.as_of = pd.Timestamp(self.query("data__as_of")["as_of_date"].iloc[0]).date()
         self.names = labels.Names.from_frames(self.query("filters__options"), self.query("data__names"))
+        self.readiness = self.query("data__readiness")
 
     def query(self, name: str, scope: Filters | None = None, **params) -> pd.DataFrame:
         return db.run_query(name, scope or self.filters, db=self.db_path, **params)
@@ -96,13 +97,7 @@ class _Pack:
         previous.update(overview.sla_by_team(compliance_before))
         targets = self.query("overview__targets_by_month")
         tiles = [
-            {
-                "team": tile.kpi.owner_team or "",
-                "label": tile.kpi.label,
-                "value": tile.value_text,
-                "delta": tile.delta_text or "no previous period to compare",
-                "target": tile.target_text,
-            }
+            self._tile(tile)
             for tile in overview.tiles(current, previous, targets, self.filters.start, self.filters.end)
         ]
         movements = overview.what_changed(self.query, self.filters, compliance_now, compliance_before)
@@ -112,6 +107,17 @@ class _Pack:
             "movements": [m.sentence() for m in movements],
             "previous": self.before.window_label(),
             "money_figure": self.figure(overview.money_vs_target_figure(months)),
+        }
+
+    def _tile(self, tile: overview.Tile) -> dict:
+        """A KPI tile; where the data lacks what its metric needs, it says so instead of a number."""
+        lack = metrics.lacking(tile.kpi.metric.needs, self.readiness)
+        return {
+            "team": tile.kpi.owner_team or "",
+            "label": tile.kpi.label,
+            "value": "no data" if lack else tile.value_text,
+            "delta": lack or tile.delta_text or "no previous period to compare",
+            "target": "" if lack else tile.target_text,
         }
 
     def funnel(self) -> dict:
@@ -130,8 +136,12 @@ class _Pack:
         trend = self.query(
             "sla__compliance", sla_view.trend_filters(self.filters), policies=self.policies.text
         )
+        card = self.query("sla__scorecard", policies=self.policies.text)
+        for i, row in card.iterrows():
+            if lack := metrics.lacking(sla_view.policy_needs(row.kind), self.readiness):
+                card.loc[i, ["compliance_rate", "status"]] = [None, f"Can't be judged: {lack}"]
         return {
-            "table": _table(sla.for_people(self.query("sla__scorecard", policies=self.policies.text))),
+            "table": _table(sla.for_people(card)),
             "figure": self.figure(sla_view.trend_chart(trend, self.policies.policies)),
         }
 
@@ -139,19 +149,8 @@ class _Pack:
         team_credit = self.query("attribution__credit", model="all", level="team", basis="revenue")
         if team_credit.empty:
             return {"ranges": [], "table": "", "figure": ""}
-        ranges = [
-            {
-                "label": metrics.label(f"{team}_credit_share_rate"),
-                "multi": attribution_view.share_range(row.multi_lowest_rate, row.multi_highest_rate),
-                "multi_low_model": row.multi_lowest_model,
-                "multi_high_model": row.multi_highest_model,
-                "low": fmt_pct(row.lowest_rate),
-                "low_model": row.lowest_model,
-                "high": fmt_pct(row.highest_rate),
-                "high_model": row.highest_model,
-            }
-            for team, row in attribution_view.team_ranges(team_credit).iterrows()
-        ]
+        by_team = attribution_view.team_ranges(team_credit)
+        ranges = [self._team_range(team, by_team) for team in ("marketing", "sales")]
         wide = team_credit.pivot_table(index="key", columns="model", values="credit_usd", aggfunc="sum")
         wide = wide.reindex(columns=[m for m in MODEL_LABELS if m in wide.columns]).rename(
             columns=MODEL_LABELS
@@ -165,6 +164,25 @@ class _Pack:
             "ranges": ranges,
             "table": _table(shown),
             "figure": self.figure(attribution_view.range_chart(team_credit, {}, "team")),
+        }
+
+    def _team_range(self, team: str, by_team: pd.DataFrame) -> dict:
+        """A team's share of the won revenue across the models, or why there is none to give."""
+        metric = metrics.get(f"{team}_credit_share_rate")
+        lack = metrics.lacking(metric.needs, self.readiness)
+        if lack or team not in by_team.index:
+            return {"label": metric.full_label, "lack": lack or "no touch of this team before a won deal"}
+        row = by_team.loc[team]
+        return {
+            "label": metric.full_label,
+            "lack": None,
+            "multi": attribution_view.share_range(row.multi_lowest_rate, row.multi_highest_rate),
+            "multi_low_model": row.multi_lowest_model,
+            "multi_high_model": row.multi_highest_model,
+            "low": fmt_pct(row.lowest_rate),
+            "low_model": row.lowest_model,
+            "high": fmt_pct(row.highest_rate),
+            "high_model": row.highest_model,
         }
 
     def leakage(self) -> dict | None:

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from handoff import ingest, metrics, ui
+from handoff import ingest, metrics, sla, ui
 from handoff.charts import fmt_count, fmt_pct
 from handoff.demo import build_demo
 from handoff.errors import HandoffError
 from handoff.ingest.mapping import preset_names
+from handoff.sla import view as sla_view
 
 ui.page_header("Data", "Is the data complete and fresh enough to trust, and how do we load our own?")
 ui.caption("Data health covers everything in the database: the sidebar filters do not apply on this page.")
@@ -48,7 +49,11 @@ ui.caption(
     "Some figures need data a CRM export may leave out. Where a rule is not met, the pages say what is "
     "missing next to the figure instead of showing a number that would mislead."
 )
-ui.table(metrics.readiness_for_people(ui.query("data__readiness")), "data_readiness")
+readiness = ui.query("data__readiness")
+policies = sla.load_policies_or_last_good().policies.policies
+policy_figures = [(p.name, sla_view.policy_needs(p.kind)) for p in policies]
+ui.table(metrics.readiness_by_page(readiness, {"sla": policy_figures}), "data_readiness_by_page")
+ui.table(metrics.readiness_for_people(readiness), "data_readiness")
 
 files = ui.query("data__import_files")
 if not files.empty:

@@ -2,7 +2,7 @@
 -- One row per data-readiness rule: whether the data holds what some metrics need (their `needs` in
 -- handoff/metrics.toml), as `ready`, `partial` or `missing`, with how many records were found of how
 -- many looked at and what is lacking in words. Rules: sales_touches_recorded, lost_deals_recorded,
--- open_deal_amounts, won_deal_amounts. Computed when the file is written (queries/derived/data_readiness.sql).
+-- open_deal_amounts, won_deal_amounts, mql_decisions_recorded. Computed when the file is written (queries/derived/data_readiness.sql).
 with
 rules as (
     select * from data_readiness

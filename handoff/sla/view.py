@@ -105,9 +105,17 @@ def counted_text(row, policies: Policies) -> str:
     return f"{row.met_count + row.breached_count:,} {items}, {row.met_count:,} met"
 
 
+_POLICY_NEEDS = {
+    "follow_up": ("sales_touches_recorded",),
+    "acceptance_decision": ("mql_decisions_recorded",),
+    "quality": ("mql_decisions_recorded",),  # judged only on decided MQLs; the gate says why none are
+}
+
+
 def policy_needs(kind: str) -> tuple[str, ...]:
-    """The data-readiness rules a policy's compliance rests on (a follow-up needs logged sales touches)."""
-    return ("sales_touches_recorded",) if kind == "follow_up" else ()
+    """The data-readiness rules a policy's compliance rests on: a follow-up needs logged sales touches,
+    an acceptance decision or the quality of MQLs sales' recorded decisions."""
+    return _POLICY_NEEDS.get(kind, ())
 
 
 def status_badge(status: str, gate) -> tuple[str, str]:

@@ -3,9 +3,19 @@
 -- lacks instead of a number that would mislead (a follow-up SLA of 0 % where no touch was ever
 -- logged); `partial` marks the number. Rules: sales touches recorded (speed to lead, the follow-up SLA,
 -- sales' attribution credit), lost deals recorded (win rate: with no losses it is 100 % by
--- construction), amounts on open deals (pipeline and coverage), amounts on won deals (bookings).
+-- construction), amounts on open deals (pipeline and coverage), amounts on won deals (bookings), and
+-- sales' decisions on MQLs recorded (the acceptance-decision and quality SLAs, the acceptance rate: a
+-- CRM without an accepted or rejected date, HubSpot's default, would read 0 % for both).
 create or replace table data_readiness as
 with
+mql_counts as (
+    select
+        count(*) as mql_count,
+        count(*) filter (where sal_at is not null or disqualified_at is not null) as decided_count
+    from leads
+    where mql_at is not null
+),
+
 touch_counts as (
     select count(*) filter (where team = 'sales') as sales_touch_count, count(*) as touch_count from touches
 ),
@@ -89,6 +99,21 @@ final as (
             else format('{:,} of {:,} won deals have no amount', d.won_count - d.won_with_amount_count, d.won_count)
         end
     from deal_counts as d
+
+    union all
+
+    select
+        5,
+        'mql_decisions_recorded',
+        'Sales'' decisions on MQLs recorded',
+        case when m.decided_count > 0 or m.mql_count = 0 then 'ready' else 'missing' end,
+        m.decided_count,
+        m.mql_count,
+        case when m.decided_count > 0 or m.mql_count = 0
+            then format('{:,} of {:,} MQLs accepted (SAL) or rejected', m.decided_count, m.mql_count)
+            else 'no MQL has an accepted (SAL) or rejected date'
+        end
+    from mql_counts as m
 )
 
 select * from final

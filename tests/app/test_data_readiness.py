@@ -5,10 +5,13 @@ win rate is marked; open deals without an amount mark the pipeline coverage."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from html import unescape
 
 import pytest
 
-from handoff import db, metrics
+from handoff import db, metrics, report
+from handoff.filters import Filters
 from tests.app.conftest import no_exception, said, tiles
 from tests.fixtures import ts
 
@@ -80,7 +83,57 @@ def test_the_readiness_rules_read_the_data(make_db):
         "missing",
         "no amounts on open deals",
     ]
+    assert rules.loc["mql_decisions_recorded", ["status", "detail"]].tolist() == [
+        "ready",
+        "5 of 5 MQLs accepted (SAL) or rejected",
+    ]
     db.close_connections()
+
+
+# The same five MQLs, each followed up by sales within the hour, none ever accepted or rejected (a
+# HubSpot portal has no SAL stage by default).
+UNDECIDED = [{k: v for k, v in lead.items() if k != "sal_at"} for lead in LEADS]
+FOLLOW_UPS = [
+    {
+        "touch_id": f"S{n}",
+        "lead_id": f"L{n}",
+        "channel": "direct_sales",
+        "team": "sales",
+        "kind": "call",
+        "touched_at": ts(f"2026-02-{n + 1:02d} 12:30"),
+        "person_id": "S1",
+    }
+    for n in range(5)
+]
+
+
+@pytest.fixture
+def undecided(app, make_db, monkeypatch):
+    path = make_db({"people": PEOPLE, "leads": UNDECIDED, "deals": DEALS, "touches": TOUCHES + FOLLOW_UPS})
+    monkeypatch.setenv("HANDOFF_DB", str(path))
+    yield app, path
+    db.close_connections()
+
+
+def test_without_decisions_the_acceptance_sla_cannot_be_judged(undecided):
+    app, path = undecided
+    rules = db.run_query("data__readiness", db=path).set_index("rule_id")
+    assert rules.loc["mql_decisions_recorded", ["status", "found_count", "checked_count"]].tolist() == [
+        "missing",
+        0,
+        5,
+    ]
+    at = app("sla", **FEBRUARY)
+    no_exception(at)
+    cards = {
+        m.label.split("] ", 1)[-1].split(" · ")[0]: m.value for m in at.metric if " · compliance" in m.label
+    }
+    # Every MQL was called within 30 minutes: 5 of 5 met. Nobody decided on any: not 0 % red.
+    assert cards["Follow up every MQL fast"] == "100.0 %"
+    assert cards["Accept or reject every MQL"] == "no data"
+    assert "no data: no MQL has an accepted (SAL) or rejected date" in said(at, "caption")
+    overview = app("overview", **FEBRUARY)
+    assert tiles(overview)[metrics.label("sla_sales_compliance_rate")].value == "no data"
 
 
 def test_the_sla_page_says_the_follow_up_cannot_be_judged(unready):
@@ -128,3 +181,34 @@ def test_the_data_page_lists_what_the_data_supports(unready):
         in rows.loc["Sales touches recorded", "Figures that rest on it"]
     )
     assert rows.loc["Amounts on open deals", "In the data"] == "no amounts on open deals"
+
+
+def test_the_data_page_says_per_page_which_figures_the_data_supports(unready):
+    at = unready("data")
+    no_exception(at)
+    table = next(frame.value for frame in at.dataframe if "Cannot be judged" in frame.value.columns)
+    pages = table.set_index("Page")
+    sla_row = pages.loc["SLA", "Cannot be judged"]
+    assert sla_row.startswith("No sales touches recorded: ")
+    assert "Follow up every MQL fast" in sla_row and "Accept or reject every MQL" not in sla_row
+    assert (
+        "No lost deals in the data: " + metrics.label("win_rate") in pages.loc["Overview", "Cannot be judged"]
+    )
+    assert pages.loc["Funnel", "Cannot be judged"] == "–"
+    assert pages.loc["Funnel", "Supported"] == pages.loc["Funnel", "Figures"]
+
+
+def test_the_meeting_pack_says_what_the_data_cannot_support(unready, make_db):
+    path = make_db({"people": PEOPLE, "leads": LEADS, "deals": DEALS, "touches": TOUCHES})
+    html = report.build_report(Filters(start=D(2026, 2, 1), end=D(2026, 3, 1)), db_path=path)
+    shown = re.sub(
+        r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", html, flags=re.S)))
+    )
+    assert "Follow up every MQL fast Sales – Can't be judged: no sales touches recorded" in shown
+    speed = metrics.label("median_speed_to_lead_hours")
+    assert f"{speed} no data no sales touches recorded" in shown
+    assert f"{metrics.label('win_rate')} no data no lost deals in the data" in shown
+    assert (
+        "Sales' share across multi-touch models in the period : no data: no sales touches recorded" in shown
+    )
+    db.close_connections()

@@ -65,7 +65,13 @@ def test_a_metric_s_column_is_in_its_query_s_result(demo_db):
 
 def test_every_need_is_a_readiness_rule_of_the_data(demo_db):
     rules = set(db.run_query("data__readiness", db=demo_db)["rule_id"])
-    assert rules == {"sales_touches_recorded", "lost_deals_recorded", "open_deal_amounts", "won_deal_amounts"}
+    assert rules == {
+        "sales_touches_recorded",
+        "lost_deals_recorded",
+        "open_deal_amounts",
+        "won_deal_amounts",
+        "mql_decisions_recorded",
+    }
     needed = {need for m in metrics.registry().values() for need in m.needs}
     assert needed <= rules and needed == rules
 
