@@ -16,7 +16,8 @@ import pandas as pd
 
 from handoff.ingest.aggregate import Groups, TextTypes, aggregated, lookup_keys, lookup_table
 from handoff.ingest.canonical import CANONICAL
-from handoff.ingest.mapping import ColumnSpec, Condition, Explode, Feed, Mapping, Source, fold
+from handoff.ingest.column_spec import ColumnSpec, Condition, fold
+from handoff.ingest.mapping import Explode, Feed, Mapping, Source
 from handoff.ingest.parse import parse_numbers, parse_timestamps
 from handoff.ingest.report import Collector, problem_rows
 
