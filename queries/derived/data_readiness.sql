@@ -109,8 +109,10 @@ final as (
         case when m.decided_count > 0 or m.mql_count = 0 then 'ready' else 'missing' end,
         m.decided_count,
         m.mql_count,
-        case when m.decided_count > 0 or m.mql_count = 0
-            then format('{:,} of {:,} MQLs accepted (SAL) or rejected', m.decided_count, m.mql_count)
+        case
+            when m.mql_count = 0 then 'no MQLs to decide on'
+            when m.decided_count > 0
+                then format('{:,} of {:,} MQLs accepted (SAL) or rejected', m.decided_count, m.mql_count)
             else 'no MQL has an accepted (SAL) or rejected date'
         end
     from mql_counts as m
