@@ -337,6 +337,66 @@ def _export(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# mapping init and mapping check: start a mapping from the files, and see what it makes of them
+
+
+def _mapping_parser(sub) -> None:
+    parser = sub.add_parser(
+        "mapping", help="draft a mapping from your files, or check one against them (nothing is imported)"
+    )
+    commands = parser.add_subparsers(
+        dest="mapping_command", metavar="{init,check}", required=True, parser_class=_Parser
+    )
+    init = commands.add_parser(
+        "init",
+        help="write a starting mapping from the files' headers and first rows",
+        description="Draft a mapping from the files: columns matched to the canonical ones by name and "
+        "by their values; '# unsure:' and '# TODO:' comments say what to check. Stdout unless --out.",
+    )
+    init.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet exports")
+    init.add_argument("--out", metavar="FILE.toml", default=None, help="write the mapping here (not stdout)")
+    init.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+    init.set_defaults(run=_mapping_init)
+    check = commands.add_parser(
+        "check",
+        help="what each canonical column is made from and receives, and the import's report",
+        description="Check the files with the mapping as the import would (nothing is written): per "
+        "table and column, what it is made from, how many rows got a value, were empty or had errors, "
+        "and the first values after mapping. Exits 1 when the import would be refused.",
+    )
+    check.add_argument(
+        "--mapping",
+        required=True,
+        metavar="NAME_OR_FILE",
+        help="a preset (canonical, hubspot, salesforce, olist) or a mapping TOML file",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="CSV or Parquet files")
+    check.set_defaults(run=_mapping_check)
+
+
+def _mapping_init(args) -> int:
+    draft = ingest.draft_mapping(args.files)
+    if args.out is None:
+        sys.stdout.write(draft.text)
+    else:
+        path = ingest.write_draft(draft, args.out, force=args.force)
+        print(f"wrote {path}")
+    print(draft.summary(), file=sys.stderr)
+    for note in draft.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _mapping_check(args) -> int:
+    preview = ingest.preview_mapping(args.files, args.mapping)
+    print(preview.as_text())
+    refusal = preview.refusal()
+    if refusal:
+        raise ingest.ImportRefused(refusal)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # attribution-paths: the path-level models over aggregated journeys (handoff.attribution.paths)
 
 
@@ -373,6 +433,7 @@ PARSERS = [
     _report_parser,
     _import_parser,
     _export_parser,
+    _mapping_parser,
     _attribution_paths_parser,
 ]
 

@@ -18,16 +18,20 @@ kind, never per row. The modules, in the order an import passes through them:
 - `validate`: keys, references, rows depending on rows with errors, warnings;
 - `plan`: `check`, all of the above for a set of files, into a `Plan`; `report`: what it found;
 - `output`: `write` (the database), the rejects file, `export`;
-- `view`: the Data page's uploads and wording (`python -m handoff import/export` live in handoff.cli).
+- `view`: the Data page's uploads and wording (`python -m handoff import/export` live in handoff.cli);
+- `profile` and `draft`: a starting mapping drafted from the files (`draft_mapping`, `mapping init`);
+  `preview`: what a mapping makes of each canonical column (`preview_mapping`, `mapping check`).
 
 No module is named like a function re-exported here (`check`, `write`, `export`), so
 `handoff.ingest.<module>` always names the module.
 """
 
+from handoff.ingest.draft import Draft, DraftError, draft_mapping, write_draft
 from handoff.ingest.mapping import Mapping, MappingError, load_mapping, preset_names
 from handoff.ingest.output import Written, export, import_files, write, write_rejects
 from handoff.ingest.parse import parse_numbers, parse_timestamps
 from handoff.ingest.plan import Plan, Progress, assign_sources, check
+from handoff.ingest.preview import Preview, preview_mapping
 from handoff.ingest.read import ImportFileError, RowBudget, read_file, sniff
 from handoff.ingest.report import KINDS, SAMPLES_PER_KIND, FileRead, ImportRefused, ProblemGroup, Report
 from handoff.ingest.view import (
@@ -70,12 +74,15 @@ __all__ = [
     "STALE_AFTER_DAYS",
     "UPLOAD_ROWS_SETTING",
     "CheckedUpload",
+    "Draft",
+    "DraftError",
     "FileRead",
     "ImportFileError",
     "ImportRefused",
     "Mapping",
     "MappingError",
     "Plan",
+    "Preview",
     "ProblemGroup",
     "Progress",
     "Report",
@@ -86,6 +93,7 @@ __all__ = [
     "check_uploads",
     "checks_for_people",
     "clear_old_uploads",
+    "draft_mapping",
     "export",
     "failing_for_people",
     "import_files",
@@ -95,6 +103,7 @@ __all__ = [
     "parse_numbers",
     "parse_timestamps",
     "preset_names",
+    "preview_mapping",
     "problems_for_people",
     "read_file",
     "replaced_sentence",
@@ -108,5 +117,6 @@ __all__ = [
     "upload_row_limit",
     "uploads_dir",
     "write",
+    "write_draft",
     "write_rejects",
 ]
