@@ -95,8 +95,10 @@ def test_hubspot_touches_are_the_sales_teams_and_forms_are_marketings(hubspot):
     touches = db.execute("select * from touches order by touch_id", db=hubspot)
     counts = touches.groupby(["team", "kind"]).size().to_dict()
     # 9 calls, one without a contact ("--") and one with two: 9 touches; 4 sent e-mails of 5; 2
-    # meetings of 3 (one canceled); 2 completed call tasks of 4 (one not started, one a to-do); 2 forms.
+    # meetings of 3 (one canceled); 2 completed call tasks of 4 (one not started, one a to-do); 2 forms;
+    # 2 clicks in a marketing e-mail of 3 (one by an address no contact has; sends and opens are none).
     assert counts == {
+        ("marketing", "email_click"): 2,
         ("marketing", "form"): 2,
         ("sales", "call"): 11,
         ("sales", "email"): 4,
@@ -105,6 +107,8 @@ def test_hubspot_touches_are_the_sales_teams_and_forms_are_marketings(hubspot):
     forms = touches[touches["kind"] == "form"].set_index("lead_id")
     # Jonas.Berg@… matches jonas.berg@… (e-mail addresses in any case); channels from the contact.
     assert forms["channel"].to_dict() == {"5101": "organic_search", "5116": "referral"}
+    clicks = touches[touches["kind"] == "email_click"]
+    assert dict(zip(clicks["lead_id"], clicks["channel"], strict=True)) == {"5101": "email", "5103": "email"}
 
 
 def test_salesforce_activities_on_leads_and_on_converted_contacts(salesforce):
