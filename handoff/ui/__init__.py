@@ -536,7 +536,8 @@ def dataframe(frame: pd.DataFrame, **dataframe_args):
         cell = (spec or {}).get("type_config", {}).get("format")
         if cell and column in shown.columns and pd.api.types.is_numeric_dtype(shown[column]):
             formats[column] = cell_formats.python_format(cell)
-            configured[column] = {**spec, "type_config": {**spec["type_config"], "format": None}}
+            if spec["type_config"].get("type") != "progress":  # a bar draws its own label from it
+                configured[column] = {**spec, "type_config": {**spec["type_config"], "format": None}}
     styled = shown.style.format({c: f for c, f in formats.items() if f}, na_rep="–")
     # The placeholder: the browser draws a missing number as this, whatever the Styler says.
     defaults = {"hide_index": True, "placeholder": "–"}

@@ -83,3 +83,13 @@ def test_every_table_is_for_people(app, codes, page, view):
                 assert not (text & RAW_WORDS), f"{page}: column {column!r} shows {sorted(text & RAW_WORDS)}"
                 assert values.notna().all(), f"{page}: column {column!r} has empty cells that read None"
             assert not pd.api.types.is_bool_dtype(values), f"{page}: column {column!r} shows True/False"
+
+
+def test_a_progress_bar_keeps_its_own_label_format(app):
+    # The bar draws its label from the column's format, not the Styler's text: without it, Streamlit
+    # reads 95.5 (already a percentage, max 100) as a fraction and labels it "9,545.45%".
+    at = app("data")
+    no_exception(at)
+    health = next(e for e in at.dataframe if "Passing (%)" in e.value.columns)
+    config = json.loads(health.proto.columns)["Passing (%)"]["type_config"]
+    assert (config["type"], config["format"], config["max_value"]) == ("progress", "%.1f %%", 100)
