@@ -8,6 +8,7 @@ from handoff.demo import build_demo
 from handoff.errors import HandoffError
 from handoff.ingest.mapping import preset_names
 from handoff.sla import view as sla_view
+from handoff.text import md
 
 ui.page_header("Data", "Is the data complete and fresh enough to trust, and how do we load our own?")
 ui.caption("Data health covers everything in the database: the sidebar filters do not apply on this page.")
@@ -52,7 +53,19 @@ ui.caption(
 readiness = ui.query("data__readiness")
 policies = sla.load_policies_or_last_good().policies.policies
 policy_figures = [(p.name, sla_view.policy_needs(p.kind)) for p in policies]
-ui.table(metrics.readiness_by_page(readiness, {"sla": policy_figures}), "data_readiness_by_page")
+by_page = metrics.readiness_by_page(readiness, {"sla": policy_figures})
+for _, page in by_page[by_page["Supported"] < by_page["Figures"]].iterrows():
+    ui.markdown(
+        md(
+            "- **{}**: {} of {} figures supported; cannot be judged for want of data: {}",
+            page["Page"],
+            page["Supported"],
+            page["Figures"],
+            page["Cannot be judged"],
+        )
+    )
+with st.expander("Every page, as a table", icon=":material/table:"):
+    ui.table(by_page, "data_readiness_by_page")
 ui.table(metrics.readiness_for_people(readiness), "data_readiness")
 
 files = ui.query("data__import_files")

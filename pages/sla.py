@@ -97,10 +97,16 @@ for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
             )
             label, color = view.status_badge(row.status, gate)
             ui.badge(label, color)
-            ui.markdown(md("**{}**", view.counted_text(row, policies)))
+            ui.markdown(md("**{}**", view.counted_text(row, policies, gate)))
+            judged = gate is None or gate.status != "missing"
             ui.caption(
-                f"{row.rule_text}; goal {row.goal_rate:.0%}.  \n{row.measure_text} · "
-                f"{fmt_count(row.breached_count)} breached, {fmt_count(row.pending_count)} pending"
+                f"{row.rule_text}; goal {row.goal_rate:.0%}."
+                + (
+                    f"  \n{row.measure_text} · {fmt_count(row.breached_count)} breached, "
+                    f"{fmt_count(row.pending_count)} pending"
+                    if judged
+                    else ""
+                )
             )
 st.plotly_chart(view.trend_chart(trend, policies))
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):

@@ -94,8 +94,12 @@ BEFORE_OPENING_NOTE = (
 )
 
 
-def counted_text(row, policies: Policies) -> str:
-    """What a scorecard card counts, next to its headline: '15 month × segment checks, 7 met'."""
+def counted_text(row, policies: Policies, gate=None) -> str:
+    """What a scorecard card counts, next to its headline: '15 month × segment checks, 7 met'; for a
+    policy the data cannot support, what it could not judge ('15 MQLs, none judged')."""
+    if gate is not None and gate.status == "missing":
+        due = row.met_count + row.breached_count + row.pending_count
+        return f"{due:,} {'MQLs' if row.kind in _ITEM_WORDS else 'checks'}, none judged"
     if row.kind in _ITEM_WORDS:
         items = _ITEM_WORDS[row.kind]
     else:

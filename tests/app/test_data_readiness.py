@@ -132,6 +132,7 @@ def test_without_decisions_the_acceptance_sla_cannot_be_judged(undecided):
     assert cards["Follow up every MQL fast"] == "100.0 %"
     assert cards["Accept or reject every MQL"] == "no data"
     assert "no data: no MQL has an accepted (SAL) or rejected date" in said(at, "caption")
+    assert "**5 MQLs, none judged**" in " ".join(m.value for m in at.markdown)  # not "5 breached"
     overview = app("overview", **FEBRUARY)
     assert tiles(overview)[metrics.label("sla_sales_compliance_rate")].value == "no data"
 
@@ -196,6 +197,13 @@ def test_the_data_page_says_per_page_which_figures_the_data_supports(unready):
     )
     assert pages.loc["Funnel", "Cannot be judged"] == "–"
     assert pages.loc["Funnel", "Supported"] == pages.loc["Funnel", "Figures"]
+    # Above the table, one line per page the data falls short on (the Funnel has none).
+    lines = [m.value for m in at.markdown if m.value.startswith("- **")]
+    assert [line.split("**")[1] for line in lines] == [
+        p for p in pages.index if pages.loc[p, "Cannot be judged"] != "–"
+    ]
+    sla_count = f"{pages.loc['SLA', 'Supported']} of {pages.loc['SLA', 'Figures']} figures supported"
+    assert any(line.startswith("- **SLA**: " + sla_count) for line in lines)
 
 
 def test_the_meeting_pack_says_what_the_data_cannot_support(unready, make_db):
