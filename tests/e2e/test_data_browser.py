@@ -86,7 +86,7 @@ def test_an_upload_is_checked_then_imported(data_server, page):
     page.get_by_text("Replace everything in handoff.duckdb with these files").click()
     wait_until_idle(page)
     button.click()
-    page.get_by_text("Imported 5 people, 22 leads, 8 deals").wait_for(timeout=60_000)
+    page.get_by_text("Imported 6 people, 22 leads, 21 touches, 8 deals").wait_for(timeout=60_000)
     assert page.get_by_text("It replaced ").count() == 1
     wait_until_idle(page)
     assert_no_exception(page)
