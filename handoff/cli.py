@@ -15,6 +15,7 @@ import pandas as pd
 from handoff import attribution, catalog, console, db, demo, ingest, labels, metrics, report, spreadsheet
 from handoff.errors import HandoffError, ParameterError
 from handoff.filters import LIST_FIELDS, Filters
+from handoff.review import commands as review_commands
 
 FORMATS = ("table", "csv", "json")
 # How `--format csv --safe-csv` reaches write_frame: CSV whose text cannot run as a spreadsheet formula.
@@ -435,6 +436,8 @@ PARSERS = [
     _export_parser,
     _mapping_parser,
     _attribution_paths_parser,
+    lambda sub: review_commands.review_parser(sub, _Parser, write_frame),
+    lambda sub: review_commands.workspace_parser(sub, _Parser),
 ]
 
 

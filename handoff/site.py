@@ -16,6 +16,7 @@ class Page:
 PAGES = (
     Page("overview", "Overview", ":material/dashboard:", "Leadership"),
     Page("campaigns", "Campaigns", ":material/campaign:", "Leadership"),
+    Page("review", "Review", ":material/handshake:", "Joint review"),
     Page("funnel", "Funnel", ":material/filter_alt:", "Joint review"),
     Page("sla", "SLA", ":material/timer:", "Joint review"),
     Page("attribution", "Attribution", ":material/balance:", "Joint review"),

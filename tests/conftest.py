@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from tests.fixtures import AS_OF, DEMO_LEADS, DEMO_SEED, Rows, write_db
 # The test companies describe 30 June 2026, months before today: no stale-data banner on their pages
 # (AppTest and the servers the browser tests start inherit this); the banner's own tests set it low.
 os.environ.setdefault("HANDOFF_STALE_AFTER_DAYS", "36500")
+# Notes, actions and reviews go to a workspace of the test run's own, never the checkout's data/
+# (a test that writes to one uses a tmp_path of its own).
+os.environ.setdefault(
+    "HANDOFF_WORKSPACE", str(Path(tempfile.mkdtemp(prefix="handoff-workspace-")) / "workspace.sqlite3")
+)
 
 
 @pytest.fixture

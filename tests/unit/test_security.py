@@ -28,6 +28,7 @@ SEARCHED = [Path("/tmp"), ROOT.parent, Path.cwd()]
 # Every URL key a page binds, plus the shared filter bar's.
 URL_KEYS = {
     "overview": [],
+    "review": ["review"],
     "campaigns": ["campaigns_model", "campaigns_detail"],
     "funnel": ["funnel_mode", "funnel_group_by", "funnel_sort", "funnel_view", "funnel_stage"],
     "sla": ["sla_group_by", "sla_breach_policy", "sla_speed_clock", "sla_follow_up_tier_0_hours"],

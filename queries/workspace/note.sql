@@ -1,0 +1,2 @@
+-- One note by id.
+select * from notes where note_id = :note_id
