@@ -71,7 +71,7 @@ def actions_for_people(actions: Sequence[Action], figures: Mapping[str, str]) ->
             "Action": a.title,
             "Team": fmt_label(a.owner_team),
             "Owner": a.owner_name,
-            "Due": dt.date.fromisoformat(a.due_date),
+            "Due": f"{dt.date.fromisoformat(a.due_date):%-d %b %Y}",
             "Should move": figures.get(_figure_key(a), "–"),
             "Then": _figure(a, a.baseline_value),
             "Status": STATUS_WORDS[a.status],
