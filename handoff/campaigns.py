@@ -7,13 +7,16 @@ ratios. Totals reconcile with the Overview: the same cost, MQLs, pipeline and ne
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import pandas as pd
 
-from handoff import metrics, text
+from handoff import metrics, note_marks, text
 from handoff.attribution.models import MODELS
 from handoff.charts import HANDOFF_COLOR, channel_colors
 from handoff.labels import fmt_label
+from handoff.workspace import Note
 
 TOTAL = "Total"
 # The headline tiles: (registry metric, key of `totals`).
@@ -117,9 +120,14 @@ def totals(campaigns: pd.DataFrame, credit: pd.DataFrame) -> dict[str, float]:
 __all__ = ["MODELS", "TOTAL", "by_channel", "performance", "totals"]
 
 
-def spend_figure(monthly: pd.DataFrame):
+# The metrics the spend chart shows, for the notes on it (with its channels and campaigns).
+SPEND_METRICS = ("spend_usd", "campaign_cost_usd", "campaign_pipeline_usd")
+
+
+def spend_figure(monthly: pd.DataFrame, notes: Sequence[Note] = (), campaign_ids: Iterable[str] = ()):
     """Monthly campaign spend (bars, by channel, each its own colour) against the pipeline its leads
-    created (line, right axis); both axes from zero, the legend under the chart."""
+    created (line, right axis); both axes from zero, the legend under the chart. The notes on its
+    metrics, on a channel it shows or on one of `campaign_ids` are dotted lines at their months."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
@@ -160,4 +168,7 @@ def spend_figure(monthly: pd.DataFrame):
         legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
         margin={"t": 20, "b": 10},
     )
-    return figure
+    subjects = note_marks.about(
+        metrics=SPEND_METRICS, channels=months["channel"].dropna().unique(), campaigns=campaign_ids
+    )
+    return note_marks.mark(figure, notes, subjects)

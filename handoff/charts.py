@@ -14,6 +14,8 @@ TEAM_COLORS = {"marketing": "#E8590C", "sales": "#1971C2"}
 HANDOFF_COLOR = "#5F3DC4"
 NEUTRAL_COLOR = "#868E96"
 UNATTRIBUTED_COLOR = "#ADB5BD"
+# Notes on the numbers: a dark grey, apart from both teams, the handoff and the lighter neutral of targets.
+NOTE_COLOR = "#343A40"
 WARN_COLOR, BAD_COLOR = "#E67700", "#C92A2A"
 SEQUENCE = [
     "#E8590C",

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from handoff import metrics, text
+from handoff import metrics, note_marks, text
 from handoff.charts import (
     BAD_COLOR,
     HANDOFF_COLOR,
@@ -36,6 +37,7 @@ from handoff.funnel import (
     step_bases,
 )
 from handoff.labels import fmt_label
+from handoff.workspace import Note
 
 EXIT_COLORS = {"disqualified": WARN_COLOR, "lost": BAD_COLOR, "open": NEUTRAL_COLOR}
 
@@ -366,8 +368,17 @@ def _velocity_layout(velocity: pd.DataFrame, positions: np.ndarray) -> dict:
     }
 
 
-def trend_chart(trend: pd.DataFrame) -> go.Figure:
-    """Each step's conversion by created month, one panel per step; young months hollow, thin ones faint."""
+def step_subjects(index: int) -> note_marks.Subjects:
+    """What panel `index` of the trend shows, for the notes on it: the monthly conversion, and the step's
+    own rate in either basis ('lead_to_mql_rate', 'cohort_lead_to_mql_rate')."""
+    (_, first, _), (_, second, _) = STAGES[index], STAGES[index + 1]
+    step = f"{first}_to_{second}_rate".lower()
+    return note_marks.about(metrics=("monthly_conversion_rate", step, f"cohort_{step}"))
+
+
+def trend_chart(trend: pd.DataFrame, notes: Sequence[Note] = ()) -> go.Figure:
+    """Each step's conversion by created month, one panel per step; young months hollow, thin ones faint;
+    the notes on a step's conversion as dotted lines on its panel."""
     layout = _grid_layout(1, len(STEP_NAMES), STEP_NAMES, shared_yaxes=True, horizontal_spacing=0.02)
     traces = []
     for index, (order, _, _) in enumerate(STAGES[:-1]):
@@ -378,7 +389,10 @@ def trend_chart(trend: pd.DataFrame) -> go.Figure:
     traces += _trend_legend_keys()
     _style_trend_axes(layout)
     layout.update(height=330, legend={"y": 1.18})
-    return go.Figure(data=traces, layout=layout)
+    figure = go.Figure(data=traces, layout=layout)
+    for index in range(len(STEP_NAMES)):
+        note_marks.mark(figure, notes, step_subjects(index), axis=f"x{index + 1 if index else ''}")
+    return figure
 
 
 def _step_trend_trace(part: pd.DataFrame, axis: str) -> dict:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from handoff import funnel, metrics
+from handoff import funnel, metrics, note_marks
 from handoff.charts import HANDOFF_COLOR, NEUTRAL_COLOR, TEAM_COLORS, fmt_count, fmt_pct, fmt_usd
 from handoff.filters import add_months, quarter_start
 from handoff.labels import fmt_label
+from handoff.workspace import Note
 
 
 @dataclass(frozen=True)
@@ -518,9 +519,14 @@ def sla_movements(current: pd.DataFrame, previous: pd.DataFrame) -> list[Movemen
 # Figures
 
 
-def money_vs_target_figure(quarter_months: pd.DataFrame):
+# What the money chart shows, for the notes on it.
+MONEY_SUBJECTS = note_marks.about(metrics=("pipeline_created_usd", "bookings_usd"))
+
+
+def money_vs_target_figure(quarter_months: pd.DataFrame, notes: Sequence[Note] = ()):
     """Pipeline and bookings per month as bars, each month's target as a labelled marker over its bar
-    (the two targets in two colours, so neither is taken for the other)."""
+    (the two targets in two colours, so neither is taken for the other); the notes on pipeline or
+    bookings of those months as dotted lines at their bars."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
@@ -559,4 +565,4 @@ def money_vs_target_figure(quarter_months: pd.DataFrame):
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         margin={"t": 40, "b": 10},
     )
-    return figure
+    return note_marks.mark(figure, notes, MONEY_SUBJECTS)

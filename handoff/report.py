@@ -9,6 +9,7 @@ the same named queries as the pages, so the same database and arguments give the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -16,7 +17,7 @@ import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
 
-from handoff import db, funnel, funnel_charts, labels, metrics, overview, sla, text
+from handoff import db, funnel, funnel_charts, labels, metrics, note_marks, overview, sla, text
 from handoff.attribution import leakage
 from handoff.attribution import view as attribution_view
 from handoff.attribution.models import MODEL_LABELS
@@ -25,6 +26,7 @@ from handoff.files import replacing_file
 from handoff.filters import Filters
 from handoff.labels import fmt_label
 from handoff.sla import view as sla_view
+from handoff.workspace import Note
 
 # The sections of the pack: (anchor, heading), in order.
 SECTIONS = (
@@ -35,6 +37,8 @@ SECTIONS = (
     ("leakage", "Leakage without blame"),
     ("definitions", "Definitions"),
 )
+# With notes on the numbers, their list comes before the definitions.
+NOTES_SECTION = ("notes", "Notes on the numbers")
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("handoff", "templates"),
     autoescape=True,
@@ -52,11 +56,14 @@ class _Figures:
     """Turns figures into HTML divs, embedding plotly.js with the first one only; each chart is one
     <figure>, sized to print whole on a page (the template keeps it from breaking across pages)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: Sequence[Note] = ()) -> None:
         self.count = 0
+        self.notes = notes
+        self.marked: list[Note] = []  # the notes the charts so far carry a marker of
 
     def __call__(self, figure) -> Markup:
         self.count += 1
+        self.marked += note_marks.drawn(figure, self.notes)
         figure.update_layout(width=PRINT_WIDTH_PX)
         chart = pio.to_html(
             figure,
@@ -76,10 +83,10 @@ def _table(frame: pd.DataFrame) -> Markup:
 class _Pack:
     """What the meeting pack of one set of filters shows, section by section, from the named queries."""
 
-    def __init__(self, filters: Filters, db_path) -> None:
-        self.filters, self.db_path = filters, db_path
+    def __init__(self, filters: Filters, db_path, notes: Sequence[Note] = ()) -> None:
+        self.filters, self.db_path, self.notes = filters, db_path, notes
         self.before = filters.previous()
-        self.figure = _Figures()
+        self.figure = _Figures(notes)
         self.policies = sla.load_policies_or_last_good()
         self.as_of = pd.Timestamp(self.query("data__as_of")["as_of_date"].iloc[0]).date()
         self.names = labels.Names.from_frames(self.query("filters__options"), self.query("data__names"))
@@ -106,7 +113,7 @@ class _Pack:
             "tiles": tiles,
             "movements": [m.sentence() for m in movements],
             "previous": self.before.window_label(),
-            "money_figure": self.figure(overview.money_vs_target_figure(months)),
+            "money_figure": self.figure(overview.money_vs_target_figure(months, self.notes)),
         }
 
     def _tile(self, tile: overview.Tile) -> dict:
@@ -142,7 +149,7 @@ class _Pack:
                 card.loc[i, ["compliance_rate", "status"]] = [None, f"Can't be judged: {lack}"]
         return {
             "table": _table(sla.for_people(card)),
-            "figure": self.figure(sla_view.trend_chart(trend, self.policies.policies)),
+            "figure": self.figure(sla_view.trend_chart(trend, self.policies.policies, self.notes)),
         }
 
     def attribution(self) -> dict:
@@ -201,6 +208,14 @@ class _Pack:
             "table": _table(leakage.shift_share_table(bands)),
         }
 
+    def notes_listed(self) -> list[dict[str, str]]:
+        """The notes of the pack's window (on any subject) and those its charts mark, by day: call it
+        after the charts are drawn."""
+        window = note_marks.applying(self.notes, None, self.filters.start, self.filters.end)
+        shown = {note.note_id: note for note in [*window, *self.figure.marked]}
+        policy_names = {p.id: p.name for p in self.policies.policies.policies}
+        return note_marks.listed(note_marks.applying(shown.values()), self.names.campaigns, policy_names)
+
     def definitions(self) -> dict:
         """The registry's metrics (the Definitions page's list), the policies and the models."""
         return {
@@ -222,11 +237,30 @@ class _Pack:
         }
 
 
-def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None) -> str:
-    """The meeting pack for `filters` as one HTML document (handoff/templates/meeting_pack.html.j2)."""
+def build_report(
+    filters: Filters,
+    *,
+    db_path=None,
+    generated_at: dt.datetime | None = None,
+    notes: Sequence[Note] | None = None,
+) -> str:
+    """The meeting pack for `filters` as one HTML document (handoff/templates/meeting_pack.html.j2).
+
+    `notes` are the notes on the numbers it marks on its charts and lists (those of its window or on
+    a chart); None reads the workspace's active notes, so a caller can pass exactly those a review showed.
+    """
     generated_at = generated_at or dt.datetime.now(dt.UTC)
-    pack = _Pack(filters, db_path)
+    pack = _Pack(filters, db_path, note_marks.stored_notes() if notes is None else notes)
     meta = db.read_meta(db_path)
+    # In page order: the first chart embeds plotly.js; the list of notes comes after every chart.
+    overview_section = pack.overview()
+    parts = {
+        "funnel": pack.funnel(),
+        "scorecard": pack.scorecard(),
+        "attribution": pack.attribution(),
+        "leakage": pack.leakage(),
+    }
+    listed = pack.notes_listed()
     return _TEMPLATES.get_template("meeting_pack.html.j2").render(
         title=f"Handoff meeting pack · {filters.window_label()}",
         filters=filters.describe(pack.names.option),
@@ -234,19 +268,22 @@ def build_report(filters: Filters, *, db_path=None, generated_at: dt.datetime | 
         source=meta.get("source", "imported"),
         schema_version=meta.get("schema_version", "?"),
         generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
-        sections=SECTIONS,
+        sections=(*SECTIONS[:-1], NOTES_SECTION, SECTIONS[-1]) if listed else SECTIONS,
         colors=TEAM_COLORS,
-        **pack.overview(),
-        funnel=pack.funnel(),
-        scorecard=pack.scorecard(),
-        attribution=pack.attribution(),
-        leakage=pack.leakage(),
+        **overview_section,
+        **parts,
+        notes=listed,
         **pack.definitions(),
     )
 
 
 def write_report(
-    out: str | Path, filters: Filters, *, db_path=None, generated_at: dt.datetime | None = None
+    out: str | Path,
+    filters: Filters,
+    *,
+    db_path=None,
+    generated_at: dt.datetime | None = None,
+    notes: Sequence[Note] | None = None,
 ) -> Path:
     """Write the meeting pack to `out`: written whole under a name of its own, then renamed into place.
 
@@ -254,7 +291,7 @@ def write_report(
     the previous `out` as it was (`handoff.files.replacing_file`).
     """
     target = Path(out)
-    document = build_report(filters, db_path=db_path, generated_at=generated_at)
+    document = build_report(filters, db_path=db_path, generated_at=generated_at, notes=notes)
     with replacing_file(target) as partial:
         partial.write_text(document, encoding="utf-8")
     return target

@@ -58,7 +58,10 @@ with by_channel:
     )
 with over_time:
     monthly = ui.query("campaigns__spend_by_month", f)
-    st.plotly_chart(campaigns.spend_figure(monthly), width="stretch")
+    notes = ui.notes(f.start, f.end)
+    spend = campaigns.spend_figure(monthly, notes, campaign_ids=table["campaign_id"].dropna())
+    st.plotly_chart(spend, width="stretch")
+    ui.note_caption(spend, notes)
     ui.download_csv(monthly, "spend_by_month")
 
 st.subheader("One campaign up close")

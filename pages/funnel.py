@@ -103,7 +103,10 @@ with trend_tab:
         "step's first stage that has gone on to the next by now. Hollow: too young to judge (the month's "
         "median lead is younger than the median time to that stage); faint: thin."
     )
-    st.plotly_chart(funnel_charts.trend_chart(trend))
+    notes = ui.notes(trend_window.start, trend_window.end)
+    trend_figure = funnel_charts.trend_chart(trend, notes)
+    st.plotly_chart(trend_figure)
+    ui.note_caption(trend_figure, notes)
     ui.metric_table(funnel.trend_table(trend), "funnel_conversion_by_month", funnel.TREND_COLUMNS)
 
 with exits_tab:

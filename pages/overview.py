@@ -64,7 +64,10 @@ for movement in overview.what_changed(ui.query, f, compliance[f], compliance[f.p
 
 st.subheader("Pipeline and bookings against target")
 months = overview.quarter_against_target(ui.query("overview__money_by_month", f), targets, as_of)
-st.plotly_chart(overview.money_vs_target_figure(months), width="stretch")
+notes = ui.notes()
+money = overview.money_vs_target_figure(months, notes)
+st.plotly_chart(money, width="stretch")
+ui.note_caption(money, notes)
 for gap in overview.quarter_gaps(months, as_of):
     ui.caption(overview.quarter_gap_sentence(gap))
 # Full width, status and coverage first: every column in sight at 1440 px.

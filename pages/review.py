@@ -107,7 +107,7 @@ if not sections:
         icon=":material/task_alt:",
     )
 for heading, entries in sections.items():
-    st.markdown(f"**{heading}**")
+    ui.markdown(md("**{}**", heading))
     for entry in entries:
         row = st.columns([5, 1])
         mark = ui.TEAM_MARK[entry["team"]]
@@ -168,7 +168,7 @@ def agree_action() -> None:
 
 if not closed:
     with st.form("action_add", clear_on_submit=True):
-        st.markdown("**Agree an action**")
+        ui.markdown(md("**Agree an action**"))
         st.text_input("What will be done", max_chars=200, key="action_what")
         cols = st.columns(3)
         cols[0].selectbox("Team", workspace.TEAMS, format_func=str.capitalize, key="action_team")
@@ -186,7 +186,7 @@ if not closed:
 open_actions = {str(a.action_id): a for a in actions if a.status == "open"}
 if open_actions:
     with st.form("action_close", clear_on_submit=True):
-        st.markdown("**Close an action**")
+        ui.markdown(md("**Close an action**"))
         st.selectbox(
             "Action",
             list(open_actions),
@@ -267,7 +267,9 @@ else:
             author,
             review,
             ui.db_path(),
-            lambda scope_filters, shown: report.build_report(scope_filters, db_path=ui.db_path()),
+            lambda scope_filters, shown: report.build_report(
+                scope_filters, db_path=ui.db_path(), notes=shown
+            ),
             today,
         ),
     )

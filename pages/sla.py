@@ -108,7 +108,10 @@ for column, team in zip(st.columns(2), ("sales", "marketing"), strict=True):
                     else ""
                 )
             )
-st.plotly_chart(view.trend_chart(trend, policies))
+notes = ui.notes()
+trend_figure = view.trend_chart(trend, policies, notes)
+st.plotly_chart(trend_figure)
+ui.note_caption(trend_figure, notes, policies)
 with st.expander("Monthly numbers behind the trend", icon=":material/table:"):
     ui.table(view.for_people(trend), "sla_compliance_by_month", column_config=rates)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import numpy as np
@@ -15,11 +16,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from handoff import metrics, text
+from handoff import metrics, note_marks, text
 from handoff.charts import NEUTRAL_COLOR, TEAM_COLORS
 from handoff.filters import Filters, add_months
 from handoff.labels import fmt_label
-from handoff.sla.policies import Policies, answered_before_opening, hours_text
+from handoff.sla.policies import Policies, Policy, answered_before_opening, hours_text
+from handoff.workspace import Note
 
 TEAM_HEADINGS = {
     "sales": ("Sales → marketing", "What sales promises to do with every MQL"),
@@ -259,9 +261,19 @@ def compare_scorecards(agreed: pd.DataFrame, what_if: pd.DataFrame) -> pd.DataFr
     ]
 
 
-def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
+def policy_subjects(policy: Policy) -> note_marks.Subjects:
+    """What a policy's trend panel shows, for the notes on it: the policy, the compliance every panel
+    plots, its team's SLA compliance and, for follow-up, the follow-up SLA."""
+    shown = ["policy_compliance_rate", f"sla_{policy.owner_team}_compliance_rate"]
+    if policy.kind == "follow_up":
+        shown.append("follow_up_sla_compliance_rate")
+    return note_marks.about(policies=[policy.id], metrics=shown)
+
+
+def trend_chart(trend: pd.DataFrame, policies: Policies, notes: Sequence[Note] = ()) -> go.Figure:
     """Monthly compliance as small multiples, one panel per policy in the owning team's colour, each
-    with its goal: five policies on one set of axes zig-zag into each other."""
+    with its goal: five policies on one set of axes zig-zag into each other. The notes on a policy
+    (or its compliance) are dotted lines on its panel."""
     shown = policies.policies
     cols = min(len(shown), 3) or 1
     rows = -(-len(shown) // cols) or 1
@@ -306,6 +318,8 @@ def trend_chart(trend: pd.DataFrame, policies: Policies) -> go.Figure:
         margin={"t": 80, "b": 10},
         showlegend=False,
     )
+    for index, policy in enumerate(shown):
+        note_marks.mark(figure, notes, policy_subjects(policy), axis=f"x{index + 1 if index else ''}")
     return figure
 
 

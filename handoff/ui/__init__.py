@@ -23,6 +23,7 @@ from handoff import (  # noqa: F401  (catalog: every query)
     ingest,
     labels,
     metrics,
+    note_marks,
     site,
     spreadsheet,
     text,
@@ -32,6 +33,7 @@ from handoff.filters import Filters
 from handoff.text import Markdown, md
 from handoff.ui import cell_formats
 from handoff.ui import filter_bar as filter_bar_widgets
+from handoff.ui.note_reader import notes  # noqa: F401  (for the pages)
 from handoff.ui.url_state import coded_multiselect, coded_selectbox  # noqa: F401  (for the pages)
 
 _build_lock = threading.Lock()
@@ -402,6 +404,14 @@ def metric_tile(
     if gate is not None:
         caption(_gate_text(gate), where=where)
     return gate
+
+
+def note_caption(figure, candidates, policies=None, where=None) -> None:
+    """Under a chart: the notes of `candidates` it marks, in words ("Notes: 14 Mar 2026 — paid programs
+    paused (Win rate)"), campaigns and policies (the SLA page's `policies`) by name; nothing without any."""
+    if shown := note_marks.drawn(figure, candidates):
+        policy_names = {p.id: p.name for p in policies.policies} if policies is not None else None
+        caption(note_marks.caption(shown, names().campaigns, policy_names), where=where)
 
 
 def badge(label, color: str, where=None) -> None:
