@@ -93,7 +93,8 @@ def test_only_an_administrator_or_the_owner_closes_an_action(space):
     # Without sign-in, whoever can reach the app may close one, recorded as 'local'.
     third = space.add_action("local", "Refresh the ICP", "marketing", "Mia", D(2026, 5, 1))
     assert space.close_action(auth.ANONYMOUS, third.action_id, "done", "").closed_by == "local"
-    assert [a.status for a in space.actions()] == ["done", "dropped", "done"]  # by due date: 04-30, 04-30, 05-01
+    # By due date: 04-30, 04-30, 05-01.
+    assert [a.status for a in space.actions()] == ["done", "dropped", "done"]
 
 
 def test_mistakes_are_refused_with_what_is_wrong(space):
