@@ -16,6 +16,7 @@ TITLES = {
     "sla": "SLA",
     "attribution": "Attribution",
     "explore": "Explore",
+    "review": "Review",
     "data": "Data",
     "definitions": "Definitions",
 }

@@ -79,6 +79,10 @@ REVIEWED_DOWNLOADS = {
     ("handoff/ui/__init__.py", "download_csv"): "spreadsheet.csv_bytes",
     ("pages/explore.py", "downloads"): "spreadsheet.neutralise_formulas (CSV and Parquet)",
     ("pages/overview.py", None): "the meeting pack: HTML, every value escaped by report.build_report",
+    (
+        "pages/review.py",
+        None,
+    ): "a closed review's meeting pack as it was: HTML escaped by report.build_report",
 }
 
 
