@@ -11,7 +11,7 @@ import pandas as pd
 from handoff import metrics
 from handoff.labels import fmt_label
 from handoff.metrics import format_value
-from handoff.review.agenda import ACTION_METRICS, SECTIONS, Item
+from handoff.review.agenda import ACTION_METRICS, SECTIONS, Item, figure_text
 from handoff.workspace import Action, Note, Review
 
 STATUS_WORDS = {"open": "Open", "done": "Done", "dropped": "Dropped", "closed": "Closed", "active": "Active"}
@@ -73,7 +73,7 @@ def actions_for_people(actions: Sequence[Action], figures: Mapping[str, str]) ->
             "Owner": a.owner_name,
             "Due": f"{dt.date.fromisoformat(a.due_date):%-d %b %Y}",
             "Should move": figures.get(_figure_key(a), "–"),
-            "Then": _figure(a, a.baseline_value),
+            "Then": figure_text(a, a.baseline_value),
             "Status": STATUS_WORDS[a.status],
             "Closing comment": a.closing_comment or "–",
             "Agreed by": a.created_by,
@@ -140,10 +140,3 @@ def _figure_key(action: Action) -> str:
     if action.metric_id:
         return f"metric:{action.metric_id}"
     return f"policy:{action.policy_id}" if action.policy_id else ""
-
-
-def _figure(action: Action, value: float | None) -> str:
-    if value is None:
-        return "–"
-    unit = metrics.get(action.metric_id).unit if action.metric_id else "rate"
-    return format_value(value, unit)

@@ -159,14 +159,16 @@ class Workspace:
             "at": now_text(),
         }
         with self.store.writing() as con:
-            row = dict(con.execute(_sql("note_insert"), params).fetchone())
+            row = dict(con.execute(statement("note_insert"), params).fetchone())
             self.store.change(con, "note", row["note_id"], "created", None, row, who)
         return _from_row(Note, row)
 
     def set_note_status(self, who: str, note_id: int, status: str) -> Note:
         with self.store.writing() as con:
             before = _one(con, "note", note_id=note_id)
-            row = dict(con.execute(_sql("note_status"), {"note_id": note_id, "status": status}).fetchone())
+            row = dict(
+                con.execute(statement("note_status"), {"note_id": note_id, "status": status}).fetchone()
+            )
             self.store.change(con, "note", note_id, status, before, row, who)
         return _from_row(Note, row)
 
@@ -223,7 +225,7 @@ class Workspace:
             "at": now_text(),
         }
         with self.store.writing() as con:
-            row = dict(con.execute(_sql("action_insert"), params).fetchone())
+            row = dict(con.execute(statement("action_insert"), params).fetchone())
             self.store.change(con, "action", row["action_id"], "created", None, row, who)
         return _from_row(Action, row)
 
@@ -244,7 +246,9 @@ class Workspace:
             if action.status != "open":
                 raise WorkspaceError(f"action {action_id} is {action.status} already")
             params = {"action_id": action_id, "status": status, "comment": comment.strip() or None}
-            row = dict(con.execute(_sql("action_close"), params | {"who": who, "at": now_text()}).fetchone())
+            row = dict(
+                con.execute(statement("action_close"), params | {"who": who, "at": now_text()}).fetchone()
+            )
             self.store.change(con, "action", action_id, status, before, row, who)
         return _from_row(Action, row)
 
@@ -276,7 +280,7 @@ class Workspace:
             "at": now_text(),
         }
         with self.store.writing() as con:
-            row = dict(con.execute(_sql("review_insert"), params).fetchone())
+            row = dict(con.execute(statement("review_insert"), params).fetchone())
             self.store.change(con, "review", row["review_id"], "created", None, row, who)
         return _from_row(Review, row)
 
@@ -308,7 +312,7 @@ class Workspace:
                 raise WorkspaceError(f"no review {review_id}")
             if before["status"] != "open":
                 raise WorkspaceError(f"review {review_id} is closed already")
-            row = dict(con.execute(_sql("review_close"), params).fetchone())
+            row = dict(con.execute(statement("review_close"), params).fetchone())
             self.store.change(con, "review", review_id, "closed", before, row, who)
         return self.review(review_id)
 
@@ -328,10 +332,6 @@ class Workspace:
         return self.store.read("changes", entity=entity, entity_id=entity_id)
 
 
-def _sql(name: str) -> str:
-    return statement(name)
-
-
 def _one(con, entity: str, **key) -> dict | None:
-    row = con.execute(_sql(entity), key).fetchone()
+    row = con.execute(statement(entity), key).fetchone()
     return dict(row) if row else None
